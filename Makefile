@@ -1,0 +1,117 @@
+# goescape — build the C core and the Lua binding, run specs, benches, fuzzers.
+#   make                 build for LuaJIT 2.1 (default)
+#   make LUA=lua5.4      build for PUC Lua 5.4 (lua5.1, lua5.3 likewise)
+#   make test            every busted spec (LuaJIT, then Lua 5.1 and 5.4)
+#   make check-asan      the specs against an ASan+UBSan build, leak-checked
+#   make demo            build the demo Go program, profile it, print the report
+#   make fuzz FUZZ_SECONDS=N   run each libFuzzer harness for N seconds
+#   make bench           benchmarks against peer tools (needs the corpus)
+#   make install         install into INST_LIBDIR / INST_LUADIR / INST_BINDIR
+LUA ?= luajit
+BUILD ?= build/$(LUA)
+SAN ?=
+
+ifeq ($(LUA),luajit)
+LUA_PC := luajit
+else
+LUA_PC := $(LUA)
+endif
+LUA_INCDIR ?= $(shell pkg-config --variable=includedir $(LUA_PC) 2>/dev/null)
+LUA_CFLAGS ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+GE_CFLAGS := -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
+	-D_DEFAULT_SOURCE -Iinclude -Isrc -I/usr/include/libdwarf $(LUA_CFLAGS) $(SAN)
+LIBFLAG ?= -shared
+GE_LIBS := -lelf -ldwarf -lz -ldeflate -lm
+
+CORE_SRC := $(sort $(wildcard src/core/*.c src/escape/*.c src/profile/*.c src/binary/*.c))
+LUA_SRC := $(sort $(wildcard src/lua/*.c))
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+LUA_OBJ := $(LUA_SRC:%.c=$(BUILD)/obj/%.o)
+HEADERS := $(wildcard include/*.h include/goescape/*.h src/*/*.h)
+MODULE := $(BUILD)/goescape/core.so
+STATIC := $(BUILD)/libgoescape.a
+
+TEST_LUAS ?= luajit lua5.1 lua5.4
+BUSTED_ARGS ?=
+
+.PHONY: all deps test test-one check-asan demo bench fuzz lint install clean corpus
+all: deps $(MODULE)
+
+deps:
+	@tools/deps.sh build
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(GE_CFLAGS) -c -o $@ $<
+
+$(STATIC): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(MODULE): $(LUA_OBJ) $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) $(LIBFLAG) -o $@ $(LUA_OBJ) $(STATIC) $(GE_LIBS)
+	@tools/check-exports.sh $@
+
+# One interpreter: build for it, then run busted with it.
+test-one: deps $(MODULE)
+	@tools/deps.sh test
+	GOESCAPE_LUA=$(LUA) GOESCAPE_CPATH='$(BUILD)/?.so' $(LUA) /usr/bin/busted \
+		--lpath='lua/?.lua;lua/?/init.lua' --cpath='$(BUILD)/?.so' $(BUSTED_ARGS) spec
+
+test: deps
+	@tools/deps.sh test
+	@set -e; for l in $(TEST_LUAS); do \
+		echo "== specs under $$l"; $(MAKE) --no-print-directory test-one LUA=$$l; done
+
+# ASan+UBSan build of the module; the (uninstrumented) interpreter gets the
+# runtime preloaded. Lua 5.4 allocates with malloc, so LeakSanitizer sees
+# through its heap; it closes the state at exit, so leaks are real leaks.
+ASAN_LUA ?= lua5.4
+check-asan: deps
+	@tools/deps.sh test asan
+	$(MAKE) --no-print-directory $(MODULE) LUA=$(ASAN_LUA) BUILD=build/asan-$(ASAN_LUA) \
+		CFLAGS='-O1 -g' SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer'
+	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	GOESCAPE_LUA=$(ASAN_LUA) GOESCAPE_CPATH='build/asan-$(ASAN_LUA)/?.so' GOESCAPE_ASAN=1 \
+		$(ASAN_LUA) /usr/bin/busted --lpath='lua/?.lua;lua/?/init.lua' \
+		--cpath='build/asan-$(ASAN_LUA)/?.so' $(BUSTED_ARGS) spec
+
+demo: all
+	@tools/deps.sh demo
+	@examples/demo/run.sh
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@tools/deps.sh fuzz
+	@fuzz/run.sh $(FUZZ_SECONDS)
+
+CORPUS ?= build/corpus
+corpus:
+	@bash ../shared/tools/make-corpus.sh $(CORPUS) 2>/dev/null || tools/make-corpus.sh $(CORPUS)
+
+bench: all
+	@tools/deps.sh bench
+	@bench/run.sh $(CORPUS)
+
+lint:
+	@command -v luacheck > /dev/null || { echo "lint: luacheck not installed (apt-get install lua-check)"; exit 1; }
+	luacheck lua bin/goescape spec examples
+
+INST_LIBDIR ?= /usr/local/lib/lua/5.1
+INST_LUADIR ?= /usr/local/share/lua/5.1
+INST_BINDIR ?= /usr/local/bin
+install: $(MODULE)
+	mkdir -p $(INST_LIBDIR)/goescape $(INST_LUADIR) $(INST_BINDIR)
+	cp $(MODULE) $(INST_LIBDIR)/goescape/core.so
+	cp -r lua/goescape $(INST_LUADIR)/
+	cp bin/goescape $(INST_BINDIR)/goescape
+
+clean:
+	rm -rf build

@@ -1,0 +1,86 @@
+--- The goescape command: argument parsing, dispatch to lua/goescape/cmd/*.lua,
+-- and the error conventions: bad input prints one line "goescape: ..." and
+-- exits 1; usage errors exit 2; never a Lua traceback for bad data.
+local argparse = require "argparse"
+
+local M = {}
+
+-- Commands in the order `goescape --help` lists them. A command is a module
+-- goescape.cmd.NAME returning {help=, setup=function(cmd), run=function(args, io)}.
+M.commands = {
+  "escapes", "summary", "top", "folded", "diff", "merge", "info", "symbolize",
+  "hotspots", "assert", "growth", "flow", "html", "flame", "run",
+}
+
+--- Errors raised with M.fail carry this marker so that main can tell bad input
+-- (exit 1, one line) from a bug (traceback).
+local Failure = {}
+Failure.__index = Failure
+Failure.__tostring = function(e) return e.msg end
+
+function M.fail(msg, ...)
+  if select("#", ...) > 0 then msg = msg:format(...) end
+  error(setmetatable({ msg = msg }, Failure), 0)
+end
+
+--- Returns v, or fails with its error message (for `nil, err` returns).
+function M.check(v, err, ...)
+  if v == nil then M.fail(tostring(err)) end
+  return v, err, ...
+end
+
+local function load_command(name)
+  local ok, mod = pcall(require, "goescape.cmd." .. name)
+  if ok then return mod end
+  if tostring(mod):find("module 'goescape.cmd." .. name .. "' not found", 1, true) then
+    return nil
+  end
+  error(mod, 0)
+end
+
+function M.parser()
+  local p = argparse("goescape",
+    "Why a Go program allocates on the heap, and what it costs.")
+    :help_max_width(100)
+  p:command_target("command")
+  p:require_command(true)
+  local cmds = {}
+  for _, name in ipairs(M.commands) do
+    local mod = load_command(name)
+    if mod then
+      local c = p:command(name, mod.help)
+      if mod.setup then mod.setup(c) end
+      cmds[name] = mod
+    end
+  end
+  return p, cmds
+end
+
+function M.main(argv)
+  local args = {}
+  for i = 1, #(argv or {}) do args[i] = argv[i] end
+  local parser, cmds = M.parser()
+  local ok, parsed = parser:pparse(args)
+  if not ok then
+    io.stderr:write(parser:get_usage(), "\n\ngoescape: ", tostring(parsed), "\n")
+    return 2
+  end
+  local cmd = cmds[parsed.command]
+  local done, err = xpcall(function() return cmd.run(parsed) end, function(e)
+    if getmetatable(e) == Failure then return e end
+    return debug.traceback(tostring(e), 2)
+  end)
+  if done then
+    io.stdout:flush()
+    return err == nil and 0 or err
+  end
+  if getmetatable(err) == Failure then
+    io.stdout:flush()
+    io.stderr:write("goescape: ", err.msg, "\n")
+    return 1
+  end
+  io.stderr:write("goescape: internal error: ", tostring(err), "\n")
+  return 3
+end
+
+return M

@@ -1,0 +1,29 @@
+--- goescape: why a Go program allocates on the heap, and what it costs.
+-- `local ge = require "goescape"`; parts load on first use:
+--   ge.escape   compiler escape/inlining diagnostics (goescape.escape)
+--   ge.profile  pprof profiles (goescape.profile)
+--   ge.binary   Go ELF binaries (goescape.binary)
+--   ge.analysis joins and reports built on the three (goescape.analysis)
+--   ge.report   output writers (goescape.report)
+local core = require "goescape.core"
+
+local ge = {
+  core = core,
+  version = core.version,
+  kinds = core.kinds(),
+}
+
+--- The default resource limits, or the defaults overridden by `t`.
+function ge.limits(t) return core.limits(t) end
+
+local parts = { escape = true, profile = true, binary = true, analysis = true, report = true }
+
+return setmetatable(ge, {
+  __index = function(t, k)
+    if parts[k] then
+      local m = require("goescape." .. k)
+      rawset(t, k, m)
+      return m
+    end
+  end,
+})

@@ -1,0 +1,106 @@
+--- Shared spec helpers: run commands, find the Go compilers, build fixtures
+-- once per checkout (under build/fixtures, shared by every interpreter).
+local H = {}
+
+H.root = (function()
+  local p = io.popen("pwd"); local d = p:read("*l"); p:close(); return d
+end)()
+H.lua = os.getenv("GOESCAPE_LUA") or "luajit"
+H.cpath = os.getenv("GOESCAPE_CPATH") or "build/luajit/?.so"
+H.asan = os.getenv("GOESCAPE_ASAN") == "1"
+H.build = H.root .. "/build/fixtures"
+
+--- Quotes a string for the shell.
+function H.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+--- Runs a shell command; returns stdout, exit status, stderr.
+function H.sh(cmd)
+  local errf = os.tmpname()
+  local p = io.popen("(" .. cmd .. ") 2>" .. errf .. "; echo \"__rc=$?\"")
+  local out = p:read("*a"); p:close()
+  local rc = tonumber(out:match("__rc=(%d+)\n?$"))
+  out = out:gsub("__rc=%d+\n?$", "")
+  local f = io.open(errf); local err = f and f:read("*a") or ""; if f then f:close() end
+  os.remove(errf)
+  return out, rc, err
+end
+
+--- Runs a command that must succeed; returns its stdout.
+function H.must(cmd)
+  local out, rc, err = H.sh(cmd)
+  if rc ~= 0 then error(("command failed (%s): %s\n%s%s"):format(rc, cmd, out, err), 2) end
+  return out
+end
+
+function H.exists(path)
+  local f = io.open(path, "rb"); if f then f:close() return true end
+  return false
+end
+
+function H.read(path)
+  local f = assert(io.open(path, "rb")); local s = f:read("*a"); f:close(); return s
+end
+
+function H.write(path, s)
+  local f = assert(io.open(path, "wb")); f:write(s); f:close()
+end
+
+function H.mkdir(path) H.must("mkdir -p " .. H.q(path)) end
+
+function H.tmpdir(name)
+  local d = H.root .. "/build/spec-tmp/" .. name
+  H.must("rm -rf " .. H.q(d) .. " && mkdir -p " .. H.q(d))
+  return d
+end
+
+--- The command line that runs bin/goescape with this interpreter and build.
+function H.cli_cmd(args)
+  local env = "LUA_PATH=" .. H.q(H.root .. "/lua/?.lua;" .. H.root .. "/lua/?/init.lua;;")
+    .. " LUA_CPATH=" .. H.q(H.root .. "/" .. H.cpath .. ";;")
+  return env .. " " .. H.lua .. " " .. H.q(H.root .. "/bin/goescape") .. " " .. args
+end
+
+--- Runs bin/goescape; returns stdout, exit status, stderr.
+function H.cli(args) return H.sh(H.cli_cmd(args)) end
+
+local compilers
+--- The Go compilers to test against: Debian's Go 1.19, the machine's Go and
+-- the newest one (GOTOOLCHAIN=go1.27.3), each {name=, go=} where `go` is a
+-- command prefix. Missing ones are left out (and reported once).
+function H.go_compilers()
+  if compilers then return compilers end
+  compilers = {}
+  local cands = {
+    { go = "GOTOOLCHAIN=local /usr/lib/go-1.19/bin/go" },
+    { go = "GOTOOLCHAIN=local go" },
+    { go = "GOTOOLCHAIN=go1.27.3 go" },
+  }
+  local seen = {}
+  for _, c in ipairs(cands) do
+    local out, rc = H.sh(c.go .. " env GOVERSION")
+    local v = rc == 0 and out:match("go(%d+%.%d+)")
+    if v and not seen[v] then
+      seen[v] = true
+      c.name = "go" .. v
+      c.version = v
+      compilers[#compilers + 1] = c
+    elseif not v then
+      io.stderr:write("spec: Go compiler not available: " .. c.go .. "\n")
+    end
+  end
+  return compilers
+end
+
+--- Builds (once per checkout) the output of `fn(dir)` in build/fixtures/NAME;
+-- fn runs only when the stamp file is missing.
+function H.cached(name, fn)
+  local dir = H.build .. "/" .. name
+  if not H.exists(dir .. "/.done") then
+    H.must("rm -rf " .. H.q(dir) .. " && mkdir -p " .. H.q(dir))
+    fn(dir)
+    H.write(dir .. "/.done", "")
+  end
+  return dir
+end
+
+return H

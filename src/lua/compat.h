@@ -1,0 +1,67 @@
+/* Lua 5.1 / LuaJIT 2.1 / 5.2–5.4 differences used by the binding. Every
+ * polyfill is static and renamed (ge_ prefix), so that it never clashes with
+ * a symbol the interpreter exports (luasystem's LUAJIT_VERSION trap). */
+#ifndef GE_LUA_COMPAT_H
+#define GE_LUA_COMPAT_H
+#include <lauxlib.h>
+#include <lua.h>
+
+#if LUA_VERSION_NUM >= 502
+#define ge_rawlen(L, i) lua_rawlen(L, i)
+#define ge_setfuncs(L, l, nup) luaL_setfuncs(L, l, nup)
+#define ge_testudata(L, i, t) luaL_testudata(L, i, t)
+#else
+#define ge_rawlen(L, i) lua_objlen(L, i)
+static inline void ge_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
+  luaL_checkstack(L, nup + 1, "too many upvalues");
+  for (; l->name; l++) {
+    for (int i = 0; i < nup; i++) lua_pushvalue(L, -nup);
+    lua_pushcclosure(L, l->func, nup);
+    lua_setfield(L, -(nup + 2), l->name);
+  }
+  lua_pop(L, nup);
+}
+static inline void *ge_testudata(lua_State *L, int ud, const char *tname) {
+  void *p = lua_touserdata(L, ud);
+  if (p && lua_getmetatable(L, ud)) {
+    luaL_getmetatable(L, tname);
+    if (!lua_rawequal(L, -1, -2)) p = NULL;
+    lua_pop(L, 2);
+    return p;
+  }
+  return NULL;
+}
+#endif
+
+/* Integers: 5.3+ has a native integer subtype; 5.1/LuaJIT use doubles, which
+ * hold byte counts and addresses up to 2^53 exactly. */
+static inline void ge_pushint(lua_State *L, long long v) {
+#if LUA_VERSION_NUM >= 503
+  lua_pushinteger(L, (lua_Integer)v);
+#else
+  lua_pushnumber(L, (lua_Number)v);
+#endif
+}
+
+/* Creates the metatable `tname` with methods in __index and the given
+ * metamethods; leaves nothing on the stack. */
+static inline void ge_newclass(lua_State *L, const char *tname, const luaL_Reg *methods,
+                               const luaL_Reg *meta) {
+  luaL_newmetatable(L, tname);
+  ge_setfuncs(L, meta, 0);
+  lua_newtable(L);
+  ge_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, tname);
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+}
+
+/* Pushes nil, message, code name: the binding's answer for bad input. */
+static inline int ge_pushfail(lua_State *L, const char *msg, const char *code) {
+  lua_pushnil(L);
+  lua_pushstring(L, msg);
+  lua_pushstring(L, code);
+  return 3;
+}
+#endif

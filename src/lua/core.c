@@ -1,0 +1,87 @@
+/* goescape.core: the C module. Each part registers its functions here. */
+#include "binding.h"
+
+#define GE_VERSION "0.1.0"
+
+static int l_kinds(lua_State *L) {
+  lua_newtable(L);
+  for (int k = 0; k < GE_K__COUNT; k++) {
+    lua_pushstring(L, ge_kind_name((ge_kind)k));
+    lua_rawseti(L, -2, k + 1);
+  }
+  return 1;
+}
+
+static int l_kind_family(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  ge_kind k = ge_kind_from_name(s, n);
+  if (k == GE_K__COUNT) return luaL_argerror(L, 1, "unknown diagnostic kind");
+  lua_pushstring(L, ge_kind_family(k));
+  return 1;
+}
+
+static int l_limits(lua_State *L) {
+  ge_limits lim;
+  ge_lua_limits(L, 1, &lim);
+  lua_newtable(L);
+  ge_pushint(L, (long long)lim.max_line_bytes);
+  lua_setfield(L, -2, "max_line_bytes");
+  ge_pushint(L, (long long)lim.max_inflated_bytes);
+  lua_setfield(L, -2, "max_inflated_bytes");
+  ge_pushint(L, (long long)lim.max_records);
+  lua_setfield(L, -2, "max_records");
+  ge_pushint(L, lim.max_flow_steps);
+  lua_setfield(L, -2, "max_flow_steps");
+  ge_pushint(L, lim.max_inline_depth);
+  lua_setfield(L, -2, "max_inline_depth");
+  ge_pushint(L, lim.max_dir_files);
+  lua_setfield(L, -2, "max_dir_files");
+  return 1;
+}
+
+static uint64_t limit_field(lua_State *L, int idx, const char *name, uint64_t def) {
+  lua_getfield(L, idx, name);
+  uint64_t v = def;
+  if (!lua_isnil(L, -1)) {
+    if (!lua_isnumber(L, -1)) luaL_error(L, "limits.%s: number expected", name);
+    lua_Number n = lua_tonumber(L, -1);
+    if (!(n >= 1)) luaL_error(L, "limits.%s: must be a positive number", name);
+    v = n >= 1.8e19 ? UINT64_MAX : (uint64_t)n;
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+void ge_lua_limits(lua_State *L, int idx, ge_limits *lim) {
+  ge_limits_default(lim);
+  if (lua_isnoneornil(L, idx)) return;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lim->max_line_bytes = limit_field(L, idx, "max_line_bytes", lim->max_line_bytes);
+  lim->max_inflated_bytes =
+      limit_field(L, idx, "max_inflated_bytes", lim->max_inflated_bytes);
+  lim->max_records = limit_field(L, idx, "max_records", lim->max_records);
+  uint64_t v = limit_field(L, idx, "max_flow_steps", lim->max_flow_steps);
+  lim->max_flow_steps = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+  v = limit_field(L, idx, "max_inline_depth", lim->max_inline_depth);
+  lim->max_inline_depth = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+  v = limit_field(L, idx, "max_dir_files", lim->max_dir_files);
+  lim->max_dir_files = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+void ge_lua_open_common(lua_State *L) {
+  static const luaL_Reg fns[] = {
+      {"kinds", l_kinds}, {"kind_family", l_kind_family}, {"limits", l_limits}, {NULL, NULL}};
+  ge_setfuncs(L, fns, 0);
+  lua_pushliteral(L, GE_VERSION);
+  lua_setfield(L, -2, "version");
+}
+
+GE_API int luaopen_goescape_core(lua_State *L) {
+  lua_newtable(L);
+  ge_lua_open_common(L);
+  ge_lua_open_escape(L);
+  ge_lua_open_profile(L);
+  ge_lua_open_binary(L);
+  return 1;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a make target needs (when run as root), or says
+# clearly which are missing. Usage: tools/deps.sh GROUP...
+#   build  compilers and libraries for the C core and the Lua binding
+#   test   busted, the Lua interpreters and libraries, Go compilers for fixtures
+#   asan   the sanitizer runtimes          fuzz  clang + libFuzzer
+#   bench  peer tools (llvm-symbolizer)    demo  Go for the demo program
+set -euo pipefail
+pkgs=()
+for g in "$@"; do
+  case "$g" in
+    build) pkgs+=(gcc make pkg-config luajit libluajit-5.1-dev liblua5.1-0-dev liblua5.4-dev
+                  libelf-dev libdwarf-dev zlib1g-dev libdeflate-dev) ;;
+    test)  pkgs+=(luajit lua5.1 lua5.4 lua-busted lua-cjson lua-argparse lua-penlight
+                  luarocks golang-1.19-go llvm binutils python3 graphviz) ;;
+    asan)  pkgs+=(gcc libclang-rt-14-dev) ;;
+    fuzz)  pkgs+=(clang libclang-rt-14-dev) ;;
+    bench) pkgs+=(llvm hyperfine gawk) ;;
+    demo)  pkgs+=(luajit lua-cjson lua-argparse) ;;
+    *) echo "deps.sh: unknown group $g" >&2; exit 2 ;;
+  esac
+done
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq > /dev/null || true
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+else
+  echo "deps: missing Debian packages: ${missing[*]}" >&2
+  echo "deps: install them with: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
