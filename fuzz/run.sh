@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds every libFuzzer harness fuzz/<name>.c against the C core (clang,
+# ASan+UBSan) and runs each for SECONDS (default 60) on its seed corpus
+# fuzz/corpus/<name>/ (grown in place; minimize with `fuzz/run.sh min`).
+# Usage: fuzz/run.sh [SECONDS] [NAME...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}; shift || true
+out=build/fuzz; mkdir -p "$out"
+src=$(ls src/core/*.c src/escape/*.c src/profile/*.c src/binary/*.c 2>/dev/null)
+flags="-g -O1 -std=c11 -D_DEFAULT_SOURCE -Iinclude -Isrc -I/usr/include/libdwarf -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+  for f in fuzz/*.c; do n=$(basename "$f" .c); names+=("$n"); done
+fi
+status=0
+for n in "${names[@]}"; do
+  [ -f "fuzz/$n.c" ] || { echo "fuzz: no harness fuzz/$n.c" >&2; exit 2; }
+  clang $flags -o "$out/$n" "fuzz/$n.c" $src -lelf -ldwarf -lz -ldeflate -lm
+  mkdir -p "fuzz/corpus/$n" "$out/$n.crashes"
+  echo "== fuzz $n for ${secs}s" >&2
+  if ! "$out/$n" -max_total_time="$secs" -max_len=1048576 -timeout=10 -rss_limit_mb=4096 \
+      -artifact_prefix="$out/$n.crashes/" -print_final_stats=1 "fuzz/corpus/$n" \
+      > "$out/$n.log" 2>&1; then
+    echo "fuzz: $n FAILED, see $out/$n.log and $out/$n.crashes/" >&2
+    tail -40 "$out/$n.log" >&2
+    status=1
+  fi
+  grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$out/$n.log" | sed "s/^/$n: /" >&2 || true
+done
+exit $status
