@@ -43,17 +43,25 @@ all: deps $(MODULE)
 deps:
 	@tools/deps.sh build
 
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(GE_CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC $<")
+	$(Q)$(CC) $(CFLAGS) $(GE_CFLAGS) -c -o $@ $<
 
 $(STATIC): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(MODULE): $(LUA_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) $(LIBFLAG) -o $@ $(LUA_OBJ) $(STATIC) $(GE_LIBS)
+	@$(if $(Q),echo "  LD $@")
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(LIBFLAG) -o $@ $(LUA_OBJ) $(STATIC) $(GE_LIBS)
 	@tools/check-exports.sh $@
 
 # One interpreter: build for it, then run busted with it.

@@ -108,7 +108,7 @@ typedef enum ge_kind {
   GE_K_LIVE,                   /* live at call to F: x y / live at entry */
   GE_K_STACK_OBJECT,           /* stack object x T */
   GE_K_LOOPVAR,                /* loop variable x now per-iteration, ... */
-  GE_K_INLINE_DUMP,            /* -m=3 inliner trace lines */
+  GE_K_TRACE,                  /* -m=3 traces: "[depth] F stmt: ...", labels, dumps */
   GE_K__COUNT
 } ge_kind;
 
@@ -128,6 +128,7 @@ typedef struct ge_flow_step {
   ge_strview expr, reason; /* the step: "&t", "address-of"; reason "warning" for notes */
   ge_strview file;         /* step position; empty when the line had none */
   uint32_t line, col;
+  uint32_t type;           /* 1: "flow:" hop line, 2: "from" step, 3: note/warning */
 } ge_flow_step;
 
 typedef struct ge_diag {
@@ -173,6 +174,8 @@ GE_API ge_err ge_log_get(const ge_log *log, size_t i, ge_diag *out);
 GE_API ge_err ge_log_flow(const ge_log *log, size_t i, uint32_t step, ge_flow_step *out);
 GE_API void ge_log_stats_get(const ge_log *log, ge_log_stats *out);
 GE_API const char *ge_log_source_name(const ge_log *log, uint32_t source);
+/* A size the message states (closure capture width, logopt copy bytes), or -1. */
+GE_API int64_t ge_log_size_attr(const ge_log *log, size_t i);
 
 /* Filtering and grouping run over interned ids, without string compares per
  * record. A filter field left NULL matches everything. */

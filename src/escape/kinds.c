@@ -36,7 +36,7 @@ static const struct {
     [GE_K_LIVE] = {"live", "other"},
     [GE_K_STACK_OBJECT] = {"stack_object", "other"},
     [GE_K_LOOPVAR] = {"loopvar", "other"},
-    [GE_K_INLINE_DUMP] = {"inline_dump", "inline"},
+    [GE_K_TRACE] = {"trace", "other"},
 };
 
 const char *ge_kind_name(ge_kind k) {

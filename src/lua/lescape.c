@@ -1,4 +1,416 @@
-/* goescape.core: the ge_log part of the binding. */
-#include "binding.h"
+/* goescape.core: the ge_log part of the binding.
+ *   core.log_open(path | {paths...}, limits?)  -> log | nil, err, code
+ *   core.log_parse(text, name?, limits?)       -> log | nil, err, code
+ *   core.log_stream(path | "-", fn, limits?)   -> stats | nil, err, code
+ *   log:count(filter?) log:get(i) log:iter(filter?) log:group(by, filter?)
+ *   log:stats() log:close()
+ * Records are plain tables (see push_record); filters are tables with
+ * optional kind / package / file / func fields. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-void ge_lua_open_escape(lua_State *L) { (void)L; }
+#include "binding.h"
+#include "core/vec.h"
+
+#define LOG_MT "goescape.log"
+
+typedef struct lua_log {
+  ge_log *log;
+} lua_log;
+
+static lua_log *checklog(lua_State *L, int idx) {
+  lua_log *l = luaL_checkudata(L, idx, LOG_MT);
+  if (!l->log) luaL_argerror(L, idx, "the log is closed");
+  return l;
+}
+
+static void setstr(lua_State *L, const char *key, ge_strview v) {
+  if (!v.len) return;
+  lua_pushlstring(L, v.ptr, v.len);
+  lua_setfield(L, -2, key);
+}
+static void setint(lua_State *L, const char *key, int64_t v) {
+  if (v < 0) return;
+  ge_pushint(L, (long long)v);
+  lua_setfield(L, -2, key);
+}
+
+/* Pushes the record as a table: kind, file, line, col, package, func,
+ * subject, message, target, cost, budget, level, derefs, size, flow. */
+static void push_record(lua_State *L, const ge_log *log, size_t i) {
+  ge_diag d;
+  ge_log_get(log, i, &d);
+  lua_createtable(L, 0, 12);
+  lua_pushstring(L, ge_kind_name(d.kind));
+  lua_setfield(L, -2, "kind");
+  setstr(L, "file", d.file);
+  ge_pushint(L, d.line);
+  lua_setfield(L, -2, "line");
+  ge_pushint(L, d.col);
+  lua_setfield(L, -2, "col");
+  setstr(L, "package", d.package);
+  setstr(L, "func", d.func);
+  setstr(L, "subject", d.subject);
+  lua_pushlstring(L, d.message.ptr, d.message.len);
+  lua_setfield(L, -2, "message");
+  setstr(L, "target", d.target);
+  setint(L, "cost", d.cost);
+  setint(L, "budget", d.budget);
+  setint(L, "level", d.level);
+  setint(L, "derefs", d.derefs);
+  setint(L, "size", ge_log_size_attr(log, i));
+  ge_pushint(L, (long long)i + 1);
+  lua_setfield(L, -2, "index");
+  ge_pushint(L, (long long)d.input_line);
+  lua_setfield(L, -2, "input_line");
+  const char *src = ge_log_source_name(log, d.source);
+  if (src) {
+    lua_pushstring(L, src);
+    lua_setfield(L, -2, "source");
+  }
+  if (d.nflow) {
+    lua_createtable(L, (int)d.nflow, 0);
+    for (uint32_t k = 0; k < d.nflow; k++) {
+      ge_flow_step st;
+      ge_log_flow(log, i, k, &st);
+      lua_createtable(L, 0, 8);
+      static const char *types[] = {"note", "flow", "from", "note"};
+      lua_pushstring(L, types[st.type < 4 ? st.type : 0]);
+      lua_setfield(L, -2, "type");
+      setstr(L, "dst", st.dst);
+      setstr(L, "src", st.src);
+      setstr(L, "expr", st.expr);
+      setstr(L, "reason", st.reason);
+      setstr(L, "file", st.file);
+      if (st.line) {
+        ge_pushint(L, st.line);
+        lua_setfield(L, -2, "line");
+      }
+      if (st.col) {
+        ge_pushint(L, st.col);
+        lua_setfield(L, -2, "col");
+      }
+      lua_rawseti(L, -2, (int)k + 1);
+    }
+    lua_setfield(L, -2, "flow");
+  }
+}
+
+/* Filter strings are kept in the registry-free way: they point into Lua
+ * strings on the stack at `idx` for the duration of the call. */
+static void read_filter(lua_State *L, int idx, ge_log_filter *f) {
+  memset(f, 0, sizeof *f);
+  if (lua_isnoneornil(L, idx)) return;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  static const char *keys[] = {"kind", "package", "file", "func"};
+  const char **dst[] = {&f->kind, &f->package, &f->file, &f->func};
+  for (int k = 0; k < 4; k++) {
+    lua_getfield(L, idx, keys[k]);
+    if (!lua_isnil(L, -1)) {
+      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "filter.%s: string expected", keys[k]);
+      *dst[k] = lua_tostring(L, -1);
+    }
+    lua_pop(L, 1); /* the table still holds the string */
+  }
+}
+
+static int l_log_open(lua_State *L) {
+  ge_limits lim;
+  ge_lua_limits(L, 2, &lim);
+  int is_list = lua_istable(L, 1);
+  if (!is_list) luaL_checkstring(L, 1);
+  lua_log *l = lua_newuserdata(L, sizeof *l); /* owns the log from the start */
+  l->log = NULL;
+  luaL_getmetatable(L, LOG_MT);
+  lua_setmetatable(L, -2);
+  l->log = ge_log_new(&lim);
+  if (!l->log) return luaL_error(L, "out of memory");
+  size_t n = is_list ? ge_rawlen(L, 1) : 1;
+  if (n == 0) return luaL_argerror(L, 1, "no input paths");
+  for (size_t i = 1; i <= n; i++) {
+    const char *path;
+    if (is_list) {
+      lua_rawgeti(L, 1, (int)i);
+      path = lua_tostring(L, -1);
+      if (!path) return luaL_argerror(L, 1, "paths must be strings");
+      lua_pop(L, 1); /* still referenced by the table */
+    } else {
+      path = lua_tostring(L, 1);
+    }
+    ge_error err;
+    if (ge_log_add_path(l->log, path, &err)) {
+      ge_log_free(l->log);
+      l->log = NULL;
+      return ge_pushfail(L, err.msg, ge_err_name(err.code));
+    }
+  }
+  return 1;
+}
+
+static int l_log_parse(lua_State *L) {
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  const char *name = luaL_optstring(L, 2, "<string>");
+  ge_limits lim;
+  ge_lua_limits(L, 3, &lim);
+  lua_log *l = lua_newuserdata(L, sizeof *l);
+  l->log = NULL;
+  luaL_getmetatable(L, LOG_MT);
+  lua_setmetatable(L, -2);
+  l->log = ge_log_new(&lim);
+  if (!l->log) return luaL_error(L, "out of memory");
+  ge_error err;
+  if (ge_log_add_buffer(l->log, name, text, len, &err)) {
+    ge_log_free(l->log);
+    l->log = NULL;
+    return ge_pushfail(L, err.msg, ge_err_name(err.code));
+  }
+  return 1;
+}
+
+typedef struct stream_ud {
+  lua_State *L;
+  int fn;
+  int failed; /* the callback raised: its error is on the stack */
+} stream_ud;
+
+static int stream_cb(void *ud, const ge_log *log, size_t i) {
+  stream_ud *s = ud;
+  lua_pushvalue(s->L, s->fn);
+  push_record(s->L, log, i);
+  if (lua_pcall(s->L, 1, 1, 0) != 0) {
+    s->failed = 1;
+    return 1;
+  }
+  /* returning false stops the stream */
+  int stop = lua_type(s->L, -1) == LUA_TBOOLEAN && !lua_toboolean(s->L, -1);
+  lua_pop(s->L, 1);
+  return stop;
+}
+
+static void push_stats(lua_State *L, const ge_log_stats *st) {
+  lua_createtable(L, 0, 7);
+  ge_pushint(L, (long long)st->lines);
+  lua_setfield(L, -2, "lines");
+  ge_pushint(L, (long long)st->records);
+  lua_setfield(L, -2, "records");
+  ge_pushint(L, (long long)st->skipped);
+  lua_setfield(L, -2, "skipped");
+  ge_pushint(L, (long long)st->merged);
+  lua_setfield(L, -2, "merged");
+  ge_pushint(L, (long long)st->flow_steps);
+  lua_setfield(L, -2, "flow_steps");
+  ge_pushint(L, (long long)st->bytes);
+  lua_setfield(L, -2, "bytes");
+  ge_pushint(L, st->sources);
+  lua_setfield(L, -2, "sources");
+}
+
+/* Streams a text log through fn(record); fn returning false stops early.
+ * The file descriptor is opened here and closed before any error is raised. */
+static int l_log_stream(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  ge_limits lim;
+  ge_lua_limits(L, 3, &lim);
+  int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: cannot open", path);
+    lua_pushstring(L, "io");
+    return 3;
+  }
+  stream_ud s = {L, 2, 0};
+  ge_log_stats st;
+  memset(&st, 0, sizeof st);
+  ge_error err;
+  ge_err rc = ge_log_stream_fd(fd, strcmp(path, "-") ? path : "<stdin>", &lim, stream_cb, &s,
+                               &st, &err);
+  if (fd != 0) close(fd);
+  if (s.failed) return lua_error(L); /* the callback's error, re-raised */
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  push_stats(L, &st);
+  return 1;
+}
+
+static int count_one(void *ud, size_t i) {
+  (void)i;
+  ++*(size_t *)ud;
+  return 0;
+}
+
+static int l_count(lua_State *L) {
+  lua_log *l = checklog(L, 1);
+  ge_log_filter f;
+  read_filter(L, 2, &f);
+  if (!f.kind && !f.package && !f.file && !f.func) {
+    ge_pushint(L, (long long)ge_log_count(l->log));
+    return 1;
+  }
+  size_t n = 0;
+  ge_error err;
+  if (ge_log_select(l->log, &f, count_one, &n, &err)) return luaL_error(L, "%s", err.msg);
+  ge_pushint(L, (long long)n);
+  return 1;
+}
+
+static int l_len(lua_State *L) {
+  lua_log *l = checklog(L, 1);
+  ge_pushint(L, (long long)ge_log_count(l->log));
+  return 1;
+}
+
+static int l_get(lua_State *L) {
+  lua_log *l = checklog(L, 1);
+  lua_Number i = luaL_checknumber(L, 2);
+  if (i < 1 || i > (lua_Number)ge_log_count(l->log) || i != (lua_Number)(size_t)i) {
+    lua_pushnil(L);
+    return 1;
+  }
+  push_record(L, l->log, (size_t)i - 1);
+  return 1;
+}
+
+/* Iterator: upvalues (log, compiled index list as a string of size_t, pos). */
+typedef struct idxbuf {
+  size_t *v;
+  size_t n, cap;
+  int oom;
+} idxbuf;
+static int collect(void *ud, size_t i) {
+  idxbuf *b = ud;
+  if (ge_vec_reserve((void **)&b->v, &b->cap, b->n, 1, sizeof *b->v)) {
+    b->oom = 1;
+    return 1;
+  }
+  b->v[b->n++] = i;
+  return 0;
+}
+
+static int iter_next(lua_State *L) {
+  lua_log *l = checklog(L, lua_upvalueindex(1));
+  size_t len;
+  const char *ix = lua_tolstring(L, lua_upvalueindex(2), &len);
+  lua_Number pos = lua_tonumber(L, lua_upvalueindex(3));
+  size_t k = (size_t)pos;
+  if (k >= len / sizeof(size_t)) return 0;
+  size_t i;
+  memcpy(&i, ix + k * sizeof(size_t), sizeof i);
+  lua_pushnumber(L, (lua_Number)(k + 1));
+  lua_replace(L, lua_upvalueindex(3));
+  push_record(L, l->log, i);
+  return 1;
+}
+
+static int l_iter(lua_State *L) {
+  lua_log *l = checklog(L, 1);
+  ge_log_filter f;
+  read_filter(L, 2, &f);
+  idxbuf b = {0};
+  ge_error err;
+  ge_err rc = ge_log_select(l->log, &f, collect, &b, &err);
+  if (rc || b.oom) {
+    free(b.v);
+    if (b.oom) return luaL_error(L, "out of memory");
+    return luaL_error(L, "%s", err.msg);
+  }
+  lua_pushvalue(L, 1);
+  /* Lua strings are the only GC'd byte buffer on every version. Copy the
+   * indices in, then free the C array before anything can raise. */
+  luaL_Buffer lb;
+  luaL_buffinit(L, &lb);
+  size_t bytes = b.n * sizeof(size_t), off = 0;
+  while (off < bytes) {
+    size_t chunk = bytes - off < LUAL_BUFFERSIZE ? bytes - off : LUAL_BUFFERSIZE;
+    luaL_addlstring(&lb, (const char *)b.v + off, chunk);
+    off += chunk;
+  }
+  free(b.v);
+  luaL_pushresult(&lb);
+  lua_pushnumber(L, 0);
+  lua_pushcclosure(L, iter_next, 3);
+  return 1;
+}
+
+static const struct {
+  const char *name;
+  ge_group_by by;
+} group_keys[] = {{"kind", GE_BY_KIND},       {"package", GE_BY_PACKAGE}, {"file", GE_BY_FILE},
+                  {"func", GE_BY_FUNC},       {"subject", GE_BY_SUBJECT}, {"line", GE_BY_LINE}};
+
+static int l_group(lua_State *L) {
+  lua_log *l = checklog(L, 1);
+  const char *by = luaL_checkstring(L, 2);
+  int k = -1;
+  for (int i = 0; i < (int)(sizeof group_keys / sizeof group_keys[0]); i++)
+    if (!strcmp(by, group_keys[i].name)) k = i;
+  if (k < 0) return luaL_argerror(L, 2, "group by kind, package, file, func, subject or line");
+  ge_log_filter f;
+  read_filter(L, 3, &f);
+  ge_group_row *rows = NULL;
+  size_t n = 0;
+  ge_error err;
+  if (ge_log_group(l->log, &f, group_keys[k].by, &rows, &n, &err))
+    return luaL_error(L, "%s", err.msg);
+  /* Build the result while holding `rows`: pushes can raise only on memory
+   * exhaustion; guard with a protected call to keep the rule. */
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    if (!lua_checkstack(L, 4)) break;
+    lua_createtable(L, 0, 3);
+    lua_pushlstring(L, rows[i].key.ptr ? rows[i].key.ptr : "", rows[i].key.len);
+    lua_setfield(L, -2, group_keys[k].by == GE_BY_LINE ? "file" : "key");
+    if (group_keys[k].by == GE_BY_LINE) {
+      ge_pushint(L, rows[i].line);
+      lua_setfield(L, -2, "line");
+    }
+    ge_pushint(L, (long long)rows[i].count);
+    lua_setfield(L, -2, "count");
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  free(rows);
+  return 1;
+}
+
+static int l_stats(lua_State *L) {
+  lua_log *l = checklog(L, 1);
+  ge_log_stats st;
+  ge_log_stats_get(l->log, &st);
+  push_stats(L, &st);
+  return 1;
+}
+
+static int l_close(lua_State *L) {
+  lua_log *l = luaL_checkudata(L, 1, LOG_MT);
+  ge_log_free(l->log);
+  l->log = NULL;
+  return 0;
+}
+
+static int l_tostring(lua_State *L) {
+  lua_log *l = luaL_checkudata(L, 1, LOG_MT);
+  if (!l->log)
+    lua_pushliteral(L, "goescape.log (closed)");
+  else
+    lua_pushfstring(L, "goescape.log (%d records)", (int)ge_log_count(l->log));
+  return 1;
+}
+
+void ge_lua_open_escape(lua_State *L) {
+  static const luaL_Reg methods[] = {{"count", l_count}, {"get", l_get},   {"iter", l_iter},
+                                     {"group", l_group}, {"stats", l_stats}, {"close", l_close},
+                                     {"len", l_len},     {NULL, NULL}};
+  static const luaL_Reg meta[] = {{"__gc", l_close},
+                                  {"__close", l_close},
+                                  {"__len", l_len},
+                                  {"__tostring", l_tostring},
+                                  {NULL, NULL}};
+  ge_newclass(L, LOG_MT, methods, meta);
+  static const luaL_Reg fns[] = {{"log_open", l_log_open},
+                                 {"log_parse", l_log_parse},
+                                 {"log_stream", l_log_stream},
+                                 {NULL, NULL}};
+  ge_setfuncs(L, fns, 0);
+}

@@ -1,0 +1,374 @@
+/* Message classifier: one compiler diagnostic message (the text after
+ * "file:line:col: ") to a kind, its subject, target and numbers.
+ *
+ * Reads the wording of Go 1.13 through 1.27 (cmd/compile/internal/escape,
+ * inline, devirtualize, walk, ssa check_bce/nilcheck, liveness, loopvar and
+ * the logopt messages). Newer wording adds " in F" to -m=2 headers and
+ * " for F" to parameter-leak headers; both forms are read. Anything not
+ * recognized stays GE_K_UNKNOWN: the caller keeps the raw message. */
+#include <string.h>
+
+#include "log.h"
+
+typedef struct {
+  const char *p;
+  size_t n;
+} str;
+
+static int starts(str s, const char *lit, size_t ln) {
+  return s.n >= ln && memcmp(s.p, lit, ln) == 0;
+}
+static int ends(str s, const char *lit, size_t ln) {
+  return s.n >= ln && memcmp(s.p + s.n - ln, lit, ln) == 0;
+}
+#define STARTS(s, lit) starts(s, lit, sizeof(lit) - 1)
+#define ENDS(s, lit) ends(s, lit, sizeof(lit) - 1)
+
+/* Last occurrence of lit in s, or -1. */
+static long rfind(str s, const char *lit, size_t ln) {
+  if (s.n < ln) return -1;
+  for (size_t i = s.n - ln + 1; i-- > 0;)
+    if (s.p[i] == lit[0] && memcmp(s.p + i, lit, ln) == 0) return (long)i;
+  return -1;
+}
+static long find(str s, const char *lit, size_t ln) {
+  if (s.n < ln) return -1;
+  for (size_t i = 0; i + ln <= s.n; i++)
+    if (s.p[i] == lit[0] && memcmp(s.p + i, lit, ln) == 0) return (long)i;
+  return -1;
+}
+#define RFIND(s, lit) rfind(s, lit, sizeof(lit) - 1)
+#define FIND(s, lit) find(s, lit, sizeof(lit) - 1)
+
+/* Parses a non-negative decimal at s[i..]; -1 when there is none. */
+static int64_t num_at(str s, size_t i, size_t *end) {
+  int64_t v = 0;
+  size_t j = i;
+  while (j < s.n && s.p[j] >= '0' && s.p[j] <= '9' && v < (INT64_MAX - 9) / 10)
+    v = v * 10 + (s.p[j++] - '0');
+  if (end) *end = j;
+  return j == i ? -1 : v;
+}
+
+static ge_span span(const char *base, const char *p, size_t n) {
+  return (ge_span){(uint32_t)(p - base), (uint32_t)n};
+}
+
+/* "F with cost N [as: ...]" / "F" */
+static void can_inline(const char *m, str r, ge_class *c) {
+  c->kind = GE_K_CAN_INLINE;
+  long w = FIND(r, " with cost ");
+  size_t fn = w >= 0 ? (size_t)w : r.n;
+  if (w < 0) {
+    long sp = FIND(r, " ");
+    if (sp >= 0) fn = (size_t)sp;
+  }
+  c->subject = c->func = span(m, r.p, fn);
+  if (w >= 0) c->n1 = num_at(r, (size_t)w + 11, NULL);
+}
+
+/* "F: reason" where the reason may say "cost N exceeds budget M". */
+static void cannot_inline(const char *m, str r, ge_class *c) {
+  c->kind = GE_K_CANNOT_INLINE;
+  long colon = FIND(r, ": ");
+  size_t fn = colon >= 0 ? (size_t)colon : r.n;
+  c->subject = c->func = span(m, r.p, fn);
+  if (colon < 0) return;
+  str why = {r.p + colon + 2, r.n - (size_t)colon - 2};
+  c->target = span(m, why.p, why.n);
+  long k = FIND(why, "cost ");
+  if (k >= 0) {
+    size_t e;
+    c->n1 = num_at(why, (size_t)k + 5, &e);
+    str rest = {why.p + e, why.n - e};
+    long b = FIND(rest, "budget ");
+    if (b >= 0) c->n2 = num_at(rest, (size_t)b + 7, NULL);
+  }
+}
+
+/* "P leaks to DST [for F] with derefs=N" (after "parameter "). */
+static void param_leaks(const char *m, str r, ge_class *c) {
+  long lt = FIND(r, " leaks to ");
+  long wd = RFIND(r, " with derefs=");
+  if (lt < 0 || wd < lt) return;
+  c->kind = GE_K_PARAM_LEAKS;
+  c->subject = span(m, r.p, (size_t)lt);
+  str dst = {r.p + lt + 10, (size_t)(wd - lt - 10)};
+  /* DST is "{heap}", "{storage for X}", "~r0" or a name; " for F" may
+   * follow, and F (generic shapes) may contain spaces. */
+  size_t dn = 0;
+  if (dst.n && dst.p[0] == '{') {
+    int depth = 0;
+    for (; dn < dst.n; dn++) {
+      if (dst.p[dn] == '{') depth++;
+      else if (dst.p[dn] == '}' && --depth == 0) {
+        dn++;
+        break;
+      }
+    }
+  } else {
+    while (dn < dst.n && dst.p[dn] != ' ') dn++;
+  }
+  if (dn + 5 <= dst.n && memcmp(dst.p + dn, " for ", 5) == 0) {
+    c->func = span(m, dst.p + dn + 5, dst.n - dn - 5);
+    dst.n = dn;
+  }
+  c->target = span(m, dst.p, dst.n);
+  c->n2 = num_at(r, (size_t)wd + 13, NULL);
+}
+
+void ge_classify(const char *msg, size_t len, ge_class *c) {
+  memset(c, 0, sizeof *c);
+  c->kind = GE_K_UNKNOWN;
+  c->n1 = c->n2 = -1;
+  str s = {msg, len};
+  if (s.n && s.p[s.n - 1] == ':' ) {
+    /* -m=2 block headers end with ':' ("x escapes to heap:"). */
+    str h = {s.p, s.n - 1};
+    if (STARTS(h, "parameter ")) {
+      param_leaks(msg, (str){h.p + 10, h.n - 10}, c);
+      if (c->kind) {
+        c->header = 1;
+        return;
+      }
+    }
+    long e = RFIND(h, " escapes to heap");
+    if (e > 0) {
+      str tail = {h.p + e + 16, h.n - (size_t)e - 16};
+      if (tail.n == 0 || STARTS(tail, " in ")) {
+        c->kind = GE_K_ESCAPES_TO_HEAP;
+        c->header = 1;
+        c->subject = span(msg, h.p, (size_t)e);
+        if (tail.n) c->func = span(msg, tail.p + 4, tail.n - 4);
+        return;
+      }
+    }
+  }
+  switch (s.p[0]) {
+  case 'm':
+    if (STARTS(s, "moved to heap: ")) {
+      c->kind = GE_K_MOVED_TO_HEAP;
+      c->subject = span(msg, s.p + 15, s.n - 15);
+      return;
+    }
+    if (STARTS(s, "marking ") && (ENDS(s, " as escaping uintptr") || ENDS(s, " as escaping ...uintptr"))) {
+      c->kind = GE_K_ESCAPING_UINTPTR;
+      long a = RFIND(s, " as escaping ");
+      c->subject = span(msg, s.p + 8, (size_t)a - 8);
+      return;
+    }
+    break;
+  case 'l':
+    if (STARTS(s, "leaking param content: ")) {
+      c->kind = GE_K_LEAKING_PARAM_CONTENT;
+      c->subject = span(msg, s.p + 23, s.n - 23);
+      return;
+    }
+    if (STARTS(s, "leaking param: ")) {
+      str r = {s.p + 15, s.n - 15};
+      long tr = FIND(r, " to result ");
+      long lv = RFIND(r, " level=");
+      if (tr >= 0 && lv > tr) {
+        c->kind = GE_K_LEAKING_PARAM_RESULT;
+        c->subject = span(msg, r.p, (size_t)tr);
+        c->target = span(msg, r.p + tr + 11, (size_t)(lv - tr - 11));
+        c->n1 = num_at(r, (size_t)lv + 7, NULL);
+      } else {
+        c->kind = GE_K_LEAKING_PARAM;
+        c->subject = span(msg, r.p, r.n);
+      }
+      return;
+    }
+    if (STARTS(s, "live at ")) {
+      c->kind = GE_K_LIVE;
+      str r = {s.p + 8, s.n - 8};
+      long colon = FIND(r, ": ");
+      size_t wn = colon >= 0 ? (size_t)colon : (ENDS(r, ":") ? r.n - 1 : r.n);
+      c->subject = span(msg, r.p, wn);
+      if (colon >= 0) c->target = span(msg, r.p + colon + 2, r.n - (size_t)colon - 2);
+      return;
+    }
+    if (STARTS(s, "loop variable ")) {
+      str r = {s.p + 14, s.n - 14};
+      long nw = FIND(r, " now per-iteration, ");
+      if (nw >= 0) {
+        c->kind = GE_K_LOOPVAR;
+        c->subject = span(msg, r.p, (size_t)nw);
+        str how = {r.p + nw + 20, r.n - (size_t)nw - 20};
+        long sp = FIND(how, " ");
+        c->target = span(msg, how.p, sp >= 0 ? (size_t)sp : how.n);
+        return;
+      }
+    }
+    break;
+  case 'p':
+    if (STARTS(s, "parameter ")) {
+      param_leaks(msg, (str){s.p + 10, s.n - 10}, c);
+      if (c->kind) return;
+    }
+    if (STARTS(s, "partially devirtualizing ")) {
+      str r = {s.p + 25, s.n - 25};
+      long to = RFIND(r, " to ");
+      c->kind = GE_K_DEVIRTUALIZED;
+      c->subject = span(msg, r.p, to >= 0 ? (size_t)to : r.n);
+      if (to >= 0) c->target = span(msg, r.p + to + 4, r.n - (size_t)to - 4);
+      return;
+    }
+    break;
+  case 'P':
+    if (STARTS(s, "PGO devirtualizing ")) {
+      str r = {s.p + 19, s.n - 19};
+      if (STARTS(r, "interface call ")) r = (str){r.p + 15, r.n - 15};
+      else if (STARTS(r, "function call ")) r = (str){r.p + 14, r.n - 14};
+      long to = RFIND(r, " to ");
+      c->kind = GE_K_PGO_DEVIRTUALIZED;
+      c->subject = span(msg, r.p, to >= 0 ? (size_t)to : r.n);
+      if (to >= 0) c->target = span(msg, r.p + to + 4, r.n - (size_t)to - 4);
+      return;
+    }
+    break;
+  case 'c':
+    if (STARTS(s, "can inline ")) {
+      can_inline(msg, (str){s.p + 11, s.n - 11}, c);
+      return;
+    }
+    if (STARTS(s, "cannot inline call to ")) {
+      c->kind = GE_K_CANNOT_INLINE_CALL;
+      str r = {s.p + 22, s.n - 22};
+      long colon = FIND(r, ": ");
+      c->subject = span(msg, r.p, colon >= 0 ? (size_t)colon : r.n);
+      if (colon >= 0) c->target = span(msg, r.p + colon + 2, r.n - (size_t)colon - 2);
+      return;
+    }
+    if (STARTS(s, "cannot inline ")) {
+      cannot_inline(msg, (str){s.p + 14, s.n - 14}, c);
+      return;
+    }
+    break;
+  case 'i':
+    if (STARTS(s, "inlining call to ")) {
+      c->kind = GE_K_INLINING_CALL;
+      str r = {s.p + 17, s.n - 17};
+      long sp = FIND(r, " ");
+      c->subject = span(msg, r.p, sp >= 0 ? (size_t)sp : r.n);
+      long sc = FIND(r, " with score ");
+      if (sc >= 0) c->n1 = num_at(r, (size_t)sc + 12, NULL);
+      return;
+    }
+    if (STARTS(s, "index bounds check elided")) {
+      c->kind = GE_K_BOUNDS_CHECK_ELIDED;
+      return;
+    }
+    break;
+  case 'd':
+    if (STARTS(s, "devirtualizing ")) {
+      str r = {s.p + 15, s.n - 15};
+      long to = RFIND(r, " to ");
+      c->kind = GE_K_DEVIRTUALIZED;
+      c->subject = span(msg, r.p, to >= 0 ? (size_t)to : r.n);
+      if (to >= 0) c->target = span(msg, r.p + to + 4, r.n - (size_t)to - 4);
+      return;
+    }
+    break;
+  case 'a':
+    if (STARTS(s, "assuming ") && ENDS(s, " is unsafe uintptr")) {
+      c->kind = GE_K_UNSAFE_UINTPTR;
+      c->subject = span(msg, s.p + 9, s.n - 9 - 18);
+      return;
+    }
+    break;
+  case 'z':
+    if (STARTS(s, "zero-copy ")) {
+      c->kind = GE_K_ZERO_COPY;
+      return;
+    }
+    break;
+  case 'F':
+    if (STARTS(s, "Found IsInBounds")) {
+      c->kind = GE_K_BOUNDS_CHECK;
+      return;
+    }
+    if (STARTS(s, "Found IsSliceInBounds")) {
+      c->kind = GE_K_SLICE_BOUNDS_CHECK;
+      return;
+    }
+    break;
+  case 'g':
+  case 'r':
+    if (STARTS(s, "generated nil check") || STARTS(s, "removed nil check")) {
+      c->kind = GE_K_NIL_CHECK;
+      return;
+    }
+    break;
+  case 's':
+    if (STARTS(s, "stack object ")) {
+      str r = {s.p + 13, s.n - 13};
+      long sp = FIND(r, " ");
+      c->kind = GE_K_STACK_OBJECT;
+      c->subject = span(msg, r.p, sp >= 0 ? (size_t)sp : r.n);
+      if (sp >= 0) c->target = span(msg, r.p + sp + 1, r.n - (size_t)sp - 1);
+      return;
+    }
+    break;
+  case '[':
+    /* -m=3 escape trace "[depth] F stmt: ..." */
+    c->kind = GE_K_TRACE;
+    return;
+  default:
+    break;
+  }
+  /* Suffix forms: "X escapes to heap", "X does not escape", ... */
+  if (ENDS(s, " escapes to heap")) {
+    c->kind = GE_K_ESCAPES_TO_HEAP;
+    c->subject = span(msg, s.p, s.n - 16);
+    return;
+  }
+  if (ENDS(s, " does not escape")) {
+    c->kind = GE_K_DOES_NOT_ESCAPE;
+    c->subject = span(msg, s.p, s.n - 16);
+    return;
+  }
+  if (ENDS(s, " does not escape, mutate, or call")) {
+    c->kind = GE_K_DOES_NOT_ESCAPE;
+    c->subject = span(msg, s.p, s.n - 33);
+    return;
+  }
+  if (ENDS(s, " too large for stack")) {
+    c->kind = GE_K_TOO_LARGE_FOR_STACK;
+    c->subject = span(msg, s.p, s.n - 20);
+    return;
+  }
+  if (ENDS(s, " with non-constant size")) {
+    c->kind = GE_K_NON_CONSTANT_SIZE;
+    c->subject = span(msg, s.p, s.n - 23);
+    return;
+  }
+  long cap = FIND(s, " capturing by ");
+  if (cap > 0) {
+    str r = {s.p + cap + 14, s.n - (size_t)cap - 14};
+    long colon = FIND(r, ": ");
+    if (colon > 0) {
+      c->kind = GE_K_CLOSURE_CAPTURE;
+      c->func = span(msg, s.p, (size_t)cap);
+      c->target = span(msg, r.p, (size_t)colon);
+      str v = {r.p + colon + 2, r.n - (size_t)colon - 2};
+      long par = FIND(v, " (");
+      c->subject = span(msg, v.p, par >= 0 ? (size_t)par : v.n);
+      long w = FIND(v, "width=");
+      if (w >= 0) c->n1 = num_at(v, (size_t)w + 6, NULL);
+      return;
+    }
+  }
+  long self = FIND(s, " ignoring self-assignment in ");
+  if (self > 0) {
+    c->kind = GE_K_SELF_ASSIGNMENT;
+    c->subject = span(msg, s.p, (size_t)self);
+    c->target = span(msg, s.p + self + 29, s.n - (size_t)self - 29);
+    return;
+  }
+  if (ENDS(s, "non-looping label") || ENDS(s, " looping label") || STARTS(s, "Before inlining") ||
+      STARTS(s, "After inlining")) {
+    c->kind = GE_K_TRACE;
+    return;
+  }
+}

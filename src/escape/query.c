@@ -1,0 +1,226 @@
+/* Filtering and grouping of escape records. Filter names are resolved once
+ * to sets of interned ids (and kinds), so the per-record test is a few
+ * array lookups, not string compares. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "log.h"
+
+typedef struct compiled {
+  uint8_t kinds[GE_K__COUNT];
+  uint8_t *files, *pkgs, *funcs; /* by interned id; NULL = any */
+  int any_kind;
+  int none; /* a filter value never seen: nothing can match */
+} compiled;
+
+/* `name` equals s, or s ends with "/" + name (a path-suffix match). */
+static int path_match(const char *s, size_t n, const char *name, size_t m) {
+  if (n == m) return memcmp(s, name, n) == 0;
+  if (n > m && memcmp(s + n - m, name, m) == 0 && (name[0] == '/' || s[n - m - 1] == '/'))
+    return 1;
+  /* "./x.go" as printed for the package directory matches "x.go" */
+  return 0;
+}
+
+static uint8_t *id_set(const ge_log *log, const char *name, int suffix, int *none) {
+  size_t m = strlen(name), n = log->strings.n;
+  uint8_t *set = calloc(n ? n : 1, 1);
+  if (!set) return NULL;
+  int any = 0;
+  for (size_t id = 0; id < n; id++) {
+    const ge_intern_entry *e = ge_intern_get(&log->strings, (uint32_t)id);
+    int ok = suffix ? path_match(e->ptr, e->len, name, m)
+                    : (e->len == m && memcmp(e->ptr, name, m) == 0);
+    if (ok) set[id] = 1, any = 1;
+  }
+  if (!any) *none = 1;
+  return set;
+}
+
+static void compiled_free(compiled *c) {
+  free(c->files);
+  free(c->pkgs);
+  free(c->funcs);
+}
+
+static ge_err compile(const ge_log *log, const ge_log_filter *f, compiled *c, ge_error *err) {
+  memset(c, 0, sizeof *c);
+  c->any_kind = 1;
+  if (!f) return GE_OK;
+  if (f->kind) {
+    c->any_kind = 0;
+    size_t n = strlen(f->kind);
+    ge_kind k = ge_kind_from_name(f->kind, n);
+    if (k != GE_K__COUNT) {
+      c->kinds[k] = 1;
+    } else if (!strcmp(f->kind, "escape") || !strcmp(f->kind, "inline") || !strcmp(f->kind, "other")) {
+      for (int i = 0; i < GE_K__COUNT; i++)
+        if (!strcmp(ge_kind_family((ge_kind)i), f->kind)) c->kinds[i] = 1;
+    } else {
+      return ge_fail(err, GE_ERR_ARG, "unknown diagnostic kind '%s'", f->kind);
+    }
+  }
+  if ((f->file && !(c->files = id_set(log, f->file, 1, &c->none))) ||
+      (f->package && !(c->pkgs = id_set(log, f->package, 0, &c->none))) ||
+      (f->func && !(c->funcs = id_set(log, f->func, 0, &c->none)))) {
+    compiled_free(c);
+    return ge_fail(err, GE_ERR_NOMEM, "out of memory");
+  }
+  return GE_OK;
+}
+
+static int match(const compiled *c, const ge_rec *r) {
+  if (!c->any_kind && !c->kinds[r->kind]) return 0;
+  if (c->files && !c->files[r->file]) return 0;
+  if (c->pkgs && !c->pkgs[r->pkg]) return 0;
+  if (c->funcs && !c->funcs[r->func]) return 0;
+  return 1;
+}
+
+ge_err ge_log_select(const ge_log *log, const ge_log_filter *f,
+                     int (*cb)(void *ud, size_t index), void *ud, ge_error *err) {
+  if (!log || !cb) return ge_fail(err, GE_ERR_ARG, "ge_log_select: bad arguments");
+  compiled c;
+  ge_err rc = compile(log, f, &c, err);
+  if (rc) return rc;
+  if (!c.none)
+    for (size_t i = 0; i < log->recs.n; i++)
+      if (match(&c, &log->recs.v[i]) && cb(ud, i)) break;
+  compiled_free(&c);
+  return GE_OK;
+}
+
+/* Group keys: an interned id (kind, package, file, func), a subject string
+ * (interned on the fly), or a (file id, line) pair. */
+typedef struct gkey {
+  uint64_t key;
+  uint64_t count;
+} gkey;
+
+static int cmp_rows(const void *a, const void *b) {
+  const ge_group_row *x = a, *y = b;
+  if (x->count != y->count) return x->count < y->count ? 1 : -1;
+  size_t n = x->key.len < y->key.len ? x->key.len : y->key.len;
+  int c = n ? memcmp(x->key.ptr, y->key.ptr, n) : 0;
+  if (c) return c;
+  if (x->key.len != y->key.len) return x->key.len < y->key.len ? -1 : 1;
+  return x->line < y->line ? -1 : x->line > y->line;
+}
+
+ge_err ge_log_group(const ge_log *log, const ge_log_filter *f, ge_group_by by,
+                    ge_group_row **rows, size_t *nrows, ge_error *err) {
+  if (!log || !rows || !nrows) return ge_fail(err, GE_ERR_ARG, "ge_log_group: bad arguments");
+  *rows = NULL;
+  *nrows = 0;
+  compiled c;
+  ge_err rc = compile(log, f, &c, err);
+  if (rc) return rc;
+  ge_intern subjects; /* ids for grouping by subject; keys point at log bytes */
+  ge_intern_init(&subjects);
+  GE_VEC(ge_strview) subj_view = {0};
+  /* open-addressing table from key to row */
+  size_t cap = 1024, n = 0;
+  gkey *tab = calloc(cap, sizeof *tab);
+  uint8_t *used = calloc(cap, 1);
+  if (!tab || !used) goto oom;
+  for (size_t i = 0; i < log->recs.n && !c.none; i++) {
+    const ge_rec *r = &log->recs.v[i];
+    if (!match(&c, r)) continue;
+    uint64_t key;
+    switch (by) {
+    case GE_BY_KIND: key = r->kind; break;
+    case GE_BY_PACKAGE: key = r->pkg; break;
+    case GE_BY_FILE: key = r->file; break;
+    case GE_BY_FUNC: key = r->func; break;
+    case GE_BY_LINE: key = ((uint64_t)r->file << 32) | r->line; break;
+    case GE_BY_SUBJECT: {
+      const char *sp = log->sources.v[r->source].text + r->subject.off;
+      uint32_t id = ge_intern_add(&subjects, sp, r->subject.len);
+      if (id == UINT32_MAX) goto oom;
+      while (subj_view.n <= id) {
+        ge_strview *v = GE_VEC_PUSH_SLOT(subj_view);
+        if (!v) goto oom;
+        *v = (ge_strview){sp, r->subject.len};
+      }
+      key = id;
+      break;
+    }
+    default:
+      free(tab);
+      free(used);
+      GE_VEC_FREE(subj_view);
+      ge_intern_free(&subjects);
+      compiled_free(&c);
+      return ge_fail(err, GE_ERR_ARG, "unknown group key %d", (int)by);
+    }
+    if ((n + 1) * 2 > cap) {
+      size_t ncap = cap * 2;
+      gkey *nt = calloc(ncap, sizeof *nt);
+      uint8_t *nu = calloc(ncap, 1);
+      if (!nt || !nu) {
+        free(nt);
+        free(nu);
+        goto oom;
+      }
+      for (size_t k = 0; k < cap; k++)
+        if (used[k]) {
+          size_t h = (tab[k].key * 0x9e3779b97f4a7c15ull) >> 20 & (ncap - 1);
+          while (nu[h]) h = (h + 1) & (ncap - 1);
+          nt[h] = tab[k];
+          nu[h] = 1;
+        }
+      free(tab);
+      free(used);
+      tab = nt;
+      used = nu;
+      cap = ncap;
+    }
+    size_t h = (key * 0x9e3779b97f4a7c15ull) >> 20 & (cap - 1);
+    while (used[h] && tab[h].key != key) h = (h + 1) & (cap - 1);
+    if (!used[h]) {
+      used[h] = 1;
+      tab[h].key = key;
+      tab[h].count = 0;
+      n++;
+    }
+    tab[h].count++;
+  }
+  ge_group_row *out = malloc((n ? n : 1) * sizeof *out);
+  if (!out) goto oom;
+  size_t k = 0;
+  for (size_t s = 0; s < cap; s++) {
+    if (!used[s]) continue;
+    ge_group_row *row = &out[k++];
+    row->count = tab[s].count;
+    row->line = 0;
+    uint64_t key = tab[s].key;
+    if (by == GE_BY_KIND) {
+      const char *nm = ge_kind_name((ge_kind)key);
+      row->key = (ge_strview){nm, strlen(nm)};
+    } else if (by == GE_BY_SUBJECT) {
+      row->key = subj_view.v[key];
+    } else {
+      uint32_t id = by == GE_BY_LINE ? (uint32_t)(key >> 32) : (uint32_t)key;
+      const ge_intern_entry *e = ge_intern_get(&log->strings, id);
+      row->key = (ge_strview){e->ptr, e->len};
+      if (by == GE_BY_LINE) row->line = (uint32_t)key;
+    }
+  }
+  qsort(out, k, sizeof *out, cmp_rows);
+  free(tab);
+  free(used);
+  GE_VEC_FREE(subj_view);
+  ge_intern_free(&subjects);
+  compiled_free(&c);
+  *rows = out;
+  *nrows = k;
+  return GE_OK;
+oom:
+  free(tab);
+  free(used);
+  GE_VEC_FREE(subj_view);
+  ge_intern_free(&subjects);
+  compiled_free(&c);
+  return ge_fail(err, GE_ERR_NOMEM, "out of memory while grouping");
+}
