@@ -1,5 +1,145 @@
-/* goescape — ge_binary API (see goescape.h for errors and limits). */
+/* goescape — ge_binary API (see goescape.h for errors and limits).
+ *
+ * A ge_binary is a Go ELF executable mapped read-only. Opening reads the ELF
+ * headers, finds pclntab (by section name, or by validated scanning when the
+ * sections are renamed, merged or missing) and the buildinfo blob; functions,
+ * symbols and DWARF are decoded lazily, on the first call that needs them.
+ * Strings returned in ge_strview fields point into the mapped file or into the
+ * handle's arena: valid until ge_binary_free. A handle is not thread-safe.
+ *
+ * pclntab formats: Go 1.2–1.15 (magic 0xfffffffb), 1.16–1.17 (0xfffffffa),
+ * 1.18–1.19 (0xfffffff0), 1.20+ (0xfffffff1, including 1.26+ where the
+ * header's textStart is 0 and moduledata lives in .go.module).
+ */
 #ifndef GOESCAPE_BINARY_H
 #define GOESCAPE_BINARY_H
 #include "../goescape.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ge_binary ge_binary;
+
+/* One frame of a PC: inlined frames first (innermost), physical function last. */
+typedef struct ge_frame {
+  ge_strview func;  /* function name */
+  ge_strview file;  /* source file ("?" never: empty when unknown) */
+  uint32_t line;    /* 0 when unknown */
+  uint8_t inlined;  /* 1: this frame is inlined into the next one */
+  uint64_t entry;   /* entry PC of the physical function holding the PC */
+} ge_frame;
+
+typedef struct ge_func_info {
+  ge_strview name, file; /* file of the entry PC */
+  uint64_t entry, end;   /* [entry, end) */
+  uint32_t start_line;   /* the func keyword line (Go 1.20+), else the entry PC's line */
+} ge_func_info;
+
+typedef struct ge_module {
+  ge_strview path, version, sum;
+  ge_strview rpath, rversion, rsum; /* replacement (`=>` line); empty when none */
+} ge_module;
+
+typedef struct ge_setting {
+  ge_strview key, value;
+} ge_setting;
+
+typedef struct ge_binary_info {
+  ge_strview go_version;     /* from buildinfo; empty when the blob is missing */
+  ge_strview main_path;      /* "path" line of the module info */
+  ge_module main;            /* "mod" line */
+  size_t ndeps, nsettings;
+  int pclntab_version;       /* 12 (1.2–1.15), 116, 118, 120 (1.20+); 0: none */
+  ge_strview pclntab_where;  /* section name, or "scan" when found by scanning */
+  uint64_t pclntab_addr;     /* virtual address of the table */
+  uint64_t text_start;       /* text base used for 1.18+ entry offsets */
+  size_t nfuncs;
+  int ptrsize;               /* 4 or 8 */
+  uint16_t machine;          /* ELF e_machine */
+  uint8_t stripped;          /* no .symtab */
+  uint8_t pie;               /* ET_DYN */
+  uint8_t has_dwarf;         /* .debug_info or .zdebug_info present */
+  uint8_t has_sections;      /* section headers present */
+  uint8_t has_inline;        /* the inline tree can be read */
+} ge_binary_info;
+
+/* Opens and maps path. lim may be NULL (defaults). On failure returns the
+ * error and sets *out to NULL. */
+GE_API ge_err ge_binary_open(const char *path, const ge_limits *lim, ge_binary **out,
+                             ge_error *err);
+/* The same over memory owned by the caller (kept alive until ge_binary_free). */
+GE_API ge_err ge_binary_open_mem(const void *data, size_t size, const char *name,
+                                 const ge_limits *lim, ge_binary **out, ge_error *err);
+GE_API void ge_binary_free(ge_binary *b);
+
+GE_API void ge_binary_info_get(const ge_binary *b, ge_binary_info *out);
+/* Dependency i (0-based) and build setting i; GE_ERR_ARG when out of range. */
+GE_API ge_err ge_binary_dep(const ge_binary *b, size_t i, ge_module *out);
+GE_API ge_err ge_binary_setting(const ge_binary *b, size_t i, ge_setting *out);
+
+/* PC → frames, innermost first, the physical function last. An unknown PC is
+ * GE_OK with *nframes = 0. Corrupt tables at that PC give GE_ERR_FORMAT; an
+ * inline chain deeper than ge_limits.max_inline_depth (or than max) gives
+ * GE_ERR_LIMIT. For a return address (a caller frame of a stack) pass pc-1. */
+GE_API ge_err ge_binary_lookup(ge_binary *b, uint64_t pc, ge_frame *frames, size_t max,
+                               size_t *nframes, ge_error *err);
+
+/* Function i in table (entry) order; GE_ERR_ARG when i >= nfuncs. */
+GE_API ge_err ge_binary_func(ge_binary *b, size_t i, ge_func_info *out, ge_error *err);
+/* First function named exactly name; GE_ERR_NOTFOUND when none. */
+GE_API ge_err ge_binary_func_by_name(ge_binary *b, const char *name, size_t len,
+                                     ge_func_info *out, ge_error *err);
+
+/* ELF symbols (.symtab), loaded on first use. */
+typedef struct ge_symbol {
+  ge_strview name;
+  uint64_t value, size;
+  uint8_t type;  /* STT_* */
+  uint8_t bind;  /* STB_* */
+} ge_symbol;
+GE_API ge_err ge_binary_symbols(ge_binary *b, size_t *count, ge_error *err);
+GE_API ge_err ge_binary_symbol(ge_binary *b, size_t i, ge_symbol *out);
+/* Looks a symbol up by exact name; GE_ERR_NOTFOUND when absent. */
+GE_API ge_err ge_binary_symbol_by_name(ge_binary *b, const char *name, size_t len,
+                                       ge_symbol *out, ge_error *err);
+
+/* ------------------------------------------------------------------ DWARF */
+/* Loaded on first use with libdwarf (both compressed forms; DWARF 4 and 5).
+ * GE_ERR_NOTFOUND when the binary has no DWARF. */
+typedef struct ge_dwarf_cu {
+  ge_strview name, producer, flags; /* flags: the producer's text after "; " */
+  uint16_t version;                 /* DWARF version of the unit */
+  uint32_t nsubprograms, ninlined, nvariables;
+} ge_dwarf_cu;
+
+typedef struct ge_dwarf_var {
+  ge_strview name, type, func; /* func: enclosing subprogram, empty for globals */
+  ge_strview file;
+  uint32_t line;
+  uint64_t size;      /* byte size of the type; UINT64_MAX when unknown */
+  uint8_t param;      /* formal parameter */
+} ge_dwarf_var;
+
+typedef struct ge_dwarf_inline {
+  ge_strview func, caller; /* inlined function, function it was inlined into */
+  ge_strview call_file;
+  uint32_t call_line;
+  uint32_t depth;          /* 1: inlined directly into a subprogram */
+  uint64_t low_pc, high_pc;  /* first range; 0,0 when the unit lists ranges only */
+} ge_dwarf_inline;
+
+typedef struct ge_dwarf_stats {
+  size_t ncus, nsubprograms, ninlined, nvariables;
+  uint16_t max_version;
+} ge_dwarf_stats;
+
+GE_API ge_err ge_binary_dwarf_load(ge_binary *b, ge_dwarf_stats *out, ge_error *err);
+GE_API ge_err ge_binary_dwarf_cu(const ge_binary *b, size_t i, ge_dwarf_cu *out);
+GE_API ge_err ge_binary_dwarf_var(const ge_binary *b, size_t i, ge_dwarf_var *out);
+GE_API ge_err ge_binary_dwarf_inline(const ge_binary *b, size_t i, ge_dwarf_inline *out);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -1,4 +1,459 @@
-/* goescape.core: the ge_binary part of the binding. */
-#include "binding.h"
+/* goescape.core: the ge_binary part of the binding.
+ *   core.binary_open(path [, limits]) -> binary | nil, err, code
+ *   binary:info() binary:lookup(pc) binary:lookup_many(list) binary:funcs()
+ *   binary:func(name) binary:symbols() binary:dwarf() binary:close()
+ *   binary:symbolize_text(text, json) -> output | nil, err   (the CLI's bulk path)
+ * Bad data returns nil, msg, code; misuse (wrong types, closed handle) raises.
+ * No malloc'd memory is held in C locals across a call that may raise. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-void ge_lua_open_binary(lua_State *L) { (void)L; }
+#include "binding.h"
+#include "lbinary.h"
+
+typedef struct lbin {
+  ge_binary *b;
+} lbin;
+
+#define MAXFRAMES 256
+
+ge_binary *ge_lua_tobinary(lua_State *L, int idx) {
+  lbin *u = ge_testudata(L, idx, GE_BINARY_MT);
+  if (!u && lua_type(L, idx) == LUA_TTABLE) {
+    lua_getfield(L, idx, "handle");
+    u = ge_testudata(L, -1, GE_BINARY_MT);
+    lua_pop(L, 1);
+  }
+  return u ? u->b : NULL;
+}
+
+static ge_binary *check(lua_State *L) {
+  lbin *u = luaL_checkudata(L, 1, GE_BINARY_MT);
+  if (!u->b) luaL_error(L, "attempt to use a closed binary");
+  return u->b;
+}
+
+static void pushsv(lua_State *L, ge_strview v) { lua_pushlstring(L, v.ptr, v.len); }
+
+static void setsv(lua_State *L, const char *k, ge_strview v) {
+  pushsv(L, v);
+  lua_setfield(L, -2, k);
+}
+
+static void setint(lua_State *L, const char *k, long long v) {
+  ge_pushint(L, v);
+  lua_setfield(L, -2, k);
+}
+
+static void setbool(lua_State *L, const char *k, int v) {
+  lua_pushboolean(L, v);
+  lua_setfield(L, -2, k);
+}
+
+static int l_open(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  ge_limits lim;
+  ge_lua_limits(L, 2, &lim);
+  lbin *u = lua_newuserdata(L, sizeof *u);
+  u->b = NULL;
+  luaL_getmetatable(L, GE_BINARY_MT);
+  lua_setmetatable(L, -2);
+  ge_error err;
+  ge_err rc = ge_binary_open(path, &lim, &u->b, &err);
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  return 1;
+}
+
+static int l_close(lua_State *L) {
+  lbin *u = luaL_checkudata(L, 1, GE_BINARY_MT);
+  ge_binary_free(u->b);
+  u->b = NULL;
+  return 0;
+}
+
+static int l_tostring(lua_State *L) {
+  lbin *u = luaL_checkudata(L, 1, GE_BINARY_MT);
+  lua_pushfstring(L, "goescape.binary (%p)%s", (void *)u, u->b ? "" : " closed");
+  return 1;
+}
+
+static void push_module(lua_State *L, const ge_module *m) {
+  lua_createtable(L, 0, 4);
+  setsv(L, "path", m->path);
+  setsv(L, "version", m->version);
+  setsv(L, "sum", m->sum);
+  if (m->rpath.len) {
+    lua_createtable(L, 0, 3);
+    setsv(L, "path", m->rpath);
+    setsv(L, "version", m->rversion);
+    setsv(L, "sum", m->rsum);
+    lua_setfield(L, -2, "replace");
+  }
+}
+
+static const char *pcln_name(int v) {
+  switch (v) {
+  case 12: return "1.2";
+  case 116: return "1.16";
+  case 118: return "1.18";
+  case 120: return "1.20";
+  }
+  return NULL;
+}
+
+static int l_info(lua_State *L) {
+  ge_binary *b = check(L);
+  ge_binary_info in;
+  ge_binary_info_get(b, &in);
+  lua_createtable(L, 0, 20);
+  if (in.go_version.len) setsv(L, "go_version", in.go_version);
+  if (in.main_path.len) setsv(L, "main_path", in.main_path);
+  if (in.main.path.len) {
+    push_module(L, &in.main);
+    lua_setfield(L, -2, "module");
+  }
+  lua_createtable(L, (int)in.ndeps, 0);
+  for (size_t i = 0; i < in.ndeps; i++) {
+    ge_module m;
+    ge_binary_dep(b, i, &m);
+    push_module(L, &m);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_setfield(L, -2, "deps");
+  lua_createtable(L, 0, (int)in.nsettings);
+  for (size_t i = 0; i < in.nsettings; i++) {
+    ge_setting s;
+    ge_binary_setting(b, i, &s);
+    pushsv(L, s.key);
+    pushsv(L, s.value);
+    lua_rawset(L, -3);
+  }
+  lua_setfield(L, -2, "settings");
+  const char *pv = pcln_name(in.pclntab_version);
+  if (pv) {
+    lua_pushstring(L, pv);
+    lua_setfield(L, -2, "pclntab_version");
+  }
+  setsv(L, "pclntab_where", in.pclntab_where);
+  setint(L, "pclntab_addr", (long long)in.pclntab_addr);
+  setint(L, "text_start", (long long)in.text_start);
+  setint(L, "nfuncs", (long long)in.nfuncs);
+  setint(L, "ptrsize", in.ptrsize);
+  setint(L, "machine", in.machine);
+  setbool(L, "stripped", in.stripped);
+  setbool(L, "pie", in.pie);
+  setbool(L, "dwarf", in.has_dwarf);
+  setbool(L, "sections", in.has_sections);
+  setbool(L, "inline", in.has_inline);
+  return 1;
+}
+
+static void push_frames(lua_State *L, const ge_frame *fr, size_t n) {
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_createtable(L, 0, 5);
+    pushsv(L, fr[i].func);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "function");
+    lua_setfield(L, -2, "func");
+    setsv(L, "file", fr[i].file);
+    setint(L, "line", fr[i].line);
+    setbool(L, "inlined", fr[i].inlined);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+}
+
+static uint64_t checkpc(lua_State *L, int idx) {
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    const char *s = lua_tostring(L, idx);
+    char *end;
+    unsigned long long v = strtoull(s, &end, 16);
+    if (end == s || *end) luaL_argerror(L, idx, "hex address expected");
+    return v;
+  }
+  lua_Number n = luaL_checknumber(L, idx);
+  if (!(n >= 0) || n >= 1.8446744073709552e19) luaL_argerror(L, idx, "address out of range");
+  return (uint64_t)n;
+}
+
+/* One lookup; pushes frames, or nil, msg, code. */
+static int lookup_push(lua_State *L, ge_binary *b, uint64_t pc) {
+  ge_frame fr[MAXFRAMES];
+  size_t n;
+  ge_error err;
+  ge_err rc = ge_binary_lookup(b, pc, fr, MAXFRAMES, &n, &err);
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  push_frames(L, fr, n);
+  return 1;
+}
+
+static int l_lookup(lua_State *L) {
+  ge_binary *b = check(L);
+  return lookup_push(L, b, checkpc(L, 2));
+}
+
+/* lookup_many(list) -> list of frame lists[, first error]; an entry whose
+ * tables are corrupt is an empty list, and its message the second result. */
+static int l_lookup_many(lua_State *L) {
+  ge_binary *b = check(L);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  lua_pushnil(L); /* 3: first error message */
+  int n = (int)ge_rawlen(L, 2);
+  lua_createtable(L, n, 0); /* 4: result */
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, 2, i);
+    uint64_t pc = checkpc(L, -1);
+    lua_pop(L, 1);
+    if (lookup_push(L, b, pc) == 3) {
+      if (lua_isnil(L, 3)) {
+        lua_pushvalue(L, -2);
+        lua_replace(L, 3);
+      }
+      lua_pop(L, 3);
+      lua_newtable(L);
+    }
+    lua_rawseti(L, 4, i);
+  }
+  lua_pushvalue(L, 3);
+  return 2;
+}
+
+static void push_func(lua_State *L, const ge_func_info *f) {
+  lua_createtable(L, 0, 5);
+  setsv(L, "name", f->name);
+  setsv(L, "file", f->file);
+  setint(L, "entry", (long long)f->entry);
+  setint(L, "end", (long long)f->end);
+  setint(L, "line", f->start_line);
+}
+
+static int l_funcs(lua_State *L) {
+  ge_binary *b = check(L);
+  ge_binary_info in;
+  ge_binary_info_get(b, &in);
+  lua_createtable(L, (int)in.nfuncs, 0);
+  for (size_t i = 0; i < in.nfuncs; i++) {
+    ge_func_info f;
+    ge_error err;
+    ge_err rc = ge_binary_func(b, i, &f, &err);
+    if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+    push_func(L, &f);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
+static int l_func(lua_State *L) {
+  ge_binary *b = check(L);
+  size_t len;
+  const char *name = luaL_checklstring(L, 2, &len);
+  ge_func_info f;
+  ge_error err;
+  ge_err rc = ge_binary_func_by_name(b, name, len, &f, &err);
+  if (rc == GE_ERR_NOTFOUND) return 0;
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  push_func(L, &f);
+  return 1;
+}
+
+static int l_symbols(lua_State *L) {
+  ge_binary *b = check(L);
+  size_t n;
+  ge_error err;
+  ge_err rc = ge_binary_symbols(b, &n, &err);
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    ge_symbol s;
+    ge_binary_symbol(b, i, &s);
+    lua_createtable(L, 0, 4);
+    setsv(L, "name", s.name);
+    setint(L, "value", (long long)s.value);
+    setint(L, "size", (long long)s.size);
+    setint(L, "type", s.type);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
+static int l_dwarf(lua_State *L) {
+  ge_binary *b = check(L);
+  ge_dwarf_stats st;
+  ge_error err;
+  ge_err rc = ge_binary_dwarf_load(b, &st, &err);
+  if (rc == GE_ERR_NOTFOUND) return 0;
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  lua_createtable(L, 0, 6);
+  setint(L, "version", st.max_version);
+  lua_createtable(L, (int)st.ncus, 0);
+  for (size_t i = 0; i < st.ncus; i++) {
+    ge_dwarf_cu c;
+    ge_binary_dwarf_cu(b, i, &c);
+    lua_createtable(L, 0, 7);
+    setsv(L, "name", c.name);
+    setsv(L, "producer", c.producer);
+    setsv(L, "flags", c.flags);
+    setint(L, "version", c.version);
+    setint(L, "subprograms", c.nsubprograms);
+    setint(L, "inlined", c.ninlined);
+    setint(L, "variables", c.nvariables);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_setfield(L, -2, "units");
+  lua_createtable(L, (int)st.nvariables, 0);
+  for (size_t i = 0; i < st.nvariables; i++) {
+    ge_dwarf_var v;
+    ge_binary_dwarf_var(b, i, &v);
+    lua_createtable(L, 0, 7);
+    setsv(L, "name", v.name);
+    setsv(L, "type", v.type);
+    if (v.func.len) setsv(L, "func", v.func);
+    if (v.file.len) setsv(L, "file", v.file);
+    if (v.line) setint(L, "line", v.line);
+    if (v.size != UINT64_MAX) setint(L, "size", (long long)v.size);
+    if (v.param) setbool(L, "param", 1);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_setfield(L, -2, "variables");
+  lua_createtable(L, (int)st.ninlined, 0);
+  for (size_t i = 0; i < st.ninlined; i++) {
+    ge_dwarf_inline v;
+    ge_binary_dwarf_inline(b, i, &v);
+    lua_createtable(L, 0, 7);
+    setsv(L, "func", v.func);
+    setsv(L, "caller", v.caller);
+    setsv(L, "call_file", v.call_file);
+    setint(L, "call_line", v.call_line);
+    setint(L, "depth", v.depth);
+    setint(L, "low_pc", (long long)v.low_pc);
+    setint(L, "high_pc", (long long)v.high_pc);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_setfield(L, -2, "inlined");
+  return 1;
+}
+
+/* ------------------------------------------------- bulk text symbolization */
+
+static void add_json_str(luaL_Buffer *B, ge_strview v) {
+  luaL_addchar(B, '"');
+  for (size_t i = 0; i < v.len; i++) {
+    unsigned char c = (unsigned char)v.ptr[i];
+    if (c == '"' || c == '\\') {
+      luaL_addchar(B, '\\');
+      luaL_addchar(B, (char)c);
+    } else if (c < 0x20) {
+      char tmp[8];
+      snprintf(tmp, sizeof tmp, "\\u%04x", c);
+      luaL_addstring(B, tmp);
+    } else {
+      luaL_addchar(B, (char)c);
+    }
+  }
+  luaL_addchar(B, '"');
+}
+
+static int ishex(int c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* symbolize_text(text, json) -> output | nil, err. One answer per input line:
+ *   text: "0xPC\tFUNC FILE:LINE[ (inlined)]\t..." ("0xPC\t??" when unknown)
+ *   json: {"pc":"0x..","frames":[{"function":..,"file":..,"line":..,"inlined":..}]} */
+static int l_symbolize_text(lua_State *L) {
+  ge_binary *b = check(L);
+  size_t len;
+  const char *s = luaL_checklstring(L, 2, &len);
+  int json = lua_toboolean(L, 3);
+  luaL_Buffer B;
+  const char *p = s, *end = s + len;
+  long lineno = 0;
+  /* Validate first, so that no error is raised while the buffer is open. */
+  for (const char *q = p; q < end;) {
+    const char *nl = memchr(q, '\n', (size_t)(end - q));
+    const char *e = nl ? nl : end;
+    lineno++;
+    const char *a = q;
+    while (a < e && (*a == ' ' || *a == '\t' || *a == '\r')) a++;
+    const char *z = e;
+    while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r')) z--;
+    if (z - a >= 2 && a[0] == '0' && (a[1] == 'x' || a[1] == 'X')) a += 2;
+    if (a == z || z - a > 16) goto bad;
+    for (const char *c = a; c < z; c++)
+      if (!ishex(*c)) goto bad;
+    q = nl ? nl + 1 : end;
+    continue;
+  bad:
+    lua_pushnil(L);
+    lua_pushfstring(L, "line %d: not a hex address: ", (int)lineno);
+    lua_pushlstring(L, q, (size_t)(e - q) > 60 ? 60 : (size_t)(e - q));
+    lua_concat(L, 2);
+    return 2;
+  }
+  luaL_buffinit(L, &B);
+  ge_frame fr[MAXFRAMES];
+  char tmp[64];
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *e = nl ? nl : end;
+    const char *a = p;
+    while (a < e && (*a == ' ' || *a == '\t' || *a == '\r')) a++;
+    if (e - a >= 2 && a[0] == '0' && (a[1] == 'x' || a[1] == 'X')) a += 2;
+    uint64_t pc = 0;
+    for (; a < e && ishex(*a); a++)
+      pc = pc << 4 | (uint64_t)(*a <= '9' ? *a - '0' : (*a | 0x20) - 'a' + 10);
+    p = nl ? nl + 1 : end;
+    size_t n = 0;
+    ge_error err;
+    if (ge_binary_lookup(b, pc, fr, MAXFRAMES, &n, &err)) n = 0;
+    if (json) {
+      snprintf(tmp, sizeof tmp, "{\"pc\":\"0x%llx\",\"frames\":[", (unsigned long long)pc);
+      luaL_addstring(&B, tmp);
+      for (size_t i = 0; i < n; i++) {
+        luaL_addstring(&B, i ? ",{\"function\":" : "{\"function\":");
+        add_json_str(&B, fr[i].func);
+        luaL_addstring(&B, ",\"file\":");
+        add_json_str(&B, fr[i].file);
+        snprintf(tmp, sizeof tmp, ",\"line\":%u,\"inlined\":%s}", fr[i].line,
+                 fr[i].inlined ? "true" : "false");
+        luaL_addstring(&B, tmp);
+      }
+      luaL_addstring(&B, "]}\n");
+    } else {
+      snprintf(tmp, sizeof tmp, "0x%llx", (unsigned long long)pc);
+      luaL_addstring(&B, tmp);
+      if (!n) luaL_addstring(&B, "\t??");
+      for (size_t i = 0; i < n; i++) {
+        luaL_addchar(&B, '\t');
+        luaL_addlstring(&B, fr[i].func.ptr, fr[i].func.len);
+        luaL_addchar(&B, ' ');
+        luaL_addlstring(&B, fr[i].file.ptr, fr[i].file.len);
+        snprintf(tmp, sizeof tmp, ":%u%s", fr[i].line, fr[i].inlined ? " (inlined)" : "");
+        luaL_addstring(&B, tmp);
+      }
+      luaL_addchar(&B, '\n');
+    }
+  }
+  luaL_pushresult(&B);
+  return 1;
+}
+
+void ge_lua_open_binary(lua_State *L) {
+  static const luaL_Reg methods[] = {{"info", l_info},
+                                     {"lookup", l_lookup},
+                                     {"lookup_many", l_lookup_many},
+                                     {"funcs", l_funcs},
+                                     {"func", l_func},
+                                     {"symbols", l_symbols},
+                                     {"dwarf", l_dwarf},
+                                     {"symbolize_text", l_symbolize_text},
+                                     {"close", l_close},
+                                     {NULL, NULL}};
+  static const luaL_Reg meta[] = {
+      {"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
+  ge_newclass(L, GE_BINARY_MT, methods, meta);
+  static const luaL_Reg fns[] = {{"binary_open", l_open}, {NULL, NULL}};
+  ge_setfuncs(L, fns, 0);
+}

@@ -1,0 +1,212 @@
+/* ELF32/ELF64 headers, either byte order: section and program headers, address
+ * translation, and RELATIVE relocations (to read pointers of PIE binaries).
+ * Every offset and size from the file is checked against the map; headers
+ * that lie about sizes are errors, not reads out of bounds. */
+#include <stdlib.h>
+
+#include "goescape/binary.h"
+#include "internal.h"
+
+#define SHT_NOBITS_ 8
+#define SHT_RELA_ 4
+#define PT_LOAD_ 1
+
+static int in_map(const ge_binary *b, uint64_t off, uint64_t n) {
+  return off <= b->map.size && n <= b->map.size - off;
+}
+
+ge_err ge_elf_parse(ge_binary *b, ge_error *err) {
+  const uint8_t *d = b->map.data;
+  size_t sz = b->map.size;
+  if (sz < 16 || memcmp(d, "\177ELF", 4) != 0)
+    return ge_fail(err, GE_ERR_FORMAT, "not an ELF file");
+  if (d[4] != 1 && d[4] != 2) return ge_fail(err, GE_ERR_FORMAT, "bad ELF class %u", d[4]);
+  if (d[5] != 1 && d[5] != 2) return ge_fail(err, GE_ERR_FORMAT, "bad ELF data encoding %u", d[5]);
+  b->is64 = d[4] == 2;
+  b->be = d[5] == 2;
+  size_t ehsz = b->is64 ? 64 : 52;
+  if (sz < ehsz) return ge_fail(err, GE_ERR_FORMAT, "truncated ELF header (%zu bytes)", sz);
+  b->etype = ge_rd16(b, d + 16);
+  b->machine = ge_rd16(b, d + 18);
+  uint64_t phoff, shoff;
+  unsigned phentsize, phnum, shentsize, shnum, shstrndx;
+  if (b->is64) {
+    phoff = ge_rd64(b, d + 32);
+    shoff = ge_rd64(b, d + 40);
+    phentsize = ge_rd16(b, d + 54);
+    phnum = ge_rd16(b, d + 56);
+    shentsize = ge_rd16(b, d + 58);
+    shnum = ge_rd16(b, d + 60);
+    shstrndx = ge_rd16(b, d + 62);
+  } else {
+    phoff = ge_rd32(b, d + 28);
+    shoff = ge_rd32(b, d + 32);
+    phentsize = ge_rd16(b, d + 42);
+    phnum = ge_rd16(b, d + 44);
+    shentsize = ge_rd16(b, d + 46);
+    shnum = ge_rd16(b, d + 48);
+    shstrndx = ge_rd16(b, d + 50);
+  }
+  /* Program headers. */
+  unsigned need_ph = b->is64 ? 56 : 32, need_sh = b->is64 ? 64 : 40;
+  if (phnum) {
+    if (phentsize < need_ph || !in_map(b, phoff, (uint64_t)phnum * phentsize))
+      return ge_fail(err, GE_ERR_FORMAT,
+                     "program headers out of the file (offset %llu, %u x %u bytes, file %zu)",
+                     (unsigned long long)phoff, phnum, phentsize, sz);
+    b->segs = calloc(phnum, sizeof *b->segs);
+    if (!b->segs) return ge_fail(err, GE_ERR_NOMEM, "out of memory");
+    for (unsigned i = 0; i < phnum; i++) {
+      const uint8_t *p = d + phoff + (uint64_t)i * phentsize;
+      ge_seg *s = &b->segs[b->nsegs];
+      s->type = ge_rd32(b, p);
+      if (b->is64) {
+        s->flags = ge_rd32(b, p + 4);
+        s->off = ge_rd64(b, p + 8);
+        s->vaddr = ge_rd64(b, p + 16);
+        s->filesz = ge_rd64(b, p + 32);
+        s->memsz = ge_rd64(b, p + 40);
+      } else {
+        s->off = ge_rd32(b, p + 4);
+        s->vaddr = ge_rd32(b, p + 8);
+        s->filesz = ge_rd32(b, p + 16);
+        s->memsz = ge_rd32(b, p + 20);
+        s->flags = ge_rd32(b, p + 24);
+      }
+      if (s->type != PT_LOAD_) continue;
+      /* A segment claiming more file bytes than exist is clamped: truncated
+       * binaries still answer for what they hold. */
+      if (s->off > sz) s->off = sz, s->filesz = 0;
+      if (s->filesz > sz - s->off) s->filesz = sz - s->off;
+      if (s->vaddr + s->filesz < s->vaddr) continue;
+      b->nsegs++;
+    }
+  }
+  /* Section headers (may be absent). */
+  if (shnum && shoff) {
+    if (shentsize < need_sh || !in_map(b, shoff, (uint64_t)shnum * shentsize))
+      return ge_fail(err, GE_ERR_FORMAT,
+                     "section headers out of the file (offset %llu, %u x %u bytes, file %zu)",
+                     (unsigned long long)shoff, shnum, shentsize, sz);
+    if (shstrndx >= shnum)
+      return ge_fail(err, GE_ERR_FORMAT, "section name table index %u out of range", shstrndx);
+    b->sects = calloc(shnum, sizeof *b->sects);
+    if (!b->sects) return ge_fail(err, GE_ERR_NOMEM, "out of memory");
+    const uint8_t *sp = d + shoff + (uint64_t)shstrndx * shentsize;
+    uint64_t stroff = b->is64 ? ge_rd64(b, sp + 24) : ge_rd32(b, sp + 16);
+    uint64_t strsz = b->is64 ? ge_rd64(b, sp + 32) : ge_rd32(b, sp + 20);
+    if (!in_map(b, stroff, strsz))
+      return ge_fail(err, GE_ERR_FORMAT, "section name table out of the file");
+    for (unsigned i = 0; i < shnum; i++) {
+      const uint8_t *p = d + shoff + (uint64_t)i * shentsize;
+      ge_sect *s = &b->sects[i];
+      uint32_t nameoff = ge_rd32(b, p);
+      s->type = ge_rd32(b, p + 4);
+      if (b->is64) {
+        s->flags = ge_rd64(b, p + 8);
+        s->addr = ge_rd64(b, p + 16);
+        s->off = ge_rd64(b, p + 24);
+        s->size = ge_rd64(b, p + 32);
+      } else {
+        s->flags = ge_rd32(b, p + 8);
+        s->addr = ge_rd32(b, p + 12);
+        s->off = ge_rd32(b, p + 16);
+        s->size = ge_rd32(b, p + 20);
+      }
+      ge_strview nm = ge_cstr(d + stroff, strsz, nameoff);
+      s->name = nm.len ? nm.ptr : "";
+    }
+    b->nsects = shnum;
+  }
+  return GE_OK;
+}
+
+const ge_sect *ge_elf_section(const ge_binary *b, const char *name) {
+  for (size_t i = 0; i < b->nsects; i++)
+    if (strcmp(b->sects[i].name, name) == 0) return &b->sects[i];
+  return NULL;
+}
+
+const uint8_t *ge_elf_sect_data(const ge_binary *b, const ge_sect *s) {
+  if (!s || s->type == SHT_NOBITS_ || !in_map(b, s->off, s->size)) return NULL;
+  return b->map.data + s->off;
+}
+
+const uint8_t *ge_elf_va(const ge_binary *b, uint64_t va, uint64_t n) {
+  for (size_t i = 0; i < b->nsegs; i++) {
+    const ge_seg *s = &b->segs[i];
+    if (va >= s->vaddr && va - s->vaddr <= s->filesz && n <= s->filesz - (va - s->vaddr))
+      return b->map.data + s->off + (va - s->vaddr);
+  }
+  if (b->nsegs) return NULL;
+  /* No program headers: fall back to allocated sections. */
+  for (size_t i = 0; i < b->nsects; i++) {
+    const ge_sect *s = &b->sects[i];
+    if (!(s->flags & 2) || s->type == SHT_NOBITS_ || !in_map(b, s->off, s->size)) continue;
+    if (va >= s->addr && va - s->addr <= s->size && n <= s->size - (va - s->addr))
+      return b->map.data + s->off + (va - s->addr);
+  }
+  return NULL;
+}
+
+/* .rela.dyn as (data, count, entry size); 0 when absent. */
+static int rela_table(const ge_binary *b, const uint8_t **data, size_t *count, size_t *ent) {
+  const ge_sect *s = ge_elf_section(b, ".rela.dyn");
+  const uint8_t *p = ge_elf_sect_data(b, s);
+  if (!p || s->type != SHT_RELA_) return 0;
+  *ent = b->is64 ? 24 : 12;
+  *data = p;
+  *count = s->size / *ent;
+  return 1;
+}
+
+static int rela_is_relative(const ge_binary *b, const uint8_t *r, uint64_t *off, uint64_t *add) {
+  uint64_t info;
+  if (b->is64) {
+    *off = ge_rd64(b, r);
+    info = ge_rd64(b, r + 8) & 0xffffffffu;
+    *add = ge_rd64(b, r + 16);
+  } else {
+    *off = ge_rd32(b, r);
+    info = ge_rd32(b, r + 4) & 0xff;
+    *add = ge_rd32(b, r + 8);
+  }
+  /* R_X86_64_RELATIVE 8, R_AARCH64_RELATIVE 1027, R_386_RELATIVE 8,
+   * R_PPC64_RELATIVE 22, R_RISCV_RELATIVE 3, R_390_RELATIVE 12. */
+  return info == 8 || info == 1027 || info == 22 || info == 3 || info == 12;
+}
+
+int ge_elf_read_ptr(const ge_binary *b, uint64_t va, unsigned ptrsize, uint64_t *out) {
+  const uint8_t *p = ge_elf_va(b, va, ptrsize);
+  if (!p) return 0;
+  *out = ge_rdword(b, p, ptrsize);
+  if (*out || b->etype != 3) return 1;
+  const uint8_t *r;
+  size_t n, ent;
+  if (!rela_table(b, &r, &n, &ent)) return 1;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t off, add;
+    if (rela_is_relative(b, r + i * ent, &off, &add) && off == va) {
+      *out = add;
+      return 1;
+    }
+  }
+  return 1;
+}
+
+int ge_elf_find_rela_addend(const ge_binary *b, uint64_t target, size_t *cursor,
+                            uint64_t *where) {
+  const uint8_t *r;
+  size_t n, ent;
+  if (!rela_table(b, &r, &n, &ent)) return 0;
+  for (size_t i = *cursor; i < n; i++) {
+    uint64_t off, add;
+    if (rela_is_relative(b, r + i * ent, &off, &add) && add == target) {
+      *where = off;
+      *cursor = i + 1;
+      return 1;
+    }
+  }
+  *cursor = n;
+  return 0;
+}

@@ -1,0 +1,140 @@
+/* ge_binary internals shared by elf.c, pclntab.c, buildinfo.c, symtab.c,
+ * dwarf.c and binary.c. Every read of the mapped file goes through the
+ * bounds-checked helpers here. */
+#ifndef GE_BINARY_INTERNAL_H
+#define GE_BINARY_INTERNAL_H
+#include <stdint.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/mapfile.h"
+#include "goescape.h"
+
+typedef struct ge_sect {
+  const char *name;  /* NUL-terminated inside .shstrtab (checked) */
+  uint32_t type;
+  uint64_t flags, addr, off, size;
+} ge_sect;
+
+typedef struct ge_seg {
+  uint32_t type, flags;
+  uint64_t off, filesz, vaddr, memsz;
+} ge_seg;
+
+/* One pclntab, decoded header only. Offsets are relative to `tab`. */
+typedef struct ge_pcln {
+  const uint8_t *tab;  /* start of the table in the map */
+  size_t size;         /* bytes available from tab (section size or map end) */
+  uint64_t va;
+  int ver;             /* 12, 116, 118, 120 */
+  uint32_t quantum, ptrsize;
+  uint64_t nfunc, nfiles;
+  uint64_t textstart;
+  size_t funcnametab, cutab, filetab, pctab, pclntab, functab; /* offsets */
+  size_t functab_ent;  /* bytes per functab entry (2 words or 2 u32) */
+  int old_inltree;     /* Go 1.9–1.11 inline records (16 bytes, no parentPc) */
+  int pcdata_inl, funcdata_inl;
+  uint64_t gofunc;     /* 1.18+: moduledata.gofunc; 0 when unknown */
+  int have_gofunc;
+} ge_pcln;
+
+typedef struct ge_modrec {
+  ge_strview path, version, sum, rpath, rversion, rsum;
+} ge_modrec;
+
+struct ge_binary {
+  ge_map map;
+  int own_map;
+  ge_limits lim;
+  char *name;
+  ge_arena arena;
+  /* ELF */
+  int is64, be;
+  uint16_t etype, machine;
+  ge_sect *sects;
+  size_t nsects;
+  ge_seg *segs;
+  size_t nsegs;
+  /* pclntab */
+  ge_pcln pcln;
+  const char *pcln_where;
+  uint64_t md_va;      /* moduledata address, 0 when not found */
+  /* buildinfo */
+  ge_strview go_version, main_path;
+  ge_modrec mainmod;
+  ge_modrec *deps;
+  size_t ndeps;
+  ge_strview *settings; /* key,value pairs */
+  size_t nsettings;
+  /* symbols (lazy) */
+  int syms_loaded;
+  struct ge_symbol *syms;
+  size_t nsyms;
+  uint32_t *sym_by_name; /* indices sorted by name */
+  /* DWARF (lazy) */
+  int dwarf_loaded;
+  struct ge_dwarf_data *dw;
+};
+
+/* ---- byte readers (the caller has checked bounds) */
+static inline uint16_t ge_rd16(const ge_binary *b, const uint8_t *p) {
+  return b->be ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+}
+static inline uint32_t ge_rd32(const ge_binary *b, const uint8_t *p) {
+  return b->be ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+               : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+static inline uint64_t ge_rd64(const ge_binary *b, const uint8_t *p) {
+  uint64_t lo = ge_rd32(b, p), hi = ge_rd32(b, p + 4);
+  return b->be ? lo << 32 | hi : hi << 32 | lo;
+}
+static inline uint64_t ge_rdword(const ge_binary *b, const uint8_t *p, unsigned sz) {
+  return sz == 8 ? ge_rd64(b, p) : ge_rd32(b, p);
+}
+
+/* elf.c */
+ge_err ge_elf_parse(ge_binary *b, ge_error *err);
+const ge_sect *ge_elf_section(const ge_binary *b, const char *name);
+/* Pointer to [va, va+n) in the file, or NULL when not file-backed. */
+const uint8_t *ge_elf_va(const ge_binary *b, uint64_t va, uint64_t n);
+/* File bytes of a section (NULL for NOBITS or out-of-file). */
+const uint8_t *ge_elf_sect_data(const ge_binary *b, const ge_sect *s);
+/* Reads a pointer-sized word at va, applying a RELATIVE relocation when the
+ * file holds 0 there (PIE). Returns 0 when unreadable. */
+int ge_elf_read_ptr(const ge_binary *b, uint64_t va, unsigned ptrsize, uint64_t *out);
+/* Finds the address of a RELATIVE relocation whose addend is `target`, at or
+ * after index *cursor of .rela.dyn; returns 0 when none is left. */
+int ge_elf_find_rela_addend(const ge_binary *b, uint64_t target, size_t *cursor,
+                            uint64_t *where);
+
+/* pclntab.c */
+ge_err ge_pcln_find(ge_binary *b, ge_error *err);
+ge_err ge_pcln_lookup(ge_binary *b, uint64_t pc, ge_frame *fr, size_t max, size_t *n,
+                      ge_error *err);
+ge_err ge_pcln_func(ge_binary *b, size_t i, ge_func_info *out, ge_error *err);
+/* Validates a candidate table at p (n bytes available). */
+int ge_pcln_probe(const ge_binary *b, const uint8_t *p, size_t n);
+
+/* buildinfo.c */
+ge_err ge_buildinfo_read(ge_binary *b, ge_error *err);
+
+/* symtab.c */
+ge_err ge_symtab_load(ge_binary *b, ge_error *err);
+void ge_symtab_free(ge_binary *b);
+
+/* dwarf.c */
+void ge_dwarf_free(ge_binary *b);
+
+/* A NUL-terminated string at off inside [base, base+size); empty view if none. */
+static inline ge_strview ge_cstr(const uint8_t *base, size_t size, uint64_t off) {
+  ge_strview v = {"", 0};
+  if (off >= size) return v;
+  const char *s = (const char *)base + off;
+  const char *e = memchr(s, 0, size - off);
+  if (!e) return v;
+  v.ptr = s;
+  v.len = (size_t)(e - s);
+  return v;
+}
+#endif

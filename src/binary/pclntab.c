@@ -1,0 +1,545 @@
+/* pclntab: the Go runtime's PC → function/file/line table, every format.
+ *
+ *   ver  magic       Go          functab entries         _func header
+ *   12   0xfffffffb  1.2–1.15    {entry, funcoff} words  entry word + 8 x u32
+ *   116  0xfffffffa  1.16–1.17   {entry, funcoff} words  entry word + 9 x u32
+ *   118  0xfffffff0  1.18–1.19   {entryoff, funcoff} u32 10 x u32
+ *   120  0xfffffff1  1.20+       {entryoff, funcoff} u32 11 x u32 (startLine)
+ *
+ * Inlined frames come from FUNCDATA_InlTree + PCDATA_InlTreeIndex (table
+ * `inl_layout`). The walk is the runtime's: the index at pc names the
+ * innermost inlined call; its parentPc leads to the caller's instruction,
+ * whose index names the next one, until the index is -1 (the physical
+ * function). Sources: Go's runtime/symtab.go, internal/abi/symtab.go,
+ * debug/gosym/pclntab.go. Nothing here trusts the table: every offset is
+ * checked, every pcvalue walk ends at the table's end, and the inline walk is
+ * bounded by ge_limits.max_inline_depth. */
+#include <stdlib.h>
+
+#include "goescape/binary.h"
+#include "internal.h"
+
+/* Per-format layout of the _func header and the inline tree. */
+typedef struct pcln_layout {
+  int ver;
+  uint32_t magic;
+  int entry_is_word;  /* _func.entry and functab entries are pointers (≤1.17) */
+  unsigned nfields;   /* u32 fields after the entry, before the byte quad */
+  int pcdata_inl, funcdata_inl;
+  unsigned inl_size;  /* bytes per inline tree record */
+} pcln_layout;
+
+static const pcln_layout layouts[] = {
+    {12, 0xfffffffbu, 1, 7, 2, 4, 20},  /* 1.13–1.15; ≤1.12 adjusted at open */
+    {116, 0xfffffffau, 1, 8, 2, 3, 20},
+    {118, 0xfffffff0u, 0, 8, 2, 3, 20},
+    {120, 0xfffffff1u, 0, 9, 2, 3, 16},
+};
+
+static const pcln_layout *layout_of(int ver) {
+  for (size_t i = 0; i < sizeof layouts / sizeof *layouts; i++)
+    if (layouts[i].ver == ver) return &layouts[i];
+  return NULL;
+}
+
+static int ver_of_magic(uint32_t m) {
+  for (size_t i = 0; i < sizeof layouts / sizeof *layouts; i++)
+    if (layouts[i].magic == m) return layouts[i].ver;
+  return 0;
+}
+
+/* Fills pc from the header at p (n bytes). Returns 1 when it looks valid. */
+static int pcln_header(const ge_binary *b, const uint8_t *p, size_t n, ge_pcln *t) {
+  if (n < 64) return 0;
+  int ver = ver_of_magic(ge_rd32(b, p));
+  if (!ver || p[4] || p[5]) return 0;
+  unsigned q = p[6], ps = p[7];
+  if ((q != 1 && q != 2 && q != 4) || (ps != 4 && ps != 8)) return 0;
+  memset(t, 0, sizeof *t);
+  t->tab = p;
+  t->size = n;
+  t->ver = ver;
+  t->quantum = q;
+  t->ptrsize = ps;
+  t->nfunc = ge_rdword(b, p + 8, ps);
+  if (t->nfunc == 0 || t->nfunc > n) return 0;
+  const pcln_layout *L = layout_of(ver);
+  t->pcdata_inl = L->pcdata_inl;
+  t->funcdata_inl = L->funcdata_inl;
+  if (ver == 12) {
+    t->functab = 8 + ps;
+    t->functab_ent = 2 * ps;
+    uint64_t ftend = t->functab + (t->nfunc * 2 + 1) * ps;
+    if (ftend + 4 > n) return 0;
+    t->filetab = ge_rd32(b, p + ftend);
+    if (t->filetab + 4 > n) return 0;
+    t->nfiles = ge_rd32(b, p + t->filetab);
+    t->pclntab = 0;
+    t->funcnametab = 0;
+    t->pctab = 0;
+  } else {
+    const uint8_t *h = p + 8;
+    t->nfiles = ge_rdword(b, h + ps, ps);
+    h += 2 * ps;
+    if (ver >= 118) {
+      t->textstart = ge_rdword(b, h, ps);
+      h += ps;
+    }
+    uint64_t o[5];
+    for (int i = 0; i < 5; i++) {
+      o[i] = ge_rdword(b, h + (size_t)i * ps, ps);
+      if (o[i] >= n) return 0;
+    }
+    t->funcnametab = o[0];
+    t->cutab = o[1];
+    t->filetab = o[2];
+    t->pctab = o[3];
+    t->pclntab = o[4];
+    t->functab = o[4];
+    t->functab_ent = ver >= 118 ? 8 : 2 * ps;
+    if (t->nfunc > (n - t->functab) / t->functab_ent) return 0;
+    if (t->functab + (t->nfunc + 1) * t->functab_ent > n) return 0;
+  }
+  /* The first two entries must be ordered and point inside the table. */
+  const uint8_t *f = p + t->functab;
+  uint64_t e0, e1, fo0;
+  if (ver >= 118) {
+    e0 = ge_rd32(b, f);
+    fo0 = ge_rd32(b, f + 4);
+    e1 = ge_rd32(b, f + 8);
+  } else {
+    e0 = ge_rdword(b, f, ps);
+    fo0 = ge_rdword(b, f + ps, ps);
+    e1 = ge_rdword(b, f + 2 * ps, ps);
+  }
+  if (e1 < e0 || fo0 >= n - t->pclntab) return 0;
+  return 1;
+}
+
+int ge_pcln_probe(const ge_binary *b, const uint8_t *p, size_t n) {
+  ge_pcln t;
+  return pcln_header(b, p, n, &t);
+}
+
+/* Scans [p, p+n) for a valid header at 4-byte alignment relative to va. */
+static int scan_for(ge_binary *b, const uint8_t *p, size_t n, uint64_t va) {
+  size_t start = (size_t)((4 - (va & 3)) & 3);
+  for (size_t i = start; i + 64 <= n; i += 4) {
+    if (p[i + 4] || p[i + 5] || p[i + 3] != (b->be ? 0xfb : 0xff)) continue;
+    if (!ver_of_magic(ge_rd32(b, p + i))) continue;
+    if (pcln_header(b, p + i, n - i, &b->pcln)) {
+      b->pcln.va = va + i;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* moduledata: a structure whose first word points at pclntab and whose second
+ * (1.16+: funcnametab.ptr) points at pclntab+funcnameOffset. */
+static int md_check(ge_binary *b, uint64_t md) {
+  ge_pcln *t = &b->pcln;
+  uint64_t w0, w1;
+  if (!ge_elf_read_ptr(b, md, t->ptrsize, &w0) || w0 != t->va) return 0;
+  if (!ge_elf_read_ptr(b, md + t->ptrsize, t->ptrsize, &w1)) return 0;
+  return w1 == t->va + t->funcnametab;
+}
+
+static void find_moduledata(ge_binary *b) {
+  ge_pcln *t = &b->pcln;
+  unsigned ps = t->ptrsize;
+  const ge_sect *s = ge_elf_section(b, ".go.module");
+  if (s && md_check(b, s->addr)) {
+    b->md_va = s->addr;
+    return;
+  }
+  /* Scan the data sections (or writable segments) for the pclntab address. */
+  static const char *names[] = {".noptrdata", ".data", ".data.rel.ro", ".go.module"};
+  for (size_t k = 0; k < 4 + b->nsegs; k++) {
+    uint64_t va, n;
+    const uint8_t *p;
+    if (k < 4) {
+      s = ge_elf_section(b, names[k]);
+      if (!s || !(p = ge_elf_sect_data(b, s))) continue;
+      va = s->addr;
+      n = s->size;
+    } else {
+      if (b->nsects) break;
+      const ge_seg *g = &b->segs[k - 4];
+      if (!(g->flags & 2)) continue;
+      p = b->map.data + g->off;
+      va = g->vaddr;
+      n = g->filesz;
+    }
+    for (uint64_t i = (ps - (va % ps)) % ps; i + 2 * ps <= n; i += ps) {
+      if (ge_rdword(b, p + i, ps) == t->va && md_check(b, va + i)) {
+        b->md_va = va + i;
+        return;
+      }
+    }
+  }
+  /* PIE: the words are 0 in the file, the relocations hold the values. */
+  size_t cur = 0;
+  uint64_t where;
+  while (ge_elf_find_rela_addend(b, t->va, &cur, &where)) {
+    if (md_check(b, where)) {
+      b->md_va = where;
+      return;
+    }
+  }
+}
+
+static uint64_t md_word(ge_binary *b, unsigned idx) {
+  uint64_t v = 0;
+  if (!ge_elf_read_ptr(b, b->md_va + (uint64_t)idx * b->pcln.ptrsize, b->pcln.ptrsize, &v))
+    return 0;
+  return v;
+}
+
+static void setup_text_and_gofunc(ge_binary *b) {
+  ge_pcln *t = &b->pcln;
+  if (t->ver < 118) return;
+  find_moduledata(b);
+  if (b->md_va) {
+    uint64_t text = md_word(b, 22);
+    if (text) t->textstart = text;
+    uint64_t gofunc;
+    if (t->ver == 118) {
+      gofunc = md_word(b, 38);
+    } else {
+      /* 1.20–1.26: types@37, etypes@38, rodata@39, gofunc@40;
+       * 1.27+: types@37, typedesclen@38, etypes@39, ..., gofunc@43. */
+      uint64_t w37 = md_word(b, 37), w38 = md_word(b, 38);
+      gofunc = w38 >= w37 ? md_word(b, 40) : md_word(b, 43);
+    }
+    if (gofunc && ge_elf_va(b, gofunc, 1)) {
+      t->gofunc = gofunc;
+      t->have_gofunc = 1;
+    }
+  }
+  if (!t->textstart) {
+    const ge_sect *s = ge_elf_section(b, ".text");
+    if (s) t->textstart = s->addr;
+  }
+}
+
+ge_err ge_pcln_find(ge_binary *b, ge_error *err) {
+  static const char *names[] = {".gopclntab", ".data.rel.ro.gopclntab"};
+  for (int i = 0; i < 2; i++) {
+    const ge_sect *s = ge_elf_section(b, names[i]);
+    const uint8_t *p = ge_elf_sect_data(b, s);
+    if (p && pcln_header(b, p, s->size, &b->pcln)) {
+      b->pcln.va = s->addr;
+      b->pcln_where = names[i];
+      goto found;
+    }
+  }
+  /* Renamed or merged (external PIE: .data.rel.ro), or no section headers. */
+  for (size_t i = 0; i < b->nsects; i++) {
+    const ge_sect *s = &b->sects[i];
+    const uint8_t *p;
+    if (!(s->flags & 2) || (s->flags & 4) || !(p = ge_elf_sect_data(b, s))) continue;
+    if (scan_for(b, p, s->size, s->addr)) {
+      b->pcln_where = "scan";
+      goto found;
+    }
+  }
+  if (!b->nsects) {
+    for (int pass = 0; pass < 2; pass++)
+      for (size_t i = 0; i < b->nsegs; i++) {
+        const ge_seg *g = &b->segs[i];
+        if ((pass == 0) == ((g->flags & 1) != 0)) continue; /* non-exec first */
+        if (scan_for(b, b->map.data + g->off, g->filesz, g->vaddr)) {
+          b->pcln_where = "scan";
+          goto found;
+        }
+      }
+  }
+  return ge_fail(err, GE_ERR_FORMAT, "no pclntab found (not a Go binary?)");
+found:;
+  ge_pcln *t = &b->pcln;
+  if (t->ver == 12 && b->go_version.len == 0) {
+    /* No buildinfo: Go ≤ 1.12, whose inline indexes were 1 and 2. */
+    t->pcdata_inl = 1;
+    t->funcdata_inl = 2;
+  }
+  setup_text_and_gofunc(b);
+  return GE_OK;
+}
+
+/* ------------------------------------------------------------- decoding */
+
+typedef struct fn {
+  const uint8_t *p; /* _func header */
+  size_t avail;     /* bytes from p to the table end */
+  uint64_t entry, end;
+  uint64_t va;      /* virtual address of p (for ≤1.17 funcdata alignment) */
+} fn;
+
+static uint64_t ft_entry(const ge_binary *b, size_t i) {
+  const ge_pcln *t = &b->pcln;
+  const uint8_t *f = t->tab + t->functab + i * t->functab_ent;
+  return t->ver >= 118 ? t->textstart + ge_rd32(b, f) : ge_rdword(b, f, t->ptrsize);
+}
+
+static uint64_t ft_funcoff(const ge_binary *b, size_t i) {
+  const ge_pcln *t = &b->pcln;
+  const uint8_t *f = t->tab + t->functab + i * t->functab_ent;
+  return t->ver >= 118 ? ge_rd32(b, f + 4) : ge_rdword(b, f + t->ptrsize, t->ptrsize);
+}
+
+static unsigned hdr_size(const ge_pcln *t) {
+  const pcln_layout *L = layout_of(t->ver);
+  return (L->entry_is_word ? t->ptrsize : 4) + L->nfields * 4 + 4;
+}
+
+/* u32 field n (1 = nameoff, 3 = deferreturn, 5 = pcfile, 6 = pcln, 7 = npcdata,
+ * 8 = cuOffset, 9 = startLine) of the _func header. */
+static uint32_t field(const ge_binary *b, const fn *f, unsigned n) {
+  const ge_pcln *t = &b->pcln;
+  unsigned es = t->ver >= 118 ? 4 : t->ptrsize;
+  return ge_rd32(b, f->p + es + (n - 1) * 4);
+}
+
+static ge_err get_fn(ge_binary *b, size_t i, fn *out, ge_error *err) {
+  const ge_pcln *t = &b->pcln;
+  uint64_t off = ft_funcoff(b, i);
+  size_t base = t->ver == 12 ? 0 : t->pclntab;
+  if (off >= t->size - base || t->size - base - off < hdr_size(t) + 4)
+    return ge_fail(err, GE_ERR_FORMAT, "pclntab: function %zu header at offset %llu out of table",
+                   i, (unsigned long long)off);
+  out->p = t->tab + base + off;
+  out->avail = t->size - base - off;
+  out->va = t->va + base + off;
+  out->entry = ft_entry(b, i);
+  out->end = ft_entry(b, i + 1);
+  return GE_OK;
+}
+
+static int uvarint(const uint8_t **pp, const uint8_t *end, uint32_t *v) {
+  const uint8_t *p = *pp;
+  uint32_t r = 0;
+  for (unsigned shift = 0; shift < 35; shift += 7) {
+    if (p >= end) return 0;
+    uint8_t c = *p++;
+    r |= (uint32_t)(c & 0x7f) << shift;
+    if (!(c & 0x80)) {
+      *v = r;
+      *pp = p;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* The value of the pcvalue table at pctab offset `off` for target pc. Returns
+ * 1 and *val, 0 when there is no value (-1 semantics), -1 when corrupt. */
+static int pcvalue(const ge_binary *b, uint32_t off, uint64_t entry, uint64_t target,
+                   int32_t *val) {
+  const ge_pcln *t = &b->pcln;
+  *val = -1;
+  if (off == 0) return 0;
+  size_t base = t->ver == 12 ? 0 : t->pctab;
+  if (off >= t->size - base) return -1;
+  const uint8_t *p = t->tab + base + off, *end = t->tab + t->size;
+  int32_t v = -1;
+  uint64_t pc = entry;
+  for (int first = 1;; first = 0) {
+    uint32_t uv, pd;
+    if (!uvarint(&p, end, &uv)) return -1;
+    if (uv == 0 && !first) return 0;
+    int32_t d = (uv & 1) ? -(int32_t)(uv >> 1) - 1 : (int32_t)(uv >> 1);
+    v = (int32_t)((uint32_t)v + (uint32_t)d);
+    if (!uvarint(&p, end, &pd)) return -1;
+    pc += (uint64_t)pd * t->quantum;
+    if (target < pc) {
+      *val = v;
+      return 1;
+    }
+  }
+}
+
+static ge_strview funcname(const ge_binary *b, uint64_t nameoff) {
+  const ge_pcln *t = &b->pcln;
+  size_t base = t->ver == 12 ? 0 : t->funcnametab;
+  return ge_cstr(t->tab + base, t->size - base, nameoff);
+}
+
+static ge_strview filename(const ge_binary *b, const fn *f, int32_t fileno) {
+  const ge_pcln *t = &b->pcln;
+  ge_strview none = {"", 0};
+  if (fileno < 0) return none;
+  if (t->ver == 12) {
+    if ((uint64_t)fileno >= t->nfiles) return none;
+    uint64_t at = t->filetab + 4 * (uint64_t)fileno;
+    if (at + 4 > t->size) return none;
+    return ge_cstr(t->tab, t->size, ge_rd32(b, t->tab + at));
+  }
+  uint64_t at = t->cutab + 4 * ((uint64_t)field(b, f, 8) + (uint32_t)fileno);
+  if (at + 4 > t->size) return none;
+  uint32_t o = ge_rd32(b, t->tab + at);
+  if (o == UINT32_MAX) return none;
+  return ge_cstr(t->tab + t->filetab, t->size - t->filetab, o);
+}
+
+static int pos_at(ge_binary *b, const fn *f, uint64_t pc, ge_frame *fr) {
+  int32_t fileno, line;
+  int r1 = pcvalue(b, field(b, f, 5), f->entry, pc, &fileno);
+  int r2 = pcvalue(b, field(b, f, 6), f->entry, pc, &line);
+  if (r1 < 0 || r2 < 0) return -1;
+  fr->file = filename(b, f, fileno);
+  fr->line = line > 0 ? (uint32_t)line : 0;
+  return 0;
+}
+
+/* Address of funcdata k of f, 0 when none. */
+static uint64_t funcdata(ge_binary *b, const fn *f, unsigned k) {
+  const ge_pcln *t = &b->pcln;
+  unsigned hs = hdr_size(t);
+  uint32_t npcdata = field(b, f, 7);
+  unsigned nfd;
+  int oldform = 0;
+  if (t->ver == 12) {
+    uint32_t q = field(b, f, 8);
+    if ((q >> 24) == 0 && q < 256 && b->go_version.len == 0) {
+      nfd = q; /* Go ≤ 1.11: nfuncdata is an int32 */
+      oldform = 1;
+    } else {
+      nfd = q >> 24;
+    }
+  } else {
+    nfd = f->p[hs - 1];
+  }
+  (void)oldform;
+  if (k >= nfd) return 0;
+  uint64_t off = (uint64_t)hs + 4 * (uint64_t)npcdata;
+  if (t->ver >= 118) {
+    if (off + 4 * (uint64_t)(k + 1) > f->avail || !t->have_gofunc) return 0;
+    uint32_t o = ge_rd32(b, f->p + off + 4 * k);
+    return o == UINT32_MAX ? 0 : t->gofunc + o;
+  }
+  if (t->ptrsize == 8 && ((f->va + off) & 4)) off += 4;
+  if (off + (uint64_t)t->ptrsize * (k + 1) > f->avail) return 0;
+  uint64_t v = 0;
+  uint64_t va = f->va + off + (uint64_t)t->ptrsize * k;
+  const uint8_t *p = f->p + off + (uint64_t)t->ptrsize * k;
+  v = ge_rdword(b, p, t->ptrsize);
+  if (!v) ge_elf_read_ptr(b, va, t->ptrsize, &v);
+  return v;
+}
+
+/* The inline tree index at pc, -1 when the pc is not in inlined code. */
+static int inl_index(ge_binary *b, const fn *f, uint64_t pc, int32_t *ix) {
+  const ge_pcln *t = &b->pcln;
+  uint32_t npcdata = field(b, f, 7);
+  *ix = -1;
+  if ((uint32_t)t->pcdata_inl >= npcdata) return 0;
+  uint64_t at = hdr_size(t) + 4 * (uint64_t)t->pcdata_inl;
+  if (at + 4 > f->avail) return -1;
+  return pcvalue(b, ge_rd32(b, f->p + at), f->entry, pc, ix) < 0 ? -1 : 0;
+}
+
+static size_t find_func(const ge_binary *b, uint64_t pc) {
+  const ge_pcln *t = &b->pcln;
+  size_t n = (size_t)t->nfunc;
+  if (pc < ft_entry(b, 0) || pc >= ft_entry(b, n)) return SIZE_MAX;
+  size_t lo = 0, hi = n; /* entry(lo) <= pc < entry(hi) */
+  while (hi - lo > 1) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (ft_entry(b, mid) <= pc) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+ge_err ge_pcln_lookup(ge_binary *b, uint64_t pc, ge_frame *out, size_t max, size_t *n,
+                      ge_error *err) {
+  ge_pcln *t = &b->pcln;
+  *n = 0;
+  if (!t->tab) return GE_OK;
+  size_t i = find_func(b, pc);
+  if (i == SIZE_MAX) return GE_OK;
+  fn f;
+  ge_err rc = get_fn(b, i, &f, err);
+  if (rc) return rc;
+  if (pc >= f.end) return GE_OK;
+  ge_strview phys = funcname(b, field(b, &f, 1));
+  uint64_t tree = t->funcdata_inl >= 0 ? funcdata(b, &f, (unsigned)t->funcdata_inl) : 0;
+  int old = t->ver == 12 && b->go_version.len == 0 && (field(b, &f, 8) >> 24) == 0;
+  unsigned recsz = old ? 16 : layout_of(t->ver)->inl_size;
+  int32_t ix = -1;
+  if (tree && inl_index(b, &f, pc, &ix) < 0)
+    return ge_fail(err, GE_ERR_FORMAT, "pclntab: corrupt inline index table of %.*s",
+                   (int)phys.len, phys.ptr);
+  uint64_t cur = pc;
+  ge_frame fr;
+  memset(&fr, 0, sizeof fr);
+  if (pos_at(b, &f, cur, &fr) < 0)
+    return ge_fail(err, GE_ERR_FORMAT, "pclntab: corrupt file/line table of %.*s",
+                   (int)phys.len, phys.ptr);
+  uint32_t depth = 0, lim = b->lim.max_inline_depth;
+  while (tree && ix >= 0) {
+    if (depth >= lim || *n + 1 >= max)
+      return ge_fail(err, GE_ERR_LIMIT,
+                     "inline chain of %.*s deeper than %u frames (limit max_inline_depth)",
+                     (int)phys.len, phys.ptr, depth);
+    const uint8_t *r = ge_elf_va(b, tree + (uint64_t)ix * recsz, recsz);
+    if (!r)
+      return ge_fail(err, GE_ERR_FORMAT, "inline tree record %d of %.*s out of the file", ix,
+                     (int)phys.len, phys.ptr);
+    fr.inlined = 1;
+    fr.entry = f.entry;
+    if (recsz == 16 && !old) { /* 1.20+ */
+      fr.func = funcname(b, ge_rd32(b, r + 4));
+      out[(*n)++] = fr;
+      uint32_t ppc = ge_rd32(b, r + 8);
+      cur = f.entry + ppc;
+      if (cur >= f.end || pos_at(b, &f, cur, &fr) < 0 || inl_index(b, &f, cur, &ix) < 0)
+        return ge_fail(err, GE_ERR_FORMAT, "inline tree of %.*s: bad parent pc %u",
+                       (int)phys.len, phys.ptr, ppc);
+    } else if (!old) { /* 1.12–1.19 */
+      fr.func = funcname(b, ge_rd32(b, r + 12));
+      out[(*n)++] = fr;
+      uint32_t ppc = ge_rd32(b, r + 16);
+      cur = f.entry + ppc;
+      if (cur >= f.end || pos_at(b, &f, cur, &fr) < 0 || inl_index(b, &f, cur, &ix) < 0)
+        return ge_fail(err, GE_ERR_FORMAT, "inline tree of %.*s: bad parent pc %u",
+                       (int)phys.len, phys.ptr, ppc);
+    } else { /* 1.9–1.11: {parent, file, line, func} */
+      fr.func = funcname(b, ge_rd32(b, r + 12));
+      out[(*n)++] = fr;
+      fr.file = filename(b, &f, (int32_t)ge_rd32(b, r + 4));
+      int32_t line = (int32_t)ge_rd32(b, r + 8);
+      fr.line = line > 0 ? (uint32_t)line : 0;
+      ix = (int32_t)ge_rd32(b, r);
+    }
+    depth++;
+  }
+  if (*n >= max)
+    return ge_fail(err, GE_ERR_LIMIT, "no room for the frames of %.*s", (int)phys.len,
+                   phys.ptr);
+  fr.func = phys;
+  fr.inlined = 0;
+  fr.entry = f.entry;
+  out[(*n)++] = fr;
+  return GE_OK;
+}
+
+ge_err ge_pcln_func(ge_binary *b, size_t i, ge_func_info *out, ge_error *err) {
+  ge_pcln *t = &b->pcln;
+  if (!t->tab || i >= t->nfunc) return ge_fail(err, GE_ERR_ARG, "function index %zu out of range", i);
+  fn f;
+  ge_err rc = get_fn(b, i, &f, err);
+  if (rc) return rc;
+  out->name = funcname(b, field(b, &f, 1));
+  out->entry = f.entry;
+  out->end = f.end;
+  ge_frame fr;
+  memset(&fr, 0, sizeof fr);
+  if (pos_at(b, &f, f.entry, &fr) < 0)
+    return ge_fail(err, GE_ERR_FORMAT, "pclntab: corrupt file/line table of %.*s",
+                   (int)out->name.len, out->name.ptr);
+  out->file = fr.file;
+  out->start_line = t->ver >= 120 ? field(b, &f, 9) : fr.line;
+  return GE_OK;
+}
