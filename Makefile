@@ -35,7 +35,7 @@ MODULE := $(BUILD)/goescape/core.so
 STATIC := $(BUILD)/libgoescape.a
 
 TEST_LUAS ?= luajit lua5.1 lua5.4
-BUSTED_ARGS ?=
+BUSTED_ARGS ?=   # e.g. spec/escape_spec.lua (default: every spec)
 
 .PHONY: all deps test test-one check-asan demo bench fuzz lint install clean corpus
 all: deps $(MODULE)
@@ -68,7 +68,7 @@ $(MODULE): $(LUA_OBJ) $(STATIC)
 test-one: deps $(MODULE)
 	@tools/deps.sh test
 	GOESCAPE_LUA=$(LUA) GOESCAPE_CPATH='$(BUILD)/?.so' $(LUA) /usr/bin/busted \
-		--lpath='lua/?.lua;lua/?/init.lua' --cpath='$(BUILD)/?.so' $(BUSTED_ARGS) spec
+		--lpath='lua/?.lua;lua/?/init.lua' --cpath='$(BUILD)/?.so' $(if $(BUSTED_ARGS),$(BUSTED_ARGS),spec)
 
 test: deps
 	@tools/deps.sh test
@@ -89,7 +89,7 @@ check-asan: deps
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	GOESCAPE_LUA=$(ASAN_LUA) GOESCAPE_CPATH='build/asan-$(ASAN_LUA)/?.so' GOESCAPE_ASAN=1 \
 		$(ASAN_LUA) /usr/bin/busted --lpath='lua/?.lua;lua/?/init.lua' \
-		--cpath='build/asan-$(ASAN_LUA)/?.so' $(BUSTED_ARGS) spec
+		--cpath='build/asan-$(ASAN_LUA)/?.so' $(if $(BUSTED_ARGS),$(BUSTED_ARGS),spec)
 
 demo: all
 	@tools/deps.sh demo
