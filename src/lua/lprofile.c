@@ -1,4 +1,592 @@
-/* goescape.core: the ge_profile part of the binding. */
+/* goescape.core: the ge_profile part of the binding.
+ *   core.profile_open(path, limits?)            -> prof | nil, err, code
+ *   core.profile_parse(bytes, name?, limits?)   -> prof | nil, err, code
+ *   core.profile_merge({prof...}, scales?, labels?) -> prof | nil, err, code
+ *   prof:info() prof:samples() prof:locations() prof:functions() prof:mappings()
+ *   prof:top(query) -> rows, total     prof:folded(query) -> string
+ *   prof:diff(base) prof:encode(gzip?) prof:write(path) prof:symbolize(fn)
+ *   prof:close()
+ * A query is {sample=name|index(0-based), by="function"|"line"|"file"|"stack",
+ * focus=, ignore=, hide=, show=, tag_key=, tag_focus=, tag_ignore=}.
+ * malloc'd results are held by a "box" userdata while Lua tables are built,
+ * so that a Lua error (out of memory) never leaks them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "binding.h"
 
-void ge_lua_open_profile(lua_State *L) { (void)L; }
+#define PROF_MT "goescape.profile"
+#define BOX_MT "goescape.profile.box"
+
+typedef struct lua_prof {
+  ge_profile *p;
+} lua_prof;
+
+typedef struct box {
+  void *ptr;
+  void (*fn)(void *);
+} box;
+
+static int box_gc(lua_State *L) {
+  box *b = luaL_checkudata(L, 1, BOX_MT);
+  if (b->ptr) b->fn(b->ptr);
+  b->ptr = NULL;
+  return 0;
+}
+
+/* Pushes an empty box; fill ptr/fn right after the C call that allocates. */
+static box *newbox(lua_State *L) {
+  box *b = lua_newuserdata(L, sizeof *b);
+  b->ptr = NULL;
+  b->fn = free;
+  luaL_getmetatable(L, BOX_MT);
+  lua_setmetatable(L, -2);
+  return b;
+}
+
+static void unbox(box *b) {
+  if (b->ptr) b->fn(b->ptr);
+  b->ptr = NULL;
+}
+
+static lua_prof *checkprof(lua_State *L, int idx) {
+  lua_prof *l = luaL_checkudata(L, idx, PROF_MT);
+  if (!l->p) luaL_argerror(L, idx, "the profile is closed");
+  return l;
+}
+
+static int fail(lua_State *L, const ge_error *e) {
+  return ge_pushfail(L, e->msg, ge_err_name(e->code));
+}
+
+static void free_prof(void *p) { ge_profile_free(p); }
+
+/* Wraps a profile held in box b as a profile userdata (the box is emptied). */
+static int push_prof(lua_State *L, box *b) {
+  lua_prof *u = lua_newuserdata(L, sizeof *u);
+  u->p = NULL;
+  luaL_getmetatable(L, PROF_MT);
+  lua_setmetatable(L, -2);
+  u->p = b->ptr;
+  b->ptr = NULL;
+  return 1;
+}
+
+static int l_open(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  ge_limits lim;
+  ge_lua_limits(L, 2, &lim);
+  box *b = newbox(L);
+  b->fn = free_prof;
+  ge_error e;
+  ge_profile *p;
+  if (ge_profile_open(path, &lim, &p, &e)) return fail(L, &e);
+  b->ptr = p;
+  return push_prof(L, b);
+}
+
+static int l_parse(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  const char *name = luaL_optstring(L, 2, "profile");
+  ge_limits lim;
+  ge_lua_limits(L, 3, &lim);
+  box *b = newbox(L);
+  b->fn = free_prof;
+  ge_error e;
+  ge_profile *p;
+  if (ge_profile_parse(name, s, n, &lim, &p, &e)) return fail(L, &e);
+  b->ptr = p;
+  return push_prof(L, b);
+}
+
+static int l_merge(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  int n = (int)ge_rawlen(L, 1);
+  if (n < 1) return luaL_argerror(L, 1, "at least one profile expected");
+  int has_scales = !lua_isnoneornil(L, 2), has_labels = !lua_isnoneornil(L, 3);
+  if (has_scales) luaL_checktype(L, 2, LUA_TTABLE);
+  if (has_labels) luaL_checktype(L, 3, LUA_TTABLE);
+  lua_settop(L, 3);
+  /* Arrays as userdata: collected by Lua whatever happens. */
+  const ge_profile **ps = lua_newuserdata(L, (size_t)n * sizeof *ps);
+  double *scales = lua_newuserdata(L, (size_t)n * sizeof *scales);
+  const char **labels = lua_newuserdata(L, (size_t)n * sizeof *labels);
+  for (int i = 0; i < n; i++) {
+    lua_rawgeti(L, 1, i + 1);
+    lua_prof *u = ge_testudata(L, -1, PROF_MT);
+    if (!u || !u->p) return luaL_argerror(L, 1, "an array of open profiles expected");
+    ps[i] = u->p;
+    lua_pop(L, 1);
+    scales[i] = 1;
+    if (has_scales) {
+      lua_rawgeti(L, 2, i + 1);
+      if (!lua_isnil(L, -1)) {
+        if (!lua_isnumber(L, -1)) return luaL_argerror(L, 2, "numbers expected");
+        scales[i] = lua_tonumber(L, -1);
+      }
+      lua_pop(L, 1);
+    }
+    labels[i] = NULL;
+    if (has_labels) {
+      lua_rawgeti(L, 3, i + 1);
+      if (lua_type(L, -1) == LUA_TSTRING) labels[i] = lua_tostring(L, -1); /* kept by table 3 */
+      lua_pop(L, 1);
+    }
+  }
+  box *b = newbox(L);
+  b->fn = free_prof;
+  ge_error e;
+  ge_profile *out;
+  if (ge_profile_merge(ps, (size_t)n, scales, labels, &out, &e)) return fail(L, &e);
+  b->ptr = out;
+  return push_prof(L, b);
+}
+
+static int m_diff(lua_State *L) {
+  lua_prof *a = checkprof(L, 1), *base = checkprof(L, 2);
+  box *b = newbox(L);
+  b->fn = free_prof;
+  ge_error e;
+  ge_profile *out;
+  if (ge_profile_diff(a->p, base->p, &out, &e)) return fail(L, &e);
+  b->ptr = out;
+  return push_prof(L, b);
+}
+
+static void setsv(lua_State *L, const char *k, ge_strview v) {
+  lua_pushlstring(L, v.ptr ? v.ptr : "", v.len);
+  lua_setfield(L, -2, k);
+}
+
+static void setnum(lua_State *L, const char *k, long long v) {
+  ge_pushint(L, v);
+  lua_setfield(L, -2, k);
+}
+
+static int m_info(lua_State *L) {
+  lua_prof *u = checkprof(L, 1);
+  ge_prof_info in;
+  ge_profile_info(u->p, &in);
+  lua_createtable(L, 0, 16);
+  lua_createtable(L, (int)in.nsample_types, 0);
+  for (size_t i = 0; i < in.nsample_types; i++) {
+    ge_strview t, un;
+    ge_profile_sample_type(u->p, i, &t, &un);
+    lua_createtable(L, 0, 2);
+    setsv(L, "type", t);
+    setsv(L, "unit", un);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_setfield(L, -2, "sample_types");
+  lua_createtable(L, (int)in.ncomments, 0);
+  for (size_t i = 0; i < in.ncomments; i++) {
+    ge_strview c;
+    ge_profile_comment(u->p, i, &c);
+    lua_pushlstring(L, c.ptr, c.len);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_setfield(L, -2, "comments");
+  setnum(L, "default_sample", (long long)in.default_sample + 1);
+  setnum(L, "nsamples", (long long)in.nsamples);
+  setnum(L, "nlocations", (long long)in.nlocations);
+  setnum(L, "nfunctions", (long long)in.nfunctions);
+  setnum(L, "nmappings", (long long)in.nmappings);
+  setnum(L, "time_nanos", in.time_nanos);
+  setnum(L, "duration_nanos", in.duration_nanos);
+  setnum(L, "period", in.period);
+  setsv(L, "period_type", in.period_type);
+  setsv(L, "period_unit", in.period_unit);
+  setsv(L, "drop_frames", in.drop_frames);
+  setsv(L, "keep_frames", in.keep_frames);
+  lua_pushstring(L, in.format);
+  lua_setfield(L, -2, "format");
+  return 1;
+}
+
+/* samples() -> { {values={...}, locations={id...}, labels={k=v}, num_labels={k={v...}},
+ *                 num_units={k={u...}}} ... } (location ids as in the profile) */
+static int m_samples(lua_State *L) {
+  lua_prof *u = checkprof(L, 1);
+  ge_prof_info in;
+  ge_profile_info(u->p, &in);
+  lua_createtable(L, in.nsamples > INT32_MAX ? 0 : (int)in.nsamples, 0);
+  for (size_t i = 0; i < in.nsamples; i++) {
+    ge_prof_sample s;
+    ge_profile_sample(u->p, i, &s);
+    lua_createtable(L, 0, 4);
+    lua_createtable(L, (int)in.nsample_types, 0);
+    for (size_t k = 0; k < in.nsample_types; k++) {
+      ge_pushint(L, s.values[k]);
+      lua_rawseti(L, -2, (int)k + 1);
+    }
+    lua_setfield(L, -2, "values");
+    lua_createtable(L, (int)s.nlocations, 0);
+    for (uint32_t k = 0; k < s.nlocations; k++) {
+      ge_prof_location loc;
+      ge_profile_location(u->p, s.locations[k], &loc);
+      ge_pushint(L, (long long)loc.id);
+      lua_rawseti(L, -2, (int)k + 1);
+    }
+    lua_setfield(L, -2, "locations");
+    if (s.nlabels) {
+      lua_newtable(L); /* labels */
+      lua_newtable(L); /* num_labels */
+      lua_newtable(L); /* num_units */
+      for (uint32_t k = 0; k < s.nlabels; k++) {
+        ge_prof_label lb;
+        ge_profile_label(u->p, s.label_start + k, &lb);
+        if (!lb.is_num) {
+          lua_pushlstring(L, lb.key.ptr, lb.key.len);
+          lua_pushlstring(L, lb.str.ptr, lb.str.len);
+          lua_rawset(L, -5);
+          continue;
+        }
+        for (int t = 0; t < 2; t++) {
+          lua_pushlstring(L, lb.key.ptr, lb.key.len);
+          lua_rawget(L, t ? -2 : -3);
+          if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushlstring(L, lb.key.ptr, lb.key.len);
+            lua_pushvalue(L, -2);
+            lua_rawset(L, t ? -4 : -5);
+          }
+          if (t) lua_pushlstring(L, lb.num_unit.ptr, lb.num_unit.len);
+          else ge_pushint(L, lb.num);
+          lua_rawseti(L, -2, (int)ge_rawlen(L, -2) + 1);
+          lua_pop(L, 1);
+        }
+      }
+      lua_setfield(L, -4, "num_units");
+      lua_setfield(L, -3, "num_labels");
+      lua_setfield(L, -2, "labels");
+    }
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
+static int m_functions(lua_State *L) {
+  lua_prof *u = checkprof(L, 1);
+  ge_prof_info in;
+  ge_profile_info(u->p, &in);
+  lua_createtable(L, (int)in.nfunctions, 0);
+  for (size_t i = 0; i < in.nfunctions; i++) {
+    ge_prof_function f;
+    ge_profile_function(u->p, (uint32_t)i, &f);
+    lua_createtable(L, 0, 5);
+    setnum(L, "id", (long long)f.id);
+    setsv(L, "name", f.name);
+    setsv(L, "system_name", f.system_name);
+    setsv(L, "filename", f.filename);
+    setnum(L, "start_line", f.start_line);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
+static int m_mappings(lua_State *L) {
+  lua_prof *u = checkprof(L, 1);
+  ge_prof_info in;
+  ge_profile_info(u->p, &in);
+  lua_createtable(L, (int)in.nmappings, 0);
+  for (size_t i = 0; i < in.nmappings; i++) {
+    ge_prof_mapping m;
+    ge_profile_mapping(u->p, (uint32_t)i, &m);
+    lua_createtable(L, 0, 10);
+    setnum(L, "id", (long long)m.id);
+    setnum(L, "memory_start", (long long)m.memory_start);
+    setnum(L, "memory_limit", (long long)m.memory_limit);
+    setnum(L, "file_offset", (long long)m.file_offset);
+    setsv(L, "filename", m.filename);
+    setsv(L, "build_id", m.build_id);
+    lua_pushboolean(L, m.has_functions);
+    lua_setfield(L, -2, "has_functions");
+    lua_pushboolean(L, m.has_filenames);
+    lua_setfield(L, -2, "has_filenames");
+    lua_pushboolean(L, m.has_line_numbers);
+    lua_setfield(L, -2, "has_line_numbers");
+    lua_pushboolean(L, m.has_inline_frames);
+    lua_setfield(L, -2, "has_inline_frames");
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
+/* locations() -> { {id=, address=, mapping=id, folded=, lines={ {func=, file=,
+ * line=, column=, function_id=} } } } */
+static int m_locations(lua_State *L) {
+  lua_prof *u = checkprof(L, 1);
+  ge_prof_info in;
+  ge_profile_info(u->p, &in);
+  lua_createtable(L, (int)in.nlocations, 0);
+  for (size_t i = 0; i < in.nlocations; i++) {
+    ge_prof_location l;
+    ge_profile_location(u->p, (uint32_t)i, &l);
+    lua_createtable(L, 0, 5);
+    setnum(L, "id", (long long)l.id);
+    setnum(L, "address", (long long)l.address);
+    if (l.mapping != GE_NONE) {
+      ge_prof_mapping m;
+      ge_profile_mapping(u->p, l.mapping, &m);
+      setnum(L, "mapping", (long long)m.id);
+    }
+    lua_pushboolean(L, l.is_folded);
+    lua_setfield(L, -2, "is_folded");
+    lua_createtable(L, (int)l.nlines, 0);
+    for (uint32_t k = 0; k < l.nlines; k++) {
+      lua_createtable(L, 0, 5);
+      if (l.lines[k].function != GE_NONE) {
+        ge_prof_function f;
+        ge_profile_function(u->p, l.lines[k].function, &f);
+        setsv(L, "func", f.name);
+        setsv(L, "file", f.filename);
+        setnum(L, "function_id", (long long)f.id);
+      }
+      setnum(L, "line", l.lines[k].line);
+      if (l.lines[k].column) setnum(L, "column", l.lines[k].column);
+      lua_rawseti(L, -2, (int)k + 1);
+    }
+    lua_setfield(L, -2, "lines");
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
+static const char *optfield(lua_State *L, int t, const char *k) {
+  lua_getfield(L, t, k);
+  const char *s = NULL;
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "query.%s: string expected", k);
+    s = lua_tostring(L, -1); /* kept alive by the query table */
+  }
+  lua_pop(L, 1);
+  return s;
+}
+
+/* Reads the query table at idx into q; raises on misuse. Returns 0, or
+ * pushes nil, err, code and returns 3 for an unknown sample type. */
+static int read_query(lua_State *L, const ge_profile *p, int idx, ge_prof_query *q) {
+  memset(q, 0, sizeof *q);
+  q->by = GE_PROF_BY_FUNCTION;
+  const char *sample = NULL;
+  char num[32];
+  if (!lua_isnoneornil(L, idx)) {
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_getfield(L, idx, "sample");
+    if (lua_type(L, -1) == LUA_TNUMBER) {
+      snprintf(num, sizeof num, "%d", (int)lua_tonumber(L, -1));
+      sample = num;
+    } else if (!lua_isnil(L, -1)) {
+      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "query.sample: string expected");
+      sample = lua_tostring(L, -1);
+    }
+    lua_pop(L, 1);
+    const char *by = optfield(L, idx, "by");
+    if (by) {
+      if (!strcmp(by, "function") || !strcmp(by, "functions")) q->by = GE_PROF_BY_FUNCTION;
+      else if (!strcmp(by, "line") || !strcmp(by, "lines")) q->by = GE_PROF_BY_LINE;
+      else if (!strcmp(by, "file") || !strcmp(by, "files")) q->by = GE_PROF_BY_FILE;
+      else if (!strcmp(by, "stack")) q->by = GE_PROF_BY_STACK;
+      else luaL_error(L, "query.by: function, line, file or stack expected, got '%s'", by);
+    }
+    q->focus = optfield(L, idx, "focus");
+    q->ignore = optfield(L, idx, "ignore");
+    q->hide = optfield(L, idx, "hide");
+    q->show = optfield(L, idx, "show");
+    q->tag_key = optfield(L, idx, "tag_key");
+    q->tag_focus = optfield(L, idx, "tag_focus");
+    q->tag_ignore = optfield(L, idx, "tag_ignore");
+  }
+  ge_error e;
+  if (ge_profile_sample_index(p, sample, &q->sample, &e)) return fail(L, &e);
+  return 0;
+}
+
+static void free_top(void *t) { ge_prof_top_free(t); }
+
+static int m_top(lua_State *L) {
+  lua_prof *u = checkprof(L, 1);
+  ge_prof_query q;
+  lua_settop(L, 2);
+  int r = read_query(L, u->p, 2, &q);
+  if (r) return r;
+  box *b = newbox(L);
+  b->fn = free_top;
+  ge_error e;
+  ge_prof_top *t;
+  if (ge_profile_top(u->p, &q, &t, &e)) return fail(L, &e);
+  b->ptr = t;
+  size_t n = ge_prof_top_count(t);
+  lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    const ge_prof_row *row = ge_prof_top_row(t, i);
+    lua_createtable(L, 0, 6);
+    setsv(L, "name", row->name);
+    if (q.by != GE_PROF_BY_FILE && row->func.len) setsv(L, "function", row->func);
+    if (row->file.len) setsv(L, "file", row->file);
+    if (row->line) setnum(L, "line", row->line);
+    if (row->objfile.len) setsv(L, "objfile", row->objfile);
+    setnum(L, "flat", row->flat);
+    setnum(L, "cum", row->cum);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  ge_pushint(L, ge_prof_top_total(t));
+  unbox(b);
+  return 2;
+}
+
+static int m_folded(lua_State *L) {
+  lua_prof *u = checkprof(L, 1);
+  ge_prof_query q;
+  lua_settop(L, 2);
+  int r = read_query(L, u->p, 2, &q);
+  if (r) return r;
+  box *b = newbox(L);
+  ge_error e;
+  char *buf;
+  size_t len;
+  if (ge_profile_folded(u->p, &q, &buf, &len, &e)) return fail(L, &e);
+  b->ptr = buf;
+  lua_pushlstring(L, buf, len);
+  unbox(b);
+  return 1;
+}
+
+static int m_encode(lua_State *L) {
+  lua_prof *u = checkprof(L, 1);
+  int gz = lua_isnoneornil(L, 2) ? 1 : lua_toboolean(L, 2);
+  box *b = newbox(L);
+  ge_error e;
+  unsigned char *buf;
+  size_t len;
+  if (ge_profile_encode(u->p, gz, &buf, &len, &e)) return fail(L, &e);
+  b->ptr = buf;
+  lua_pushlstring(L, (const char *)buf, len);
+  unbox(b);
+  return 1;
+}
+
+static int m_write(lua_State *L) {
+  lua_prof *u = checkprof(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  ge_error e;
+  if (ge_profile_write(u->p, path, &e)) return fail(L, &e);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* symbolize(fn): fn(address) -> nil | { {func=, file=, line=, inlined=}, ... }
+ * innermost first. The callback runs protected; its error aborts. */
+typedef struct symctx {
+  lua_State *L;
+  int fn, base;
+  int failed;
+} symctx;
+
+static const char *fieldstr(lua_State *L, int t, const char *k1, const char *k2, size_t *n) {
+  lua_getfield(L, t, k1);
+  if (lua_type(L, -1) != LUA_TSTRING && k2) {
+    lua_pop(L, 1);
+    lua_getfield(L, t, k2);
+  }
+  const char *s = NULL;
+  *n = 0;
+  if (lua_type(L, -1) == LUA_TSTRING) s = lua_tolstring(L, -1, n);
+  lua_pop(L, 1); /* the string stays referenced by the frame table */
+  return s;
+}
+
+static int sym_cb(void *ud, uint64_t addr, ge_sym_frame *fr, int max) {
+  symctx *c = ud;
+  lua_State *L = c->L;
+  lua_settop(L, c->base); /* drops the previous answer */
+  if (!lua_checkstack(L, 8)) return -1;
+  lua_pushvalue(L, c->fn);
+  ge_pushint(L, (long long)addr);
+  if (lua_pcall(L, 1, 1, 0)) {
+    c->failed = 1;
+    return -1;
+  }
+  if (lua_type(L, -1) != LUA_TTABLE) return 0;
+  int t = lua_gettop(L), n = 0;
+  int len = (int)ge_rawlen(L, t);
+  for (int i = 1; i <= len && n < max; i++) {
+    lua_rawgeti(L, t, i);
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      int f = lua_gettop(L);
+      ge_sym_frame *x = &fr[n];
+      x->func = fieldstr(L, f, "func", "function", &x->func_len);
+      x->file = fieldstr(L, f, "file", NULL, &x->file_len);
+      lua_getfield(L, f, "line");
+      x->line = lua_isnumber(L, -1) ? (uint32_t)lua_tonumber(L, -1) : 0;
+      lua_pop(L, 1);
+      lua_getfield(L, f, "inlined");
+      x->inlined = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+      if (!x->func) x->func = "", x->func_len = 0;
+      if (!x->file) x->file = "", x->file_len = 0;
+      n++;
+    }
+    lua_pop(L, 1);
+  }
+  return n; /* the answer table stays on the stack until the next call */
+}
+
+static int m_symbolize(lua_State *L) {
+  lua_prof *u = checkprof(L, 1);
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_settop(L, 2);
+  symctx c = {L, 2, 2, 0};
+  ge_error e;
+  ge_err rc = ge_profile_symbolize(u->p, sym_cb, &c, &e);
+  if (c.failed) {
+    /* the error value of the callback is on top: re-raise it */
+    return lua_error(L);
+  }
+  lua_settop(L, 2);
+  if (rc) return fail(L, &e);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int m_close(lua_State *L) {
+  lua_prof *u = luaL_checkudata(L, 1, PROF_MT);
+  ge_profile_free(u->p);
+  u->p = NULL;
+  return 0;
+}
+
+static int m_tostring(lua_State *L) {
+  lua_prof *u = luaL_checkudata(L, 1, PROF_MT);
+  if (!u->p) {
+    lua_pushliteral(L, "goescape.profile (closed)");
+    return 1;
+  }
+  ge_prof_info in;
+  ge_profile_info(u->p, &in);
+  lua_pushfstring(L, "goescape.profile (%d samples, %d locations)", (int)in.nsamples,
+                  (int)in.nlocations);
+  return 1;
+}
+
+void ge_lua_open_profile(lua_State *L) {
+  static const luaL_Reg methods[] = {
+      {"info", m_info},       {"samples", m_samples},     {"locations", m_locations},
+      {"functions", m_functions}, {"mappings", m_mappings}, {"top", m_top},
+      {"folded", m_folded},   {"diff", m_diff},           {"encode", m_encode},
+      {"write", m_write},     {"symbolize", m_symbolize}, {"close", m_close},
+      {NULL, NULL}};
+  static const luaL_Reg meta[] = {
+      {"__gc", m_close}, {"__close", m_close}, {"__tostring", m_tostring}, {NULL, NULL}};
+  ge_newclass(L, PROF_MT, methods, meta);
+  static const luaL_Reg boxmeta[] = {{"__gc", box_gc}, {NULL, NULL}};
+  static const luaL_Reg none[] = {{NULL, NULL}};
+  ge_newclass(L, BOX_MT, none, boxmeta);
+  static const luaL_Reg fns[] = {
+      {"profile_open", l_open}, {"profile_parse", l_parse}, {"profile_merge", l_merge},
+      {NULL, NULL}};
+  ge_setfuncs(L, fns, 0);
+}

@@ -1,0 +1,161 @@
+--- goescape top [--by function|line|file|stack] [--sample S] [-n N] [--json] PROFILE
+-- Like `go tool pprof -top -nodefraction=0`: flat and cum per function, line
+-- or file, sorted by flat. -n 0 prints every row. --json prints one JSON
+-- object per line: name, function (or file/line), flat, cum in the sample's unit.
+local ge = require "goescape"
+local cli = require "goescape.cli"
+
+local M = { help = "Top functions, lines or files of a pprof profile (like go tool pprof -top)" }
+
+-- Shared by the profile commands (folded, diff, merge).
+local U = {}
+M.util = U
+
+function U.filters(c)
+  c:option("--sample", "Sample type (alloc_space, inuse_objects, cpu, delay, ...)")
+  c:option("--focus", "Keep samples with a frame matching this regexp")
+  c:option("--ignore", "Drop samples with a frame matching this regexp")
+  c:option("--hide", "Remove frames matching this regexp")
+  c:option("--show", "Keep only frames matching this regexp")
+  c:option("--tagfocus", "Keep samples with a label key=regexp")
+  c:option("--tagignore", "Drop samples with a label key=regexp")
+end
+
+function U.query(args, extra)
+  local q = {
+    sample = args.sample, focus = args.focus, ignore = args.ignore, hide = args.hide,
+    show = args.show, tagfocus = args.tagfocus, tagignore = args.tagignore,
+  }
+  for k, v in pairs(extra or {}) do q[k] = v end
+  for _, k in ipairs { "tagfocus", "tagignore" } do
+    if q[k] and not q[k]:find("=", 1, true) then cli.fail("--%s: expected key=regexp", k) end
+  end
+  return q
+end
+
+function U.open(path)
+  return cli.check(ge.profile.open(path))
+end
+
+local function numstr(v)
+  if math.type and math.type(v) == "integer" then return tostring(v) end
+  if v == math.floor(v) and v > -2^63 and v < 2^63 then return ("%.0f"):format(v) end
+  return ("%.17g"):format(v)
+end
+U.numstr = numstr
+
+local function jstr(s)
+  return '"' .. tostring(s):gsub('[%c"\\]', function(c)
+    local m = { ['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\t'] = '\\t', ['\r'] = '\\r' }
+    return m[c] or ("\\u%04x"):format(c:byte())
+  end) .. '"'
+end
+
+--- One JSON object with keys in the given order (strings and numbers only).
+function U.json_object(t, order)
+  local out = {}
+  for _, k in ipairs(order) do
+    local v = t[k]
+    if v ~= nil then
+      out[#out + 1] = jstr(k) .. ":" .. (type(v) == "number" and numstr(v) or jstr(v))
+    end
+  end
+  return "{" .. table.concat(out, ",") .. "}"
+end
+
+-- pprof's measurement scaling (internal/measurement): one output unit per
+-- report, chosen from the smallest and largest values.
+local scales = {
+  bytes = { { "B", 1 }, { "kB", 1024 }, { "MB", 1024 ^ 2 }, { "GB", 1024 ^ 3 }, { "TB", 1024 ^ 4 },
+    { "PB", 1024 ^ 5 } },
+  nanoseconds = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "hrs", 3.6e12 } },
+}
+scales.byte = scales.bytes
+scales.ns = scales.nanoseconds
+
+local function pick(v, unit)
+  local sc = scales[unit]
+  if not sc then return { unit == "count" and "" or (unit or ""), 1 } end
+  local best = sc[1]
+  for _, u in ipairs(sc) do if math.abs(v) >= u[2] then best = u end end
+  return best
+end
+
+function U.formatter(rows, total, unit)
+  local min = 0
+  for _, r in ipairs(rows) do
+    local m = math.abs(r.flat)
+    if m == 0 then m = math.abs(r.cum) end
+    if m > 0 and (min == 0 or m < min) then min = m end
+  end
+  local max = total
+  if min == 0 then min = max end
+  local u = pick(min, unit)
+  if u ~= pick(max, unit) and min * 100 < max then u = pick(100 * min, unit) end
+  return function(v)
+    if u[2] == 1 and u[1] == "" then return numstr(v) end
+    local s = ("%.2f"):format(v / u[2]):gsub("%.00$", "")
+    return s .. u[1]
+  end
+end
+
+function U.pct(v, total)
+  local r = total ~= 0 and math.abs(v / total) * 100 or 0
+  if r >= 99.95 and r <= 100.05 then return "  100%" end
+  if r >= 1 then return ("%5.2f%%"):format(r) end
+  return ("%5.2g%%"):format(r)
+end
+
+--- Prints rows as `go tool pprof -top` does, or as JSON lines.
+function U.print_top(prof, rows, total, args, nshown)
+  local _, st = prof:sample_type(args.sample)
+  st = st or { type = "?", unit = "" }
+  if args.json then
+    for _, r in ipairs(rows) do
+      io.stdout:write(U.json_object({
+        name = r.name, ["function"] = r["function"], file = r.file, line = r.line,
+        flat = r.flat, cum = r.cum, unit = st.unit,
+      }, { "name", "function", "file", "line", "flat", "cum", "unit" }), "\n")
+    end
+    return
+  end
+  local abs_total = 0
+  for _, r in ipairs(rows) do abs_total = math.max(abs_total, math.abs(r.cum)) end
+  if total == 0 then total = abs_total end
+  local fmt = U.formatter(rows, math.abs(total), st.unit)
+  io.stdout:write(("Type: %s\n"):format(st.type))
+  local shown = 0
+  for i = 1, nshown do shown = shown + rows[i].flat end
+  io.stdout:write(("Showing nodes accounting for %s, %s of %s total\n")
+    :format(fmt(shown), U.pct(shown, total):gsub("^%s+", ""), fmt(total)))
+  io.stdout:write(("%10s %5s%% %5s%% %10s %5s%%\n"):format("flat", "flat", "sum", "cum", "cum"))
+  local sum = 0
+  for i = 1, nshown do
+    local r = rows[i]
+    sum = sum + r.flat
+    io.stdout:write(("%10s %s %s %10s %s  %s\n"):format(fmt(r.flat), U.pct(r.flat, total),
+      U.pct(sum, total), fmt(r.cum), U.pct(r.cum, total), r.name))
+  end
+end
+
+function M.setup(c)
+  c:argument("profile", "pprof profile (profile.proto, gzipped or not, or legacy text), or -")
+  c:option("--by", "Group by function, line, file or stack", "function")
+    :choices { "function", "line", "file", "stack" }
+  c:option("-n", "Rows to print (0: all)", "10"):convert(tonumber)
+  c:flag("--json", "One JSON object per row")
+  U.filters(c)
+end
+
+function M.run(args)
+  local prof = U.open(args.profile)
+  local rows, total = prof:top(U.query(args, { by = args.by }))
+  if not rows then cli.fail(tostring(total)) end
+  local n = args.n
+  if not n or n < 0 then cli.fail("-n: expected a number >= 0") end
+  if n == 0 or n > #rows then n = #rows end
+  for i = #rows, n + 1, -1 do rows[i] = nil end
+  U.print_top(prof, rows, total, args, n)
+end
+
+return M

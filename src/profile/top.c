@@ -1,0 +1,569 @@
+/* Aggregation as `go tool pprof -top` computes it (internal/graph/graph.go
+ * newGraph, internal/driver aggregate, profile.Aggregate):
+ *   - each (location, line) maps to a node whose key depends on the
+ *     granularity: functions (name), lines (name, file, line), files (file);
+ *     a node without a function name also keys on the mapping file and the
+ *     function's start line (pprof's NodeInfo.Objfile/StartLine);
+ *   - per sample, cum is added once to every distinct node of its stack
+ *     (recursion counted once) and flat to the leaf-most node;
+ *   - nodes with flat == cum == 0 are dropped; rows sort by |flat| desc,
+ *     printable name, |cum| desc.
+ * Folded stacks and by-stack rows key stacks on sequences of frame nodes. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "select.h"
+
+typedef struct nkey {
+  uint32_t name, file, obj;
+  int64_t start, line;
+  uint64_t addr;
+} nkey;
+
+typedef struct node {
+  nkey k;
+  int64_t flat, cum;
+  uint32_t stamp;
+} node;
+
+typedef struct agg {
+  const ge_profile *p;
+  ge_prof_by by;
+  ge_intern ls;                /* local strings: names, cleaned files, objfiles */
+  uint32_t *fn_name, *fn_file; /* per function, ids in ls */
+  uint32_t *map_obj;           /* per mapping */
+  GE_VEC(node) nodes;
+  uint32_t *slots;
+  size_t nslots;
+  uint32_t *loc_off;           /* per location: nodes loc_nodes[loc_off[i]..loc_off[i+1]) */
+  GE_VEC(uint32_t) loc_nodes;  /* innermost (line 0) first */
+} agg;
+
+struct ge_prof_top {
+  ge_intern ls;
+  ge_prof_row *rows;
+  size_t n;
+  char *names;
+  int64_t total, abs_total;
+};
+
+static uint32_t hash_key(const nkey *k) {
+  uint64_t h = k->name * 0x9E3779B97F4A7C15ull;
+  h ^= (k->file + 0x7f4a7c15ull) * 0xBF58476D1CE4E5B9ull;
+  h ^= (k->obj + 1) * 0x94D049BB133111EBull;
+  h ^= (uint64_t)k->start * 0x2545F4914F6CDD1Dull;
+  h ^= (uint64_t)k->line * 0x9E3779B97F4A7C15ull;
+  h ^= k->addr * 0xD6E8FEB86659FD93ull;
+  h ^= h >> 31;
+  return (uint32_t)h;
+}
+
+static int key_eq(const nkey *a, const nkey *b) {
+  return a->name == b->name && a->file == b->file && a->obj == b->obj && a->start == b->start &&
+         a->line == b->line && a->addr == b->addr;
+}
+
+static int grow_nodes(agg *a) {
+  size_t ns = a->nslots ? a->nslots * 2 : 1024;
+  uint32_t *sl = calloc(ns, sizeof *sl);
+  if (!sl) return -1;
+  for (size_t i = 0; i < a->nodes.n; i++) {
+    size_t j = hash_key(&a->nodes.v[i].k) & (ns - 1);
+    while (sl[j]) j = (j + 1) & (ns - 1);
+    sl[j] = (uint32_t)i + 1;
+  }
+  free(a->slots);
+  a->slots = sl;
+  a->nslots = ns;
+  return 0;
+}
+
+static uint32_t node_get(agg *a, const nkey *k) {
+  if ((a->nodes.n + 1) * 2 > a->nslots && grow_nodes(a)) return GE_NONE;
+  size_t j = hash_key(k) & (a->nslots - 1);
+  while (a->slots[j]) {
+    node *n = &a->nodes.v[a->slots[j] - 1];
+    if (key_eq(&n->k, k)) return a->slots[j] - 1;
+    j = (j + 1) & (a->nslots - 1);
+  }
+  node *n = GE_VEC_PUSH_SLOT(a->nodes);
+  if (!n) return GE_NONE;
+  memset(n, 0, sizeof *n);
+  n->k = *k;
+  a->slots[j] = (uint32_t)a->nodes.n;
+  return (uint32_t)a->nodes.n - 1;
+}
+
+/* Go's filepath.Clean for slash paths, into buf (at least n+2 bytes). */
+static size_t clean_path(const char *s, size_t n, char *buf) {
+  if (n == 0) {
+    buf[0] = '.';
+    return 1;
+  }
+  int rooted = s[0] == '/';
+  size_t w = 0, r = 0, dotdot = 0;
+  if (rooted) {
+    buf[w++] = '/';
+    r = 1;
+    dotdot = 1;
+  }
+  while (r < n) {
+    if (s[r] == '/') r++;
+    else if (s[r] == '.' && (r + 1 == n || s[r + 1] == '/')) r++;
+    else if (s[r] == '.' && s[r + 1] == '.' && (r + 2 == n || s[r + 2] == '/')) {
+      r += 2;
+      if (w > dotdot) {
+        w--;
+        while (w > dotdot && buf[w] != '/') w--;
+      } else if (!rooted) {
+        if (w > 0) buf[w++] = '/';
+        buf[w++] = '.';
+        buf[w++] = '.';
+        dotdot = w;
+      }
+    } else {
+      if ((rooted && w != 1) || (!rooted && w != 0)) buf[w++] = '/';
+      for (; r < n && s[r] != '/'; r++) buf[w++] = s[r];
+    }
+  }
+  if (w == 0) buf[w++] = '.';
+  return w;
+}
+
+static void agg_free(agg *a) {
+  ge_intern_free(&a->ls);
+  free(a->fn_name);
+  free(a->fn_file);
+  free(a->map_obj);
+  GE_VEC_FREE(a->nodes);
+  free(a->slots);
+  free(a->loc_off);
+  GE_VEC_FREE(a->loc_nodes);
+}
+
+static ge_err nomem(ge_error *err) { return ge_fail(err, GE_ERR_NOMEM, "out of memory"); }
+
+/* Builds the node table and the location -> nodes lists for granularity by
+ * (by == GE_PROF_BY_STACK: function names, addresses kept for frames without
+ * a function, so that folded stacks of unsymbolized profiles keep them). */
+static ge_err agg_build(agg *a, const ge_profile *p, ge_prof_by by, const sel *s,
+                        ge_error *err) {
+  memset(a, 0, sizeof *a);
+  a->p = p;
+  a->by = by;
+  ge_intern_init(&a->ls);
+  a->fn_name = malloc((p->funcs.n + 1) * sizeof(uint32_t));
+  a->fn_file = malloc((p->funcs.n + 1) * sizeof(uint32_t));
+  a->map_obj = malloc((p->maps.n + 1) * sizeof(uint32_t));
+  a->loc_off = malloc((p->locs.n + 1) * sizeof(uint32_t));
+  if (!a->ls.ents || !a->fn_name || !a->fn_file || !a->map_obj || !a->loc_off) return nomem(err);
+  char *buf = NULL;
+  size_t bufcap = 0;
+  for (size_t i = 0; i < p->funcs.n; i++) {
+    ge_strview nm = ge_prof_str(p, p->funcs.v[i].name);
+    ge_strview fl = ge_prof_str(p, p->funcs.v[i].file);
+    a->fn_name[i] = ge_intern_add(&a->ls, nm.ptr, nm.len);
+    if (fl.len == 0) {
+      a->fn_file[i] = 0;
+    } else {
+      if (bufcap < fl.len + 4) {
+        free(buf);
+        bufcap = fl.len * 2 + 4;
+        buf = malloc(bufcap);
+        if (!buf) return nomem(err);
+      }
+      size_t cn = clean_path(fl.ptr, fl.len, buf);
+      a->fn_file[i] = ge_intern_add(&a->ls, buf, cn);
+    }
+    if (a->fn_name[i] == UINT32_MAX || a->fn_file[i] == UINT32_MAX) {
+      free(buf);
+      return nomem(err);
+    }
+  }
+  free(buf);
+  for (size_t i = 0; i < p->maps.n; i++) {
+    ge_strview o = ge_prof_str(p, p->maps.v[i].file);
+    a->map_obj[i] = ge_intern_add(&a->ls, o.ptr, o.len);
+    if (a->map_obj[i] == UINT32_MAX) return nomem(err);
+  }
+  for (size_t i = 0; i < p->locs.n; i++) {
+    const ploc *l = &p->locs.v[i];
+    a->loc_off[i] = (uint32_t)a->loc_nodes.n;
+    if (s->loc && (s->loc[i] & SEL_HIDDEN)) continue;
+    uint32_t obj = l->mapping != GE_NONE ? a->map_obj[l->mapping] : 0;
+    uint32_t nl = l->nlines ? l->nlines : 1;
+    for (uint32_t k = 0; k < nl; k++) {
+      nkey key = {0, 0, 0, 0, 0, 0};
+      const pline *ln = l->nlines ? &p->lines.v[l->line_off + k] : NULL;
+      if (ln && s->line_vis && !s->line_vis[l->line_off + k]) continue;
+      if (!ln || ln->func == GE_NONE) {
+        key.obj = obj;
+        if (by == GE_PROF_BY_STACK) key.addr = l->address;
+      } else {
+        const pfunc *f = &p->funcs.v[ln->func];
+        switch (by) {
+        case GE_PROF_BY_FUNCTION: case GE_PROF_BY_STACK:
+          key.name = a->fn_name[ln->func];
+          break;
+        case GE_PROF_BY_LINE:
+          key.name = a->fn_name[ln->func];
+          key.file = a->fn_file[ln->func];
+          key.line = ln->line;
+          break;
+        case GE_PROF_BY_FILE:
+          key.file = a->fn_file[ln->func];
+          break;
+        }
+        if (key.name == 0) {
+          key.obj = obj;
+          key.start = f->start_line;
+        }
+      }
+      uint32_t id = node_get(a, &key);
+      uint32_t *slot = GE_VEC_PUSH_SLOT(a->loc_nodes);
+      if (id == GE_NONE || !slot) return nomem(err);
+      *slot = id;
+    }
+  }
+  a->loc_off[p->locs.n] = (uint32_t)a->loc_nodes.n;
+  return GE_OK;
+}
+
+/* pprof's PrintableName. */
+static size_t printable(const agg *a, const nkey *k, char *out, size_t cap) {
+  size_t w = 0;
+#define PUT(...)                                                       \
+  do {                                                                 \
+    if (w + 1 < cap) {                                                 \
+      int r_ = snprintf(out + w, cap - w, __VA_ARGS__);                \
+      if (r_ > 0) w += (size_t)r_ < cap - w ? (size_t)r_ : cap - w - 1; \
+    }                                                                  \
+  } while (0)
+  const ge_intern_entry *nm = ge_intern_get(&a->ls, k->name);
+  const ge_intern_entry *fl = ge_intern_get(&a->ls, k->file);
+  const ge_intern_entry *ob = ge_intern_get(&a->ls, k->obj);
+  if (k->addr) PUT("%016" PRIx64, k->addr);
+  if (nm->len) PUT("%s%.*s", w ? " " : "", (int)nm->len, nm->ptr);
+  if (k->line) PUT("%s%.*s:%" PRId64, w ? " " : "", (int)fl->len, fl->ptr, k->line);
+  else if (fl->len) PUT("%s%.*s", w ? " " : "", (int)fl->len, fl->ptr);
+  else if (nm->len) {
+  } else if (ob->len) {
+    const char *base = ob->ptr + ob->len;
+    while (base > ob->ptr && base[-1] != '/') base--;
+    PUT("%s[%.*s]", w ? " " : "", (int)(ob->ptr + ob->len - base), base);
+  } else PUT("%s<unknown>", w ? " " : "");
+#undef PUT
+  return w < cap ? w : cap - 1;
+}
+
+static int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
+
+static int sv_cmp(ge_strview a, ge_strview b) {
+  size_t n = a.len < b.len ? a.len : b.len;
+  int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
+  if (c) return c;
+  return a.len < b.len ? -1 : a.len > b.len;
+}
+
+static int row_cmp(const void *x, const void *y) {
+  const ge_prof_row *a = x, *b = y;
+  int64_t fa = abs64(a->flat), fb = abs64(b->flat);
+  if (fa != fb) return fa > fb ? -1 : 1;
+  int c = sv_cmp(a->name, b->name);
+  if (c) return c;
+  int64_t ca = abs64(a->cum), cb = abs64(b->cum);
+  if (ca != cb) return ca > cb ? -1 : 1;
+  if ((c = sv_cmp(a->func, b->func))) return c;
+  if ((c = sv_cmp(a->file, b->file))) return c;
+  if (a->line != b->line) return a->line < b->line ? -1 : 1;
+  return sv_cmp(a->objfile, b->objfile);
+}
+
+/* Stacks: sequences of node ids, root first, hashed. */
+typedef struct stacks {
+  GE_VEC(uint32_t) ids;   /* concatenated sequences */
+  GE_VEC(uint32_t) off;   /* per stack: start in ids; off[n] = end */
+  GE_VEC(int64_t) val;
+  GE_VEC(uint32_t) hash;
+  uint32_t *slots;
+  size_t nslots;
+} stacks;
+
+static void stacks_free(stacks *st) {
+  GE_VEC_FREE(st->ids);
+  GE_VEC_FREE(st->off);
+  GE_VEC_FREE(st->val);
+  GE_VEC_FREE(st->hash);
+  free(st->slots);
+}
+
+static int stacks_grow(stacks *st) {
+  size_t ns = st->nslots ? st->nslots * 2 : 1024;
+  uint32_t *sl = calloc(ns, sizeof *sl);
+  if (!sl) return -1;
+  for (size_t i = 0; i < st->val.n; i++) {
+    size_t j = st->hash.v[i] & (ns - 1);
+    while (sl[j]) j = (j + 1) & (ns - 1);
+    sl[j] = (uint32_t)i + 1;
+  }
+  free(st->slots);
+  st->slots = sl;
+  st->nslots = ns;
+  return 0;
+}
+
+/* The sequence is the tail of st->ids from `start`; keeps it if new,
+ * otherwise drops it and adds w to the existing one. */
+static int stacks_add(stacks *st, size_t start, int64_t w) {
+  size_t len = st->ids.n - start;
+  const uint32_t *seq = st->ids.v + start;
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < len; i++) h = (h ^ seq[i]) * 16777619u;
+  if ((st->val.n + 1) * 2 > st->nslots && stacks_grow(st)) return -1;
+  size_t j = h & (st->nslots - 1);
+  while (st->slots[j]) {
+    size_t k = st->slots[j] - 1;
+    size_t ks = st->off.v[k], kl = (k + 1 < st->val.n ? st->off.v[k + 1] : start) - ks;
+    if (st->hash.v[k] == h && kl == len && memcmp(st->ids.v + ks, seq, len * 4) == 0) {
+      st->val.v[k] += w;
+      st->ids.n = start;
+      return 0;
+    }
+    j = (j + 1) & (st->nslots - 1);
+  }
+  uint32_t *o = GE_VEC_PUSH_SLOT(st->off);
+  int64_t *v = GE_VEC_PUSH_SLOT(st->val);
+  uint32_t *hh = GE_VEC_PUSH_SLOT(st->hash);
+  if (!o || !v || !hh) return -1;
+  *o = (uint32_t)start;
+  *v = w;
+  *hh = h;
+  st->slots[j] = (uint32_t)st->val.n;
+  return 0;
+}
+
+static ge_err build_stacks(agg *a, const sel *s, size_t si, stacks *st, int64_t *total,
+                           int64_t *abs_total, ge_error *err) {
+  const ge_profile *p = a->p;
+  size_t nst = p->st.n;
+  for (size_t i = 0; i < p->nsamples; i++) {
+    int64_t w = p->values.v[i * nst + si];
+    if (w == 0 || !ge_sel_sample(s, i)) continue;
+    *total += w;
+    *abs_total += abs64(w);
+    size_t start = st->ids.n;
+    for (uint32_t k = p->s_loff.v[i + 1]; k-- > p->s_loff.v[i];) {
+      uint32_t li = p->s_locs.v[k];
+      for (uint32_t j = a->loc_off[li + 1]; j-- > a->loc_off[li];) {
+        uint32_t *slot = GE_VEC_PUSH_SLOT(st->ids);
+        if (!slot) return nomem(err);
+        *slot = a->loc_nodes.v[j];
+      }
+    }
+    if (st->ids.n == start) continue;
+    if (st->ids.n >= UINT32_MAX - 1) return ge_fail(err, GE_ERR_LIMIT, "too many stack frames");
+    if (stacks_add(st, start, w)) return nomem(err);
+  }
+  return GE_OK;
+}
+
+/* Frame name for folded stacks / by-stack rows: function name, else the
+ * address in hex, else [objfile]. */
+static size_t frame_name(const agg *a, uint32_t id, char *out, size_t cap) {
+  const nkey *k = &a->nodes.v[id].k;
+  const ge_intern_entry *nm = ge_intern_get(&a->ls, k->name);
+  int r;
+  if (nm->len) r = snprintf(out, cap, "%.*s", (int)nm->len, nm->ptr);
+  else if (k->addr) r = snprintf(out, cap, "0x%" PRIx64, k->addr);
+  else {
+    nkey kk = *k;
+    return printable(a, &kk, out, cap);
+  }
+  if (r < 0) return 0;
+  return (size_t)r < cap ? (size_t)r : cap - 1;
+}
+
+typedef struct strbuf {
+  char *v;
+  size_t n, cap;
+} strbuf;
+
+static int sb_reserve(strbuf *b, size_t need) {
+  return ge_vec_reserve((void **)&b->v, &b->cap, b->n, need, 1);
+}
+
+/* Appends "a;b;c" for stack k. */
+static int stack_string(const agg *a, const stacks *st, size_t k, strbuf *b) {
+  size_t s = st->off.v[k], e = k + 1 < st->val.n ? st->off.v[k + 1] : st->ids.n;
+  char tmp[1024];
+  for (size_t i = s; i < e; i++) {
+    size_t n = frame_name(a, st->ids.v[i], tmp, sizeof tmp);
+    if (sb_reserve(b, n + 1)) return -1;
+    if (i > s) b->v[b->n++] = ';';
+    memcpy(b->v + b->n, tmp, n);
+    b->n += n;
+  }
+  return 0;
+}
+
+ge_err ge_profile_top(const ge_profile *p, const ge_prof_query *q, ge_prof_top **out,
+                      ge_error *err) {
+  *out = NULL;
+  if (q->sample >= p->st.n) return ge_fail(err, GE_ERR_ARG, "sample type index out of range");
+  sel s;
+  ge_err rc = ge_sel_init(&s, p, q, err);
+  if (rc) return rc;
+  agg a;
+  rc = agg_build(&a, p, q->by, &s, err);
+  ge_prof_top *t = NULL;
+  stacks st;
+  memset(&st, 0, sizeof st);
+  strbuf names = {NULL, 0, 0};
+  size_t nst = p->st.n, si = q->sample;
+  int64_t total = 0, abs_total = 0;
+  size_t nrows = 0;
+  if (!rc && q->by == GE_PROF_BY_STACK) {
+    rc = build_stacks(&a, &s, si, &st, &total, &abs_total, err);
+  } else if (!rc) {
+    for (size_t i = 0; i < p->nsamples; i++) {
+      int64_t w = p->values.v[i * nst + si];
+      if (w == 0 || !ge_sel_sample(&s, i)) continue;
+      total += w;
+      abs_total += abs64(w);
+      uint32_t stamp = (uint32_t)i + 1, leaf = GE_NONE;
+      for (uint32_t k = p->s_loff.v[i + 1]; k-- > p->s_loff.v[i];) {
+        uint32_t li = p->s_locs.v[k];
+        for (uint32_t j = a.loc_off[li + 1]; j-- > a.loc_off[li];) {
+          node *n = &a.nodes.v[a.loc_nodes.v[j]];
+          if (n->stamp != stamp) {
+            n->stamp = stamp;
+            n->cum += w;
+          }
+          leaf = a.loc_nodes.v[j];
+        }
+      }
+      if (leaf != GE_NONE) a.nodes.v[leaf].flat += w;
+    }
+  }
+  if (!rc) {
+    t = calloc(1, sizeof *t);
+    if (!t) rc = nomem(err);
+  }
+  if (!rc) {
+    size_t cand = q->by == GE_PROF_BY_STACK ? st.val.n : a.nodes.n;
+    t->rows = calloc(cand + 1, sizeof *t->rows);
+    if (!t->rows) rc = nomem(err);
+    /* Names first into one buffer (offsets), pointers fixed afterwards. */
+    for (size_t i = 0; !rc && i < cand; i++) {
+      int64_t flat, cum;
+      size_t at = names.n;
+      if (q->by == GE_PROF_BY_STACK) {
+        flat = cum = st.val.v[i];
+        if (flat == 0) continue;
+        if (stack_string(&a, &st, i, &names)) { rc = nomem(err); break; }
+      } else {
+        node *n = &a.nodes.v[i];
+        flat = n->flat;
+        cum = n->cum;
+        if (flat == 0 && cum == 0) continue;
+        if (sb_reserve(&names, 4096)) { rc = nomem(err); break; }
+        names.n += printable(&a, &n->k, names.v + names.n, 4096);
+      }
+      ge_prof_row *r = &t->rows[nrows++];
+      r->name.ptr = (const char *)(uintptr_t)at; /* offset, fixed below */
+      r->name.len = names.n - at;
+      r->flat = flat;
+      r->cum = cum;
+      if (q->by != GE_PROF_BY_STACK) {
+        const nkey *k = &a.nodes.v[i].k;
+        const ge_intern_entry *e;
+        e = ge_intern_get(&a.ls, k->name); r->func = (ge_strview){e->ptr, e->len};
+        e = ge_intern_get(&a.ls, k->file); r->file = (ge_strview){e->ptr, e->len};
+        e = ge_intern_get(&a.ls, k->obj); r->objfile = (ge_strview){e->ptr, e->len};
+        r->line = k->line;
+      } else {
+        r->func = r->file = r->objfile = (ge_strview){"", 0};
+      }
+    }
+  }
+  if (!rc) {
+    for (size_t i = 0; i < nrows; i++)
+      t->rows[i].name.ptr = names.v + (uintptr_t)t->rows[i].name.ptr;
+    qsort(t->rows, nrows, sizeof *t->rows, row_cmp);
+    t->n = nrows;
+    t->names = names.v;
+    names.v = NULL;
+    t->total = total;
+    t->abs_total = abs_total;
+    t->ls = a.ls; /* rows point into the local strings: hand them over */
+    memset(&a.ls, 0, sizeof a.ls);
+    ge_intern_init(&a.ls);
+  }
+  free(names.v);
+  stacks_free(&st);
+  agg_free(&a);
+  ge_sel_free(&s);
+  if (rc) {
+    if (t) {
+      free(t->rows);
+      free(t);
+    }
+    return rc;
+  }
+  *out = t;
+  return GE_OK;
+}
+
+size_t ge_prof_top_count(const ge_prof_top *t) { return t->n; }
+const ge_prof_row *ge_prof_top_row(const ge_prof_top *t, size_t i) {
+  return i < t->n ? &t->rows[i] : NULL;
+}
+int64_t ge_prof_top_total(const ge_prof_top *t) { return t->total; }
+void ge_prof_top_free(ge_prof_top *t) {
+  if (!t) return;
+  ge_intern_free(&t->ls);
+  free(t->rows);
+  free(t->names);
+  free(t);
+}
+
+static int folded_cmp(const void *x, const void *y) {
+  const ge_prof_row *a = x, *b = y;
+  return sv_cmp(a->name, b->name);
+}
+
+ge_err ge_profile_folded(const ge_profile *p, const ge_prof_query *q, char **buf, size_t *len,
+                         ge_error *err) {
+  *buf = NULL;
+  *len = 0;
+  ge_prof_query qq = *q;
+  qq.by = GE_PROF_BY_STACK;
+  ge_prof_top *t;
+  ge_err rc = ge_profile_top(p, &qq, &t, err);
+  if (rc) return rc;
+  qsort(t->rows, t->n, sizeof *t->rows, folded_cmp);
+  strbuf b = {NULL, 0, 0};
+  for (size_t i = 0; i < t->n; i++) {
+    const ge_prof_row *r = &t->rows[i];
+    if (sb_reserve(&b, r->name.len + 32)) {
+      free(b.v);
+      ge_prof_top_free(t);
+      return nomem(err);
+    }
+    memcpy(b.v + b.n, r->name.ptr, r->name.len);
+    b.n += r->name.len;
+    b.n += (size_t)snprintf(b.v + b.n, 32, " %" PRId64 "\n", r->flat);
+  }
+  ge_prof_top_free(t);
+  if (sb_reserve(&b, 1)) {
+    free(b.v);
+    return nomem(err);
+  }
+  b.v[b.n] = 0;
+  *buf = b.v;
+  *len = b.n;
+  return GE_OK;
+}
