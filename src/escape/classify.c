@@ -54,17 +54,26 @@ static ge_span span(const char *base, const char *p, size_t n) {
   return (ge_span){(uint32_t)(p - base), (uint32_t)n};
 }
 
+/* Length of a Go function name at the start of r: up to the first space
+ * outside brackets (generic shapes print as "F[go.shape.struct { a int }]"). */
+static size_t name_len(str r) {
+  int depth = 0;
+  for (size_t i = 0; i < r.n; i++) {
+    char ch = r.p[i];
+    if (ch == '[' || ch == '(' || ch == '{') depth++;
+    else if ((ch == ']' || ch == ')' || ch == '}') && depth > 0) depth--;
+    else if (ch == ' ' && depth == 0) return i;
+  }
+  return r.n;
+}
+
 /* "F with cost N [as: ...]" / "F" */
 static void can_inline(const char *m, str r, ge_class *c) {
   c->kind = GE_K_CAN_INLINE;
-  long w = FIND(r, " with cost ");
-  size_t fn = w >= 0 ? (size_t)w : r.n;
-  if (w < 0) {
-    long sp = FIND(r, " ");
-    if (sp >= 0) fn = (size_t)sp;
-  }
+  size_t fn = name_len(r);
   c->subject = c->func = span(m, r.p, fn);
-  if (w >= 0) c->n1 = num_at(r, (size_t)w + 11, NULL);
+  str rest = {r.p + fn, r.n - fn};
+  if (STARTS(rest, " with cost ")) c->n1 = num_at(rest, 11, NULL);
 }
 
 /* "F: reason" where the reason may say "cost N exceeds budget M". */
@@ -249,8 +258,7 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
     if (STARTS(s, "inlining call to ")) {
       c->kind = GE_K_INLINING_CALL;
       str r = {s.p + 17, s.n - 17};
-      long sp = FIND(r, " ");
-      c->subject = span(msg, r.p, sp >= 0 ? (size_t)sp : r.n);
+      c->subject = span(msg, r.p, name_len(r));
       long sc = FIND(r, " with score ");
       if (sc >= 0) c->n1 = num_at(r, (size_t)sc + 12, NULL);
       return;
@@ -310,10 +318,15 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
       return;
     }
     break;
-  case '[':
-    /* -m=3 escape trace "[depth] F stmt: ..." */
-    c->kind = GE_K_TRACE;
-    return;
+  case '[': {
+    /* -m=3 escape trace "[depth] F stmt: ..." (not "[]int{...} does not escape") */
+    size_t e;
+    if (num_at(s, 1, &e) >= 0 && e + 1 < s.n && s.p[e] == ']' && s.p[e + 1] == ' ') {
+      c->kind = GE_K_TRACE;
+      return;
+    }
+    break;
+  }
   default:
     break;
   }

@@ -15,6 +15,25 @@
 #include "core/error.h"
 #include "text.h"
 
+/* Drops the first `dead` bytes of the buffer: every span still held (records
+ * waiting for their -m=2 finals, their steps, the parser's prefix and file
+ * cache) starts at or after it and moves down with the bytes. */
+static void shift(ge_log *log, ge_text *t, char *buf, size_t *len, size_t *pos, size_t dead) {
+  memmove(buf, buf + dead, *len - dead);
+  *len -= dead;
+  *pos -= dead;
+  uint32_t d = (uint32_t)dead;
+  for (size_t i = 0; i < log->recs.n; i++) {
+    ge_rec *r = &log->recs.v[i];
+    r->msg.off -= d; /* empty spans too sit inside their line */
+    r->subject.off -= d;
+    r->target.off -= d;
+  }
+  for (size_t i = 0; i < log->steps.n; i++) log->steps.v[i].off -= d;
+  if (t->block >= 0) t->block_prefix_off -= d;
+  t->last_file = UINT32_MAX;
+}
+
 static void flush(ge_log *log, ge_text *t, ge_stream_cb cb, void *ud, int *stop) {
   for (size_t i = 0; i < log->recs.n && !*stop; i++)
     if (cb(ud, log, i)) *stop = 1;
@@ -53,6 +72,7 @@ ge_err ge_log_stream_fd(int fd, const char *name, const ge_limits *lim, ge_strea
   ge_text t;
   ge_text_init(&t, log, si);
   size_t len = 0, pos = 0; /* bytes in buf; start of the first unparsed line */
+  size_t dead = 0;          /* bytes before this are no longer referenced */
   uint64_t lineno = 0;
   ge_err rc = GE_OK;
   int eof = 0, stop = 0;
@@ -103,17 +123,16 @@ ge_err ge_log_stream_fd(int fd, const char *name, const ge_limits *lim, ge_strea
       rc = ge_text_line(&t, (uint32_t)pos, (uint32_t)(le - pos), lineno, err);
       if (rc) break;
       pos = nl ? le + 1 : len;
-      if (t.npending == 0 && t.block < 0 && log->recs.n) flush(log, &t, cb, ud, &stop);
+      if (t.npending == 0 && t.block < 0) {
+        if (log->recs.n) flush(log, &t, cb, ud, &stop);
+        dead = pos;
+      }
       if (stop) break;
     }
     if (rc) break;
-    if (t.npending == 0 && t.block < 0) {
-      if (log->recs.n) flush(log, &t, cb, ud, &stop);
-      /* Nothing refers to consumed bytes now: move the partial line down. */
-      memmove(buf, buf + pos, len - pos);
-      len -= pos;
-      pos = 0;
-      t.last_file = UINT32_MAX;
+    if (dead > 0) {
+      shift(log, &t, buf, &len, &pos, dead);
+      dead = 0;
     }
   }
   if (!rc && !stop && log->recs.n) flush(log, &t, cb, ud, &stop);

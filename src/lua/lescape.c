@@ -1,7 +1,7 @@
 /* goescape.core: the ge_log part of the binding.
  *   core.log_open(path | {paths...}, limits?)  -> log | nil, err, code
  *   core.log_parse(text, name?, limits?)       -> log | nil, err, code
- *   core.log_stream(path | "-", fn, limits?)   -> stats | nil, err, code
+ *   core.log_stream(path | "-", fn, limits?, filter?) -> stats | nil, err, code
  *   log:count(filter?) log:get(i) log:iter(filter?) log:group(by, filter?)
  *   log:stats() log:close()
  * Records are plain tables (see push_record); filters are tables with
@@ -174,10 +174,36 @@ typedef struct stream_ud {
   lua_State *L;
   int fn;
   int failed; /* the callback raised: its error is on the stack */
+  ge_log_filter f;
 } stream_ud;
+
+static int sv_eq(ge_strview v, const char *s) {
+  size_t n = strlen(s);
+  return v.len == n && memcmp(v.ptr, s, n) == 0;
+}
+
+/* The filter of ge_log_select, by string compares: the streaming scratch
+ * log's ids do not outlive one hand-over. */
+static int stream_match(const ge_log_filter *f, const ge_diag *d) {
+  if (f->kind && strcmp(f->kind, ge_kind_name(d->kind)) != 0 &&
+      strcmp(f->kind, ge_kind_family(d->kind)) != 0)
+    return 0;
+  if (f->package && !sv_eq(d->package, f->package)) return 0;
+  if (f->func && !sv_eq(d->func, f->func)) return 0;
+  if (f->file && !sv_eq(d->file, f->file)) {
+    size_t n = strlen(f->file);
+    if (d->file.len <= n || memcmp(d->file.ptr + d->file.len - n, f->file, n) != 0 ||
+        (f->file[0] != '/' && d->file.ptr[d->file.len - n - 1] != '/'))
+      return 0;
+  }
+  return 1;
+}
 
 static int stream_cb(void *ud, const ge_log *log, size_t i) {
   stream_ud *s = ud;
+  ge_diag d;
+  ge_log_get(log, i, &d);
+  if (!stream_match(&s->f, &d)) return 0;
   lua_pushvalue(s->L, s->fn);
   push_record(s->L, log, i);
   if (lua_pcall(s->L, 1, 1, 0) != 0) {
@@ -215,6 +241,11 @@ static int l_log_stream(lua_State *L) {
   luaL_checktype(L, 2, LUA_TFUNCTION);
   ge_limits lim;
   ge_lua_limits(L, 3, &lim);
+  stream_ud s = {L, 2, 0, {0}};
+  read_filter(L, 4, &s.f);
+  if (s.f.kind && ge_kind_from_name(s.f.kind, strlen(s.f.kind)) == GE_K__COUNT &&
+      strcmp(s.f.kind, "escape") && strcmp(s.f.kind, "inline") && strcmp(s.f.kind, "other"))
+    return luaL_error(L, "unknown diagnostic kind '%s'", s.f.kind);
   int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     lua_pushnil(L);
@@ -222,7 +253,6 @@ static int l_log_stream(lua_State *L) {
     lua_pushstring(L, "io");
     return 3;
   }
-  stream_ud s = {L, 2, 0};
   ge_log_stats st;
   memset(&st, 0, sizeof st);
   ge_error err;

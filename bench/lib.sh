@@ -1,0 +1,18 @@
+# Shared benchmark helpers (sourced). best_of N CMD...: the best wall time of N
+# runs in seconds; rss CMD...: peak resident set in KiB (GNU time).
+best_of() {
+  local n=$1; shift
+  local best=
+  for _ in $(seq "$n"); do
+    local t0 t1
+    t0=$(date +%s%N); "$@" > /dev/null 2>&1 || { echo "bench: failed: $*" >&2; return 1; }; t1=$(date +%s%N)
+    local dt=$(( t1 - t0 ))
+    if [ -z "$best" ] || [ "$dt" -lt "$best" ]; then best=$dt; fi
+  done
+  awk -v ns="$best" 'BEGIN { printf "%.4f", ns / 1e9 }'
+}
+rss() {
+  command -v /usr/bin/time > /dev/null || { echo 0; return; }
+  /usr/bin/time -f '%M' "$@" 2>&1 > /dev/null | tail -1
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }

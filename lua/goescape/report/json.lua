@@ -1,0 +1,87 @@
+--- JSON output. Strings are escaped by lua-cjson; numbers and key order are
+-- ours: Debian's lua-cjson 2.1.0 prints at most 14 significant digits (byte
+-- counts and addresses need more) and orders keys at random. Objects print
+-- their keys in the order given by `order` first, the rest sorted.
+local cjson = require("cjson").new()
+
+local M = {}
+
+local encode_value
+
+local function encode_number(n)
+  if n ~= n or n == math.huge or n == -math.huge then return "null" end
+  if n == math.floor(n) and n > -2^63 and n < 2^63 then
+    return ("%d"):format(n)
+  end
+  return ("%.17g"):format(n)
+end
+
+local function is_array(t)
+  local n = #t
+  if n > 0 then return true end
+  return next(t) == nil and getmetatable(t) == M.array_mt
+end
+
+local function encode_table(t, order, out)
+  if is_array(t) then
+    out[#out + 1] = "["
+    for i = 1, #t do
+      if i > 1 then out[#out + 1] = "," end
+      encode_value(t[i], order, out)
+    end
+    out[#out + 1] = "]"
+    return
+  end
+  local keys, seen = {}, {}
+  for _, k in ipairs(order or {}) do
+    if t[k] ~= nil then keys[#keys + 1] = k; seen[k] = true end
+  end
+  local rest = {}
+  for k in pairs(t) do
+    if not seen[k] then rest[#rest + 1] = tostring(k) end
+  end
+  table.sort(rest)
+  for _, k in ipairs(rest) do keys[#keys + 1] = k end
+  out[#out + 1] = "{"
+  for i, k in ipairs(keys) do
+    if i > 1 then out[#out + 1] = "," end
+    out[#out + 1] = cjson.encode(k)
+    out[#out + 1] = ":"
+    local v = t[k]
+    if v == nil then v = t[tonumber(k)] end
+    encode_value(v, order, out)
+  end
+  out[#out + 1] = "}"
+end
+
+encode_value = function(v, order, out)
+  local tv = type(v)
+  if tv == "string" then
+    out[#out + 1] = cjson.encode(v)
+  elseif tv == "number" then
+    out[#out + 1] = encode_number(v)
+  elseif tv == "boolean" then
+    out[#out + 1] = v and "true" or "false"
+  elseif tv == "table" then
+    encode_table(v, order, out)
+  elseif v == nil or v == M.null then
+    out[#out + 1] = "null"
+  else
+    error("cannot encode a " .. tv .. " as JSON", 3)
+  end
+end
+
+--- A marker for an empty JSON array: setmetatable({}, json.array_mt).
+M.array_mt = {}
+M.null = cjson.null
+
+--- Encodes v; `order` lists keys to print first in every object.
+function M.encode(v, order)
+  local out = {}
+  encode_value(v, order, out)
+  return table.concat(out)
+end
+
+M.decode = cjson.decode
+
+return M
