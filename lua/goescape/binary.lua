@@ -1,0 +1,73 @@
+--- Go ELF binaries: pclntab (PC → frames with inlining), buildinfo, symbols, DWARF.
+-- local b = assert(ge.binary.open("./app"))
+-- b.go_version, b.path (main package), b.module {path, version, sum, replace},
+-- b.deps, b.settings, b.pclntab_version, b.stripped, b.pie, b.has_dwarf
+-- b:lookup(pc) → frames (innermost first, physical function last), each
+--   {func=, ["function"]=, file=, line=, inlined=}
+-- b:lookup_many{pc...} → list of frame lists (in C); b:funcs(); b:func(name);
+-- b:symbols(); b:dwarf() → nil without DWARF; b:close().
+local core = require "goescape.core"
+
+local M = {}
+
+local Binary = {}
+Binary.__index = Binary
+
+--- Opens a binary: returns it, or nil, message, code for bad input.
+function M.open(path, limits)
+  if type(path) ~= "string" then error("goescape.binary.open: path (string) expected", 2) end
+  local h, err, code = core.binary_open(path, limits)
+  if not h then return nil, err, code end
+  local info = h:info()
+  local b = setmetatable({ handle = h, file = path }, Binary)
+  for k, v in pairs(info) do
+    if k == "dwarf" then b.has_dwarf = v
+    elseif k == "main_path" then b.path = v
+    else b[k] = v end
+  end
+  return b
+end
+
+local function h(self)
+  if getmetatable(self) ~= Binary then error("goescape.binary: method called without a binary", 3) end
+  return self.handle
+end
+
+--- Frames for one PC (a number, or a hex string); nil, err for corrupt tables.
+function Binary:lookup(pc) return h(self):lookup(pc) end
+
+--- Frames for each PC of a list, in one C call; the second result is the
+-- first error met (its PC gets an empty frame list).
+function Binary:lookup_many(list) return h(self):lookup_many(list) end
+
+--- Every function: {name, file, line (start), entry, end}, in address order.
+function Binary:funcs() return h(self):funcs() end
+
+--- The function named `name`, or nil.
+function Binary:func(name) return h(self):func(name) end
+
+--- ELF symbols ({name, value, size, type}); an empty list when stripped.
+function Binary:symbols() return h(self):symbols() end
+
+--- DWARF summary: {version, units = {...}, variables = {...}, inlined = {...}};
+-- nil when the binary has none; nil, err when it is corrupt. Cached.
+function Binary:dwarf()
+  if self._dwarf == nil then
+    local d, err = h(self):dwarf()
+    if d == nil and err then return nil, err end
+    self._dwarf = d or false
+  end
+  return self._dwarf or nil
+end
+
+--- Symbolizes lines of hex PCs into text or JSON lines (the CLI's bulk path).
+function Binary:symbolize_text(text, json) return h(self):symbolize_text(text, json) end
+
+function Binary:close() h(self):close() end
+
+function Binary:__tostring()
+  return ("goescape.binary %s (%s)"):format(self.file, self.go_version or "unknown Go")
+end
+
+M.Binary = Binary
+return M

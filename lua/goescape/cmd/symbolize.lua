@@ -1,0 +1,19 @@
+--- goescape symbolize [--json] BIN < pcs: one answer per input line (hex PC),
+-- in order, inlined frames first and the physical function last.
+local cli = require "goescape.cli"
+
+return {
+  help = "Map hex PCs (one per line on stdin) to functions, files and lines, with inlined frames.",
+  setup = function(c)
+    c:argument("binary", "The Go executable.")
+    c:flag("--json", 'JSON lines: {"pc":"0x..","frames":[{"function","file","line","inlined"}]}.')
+  end,
+  run = function(args)
+    local ge = require "goescape"
+    local b = cli.check(ge.binary.open(args.binary))
+    local input = io.stdin:read("*a")
+    local out = cli.check(b:symbolize_text(input, args.json))
+    io.stdout:write(out)
+    b:close()
+  end,
+}

@@ -1,0 +1,458 @@
+-- ge.binary: Go ELF binaries built here by three compilers in five modes, and
+-- Go binaries shipped in npm packages (esbuild, Go 1.14 … 1.26). Oracles run
+-- in the same process: go tool addr2line, llvm-symbolizer --inlining, go
+-- version -m.
+local H = require "spec.helpers"
+local ge = require "goescape"
+
+local FIX = H.root .. "/spec/fixtures/binary"
+local MODES = { "normal", "stripped", "pie", "ext", "extpie" }
+local DWARF_MODES = { normal = true, pie = true, ext = true, extpie = true }
+local ORACLE_GO = "GOTOOLCHAIN=local go"
+
+-- { {name=, version=, mode=, path=}, ... } for every compiler and mode built.
+local builds = {}
+for _, c in ipairs(H.go_compilers()) do
+  local dir = H.cached("binary-" .. c.name, function(d)
+    H.must(("bash %s/build.sh %s %s %s"):format(FIX, H.q(d), c.name, c.go))
+  end)
+  for _, m in ipairs(MODES) do
+    local p = dir .. "/" .. c.name .. "." .. m
+    if H.exists(p) then
+      builds[#builds + 1] = { name = c.name .. "." .. m, version = c.version, mode = m, path = p }
+    end
+  end
+end
+
+local npm_dir, npm_err
+do
+  local ok, err = pcall(H.cached, "binary-npm", function(d)
+    H.must(("bash %s/npm.sh %s"):format(FIX, H.q(d)))
+  end)
+  if ok then npm_dir = err else npm_err = tostring(err):match("[^\n]*") end
+end
+local NPM = {
+  { "esbuild-linux-64-0.5.26", "go1.14.2", "1.2" },
+  { "esbuild-linux-64-0.8.57", "go1.16", "1.16" },
+  { "esbuild-linux-64-0.13.15", "go1.17.2", "1.16" },
+  { "esbuild-linux-64-0.15.18", "go1.19.3", "1.18" },
+  { "esbuild-linux-x64-0.17.19", "go1.20.4", "1.20" },
+  { "esbuild-linux-x64-0.24.2", "go1.23.1", "1.20" },
+  { "esbuild-linux-x64-0.28.2", nil, "1.20" }, -- buildinfo removed by esbuild; Go 1.26
+}
+
+local function hex(pc) return ("0x%x"):format(pc) end
+
+-- A spread of PCs: a few offsets into every step-th function, every PC of
+-- the functions matching `all` (our fixture code).
+local function sample_pcs(b, n, all)
+  local fs = assert(b:funcs())
+  local pcs, step = {}, math.max(1, math.floor(#fs / n))
+  for i, f in ipairs(fs) do
+    if all and (f.name:match(all)) then
+      for pc = f.entry, f["end"] - 1 do pcs[#pcs + 1] = pc end
+    elseif i % step == 0 then
+      for _, d in ipairs { 0, 7, 29 } do
+        if f.entry + d < f["end"] then pcs[#pcs + 1] = f.entry + d end
+      end
+    end
+  end
+  return pcs
+end
+
+local function write_pcs(pcs)
+  local tmp = os.tmpname()
+  local f = assert(io.open(tmp, "w"))
+  for _, pc in ipairs(pcs) do f:write(hex(pc), "\n") end
+  f:close()
+  return tmp
+end
+
+-- go tool addr2line: physical function and innermost file:line per PC.
+local function addr2line(path, pcs)
+  local tmp = write_pcs(pcs)
+  local out = H.must(ORACLE_GO .. " tool addr2line " .. H.q(path) .. " < " .. tmp)
+  os.remove(tmp)
+  local res, i = {}, 0
+  for fn, pos in out:gmatch("([^\n]*)\n([^\n]*)\n") do
+    i = i + 1
+    res[i] = { fn = fn, pos = pos }
+  end
+  return res
+end
+
+-- llvm-symbolizer --inlining: "func file:line" per frame, innermost first.
+local function llvm(path, pcs)
+  local tmp = write_pcs(pcs)
+  local out = H.must("llvm-symbolizer --inlining --obj=" .. H.q(path) .. " < " .. tmp)
+  os.remove(tmp)
+  local res = {}
+  for block in (out .. "\n"):gmatch("(.-)\n\n") do
+    local frames, lines = {}, {}
+    for l in (block .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
+    for k = 1, #lines - 1, 2 do
+      frames[#frames + 1] = lines[k]:gsub("%.abi0$", "") .. " " .. lines[k + 1]:gsub(":%d+$", "")
+    end
+    res[#res + 1] = frames
+  end
+  return res
+end
+
+local function describe_frames(fr)
+  local t = {}
+  for i, f in ipairs(fr) do t[i] = f.func .. " " .. f.file .. ":" .. f.line end
+  return t
+end
+
+-- go version -m: {go=, path=, mod=, deps={...}, build={k=v}}.
+local function go_version_m(path)
+  local out = H.must(ORACLE_GO .. " version -m " .. H.q(path))
+  local r = { go = out:match("^[^\n]*: (go[^\n]*)\n"), deps = {}, build = {} }
+  local last
+  for line in out:gmatch("\t([^\n]*)") do
+    local f = {}
+    for x in (line .. "\t"):gmatch("([^\t]*)\t") do f[#f + 1] = x end
+    if f[1] == "path" then r.path = f[2]
+    elseif f[1] == "mod" then r.mod = { path = f[2], version = f[3], sum = f[4] or "" }; last = r.mod
+    elseif f[1] == "dep" then
+      last = { path = f[2], version = f[3], sum = f[4] or "" }
+      r.deps[#r.deps + 1] = last
+    elseif f[1] == "=>" then last.replace = { path = f[2], version = f[3], sum = f[4] or "" }
+    elseif f[1] == "build" then
+      local k, v = f[2]:match("^([^=]*)=(.*)$")
+      r.build[k] = v
+    end
+  end
+  return r
+end
+
+local function copy_with(src, dst, edits)
+  local data = H.read(src)
+  for _, e in ipairs(edits) do
+    data = data:sub(1, e[1]) .. e[2] .. data:sub(e[1] + #e[2] + 1)
+  end
+  H.write(dst, data)
+  return data
+end
+
+local function le(n, bytes)
+  local t = {}
+  for i = 1, bytes do t[i] = string.char(n % 256); n = math.floor(n / 256) end
+  return table.concat(t)
+end
+
+describe("ge.binary.open", function()
+  it("reads the pclntab format, PIE and strip flags of every fixture build", function()
+    assert.is_true(#builds >= 3, "no Go compiler built the fixtures")
+    for _, bd in ipairs(builds) do
+      local b = assert(ge.binary.open(bd.path))
+      local want = bd.version == "1.19" and "1.18" or "1.20"
+      assert.are.equal(want, b.pclntab_version, bd.name)
+      assert.are.equal(bd.mode == "pie" or bd.mode == "extpie", b.pie, bd.name)
+      assert.are.equal(bd.mode == "stripped", b.stripped, bd.name)
+      assert.are.equal(DWARF_MODES[bd.mode] == true, b.has_dwarf, bd.name)
+      assert.is_true(b.inline, bd.name)
+      assert.is_true(b.nfuncs > 1000, bd.name)
+      b:close()
+    end
+  end)
+
+  it("returns nil, an error and a code for a missing file and a non-ELF file", function()
+    local b, err, code = ge.binary.open(H.root .. "/no/such/binary")
+    assert.is_nil(b)
+    assert.matches("no/such/binary", err)
+    assert.are.equal("io", code)
+    b, err, code = ge.binary.open(FIX .. "/build.sh")
+    assert.is_nil(b)
+    assert.matches("not an ELF file", err)
+    assert.are.equal("format", code)
+  end)
+
+  it("raises when the path is not a string", function()
+    assert.has_error(function() ge.binary.open(42) end)
+    assert.has_error(function() ge.core.binary_open({}) end)
+  end)
+
+  it("rejects a closed binary with an error, not a crash", function()
+    local b = assert(ge.binary.open(builds[1].path))
+    b:close()
+    assert.has_error(function() b:lookup(0x401000) end, "attempt to use a closed binary")
+  end)
+end)
+
+describe("buildinfo", function()
+  it("matches go version -m for every fixture build", function()
+    for _, bd in ipairs(builds) do
+      local want = go_version_m(bd.path)
+      local b = assert(ge.binary.open(bd.path))
+      assert.are.equal(want.go, b.go_version, bd.name)
+      assert.are.equal(want.path, b.path, bd.name)
+      assert.are.same(want.mod, b.module, bd.name)
+      assert.are.same(want.deps, b.deps, bd.name)
+      assert.are.same(want.build, b.settings, bd.name)
+      assert.are.equal("./dep", b.deps[1].replace.path)
+      b:close()
+    end
+  end)
+
+  it("reads the pre-1.18 pointer form and the 1.18+ inline form from npm binaries", function()
+    if not npm_dir then return pending("npm unreachable, npm binaries skipped: " .. tostring(npm_err)) end
+    for _, n in ipairs(NPM) do
+      local path = npm_dir .. "/" .. n[1] .. ".bin"
+      local b = assert(ge.binary.open(path))
+      assert.are.equal(n[2], b.go_version, n[1])
+      assert.are.equal(n[3], b.pclntab_version, n[1])
+      if n[2] then
+        local want = go_version_m(path)
+        assert.are.equal(want.path, b.path, n[1])
+        assert.are.same(want.deps, b.deps, n[1])
+        assert.are.same(want.build, b.settings, n[1])
+      end
+      b:close()
+    end
+  end)
+end)
+
+describe("binary:lookup", function()
+  local function check_addr2line(path, label, n)
+    local b = assert(ge.binary.open(path))
+    local pcs = sample_pcs(b, n, "^main%.")
+    local want = addr2line(path, pcs)
+    assert.are.equal(#pcs, #want, label)
+    local frames, err = b:lookup_many(pcs)
+    assert.is_nil(err, label)
+    local inl = 0
+    for i, pc in ipairs(pcs) do
+      local fr, w = frames[i], want[i]
+      local line = w.pos:match(":(%-?%d+)$")
+      if tonumber(line) and tonumber(line) > 0 then
+        assert.is_true(#fr >= 1, label .. " " .. hex(pc))
+        local got = fr[#fr].func .. " " .. fr[1].file .. ":" .. fr[1].line
+        assert.are.equal(w.fn .. " " .. w.pos, got, label .. " " .. hex(pc))
+        assert.is_false(fr[#fr].inlined)
+        if #fr > 1 then inl = inl + 1 end
+      end
+    end
+    assert.is_true(inl > 10, label .. ": no inlined frames seen")
+    b:close()
+  end
+
+  it("agrees with go tool addr2line on every compiler and build mode", function()
+    for _, bd in ipairs(builds) do check_addr2line(bd.path, bd.name, 300) end
+  end)
+
+  it("agrees with go tool addr2line on npm binaries from Go 1.14 to 1.26", function()
+    if not npm_dir then return pending("npm unreachable, npm binaries skipped: " .. tostring(npm_err)) end
+    for _, n in ipairs(NPM) do check_addr2line(npm_dir .. "/" .. n[1] .. ".bin", n[1], 200) end
+  end)
+
+  it("expands inline chains as llvm-symbolizer --inlining does on DWARF builds", function()
+    for _, bd in ipairs(builds) do
+      if DWARF_MODES[bd.mode] then
+        local b = assert(ge.binary.open(bd.path))
+        local pcs = sample_pcs(b, 100, "^main%.")
+        local want = llvm(bd.path, pcs)
+        local deep = 0
+        for i, pc in ipairs(pcs) do
+          local fr = b:lookup(pc)
+          local w = want[i]
+          local got = describe_frames(fr)
+          local skip = #w == 0 or table.concat(w, "|"):match("%?%?") or (fr[1] and fr[1].file == "")
+            or table.concat(w, "|"):match("autogenerated")
+            or table.concat(got, "|"):match("autogenerated")
+          if not skip then
+            -- pclntab names instantiations main.sum[...], DWARF main.sum[go.shape.int_0].
+            local norm = function(t) return (table.concat(t, " | "):gsub("%[[^%]]*%]", "[...]")) end
+            assert.are.equal(norm(w), norm(got),
+              bd.name .. " " .. hex(pc))
+            if #fr >= 3 then deep = deep + 1 end
+          end
+        end
+        assert.is_true(deep > 0, bd.name .. ": no inline chain of depth 3 (Scale in Clamp in loop)")
+        b:close()
+      end
+    end
+  end)
+
+  it("gives inlined frames innermost first, marked, the physical function last", function()
+    local b = assert(ge.binary.open(builds[#builds].path))
+    local loop = assert(b:func("main.loop"))
+    local found
+    for pc = loop.entry, loop["end"] - 1 do
+      local fr = b:lookup(pc)
+      if #fr == 3 then found = fr break end
+    end
+    assert.is_truthy(found)
+    assert.are.equal("example.com/dep.Scale", found[1]["function"])
+    assert.is_true(found[1].inlined)
+    assert.are.equal("example.com/dep.Clamp", found[2].func)
+    assert.is_true(found[2].inlined)
+    assert.are.equal("main.loop", found[3].func)
+    assert.is_false(found[3].inlined)
+    assert.matches("dep/dep%.go$", found[1].file)
+    assert.matches("main%.go$", found[3].file)
+    b:close()
+  end)
+
+  it("returns an empty list for unknown PCs and accepts hex strings", function()
+    local b = assert(ge.binary.open(builds[1].path))
+    assert.are.same({}, b:lookup(1))
+    assert.are.same({}, b:lookup(0x7fffffffffff))
+    local loop = assert(b:func("main.loop"))
+    assert.are.same(b:lookup(loop.entry), b:lookup(hex(loop.entry)))
+    assert.has_error(function() b:lookup("zz") end)
+    b:close()
+  end)
+
+  it("bounds inline chains by limits.max_inline_depth", function()
+    local path = builds[#builds].path
+    local b = assert(ge.binary.open(path, { max_inline_depth = 1 }))
+    local loop = assert(b:func("main.loop"))
+    local msg
+    for pc = loop.entry, loop["end"] - 1 do
+      local fr, err = b:lookup(pc)
+      if not fr then msg = err break end
+    end
+    assert.matches("max_inline_depth", msg)
+    b:close()
+  end)
+end)
+
+describe("binary:funcs and binary:func", function()
+  it("lists functions in address order with names, files and start lines", function()
+    for _, bd in ipairs(builds) do
+      local b = assert(ge.binary.open(bd.path))
+      local fs = b:funcs()
+      assert.are.equal(b.nfuncs, #fs)
+      for i = 2, #fs do assert.is_true(fs[i].entry >= fs[i - 1]["end"] or fs[i].entry >= fs[i - 1].entry) end
+      local loop = b:func("main.loop")
+      assert.matches("src/main%.go$", loop.file, bd.name)
+      if bd.version ~= "1.19" then assert.are.equal(28, loop.line, bd.name) end
+      assert.is_nil(b:func("main.nope"))
+      b:close()
+    end
+  end)
+end)
+
+describe("bad input", function()
+  local tmp = H.tmpdir("binary")
+  local src = builds[#builds].path
+
+  local function exercise(path)
+    local b = ge.binary.open(path)
+    if not b then return end
+    local fs = b:funcs() or {}
+    for i = 1, #fs, 7 do
+      b:lookup(fs[i].entry)
+      b:lookup(fs[i].entry + 9)
+    end
+    b:close()
+  end
+
+  it("answers or fails cleanly on truncated binaries", function()
+    local data = H.read(src)
+    for _, n in ipairs { 0, 3, 40, 63, 64, 200, 4096, math.floor(#data / 3), math.floor(#data / 2), #data - 1000 } do
+      local p = tmp .. "/trunc"
+      H.write(p, data:sub(1, n))
+      local b, err = ge.binary.open(p)
+      if b then b:close() exercise(p) else assert.is_string(err) end
+    end
+  end)
+
+  it("fails cleanly when ELF headers lie about sizes", function()
+    local p = tmp .. "/lying"
+    -- e_shoff far past the end; e_phnum huge; e_shstrndx out of range.
+    for _, e in ipairs { { 40, le(2 ^ 40, 8) }, { 56, le(65535, 2) }, { 62, le(999, 2) },
+      { 58, le(1, 2) } } do
+      copy_with(src, p, { e })
+      local b, err = ge.binary.open(p)
+      assert.is_nil(b)
+      assert.is_string(err)
+    end
+  end)
+
+  it("never crashes or hangs on corrupted pclntab and inline tree bytes", function()
+    local data = H.read(src)
+    local at = data:find("\241\255\255\255\0\0", 1, true)
+    assert.is_truthy(at)
+    math.randomseed(7)
+    for round = 1, 6 do
+      local edits = {}
+      for _ = 1, 400 do
+        local off = at + 16 + math.random(0, 1500000)
+        if round > 3 then off = math.random(64, #data - 8) end
+        edits[#edits + 1] = { off, string.char(math.random(0, 255)) }
+      end
+      local p = tmp .. "/corrupt"
+      copy_with(src, p, edits)
+      exercise(p)
+    end
+  end)
+end)
+
+describe("goescape info", function()
+  it("prints the buildinfo and table facts as JSON", function()
+    local cjson = require "cjson"
+    for _, bd in ipairs(builds) do
+      local out, rc, err = H.cli("info --json " .. H.q(bd.path))
+      assert.are.equal(0, rc, err)
+      local o = cjson.decode(out)
+      local want = go_version_m(bd.path)
+      assert.are.equal(want.go, o.go_version)
+      assert.are.equal(want.path, o.path)
+      assert.are.same(want.mod, o.module)
+      assert.are.equal(#want.deps, #o.deps)
+      assert.are.equal(want.deps[1].path, o.deps[1].path)
+      assert.are.same(want.build, o.settings)
+      assert.are.equal(bd.mode == "stripped", o.stripped)
+      assert.are.equal(bd.mode:match("pie") ~= nil, o.pie)
+      assert.are.equal(DWARF_MODES[bd.mode] == true, o.dwarf)
+      assert.is_string(o.pclntab_version)
+    end
+  end)
+
+  it("prints a text summary and fails with one line for a bad file", function()
+    local out, rc = H.cli("info " .. H.q(builds[1].path))
+    assert.are.equal(0, rc)
+    assert.matches("go_version%s+go1%.", out)
+    assert.matches("dep%s+example.com/dep v1.2.3 => ./dep", out)
+    local _, rc2, err = H.cli("info " .. H.q(FIX .. "/build.sh"))
+    assert.are.equal(1, rc2)
+    assert.matches("^goescape: .*not an ELF file\n$", err)
+  end)
+end)
+
+describe("goescape symbolize", function()
+  it("answers every input line in order, unknown PCs with no frames", function()
+    local cjson = require "cjson"
+    local bd = builds[#builds]
+    local b = assert(ge.binary.open(bd.path))
+    local loop = b:func("main.loop")
+    local pcs = { loop.entry, 1, loop.entry + 20, loop.entry + 40 }
+    local input = H.root .. "/build/spec-tmp/binary-pcs"
+    H.mkdir(H.root .. "/build/spec-tmp")
+    H.write(input, ("%x\n0x1\n0x%x\n0X%X\n"):format(pcs[1], pcs[3], pcs[4]))
+    local out, rc, err = H.cli("symbolize --json " .. H.q(bd.path) .. " < " .. H.q(input))
+    assert.are.equal(0, rc, err)
+    local i = 0
+    for line in out:gmatch("[^\n]+") do
+      i = i + 1
+      local o = cjson.decode(line)
+      assert.are.equal(hex(pcs[i]), o.pc)
+      local fr = b:lookup(pcs[i])
+      assert.are.equal(#fr, #o.frames)
+      for k, f in ipairs(fr) do
+        assert.are.same({ ["function"] = f.func, file = f.file, line = f.line, inlined = f.inlined },
+          o.frames[k])
+      end
+    end
+    assert.are.equal(4, i)
+    local text = H.cli("symbolize " .. H.q(bd.path) .. " < " .. H.q(input))
+    assert.matches("^0x%x+\tmain%.loop [^\n]*main%.go:%d+\n0x1\t%?%?\n", text)
+    H.write(input, "0x10\nnot-a-pc\n")
+    local _, rc2, err2 = H.cli("symbolize " .. H.q(bd.path) .. " < " .. H.q(input))
+    assert.are.equal(1, rc2)
+    assert.matches("line 2: not a hex address", err2)
+    b:close()
+  end)
+end)
