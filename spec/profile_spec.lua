@@ -1,0 +1,477 @@
+-- ge.profile: pprof profiles made here by a small Go program (every runtime
+-- profile kind, proto and legacy text) and by `go tool pprof -proto`
+-- (merged), checked against `go tool pprof -raw` and `-top -nodefraction=0`
+-- run on the same files (outputs cached next to the profiles).
+local H = require "spec.helpers"
+local ge = require "goescape"
+
+local FIX = H.root .. "/spec/fixtures/profile"
+local GO = "GOTOOLCHAIN=local go"
+
+local DIR = H.cached("profile-gen", function(d)
+  H.must(("cd %s/src && %s build -o %s/profgen . && cd %s && ./profgen %s")
+    :format(H.q(FIX), GO, H.q(d), H.q(d), H.q(d)))
+  H.must(("cd %s && %s tool pprof -proto allocs.pb.gz heap.pb.gz > merged.pb.gz")
+    :format(H.q(d), GO))
+end)
+
+local PROTO = { "heap", "allocs", "cpu", "mutex", "block", "goroutine", "threadcreate", "merged" }
+local LEGACY = { "heap", "mutex", "block", "goroutine", "threadcreate" }
+
+-- Runs go tool pprof once per argument list and caches its stdout.
+local function pprof(args, file)
+  local key = (args .. " " .. file):gsub("[^%w]", "_")
+  local out = DIR .. "/oracle." .. key
+  if not H.exists(out) then
+    H.must(("cd %s && PPROF_BINARY_PATH=/nonexistent %s tool pprof %s %s > %s.tmp && mv %s.tmp %s")
+      :format(H.q(DIR), GO, args, H.q(file), H.q(out), H.q(out), H.q(out)))
+  end
+  return H.read(out)
+end
+
+local UNITS = { bytes = "B", nanoseconds = "ns" }
+
+-- { [name] = {flat=, cum=} } from `go tool pprof -top` in base units, the
+-- row count, and the rows as sorted "name|flat|cum" strings (pprof's -files
+-- repeats a file once per function start line, so names are not unique).
+local function oracle_top(file, sample, unit, gran)
+  local args = ("-top -nodecount=1000000 -nodefraction=0 -edgefraction=0 -sample_index=%s%s%s")
+    :format(sample, UNITS[unit] and (" -unit=" .. UNITS[unit]) or "", gran and (" -" .. gran) or "")
+  local text = pprof(args, file)
+  local rows, list, started, n = {}, {}, false, 0
+  for line in text:gmatch("[^\n]+") do
+    if started then
+      local f, c, name = line:match("^%s*(%-?[%d%.]+)%a*%s+%S+%s+%S+%s+(%-?[%d%.]+)%a*%s+%S+%s+(.-)%s*$")
+      assert(f, "unparsed pprof line: " .. line)
+      name = name:gsub(" %(partial%-inline%)$", ""):gsub(" %(inline%)$", "")
+      rows[name] = { flat = tonumber(f), cum = tonumber(c) }
+      list[#list + 1] = ("%s|%d|%d"):format(name, tonumber(f), tonumber(c))
+      n = n + 1
+    elseif line:match("^%s+flat%s+flat%%") then
+      started = true
+    end
+  end
+  table.sort(list)
+  return rows, n, list
+end
+
+-- Sorted "v1 v2 ...: id id ..." strings from `go tool pprof -raw`.
+local function oracle_raw(file)
+  local text = pprof("-raw", file)
+  local out, state = {}, 0
+  for line in text:gmatch("[^\n]+") do
+    if state == 0 and line == "Samples:" then state = 1
+    elseif state == 1 then state = 2 -- the sample types line
+    elseif state == 2 then
+      if line:match("^Locations") or line:match("^Mappings") then break end
+      local vals, ids = line:match("^%s*([%-%d][%-%d%s]*):%s*([%d%s]*)$")
+      if vals then
+        out[#out + 1] = vals:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "") .. ":" ..
+          ids:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
+      end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+local function ours_raw(p)
+  local out = {}
+  for _, s in ipairs(p:samples()) do
+    local v = {}
+    for i, x in ipairs(s.values) do v[i] = ("%d"):format(x) end
+    local ids = {}
+    for i, x in ipairs(s.locations) do ids[i] = ("%d"):format(x) end
+    out[#out + 1] = table.concat(v, " ") .. ":" .. table.concat(ids, " ")
+  end
+  table.sort(out)
+  return out
+end
+
+local function check_top(p, file, gran, by)
+  for _, st in ipairs(p.sample_types) do
+    local _, n, want = oracle_top(file, st.type, st.unit, gran)
+    local rows = assert(p:top { by = by, sample = st.type })
+    local got = {}
+    for i, r in ipairs(rows) do got[i] = ("%s|%d|%d"):format(r.name, r.flat, r.cum) end
+    table.sort(got)
+    assert.are.same(want, got, file .. " " .. st.type .. " by " .. by)
+    assert.are.equal(n, #rows)
+  end
+end
+
+describe("ge.profile", function()
+  describe("open", function()
+    for _, name in ipairs(PROTO) do
+      it("decodes the runtime's " .. name .. " profile with the samples go tool pprof -raw shows", function()
+        local p = assert(ge.profile.open(DIR .. "/" .. name .. ".pb.gz"))
+        assert.are.equal("proto", p.format)
+        assert.is_true(#p.sample_types >= 1)
+        assert.are.same(oracle_raw(name .. ".pb.gz"), ours_raw(p))
+      end)
+    end
+    for _, name in ipairs(LEGACY) do
+      it("decodes the legacy text " .. name .. " profile like go tool pprof -raw", function()
+        local p = assert(ge.profile.open(DIR .. "/" .. name .. ".txt"))
+        assert.matches("^legacy", p.format)
+        assert.are.same(oracle_raw(name .. ".txt"), ours_raw(p))
+      end)
+    end
+
+    it("exposes sample types, period, times and the default sample type", function()
+      local p = assert(ge.profile.open(DIR .. "/cpu.pb.gz"))
+      assert.are.same({ { type = "samples", unit = "count" }, { type = "cpu", unit = "nanoseconds" } },
+        p.sample_types)
+      assert.are.equal("cpu", p.default_sample)
+      assert.are.equal(10000000, p.period)
+      assert.are.same({ type = "cpu", unit = "nanoseconds" }, p.period_type)
+      assert.is_true(p.time_nanos > 0 and p.duration_nanos > 0)
+      local a = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+      assert.are.equal("alloc_space", a.default_sample)
+    end)
+
+    it("keeps string and numeric labels with their units", function()
+      local p = assert(ge.profile.open(DIR .. "/cpu.pb.gz"))
+      local workers = {}
+      for _, s in ipairs(p:samples()) do
+        if s.labels and s.labels.worker then workers[s.labels.worker] = true end
+      end
+      assert.are.same({ alpha = true, beta = true }, workers)
+      local h = assert(ge.profile.open(DIR .. "/heap.txt"))
+      local s = h:samples()[1]
+      assert.is_number(s.num_labels.bytes[1])
+    end)
+
+    it("reads plain (not gzipped) profile.proto", function()
+      local p = assert(ge.profile.open(DIR .. "/heap.pb.gz"))
+      local plain = assert(ge.profile.parse(p:encode(false), "plain"))
+      assert.are.same(ours_raw(p), ours_raw(plain))
+    end)
+  end)
+
+  describe("top", function()
+    for _, name in ipairs(PROTO) do
+      it("gives flat and cum per function as go tool pprof -top does for " .. name, function()
+        local p = assert(ge.profile.open(DIR .. "/" .. name .. ".pb.gz"))
+        check_top(p, name .. ".pb.gz", nil, "function")
+      end)
+      it("gives flat and cum per line as go tool pprof -top -lines does for " .. name, function()
+        local p = assert(ge.profile.open(DIR .. "/" .. name .. ".pb.gz"))
+        check_top(p, name .. ".pb.gz", "lines", "line")
+      end)
+    end
+    for _, name in ipairs { "allocs", "cpu" } do
+      it("gives flat and cum per file as go tool pprof -top -files does for " .. name, function()
+        local p = assert(ge.profile.open(DIR .. "/" .. name .. ".pb.gz"))
+        check_top(p, name .. ".pb.gz", "files", "file")
+      end)
+    end
+    for _, name in ipairs(LEGACY) do
+      it("matches go tool pprof -top on the legacy " .. name .. " profile", function()
+        local p = assert(ge.profile.open(DIR .. "/" .. name .. ".txt"))
+        check_top(p, name .. ".txt", nil, "function")
+      end)
+    end
+
+    it("counts a recursive function once in cum", function()
+      local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+      local rows, total = p:top { sample = "alloc_space", n = 0 }
+      for _, r in ipairs(rows) do
+        if r["function"] == "main.rec" then
+          assert.is_true(r.cum <= total)
+          assert.are.equal(0, r.flat)
+        end
+      end
+    end)
+
+    it("returns the top n rows sorted by flat", function()
+      local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+      local rows = p:top { n = 3 }
+      assert.are.equal(3, #rows)
+      assert.is_true(rows[1].flat >= rows[2].flat and rows[2].flat >= rows[3].flat)
+      assert.are.equal("main.leaf", rows[1]["function"])
+    end)
+
+    local filters = {
+      { "focus", "-focus=main.mid", { focus = "main.mid" } },
+      { "ignore", "-ignore=pprof", { ignore = "pprof" } },
+      { "hide", "-hide=runtime", { hide = "runtime" } },
+      { "show", "-show=main", { show = "main" } },
+    }
+    for _, f in ipairs(filters) do
+      it("applies " .. f[1] .. " like pprof's " .. f[2], function()
+        local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+        local want = oracle_top("allocs.pb.gz", "alloc_space", "bytes", nil)
+        local text = pprof("-top -nodecount=100000 -nodefraction=0 -unit=B -sample_index=alloc_space "
+          .. f[2], "allocs.pb.gz")
+        want = {}
+        local started = false
+        for line in text:gmatch("[^\n]+") do
+          if started then
+            local fl, c, name = line:match("^%s*(%-?[%d%.]+)%a*%s+%S+%s+%S+%s+(%-?[%d%.]+)%a*%s+%S+%s+(.-)%s*$")
+            want[(name:gsub(" %(inline%)$", ""):gsub(" %(partial%-inline%)$", ""))] =
+              { flat = tonumber(fl), cum = tonumber(c) }
+          elseif line:match("^%s+flat%s+flat%%") then started = true end
+        end
+        local q = { sample = "alloc_space" }
+        for k, v in pairs(f[3]) do q[k] = v end
+        local got = {}
+        for _, r in ipairs(assert(p:top(q))) do got[r.name] = { flat = r.flat, cum = r.cum } end
+        assert.are.same(want, got)
+      end)
+    end
+
+    it("filters samples by label with tagfocus and tagignore", function()
+      local p = assert(ge.profile.open(DIR .. "/cpu.pb.gz"))
+      local _, all = p:top {}
+      local _, alpha = p:top { tagfocus = "worker=alpha" }
+      local _, beta = p:top { tagfocus = "worker=^beta$" }
+      local _, notalpha = p:top { tagignore = "worker=alpha" }
+      assert.is_true(alpha > 0 and beta > 0)
+      assert.are.equal(all, alpha + notalpha)
+      assert.is_true(notalpha >= beta)
+    end)
+
+    it("groups by full stack", function()
+      local p = assert(ge.profile.open(DIR .. "/cpu.pb.gz"))
+      local rows, total = p:top { by = "stack" }
+      local sum = 0
+      for _, r in ipairs(rows) do sum = sum + r.flat; assert.are.equal(r.flat, r.cum) end
+      assert.are.equal(total, sum)
+      assert.matches("^runtime%.main;main%.main;", rows[1].name)
+    end)
+
+    it("raises for a bad option and returns nil, err for an unknown sample type", function()
+      local p = assert(ge.profile.open(DIR .. "/cpu.pb.gz"))
+      assert.has_error(function() p:top { by = "nonsense" } end)
+      assert.has_error(function() p:top "x" end)
+      local r, err = p:top { sample = "alloc_space" }
+      assert.is_nil(r)
+      assert.matches("sample type alloc_space not found", err)
+    end)
+  end)
+
+  describe("diff", function()
+    it("computes flat and cum as go tool pprof -diff_base does", function()
+      local a = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+      local h = assert(ge.profile.open(DIR .. "/heap.pb.gz"))
+      local d = assert(a:diff(h))
+      local text = pprof("-top -nodecount=100000 -nodefraction=0 -unit=B -sample_index=alloc_space -diff_base=heap.pb.gz",
+        "allocs.pb.gz")
+      local want, started = {}, false
+      for line in text:gmatch("[^\n]+") do
+        if started then
+          local fl, c, name = line:match("^%s*(%-?[%d%.]+)%a*%s+%S+%s+%S+%s+(%-?[%d%.]+)%a*%s+%S+%s+(.-)%s*$")
+          want[name] = { flat = tonumber(fl), cum = tonumber(c) }
+        elseif line:match("^%s+flat%s+flat%%") then started = true end
+      end
+      local got = {}
+      for _, r in ipairs(assert(d:top { sample = "alloc_space" })) do
+        got[r.name] = { flat = r.flat, cum = r.cum }
+      end
+      assert.are.same(want, got)
+    end)
+  end)
+
+  describe("merge", function()
+    it("merges profiles like go tool pprof -proto a b", function()
+      local a = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+      local h = assert(ge.profile.open(DIR .. "/heap.pb.gz"))
+      local m = assert(ge.profile.merge { a, h })
+      local o = assert(ge.profile.open(DIR .. "/merged.pb.gz"))
+      for _, st in ipairs(o.sample_types) do
+        local r1 = assert(m:top { sample = st.type, by = "line" })
+        local r2 = assert(o:top { sample = st.type, by = "line" })
+        local g1, g2 = {}, {}
+        for _, r in ipairs(r1) do g1[r.name] = { r.flat, r.cum } end
+        for _, r in ipairs(r2) do g2[r.name] = { r.flat, r.cum } end
+        assert.are.same(g2, g1)
+      end
+    end)
+
+    it("refuses profiles of different kinds", function()
+      local a = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+      local c = assert(ge.profile.open(DIR .. "/cpu.pb.gz"))
+      local m, err = ge.profile.merge { a, c }
+      assert.is_nil(m)
+      assert.matches("different sample types", err)
+    end)
+  end)
+
+  describe("write", function()
+    for _, name in ipairs { "cpu", "allocs", "merged" } do
+      it("writes a " .. name .. " profile that go tool pprof reads back with the same totals", function()
+        local p = assert(ge.profile.open(DIR .. "/" .. name .. ".pb.gz"))
+        local out = H.tmpdir("profile-write-" .. name .. "-" .. H.lua) .. "/out.pb.gz"
+        assert(p:write(out))
+        local q = assert(ge.profile.open(out))
+        assert.are.same(ours_raw(p), ours_raw(q))
+        for _, st in ipairs(p.sample_types) do
+          local want = oracle_top(name .. ".pb.gz", st.type, st.unit, nil)
+          local text = H.must(("%s tool pprof -top -nodecount=1000000 -nodefraction=0 -sample_index=%s %s %s")
+            :format(GO, st.type, UNITS[st.unit] and ("-unit=" .. UNITS[st.unit]) or "", H.q(out)))
+          local got, started = {}, false
+          for line in text:gmatch("[^\n]+") do
+            if started then
+              local fl, c, nm = line:match("^%s*(%-?[%d%.]+)%a*%s+%S+%s+%S+%s+(%-?[%d%.]+)%a*%s+%S+%s+(.-)%s*$")
+              got[(nm:gsub(" %(inline%)$", ""):gsub(" %(partial%-inline%)$", ""))] =
+                { flat = tonumber(fl), cum = tonumber(c) }
+            elseif line:match("^%s+flat%s+flat%%") then started = true end
+          end
+          assert.are.same(want, got)
+        end
+      end)
+    end
+  end)
+
+  describe("folded", function()
+    it("prints one line per distinct stack, root first, summing to the total", function()
+      local p = assert(ge.profile.open(DIR .. "/cpu.pb.gz"))
+      local text = assert(p:folded { sample = "cpu" })
+      local _, total = p:top { sample = "cpu" }
+      local sum, n = 0, 0
+      for stack, v in text:gmatch("([^\n]+) (%-?%d+)\n") do
+        sum = sum + tonumber(v)
+        n = n + 1
+        assert.is_nil(stack:find(" ", 1, true) and stack:find("^ "))
+      end
+      assert.is_true(n > 0)
+      assert.are.equal(total, sum)
+      assert.matches("runtime%.main;main%.main;", text)
+    end)
+
+    it("keeps addresses of unsymbolized frames", function()
+      local p = assert(ge.profile.open(DIR .. "/goroutine.txt"))
+      assert.matches("0x%x+;0x%x+", p:folded {})
+    end)
+  end)
+
+  describe("symbolize", function()
+    it("fills functions and lines of address-only locations from a resolver", function()
+      local p = assert(ge.profile.open(DIR .. "/goroutine.txt"))
+      local n = 0
+      assert(p:symbolize(function(addr)
+        n = n + 1
+        return { { func = "inl" .. addr, file = "x.go", line = 7, inlined = true },
+          { func = ("f%x"):format(addr), file = "x.go", line = 3 } }
+      end))
+      assert.is_true(n > 0)
+      local locs = p:locations()
+      assert.are.equal(2, #locs[1].lines)
+      assert.are.equal("x.go", locs[1].lines[1].file)
+      local rows = p:top { by = "line" }
+      assert.matches("x%.go:[37]$", rows[1].name)
+      -- a resolver object with :lookup works too, and errors propagate
+      local q = assert(ge.profile.open(DIR .. "/mutex.txt"))
+      assert(q:symbolize { lookup = function() return nil end })
+      assert.has_error(function() q:symbolize(function() error("boom") end) end)
+    end)
+  end)
+
+  describe("bad input", function()
+    local good
+    setup(function() good = H.read(DIR .. "/allocs.pb.gz") end)
+
+    it("reports a truncated gzip stream", function()
+      local p, err = ge.profile.parse(good:sub(1, math.floor(#good / 2)), "a.pb.gz")
+      assert.is_nil(p)
+      assert.matches("^a%.pb%.gz: gzip: ", err)
+    end)
+
+    it("reports truncated and corrupted protobuf with the offset", function()
+      local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+      local raw = p:encode(false)
+      for _, cut in ipairs { 1, 7, 100, math.floor(#raw / 2), #raw - 3 } do
+        local q, err = ge.profile.parse(raw:sub(1, cut), "t.pb")
+        assert.is_nil(q)
+        assert.matches("^t%.pb: ", err)
+      end
+      local q, err = ge.profile.parse(raw:sub(1, 40) .. "\255\255\255\255\255\255\255\255\255\255\255" .. raw:sub(41), "v.pb")
+      assert.is_nil(q)
+      assert.matches("offset %d+", err)
+    end)
+
+    it("names a missing location id", function()
+      -- sample{location_id: 99999, value: 1}, sample_type{type:1}, string_table "", "x"
+      local raw = "\10\2\8\1" .. "\18\6\8\159\141\6\16\1" .. "\50\0" .. "\50\1x"
+      local p, err = ge.profile.parse(raw, "heap.pb")
+      assert.is_nil(p)
+      assert.are.equal("heap.pb: profile.proto: sample 0: location id 99999 not found (offset 6)", err)
+    end)
+
+    it("names an out-of-range string index", function()
+      local raw = "\10\2\8\9" .. "\50\0"
+      local p, err = ge.profile.parse(raw, "s.pb")
+      assert.is_nil(p)
+      assert.matches("string index out of range", err)
+    end)
+
+    it("rejects an enormous varint", function()
+      local p, err = ge.profile.parse("\72" .. ("\255"):rep(12) .. "\1", "big.pb")
+      assert.is_nil(p)
+      assert.matches("^big%.pb: profile%.proto: bad varint at offset 1", err)
+    end)
+
+    it("caps the inflated size of a decompression bomb", function()
+      local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+      local p2, err, code = ge.profile.parse(p:encode(true), "bomb.gz", { max_inflated_bytes = 1000 })
+      assert.is_nil(p2)
+      assert.are.equal("limit", code)
+      assert.matches("max_inflated_bytes", err)
+    end)
+
+    it("returns nil, err for a missing file and an empty one, and raises on misuse", function()
+      local p, err = ge.profile.open(DIR .. "/nope.pb.gz")
+      assert.is_nil(p)
+      assert.is_string(err)
+      assert.is_nil((ge.profile.parse("", "empty")))
+      assert.has_error(function() ge.profile.open(42) end)
+      assert.has_error(function() ge.profile.merge "x" end)
+    end)
+  end)
+
+  describe("commands", function()
+    it("top prints pprof-like rows and every row with -n 0", function()
+      local out, rc = H.cli("top -n 0 --sample alloc_space " .. H.q(DIR .. "/allocs.pb.gz"))
+      assert.are.equal(0, rc)
+      assert.matches("flat%s+flat%%%s+sum%%%s+cum%s+cum%%", out)
+      local _, n = oracle_top("allocs.pb.gz", "alloc_space", "bytes", nil)
+      local rows = select(2, out:gsub("\n", "")) - 3
+      assert.are.equal(n, rows)
+    end)
+
+    it("top --json prints one object per row with plain numbers", function()
+      local out, rc = H.cli("top --json -n 5 --by line " .. H.q(DIR .. "/cpu.pb.gz"))
+      assert.are.equal(0, rc)
+      local n = 0
+      for line in out:gmatch("[^\n]+") do
+        n = n + 1
+        assert.matches('^{"name":".-","function":".-","file":".-","line":%d+,"flat":%d+,"cum":%d+,"unit":"nanoseconds"}$', line)
+      end
+      assert.are.equal(5, n)
+    end)
+
+    it("top fails with one line for bad input", function()
+      local bad = H.tmpdir("profile-cli-" .. H.lua) .. "/bad.pb.gz"
+      H.write(bad, "\31\139garbage")
+      local _, rc, err = H.cli("top " .. H.q(bad))
+      assert.are.equal(1, rc)
+      assert.matches("^goescape: .*bad%.pb%.gz: gzip", err)
+    end)
+
+    it("folded, diff and merge work from the command line", function()
+      local d = H.tmpdir("profile-cli2-" .. H.lua)
+      local out, rc = H.cli("folded " .. H.q(DIR .. "/cpu.pb.gz"))
+      assert.are.equal(0, rc)
+      assert.matches("main%.spin %d+\n", out)
+      out, rc = H.cli("diff --base " .. H.q(DIR .. "/heap.pb.gz") .. " -n 3 " .. H.q(DIR .. "/allocs.pb.gz"))
+      assert.are.equal(0, rc, out)
+      out, rc = H.cli("merge -o " .. H.q(d .. "/m.pb.gz") .. " " .. H.q(DIR .. "/allocs.pb.gz") .. " "
+        .. H.q(DIR .. "/heap.pb.gz"))
+      assert.are.equal(0, rc, out)
+      local m = assert(ge.profile.open(d .. "/m.pb.gz"))
+      local o = assert(ge.profile.open(DIR .. "/merged.pb.gz"))
+      assert.are.same(select(2, o:top {}), select(2, m:top {}))
+    end)
+  end)
+end)
