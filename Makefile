@@ -22,9 +22,9 @@ LUA_CFLAGS ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null)
 CC ?= cc
 CFLAGS ?= -O2 -g
 GE_CFLAGS := -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
-	-D_DEFAULT_SOURCE -Iinclude -Isrc -I/usr/include/libdwarf $(LUA_CFLAGS) $(SAN)
+	-D_DEFAULT_SOURCE -Iinclude -Isrc -I/usr/include/libdwarf $(LUA_CFLAGS) $(GE_EXTRA_CFLAGS) $(SAN)
 LIBFLAG ?= -shared
-GE_LIBS := -lelf -ldwarf -lz -ldeflate -lm
+GE_LIBS := $(GE_EXTRA_LDFLAGS) -lelf -ldwarf -lz -ldeflate -lm
 
 CORE_SRC := $(sort $(wildcard src/core/*.c src/escape/*.c src/profile/*.c src/binary/*.c))
 LUA_SRC := $(sort $(wildcard src/lua/*.c))
@@ -37,8 +37,11 @@ STATIC := $(BUILD)/libgoescape.a
 TEST_LUAS ?= luajit lua5.1 lua5.4
 BUSTED_ARGS ?=   # e.g. spec/escape_spec.lua (default: every spec)
 
-.PHONY: all deps test test-one check-asan demo bench fuzz lint install clean corpus
+.PHONY: all module deps test test-one check-asan demo bench fuzz lint install clean corpus
 all: deps $(MODULE)
+
+# The module alone, without the Debian package check (LuaRocks builds this).
+module: $(MODULE)
 
 deps:
 	@tools/deps.sh build
@@ -81,7 +84,7 @@ test: deps
 ASAN_LUA ?= lua5.4
 check-asan: deps
 	@tools/deps.sh test asan
-	$(MAKE) --no-print-directory $(MODULE) LUA=$(ASAN_LUA) BUILD=build/asan-$(ASAN_LUA) \
+	$(MAKE) --no-print-directory all LUA=$(ASAN_LUA) BUILD=build/asan-$(ASAN_LUA) \
 		CFLAGS='-O1 -g' SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer'
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
@@ -116,10 +119,10 @@ INST_LIBDIR ?= /usr/local/lib/lua/5.1
 INST_LUADIR ?= /usr/local/share/lua/5.1
 INST_BINDIR ?= /usr/local/bin
 install: $(MODULE)
-	mkdir -p $(INST_LIBDIR)/goescape $(INST_LUADIR) $(INST_BINDIR)
+	mkdir -p $(INST_LIBDIR)/goescape $(INST_LUADIR)
 	cp $(MODULE) $(INST_LIBDIR)/goescape/core.so
 	cp -r lua/goescape $(INST_LUADIR)/
-	cp bin/goescape $(INST_BINDIR)/goescape
+	$(if $(INST_BINDIR),mkdir -p $(INST_BINDIR) && cp bin/goescape $(INST_BINDIR)/goescape)
 
 clean:
 	rm -rf build

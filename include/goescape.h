@@ -206,6 +206,16 @@ GE_API ge_err ge_log_select(const ge_log *log, const ge_log_filter *f,
 GE_API ge_err ge_log_group(const ge_log *log, const ge_log_filter *f, ge_group_by by,
                            ge_group_row **rows, size_t *nrows, ge_error *err);
 
+/* Records about one source line, for joining with profiles and binaries,
+ * whose paths come in other forms: `file` as a profile or DWARF prints it
+ * (absolute, GOROOT, -trimpath "module/path/x.go"), `pkg` the package of the
+ * function there ("main" for main packages), or NULL. A record matches when
+ * the basenames and lines agree and the paths are compatible: equal; the
+ * log's path (less "./") a suffix of `file`; its "package/basename" a suffix
+ * of `file`; or the same package. Calls cb(ud, index) per match, log order. */
+GE_API ge_err ge_log_at_line(ge_log *log, const char *file, uint32_t line, const char *pkg,
+                             int (*cb)(void *ud, size_t index), void *ud, ge_error *err);
+
 /* Streaming: parse text from a file descriptor in bounded memory, calling cb
  * for each finished record. The ge_diag and its flow are valid only during
  * the call. Memory stays bounded by the longest -m=2 block, not the log. */

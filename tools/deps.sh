@@ -20,6 +20,7 @@ for g in "$@"; do
     *) echo "deps.sh: unknown group $g" >&2; exit 2 ;;
   esac
 done
+command -v dpkg-query > /dev/null || exit 0 # not Debian: the build says what is missing
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -37,6 +37,8 @@ void ge_log_free(ge_log *log) {
   GE_VEC_FREE(log->recs);
   GE_VEC_FREE(log->steps);
   ge_intern_free(&log->strings);
+  free(log->lines.heads);
+  free(log->lines.next);
   free(log);
 }
 

@@ -46,8 +46,17 @@ typedef struct ge_step {
   uint32_t type;
 } ge_step;
 
+/* Records by (file basename, line), built on first use by ge_log_at_line. */
+typedef struct ge_line_index {
+  uint32_t *heads; /* slot -> record index + 1 */
+  uint32_t *next;  /* record index -> next record index + 1 in its chain */
+  size_t nslots;
+  size_t nrecs;    /* records indexed (the log may grow after) */
+} ge_line_index;
+
 struct ge_log {
   ge_limits lim;
+  ge_line_index lines;
   ge_intern strings;
   GE_VEC(ge_source) sources;
   GE_VEC(ge_rec) recs;

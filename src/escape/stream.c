@@ -35,6 +35,10 @@ static void shift(ge_log *log, ge_text *t, char *buf, size_t *len, size_t *pos, 
 }
 
 static void flush(ge_log *log, ge_text *t, ge_stream_cb cb, void *ud, int *stop) {
+  if (t->dead) {
+    ge_text_compact(log, 0);
+    t->dead = 0;
+  }
   for (size_t i = 0; i < log->recs.n && !*stop; i++)
     if (cb(ud, log, i)) *stop = 1;
   log->recs.n = 0;

@@ -174,6 +174,48 @@ static ge_err add_step(ge_text *t, size_t ri, uint32_t off, uint32_t len, uint64
   return GE_OK;
 }
 
+/* Appends the explanation of header record `from` to record `into` and marks
+ * `from` dead (dropped by ge_text_compact). Steps are copied to the end of
+ * the step array so that each record's steps stay contiguous. */
+static int fold(ge_log *log, uint32_t into, uint32_t from) {
+  ge_rec *a = &log->recs.v[into], *b = &log->recs.v[from];
+  size_t na = a->nflow, nb = b->nflow;
+  if (nb) {
+    int at_end = na == 0 || a->flow_first + na == log->steps.n;
+    size_t need = nb + (at_end ? 0 : na);
+    if (ge_vec_reserve((void **)&log->steps.v, &log->steps.cap, log->steps.n, need,
+                       sizeof *log->steps.v))
+      return -1;
+    a = &log->recs.v[into];
+    b = &log->recs.v[from];
+    if (!at_end) {
+      memcpy(&log->steps.v[log->steps.n], &log->steps.v[a->flow_first], na * sizeof(ge_step));
+      a->flow_first = (uint32_t)log->steps.n;
+      log->steps.n += na;
+    } else if (na == 0) {
+      a->flow_first = (uint32_t)log->steps.n;
+    }
+    for (size_t k = 0; k < nb; k++) {
+      ge_step st = log->steps.v[b->flow_first + k];
+      st.hop += (uint32_t)na;
+      log->steps.v[log->steps.n++] = st;
+    }
+    a->nflow = (uint32_t)(na + nb);
+  }
+  b->kind = GE_K__COUNT; /* dead */
+  b->nflow = 0;
+  log->stats.records--;
+  log->stats.merged++;
+  return 0;
+}
+
+void ge_text_compact(ge_log *log, size_t from) {
+  size_t w = from;
+  for (size_t i = from; i < log->recs.n; i++)
+    if (log->recs.v[i].kind != GE_K__COUNT) log->recs.v[w++] = log->recs.v[i];
+  log->recs.n = w;
+}
+
 static uint32_t intern_span(ge_log *log, const char *base, ge_span sp) {
   return ge_intern_add(&log->strings, base + sp.off, sp.len);
 }
@@ -256,12 +298,24 @@ ge_err ge_text_line(ge_text *t, uint32_t off, uint32_t len, uint64_t lineno, ge_
   if (!c.header && (c.kind == GE_K_MOVED_TO_HEAP || c.kind == GE_K_ESCAPES_TO_HEAP)) {
     ge_posent *p = pos_find(t, file, line, col, POS_PENDING, subj_hash);
     if (p) {
-      ge_rec *r = &log->recs.v[p->val];
+      uint32_t primary = p->val, header_subject = p->subject_hash;
+      p->type = POS_DEAD;
+      t->npending--;
+      /* The compiler may explain one escape several times (one header per
+       * path to the heap): fold the other headers of the same subject here
+       * into this record too, as -m=1 prints the escape once. */
+      for (ge_posent *q; (q = pos_find(t, file, line, col, POS_PENDING, header_subject)) &&
+                         q->subject_hash == header_subject;) {
+        q->type = POS_DEAD;
+        t->npending--;
+        if (fold(log, primary, q->val))
+          return ge_fail(err, GE_ERR_NOMEM, "out of memory at line %llu", (unsigned long long)lineno);
+        t->dead++;
+      }
+      ge_rec *r = &log->recs.v[primary];
       r->kind = (uint8_t)c.kind;
       r->msg = (ge_span){moff, mlen};
       r->subject = (ge_span){moff + c.subject.off, c.subject.len};
-      p->type = POS_DEAD;
-      t->npending--;
       t->block = -1;
       log->stats.merged++;
       return GE_OK;
@@ -318,6 +372,7 @@ ge_err ge_text_parse(ge_log *log, uint32_t si, ge_error *err) {
                    src->name, src->map.size);
   ge_text t;
   ge_text_init(&t, log, si);
+  size_t first = log->recs.n;
   const char *p = src->text, *end = p + src->map.size;
   uint64_t lineno = 0;
   ge_err rc = GE_OK;
@@ -330,6 +385,7 @@ ge_err ge_text_parse(ge_log *log, uint32_t si, ge_error *err) {
     if (rc) break;
     p = nl ? nl + 1 : end;
   }
+  if (t.dead) ge_text_compact(log, first);
   ge_text_free(&t);
   if (rc) ge_error_prefix(err, src->name);
   return rc;

@@ -25,12 +25,16 @@ typedef struct ge_text {
   uint32_t *slots;        /* hash of pos entries: index+1, 0 empty */
   size_t nslots;
   size_t npending;        /* alive pending headers */
+  size_t dead;            /* records folded into others, awaiting compaction */
 } ge_text;
 
 void ge_text_init(ge_text *t, ge_log *log, uint32_t si);
 void ge_text_free(ge_text *t);
 /* One line at offset off (length len, no newline) of the source text. */
 ge_err ge_text_line(ge_text *t, uint32_t off, uint32_t len, uint64_t lineno, ge_error *err);
+/* Drops records folded into others (kind GE_K__COUNT) from index `from` on.
+ * Only when no pending position refers to a record index. */
+void ge_text_compact(ge_log *log, size_t from);
 /* Forgets positions (a new package starts, or the stream was flushed). */
 void ge_text_reset_positions(ge_text *t);
 #endif

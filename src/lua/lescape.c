@@ -364,6 +364,32 @@ static int l_iter(lua_State *L) {
   return 1;
 }
 
+typedef struct at_ud {
+  lua_State *L;
+  int n;
+} at_ud;
+static int at_push(void *ud, size_t i) {
+  at_ud *a = ud;
+  ge_pushint(a->L, (long long)i + 1);
+  lua_rawseti(a->L, -2, ++a->n);
+  return 0;
+}
+
+/* log:at_line(file, line, pkg?) -> {index...}: records about that line. */
+static int l_at_line(lua_State *L) {
+  lua_log *l = checklog(L, 1);
+  const char *file = luaL_checkstring(L, 2);
+  lua_Number line = luaL_checknumber(L, 3);
+  const char *pkg = luaL_optstring(L, 4, NULL);
+  lua_newtable(L);
+  if (line < 1 || line > 4294967295.0) return 1;
+  at_ud a = {L, 0};
+  ge_error err;
+  if (ge_log_at_line(l->log, file, (uint32_t)line, pkg, at_push, &a, &err))
+    return luaL_error(L, "%s", err.msg);
+  return 1;
+}
+
 static const struct {
   const char *name;
   ge_group_by by;
@@ -431,7 +457,7 @@ static int l_tostring(lua_State *L) {
 void ge_lua_open_escape(lua_State *L) {
   static const luaL_Reg methods[] = {{"count", l_count}, {"get", l_get},   {"iter", l_iter},
                                      {"group", l_group}, {"stats", l_stats}, {"close", l_close},
-                                     {"len", l_len},     {NULL, NULL}};
+                                     {"len", l_len},     {"at_line", l_at_line}, {NULL, NULL}};
   static const luaL_Reg meta[] = {{"__gc", l_close},
                                   {"__close", l_close},
                                   {"__len", l_len},
