@@ -13,7 +13,7 @@ local ORACLE_GO = "GOTOOLCHAIN=local go"
 -- { {name=, version=, mode=, path=}, ... } for every compiler and mode built.
 local builds = {}
 for _, c in ipairs(H.go_compilers()) do
-  local dir = H.cached("binary-" .. c.name, function(d)
+  local dir = H.cached("binary2-" .. c.name, function(d)
     H.must(("bash %s/build.sh %s %s %s"):format(FIX, H.q(d), c.name, c.go))
   end)
   for _, m in ipairs(MODES) do
@@ -329,6 +329,40 @@ describe("binary:funcs and binary:func", function()
       assert.matches("src/main%.go$", loop.file, bd.name)
       if bd.version ~= "1.19" then assert.are.equal(28, loop.line, bd.name) end
       assert.is_nil(b:func("main.nope"))
+      b:close()
+    end
+  end)
+end)
+
+describe("binary:dwarf", function()
+  it("reads units, inlined subroutines and variable sizes (moved to heap: buf costs 256 bytes)", function()
+    for _, bd in ipairs(builds) do
+      local b = assert(ge.binary.open(bd.path))
+      local d, err = b:dwarf()
+      if DWARF_MODES[bd.mode] then
+        assert.is_table(d, bd.name .. ": " .. tostring(err))
+        -- Go 1.25+ emits DWARF 5; compressed sections (SHF_COMPRESSED) either way.
+        assert.are.equal(tonumber(bd.version:match("%d+%.(%d+)")) >= 25 and 5 or 4, d.version, bd.name)
+        local main
+        for _, u in ipairs(d.units) do if u.name == "main" then main = u end end
+        assert.matches("^Go cmd/compile go" .. bd.version:gsub("%.", "%%."), main.producer)
+        assert.matches("regabi$", main.flags)
+        local buf
+        for _, v in ipairs(d.variables) do
+          if v.func == "main.keep" and v.name == "buf" then buf = v end
+        end
+        assert.are.same({ name = "buf", type = "[256]uint8", size = 256, heap = true, func = "main.keep", line = 47 },
+          { name = buf.name, type = buf.type, size = buf.size, heap = buf.heap, func = buf.func, line = buf.line })
+        local chain = {}
+        for _, r in ipairs(d.inlined) do
+          if r.func == "example.com/dep.Scale" and r.caller == "example.com/dep.Clamp" then chain = r end
+        end
+        assert.are.equal(2, chain.depth, bd.name)
+        assert.matches("dep/dep%.go$", chain.call_file)
+        assert.are.equal(9, chain.call_line)
+      else
+        assert.is_nil(d, bd.name)
+      end
       b:close()
     end
   end)

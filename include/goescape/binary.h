@@ -117,8 +117,11 @@ typedef struct ge_dwarf_var {
   ge_strview name, type, func; /* func: enclosing subprogram, empty for globals */
   ge_strview file;
   uint32_t line;
-  uint64_t size;      /* byte size of the type; UINT64_MAX when unknown */
+  uint64_t size;      /* byte size of the type; UINT64_MAX when unknown. For a
+                         variable moved to heap (DWARF name "&x", pointer
+                         type) name is "x" and size is the heap object's size */
   uint8_t param;      /* formal parameter */
+  uint8_t heap;       /* moved to heap */
 } ge_dwarf_var;
 
 typedef struct ge_dwarf_inline {

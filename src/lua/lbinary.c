@@ -314,6 +314,7 @@ static int l_dwarf(lua_State *L) {
     if (v.line) setint(L, "line", v.line);
     if (v.size != UINT64_MAX) setint(L, "size", (long long)v.size);
     if (v.param) setbool(L, "param", 1);
+    if (v.heap) setbool(L, "heap", 1);
     lua_rawseti(L, -2, (int)i + 1);
   }
   lua_setfield(L, -2, "variables");

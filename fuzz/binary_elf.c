@@ -1,0 +1,35 @@
+/* libFuzzer: ge_binary_open_mem over arbitrary bytes (ELF headers, section
+ * and segment tables, pclntab discovery), then lookups of the first PCs of
+ * a few functions and of arbitrary PCs taken from the input. */
+#include <stdint.h>
+#include <string.h>
+
+#include "goescape.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  ge_limits lim;
+  ge_limits_default(&lim);
+  lim.max_inline_depth = 64;
+  ge_binary *b;
+  ge_error err;
+  if (ge_binary_open_mem(data, size, "fuzz", &lim, &b, &err) != GE_OK) return 0;
+  ge_binary_info in;
+  ge_binary_info_get(b, &in);
+  ge_frame fr[64];
+  size_t n;
+  for (size_t i = 0; i < in.nfuncs && i < 64; i++) {
+    ge_func_info f;
+    if (ge_binary_func(b, i, &f, &err) != GE_OK) continue;
+    ge_binary_lookup(b, f.entry, fr, 64, &n, &err);
+    ge_binary_lookup(b, f.entry + (f.end - f.entry) / 2, fr, 64, &n, &err);
+  }
+  for (size_t off = 0; off + 8 <= size && off < 512; off += 8) {
+    uint64_t pc;
+    memcpy(&pc, data + off, 8);
+    ge_binary_lookup(b, pc, fr, 64, &n, &err);
+  }
+  size_t ns;
+  ge_binary_symbols(b, &ns, &err);
+  ge_binary_free(b);
+  return 0;
+}
