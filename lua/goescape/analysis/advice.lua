@@ -23,9 +23,9 @@ R.non_constant_size = {
     .. "across calls (sync.Pool, a field, buf = buf[:0]).",
 }
 R.returned_address = {
-  title = "its address is returned",
-  why = "The function returns a pointer to it (or to part of it), so it must outlive the "
-    .. "call's stack frame.",
+  title = "returned to the caller",
+  why = "The function returns it, or a pointer, slice, map or closure that refers to it, "
+    .. "so it must outlive the call's stack frame.",
   fix = "Return the value instead of a pointer when it is small, or let the caller pass "
     .. "the destination (func fill(p *T)) so it can stay in the caller's frame.",
 }
@@ -158,6 +158,12 @@ function M.reason(d)
   if has_expr_prefix(d, "defer ") then return "defer" end
   if has_reason(d, "captured by a closure") then return "closure" end
   if has_reason(d, "interface-converted") or subj:match("%.%.%. argument$") then
+    return "interface"
+  end
+  -- An element of a variadic "... argument" slice that escapes on its own is
+  -- boxed into the slice's interface elements (fmt.Println(x), log.Printf).
+  local va = has_expr_prefix(d, "... argument")
+  if va and va.reason == "slice-literal-element" and subj:sub(1, 1) ~= "&" then
     return "interface"
   end
   if has_reason(d, "return") and (has_reason(d, "address-of") or k == "moved_to_heap") then

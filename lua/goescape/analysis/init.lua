@@ -1,18 +1,21 @@
 --- goescape.analysis: joins and analyses built on escape logs, profiles and
--- binaries. Parts load on first use:
+-- binaries. Each part is a module goescape.analysis.NAME, loaded on first use:
 --   ge.analysis.hotspots{escape=, profile=, binary=, sample=, n=}
---   ge.analysis.advice   (reason -> explanation and fix)
+--   ge.analysis.advice      reason -> explanation and fix
+--   ge.analysis.diff        two escape logs: what newly escapes, what no longer does
+--   ge.analysis.assertions  //goescape:noescape and //goescape:inline directives
+--   ge.analysis.growth      two heap profiles by line, joined with escape reasons
+--   ge.analysis.flowgraph   -m=2 flows as Graphviz DOT / Mermaid
 local M = {}
 
-local parts = { advice = "goescape.analysis.advice" }
+local parts = { advice = true, diff = true, assertions = true, growth = true, flowgraph = true }
 
 function M.hotspots(opts) return require("goescape.analysis.hotspots").run(opts) end
 
 return setmetatable(M, {
   __index = function(t, k)
-    local mod = parts[k]
-    if mod then
-      local v = require(mod)
+    if parts[k] then
+      local v = require("goescape.analysis." .. k)
       rawset(t, k, v)
       return v
     end

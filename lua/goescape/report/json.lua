@@ -8,6 +8,13 @@ local M = {}
 
 local encode_value
 
+-- lua-cjson 2.1.0 escapes "/" as "\/": valid JSON, but paths read badly.
+local function encode_string(s)
+  local e = cjson.encode(s)
+  if e:find("\\/", 1, true) then e = e:gsub("\\/", "/") end
+  return e
+end
+
 local function encode_number(n)
   if n ~= n or n == math.huge or n == -math.huge then return "null" end
   if n == math.floor(n) and n > -2^63 and n < 2^63 then
@@ -45,7 +52,7 @@ local function encode_table(t, order, out)
   out[#out + 1] = "{"
   for i, k in ipairs(keys) do
     if i > 1 then out[#out + 1] = "," end
-    out[#out + 1] = cjson.encode(k)
+    out[#out + 1] = encode_string(k)
     out[#out + 1] = ":"
     local v = t[k]
     if v == nil then v = t[tonumber(k)] end
@@ -57,7 +64,7 @@ end
 encode_value = function(v, order, out)
   local tv = type(v)
   if tv == "string" then
-    out[#out + 1] = cjson.encode(v)
+    out[#out + 1] = encode_string(v)
   elseif tv == "number" then
     out[#out + 1] = encode_number(v)
   elseif tv == "boolean" then

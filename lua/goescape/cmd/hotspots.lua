@@ -1,0 +1,100 @@
+--- goescape hotspots --escape LOG --profile PROF [--binary BIN] [--sample S] [-n N] [--json]
+-- Each allocating source line with its cost (flat/cum as `go tool pprof -top
+-- -lines`) and every compiler diagnostic about it, with the -m=2 flow and advice.
+local ge = require "goescape"
+local cli = require "goescape.cli"
+local json = require "goescape.report.json"
+local advice = require "goescape.analysis.advice"
+
+local M = { help = "Allocating lines of a profile with the compiler's reasons and advice" }
+
+function M.setup(c)
+  c:option("--escape", "Escape log(s): text, logopt dir or .json"):count("+"):args(1)
+  c:option("--profile", "pprof profile (allocs/heap; any sample type)"):args(1)
+  c:option("--binary", "Go binary: symbolizes address-only profiles, sizes from DWARF")
+  c:option("--sample", "Sample type (default: the profile's default, e.g. alloc_space)")
+  c:option("-n", "Lines to show (0: all)", "20"):convert(tonumber)
+  c:option("--focus", "Keep samples with a frame matching this regexp")
+  c:option("--ignore", "Drop samples with a frame matching this regexp")
+  c:flag("--json", "One JSON object per line")
+  c:flag("--no-advice", "Leave out explanations")
+  c:flag("--uncosted", "Also list heap diagnostics of profiled files that cost nothing")
+end
+
+local ORDER = { "file", "line", "function", "flat", "cum", "diagnostics", "kind", "subject",
+  "message", "flow", "type", "dst", "src", "expr", "reason", "col", "advice", "title", "why", "fix" }
+
+local function pct(v, total) return total ~= 0 and v * 100 / total or 0 end
+
+local function fmt_value(v, unit)
+  if unit == "bytes" then return advice.human_bytes(v) end
+  if unit == "nanoseconds" then return ("%.2fms"):format(v / 1e6) end
+  return tostring(v)
+end
+
+local function flow_text(flow)
+  local parts = {}
+  for _, s in ipairs(flow or {}) do
+    if s.type == "from" and s.reason then parts[#parts + 1] = s.reason end
+  end
+  return table.concat(parts, " -> ")
+end
+
+function M.run(args)
+  if not args.profile then cli.fail("hotspots: --profile is required") end
+  if not args.escape or #args.escape == 0 then cli.fail("hotspots: --escape is required") end
+  local paths = {}
+  for _, e in ipairs(args.escape) do paths[#paths + 1] = type(e) == "table" and e[1] or e end
+  local log = cli.check(ge.escape.open(paths))
+  local prof = cli.check(ge.profile.open(args.profile))
+  local bin
+  if args.binary then bin = cli.check(ge.binary.open(args.binary)) end
+  local hot = cli.check(ge.analysis.hotspots { escape = log, profile = prof, binary = bin,
+    sample = args.sample, n = args.n, focus = args.focus, ignore = args.ignore })
+  local unit = hot.sample and hot.sample.unit
+  if args.json then
+    for _, r in ipairs(hot.rows) do
+      if args.no_advice then
+        r.advice = nil
+        for _, d in ipairs(r.diagnostics) do d.advice = nil end
+      end
+      if #r.diagnostics == 0 then r.diagnostics = setmetatable({}, json.array_mt) end
+      io.stdout:write(json.encode(r, ORDER), "\n")
+    end
+    if args.uncosted then
+      for _, d in ipairs(hot.uncosted) do
+        d.uncosted = true
+        io.stdout:write(json.encode(d, ORDER), "\n")
+      end
+    end
+    return
+  end
+  local out = io.stdout
+  out:write(("%s: total %s\n"):format(hot.sample and hot.sample.type or "sample",
+    fmt_value(hot.total, unit)))
+  out:write(("%10s %6s %10s %6s  %s\n"):format("flat", "flat%", "cum", "cum%", "line"))
+  for _, r in ipairs(hot.rows) do
+    out:write(("%10s %5.1f%% %10s %5.1f%%  %s:%d %s\n"):format(fmt_value(r.flat, unit),
+      pct(r.flat, hot.total), fmt_value(r.cum, unit), pct(r.cum, hot.total),
+      r.file, r.line, r["function"] or ""))
+    for _, d in ipairs(r.diagnostics) do
+      if ge.core.kind_family(d.kind) == "escape" then
+        out:write(("%40s %s: %s\n"):format("", d.kind, d.message))
+        local f = flow_text(d.flow)
+        if f ~= "" then out:write(("%42s flow: %s\n"):format("", f)) end
+      end
+    end
+    if r.advice and not args.no_advice then
+      out:write(("%40s why: %s\n%40s fix: %s\n"):format("", r.advice.why, "", r.advice.fix))
+    end
+  end
+  if args.uncosted and #hot.uncosted > 0 then
+    out:write(("\n%d heap diagnostics in profiled files with no cost:\n"):format(#hot.uncosted))
+    for _, d in ipairs(hot.uncosted) do
+      out:write(("  %s:%d: %s%s\n"):format(d.file, d.line, d.message,
+        d.advice and (" (" .. d.advice.title .. ")") or ""))
+    end
+  end
+end
+
+return M
