@@ -219,8 +219,8 @@ static void scale_heap(int64_t *count, int64_t *size, int64_t rate) {
   if (rate <= 1) return;
   double avg = (double)*size / (double)*count;
   double scale = 1 / (1 - exp(-avg / (double)rate));
-  *count = (int64_t)((double)*count * scale);
-  *size = (int64_t)((double)*size * scale);
+  *count = ge_d2i((double)*count * scale);
+  *size = ge_d2i((double)*size * scale);
 }
 
 static ge_err heap(lp *x, lrd *r, const char *h, size_t hn) {
@@ -330,7 +330,7 @@ static ge_err contention(lp *x, lrd *r) {
       return ge_fail(x->err, GE_ERR_FORMAT, "line %zu: malformed header value", r->lineno);
     if (kn == 13 && !memcmp(s, "cycles/second", 13)) cpuhz = v;
     else if (kn == 15 && !memcmp(s, "sampling period", 15)) P->period = v;
-    else if (kn == 14 && !memcmp(s, "ms since reset", 14)) P->duration_nanos = v * 1000000;
+    else if (kn == 14 && !memcmp(s, "ms since reset", 14)) P->duration_nanos = ge_mul64(v, 1000000);
     else if (!(kn == 17 && !memcmp(s, "discarded samples", 17)))
       return ge_fail(x->err, GE_ERR_FORMAT, "line %zu: unknown header '%.*s'", r->lineno,
                      (int)kn, s);
@@ -347,8 +347,8 @@ static ge_err contention(lp *x, lrd *r) {
       if (j >= n || s[j] != '@') goto bad;
       j++;
       if (P->period > 0) {
-        if (cpuhz > 0) v1 = (int64_t)((double)v1 * (double)P->period / ((double)cpuhz / 1e9));
-        v2 = v2 * P->period;
+        if (cpuhz > 0) v1 = ge_d2i((double)v1 * (double)P->period / ((double)cpuhz / 1e9));
+        v2 = ge_mul64(v2, P->period);
       }
       if (P->nsamples >= P->lim.max_records)
         return ge_fail(x->err, GE_ERR_LIMIT, "more than max_records samples");

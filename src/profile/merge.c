@@ -115,7 +115,8 @@ static int eq_sample(const void *ctx, uint32_t i) {
   const mg *m = ctx;
   const ge_profile *Q = m->Q;
   uint32_t lo = Q->s_loff.v[i], hi = Q->s_loff.v[i + 1];
-  if (hi - lo != m->cand_n || memcmp(Q->s_locs.v + lo, m->cand, m->cand_n * 4)) return 0;
+  if (hi - lo != m->cand_n) return 0;
+  if (m->cand_n && memcmp(Q->s_locs.v + lo, m->cand, m->cand_n * 4)) return 0;
   uint32_t a = Q->s_lab.v[i], b = Q->s_lab.v[i + 1];
   if (b - a != m->cand_nlab) return 0;
   for (uint32_t k = 0; k < m->cand_nlab; k++) {
@@ -260,7 +261,7 @@ static ge_err merge_one(mg *m, const ge_profile *P, double scale, const char *la
     m->cand_lab = labs.v;
     m->cand_nlab = (uint32_t)labs.n;
     for (size_t k = 0; k < nst; k++)
-      vals.v[k] = scale == 1 ? v[k] : (int64_t)llround((double)v[k] * scale);
+      vals.v[k] = scale == 1 ? v[k] : ge_d2i(round((double)v[k] * scale));
     if (hix_find(&m->sx, h, Q->nsamples, eq_sample, m, &id, &added)) goto oom;
     if (added) {
       if (Q->nsamples >= Q->lim.max_records) {
@@ -284,7 +285,7 @@ static ge_err merge_one(mg *m, const ge_profile *P, double scale, const char *la
       }
       if (ge_prof_end_sample(Q)) goto oom;
     } else {
-      for (size_t k = 0; k < nst; k++) Q->values.v[id * nst + k] += vals.v[k];
+      for (size_t k = 0; k < nst; k++) Q->values.v[id * nst + k] = ge_add64(Q->values.v[id * nst + k], vals.v[k]);
     }
   }
   goto out;
@@ -350,7 +351,7 @@ ge_err ge_profile_merge(const ge_profile *const *ps, size_t n, const double *sca
     if (P->period > Q->period) Q->period = P->period;
     if (P->time_nanos && (!Q->time_nanos || P->time_nanos < Q->time_nanos))
       Q->time_nanos = P->time_nanos;
-    Q->duration_nanos += P->duration_nanos;
+    Q->duration_nanos = ge_add64(Q->duration_nanos, P->duration_nanos);
     for (size_t k = 0; k < P->comments.n && !rc; k++) {
       uint32_t c = restr(Q, P, P->comments.v[k]);
       int dup = 0;

@@ -64,6 +64,24 @@ struct ge_profile {
   uint32_t default_st; /* string id of default_sample_type; 0 = unset */
 };
 
+/* Arithmetic on untrusted values: wrapping adds/multiplies (no signed
+ * overflow), saturating double conversion. */
+static inline int64_t ge_add64(int64_t a, int64_t b) {
+  return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+static inline int64_t ge_mul64(int64_t a, int64_t b) {
+  return (int64_t)((uint64_t)a * (uint64_t)b);
+}
+static inline int64_t ge_d2i(double d) {
+  if (!(d == d)) return 0;
+  if (d >= 9.2233720368547748e18) return INT64_MAX;
+  if (d <= -9.2233720368547748e18) return INT64_MIN;
+  return (int64_t)d;
+}
+static inline int64_t ge_abs64(int64_t v) {
+  return v == INT64_MIN ? INT64_MAX : v < 0 ? -v : v;
+}
+
 ge_profile *ge_prof_new(const ge_limits *lim);
 /* Appends a sample; its locations/labels must already be pushed to s_locs /
  * labels. Returns -1 when out of memory. */

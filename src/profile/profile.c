@@ -1,5 +1,6 @@
 /* ge_profile lifecycle and accessors: open/parse pick the decoder (gzip is
  * detected by magic; legacy text by its header line; profile.proto else). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,11 @@
 #include "core/error.h"
 #include "core/mapfile.h"
 #include "model.h"
+
+_Static_assert(sizeof(pline) == sizeof(ge_prof_line) &&
+                   offsetof(pline, line) == offsetof(ge_prof_line, line) &&
+                   offsetof(pline, column) == offsetof(ge_prof_line, column),
+               "pline and ge_prof_line must share a layout");
 
 ge_profile *ge_prof_new(const ge_limits *lim) {
   ge_profile *p = calloc(1, sizeof *p);
@@ -185,8 +191,8 @@ ge_err ge_profile_sample_index(const ge_profile *p, const char *name, size_t *in
 
 ge_err ge_profile_sample(const ge_profile *p, size_t i, ge_prof_sample *o) {
   if (i >= p->nsamples) return GE_ERR_ARG;
-  o->values = p->values.v + i * p->st.n;
-  o->locations = p->s_locs.v + p->s_loff.v[i];
+  o->values = p->values.v ? p->values.v + i * p->st.n : NULL;
+  o->locations = p->s_locs.v ? p->s_locs.v + p->s_loff.v[i] : NULL;
   o->nlocations = p->s_loff.v[i + 1] - p->s_loff.v[i];
   o->label_start = p->s_lab.v[i];
   o->nlabels = p->s_lab.v[i + 1] - p->s_lab.v[i];
@@ -210,7 +216,7 @@ ge_err ge_profile_location(const ge_profile *p, uint32_t i, ge_prof_location *o)
   o->id = l->id;
   o->address = l->address;
   o->mapping = l->mapping;
-  o->lines = (const ge_prof_line *)(p->lines.v + l->line_off);
+  o->lines = p->lines.v ? (const ge_prof_line *)(p->lines.v + l->line_off) : NULL;
   o->nlines = l->nlines;
   o->is_folded = l->folded;
   return GE_OK;

@@ -259,7 +259,7 @@ static size_t printable(const agg *a, const nkey *k, char *out, size_t cap) {
   return w < cap ? w : cap - 1;
 }
 
-static int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
+#define abs64 ge_abs64
 
 static int sv_cmp(ge_strview a, ge_strview b) {
   size_t n = a.len < b.len ? a.len : b.len;
@@ -328,7 +328,7 @@ static int stacks_add(stacks *st, size_t start, int64_t w) {
     size_t k = st->slots[j] - 1;
     size_t ks = st->off.v[k], kl = (k + 1 < st->val.n ? st->off.v[k + 1] : start) - ks;
     if (st->hash.v[k] == h && kl == len && memcmp(st->ids.v + ks, seq, len * 4) == 0) {
-      st->val.v[k] += w;
+      st->val.v[k] = ge_add64(st->val.v[k], w);
       st->ids.n = start;
       return 0;
     }
@@ -352,8 +352,8 @@ static ge_err build_stacks(agg *a, const sel *s, size_t si, stacks *st, int64_t 
   for (size_t i = 0; i < p->nsamples; i++) {
     int64_t w = p->values.v[i * nst + si];
     if (w == 0 || !ge_sel_sample(s, i)) continue;
-    *total += w;
-    *abs_total += abs64(w);
+    *total = ge_add64(*total, w);
+    *abs_total = ge_add64(*abs_total, abs64(w));
     size_t start = st->ids.n;
     for (uint32_t k = p->s_loff.v[i + 1]; k-- > p->s_loff.v[i];) {
       uint32_t li = p->s_locs.v[k];
@@ -431,8 +431,8 @@ ge_err ge_profile_top(const ge_profile *p, const ge_prof_query *q, ge_prof_top *
     for (size_t i = 0; i < p->nsamples; i++) {
       int64_t w = p->values.v[i * nst + si];
       if (w == 0 || !ge_sel_sample(&s, i)) continue;
-      total += w;
-      abs_total += abs64(w);
+      total = ge_add64(total, w);
+      abs_total = ge_add64(abs_total, abs64(w));
       uint32_t stamp = (uint32_t)i + 1, leaf = GE_NONE;
       for (uint32_t k = p->s_loff.v[i + 1]; k-- > p->s_loff.v[i];) {
         uint32_t li = p->s_locs.v[k];
@@ -440,12 +440,12 @@ ge_err ge_profile_top(const ge_profile *p, const ge_prof_query *q, ge_prof_top *
           node *n = &a.nodes.v[a.loc_nodes.v[j]];
           if (n->stamp != stamp) {
             n->stamp = stamp;
-            n->cum += w;
+            n->cum = ge_add64(n->cum, w);
           }
           leaf = a.loc_nodes.v[j];
         }
       }
-      if (leaf != GE_NONE) a.nodes.v[leaf].flat += w;
+      if (leaf != GE_NONE) a.nodes.v[leaf].flat = ge_add64(a.nodes.v[leaf].flat, w);
     }
   }
   if (!rc) {

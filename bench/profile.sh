@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Decode + top of the 300k-sample allocs profile (CORPUS/app.allocs.pb.gz)
+# through bin/goescape top, against `go tool pprof -top` and `gzip -dc`, in one
+# run. Prints the ratios (targets: >= 50x faster than pprof; within 3x of gzip).
+# Usage: bench/profile.sh CORPUS_DIR [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+corpus=${1:?usage: bench/profile.sh CORPUS_DIR}
+runs=${2:-5}
+prof="$corpus/app.allocs.pb.gz"
+[ -f "$prof" ] || { echo "bench: no $prof (run: make corpus)" >&2; exit 1; }
+ours="luajit bin/goescape top --by line -n 20 $prof"
+byfn="luajit bin/goescape top -n 20 $prof"
+pprof="env PPROF_BINARY_PATH=/nonexistent go tool pprof -top -lines -nodecount=20 $prof"
+gz="gzip -dc $prof"
+
+# mean wall seconds of a command over N runs
+measure() {
+  local n=$1; shift
+  if command -v hyperfine > /dev/null; then
+    hyperfine -N -w 1 -r "$n" --export-json /tmp/ge-bench.$$.json "$*" > /dev/null 2>&1
+    python3 -c "import json;print(json.load(open('/tmp/ge-bench.$$.json'))['results'][0]['mean'])"
+    rm -f /tmp/ge-bench.$$.json
+    return
+  fi
+  "$@" > /dev/null 2>&1 || true # warm-up
+  local t0 t1
+  t0=$(date +%s%N)
+  for _ in $(seq "$n"); do "$@" > /dev/null 2>&1; done
+  t1=$(date +%s%N)
+  awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.6f\n", (b - a) / n / 1e9 }'
+}
+
+t_ours=$(measure "$runs" $ours)
+t_fn=$(measure "$runs" $byfn)
+t_gz=$(measure "$runs" $gz)
+t_pp=$(measure 1 $pprof)
+awk -v o="$t_ours" -v f="$t_fn" -v g="$t_gz" -v p="$t_pp" 'BEGIN {
+  printf "goescape top --by line   %8.3f s\n", o
+  printf "goescape top (function)  %8.3f s\n", f
+  printf "gzip -dc                 %8.3f s\n", g
+  printf "go tool pprof -top       %8.3f s\n", p
+  printf "speedup vs pprof -top:   %8.1fx (target >= 50x)\n", p / o
+  printf "decode+top / gzip -dc:   %8.2fx (target <= 3x)\n", o / g
+}'
