@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer harness fuzz/<name>.c against the C core (clang,
 # ASan+UBSan) and runs each for SECONDS (default 60) on its seed corpus
-# fuzz/corpus/<name>/ (grown in place; minimize with `fuzz/run.sh min`).
+# fuzz/corpus/<name>/. New inputs go to build/fuzz/<name>.corpus/ (libFuzzer
+# writes to its first corpus directory), so the committed seeds stay small;
+# merge the worthwhile ones back with
+#   build/fuzz/NAME -merge=1 fuzz/corpus/NAME build/fuzz/NAME.corpus
 # Usage: fuzz/run.sh [SECONDS] [NAME...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,10 +20,10 @@ status=0
 for n in "${names[@]}"; do
   [ -f "fuzz/$n.c" ] || { echo "fuzz: no harness fuzz/$n.c" >&2; exit 2; }
   clang $flags -o "$out/$n" "fuzz/$n.c" $src -lelf -ldwarf -lz -ldeflate -lm
-  mkdir -p "fuzz/corpus/$n" "$out/$n.crashes"
+  mkdir -p "fuzz/corpus/$n" "$out/$n.crashes" "$out/$n.corpus"
   echo "== fuzz $n for ${secs}s" >&2
   if ! "$out/$n" -max_total_time="$secs" -max_len=1048576 -timeout=10 -rss_limit_mb=4096 \
-      -artifact_prefix="$out/$n.crashes/" -print_final_stats=1 "fuzz/corpus/$n" \
+      -artifact_prefix="$out/$n.crashes/" -print_final_stats=1 "$out/$n.corpus" "fuzz/corpus/$n" \
       > "$out/$n.log" 2>&1; then
     echo "fuzz: $n FAILED, see $out/$n.log and $out/$n.crashes/" >&2
     tail -40 "$out/$n.log" >&2

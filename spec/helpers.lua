@@ -8,6 +8,10 @@ end)()
 H.lua = os.getenv("GOESCAPE_LUA") or "luajit"
 H.cpath = os.getenv("GOESCAPE_CPATH") or "build/luajit/?.so"
 H.asan = os.getenv("GOESCAPE_ASAN") == "1"
+-- Under make check-asan the sanitizer runtime is preloaded into this
+-- interpreter; commands started from specs (go, cgo, luarocks) must not get
+-- it, while the goescape command (H.cli) must.
+H.preload = os.getenv("LD_PRELOAD")
 H.build = H.root .. "/build/fixtures"
 
 --- Quotes a string for the shell.
@@ -16,7 +20,7 @@ function H.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 --- Runs a shell command; returns stdout, exit status, stderr.
 function H.sh(cmd)
   local errf = os.tmpname()
-  local p = io.popen("(" .. cmd .. ") 2>" .. errf .. "; echo \"__rc=$?\"")
+  local p = io.popen("unset LD_PRELOAD; (" .. cmd .. ") 2>" .. errf .. "; echo \"__rc=$?\"")
   local out = p:read("*a"); p:close()
   local rc = tonumber(out:match("__rc=(%d+)\n?$"))
   out = out:gsub("__rc=%d+\n?$", "")
@@ -57,6 +61,7 @@ end
 function H.cli_cmd(args)
   local env = "LUA_PATH=" .. H.q(H.root .. "/lua/?.lua;" .. H.root .. "/lua/?/init.lua;;")
     .. " LUA_CPATH=" .. H.q(H.root .. "/" .. H.cpath .. ";;")
+  if H.preload then env = env .. " LD_PRELOAD=" .. H.q(H.preload) end
   return env .. " " .. H.lua .. " " .. H.q(H.root .. "/bin/goescape") .. " " .. args
 end
 
