@@ -131,7 +131,8 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
   c->kind = GE_K_UNKNOWN;
   c->n1 = c->n2 = -1;
   str s = {msg, len};
-  if (s.n && s.p[s.n - 1] == ':' ) {
+  if (s.n == 0) return;
+  if (s.p[s.n - 1] == ':') {
     /* -m=2 block headers end with ':' ("x escapes to heap:"). */
     str h = {s.p, s.n - 1};
     if (STARTS(h, "parameter ")) {
