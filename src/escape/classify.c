@@ -332,31 +332,23 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
     break;
   }
   /* Suffix forms: "X escapes to heap", "X does not escape", ... */
-  if (ENDS(s, " escapes to heap")) {
-    c->kind = GE_K_ESCAPES_TO_HEAP;
-    c->subject = span(msg, s.p, s.n - 16);
-    return;
-  }
-  if (ENDS(s, " does not escape")) {
-    c->kind = GE_K_DOES_NOT_ESCAPE;
-    c->subject = span(msg, s.p, s.n - 16);
-    return;
-  }
-  if (ENDS(s, " does not escape, mutate, or call")) {
-    c->kind = GE_K_DOES_NOT_ESCAPE;
-    c->subject = span(msg, s.p, s.n - 33);
-    return;
-  }
-  if (ENDS(s, " too large for stack")) {
-    c->kind = GE_K_TOO_LARGE_FOR_STACK;
-    c->subject = span(msg, s.p, s.n - 20);
-    return;
-  }
-  if (ENDS(s, " with non-constant size")) {
-    c->kind = GE_K_NON_CONSTANT_SIZE;
-    c->subject = span(msg, s.p, s.n - 23);
-    return;
-  }
+  static const struct {
+    const char *suffix;
+    size_t len;
+    ge_kind kind;
+  } suffixes[] = {
+      {" escapes to heap", 16, GE_K_ESCAPES_TO_HEAP},
+      {" does not escape", 16, GE_K_DOES_NOT_ESCAPE},
+      {" does not escape, mutate, or call", 33, GE_K_DOES_NOT_ESCAPE},
+      {" too large for stack", 20, GE_K_TOO_LARGE_FOR_STACK},
+      {" with non-constant size", 23, GE_K_NON_CONSTANT_SIZE},
+  };
+  for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+    if (ends(s, suffixes[i].suffix, suffixes[i].len)) {
+      c->kind = suffixes[i].kind;
+      c->subject = span(msg, s.p, s.n - suffixes[i].len);
+      return;
+    }
   long cap = FIND(s, " capturing by ");
   if (cap > 0) {
     str r = {s.p + cap + 14, s.n - (size_t)cap - 14};
