@@ -1,0 +1,310 @@
+--- ge.analysis.diff(before, after [, opts]): what changed between two escape
+-- logs of one program (before/after a change, same compiler and flags).
+--
+-- Records are matched by a key that survives line shifts:
+--   package, scope, kind, normalized subject, occurrence
+-- where scope is the record's function, else the function whose declaration
+-- (a can_inline/cannot_inline record present in both logs) precedes the
+-- record in its file, else "@" .. the file's base name; occurrence numbers
+-- equal keys in source order. Lines and columns are never part of the key.
+--
+-- Returns {added = {...}, removed = {...}, changed = {...}, summary = {...}}:
+-- entries {category=, kind=, package=, func=, file=, line=, col=, subject=,
+-- message=, key=} (positions from AFTER for added and changed, from BEFORE for
+-- removed); changed entries also carry before = {kind=, file=, line=, col=,
+-- message=, cost=, target=} and changes = {attr = {before, after}}.
+local escape = require "goescape.escape"
+
+local M = {}
+
+M.HEAP = { moved_to_heap = true, escapes_to_heap = true }
+M.LEAK = { leaking_param = true, leaking_param_content = true, leaking_param_result = true }
+
+--- The conditions --fail-on accepts, and what each one tests in a summary.
+M.GATES = {
+  ["new-escapes"] = function(s) return s.new_escapes > 0 end,
+  ["new-heap"] = function(s) return s.new_heap > 0 end,
+  ["lost-inline"] = function(s) return s.lost_inline > 0 end,
+  any = function(s) return s.added + s.removed + s.changed > 0 end,
+}
+
+-- Attributes compared for records with equal keys.
+local COMPARED = { "cost", "target", "level", "derefs", "size" }
+
+local function basename(p) return (tostring(p or ""):match("[^/\\]*$")) end
+
+local function norm_subject(s)
+  if not s then return "" end
+  return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
+end
+
+local function is_log(x)
+  return type(x) == "userdata" and getmetatable(x) ~= nil and x.list ~= nil
+end
+
+local function decl_name(r)
+  if (r.kind == "can_inline" or r.kind == "cannot_inline") and (r.line or 0) > 0 then
+    return r.func or r.subject
+  end
+end
+
+local function file_key(r) return (r.package or "") .. "\0" .. (r.file or "") end
+
+-- Function declarations per package+file: name -> true.
+local function decl_names(recs)
+  local t = {}
+  for _, r in ipairs(recs) do
+    local n = decl_name(r)
+    if n then t[file_key(r) .. "\0" .. n] = true end
+  end
+  return t
+end
+
+-- Per file, the declarations also present in the other log, sorted by position.
+local function decl_index(recs, other)
+  local idx = {}
+  for _, r in ipairs(recs) do
+    local n = decl_name(r)
+    if n and other[file_key(r) .. "\0" .. n] then
+      local fk = file_key(r)
+      idx[fk] = idx[fk] or {}
+      table.insert(idx[fk], { line = r.line, col = r.col or 0, name = n })
+    end
+  end
+  for _, l in pairs(idx) do
+    table.sort(l, function(a, b)
+      if a.line ~= b.line then return a.line < b.line end
+      return a.col < b.col
+    end)
+  end
+  return idx
+end
+
+local function scope_of(r, idx)
+  if r.func and r.func ~= "" then return r.func end
+  local l = idx[file_key(r)]
+  local best
+  if l then
+    local line, col = r.line or 0, r.col or 0
+    for _, d in ipairs(l) do
+      if d.line < line or (d.line == line and d.col <= col) then best = d.name else break end
+    end
+  end
+  return best or ("@" .. basename(r.file))
+end
+
+local function pos_less(a, b)
+  if (a.file or "") ~= (b.file or "") then return (a.file or "") < (b.file or "") end
+  if (a.line or 0) ~= (b.line or 0) then return (a.line or 0) < (b.line or 0) end
+  if (a.col or 0) ~= (b.col or 0) then return (a.col or 0) < (b.col or 0) end
+  return (a.index or 0) < (b.index or 0)
+end
+
+local function keep(r, opts)
+  if r.kind == "trace" then return false end
+  if opts.kinds and not opts.kinds[r.kind] then return false end
+  if opts.package and r.package ~= opts.package then return false end
+  return true
+end
+
+-- key -> record, and the keys in source order.
+local function keyed(recs, idx, opts, scopes)
+  local sel = {}
+  for _, r in ipairs(recs) do if keep(r, opts) then sel[#sel + 1] = r end end
+  table.sort(sel, pos_less)
+  local map, order, seen = {}, {}, {}
+  for _, r in ipairs(sel) do
+    scopes[r] = scope_of(r, idx)
+    local base = table.concat({ r.package or "", scopes[r], r.kind, norm_subject(r.subject) }, "\0")
+    local n = (seen[base] or 0) + 1
+    seen[base] = n
+    local k = base .. "\0" .. n
+    map[k] = r
+    order[#order + 1] = k
+  end
+  return map, order
+end
+
+local function entry(category, r, key, scopes)
+  return {
+    category = category, kind = r.kind, package = r.package, func = scopes[r],
+    file = r.file, line = r.line, col = r.col, subject = r.subject, message = r.message,
+    cost = r.cost, target = r.target, key = key and key:gsub("%z", "|"),
+  }
+end
+
+local function brief(r)
+  return { kind = r.kind, file = r.file, line = r.line, col = r.col, message = r.message,
+    cost = r.cost, target = r.target }
+end
+
+local function added_category(k)
+  if M.HEAP[k] then return "new-heap" end
+  if M.LEAK[k] then return "new-leak" end
+  if k == "inlining_call" then return "new-inlined-call" end
+  if k == "can_inline" then return "new-inlinable" end
+  return "added"
+end
+
+local function removed_category(k, after_has_cannot)
+  if M.HEAP[k] then return "gone-heap" end
+  if M.LEAK[k] then return "gone-leak" end
+  if k == "inlining_call" then return "gone-inlined-call" end
+  -- A plain -m log never says "cannot inline": a can_inline that disappears
+  -- is then read as a function that lost inlining.
+  if k == "can_inline" then return after_has_cannot and "gone-inlinable" or "lost-inline" end
+  return "removed"
+end
+
+local function to_list(x, what)
+  if type(x) == "string" then
+    local log, err = escape.open(x)
+    if not log then return nil, err end
+    return log:list()
+  end
+  if is_log(x) then return x:list() end
+  if type(x) == "table" and (x[1] == nil or type(x[1]) == "table") then return x end
+  error(("bad argument #%d to 'diff' (escape log, path or list of records expected)"):format(what), 3)
+end
+
+local function set_of(v, name)
+  if v == nil then return nil end
+  if type(v) == "string" then return { [v] = true } end
+  if type(v) ~= "table" then error("bad option '" .. name .. "' to 'diff' (kind or list expected)", 3) end
+  local t = {}
+  for k, x in pairs(v) do
+    if type(k) == "number" then t[x] = true else t[k] = x and true or nil end
+  end
+  return t
+end
+
+--- Compares two escape logs (log handles, paths, or lists of records).
+-- opts: {kinds = {kind...} (only these kinds), package = "import/path"}.
+function M.diff(before, after, opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #3 to 'diff' (table expected)", 2)
+  end
+  opts = opts or {}
+  local o = { kinds = set_of(opts.kinds, "kinds"), package = opts.package }
+  if o.package ~= nil and type(o.package) ~= "string" then
+    error("bad option 'package' to 'diff' (string expected)", 2)
+  end
+  local brecs, err = to_list(before, 1)
+  if not brecs then return nil, err end
+  local arecs
+  arecs, err = to_list(after, 2)
+  if not arecs then return nil, err end
+
+  local bnames, anames = decl_names(brecs), decl_names(arecs)
+  local scopes = {}
+  local bmap, border = keyed(brecs, decl_index(brecs, anames), o, scopes)
+  local amap, aorder = keyed(arecs, decl_index(arecs, bnames), o, scopes)
+  local after_has_cannot = false
+  for _, r in ipairs(arecs) do
+    if r.kind == "cannot_inline" then after_has_cannot = true; break end
+  end
+
+  local added, removed, changed = {}, {}, {}
+  local unchanged = 0
+  -- Pair can_inline <-> cannot_inline of one function (package + name).
+  local inl_removed, inl_added, paired = {}, {}, {}
+  for _, k in ipairs(aorder) do
+    local a, b = amap[k], bmap[k]
+    if not b then
+      if a.kind == "cannot_inline" or a.kind == "can_inline" then
+        inl_added[(a.package or "") .. "\0" .. a.kind .. "\0" .. (a.subject or "")] = k
+      end
+    end
+  end
+  for _, k in ipairs(border) do
+    local b = bmap[k]
+    if not amap[k] and (b.kind == "can_inline" or b.kind == "cannot_inline") then
+      local other = b.kind == "can_inline" and "cannot_inline" or "can_inline"
+      local ak = inl_added[(b.package or "") .. "\0" .. other .. "\0" .. (b.subject or "")]
+      if ak then
+        inl_removed[k] = ak
+        paired[ak] = true
+      end
+    end
+  end
+
+  for _, k in ipairs(aorder) do
+    local a, b = amap[k], bmap[k]
+    if b then
+      local changes
+      for _, f in ipairs(COMPARED) do
+        if a[f] ~= b[f] then
+          changes = changes or {}
+          changes[f] = { b[f], a[f] }
+        end
+      end
+      if changes then
+        local cat = changes.cost and a.kind == "can_inline" and "inline-cost" or "changed"
+        local e = entry(cat, a, k, scopes)
+        e.before, e.changes = brief(b), changes
+        changed[#changed + 1] = e
+      else
+        unchanged = unchanged + 1
+      end
+    elseif not paired[k] then
+      added[#added + 1] = entry(added_category(a.kind), a, k, scopes)
+    end
+  end
+  for _, k in ipairs(border) do
+    local b = bmap[k]
+    local ak = inl_removed[k]
+    if ak then
+      local a = amap[ak]
+      local e = entry(b.kind == "can_inline" and "lost-inline" or "gained-inline", a, ak, scopes)
+      e.before = brief(b)
+      e.changes = { kind = { b.kind, a.kind } }
+      changed[#changed + 1] = e
+    elseif not amap[k] then
+      removed[#removed + 1] = entry(removed_category(b.kind, after_has_cannot), b, k, scopes)
+    end
+  end
+
+  local s = { added = #added, removed = #removed, changed = #changed, unchanged = unchanged,
+    new_escapes = 0, new_heap = 0, gone_escapes = 0, gone_heap = 0, lost_inline = 0,
+    gained_inline = 0, cost_changes = 0, inlined_calls_added = 0, inlined_calls_removed = 0 }
+  local count = {
+    ["new-heap"] = { "new_heap", "new_escapes" }, ["new-leak"] = { "new_escapes" },
+    ["gone-heap"] = { "gone_heap", "gone_escapes" }, ["gone-leak"] = { "gone_escapes" },
+    ["lost-inline"] = { "lost_inline" }, ["gained-inline"] = { "gained_inline" },
+    ["inline-cost"] = { "cost_changes" }, ["new-inlined-call"] = { "inlined_calls_added" },
+    ["gone-inlined-call"] = { "inlined_calls_removed" },
+  }
+  for _, l in ipairs { added, removed, changed } do
+    for _, e in ipairs(l) do
+      for _, f in ipairs(count[e.category] or {}) do s[f] = s[f] + 1 end
+    end
+  end
+  return { added = added, removed = removed, changed = changed, summary = s }
+end
+
+--- The --fail-on conditions (names of M.GATES) that the result meets.
+function M.gate(result, conditions)
+  if type(result) ~= "table" or type(result.summary) ~= "table" then
+    error("bad argument #1 to 'gate' (diff result expected)", 2)
+  end
+  local hit = {}
+  for _, c in ipairs(conditions or {}) do
+    local f = M.GATES[c]
+    if not f then error("bad argument #2 to 'gate' (unknown condition '" .. tostring(c) .. "')", 2) end
+    if f(result.summary) then hit[#hit + 1] = c end
+  end
+  return hit
+end
+
+--- Whether an entry is one that the given conditions fail on.
+function M.gated(e, conditions)
+  for _, c in ipairs(conditions or {}) do
+    if c == "any" then return true end
+    if c == "new-heap" and e.category == "new-heap" then return true end
+    if c == "new-escapes" and (e.category == "new-heap" or e.category == "new-leak") then return true end
+    if c == "lost-inline" and e.category == "lost-inline" then return true end
+  end
+  return false
+end
+
+return setmetatable(M, { __call = function(_, ...) return M.diff(...) end })
