@@ -1,0 +1,122 @@
+--- Heap growth: two heap (or allocs) profiles compared line by line, each
+-- line that grew (or shrank) joined with the compiler's diagnostics about it
+-- and the advice for its escape reason: what grew, and why it lives on the heap.
+--
+--   local g = ge.analysis.growth{escape = log, before = p1, after = p2
+--                                [, sample = "inuse_space"] [, n = 20] [, all = false]}
+--   g.rows   { {file=, line=, function=, before=, after=, delta=,
+--               diagnostics = {...}, advice = {reason=, title=, why=, fix=}} ... }
+--            largest growth first; lines that shrank come last (all = true
+--            keeps unchanged lines too)
+--   g.total_delta, g.before_total, g.after_total, g.sample ({type=, unit=})
+--
+-- before/after are ge.profile objects or paths; escape is a log or a path (or
+-- nil: rows without diagnostics). Values are the flat values per line, as
+-- `go tool pprof -top -lines` shows them; the delta of a line is what
+-- `go tool pprof -diff_base=BEFORE AFTER` reports for it.
+local hotspots = require "goescape.analysis.hotspots"
+local advice = require "goescape.analysis.advice"
+local progress = require "goescape.progress"
+
+local M = {}
+
+local HEAP = { moved_to_heap = true, escapes_to_heap = true }
+
+local function open_profile(p, what)
+  if type(p) == "string" then
+    local prof, err, code = require("goescape.profile").open(p)
+    if not prof then return nil, err, code end
+    return prof
+  end
+  if type(p) ~= "table" or type(p.top) ~= "function" then
+    error("growth: " .. what .. " must be a profile or a path", 3)
+  end
+  return p
+end
+
+local function key(r) return (r["function"] or "") .. "\0" .. (r.file or "") .. "\0" .. (r.line or 0) end
+
+function M.run(opts)
+  if type(opts) ~= "table" then error("growth: options table expected", 2) end
+  local log = opts.escape
+  if type(log) == "string" or (type(log) == "table" and not log.at_line) then
+    local err
+    log, err = require("goescape.escape").open(log)
+    if not log then return nil, err end
+  end
+  if log ~= nil and type(log.at_line) ~= "function" then error("growth: escape log expected", 2) end
+  local before, err, code = open_profile(opts.before, "before")
+  if not before then return nil, err, code end
+  local after
+  after, err, code = open_profile(opts.after, "after")
+  if not after then return nil, err, code end
+  local sample = opts.sample or after.default_sample
+  local _, st = after:sample_type(sample)
+  if type(st) ~= "table" then return nil, "growth: after: " .. tostring(st) end
+  local _, bst = before:sample_type(sample)
+  if type(bst) ~= "table" then return nil, "growth: before: " .. tostring(bst) end
+  local q = { by = "line", sample = sample, n = 0 }
+  local brows, btotal, bcode = before:top(q)
+  if not brows then return nil, "growth: before: " .. tostring(btotal), bcode end
+  local arows, atotal, acode = after:top(q)
+  if not arows then return nil, "growth: after: " .. tostring(atotal), acode end
+
+  local rows, by_key = {}, {}
+  local function row(r)
+    local k = key(r)
+    local x = by_key[k]
+    if not x then
+      x = { file = r.file, line = r.line, ["function"] = r["function"], before = 0, after = 0 }
+      by_key[k] = x
+      rows[#rows + 1] = x
+    end
+    return x
+  end
+  for _, r in ipairs(brows) do local x = row(r); x.before = x.before + r.flat end
+  for _, r in ipairs(arows) do local x = row(r); x.after = x.after + r.flat end
+
+  local kept = {}
+  for _, x in ipairs(rows) do
+    x.delta = x.after - x.before
+    if x.delta ~= 0 or opts.all then kept[#kept + 1] = x end
+  end
+  table.sort(kept, function(a, b)
+    if a.delta ~= b.delta then return a.delta > b.delta end
+    if a.after ~= b.after then return a.after > b.after end
+    if a.file ~= b.file then return (a.file or "") < (b.file or "") end
+    return (a.line or 0) < (b.line or 0)
+  end)
+  if opts.n and opts.n > 0 and #kept > opts.n then
+    for i = #kept, opts.n + 1, -1 do kept[i] = nil end
+  end
+
+  local bar = progress.new { total = #kept, label = "growth" }
+  for i, x in ipairs(kept) do
+    x.diagnostics = {}
+    if log and x.file and x.line and x.line > 0 then
+      local best
+      for _, idx in ipairs(log:at_line(x.file, x.line, hotspots.func_package(x["function"]))) do
+        local d = log:get(idx)
+        local v = {
+          kind = d.kind, subject = d.subject, message = d.message, flow = d.flow, func = d.func,
+          package = d.package, file = d.file, line = d.line, col = d.col, target = d.target,
+        }
+        v.advice = advice.explain(d)
+        x.diagnostics[#x.diagnostics + 1] = v
+        if v.advice and (not best or HEAP[d.kind]) then best = v.advice end
+      end
+      x.advice = best
+    end
+    bar:update(i)
+  end
+  bar:done()
+  return {
+    rows = kept,
+    total_delta = atotal - btotal,
+    before_total = btotal,
+    after_total = atotal,
+    sample = { type = st.type, unit = st.unit },
+  }
+end
+
+return setmetatable(M, { __call = function(_, opts) return M.run(opts) end })

@@ -1,0 +1,75 @@
+--- goescape growth --escape LOG BEFORE AFTER [--sample inuse_space] [-n N] [--json]
+-- What grew between two heap profiles, line by line, and why it lives on the heap.
+local ge = require "goescape"
+local cli = require "goescape.cli"
+local json = require "goescape.report.json"
+local advice = require "goescape.analysis.advice"
+
+local M = { help = "Lines whose heap use grew between two profiles, with the escape reasons" }
+
+function M.setup(c)
+  c:argument("before", "The earlier heap/allocs profile")
+  c:argument("after", "The later heap/allocs profile")
+  c:option("--escape", "Escape log(s) from go build -gcflags=-m=2"):count("*"):args(1)
+  c:option("--sample", "Sample type (default: the profile's default, e.g. inuse_space)")
+  c:option("-n", "Lines to show (0: all)", "20"):convert(tonumber)
+  c:flag("--json", "One JSON object per line")
+  c:flag("--no-advice", "Leave out explanations")
+end
+
+local ORDER = { "file", "line", "function", "before", "after", "delta", "diagnostics", "kind",
+  "subject", "message", "flow", "type", "dst", "src", "expr", "reason", "col", "advice",
+  "title", "why", "fix" }
+
+local function fmt_value(v, unit)
+  if unit == "bytes" then
+    return (v < 0 and "-" or "") .. advice.human_bytes(math.abs(v))
+  end
+  return tostring(v)
+end
+
+local function signed(v, unit) return (v > 0 and "+" or "") .. fmt_value(v, unit) end
+
+function M.run(args)
+  local log
+  if args.escape and #args.escape > 0 then
+    local paths = {}
+    for _, e in ipairs(args.escape) do paths[#paths + 1] = type(e) == "table" and e[1] or e end
+    log = cli.check(ge.escape.open(paths))
+  end
+  local before = cli.check(ge.profile.open(args.before))
+  local after = cli.check(ge.profile.open(args.after))
+  local g = cli.check(ge.analysis.growth { escape = log, before = before, after = after,
+    sample = args.sample, n = args.n })
+  local unit = g.sample.unit
+  if args.json then
+    for _, r in ipairs(g.rows) do
+      if args.no_advice then
+        r.advice = nil
+        for _, d in ipairs(r.diagnostics) do d.advice = nil end
+      end
+      if #r.diagnostics == 0 then r.diagnostics = setmetatable({}, json.array_mt) end
+      io.stdout:write(json.encode(r, ORDER), "\n")
+    end
+    return
+  end
+  local out = io.stdout
+  out:write(("%s: %s -> %s (%s)\n"):format(g.sample.type, fmt_value(g.before_total, unit),
+    fmt_value(g.after_total, unit), signed(g.total_delta, unit)))
+  out:write(("%11s %10s %10s  %s\n"):format("delta", "before", "after", "line"))
+  for _, r in ipairs(g.rows) do
+    out:write(("%11s %10s %10s  %s:%d %s\n"):format(signed(r.delta, unit), fmt_value(r.before, unit),
+      fmt_value(r.after, unit), r.file or "?", r.line or 0, r["function"] or ""))
+    for _, d in ipairs(r.diagnostics) do
+      if ge.core.kind_family(d.kind) == "escape" then
+        out:write(("%36s %s: %s%s\n"):format("", d.kind, d.message,
+          d.advice and (" (" .. d.advice.title .. ")") or ""))
+      end
+    end
+    if r.advice and not args.no_advice then
+      out:write(("%36s fix: %s\n"):format("", r.advice.fix))
+    end
+  end
+end
+
+return M
