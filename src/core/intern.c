@@ -4,13 +4,21 @@
 #include <string.h>
 
 uint32_t ge_hash(const char *s, size_t len) {
-  /* FNV-1a: short keys (paths, names), good enough spread, no state. */
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < len; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 16777619u;
+  /* Eight bytes per step (multiply-xorshift), then the tail: keys are paths
+   * and Go names of 10-100 bytes, hashed once per record. */
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ (len * 0xff51afd7ed558ccdull);
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
   }
-  return h;
+  uint64_t t = 0;
+  for (size_t k = 0; i + k < len; k++) t |= (uint64_t)(unsigned char)s[i + k] << (8 * k);
+  h = (h ^ t) * 0x94d049bb133111ebull;
+  h ^= h >> 29;
+  return (uint32_t)(h ^ (h >> 32));
 }
 
 void ge_intern_init(ge_intern *t) {

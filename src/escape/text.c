@@ -293,7 +293,11 @@ ge_err ge_text_line(ge_text *t, uint32_t off, uint32_t len, uint64_t lineno, ge_
 
   ge_class c;
   ge_classify(msg, mlen, &c);
-  uint32_t subj_hash = ge_hash(msg + c.subject.off, c.subject.len);
+  /* Subjects pair -m=2 headers with their final lines: only those kinds. */
+  int pairs = c.header || c.kind == GE_K_MOVED_TO_HEAP || c.kind == GE_K_ESCAPES_TO_HEAP ||
+              c.kind == GE_K_LEAKING_PARAM || c.kind == GE_K_LEAKING_PARAM_CONTENT ||
+              c.kind == GE_K_LEAKING_PARAM_RESULT || c.kind == GE_K_DOES_NOT_ESCAPE;
+  uint32_t subj_hash = pairs ? ge_hash(msg + c.subject.off, c.subject.len) : 0;
 
   if (!c.header && (c.kind == GE_K_MOVED_TO_HEAP || c.kind == GE_K_ESCAPES_TO_HEAP)) {
     ge_posent *p = pos_find(t, file, line, col, POS_PENDING, subj_hash);
@@ -374,6 +378,14 @@ ge_err ge_text_parse(ge_log *log, uint32_t si, ge_error *err) {
   ge_text_init(&t, log, si);
   size_t first = log->recs.n;
   const char *p = src->text, *end = p + src->map.size;
+  /* Size the arrays from the input (-m=2 logs: ~1 record per 600 bytes, 1
+   * step per 150; a little more is reserved, untouched pages cost nothing)
+   * so that they do not move and re-fault while growing. */
+  size_t est = src->map.size;
+  ge_vec_reserve((void **)&log->recs.v, &log->recs.cap, log->recs.n, est / 512 + 16,
+                 sizeof *log->recs.v);
+  ge_vec_reserve((void **)&log->steps.v, &log->steps.cap, log->steps.n, est / 128 + 16,
+                 sizeof *log->steps.v);
   uint64_t lineno = 0;
   ge_err rc = GE_OK;
   log->stats.bytes += src->map.size;
