@@ -155,6 +155,7 @@ typedef struct ge_log_stats {
   uint64_t flow_steps;
   uint64_t bytes;
   uint32_t sources;
+  uint32_t skipped_files; /* files in a directory that were not logs */
 } ge_log_stats;
 
 GE_API ge_log *ge_log_new(const ge_limits *lim /* NULL: defaults */);

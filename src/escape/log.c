@@ -145,13 +145,28 @@ static ge_err add_dir(ge_log *log, const char *path, int depth, uint32_t *nfiles
     } else if (S_ISDIR(st.st_mode)) {
       rc = add_dir(log, full, depth + 1, nfiles, err);
     } else if (S_ISREG(st.st_mode) && (has_suffix(full, ".json") || has_suffix(full, ".log"))) {
-      if (++*nfiles > log->lim.max_dir_files)
+      if (++*nfiles > log->lim.max_dir_files) {
         rc = ge_fail(err, GE_ERR_LIMIT, "%s: more than %u files (limit max_dir_files)", path,
                      log->lim.max_dir_files);
-      else
+      } else {
+        size_t nrec = log->recs.n, nstep = log->steps.n, nsrc = log->sources.n;
         rc = add_file(log, full, err);
+        if (rc == GE_ERR_FORMAT) {
+          /* A file in the tree that is not a log: skip it, keep the rest. */
+          log->recs.n = nrec;
+          log->steps.n = nstep;
+          while (log->sources.n > nsrc) {
+            ge_source *s = &log->sources.v[--log->sources.n];
+            ge_map_close(&s->map);
+            free(s->name);
+            log->stats.sources--;
+          }
+          log->stats.skipped_files++;
+          rc = GE_OK;
+        }
+      }
     } else {
-      log->stats.skipped++;
+      log->stats.skipped_files++;
     }
     free(full);
   }

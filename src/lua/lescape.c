@@ -232,6 +232,8 @@ static void push_stats(lua_State *L, const ge_log_stats *st) {
   lua_setfield(L, -2, "bytes");
   ge_pushint(L, st->sources);
   lua_setfield(L, -2, "sources");
+  ge_pushint(L, st->skipped_files);
+  lua_setfield(L, -2, "skipped_files");
 }
 
 /* Streams a text log through fn(record); fn returning false stops early.
