@@ -52,9 +52,9 @@ function M.sniff(path)
   head = head or ""
   if head:sub(1, 2) == "\31\139" then return "profile" end -- gzip
   if is_profile_text(head) then return "profile" end
-  -- profile.proto starts with field 1 (sample_type, length-delimited): 0x0a,
-  -- and binary bytes; escape logs and logopt JSON are text.
-  if head:byte(1) == 10 and head:find("[%z\1-\8\14-\31]") then return "profile" end
+  -- An ungzipped profile.proto is binary (Go writes its fields in any order,
+  -- so no fixed first byte); escape logs and logopt JSON are text.
+  if head:find("[%z\1-\8\14-\26\28-\31]") then return "profile" end
   return "escape"
 end
 
