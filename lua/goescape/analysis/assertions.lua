@@ -209,6 +209,13 @@ local function why(r)
   return m
 end
 
+-- A `parameter p leaks to {heap}` / `{storage for ...}` header (logopt gives
+-- only these, no `leaking param:` line); leaks to results are not escapes.
+local function heap_leak(r)
+  local t = r.target or ""
+  return t == "{heap}" or t:sub(1, 12) == "{storage for"
+end
+
 local function callee_matches(subject, want)
   if subject == want then return true end
   local n = #want
@@ -233,10 +240,14 @@ local function check_one(d, funcs, recs)
   local first, last = d.target, d.target
   if fn then first, last = fn.first, fn.last end
   if d.name == "noescape" then
-    local bad = {}
+    local bad, leaks = {}, {}
+    for _, r in ipairs(recs) do
+      if LEAK[r.kind] then leaks[(r.line or 0) .. ":" .. (r.col or 0)] = true end
+    end
     for _, r in ipairs(recs) do
       local l = r.line or 0
-      if l >= first and l <= last and (HEAP[r.kind] or (fn and LEAK[r.kind])) then
+      if l >= first and l <= last and (HEAP[r.kind] or (fn and (LEAK[r.kind]
+          or (r.kind == "param_leaks" and heap_leak(r) and not leaks[l .. ":" .. (r.col or 0)])))) then
         bad[#bad + 1] = ("%d:%d: %s"):format(l, r.col or 0, why(r))
       end
     end
