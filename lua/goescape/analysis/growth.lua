@@ -103,8 +103,13 @@ function M.run(opts)
         }
         v.advice = advice.explain(d)
         x.diagnostics[#x.diagnostics + 1] = v
-        if v.advice and (not best or HEAP[d.kind]) then best = v.advice end
+        -- The advice of a heap diagnostic with a specific reason wins.
+        local a = v.advice
+        if a and (not best or (HEAP[d.kind] and (best.reason == "escapes" or not best.heap))) then
+          best = { reason = a.reason, title = a.title, why = a.why, fix = a.fix, heap = HEAP[d.kind] }
+        end
       end
+      if best then best.heap = nil end
       x.advice = best
     end
     bar:update(i)
