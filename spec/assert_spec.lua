@@ -139,6 +139,15 @@ describe("goescape assert", function()
     end
   end)
 
+  it("runs the assert-directives recipe", function()
+    local out, rc = H.cli("run " .. H.q(H.root .. "/examples/assert-directives.lua") .. " "
+      .. H.q(build(c, "-m=2")) .. " " .. H.q(SRC))
+    assert.are.equal(1, rc, out)
+    assert.matches("ok   " .. A .. ":13 //goescape:inline (func Add)", out, 1, true)
+    assert.matches("FAIL " .. A .. ":31 //goescape:noescape (func Leak)", out, 1, true)
+    assert.matches("4 of 11 hold", out, 1, true)
+  end)
+
   it("needs --log and sources; --help describes it", function()
     local _, rc = H.cli("assert " .. H.q(A))
     assert.are.equal(2, rc)

@@ -201,6 +201,17 @@ describe("goescape diff (escape logs)", function()
     assert.matches("nonexistent", err)
   end)
 
+  it("runs the ci-gate recipe: fails on the change, passes on a line shift, writes SARIF", function()
+    local tmp = H.tmpdir("diff-recipe")
+    local out, rc = H.cli("run " .. H.q(H.root .. "/examples/ci-gate.lua") .. " " .. B .. " " .. A .. " "
+      .. H.q(tmp .. "/g.sarif"))
+    assert.are.equal(1, rc, out)
+    assert.matches("+ ./p.go:21:2 new-heap", out, 1, true)
+    SARIF.structure(H.read(tmp .. "/g.sarif"))
+    out, rc = H.cli("run " .. H.q(H.root .. "/examples/ci-gate.lua") .. " " .. B .. " " .. S)
+    assert.are.equal(0, rc, out)
+  end)
+
   it("--help describes both forms", function()
     local out, rc = H.cli("diff --help")
     assert.are.equal(0, rc)
