@@ -18,7 +18,8 @@ M.SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 M.VERSION = "2.1.0"
 M.LEVELS = { error = true, warning = true, note = true, none = true }
 
-local ORDER = { "$schema", "version", "runs", "tool", "driver", "name", "informationUri", "rules", "id", "shortDescription", "originalUriBaseIds", "results",
+local ORDER = { "$schema", "version", "runs", "tool", "driver", "name", "informationUri",
+  "rules", "id", "shortDescription", "originalUriBaseIds", "results",
   "ruleId", "ruleIndex", "level", "message", "text", "locations", "physicalLocation",
   "artifactLocation", "uri", "uriBaseId", "region", "startLine", "startColumn", "properties" }
 
