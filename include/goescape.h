@@ -185,6 +185,8 @@ typedef struct ge_log_filter {
   const char *package;
   const char *file;     /* exact, or a suffix match on a path component boundary */
   const char *func;
+  const char *const *files; /* or any of these nfiles names (matched like file) */
+  size_t nfiles;
 } ge_log_filter;
 
 typedef enum ge_group_by {

@@ -294,6 +294,8 @@ describe("log queries", function()
     assert.are.equal(n, log:count { kind = "escape", package = "example.com/escfix/lib" })
     assert.are.equal(log:count { file = "lib/lib.go" }, log:count { file = "lib.go" })
     assert.are.equal(0, log:count { file = "ib.go" })
+    assert.are.equal(log:count { file = "lib.go" } + log:count { file = "sub.go" },
+      log:count { file = { "lib.go", "sub.go", "nothing.go" } })
     assert.are.equal(0, log:count { package = "no/such/package" })
     assert.are.equal(#log:list { kind = "moved_to_heap" }, log:count { kind = "moved_to_heap" })
   end)

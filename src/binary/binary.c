@@ -1,5 +1,6 @@
 /* ge_binary: open (map, ELF headers, buildinfo, pclntab header), lookups,
  * functions, symbols. Opening decodes headers only; nothing per function. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "goescape/binary.h"
@@ -134,7 +135,13 @@ ge_err ge_binary_lookup(ge_binary *b, uint64_t pc, ge_frame *frames, size_t max,
                         size_t *nframes, ge_error *err) {
   *nframes = 0;
   if (!b || (!frames && max)) return ge_fail(err, GE_ERR_ARG, "bad arguments");
-  return ge_pcln_lookup(b, pc, frames, max, nframes, err);
+  ge_err rc = ge_pcln_lookup(b, pc, frames, max, nframes, err);
+  if (rc && err) { /* name the binary and the PC */
+    char where[GE_ERRMSG_MAX / 2];
+    snprintf(where, sizeof where, "%s: pc 0x%llx", b->name, (unsigned long long)pc);
+    ge_error_prefix(err, where);
+  }
+  return rc;
 }
 
 ge_err ge_binary_func(ge_binary *b, size_t i, ge_func_info *out, ge_error *err) {

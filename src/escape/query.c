@@ -23,19 +23,31 @@ static int path_match(const char *s, size_t n, const char *name, size_t m) {
   return 0;
 }
 
-static uint8_t *id_set(const ge_log *log, const char *name, int suffix, int *none) {
-  size_t m = strlen(name), n = log->strings.n;
+/* The ids of the interned strings that match any of `names`. */
+static uint8_t *id_set_any(const ge_log *log, const char *const *names, size_t nnames,
+                           int suffix, int *none) {
+  size_t n = log->strings.n;
   uint8_t *set = calloc(n ? n : 1, 1);
   if (!set) return NULL;
   int any = 0;
   for (size_t id = 0; id < n; id++) {
     const ge_intern_entry *e = ge_intern_get(&log->strings, (uint32_t)id);
-    int ok = suffix ? path_match(e->ptr, e->len, name, m)
-                    : (e->len == m && memcmp(e->ptr, name, m) == 0);
-    if (ok) set[id] = 1, any = 1;
+    for (size_t k = 0; k < nnames; k++) {
+      size_t m = strlen(names[k]);
+      int ok = suffix ? path_match(e->ptr, e->len, names[k], m)
+                      : (e->len == m && memcmp(e->ptr, names[k], m) == 0);
+      if (ok) {
+        set[id] = 1, any = 1;
+        break;
+      }
+    }
   }
   if (!any) *none = 1;
   return set;
+}
+
+static uint8_t *id_set(const ge_log *log, const char *name, int suffix, int *none) {
+  return id_set_any(log, &name, 1, suffix, none);
 }
 
 static void compiled_free(compiled *c) {
@@ -61,7 +73,9 @@ static ge_err compile(const ge_log *log, const ge_log_filter *f, compiled *c, ge
       return ge_fail(err, GE_ERR_ARG, "unknown diagnostic kind '%s'", f->kind);
     }
   }
+  if (f->file && f->files) return ge_fail(err, GE_ERR_ARG, "filter: file and files together");
   if ((f->file && !(c->files = id_set(log, f->file, 1, &c->none))) ||
+      (f->files && !(c->files = id_set_any(log, f->files, f->nfiles, 1, &c->none))) ||
       (f->package && !(c->pkgs = id_set(log, f->package, 0, &c->none))) ||
       (f->func && !(c->funcs = id_set(log, f->func, 0, &c->none)))) {
     compiled_free(c);

@@ -98,15 +98,17 @@ static void push_record(lua_State *L, const ge_log *log, size_t i) {
   }
 }
 
-/* Filter strings are kept in the registry-free way: they point into Lua
- * strings on the stack at `idx` for the duration of the call. */
+/* Filter strings point into Lua strings held by the filter table at `idx`
+ * for the duration of the call. A list of files (filter.file = {...}) is
+ * gathered into a userdata left on the stack (with the list), so both live
+ * until the calling C function returns. */
 static void read_filter(lua_State *L, int idx, ge_log_filter *f) {
   memset(f, 0, sizeof *f);
   if (lua_isnoneornil(L, idx)) return;
   luaL_checktype(L, idx, LUA_TTABLE);
-  static const char *keys[] = {"kind", "package", "file", "func"};
-  const char **dst[] = {&f->kind, &f->package, &f->file, &f->func};
-  for (int k = 0; k < 4; k++) {
+  static const char *keys[] = {"kind", "package", "func"};
+  const char **dst[] = {&f->kind, &f->package, &f->func};
+  for (int k = 0; k < 3; k++) {
     lua_getfield(L, idx, keys[k]);
     if (!lua_isnil(L, -1)) {
       if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "filter.%s: string expected", keys[k]);
@@ -114,6 +116,25 @@ static void read_filter(lua_State *L, int idx, ge_log_filter *f) {
     }
     lua_pop(L, 1); /* the table still holds the string */
   }
+  lua_getfield(L, idx, "file");
+  if (lua_istable(L, -1)) {
+    size_t n = ge_rawlen(L, -1);
+    const char **names = lua_newuserdata(L, (n ? n : 1) * sizeof *names);
+    for (size_t i = 0; i < n; i++) {
+      lua_rawgeti(L, -2, (int)i + 1);
+      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "filter.file: strings expected");
+      names[i] = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+    f->files = names;
+    f->nfiles = n;
+    return;
+  }
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "filter.file: string or list expected");
+    f->file = lua_tostring(L, -1);
+  }
+  lua_pop(L, 1);
 }
 
 static int l_log_open(lua_State *L) {
@@ -182,6 +203,13 @@ static int sv_eq(ge_strview v, const char *s) {
   return v.len == n && memcmp(v.ptr, s, n) == 0;
 }
 
+static int file_match(ge_strview file, const char *name) {
+  if (sv_eq(file, name)) return 1;
+  size_t n = strlen(name);
+  return file.len > n && memcmp(file.ptr + file.len - n, name, n) == 0 &&
+         (name[0] == '/' || file.ptr[file.len - n - 1] == '/');
+}
+
 /* The filter of ge_log_select, by string compares: the streaming scratch
  * log's ids do not outlive one hand-over. */
 static int stream_match(const ge_log_filter *f, const ge_diag *d) {
@@ -190,11 +218,11 @@ static int stream_match(const ge_log_filter *f, const ge_diag *d) {
     return 0;
   if (f->package && !sv_eq(d->package, f->package)) return 0;
   if (f->func && !sv_eq(d->func, f->func)) return 0;
-  if (f->file && !sv_eq(d->file, f->file)) {
-    size_t n = strlen(f->file);
-    if (d->file.len <= n || memcmp(d->file.ptr + d->file.len - n, f->file, n) != 0 ||
-        (f->file[0] != '/' && d->file.ptr[d->file.len - n - 1] != '/'))
-      return 0;
+  if (f->file && !file_match(d->file, f->file)) return 0;
+  if (f->files) {
+    size_t k = 0;
+    while (k < f->nfiles && !file_match(d->file, f->files[k])) k++;
+    if (k == f->nfiles) return 0;
   }
   return 1;
 }
@@ -277,7 +305,7 @@ static int l_count(lua_State *L) {
   lua_log *l = checklog(L, 1);
   ge_log_filter f;
   read_filter(L, 2, &f);
-  if (!f.kind && !f.package && !f.file && !f.func) {
+  if (!f.kind && !f.package && !f.file && !f.func && !f.files) {
     ge_pushint(L, (long long)ge_log_count(l->log));
     return 1;
   }

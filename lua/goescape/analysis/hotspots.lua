@@ -35,6 +35,7 @@ local function diag_view(d)
     kind = d.kind, subject = d.subject, message = d.message, flow = d.flow,
     func = d.func, package = d.package, file = d.file, line = d.line, col = d.col,
     cost = d.cost, budget = d.budget, level = d.level, derefs = d.derefs, target = d.target,
+    index = d.index,
   }
 end
 
@@ -92,13 +93,23 @@ function M.run(opts)
     ranked = {}
     for i = 1, opts.n do ranked[i] = out[i] end
   end
+  -- Heap diagnostics in the profiled files whose line costs nothing: the C
+  -- filter picks them by file name first (a std log holds ~30k of them).
+  local names = {}
+  for b in pairs(files) do names[#names + 1] = b end
+  table.sort(names)
   local uncosted = {}
-  for d in log:each { kind = "escape" } do
-    if HEAP[d.kind] and not matched[d.index] and files[basename(d.file)] then
-      local v = diag_view(d)
-      v.advice = advice.explain(d)
-      uncosted[#uncosted + 1] = v
+  if #names > 0 then
+    for kind in pairs(HEAP) do
+      for d in log:each { kind = kind, file = names } do
+        if not matched[d.index] then
+          local v = diag_view(d)
+          v.advice = advice.explain(d)
+          uncosted[#uncosted + 1] = v
+        end
+      end
     end
+    table.sort(uncosted, function(a, b) return a.index < b.index end)
   end
   return {
     rows = ranked,
