@@ -140,7 +140,8 @@ ge_err ge_buildinfo_read(ge_binary *b, ge_error *err) {
     const uint8_t *p = h + 32, *end = h + n;
     uint64_t l;
     if (!uvarint64(&p, end, &l) || l > (uint64_t)(end - p))
-      return ge_fail(err, GE_ERR_FORMAT, "buildinfo: truncated version string");
+      return ge_fail(err, GE_ERR_FORMAT, "buildinfo at offset %zu: truncated version string",
+                     (size_t)(h - b->map.data));
     vers.ptr = (const char *)p;
     vers.len = (size_t)l;
     p += l;
@@ -148,11 +149,15 @@ ge_err ge_buildinfo_read(ge_binary *b, ge_error *err) {
     const uint8_t *mend = b->map.data + b->map.size;
     if (s && ge_elf_sect_data(b, s)) mend = ge_elf_sect_data(b, s) + s->size;
     if (!uvarint64(&p, mend, &l) || l > (uint64_t)(mend - p))
-      return ge_fail(err, GE_ERR_FORMAT, "buildinfo: truncated module info");
+      return ge_fail(err, GE_ERR_FORMAT, "buildinfo at offset %zu: truncated module info",
+                     (size_t)(h - b->map.data));
     mod.ptr = (const char *)p;
     mod.len = (size_t)l;
   } else {
-    if (ps != 4 && ps != 8) return ge_fail(err, GE_ERR_FORMAT, "buildinfo: pointer size %u", ps);
+    if (ps != 4 && ps != 8)
+      return ge_fail(err, GE_ERR_FORMAT,
+                     "buildinfo at offset %zu: pointer size %u, expected 4 or 8",
+                     (size_t)(h - b->map.data), ps);
     ge_binary tmp = *b; /* the blob's own byte order */
     tmp.be = flags & 1;
     uint64_t p1 = ge_rdword(&tmp, h + 16, ps), p2 = ge_rdword(&tmp, h + 16 + ps, ps);

@@ -312,6 +312,7 @@ ge_err ge_binary_dwarf_load(ge_binary *b, ge_dwarf_stats *out, ge_error *err) {
     if (fd < 0) return ge_fail(err, GE_ERR_IO, "%s: cannot reopen for DWARF", b->name);
     ge_err rc = load(b, fd, err);
     close(fd);
+    if (rc) ge_error_prefix(err, b->name);
     if (rc == GE_ERR_NOTFOUND || rc == GE_ERR_FORMAT) {
       b->dwarf_loaded = 1;
       b->dwarf_rc = rc;

@@ -96,7 +96,10 @@ ge_err ge_elf_parse(ge_binary *b, ge_error *err) {
     uint64_t stroff = b->is64 ? ge_rd64(b, sp + 24) : ge_rd32(b, sp + 16);
     uint64_t strsz = b->is64 ? ge_rd64(b, sp + 32) : ge_rd32(b, sp + 20);
     if (!in_map(b, stroff, strsz))
-      return ge_fail(err, GE_ERR_FORMAT, "section name table out of the file");
+      return ge_fail(err, GE_ERR_FORMAT,
+                     "section name table (section %u) out of the file (offset %llu, %llu bytes, "
+                     "file %zu)",
+                     shstrndx, (unsigned long long)stroff, (unsigned long long)strsz, sz);
     for (unsigned i = 0; i < shnum; i++) {
       const uint8_t *p = d + shoff + (uint64_t)i * shentsize;
       ge_sect *s = &b->sects[i];

@@ -25,10 +25,15 @@ ge_err ge_symtab_load(ge_binary *b, ge_error *err) {
     const uint8_t *sh = ehdr + shoff + idx * shentsize;
     link = ge_rd32(b, sh + (b->is64 ? 40 : 24));
   }
-  if (link >= b->nsects) return ge_fail(err, GE_ERR_FORMAT, ".symtab: bad string table index");
+  if (link >= b->nsects)
+    return ge_fail(err, GE_ERR_FORMAT, ".symtab: string table index %u out of range (%zu sections)",
+                   link, b->nsects);
   const ge_sect *ss = &b->sects[link];
   const uint8_t *str = ge_elf_sect_data(b, ss);
-  if (!str) return ge_fail(err, GE_ERR_FORMAT, ".symtab: string table out of the file");
+  if (!str)
+    return ge_fail(err, GE_ERR_FORMAT,
+                   ".symtab: string table (section %u, offset %llu) out of the file", link,
+                   (unsigned long long)ss->off);
   size_t ent = b->is64 ? 24 : 16, n = (size_t)(s->size / ent);
   b->syms = calloc(n ? n : 1, sizeof *b->syms);
   if (!b->syms) return ge_fail(err, GE_ERR_NOMEM, "out of memory for %zu symbols", n);
