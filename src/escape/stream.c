@@ -125,7 +125,10 @@ ge_err ge_log_stream_fd(int fd, const char *name, const ge_limits *lim, ge_strea
       size_t le = nl ? (size_t)(nl - buf) : len;
       lineno++;
       rc = ge_text_line(&t, (uint32_t)pos, (uint32_t)(le - pos), lineno, err);
-      if (rc) break;
+      if (rc) {
+        ge_error_prefix(err, name);
+        break;
+      }
       pos = nl ? le + 1 : len;
       if (t.npending == 0 && t.block < 0) {
         if (log->recs.n) flush(log, &t, cb, ud, &stop);

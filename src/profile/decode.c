@@ -93,6 +93,7 @@ static void idmap_free(idmap *m) {
 typedef struct dec {
   ge_profile *P;
   const unsigned char *base;
+  size_t len; /* bytes of input */
   ge_error *err;
   GE_VEC(sv) strs;
   uint32_t *smap;              /* string index -> interned id */
@@ -378,7 +379,11 @@ static inline int sfix(const dec *d, uint32_t *s) {
 static ge_err resolve(dec *d) {
   ge_profile *P = d->P;
   size_t ns = d->strs.n;
-  if (ns == 0) return ge_fail(d->err, GE_ERR_FORMAT, "profile.proto: empty string table");
+  if (ns == 0)
+    return ge_fail(d->err, GE_ERR_FORMAT,
+                   "profile.proto: offset %zu (the end): no string_table (field 6); expected "
+                   "at least its empty first string",
+                   d->len);
   if (d->strs.v[0].n != 0)
     return ge_fail(d->err, GE_ERR_FORMAT, "profile.proto: string_table[0] is not empty");
   d->smap = malloc(ns * sizeof *d->smap);
@@ -552,6 +557,7 @@ ge_err ge_prof_decode_proto(ge_profile *P, const unsigned char *b, size_t n, ge_
   memset(&d, 0, sizeof d);
   d.P = P;
   d.base = b;
+  d.len = n;
   d.err = err;
   P->format = "proto";
   pb r = {b, b + n};
@@ -560,7 +566,9 @@ ge_err ge_prof_decode_proto(ge_profile *P, const unsigned char *b, size_t n, ge_
     rc = ge_fail(err, GE_ERR_LIMIT, "profile.proto: %zu samples exceed max_records",
                  d.nsample_fields);
   if (!rc && P->st.n == 0 && d.nsample_fields)
-    rc = ge_fail(err, GE_ERR_FORMAT, "profile.proto: samples without sample types");
+    rc = ge_fail(err, GE_ERR_FORMAT,
+                 "profile.proto: %zu samples but no sample_type (field 1); expected one per value",
+                 d.nsample_fields);
   if (!rc) rc = resolve(&d);
   if (!rc) {
     if (ge_vec_reserve((void **)&P->s_loff.v, &P->s_loff.cap, 0, d.nsample_fields + 1,
