@@ -112,7 +112,7 @@ bench: all
 	@bench/run.sh $(CORPUS)
 
 lint:
-	@command -v luacheck > /dev/null || { echo "lint: luacheck not installed (apt-get install lua-check)"; exit 1; }
+	@tools/deps.sh lint
 	luacheck lua bin/goescape spec examples
 
 INST_LIBDIR ?= /usr/local/lib/lua/5.1

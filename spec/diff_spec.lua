@@ -243,9 +243,9 @@ describe("goescape diff (profiles)", function()
   it("sniffs raw profile.proto and legacy text heap profiles", function()
     local tmp = H.tmpdir("diff-sniff")
     H.must("gzip -dc " .. heap .. " > " .. H.q(tmp .. "/heap.pb"))
-    local out, rc, err = H.cli("diff -n 3 " .. H.q(tmp .. "/heap.pb") .. " " .. heap)
+    local _, rc, err = H.cli("diff -n 3 " .. H.q(tmp .. "/heap.pb") .. " " .. heap)
     assert.are.equal(0, rc, err)
-    out, rc, err = H.cli("diff -n 3 " .. H.q(PROF .. "/heap.txt") .. " " .. H.q(PROF .. "/heap.txt"))
+    _, rc, err = H.cli("diff -n 3 " .. H.q(PROF .. "/heap.txt") .. " " .. H.q(PROF .. "/heap.txt"))
     assert.are.equal(0, rc, err)
     local diff = require "goescape.cmd.diff"
     assert.are.same({ "profile", "profile", "profile", "escape" },

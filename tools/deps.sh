@@ -5,6 +5,7 @@
 #   test   busted, the Lua interpreters and libraries, Go compilers for fixtures
 #   asan   the sanitizer runtimes          fuzz  clang + libFuzzer
 #   bench  peer tools (llvm-symbolizer)    demo  Go for the demo program
+#   lint   luacheck
 set -euo pipefail
 pkgs=()
 for g in "$@"; do
@@ -16,7 +17,8 @@ for g in "$@"; do
     asan)  pkgs+=(gcc libclang-rt-14-dev) ;;
     fuzz)  pkgs+=(clang libclang-rt-14-dev) ;;
     bench) pkgs+=(llvm hyperfine gawk) ;;
-    demo)  pkgs+=(luajit lua-cjson lua-argparse) ;;
+    demo)  pkgs+=(luajit lua-cjson lua-argparse golang-1.19-go) ;;
+    lint)  pkgs+=(lua-check) ;;
     *) echo "deps.sh: unknown group $g" >&2; exit 2 ;;
   esac
 done

@@ -23,7 +23,8 @@ function M.run(args)
     return
   end
   local st = s.stats
-  io.stdout:write(("%d records from %d input(s): %d lines, %d explanation steps, %d -m=2 duplicates folded, %d lines skipped\n")
+  io.stdout:write(("%d records from %d input(s): %d lines, %d explanation steps, "
+    .. "%d -m=2 duplicates folded, %d lines skipped\n")
     :format(s.total, st.sources, st.lines, st.flow_steps, st.merged, st.skipped))
   io.stdout:write("\nby kind:\n")
   for _, r in ipairs(s.kinds) do
