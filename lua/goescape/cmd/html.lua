@@ -1,0 +1,64 @@
+--- goescape html [--escape LOG...] [--profile PROF] [--binary BIN] [-o report.html] ...
+-- One self-contained HTML file: summary, hotspots (with diagnostics, -m=2
+-- flows and advice), annotated source, flame graph, and a diff against a
+-- base log or profile.
+local ge = require "goescape"
+local cli = require "goescape.cli"
+local html = require "goescape.report.html"
+
+local M = { help = "A self-contained HTML report: hotspots, flows, annotated source, flame graph, diff" }
+
+function M.setup(c)
+  c:option("--escape", "Escape log(s): text, logopt dir or .json"):count("*"):args(1)
+  c:option("--profile", "pprof profile (allocs/heap; any sample type)")
+  c:option("--binary", "Go binary: symbolizes address-only profiles, sizes from DWARF")
+  c:option("--sample", "Sample type (default: the profile's default, e.g. alloc_space)")
+  c:option("-n", "Hotspot rows in the table", "100"):convert(tonumber)
+  c:option("--min", "Flame graph: leave out frames under this fraction of the total", "0.001")
+    :convert(tonumber)
+  c:option("--base-escape", "Diff: the escape log before the change"):count("*"):args(1)
+  c:option("--base-profile", "Diff: the profile before the change")
+  c:option("--source-dir", "Where to look for sources the profile names (repeatable)"):count("*"):args(1)
+  c:flag("--no-source", "Leave out the annotated source")
+  c:option("--focus", "Keep samples with a frame matching this regexp")
+  c:option("--ignore", "Drop samples with a frame matching this regexp")
+  c:option("--title", "Page title", "goescape report")
+  c:option("-o --output", "Output file", "goescape-report.html")
+end
+
+local function flat(list)
+  local out = {}
+  for _, e in ipairs(list or {}) do out[#out + 1] = type(e) == "table" and e[1] or e end
+  return out
+end
+
+function M.run(args)
+  local escapes, bases = flat(args.escape), flat(args.base_escape)
+  if #escapes == 0 and not args.profile then cli.fail("html: give --escape LOG and/or --profile PROF") end
+  if #bases > 0 and #escapes == 0 then cli.fail("html: --base-escape needs --escape") end
+  if args.base_profile and not args.profile then cli.fail("html: --base-profile needs --profile") end
+  if args.min and (args.min < 0 or args.min >= 1) then cli.fail("html: --min must be in [0, 1)") end
+  local log = #escapes > 0 and cli.check(ge.escape.open(escapes)) or nil
+  local prof = args.profile and cli.check(ge.profile.open(args.profile)) or nil
+  local bin = args.binary and cli.check(ge.binary.open(args.binary)) or nil
+  local base_log = #bases > 0 and cli.check(ge.escape.open(bases)) or nil
+  local base_prof = args.base_profile and cli.check(ge.profile.open(args.base_profile)) or nil
+  if prof and args.sample and not prof:sample_type(args.sample) then
+    cli.fail("html: %s: no sample type %s", args.profile, args.sample)
+  end
+  local base_name
+  if base_log or base_prof then
+    base_name = table.concat(bases, ", ") .. (base_prof and ((#bases > 0 and ", " or "") .. args.base_profile) or "")
+  end
+  local ok, err = html.write(args.output, {
+    escape = log, profile = prof, binary = bin, sample = args.sample, n = args.n, min = args.min,
+    base_escape = base_log, base_profile = base_prof, source = not args.no_source,
+    source_dirs = flat(args.source_dir), focus = args.focus, ignore = args.ignore, title = args.title,
+    names = { escape = #escapes > 0 and table.concat(escapes, ", ") or nil, profile = args.profile,
+      binary = args.binary, base = base_name },
+  })
+  if not ok then cli.fail("html: %s", tostring(err)) end
+  io.stderr:write("goescape: wrote ", args.output, "\n")
+end
+
+return M
