@@ -1,6 +1,7 @@
 /* libFuzzer: ge_binary_open_mem over arbitrary bytes (ELF headers, section
  * and segment tables, pclntab discovery), then lookups of the first PCs of
- * a few functions and of arbitrary PCs taken from the input. */
+ * a few functions and of arbitrary PCs taken from the input, one by one and
+ * through ge_binary_lookup_many. */
 #include <stdint.h>
 #include <string.h>
 
@@ -28,6 +29,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(&pc, data + off, 8);
     ge_binary_lookup(b, pc, fr, 64, &n, &err);
   }
+  /* The batch path over the same PCs (unsorted, with repeats). */
+  uint64_t pcs[96];
+  size_t np = 0;
+  for (size_t off = 0; off + 8 <= size && np < 64; off += 8) memcpy(&pcs[np++], data + off, 8);
+  for (size_t i = 0; i < in.nfuncs && np < 96; i += 3) {
+    ge_func_info f;
+    if (ge_binary_func(b, i, &f, &err) == GE_OK) pcs[np++] = f.entry + (f.end - f.entry) / 3;
+  }
+  ge_pcframes res[96];
+  const ge_frame *all;
+  ge_binary_lookup_many(b, pcs, np, 64, res, &all, &err);
   size_t ns;
   ge_binary_symbols(b, &ns, &err);
   ge_binary_free(b);

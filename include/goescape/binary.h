@@ -85,6 +85,20 @@ GE_API ge_err ge_binary_setting(const ge_binary *b, size_t i, ge_setting *out);
 GE_API ge_err ge_binary_lookup(ge_binary *b, uint64_t pc, ge_frame *frames, size_t max,
                                size_t *nframes, ge_error *err);
 
+/* The frames of many PCs: ge_binary_lookup for each, answered in address order
+ * (each function found once, its tables decoded once), identical results.
+ * res[i] describes pcs[i]: (*frames)[first .. first+n), and rc, the code
+ * ge_binary_lookup(pcs[i], max) would return (n = 0 unless GE_OK; call it
+ * for the message). *frames belongs to b: valid until the next
+ * ge_binary_lookup_many or ge_binary_free. Fails only for GE_ERR_NOMEM and
+ * GE_ERR_ARG (max = 0, or more than UINT32_MAX frames in all). */
+typedef struct ge_pcframes {
+  uint32_t first, n;
+  ge_err rc;
+} ge_pcframes;
+GE_API ge_err ge_binary_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_t max,
+                                    ge_pcframes *res, const ge_frame **frames, ge_error *err);
+
 /* Function i in table (entry) order; GE_ERR_ARG when i >= nfuncs. */
 GE_API ge_err ge_binary_func(ge_binary *b, size_t i, ge_func_info *out, ge_error *err);
 /* First function named exactly name; GE_ERR_NOTFOUND when none. */

@@ -28,6 +28,7 @@ static ge_binary *alloc_binary(const char *name) {
     return NULL;
   }
   memcpy(b->name, name, n + 1);
+  b->fc.i = SIZE_MAX;
   return b;
 }
 
@@ -71,6 +72,7 @@ void ge_binary_free(ge_binary *b) {
   if (!b) return;
   ge_dwarf_free(b);
   ge_symtab_free(b);
+  ge_pcln_free(b);
   free(b->sects);
   free(b->segs);
   ge_arena_free(&b->arena);
@@ -142,6 +144,12 @@ ge_err ge_binary_lookup(ge_binary *b, uint64_t pc, ge_frame *frames, size_t max,
     ge_error_prefix(err, where);
   }
   return rc;
+}
+
+ge_err ge_binary_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_t max,
+                             ge_pcframes *res, const ge_frame **frames, ge_error *err) {
+  if (!b || !frames || (npcs && (!pcs || !res))) return ge_fail(err, GE_ERR_ARG, "bad arguments");
+  return ge_pcln_lookup_many(b, pcs, npcs, max, res, frames, err);
 }
 
 ge_err ge_binary_func(ge_binary *b, size_t i, ge_func_info *out, ge_error *err) {

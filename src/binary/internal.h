@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/mapfile.h"
 #include "goescape.h"
+#include "goescape/binary.h"
 
 typedef struct ge_sect {
   const char *name;  /* NUL-terminated inside .shstrtab (checked) */
@@ -39,6 +40,40 @@ typedef struct ge_pcln {
   int have_gofunc;
 } ge_pcln;
 
+/* A pcvalue table decoded incrementally: runs [ends[k-1], ends[k]) hold
+ * vals[k] (ends[-1] is the entry). Decoding stops at the first run past the
+ * PC asked for and resumes from there, so each table of a function is read
+ * once however many PCs of that function are asked for, in any order. */
+typedef struct ge_pcv {
+  const uint8_t *p, *end; /* next undecoded byte, table end */
+  uint64_t pc;            /* end of the last decoded run */
+  int32_t v;
+  uint8_t first;          /* no pair decoded yet (a 0 delta does not end it) */
+  uint8_t state;          /* GE_PCV_MORE, _END (no more runs), _BAD, _NONE */
+  size_t n, cap, hint;    /* runs, capacity, last run answered */
+  uint64_t *ends;
+  int32_t *vals;
+} ge_pcv;
+
+/* A _func header located in the table. */
+typedef struct ge_fnhdr {
+  const uint8_t *p;        /* _func header */
+  size_t avail;            /* bytes from p to the table end */
+  uint64_t entry, end, va; /* [entry, end); va of p (≤1.17 funcdata alignment) */
+} ge_fnhdr;
+
+/* The function of the last lookup, with its decoded tables. */
+typedef struct ge_fncache {
+  size_t i;                /* function index; SIZE_MAX when empty */
+  ge_fnhdr f;
+  ge_strview name;
+  uint64_t tree;           /* inline tree address, 0 when none */
+  unsigned recsz;          /* bytes per inline record */
+  int old;                 /* Go 1.9–1.11 inline records */
+  uint32_t cuoff;          /* cuOffset (1.16+) */
+  ge_pcv file, line, inl;
+} ge_fncache;
+
 typedef struct ge_modrec {
   ge_strview path, version, sum, rpath, rversion, rsum;
 } ge_modrec;
@@ -59,6 +94,12 @@ struct ge_binary {
   /* pclntab */
   ge_pcln pcln;
   const char *pcln_where;
+  ge_fncache fc;        /* lookups: the last function */
+  int ft_sorted;        /* functab entries ascending: 1 yes, -1 no, 0 unchecked */
+  struct ge_pcsort *sortbuf; /* lookup_many: (pc, index) pairs, two halves */
+  size_t sortcap;
+  ge_frame *bframes;    /* lookup_many: the frames of every PC */
+  size_t bframes_cap;
   uint64_t md_va;      /* moduledata address, 0 when not found */
   /* buildinfo */
   ge_strview go_version, main_path;
@@ -114,6 +155,9 @@ int ge_elf_find_rela_addend(const ge_binary *b, uint64_t target, size_t *cursor,
 ge_err ge_pcln_find(ge_binary *b, ge_error *err);
 ge_err ge_pcln_lookup(ge_binary *b, uint64_t pc, ge_frame *fr, size_t max, size_t *n,
                       ge_error *err);
+ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_t max,
+                           ge_pcframes *res, const ge_frame **frames, ge_error *err);
+void ge_pcln_free(ge_binary *b);
 ge_err ge_pcln_func(ge_binary *b, size_t i, ge_func_info *out, ge_error *err);
 /* Validates a candidate table at p (n bytes available). */
 int ge_pcln_probe(const ge_binary *b, const uint8_t *p, size_t n);

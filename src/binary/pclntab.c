@@ -269,12 +269,7 @@ found:;
 
 /* ------------------------------------------------------------- decoding */
 
-typedef struct fn {
-  const uint8_t *p; /* _func header */
-  size_t avail;     /* bytes from p to the table end */
-  uint64_t entry, end;
-  uint64_t va;      /* virtual address of p (for ≤1.17 funcdata alignment) */
-} fn;
+typedef ge_fnhdr fn;
 
 static uint64_t ft_entry(const ge_binary *b, size_t i) {
   const ge_pcln *t = &b->pcln;
@@ -359,13 +354,111 @@ static int pcvalue(const ge_binary *b, uint32_t off, uint64_t entry, uint64_t ta
   }
 }
 
+/* ---- incremental pcvalue decoding (ge_pcv) */
+
+enum { PCV_MORE, PCV_END, PCV_BAD, PCV_NONE };
+
+static void pcv_reset(const ge_binary *b, ge_pcv *d, int bad, uint32_t off, uint64_t entry) {
+  const ge_pcln *t = &b->pcln;
+  size_t base = t->ver == 12 ? 0 : t->pctab;
+  d->n = d->hint = 0;
+  d->pc = entry;
+  d->v = -1;
+  d->first = 1;
+  if (bad || off >= t->size - base) {
+    d->state = PCV_BAD;
+  } else if (off == 0) {
+    d->state = PCV_NONE;
+  } else {
+    d->state = PCV_MORE;
+    d->p = t->tab + base + off;
+    d->end = t->tab + t->size;
+  }
+}
+
+static int pcv_grow(ge_pcv *d) {
+  size_t cap = d->cap ? d->cap * 2 : 256;
+  uint64_t *e = realloc(d->ends, cap * sizeof *e);
+  if (!e) return -1;
+  d->ends = e;
+  int32_t *v = realloc(d->vals, cap * sizeof *v);
+  if (!v) return -1;
+  d->vals = v;
+  d->cap = cap;
+  return 0;
+}
+
+static void pcv_free(ge_pcv *d) {
+  free(d->ends);
+  free(d->vals);
+}
+
+/* pcvalue() through the decoded runs: 1 and *val, 0 when there is no value,
+ * -1 when corrupt before target, -2 when out of memory. Runs of zero length
+ * are not kept (no pc can fall in them); a pc that wraps is corrupt. */
+static int pcv_query(const ge_binary *b, ge_pcv *d, uint64_t target, int32_t *val) {
+  *val = -1;
+  if (d->state == PCV_NONE) return 0;
+  if (d->n && target < d->ends[d->n - 1]) {
+    size_t k = d->hint;
+    if (!(target < d->ends[k] && (k == 0 || d->ends[k - 1] <= target))) {
+      size_t lo = 0, hi = d->n - 1; /* the first run ending after target */
+      while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->ends[mid] > target) hi = mid;
+        else lo = mid + 1;
+      }
+      k = lo;
+    }
+    d->hint = k;
+    *val = d->vals[k];
+    return 1;
+  }
+  uint32_t q = b->pcln.quantum;
+  while (d->state == PCV_MORE) {
+    uint32_t uv, pd;
+    if (!uvarint(&d->p, d->end, &uv)) {
+      d->state = PCV_BAD;
+      break;
+    }
+    if (uv == 0 && !d->first) {
+      d->state = PCV_END;
+      break;
+    }
+    d->first = 0;
+    int32_t dv = (uv & 1) ? -(int32_t)(uv >> 1) - 1 : (int32_t)(uv >> 1);
+    d->v = (int32_t)((uint32_t)d->v + (uint32_t)dv);
+    if (!uvarint(&d->p, d->end, &pd)) {
+      d->state = PCV_BAD;
+      break;
+    }
+    if (!pd) continue;
+    uint64_t npc = d->pc + (uint64_t)pd * q;
+    if (npc < d->pc) {
+      d->state = PCV_BAD;
+      break;
+    }
+    d->pc = npc;
+    if (d->n == d->cap && pcv_grow(d) < 0) return -2;
+    d->ends[d->n] = npc;
+    d->vals[d->n] = d->v;
+    d->hint = d->n++;
+    if (target < npc) {
+      *val = d->v;
+      return 1;
+    }
+  }
+  return d->state == PCV_END ? 0 : -1;
+}
+
 static ge_strview funcname(const ge_binary *b, uint64_t nameoff) {
   const ge_pcln *t = &b->pcln;
   size_t base = t->ver == 12 ? 0 : t->funcnametab;
   return ge_cstr(t->tab + base, t->size - base, nameoff);
 }
 
-static ge_strview filename(const ge_binary *b, const fn *f, int32_t fileno) {
+/* File fileno of a function whose cuOffset is cuoff (1.16+). */
+static ge_strview filename(const ge_binary *b, uint32_t cuoff, int32_t fileno) {
   const ge_pcln *t = &b->pcln;
   ge_strview none = {"", 0};
   if (fileno < 0) return none;
@@ -375,21 +468,11 @@ static ge_strview filename(const ge_binary *b, const fn *f, int32_t fileno) {
     if (at + 4 > t->size) return none;
     return ge_cstr(t->tab, t->size, ge_rd32(b, t->tab + at));
   }
-  uint64_t at = t->cutab + 4 * ((uint64_t)field(b, f, 8) + (uint32_t)fileno);
+  uint64_t at = t->cutab + 4 * ((uint64_t)cuoff + (uint32_t)fileno);
   if (at + 4 > t->size) return none;
   uint32_t o = ge_rd32(b, t->tab + at);
   if (o == UINT32_MAX) return none;
   return ge_cstr(t->tab + t->filetab, t->size - t->filetab, o);
-}
-
-static int pos_at(ge_binary *b, const fn *f, uint64_t pc, ge_frame *fr) {
-  int32_t fileno, line;
-  int r1 = pcvalue(b, field(b, f, 5), f->entry, pc, &fileno);
-  int r2 = pcvalue(b, field(b, f, 6), f->entry, pc, &line);
-  if (r1 < 0 || r2 < 0) return -1;
-  fr->file = filename(b, f, fileno);
-  fr->line = line > 0 ? (uint32_t)line : 0;
-  return 0;
 }
 
 /* Address of funcdata k of f, 0 when none. */
@@ -398,19 +481,15 @@ static uint64_t funcdata(ge_binary *b, const fn *f, unsigned k) {
   unsigned hs = hdr_size(t);
   uint32_t npcdata = field(b, f, 7);
   unsigned nfd;
-  int oldform = 0;
   if (t->ver == 12) {
     uint32_t q = field(b, f, 8);
-    if ((q >> 24) == 0 && q < 256 && b->go_version.len == 0) {
+    if ((q >> 24) == 0 && q < 256 && b->go_version.len == 0)
       nfd = q; /* Go ≤ 1.11: nfuncdata is an int32 */
-      oldform = 1;
-    } else {
+    else
       nfd = q >> 24;
-    }
   } else {
     nfd = f->p[hs - 1];
   }
-  (void)oldform;
   if (k >= nfd) return 0;
   uint64_t off = (uint64_t)hs + 4 * (uint64_t)npcdata;
   if (t->ver >= 118) {
@@ -428,17 +507,6 @@ static uint64_t funcdata(ge_binary *b, const fn *f, unsigned k) {
   return v;
 }
 
-/* The inline tree index at pc, -1 when the pc is not in inlined code. */
-static int inl_index(ge_binary *b, const fn *f, uint64_t pc, int32_t *ix) {
-  const ge_pcln *t = &b->pcln;
-  uint32_t npcdata = field(b, f, 7);
-  *ix = -1;
-  if ((uint32_t)t->pcdata_inl >= npcdata) return 0;
-  uint64_t at = hdr_size(t) + 4 * (uint64_t)t->pcdata_inl;
-  if (at + 4 > f->avail) return -1;
-  return pcvalue(b, ge_rd32(b, f->p + at), f->entry, pc, ix) < 0 ? -1 : 0;
-}
-
 static size_t find_func(const ge_binary *b, uint64_t pc) {
   const ge_pcln *t = &b->pcln;
   size_t n = (size_t)t->nfunc;
@@ -452,66 +520,140 @@ static size_t find_func(const ge_binary *b, uint64_t pc) {
   return lo;
 }
 
+/* Whether functab entries never decrease: then the function holding a pc is
+ * the only i with entry(i) <= pc < entry(i+1), and the cached function (or
+ * the next one) can answer without a search, with the search's result. */
+static int functab_sorted(ge_binary *b) {
+  if (!b->ft_sorted) {
+    size_t n = (size_t)b->pcln.nfunc;
+    uint64_t prev = ft_entry(b, 0);
+    b->ft_sorted = 1;
+    for (size_t i = 1; i <= n; i++) {
+      uint64_t e = ft_entry(b, i);
+      if (e < prev) {
+        b->ft_sorted = -1;
+        break;
+      }
+      prev = e;
+    }
+  }
+  return b->ft_sorted > 0;
+}
+
+/* Makes b->fc describe function i: header, name, inline tree, and its
+ * pcfile, pcln and inline index tables reset for decoding. */
+static ge_err fc_load(ge_binary *b, size_t i, ge_error *err) {
+  const ge_pcln *t = &b->pcln;
+  ge_fncache *c = &b->fc;
+  c->i = SIZE_MAX;
+  ge_err rc = get_fn(b, i, &c->f, err);
+  if (rc) return rc;
+  const fn *f = &c->f;
+  c->name = funcname(b, field(b, f, 1));
+  c->tree = t->funcdata_inl >= 0 ? funcdata(b, f, (unsigned)t->funcdata_inl) : 0;
+  c->old = t->ver == 12 && b->go_version.len == 0 && (field(b, f, 8) >> 24) == 0;
+  c->recsz = c->old ? 16 : layout_of(t->ver)->inl_size;
+  c->cuoff = t->ver == 12 ? 0 : field(b, f, 8);
+  pcv_reset(b, &c->file, 0, field(b, f, 5), f->entry);
+  pcv_reset(b, &c->line, 0, field(b, f, 6), f->entry);
+  uint32_t npcdata = field(b, f, 7);
+  uint64_t at = hdr_size(t) + 4 * (uint64_t)t->pcdata_inl;
+  if ((uint32_t)t->pcdata_inl >= npcdata) pcv_reset(b, &c->inl, 0, 0, f->entry);
+  else if (at + 4 > f->avail) pcv_reset(b, &c->inl, 1, 0, f->entry);
+  else pcv_reset(b, &c->inl, 0, ge_rd32(b, f->p + at), f->entry);
+  c->i = i;
+  return GE_OK;
+}
+
+/* File and line at pc: 0, -1 when corrupt, -2 when out of memory. */
+static int pos_at(ge_binary *b, uint64_t pc, ge_frame *fr) {
+  ge_fncache *c = &b->fc;
+  int32_t fileno, line;
+  int r1 = pcv_query(b, &c->file, pc, &fileno);
+  int r2 = pcv_query(b, &c->line, pc, &line);
+  if (r1 == -2 || r2 == -2) return -2;
+  if (r1 < 0 || r2 < 0) return -1;
+  fr->file = filename(b, c->cuoff, fileno);
+  fr->line = line > 0 ? (uint32_t)line : 0;
+  return 0;
+}
+
+/* The inline tree index at pc, -1 when the pc is not in inlined code. */
+static int inl_index(ge_binary *b, uint64_t pc, int32_t *ix) {
+  int r = pcv_query(b, &b->fc.inl, pc, ix);
+  return r < 0 ? r : 0;
+}
+
+static ge_err nomem(ge_error *err) { return ge_fail(err, GE_ERR_NOMEM, "out of memory"); }
+
 ge_err ge_pcln_lookup(ge_binary *b, uint64_t pc, ge_frame *out, size_t max, size_t *n,
                       ge_error *err) {
   ge_pcln *t = &b->pcln;
+  ge_fncache *c = &b->fc;
   *n = 0;
   if (!t->tab) return GE_OK;
-  size_t i = find_func(b, pc);
-  if (i == SIZE_MAX) return GE_OK;
-  fn f;
-  ge_err rc = get_fn(b, i, &f, err);
-  if (rc) return rc;
-  if (pc >= f.end) return GE_OK;
-  ge_strview phys = funcname(b, field(b, &f, 1));
-  uint64_t tree = t->funcdata_inl >= 0 ? funcdata(b, &f, (unsigned)t->funcdata_inl) : 0;
-  int old = t->ver == 12 && b->go_version.len == 0 && (field(b, &f, 8) >> 24) == 0;
-  unsigned recsz = old ? 16 : layout_of(t->ver)->inl_size;
+  if (c->i == SIZE_MAX || pc < c->f.entry || pc >= c->f.end || !functab_sorted(b)) {
+    size_t i = SIZE_MAX;
+    if (c->i != SIZE_MAX && c->i + 2 <= t->nfunc && pc >= c->f.end &&
+        pc < ft_entry(b, c->i + 2) && functab_sorted(b))
+      i = c->i + 1; /* the next function: PCs in address order */
+    else
+      i = find_func(b, pc);
+    if (i == SIZE_MAX) return GE_OK;
+    if (i != c->i) {
+      ge_err rc = fc_load(b, i, err);
+      if (rc) return rc;
+    }
+  }
+  const fn *f = &c->f;
+  if (pc >= f->end) return GE_OK;
+  ge_strview phys = c->name;
+  uint64_t tree = c->tree;
+  int old = c->old, r;
+  unsigned recsz = c->recsz;
   int32_t ix = -1;
-  if (tree && inl_index(b, &f, pc, &ix) < 0)
-    return ge_fail(err, GE_ERR_FORMAT, "pclntab: corrupt inline index table of %.*s",
-                   (int)phys.len, phys.ptr);
+  if (tree && (r = inl_index(b, pc, &ix)) < 0)
+    return r == -2 ? nomem(err)
+                   : ge_fail(err, GE_ERR_FORMAT, "pclntab: corrupt inline index table of %.*s",
+                             (int)phys.len, phys.ptr);
   uint64_t cur = pc;
   ge_frame fr;
   memset(&fr, 0, sizeof fr);
-  if (pos_at(b, &f, cur, &fr) < 0)
-    return ge_fail(err, GE_ERR_FORMAT, "pclntab: corrupt file/line table of %.*s",
-                   (int)phys.len, phys.ptr);
+  if ((r = pos_at(b, cur, &fr)) < 0)
+    return r == -2 ? nomem(err)
+                   : ge_fail(err, GE_ERR_FORMAT, "pclntab: corrupt file/line table of %.*s",
+                             (int)phys.len, phys.ptr);
   uint32_t depth = 0, lim = b->lim.max_inline_depth;
   while (tree && ix >= 0) {
     if (depth >= lim || *n + 1 >= max)
       return ge_fail(err, GE_ERR_LIMIT,
                      "inline chain of %.*s deeper than %u frames (limit max_inline_depth)",
                      (int)phys.len, phys.ptr, depth);
-    const uint8_t *r = ge_elf_va(b, tree + (uint64_t)ix * recsz, recsz);
-    if (!r)
+    const uint8_t *rec = ge_elf_va(b, tree + (uint64_t)ix * recsz, recsz);
+    if (!rec)
       return ge_fail(err, GE_ERR_FORMAT, "inline tree record %d of %.*s out of the file", ix,
                      (int)phys.len, phys.ptr);
     fr.inlined = 1;
-    fr.entry = f.entry;
-    if (recsz == 16 && !old) { /* 1.20+ */
-      fr.func = funcname(b, ge_rd32(b, r + 4));
+    fr.entry = f->entry;
+    if (!old) { /* 1.20+: {funcID, pad, nameOff, parentPc}; 1.12–1.19: func_ @12, parentPc @16 */
+      int v120 = recsz == 16;
+      fr.func = funcname(b, ge_rd32(b, rec + (v120 ? 4 : 12)));
       out[(*n)++] = fr;
-      uint32_t ppc = ge_rd32(b, r + 8);
-      cur = f.entry + ppc;
-      if (cur >= f.end || pos_at(b, &f, cur, &fr) < 0 || inl_index(b, &f, cur, &ix) < 0)
-        return ge_fail(err, GE_ERR_FORMAT, "inline tree of %.*s: bad parent pc %u",
-                       (int)phys.len, phys.ptr, ppc);
-    } else if (!old) { /* 1.12–1.19 */
-      fr.func = funcname(b, ge_rd32(b, r + 12));
-      out[(*n)++] = fr;
-      uint32_t ppc = ge_rd32(b, r + 16);
-      cur = f.entry + ppc;
-      if (cur >= f.end || pos_at(b, &f, cur, &fr) < 0 || inl_index(b, &f, cur, &ix) < 0)
+      uint32_t ppc = ge_rd32(b, rec + (v120 ? 8 : 16));
+      cur = f->entry + ppc;
+      r = cur >= f->end ? -1 : pos_at(b, cur, &fr);
+      if (!r) r = inl_index(b, cur, &ix);
+      if (r == -2) return nomem(err);
+      if (r < 0)
         return ge_fail(err, GE_ERR_FORMAT, "inline tree of %.*s: bad parent pc %u",
                        (int)phys.len, phys.ptr, ppc);
     } else { /* 1.9–1.11: {parent, file, line, func} */
-      fr.func = funcname(b, ge_rd32(b, r + 12));
+      fr.func = funcname(b, ge_rd32(b, rec + 12));
       out[(*n)++] = fr;
-      fr.file = filename(b, &f, (int32_t)ge_rd32(b, r + 4));
-      int32_t line = (int32_t)ge_rd32(b, r + 8);
+      fr.file = filename(b, c->cuoff, (int32_t)ge_rd32(b, rec + 4));
+      int32_t line = (int32_t)ge_rd32(b, rec + 8);
       fr.line = line > 0 ? (uint32_t)line : 0;
-      ix = (int32_t)ge_rd32(b, r);
+      ix = (int32_t)ge_rd32(b, rec);
     }
     depth++;
   }
@@ -520,9 +662,102 @@ ge_err ge_pcln_lookup(ge_binary *b, uint64_t pc, ge_frame *out, size_t max, size
                    phys.ptr);
   fr.func = phys;
   fr.inlined = 0;
-  fr.entry = f.entry;
+  fr.entry = f->entry;
   out[(*n)++] = fr;
   return GE_OK;
+}
+
+/* ---- many PCs: sorted by address, answered in one pass */
+
+struct ge_pcsort {
+  uint64_t pc;
+  uint64_t i;
+};
+
+/* LSD radix sort of a[0..n) by pc, 8 bits a pass, skipping the bytes that
+ * every pc shares; tmp has room for n. Returns the sorted copy (a or tmp). */
+static struct ge_pcsort *radix_sort(struct ge_pcsort *a, struct ge_pcsort *tmp, size_t n) {
+  size_t cnt[8][256];
+  memset(cnt, 0, sizeof cnt);
+  for (size_t k = 0; k < n; k++)
+    for (unsigned by = 0; by < 8; by++) cnt[by][(a[k].pc >> (8 * by)) & 255]++;
+  for (unsigned by = 0; by < 8; by++) {
+    size_t *c = cnt[by];
+    if (c[(a[0].pc >> (8 * by)) & 255] == n) continue;
+    size_t sum = 0;
+    for (unsigned v = 0; v < 256; v++) {
+      size_t x = c[v];
+      c[v] = sum;
+      sum += x;
+    }
+    for (size_t k = 0; k < n; k++) tmp[c[(a[k].pc >> (8 * by)) & 255]++] = a[k];
+    struct ge_pcsort *s = a;
+    a = tmp;
+    tmp = s;
+  }
+  return a;
+}
+
+ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_t max,
+                           ge_pcframes *res, const ge_frame **frames, ge_error *err) {
+  *frames = b->bframes;
+  if (!max) return ge_fail(err, GE_ERR_ARG, "lookup_many: no room for frames (max = 0)");
+  if (!npcs) return GE_OK;
+  if (npcs > SIZE_MAX / (2 * sizeof(struct ge_pcsort))) return nomem(err);
+  if (b->sortcap < npcs) {
+    struct ge_pcsort *s = realloc(b->sortbuf, 2 * npcs * sizeof *s);
+    if (!s) return nomem(err);
+    b->sortbuf = s;
+    b->sortcap = npcs;
+  }
+  struct ge_pcsort *a = b->sortbuf;
+  for (size_t k = 0; k < npcs; k++) {
+    a[k].pc = pcs[k];
+    a[k].i = k;
+  }
+  a = radix_sort(a, a + npcs, npcs);
+  /* A lookup writes at most min(max, max_inline_depth + 1) frames. */
+  size_t room = (size_t)b->lim.max_inline_depth + 1;
+  if (max < room) room = max;
+  size_t used = 0;
+  for (size_t k = 0; k < npcs; k++) {
+    ge_pcframes *r = &res[a[k].i];
+    if (k && a[k].pc == a[k - 1].pc) {
+      *r = res[a[k - 1].i];
+      continue;
+    }
+    if (b->bframes_cap - used < room) {
+      size_t cap = b->bframes_cap ? b->bframes_cap : 1024;
+      while (cap - used < room) {
+        if (cap > SIZE_MAX / 2 / sizeof(ge_frame)) return nomem(err);
+        cap *= 2;
+      }
+      ge_frame *fr = realloc(b->bframes, cap * sizeof *fr);
+      if (!fr) return nomem(err);
+      b->bframes = fr;
+      b->bframes_cap = cap;
+    }
+    size_t n = 0;
+    ge_error e;
+    r->rc = ge_pcln_lookup(b, a[k].pc, b->bframes + used, room, &n, &e);
+    if (r->rc == GE_ERR_NOMEM) return nomem(err);
+    if (r->rc) n = 0;
+    if (used + n > UINT32_MAX)
+      return ge_fail(err, GE_ERR_ARG, "lookup_many: more than %u frames", UINT32_MAX);
+    r->first = (uint32_t)used;
+    r->n = (uint32_t)n;
+    used += n;
+  }
+  *frames = b->bframes;
+  return GE_OK;
+}
+
+void ge_pcln_free(ge_binary *b) {
+  pcv_free(&b->fc.file);
+  pcv_free(&b->fc.line);
+  pcv_free(&b->fc.inl);
+  free(b->sortbuf);
+  free(b->bframes);
 }
 
 ge_err ge_pcln_func(ge_binary *b, size_t i, ge_func_info *out, ge_error *err) {
@@ -534,12 +769,12 @@ ge_err ge_pcln_func(ge_binary *b, size_t i, ge_func_info *out, ge_error *err) {
   out->name = funcname(b, field(b, &f, 1));
   out->entry = f.entry;
   out->end = f.end;
-  ge_frame fr;
-  memset(&fr, 0, sizeof fr);
-  if (pos_at(b, &f, f.entry, &fr) < 0)
+  int32_t fileno, line;
+  if (pcvalue(b, field(b, &f, 5), f.entry, f.entry, &fileno) < 0 ||
+      pcvalue(b, field(b, &f, 6), f.entry, f.entry, &line) < 0)
     return ge_fail(err, GE_ERR_FORMAT, "pclntab: corrupt file/line table of %.*s",
                    (int)out->name.len, out->name.ptr);
-  out->file = fr.file;
-  out->start_line = t->ver >= 120 ? field(b, &f, 9) : fr.line;
+  out->file = filename(b, t->ver == 12 ? 0 : field(b, &f, 8), fileno);
+  out->start_line = t->ver >= 120 ? field(b, &f, 9) : (line > 0 ? (uint32_t)line : 0);
   return GE_OK;
 }
