@@ -304,6 +304,54 @@ describe("binary:lookup", function()
     b:close()
   end)
 
+  it("lookup_many on a shuffled list with duplicates and unknown PCs equals one-by-one lookups", function()
+    for _, bd in ipairs { builds[1], builds[#builds] } do
+      local b = assert(ge.binary.open(bd.path))
+      local pcs = sample_pcs(b, 400, "^main%.")
+      local n = #pcs
+      for k = 1, n, 5 do pcs[#pcs + 1] = pcs[k] end           -- duplicates
+      for _, u in ipairs { 0, 1, 0x7fffffffffff, 0x400000 } do pcs[#pcs + 1] = u end
+      pcs[#pcs + 1] = hex(pcs[3])                             -- a hex string
+      math.randomseed(11)
+      for k = #pcs, 2, -1 do
+        local j = math.random(1, k)
+        pcs[k], pcs[j] = pcs[j], pcs[k]
+      end
+      local many, err = b:lookup_many(pcs)
+      assert.is_nil(err, bd.name)
+      assert.are.equal(#pcs, #many)
+      -- A fresh handle for the single lookups: no state shared with lookup_many.
+      local b1 = assert(ge.binary.open(bd.path))
+      local inl = 0
+      for k, pc in ipairs(pcs) do
+        local one = assert(b1:lookup(pc))
+        assert.are.same(one, many[k], bd.name .. " " .. tostring(pc))
+        if #one > 1 then inl = inl + 1 end
+      end
+      assert.is_true(inl > 0, bd.name .. ": no inlined frames compared")
+      assert.are.same({}, b:lookup_many {})
+      b1:close()
+      b:close()
+    end
+  end)
+
+  it("lookup_many reports the first corrupt entry and answers the others", function()
+    local b = assert(ge.binary.open(builds[#builds].path, { max_inline_depth = 1 }))
+    local loop = assert(b:func("main.loop"))
+    local pcs, deep = {}, nil
+    for pc = loop.entry, loop["end"] - 1 do
+      pcs[#pcs + 1] = pc
+      if not deep and not b:lookup(pc) then deep = pc end
+    end
+    assert.is_truthy(deep)
+    local many, err = b:lookup_many(pcs)
+    assert.matches("max_inline_depth", err)
+    for k, pc in ipairs(pcs) do
+      assert.are.same(b:lookup(pc) or {}, many[k])
+    end
+    b:close()
+  end)
+
   it("bounds inline chains by limits.max_inline_depth", function()
     local path = builds[#builds].path
     local b = assert(ge.binary.open(path, { max_inline_depth = 1 }))
@@ -487,6 +535,16 @@ describe("goescape symbolize", function()
     local _, rc2, err2 = H.cli("symbolize " .. H.q(bd.path) .. " < " .. H.q(input))
     assert.are.equal(1, rc2)
     assert.matches("line 2: not a hex address", err2)
+    -- The Lua API: the same answers as a string and written to a file.
+    local text_in = ("%x\n0x1\n0x%x\n0X%X\n"):format(pcs[1], pcs[3], pcs[4])
+    local s1 = assert(b:symbolize_text(text_in, false))
+    assert.are.equal(text, s1)
+    local tmpf = os.tmpname()
+    local fh = assert(io.open(tmpf, "w"))
+    assert.is_true(b:symbolize_text(text_in, true, fh))
+    fh:close()
+    assert.are.equal(b:symbolize_text(text_in, true), H.read(tmpf))
+    os.remove(tmpf)
     b:close()
   end)
 end)

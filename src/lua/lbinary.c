@@ -2,14 +2,17 @@
  *   core.binary_open(path [, limits]) -> binary | nil, err, code
  *   binary:info() binary:lookup(pc) binary:lookup_many(list) binary:funcs()
  *   binary:func(name) binary:symbols() binary:dwarf() binary:close()
- *   binary:symbolize_text(text, json) -> output | nil, err   (the CLI's bulk path)
+ *   binary:symbolize_text(text, json[, file]) -> output | true | nil, err (the CLI's bulk path)
  * Bad data returns nil, msg, code; misuse (wrong types, closed handle) raises.
  * No malloc'd memory is held in C locals across a call that may raise. */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "binding.h"
+#include "lualib.h" /* LUA_FILEHANDLE (Lua 5.1, LuaJIT) */
 #include "lbinary.h"
 
 typedef struct lbin {
@@ -194,29 +197,44 @@ static int l_lookup(lua_State *L) {
 }
 
 /* lookup_many(list) -> list of frame lists[, first error]; an entry whose
- * tables are corrupt is an empty list, and its message the second result. */
+ * tables are corrupt is an empty list, and the message of the first such
+ * entry (in list order) the second result. Answered in address order by
+ * ge_binary_lookup_many: the same frames as one lookup per entry. */
 static int l_lookup_many(lua_State *L) {
   ge_binary *b = check(L);
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
-  lua_pushnil(L); /* 3: first error message */
-  int n = (int)ge_rawlen(L, 2);
-  lua_createtable(L, n, 0); /* 4: result */
-  for (int i = 1; i <= n; i++) {
-    lua_rawgeti(L, 2, i);
-    uint64_t pc = checkpc(L, -1);
+  size_t n = ge_rawlen(L, 2);
+  if (n > (size_t)INT_MAX / sizeof(ge_pcframes)) luaL_argerror(L, 2, "list too long");
+  uint64_t *pcs = lua_newuserdata(L, n ? n * sizeof *pcs : 1);              /* 3 */
+  ge_pcframes *res = lua_newuserdata(L, n ? n * sizeof *res : 1);           /* 4 */
+  for (size_t i = 0; i < n; i++) {
+    lua_rawgeti(L, 2, (int)i + 1);
+    pcs[i] = checkpc(L, -1);
     lua_pop(L, 1);
-    if (lookup_push(L, b, pc) == 3) {
-      if (lua_isnil(L, 3)) {
-        lua_pushvalue(L, -2);
-        lua_replace(L, 3);
+  }
+  const ge_frame *fr;
+  ge_error err;
+  ge_err rc = ge_binary_lookup_many(b, pcs, n, MAXFRAMES, res, &fr, &err);
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  lua_pushnil(L);                 /* 5: first error message */
+  lua_createtable(L, (int)n, 0);  /* 6: result */
+  for (size_t i = 0; i < n; i++) {
+    if (res[i].rc == GE_OK) {
+      push_frames(L, fr + res[i].first, res[i].n);
+    } else {
+      if (lua_isnil(L, 5)) {
+        ge_frame one[MAXFRAMES];
+        size_t k;
+        ge_binary_lookup(b, pcs[i], one, MAXFRAMES, &k, &err);
+        lua_pushstring(L, err.msg);
+        lua_replace(L, 5);
       }
-      lua_pop(L, 3);
       lua_newtable(L);
     }
-    lua_rawseti(L, 4, i);
+    lua_rawseti(L, 6, (int)i + 1);
   }
-  lua_pushvalue(L, 3);
+  lua_pushvalue(L, 5);
   return 2;
 }
 
@@ -338,106 +356,204 @@ static int l_dwarf(lua_State *L) {
 
 /* ------------------------------------------------- bulk text symbolization */
 
-static void add_json_str(luaL_Buffer *B, ge_strview v) {
-  luaL_addchar(B, '"');
-  for (size_t i = 0; i < v.len; i++) {
+/* Output of symbolize_text: a chunk in a userdata at stack slot `slot`,
+ * written to f when full, or grown (a bigger userdata) when building the
+ * result string. Nothing here is malloc'd, so raising is safe. */
+typedef struct sink {
+  lua_State *L;
+  int slot;
+  char *buf;
+  size_t n, cap;
+  FILE *f;
+  int ioerr;
+} sink;
+
+#define SINK_CHUNK (64 * 1024)
+
+static void sink_room(sink *o, size_t need) {
+  if (o->f) {
+    if (o->n && !o->ioerr && fwrite(o->buf, 1, o->n, o->f) != o->n) o->ioerr = 1;
+    o->n = 0;
+    if (need <= o->cap) return;
+  }
+  size_t cap = o->cap;
+  while (cap - o->n < need) cap *= 2;
+  char *nb = lua_newuserdata(o->L, cap);
+  memcpy(nb, o->buf, o->n);
+  lua_replace(o->L, o->slot);
+  o->buf = nb;
+  o->cap = cap;
+}
+
+static inline void put(sink *o, const char *s, size_t len) {
+  if (o->cap - o->n < len) sink_room(o, len);
+  memcpy(o->buf + o->n, s, len);
+  o->n += len;
+}
+
+static inline void putc1(sink *o, char c) {
+  if (o->n == o->cap) sink_room(o, 1);
+  o->buf[o->n++] = c;
+}
+
+static void put_hex(sink *o, uint64_t v) {
+  char tmp[20];
+  size_t i = sizeof tmp;
+  do {
+    tmp[--i] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v);
+  tmp[--i] = 'x';
+  tmp[--i] = '0';
+  put(o, tmp + i, sizeof tmp - i);
+}
+
+static void put_dec(sink *o, uint32_t v) {
+  char tmp[12];
+  size_t i = sizeof tmp;
+  do {
+    tmp[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  put(o, tmp + i, sizeof tmp - i);
+}
+
+static void put_json_str(sink *o, ge_strview v) {
+  static const char hexd[] = "0123456789abcdef";
+  putc1(o, '"');
+  size_t i = 0, from = 0;
+  for (; i < v.len; i++) {
     unsigned char c = (unsigned char)v.ptr[i];
+    if (c != '"' && c != '\\' && c >= 0x20) continue;
+    put(o, v.ptr + from, i - from);
+    from = i + 1;
     if (c == '"' || c == '\\') {
-      luaL_addchar(B, '\\');
-      luaL_addchar(B, (char)c);
-    } else if (c < 0x20) {
-      char tmp[8];
-      snprintf(tmp, sizeof tmp, "\\u%04x", c);
-      luaL_addstring(B, tmp);
+      char e[2] = {'\\', (char)c};
+      put(o, e, 2);
     } else {
-      luaL_addchar(B, (char)c);
+      char e[6] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
+      put(o, e, 6);
     }
   }
-  luaL_addchar(B, '"');
+  put(o, v.ptr + from, i - from);
+  putc1(o, '"');
 }
 
 static int ishex(int c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* symbolize_text(text, json) -> output | nil, err. One answer per input line:
+/* The C stream of a Lua file object (io library), raising when closed. */
+static FILE *tofile(lua_State *L, int idx) {
+#if LUA_VERSION_NUM >= 502
+  luaL_Stream *s = luaL_checkudata(L, idx, LUA_FILEHANDLE);
+  if (!s->closef) luaL_argerror(L, idx, "attempt to use a closed file");
+  return s->f;
+#else
+  FILE **f = luaL_checkudata(L, idx, LUA_FILEHANDLE);
+  if (!*f) luaL_argerror(L, idx, "attempt to use a closed file");
+  return *f;
+#endif
+}
+
+/* symbolize_text(text, json[, file]) -> output | true | nil, err. One answer
+ * per input line, in input order:
  *   text: "0xPC\tFUNC FILE:LINE[ (inlined)]\t..." ("0xPC\t??" when unknown)
- *   json: {"pc":"0x..","frames":[{"function":..,"file":..,"line":..,"inlined":..}]} */
+ *   json: {"pc":"0x..","frames":[{"function":..,"file":..,"line":..,"inlined":..}]}
+ * With a file (io library object) the answers are written to it and the
+ * result is true; otherwise they are returned as one string. */
 static int l_symbolize_text(lua_State *L) {
   ge_binary *b = check(L);
   size_t len;
   const char *s = luaL_checklstring(L, 2, &len);
   int json = lua_toboolean(L, 3);
-  luaL_Buffer B;
-  const char *p = s, *end = s + len;
-  long lineno = 0;
-  /* Validate first, so that no error is raised while the buffer is open. */
-  for (const char *q = p; q < end;) {
+  FILE *f = lua_isnoneornil(L, 4) ? NULL : tofile(L, 4);
+  lua_settop(L, 4);
+  const char *end = s + len;
+  size_t nlines = 0;
+  for (const char *q = s; q < end; nlines++) {
+    const char *nl = memchr(q, '\n', (size_t)(end - q));
+    q = nl ? nl + 1 : end;
+  }
+  if (nlines > SIZE_MAX / sizeof(ge_pcframes) / 2) luaL_argerror(L, 2, "too many lines");
+  uint64_t *pcs = lua_newuserdata(L, nlines ? nlines * sizeof *pcs : 1);  /* 5 */
+  ge_pcframes *res = lua_newuserdata(L, nlines ? nlines * sizeof *res : 1); /* 6 */
+  size_t i = 0;
+  for (const char *q = s; q < end; i++) {
     const char *nl = memchr(q, '\n', (size_t)(end - q));
     const char *e = nl ? nl : end;
-    lineno++;
     const char *a = q;
     while (a < e && (*a == ' ' || *a == '\t' || *a == '\r')) a++;
     const char *z = e;
     while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r')) z--;
     if (z - a >= 2 && a[0] == '0' && (a[1] == 'x' || a[1] == 'X')) a += 2;
+    uint64_t pc = 0;
     if (a == z || z - a > 16) goto bad;
-    for (const char *c = a; c < z; c++)
-      if (!ishex(*c)) goto bad;
+    for (; a < z; a++) {
+      if (!ishex(*a)) goto bad;
+      pc = pc << 4 | (uint64_t)(*a <= '9' ? *a - '0' : (*a | 0x20) - 'a' + 10);
+    }
+    pcs[i] = pc;
     q = nl ? nl + 1 : end;
     continue;
   bad:
     lua_pushnil(L);
-    lua_pushfstring(L, "line %d: not a hex address: ", (int)lineno);
+    lua_pushfstring(L, "line %d: not a hex address: ", (int)(i + 1));
     lua_pushlstring(L, q, (size_t)(e - q) > 60 ? 60 : (size_t)(e - q));
     lua_concat(L, 2);
     return 2;
   }
-  luaL_buffinit(L, &B);
-  ge_frame fr[MAXFRAMES];
-  char tmp[64];
-  while (p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    const char *e = nl ? nl : end;
-    const char *a = p;
-    while (a < e && (*a == ' ' || *a == '\t' || *a == '\r')) a++;
-    if (e - a >= 2 && a[0] == '0' && (a[1] == 'x' || a[1] == 'X')) a += 2;
-    uint64_t pc = 0;
-    for (; a < e && ishex(*a); a++)
-      pc = pc << 4 | (uint64_t)(*a <= '9' ? *a - '0' : (*a | 0x20) - 'a' + 10);
-    p = nl ? nl + 1 : end;
-    size_t n = 0;
-    ge_error err;
-    if (ge_binary_lookup(b, pc, fr, MAXFRAMES, &n, &err)) n = 0;
+  const ge_frame *frames;
+  ge_error err;
+  ge_err rc = ge_binary_lookup_many(b, pcs, nlines, MAXFRAMES, res, &frames, &err);
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  sink o = {L, 7, NULL, 0, SINK_CHUNK, f, 0};
+  o.buf = lua_newuserdata(L, SINK_CHUNK); /* 7 */
+  for (i = 0; i < nlines; i++) {
+#ifdef __GNUC__
+    /* Frames were stored in address order and are read in input order: fetch
+     * ahead to hide the cache misses. */
+    if (i + 8 < nlines) __builtin_prefetch(frames + res[i + 8].first);
+#endif
+    const ge_frame *fr = frames + res[i].first;
+    size_t n = res[i].rc ? 0 : res[i].n;
     if (json) {
-      snprintf(tmp, sizeof tmp, "{\"pc\":\"0x%llx\",\"frames\":[", (unsigned long long)pc);
-      luaL_addstring(&B, tmp);
-      for (size_t i = 0; i < n; i++) {
-        luaL_addstring(&B, i ? ",{\"function\":" : "{\"function\":");
-        add_json_str(&B, fr[i].func);
-        luaL_addstring(&B, ",\"file\":");
-        add_json_str(&B, fr[i].file);
-        snprintf(tmp, sizeof tmp, ",\"line\":%u,\"inlined\":%s}", fr[i].line,
-                 fr[i].inlined ? "true" : "false");
-        luaL_addstring(&B, tmp);
+      put(&o, "{\"pc\":\"", 7);
+      put_hex(&o, pcs[i]);
+      put(&o, "\",\"frames\":[", 12);
+      for (size_t k = 0; k < n; k++) {
+        put(&o, k ? ",{\"function\":" : "{\"function\":", k ? 13 : 12);
+        put_json_str(&o, fr[k].func);
+        put(&o, ",\"file\":", 8);
+        put_json_str(&o, fr[k].file);
+        put(&o, ",\"line\":", 8);
+        put_dec(&o, fr[k].line);
+        if (fr[k].inlined) put(&o, ",\"inlined\":true}", 16);
+        else put(&o, ",\"inlined\":false}", 17);
       }
-      luaL_addstring(&B, "]}\n");
+      put(&o, "]}\n", 3);
     } else {
-      snprintf(tmp, sizeof tmp, "0x%llx", (unsigned long long)pc);
-      luaL_addstring(&B, tmp);
-      if (!n) luaL_addstring(&B, "\t??");
-      for (size_t i = 0; i < n; i++) {
-        luaL_addchar(&B, '\t');
-        luaL_addlstring(&B, fr[i].func.ptr, fr[i].func.len);
-        luaL_addchar(&B, ' ');
-        luaL_addlstring(&B, fr[i].file.ptr, fr[i].file.len);
-        snprintf(tmp, sizeof tmp, ":%u%s", fr[i].line, fr[i].inlined ? " (inlined)" : "");
-        luaL_addstring(&B, tmp);
+      put_hex(&o, pcs[i]);
+      if (!n) put(&o, "\t??", 3);
+      for (size_t k = 0; k < n; k++) {
+        putc1(&o, '\t');
+        put(&o, fr[k].func.ptr, fr[k].func.len);
+        putc1(&o, ' ');
+        put(&o, fr[k].file.ptr, fr[k].file.len);
+        putc1(&o, ':');
+        put_dec(&o, fr[k].line);
+        if (fr[k].inlined) put(&o, " (inlined)", 10);
       }
-      luaL_addchar(&B, '\n');
+      putc1(&o, '\n');
     }
   }
-  luaL_pushresult(&B);
+  if (!f) {
+    lua_pushlstring(L, o.buf, o.n);
+    return 1;
+  }
+  sink_room(&o, 0);
+  if (o.ioerr || fflush(f)) return ge_pushfail(L, "symbolize: write error", "io");
+  lua_pushboolean(L, 1);
   return 1;
 }
 

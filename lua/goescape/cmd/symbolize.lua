@@ -12,8 +12,7 @@ return {
     local ge = require "goescape"
     local b = cli.check(ge.binary.open(args.binary))
     local input = io.stdin:read("*a")
-    local out = cli.check(b:symbolize_text(input, args.json))
-    io.stdout:write(out)
+    cli.check(b:symbolize_text(input, args.json, io.stdout))
     b:close()
   end,
 }
