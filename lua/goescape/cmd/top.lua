@@ -4,6 +4,7 @@
 -- object per line: name, function (or file/line), flat, cum in the sample's unit.
 local ge = require "goescape"
 local cli = require "goescape.cli"
+local json = require "goescape.report.json"
 
 local M = { help = "Top functions, lines or files of a pprof profile (like go tool pprof -top)" }
 
@@ -43,25 +44,6 @@ local function numstr(v)
   return ("%.17g"):format(v)
 end
 U.numstr = numstr
-
-local function jstr(s)
-  return '"' .. tostring(s):gsub('[%c"\\]', function(c)
-    local m = { ['"'] = '\\"', ['\\'] = '\\\\', ['\n'] = '\\n', ['\t'] = '\\t', ['\r'] = '\\r' }
-    return m[c] or ("\\u%04x"):format(c:byte())
-  end) .. '"'
-end
-
---- One JSON object with keys in the given order (strings and numbers only).
-function U.json_object(t, order)
-  local out = {}
-  for _, k in ipairs(order) do
-    local v = t[k]
-    if v ~= nil then
-      out[#out + 1] = jstr(k) .. ":" .. (type(v) == "number" and numstr(v) or jstr(v))
-    end
-  end
-  return "{" .. table.concat(out, ",") .. "}"
-end
 
 -- pprof's measurement scaling (internal/measurement): one output unit per
 -- report, chosen from the smallest and largest values.
@@ -112,7 +94,7 @@ function U.print_top(prof, rows, total, args, nshown)
   st = st or { type = "?", unit = "" }
   if args.json then
     for _, r in ipairs(rows) do
-      io.stdout:write(U.json_object({
+      io.stdout:write(json.encode({
         name = r.name, ["function"] = r["function"], file = r.file, line = r.line,
         flat = r.flat, cum = r.cum, unit = st.unit,
       }, { "name", "function", "file", "line", "flat", "cum", "unit" }), "\n")
