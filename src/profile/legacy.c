@@ -169,7 +169,9 @@ static ge_err stack(lp *x, const char *s, size_t n, size_t i) {
     }
     if (li == GE_NONE) {
       if (P->locs.n >= P->lim.max_records)
-        return ge_fail(x->err, GE_ERR_LIMIT, "more than max_records locations");
+        return ge_fail(x->err, GE_ERR_LIMIT,
+                       "line %zu: more than %llu locations (limit max_records)", x->lineno,
+                       (unsigned long long)P->lim.max_records);
       ploc *l = GE_VEC_PUSH_SLOT(P->locs);
       if (!l) return lnomem(x);
       memset(l, 0, sizeof *l);
@@ -279,7 +281,8 @@ static ge_err heap(lp *x, lrd *r, const char *h, size_t hn) {
       return ge_fail(x->err, GE_ERR_FORMAT, "line %zu: malformed heap sample", r->lineno);
     j++;
     if (P->nsamples >= P->lim.max_records)
-      return ge_fail(x->err, GE_ERR_LIMIT, "more than max_records samples");
+      return ge_fail(x->err, GE_ERR_LIMIT, "line %zu: more than %llu samples (limit max_records)",
+                     r->lineno, (unsigned long long)P->lim.max_records);
     int64_t out[4], blocksize = 0;
     size_t nv = 0;
     for (int pass = has_alloc ? 0 : 1; pass < 2; pass++) {
@@ -351,7 +354,8 @@ static ge_err contention(lp *x, lrd *r) {
         v2 = ge_mul64(v2, P->period);
       }
       if (P->nsamples >= P->lim.max_records)
-        return ge_fail(x->err, GE_ERR_LIMIT, "more than max_records samples");
+        return ge_fail(x->err, GE_ERR_LIMIT, "line %zu: more than %llu samples (limit max_records)",
+                       r->lineno, (unsigned long long)P->lim.max_records);
       int64_t out[2] = {v2, v1};
       ge_err rc;
       if ((rc = push_values(x, out, 2)) || (rc = stack(x, s, n, j))) return rc;
@@ -385,7 +389,8 @@ static ge_err counts(lp *x, lrd *r, const char *h, size_t wl) {
     if (parse_int(s, n, &j, &v) || v < 0 || expect(s, n, &j, '@'))
       return ge_fail(x->err, GE_ERR_FORMAT, "line %zu: malformed count sample", r->lineno);
     if (P->nsamples >= P->lim.max_records)
-      return ge_fail(x->err, GE_ERR_LIMIT, "more than max_records samples");
+      return ge_fail(x->err, GE_ERR_LIMIT, "line %zu: more than %llu samples (limit max_records)",
+                     r->lineno, (unsigned long long)P->lim.max_records);
     ge_err rc;
     if ((rc = push_values(x, &v, 1)) || (rc = stack(x, s, n, j))) return rc;
     if (ge_prof_end_sample(P)) return lnomem(x);
