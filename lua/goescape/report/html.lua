@@ -234,7 +234,9 @@ end
 function M.data(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'data' (options table expected)", 2) end
   local log, prof = opts.escape, opts.profile
-  if not log and not prof then error("html: an escape log or a profile is needed", 2) end
+  if not log and not prof and not opts.hotspots then
+    error("html: an escape log, a profile or a hotspots result is needed", 2)
+  end
   local n = opts.n or 100
   local data = { title = opts.title or "goescape report", version = 1, names = opts.names or {},
     generated = os.date("!%Y-%m-%d %H:%M UTC") }
@@ -256,7 +258,25 @@ function M.data(opts)
       heap = (s.by_kind.moved_to_heap or 0) + (s.by_kind.escapes_to_heap or 0) }
   end
   local by_line, objects = {}, {}
-  if prof then
+  if not prof and opts.hotspots then
+    -- a hotspots result alone: its rows, no flame graph or source
+    local hot = opts.hotspots
+    data.sample, data.total = hot.sample, hot.total
+    local out = arr()
+    for i = 1, math.min(#hot.rows, n) do
+      local r = hot.rows[i]
+      local diags = arr()
+      local heap = false
+      for _, d in ipairs(r.diagnostics or {}) do
+        if #diags < 24 then diags[#diags + 1] = compact_diag(d) end
+        heap = heap or HEAP[d.kind] or false
+      end
+      out[i] = { rank = i, file = r.file, line = r.line, func = r["function"], flat = r.flat,
+        cum = r.cum, reason = r.advice and r.advice.title or nil, heap = heap, diags = diags,
+        advice = compact_advice(r.advice) }
+    end
+    data.rows, data.nrows = out, #hot.rows
+  elseif prof then
     local si, st = prof:sample_type(opts.sample)
     if not si then return nil, st end
     data.sample = { type = st.type, unit = st.unit }
