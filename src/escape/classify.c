@@ -126,6 +126,30 @@ static void param_leaks(const char *m, str r, ge_class *c) {
   c->n2 = num_at(r, (size_t)wd + 13, NULL);
 }
 
+/* "X to T" (devirtualization): subject X, target T. */
+static void subject_to_target(const char *m, str r, ge_kind kind, ge_class *c) {
+  long to = RFIND(r, " to ");
+  c->kind = kind;
+  c->subject = span(m, r.p, to >= 0 ? (size_t)to : r.n);
+  if (to >= 0) c->target = span(m, r.p + to + 4, r.n - (size_t)to - 4);
+}
+
+/* Messages recognized by their start alone. */
+static const struct {
+  const char *prefix;
+  size_t len;
+  ge_kind kind;
+} prefixes[] = {
+    {"index bounds check elided", 25, GE_K_BOUNDS_CHECK_ELIDED},
+    {"zero-copy ", 10, GE_K_ZERO_COPY},
+    {"Found IsInBounds", 16, GE_K_BOUNDS_CHECK},
+    {"Found IsSliceInBounds", 21, GE_K_SLICE_BOUNDS_CHECK},
+    {"generated nil check", 19, GE_K_NIL_CHECK},
+    {"removed nil check", 17, GE_K_NIL_CHECK},
+    {"Before inlining", 15, GE_K_TRACE},
+    {"After inlining", 14, GE_K_TRACE},
+};
+
 void ge_classify(const char *msg, size_t len, ge_class *c) {
   memset(c, 0, sizeof *c);
   c->kind = GE_K_UNKNOWN;
@@ -217,11 +241,7 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
       if (c->kind) return;
     }
     if (STARTS(s, "partially devirtualizing ")) {
-      str r = {s.p + 25, s.n - 25};
-      long to = RFIND(r, " to ");
-      c->kind = GE_K_DEVIRTUALIZED;
-      c->subject = span(msg, r.p, to >= 0 ? (size_t)to : r.n);
-      if (to >= 0) c->target = span(msg, r.p + to + 4, r.n - (size_t)to - 4);
+      subject_to_target(msg, (str){s.p + 25, s.n - 25}, GE_K_DEVIRTUALIZED, c);
       return;
     }
     break;
@@ -230,10 +250,7 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
       str r = {s.p + 19, s.n - 19};
       if (STARTS(r, "interface call ")) r = (str){r.p + 15, r.n - 15};
       else if (STARTS(r, "function call ")) r = (str){r.p + 14, r.n - 14};
-      long to = RFIND(r, " to ");
-      c->kind = GE_K_PGO_DEVIRTUALIZED;
-      c->subject = span(msg, r.p, to >= 0 ? (size_t)to : r.n);
-      if (to >= 0) c->target = span(msg, r.p + to + 4, r.n - (size_t)to - 4);
+      subject_to_target(msg, r, GE_K_PGO_DEVIRTUALIZED, c);
       return;
     }
     break;
@@ -264,18 +281,10 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
       if (sc >= 0) c->n1 = num_at(r, (size_t)sc + 12, NULL);
       return;
     }
-    if (STARTS(s, "index bounds check elided")) {
-      c->kind = GE_K_BOUNDS_CHECK_ELIDED;
-      return;
-    }
     break;
   case 'd':
     if (STARTS(s, "devirtualizing ")) {
-      str r = {s.p + 15, s.n - 15};
-      long to = RFIND(r, " to ");
-      c->kind = GE_K_DEVIRTUALIZED;
-      c->subject = span(msg, r.p, to >= 0 ? (size_t)to : r.n);
-      if (to >= 0) c->target = span(msg, r.p + to + 4, r.n - (size_t)to - 4);
+      subject_to_target(msg, (str){s.p + 15, s.n - 15}, GE_K_DEVIRTUALIZED, c);
       return;
     }
     break;
@@ -283,29 +292,6 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
     if (STARTS(s, "assuming ") && ENDS(s, " is unsafe uintptr")) {
       c->kind = GE_K_UNSAFE_UINTPTR;
       c->subject = span(msg, s.p + 9, s.n - 9 - 18);
-      return;
-    }
-    break;
-  case 'z':
-    if (STARTS(s, "zero-copy ")) {
-      c->kind = GE_K_ZERO_COPY;
-      return;
-    }
-    break;
-  case 'F':
-    if (STARTS(s, "Found IsInBounds")) {
-      c->kind = GE_K_BOUNDS_CHECK;
-      return;
-    }
-    if (STARTS(s, "Found IsSliceInBounds")) {
-      c->kind = GE_K_SLICE_BOUNDS_CHECK;
-      return;
-    }
-    break;
-  case 'g':
-  case 'r':
-    if (STARTS(s, "generated nil check") || STARTS(s, "removed nil check")) {
-      c->kind = GE_K_NIL_CHECK;
       return;
     }
     break;
@@ -331,6 +317,11 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
   default:
     break;
   }
+  for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+    if (starts(s, prefixes[i].prefix, prefixes[i].len)) {
+      c->kind = prefixes[i].kind;
+      return;
+    }
   /* Suffix forms: "X escapes to heap", "X does not escape", ... */
   static const struct {
     const char *suffix;
@@ -372,8 +363,7 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
     c->target = span(msg, s.p + self + 29, s.n - (size_t)self - 29);
     return;
   }
-  if (ENDS(s, "non-looping label") || ENDS(s, " looping label") || STARTS(s, "Before inlining") ||
-      STARTS(s, "After inlining")) {
+  if (ENDS(s, "non-looping label") || ENDS(s, " looping label")) {
     c->kind = GE_K_TRACE;
     return;
   }
