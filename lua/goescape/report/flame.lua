@@ -223,14 +223,16 @@ function M.svg(tree, opts)
   local title = opts.title or "Flame graph"
   w(('<text x="%d" y="22" font-size="16" text-anchor="middle" fill="#222">%s</text>\n')
     :format(W / 2, svg.escape(title)))
-  w(('<text x="%d" y="38" fill="#666" text-anchor="middle">total %s; frames under %.2g%% of the total left out; root at the bottom</text>\n')
+  w(('<text x="%d" y="38" fill="#666" text-anchor="middle">total %s; frames under %.2g%% '
+    .. 'of the total left out; root at the bottom</text>\n')
     :format(W / 2, svg.escape(M.human(tree.value, opts.unit)), (tree.min or 0) * 100))
   local function draw(node, x, d)
     local wd = math.abs(node.value) * scale
     local y = H - 28 - (d + 1) * FH
     local pct = math.abs(node.value) * 100 / total
     local label = ("%s (%s, %.2f%%)"):format(node.name, M.human(node.value, opts.unit), pct)
-    w(('<g><title>%s</title><rect x="%s" y="%s" width="%s" height="%d" rx="2" fill="%s" stroke="#fdfcf8" stroke-width="0.5"/>')
+    w(('<g><title>%s</title><rect x="%s" y="%s" width="%s" height="%d" rx="2" fill="%s" '
+      .. 'stroke="#fdfcf8" stroke-width="0.5"/>')
       :format(svg.escape(label), svg.num(x), svg.num(y), svg.num(wd), FH - 1,
         d == 0 and "hsl(40,10%,75%)" or svg.frame_color(node.name)))
     local chars = floor((wd - 6) / 6.6)

@@ -257,7 +257,7 @@ function M.data(opts)
     data.log = { total = s.total, kinds = kinds, packages = pks, npackages = #s.packages,
       heap = (s.by_kind.moved_to_heap or 0) + (s.by_kind.escapes_to_heap or 0) }
   end
-  local by_line, objects = {}, {}
+  local objects = {}
   if not prof and opts.hotspots then
     -- a hotspots result alone: its rows, no flame graph or source
     local hot = opts.hotspots
@@ -291,7 +291,7 @@ function M.data(opts)
         data.objects = { type = ot, total = ototal }
       end
     end
-    by_line = rows
+    local by_line = rows
     local hot = opts.hotspots
     if not hot and log then
       local files = {}
