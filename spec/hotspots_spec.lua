@@ -89,6 +89,15 @@ describe("ge.analysis.hotspots", function()
         assert.are.equal(hot.rows[1], r)
       end)
 
+      it("gives the array's size from the binary's DWARF", function()
+        local bin = assert(ge.binary.open(dir .. "/demo"))
+        local h2 = assert(ge.analysis.hotspots { escape = log, profile = prof, binary = bin,
+          sample = "alloc_space", n = 3 })
+        local d = has_kind(row_at(h2, "main.go", 46), "moved_to_heap", "a")
+        assert.are.equal(65536 * 8, d.advice.size)
+        assert.is_truthy(d.advice.why:find("512.0 KiB", 1, true))
+      end)
+
       it("finds append growth, returned addresses and interface boxing", function()
         assert.are.equal("append", has_kind(row_at(hot, "main.go", 34), "escapes_to_heap").advice.reason)
         assert.are.equal("returned_address",

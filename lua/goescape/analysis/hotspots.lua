@@ -39,12 +39,25 @@ local function diag_view(d)
   }
 end
 
---- Variable sizes from DWARF, when the binary has them: {["func\0name"] = bytes}.
+--- Variable sizes from DWARF, when the binary has them: a function
+-- (func, name) -> bytes or nil. Variables moved to the heap carry their type
+-- but often no size of their own; the type's size is then taken from another
+-- variable of that type.
 local function dwarf_sizes(binary)
   if not binary or type(binary.dwarf) ~= "function" then return nil end
   local ok, dw = pcall(binary.dwarf, binary)
-  if not ok or not dw or type(dw.variable_size) ~= "function" then return nil end
-  return dw
+  if not ok or type(dw) ~= "table" or type(dw.variables) ~= "table" then return nil end
+  local by_type, by_var = {}, {}
+  for _, v in ipairs(dw.variables) do
+    if v.size and v.type and v.type ~= "" then by_type[v.type] = v.size end
+  end
+  for _, v in ipairs(dw.variables) do
+    if v.func and v.name then
+      local size = v.size or by_type[v.type]
+      if size then by_var[v.func .. "\0" .. v.name] = size end
+    end
+  end
+  return function(func, name) return by_var[(func or "") .. "\0" .. (name or "")] end
 end
 
 function M.run(opts)
@@ -74,8 +87,7 @@ function M.run(opts)
       for _, i in ipairs(idx) do
         matched[i] = true
         local d = log:get(i)
-        local size = dw and d.kind == "moved_to_heap" and d.subject
-          and dw:variable_size(fn, d.subject) or nil
+        local size = dw and d.kind == "moved_to_heap" and dw(fn, d.subject) or nil
         local v = diag_view(d)
         v.advice = advice.explain(d, size)
         diags[#diags + 1] = v
