@@ -21,14 +21,15 @@ section > h2 { font-size:17px; margin:0 0 12px; }
 .card { flex:1 1 160px; border:1px solid var(--line); border-radius:8px; padding:10px 14px; background:#fbfaf7; }
 .card .v { font-size:22px; font-weight:650; }
 .card .k { color:var(--mute); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
-.grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(400px, 1fr)); gap:18px; }
+.grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(460px, 1fr)); gap:18px; }
 .grid h3 { font-size:14px; margin:4px 0 8px; }
 table { border-collapse:collapse; width:100%; }
 th, td { text-align:left; padding:4px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { font-size:12px; color:var(--mute); font-weight:600; text-transform:uppercase; letter-spacing:.03em; white-space:nowrap; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 .bars td { border:0; padding:3px 6px; }
-.bars td:first-child { white-space:nowrap; max-width:230px; overflow:hidden; text-overflow:ellipsis; }
+.bars td:first-child { white-space:nowrap; }
+.grid > div { min-width:0; overflow-x:auto; }
 .bar { position:relative; height:14px; background:#f0ede6; border-radius:3px; min-width:120px; }
 .bar > span { position:absolute; left:0; top:0; bottom:0; border-radius:3px; background:var(--accent); opacity:.8; }
 .bar.blue > span { background:var(--accent2); }
