@@ -138,9 +138,33 @@ local function flows_to_heap(d)
   end
 end
 
+-- A go statement's wrapper closure (Go 1.21+): a "func literal" at a
+-- position where the compiler also reports capturing compiler temporaries.
+local function is_go_wrapper(d, siblings)
+  if d.subject ~= "func literal" then return false end
+  for _, o in ipairs(siblings or {}) do
+    if o.kind == "closure_capture" and (o.subject or ""):match("^%.autotmp_")
+      and o.line == d.line and o.col == d.col then
+      return true
+    end
+  end
+  return false
+end
+
+-- A method value x.M: the first hop stores "{storage for x.M}" and the value
+-- is not an interface element.
+local function is_method_value(d)
+  local subj = d.subject or ""
+  if not subj:match("^[%w_]+%.[%a_][%w_]*$") then return false end
+  local first = d.flow and d.flow[1]
+  return first and first.type == "flow" and first.src == "&{storage for " .. subj .. "}"
+    and not has_reason(d, "slice-literal-element") and not has_reason(d, "interface-converted")
+end
+
 --- The reason key of a diagnostic (a key of M.reasons), or nil when the
--- diagnostic is not about a heap allocation.
-function M.reason(d)
+-- diagnostic is not about a heap allocation. `siblings` are the other
+-- diagnostics of the same line, when known (they tell go statements apart).
+function M.reason(d, siblings)
   local k = d.kind
   if k == "leaking_param" or k == "leaking_param_content" or k == "leaking_param_result"
     or k == "param_leaks" then
@@ -154,7 +178,8 @@ function M.reason(d)
   if has_reason(d, "too large for stack") then return "too_large" end
   if has_reason(d, "non-constant size") then return "non_constant_size" end
   local subj = d.subject or ""
-  if has_expr_prefix(d, "go ") then return "goroutine" end
+  if has_expr_prefix(d, "go ") or is_go_wrapper(d, siblings) then return "goroutine" end
+  if is_method_value(d) then return "method_value" end
   if has_expr_prefix(d, "defer ") then return "defer" end
   if has_reason(d, "captured by a closure") then return "closure" end
   if has_reason(d, "interface-converted") or subj:match("%.%.%. argument$") then
@@ -184,7 +209,6 @@ function M.reason(d)
   if flows_to_heap(d) and has_reason(d, "assign") then return "global" end
   if subj:match("^make%(") and not d.flow then return "non_constant_size" end
   if subj:match("^func literal$") then return "closure" end
-  if subj:match("%.[%w_]+$") and d.message:match("method value") then return "method_value" end
   if has_reason(d, "call parameter") then return "call_parameter" end
   if has_reason(d, "return") then return "returned_address" end
   return "escapes"
@@ -198,9 +222,10 @@ end
 M.human_bytes = human_bytes
 
 --- {reason=, title=, why=, fix=, size=} for a diagnostic, or nil. `size` (bytes,
--- from DWARF or the caller) is mentioned in `why` when given.
-function M.explain(d, size)
-  local key = M.reason(d)
+-- from DWARF or the caller) is mentioned in `why` when given; `siblings` as
+-- for M.reason.
+function M.explain(d, size, siblings)
+  local key = M.reason(d, siblings)
   if not key then return nil end
   local r = R[key]
   local why = r.why

@@ -82,14 +82,16 @@ function M.run(opts)
     if r.flat ~= 0 and r.file and r.line and r.line > 0 then
       local fn = r["function"]
       local idx = log:at_line(r.file, r.line, M.func_package(fn))
-      local diags = {}
+      local diags, recs = {}, {}
       local best
-      for _, i in ipairs(idx) do
+      for k, i in ipairs(idx) do
         matched[i] = true
-        local d = log:get(i)
+        recs[k] = log:get(i)
+      end
+      for _, d in ipairs(recs) do
         local size = dw and d.kind == "moved_to_heap" and dw(fn, d.subject) or nil
         local v = diag_view(d)
-        v.advice = advice.explain(d, size)
+        v.advice = advice.explain(d, size, recs)
         diags[#diags + 1] = v
         if v.advice and (not best or HEAP[d.kind]) then best = v.advice end
       end
