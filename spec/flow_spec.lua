@@ -227,6 +227,13 @@ describe("goescape flow", function()
     assert.is_truthy(H.read(f):match("^digraph "))
   end)
 
+  it("draws SVG through Graphviz with --format svg", function()
+    if not H.exists("/usr/bin/dot") then return pending("graphviz is not installed") end
+    local out = H.must(H.cli_cmd("flow " .. log .. " --func mk --format svg"))
+    assert.is_truthy(out:find("<svg", 1, true))
+    assert.is_truthy(out:find("{heap}", 1, true) or out:find("~r0", 1, true))
+  end)
+
   it("exits 1 with one line when there is no flow, 2 on bad usage", function()
     local _, rc, err = H.cli("flow " .. log .. " --file main.go --line 3")
     assert.are.equal(1, rc)

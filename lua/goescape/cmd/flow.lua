@@ -1,4 +1,4 @@
---- goescape flow LOG [--file F --line N | --func F | --package P] [--format dot|mermaid|text]
+--- goescape flow LOG [--file F --line N | --func F | --package P] [--format dot|mermaid|text|svg]
 -- The -m=2 flow of one line's diagnostics, a function or a package as a graph.
 local ge = require "goescape"
 local cli = require "goescape.cli"
@@ -11,7 +11,8 @@ function M.setup(c)
   c:option("--line", "Line in --file"):convert(tonumber)
   c:option("--func", "Function: f, pkg.f or (*T).M")
   c:option("--package", "Package import path")
-  c:option("--format", "Output format", "dot"):choices { "dot", "mermaid", "text" }
+  c:option("--format", "Output format (svg runs Graphviz dot)", "dot")
+    :choices { "dot", "mermaid", "text", "svg" }
   c:flag("--no-diagnostics", "Leave out the diagnostic notes (DOT/Mermaid)")
   c:option("-o --output", "Write to this file instead of stdout")
 end
@@ -30,6 +31,8 @@ function M.run(args)
   local text
   if args.format == "text" then
     text = fg.text(recs)
+  elseif args.format == "svg" then
+    text = cli.check(ge.report.svg.from_dot(fg.dot(recs, { diagnostics = not args.no_diagnostics })))
   else
     text = fg[args.format](recs, { diagnostics = not args.no_diagnostics })
   end

@@ -25,35 +25,6 @@ local M = {}
 local HEAP = { moved_to_heap = true, escapes_to_heap = true }
 
 local function arr(t) return setmetatable(t or {}, json.array_mt) end
-local function basename(p) return (tostring(p or ""):match("([^/\\]+)$")) or "" end
-
--- A log stand-in for ge.analysis.hotspots that answers its scan for heap
--- diagnostics of the profiled files (`each{kind = "escape"}`) with one C
--- filter per file name instead of a Lua table for every escape record of the
--- log (1.3 s -> 0.1 s on the standard library's log).
-local function scoped_log(log, files)
-  local proxy = {}
-  function proxy.at_line(_, ...) return log:at_line(...) end
-  function proxy.get(_, i) return log:get(i) end
-  function proxy.each(_, filter)
-    if type(filter) ~= "table" or filter.kind ~= "escape" or filter.file or filter.package
-      or filter.func then
-      return log:each(filter)
-    end
-    local recs, seen = {}, {}
-    for b in pairs(files) do
-      for _, k in ipairs { "moved_to_heap", "escapes_to_heap" } do
-        for d in log:each { kind = k, file = b } do
-          if not seen[d.index] then seen[d.index] = true; recs[#recs + 1] = d end
-        end
-      end
-    end
-    table.sort(recs, function(a, b) return a.index < b.index end)
-    local i = 0
-    return function() i = i + 1; return recs[i] end
-  end
-  return proxy
-end
 
 local function objects_type(prof, st)
   if not st or st.unit ~= "bytes" then return nil end
@@ -291,13 +262,10 @@ function M.data(opts)
         data.objects = { type = ot, total = ototal }
       end
     end
-    local by_line = rows
     local hot = opts.hotspots
     if not hot and log then
-      local files = {}
-      for _, r in ipairs(rows) do if r.file then files[basename(r.file)] = true end end
       local err
-      hot, err = hotspots.run { escape = scoped_log(log, files), profile = prof, binary = opts.binary,
+      hot, err = hotspots.run { escape = log, profile = prof, binary = opts.binary,
         sample = st.type, n = 0, focus = opts.focus, ignore = opts.ignore }
       if not hot then return nil, err end
     end
@@ -363,7 +331,7 @@ function M.data(opts)
     -- annotated source
     if opts.source ~= false then
       local lines_by_file, file_cost = {}, {}
-      for _, r in ipairs(by_line) do
+      for _, r in ipairs(rows) do
         if r.file and r.line and r.line > 0 and r.flat ~= 0 then
           local l = lines_by_file[r.file]
           if not l then l = {}; lines_by_file[r.file] = l; file_cost[r.file] = 0 end
