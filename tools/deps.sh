@@ -13,7 +13,8 @@ for g in "$@"; do
     build) pkgs+=(gcc make pkg-config luajit libluajit-5.1-dev liblua5.1-0-dev liblua5.4-dev
                   libelf-dev libdwarf-dev zlib1g-dev libdeflate-dev) ;;
     test)  pkgs+=(luajit lua5.1 lua5.4 lua-busted lua-cjson lua-argparse lua-penlight
-                  luarocks golang-1.19-go llvm binutils python3 graphviz) ;;
+                  luarocks golang-1.19-go llvm binutils python3 graphviz chromium
+                  python3-jsonschema) ;;
     asan)  pkgs+=(gcc libclang-rt-14-dev) ;;
     fuzz)  pkgs+=(clang libclang-rt-14-dev) ;;
     bench) pkgs+=(llvm hyperfine gawk) ;;
