@@ -24,3 +24,7 @@ echo
 echo "== goescape hotspots (top allocating lines, the compiler's reasons, advice)" >&2
 luajit bin/goescape hotspots --escape "$out/demo.m2.log" --profile "$out/allocs.pb.gz" \
   --binary "$out/demo" -n 8 --uncosted
+echo >&2
+luajit bin/goescape html --escape "$out/demo.m2.log" --profile "$out/allocs.pb.gz" \
+  --binary "$out/demo" --title "goescape demo" -o "$out/report.html"
+echo "== HTML report: $out/report.html (open it in a browser)" >&2
