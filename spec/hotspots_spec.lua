@@ -149,6 +149,59 @@ describe("ge.analysis.hotspots", function()
     assert.is_true(joined > 0)
   end)
 
+  it("joins vendored dependencies, plain and with -trimpath", function()
+    local dir = H.cached("hot-vendor-" .. local_go.name, function(d)
+      H.mkdir(d .. "/dep")
+      H.mkdir(d .. "/app")
+      H.write(d .. "/dep/go.mod", "module example.com/dep\n\ngo 1.19\n")
+      H.write(d .. "/dep/dep.go", "package dep\n\n// Make escapes: returned.\n"
+        .. "func Make(n int) []byte {\n\tb := make([]byte, n)\n\treturn b\n}\n")
+      H.write(d .. "/app/go.mod", "module example.com/app\n\ngo 1.19\n\n"
+        .. "require example.com/dep v0.0.0\n\nreplace example.com/dep => ../dep\n")
+      H.write(d .. "/app/main.go", [[
+package main
+
+import (
+	"os"
+	"runtime"
+	"runtime/pprof"
+
+	"example.com/dep"
+)
+
+var keep [][]byte
+
+func main() {
+	runtime.MemProfileRate = 1
+	for i := 0; i < 1000; i++ {
+		keep = append(keep[:0], dep.Make(100+i%3))
+	}
+	f, _ := os.Create(os.Args[1])
+	pprof.Lookup("allocs").WriteTo(f, 0)
+	f.Close()
+}
+]])
+      local env = ("cd %s/app && GOCACHE=%s/.cache %s "):format(H.q(d), H.q(d), local_go.go)
+      H.must(env .. "mod vendor")
+      for _, v in ipairs { { "plain", "" }, { "trim", "-trimpath" } } do
+        H.must(("%s build -mod=vendor %s -gcflags='example.com/...=-m=2' -o %s . 2> %s.m2.log")
+          :format(env, v[2], v[1], v[1]))
+        H.must(("cd %s/app && ./%s %s.pb.gz"):format(H.q(d), v[1], v[1]))
+      end
+    end)
+    for _, v in ipairs { "plain", "trim" } do
+      local log = assert(ge.escape.open(dir .. "/app/" .. v .. ".m2.log"))
+      local prof = assert(ge.profile.open(dir .. "/app/" .. v .. ".pb.gz"))
+      local hot = assert(ge.analysis.hotspots { escape = log, profile = prof, n = 1 })
+      local r = hot.rows[1]
+      assert.are.equal("example.com/dep.Make", r["function"])
+      assert.is_truthy(r.file:match("dep%.go$"))
+      local d = has_kind(r, "escapes_to_heap")
+      assert.is_table(d, v)
+      assert.is_truthy(d.file:match("^vendor/") or d.file:match("^example%.com/dep@"), d.file)
+    end
+  end)
+
   it("returns nil and an error for an unknown sample type, raises on misuse", function()
     local dir = build_demo(local_go, "plain")
     local log = assert(ge.escape.open(dir .. "/m2.log"))
