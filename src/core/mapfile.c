@@ -49,14 +49,16 @@ static ge_err read_all(int fd, const char *name, ge_map *m, uint64_t max_bytes,
   return GE_OK;
 }
 
-ge_err ge_map_fd(int fd, const char *name, ge_map *m, uint64_t max_bytes, ge_error *err) {
+static ge_err map_fd(int fd, const char *name, ge_map *m, uint64_t max_bytes, int populate,
+                     ge_error *err) {
   struct stat st;
   memset(m, 0, sizeof *m);
   if (fstat(fd, &st) != 0)
     return ge_fail(err, GE_ERR_IO, "%s: %s", name, strerror(errno));
   if (S_ISDIR(st.st_mode)) return ge_fail(err, GE_ERR_IO, "%s: is a directory", name);
   if (S_ISREG(st.st_mode) && st.st_size > 0) {
-    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0),
+                   fd, 0);
     if (p != MAP_FAILED) {
       m->data = p;
       m->size = (size_t)st.st_size;
@@ -67,13 +69,26 @@ ge_err ge_map_fd(int fd, const char *name, ge_map *m, uint64_t max_bytes, ge_err
   return read_all(fd, name, m, max_bytes, err);
 }
 
-ge_err ge_map_open(const char *path, ge_map *m, uint64_t max_bytes, ge_error *err) {
-  if (strcmp(path, "-") == 0) return ge_map_fd(0, "<stdin>", m, max_bytes, err);
+ge_err ge_map_fd(int fd, const char *name, ge_map *m, uint64_t max_bytes, ge_error *err) {
+  return map_fd(fd, name, m, max_bytes, 0, err);
+}
+
+static ge_err map_path(const char *path, ge_map *m, uint64_t max_bytes, int populate,
+                       ge_error *err) {
+  if (strcmp(path, "-") == 0) return map_fd(0, "<stdin>", m, max_bytes, populate, err);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ge_fail(err, GE_ERR_IO, "%s: %s", path, strerror(errno));
-  ge_err rc = ge_map_fd(fd, path, m, max_bytes, err);
+  ge_err rc = map_fd(fd, path, m, max_bytes, populate, err);
   close(fd);
   return rc;
+}
+
+ge_err ge_map_open(const char *path, ge_map *m, uint64_t max_bytes, ge_error *err) {
+  return map_path(path, m, max_bytes, 0, err);
+}
+
+ge_err ge_map_open_whole(const char *path, ge_map *m, uint64_t max_bytes, ge_error *err) {
+  return map_path(path, m, max_bytes, 1, err);
 }
 
 void ge_map_close(ge_map *m) {

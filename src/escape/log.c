@@ -87,7 +87,7 @@ ge_err ge_log_add_buffer(ge_log *log, const char *name, const char *data, size_t
 
 static ge_err add_file(ge_log *log, const char *path, ge_error *err) {
   ge_map m;
-  ge_err rc = ge_map_open(path, &m, log->lim.max_inflated_bytes, err);
+  ge_err rc = ge_map_open_whole(path, &m, log->lim.max_inflated_bytes, err);
   if (rc) return rc;
   uint32_t si = ge_log_add_source(log, strcmp(path, "-") ? path : "<stdin>", &m);
   if (si == UINT32_MAX) {
