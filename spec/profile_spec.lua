@@ -21,7 +21,10 @@ local LEGACY = { "heap", "mutex", "block", "goroutine", "threadcreate" }
 
 -- Runs go tool pprof once per argument list and caches its stdout.
 local function pprof(args, file)
-  local key = (args .. " " .. file):gsub("[^%w]", "_")
+  local raw = args .. " " .. file
+  local h = 0
+  for i = 1, #raw do h = (h * 31 + raw:byte(i)) % 2147483647 end
+  local key = raw:gsub("[^%w]", "_"):sub(1, 150) .. "_" .. h -- distinct for distinct punctuation
   local out = DIR .. "/oracle." .. key
   if not H.exists(out) then
     H.must(("cd %s && PPROF_BINARY_PATH=/nonexistent %s tool pprof %s %s > %s.tmp && mv %s.tmp %s")
@@ -230,6 +233,91 @@ describe("ge.profile", function()
       assert.is_true(alpha > 0 and beta > 0)
       assert.are.equal(all, alpha + notalpha)
       assert.is_true(notalpha >= beta)
+    end)
+
+    -- pprof's rows (name -> {flat, cum}) for extra options on allocs.pb.gz, alloc_space.
+    local function oracle_filtered(opts)
+      local text = pprof("-top -nodecount=100000 -nodefraction=0 -unit=B -sample_index=alloc_space "
+        .. opts, "allocs.pb.gz")
+      local want, started = {}, false
+      for line in text:gmatch("[^\n]+") do
+        if started then
+          local fl, c, name = line:match("^%s*(%-?[%d%.]+)%a*%s+%S+%s+%S+%s+(%-?[%d%.]+)%a*%s+%S+%s+(.-)%s*$")
+          want[(name:gsub(" %(inline%)$", ""):gsub(" %(partial%-inline%)$", ""))] =
+            { flat = tonumber(fl), cum = tonumber(c) }
+        elseif line:match("^%s+flat%s+flat%%") then started = true end
+      end
+      return want
+    end
+    local function ours_filtered(p, q)
+      q.sample = "alloc_space"
+      local got = {}
+      for _, r in ipairs(assert(p:top(q))) do got[r.name] = { flat = r.flat, cum = r.cum } end
+      return got
+    end
+
+    -- The runtime's heap profiles carry a numeric "bytes" label (the block
+    -- size) per sample: `go tool pprof -raw` shows them.
+    local ranges = { "bytes=1kb:", "bytes=:1kb", "bytes=1KB:2mb", "bytes=2304b", "bytes=256kb",
+      "bytes=-5b:+300b", "2kb:", "bytes=:512", "bytes=64", "bytes=8kb:1kb", "bytes=2ms:",
+      "bytes=1kb:2ms", "nosuchkey=1kb:" }
+    for _, r in ipairs(ranges) do
+      it("applies the numeric tag filter " .. r .. " like pprof's -tagfocus and -tagignore", function()
+        local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+        assert.are.same(oracle_filtered("-tagfocus=" .. r), ours_filtered(p, { tagfocus = r }))
+        assert.are.same(oracle_filtered("-tagignore=" .. r), ours_filtered(p, { tagignore = r }))
+      end)
+    end
+
+    it("keeps numeric ranges that select something (not a vacuous comparison)", function()
+      local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+      local _, all = p:top { sample = "alloc_space" }
+      local _, big = p:top { sample = "alloc_space", tagfocus = "bytes=1kb:" }
+      local _, small = p:top { sample = "alloc_space", tagignore = "bytes=1kb:" }
+      assert.is_true(big > 0 and small > 0)
+      assert.are.equal(all, big + small)
+    end)
+
+    it("applies tag regexps without a key to \"key:value\" and comma lists like pprof", function()
+      local p = assert(ge.profile.open(DIR .. "/cpu.pb.gz"))
+      local _, all = p:top {}
+      local _, keyless = p:top { tagfocus = "worker:alpha" }
+      local _, keyed = p:top { tagfocus = "worker=alpha" }
+      local _, either = p:top { tagfocus = "worker=alpha,beta" }
+      local _, both = p:top { tagfocus = "alpha,beta" }
+      local _, beta = p:top { tagfocus = "worker=beta" }
+      assert.are.equal(keyed, keyless)
+      assert.are.equal(keyed + beta, either)
+      assert.are.equal(0, both) -- no sample is labelled both alpha and beta
+      assert.is_true(all >= either)
+    end)
+
+    -- RE2 forms translated into POSIX ERE, checked against pprof's own RE2.
+    local re2 = { [[main\.\w+]], [[(?i)MAIN\.LEAF]], [[(?:runtime|main)\.m\w*]], [[\Qmain.leaf\E]],
+      [[l[\w]af\d*$]], [[compress/fl[^\d]te]], [[\x6dain\.rec]], [[main\.mid.*?]], "[\\D]",
+      [[ma[-^i]n]], [[(?P<pkg>main)\.(?s)leaf]], [[^runtime\.\S+alloc]] }
+    for _, re in ipairs(re2) do
+      it("translates the RE2 expression " .. re .. " as pprof's -focus reads it", function()
+        local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+        assert.are.same(oracle_filtered("-focus='" .. re .. "'"), ours_filtered(p, { focus = re }))
+      end)
+    end
+
+    it("names the option and the construct for RE2 it cannot translate", function()
+      local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+      local cases = {
+        { { focus = [[\pL]] }, "^focus: bad regular expression '\\pL': Unicode classes" },
+        { { hide = "(?=x)" }, "^hide: .*lookarounds" },
+        { { ignore = [[\bmain]] }, "^ignore: .*word boundaries" },
+        { { show = "a(?i)b" }, "^show: .*only supported at the start" },
+        { { tagfocus = "worker=x(?<!y)" }, "^tagfocus: .*lookarounds" },
+        { { focus = "[é]" }, "non%-ASCII" },
+      }
+      for _, c in ipairs(cases) do
+        local r, err = p:top(c[1])
+        assert.is_nil(r)
+        assert.matches(c[2], err)
+      end
     end)
 
     it("groups by full stack", function()

@@ -98,9 +98,11 @@ typedef enum ge_prof_by {
   GE_PROF_BY_FUNCTION, GE_PROF_BY_LINE, GE_PROF_BY_FILE, GE_PROF_BY_STACK
 } ge_prof_by;
 
-/* Sample selection like pprof's options. Regular expressions are POSIX
- * extended ones, matched (unanchored) against function names, file names
- * and mapping file names. NULL fields are unused. */
+/* Sample selection like pprof's options. Regular expressions take Go RE2
+ * syntax, translated into POSIX extended ones (\d \w \s, (?i) at the start,
+ * (?:...), \Q...\E, lazy quantifiers; \b and \pL are refused), matched
+ * unanchored against function names, file names and mapping file names.
+ * NULL fields are unused. */
 typedef struct ge_prof_query {
   size_t sample;      /* sample type index */
   ge_prof_by by;
@@ -108,9 +110,11 @@ typedef struct ge_prof_query {
   const char *ignore; /* drop samples with a matching frame */
   const char *hide;   /* remove matching frames from stacks */
   const char *show;   /* keep only matching frames */
-  const char *tag_key;    /* with tag_focus / tag_ignore: the label key */
-  const char *tag_focus;  /* keep samples whose tag_key label matches */
-  const char *tag_ignore; /* drop samples whose tag_key label matches */
+  /* pprof's -tagfocus / -tagignore: "[key=]value", value a numeric range
+   * with units ("1kb:", ":512", "64", "2ms:1s") tested on numeric labels, or
+   * comma-separated regexps on string labels (without a key: "key:value"). */
+  const char *tag_focus;  /* keep samples whose labels match */
+  const char *tag_ignore; /* drop samples whose labels match */
 } ge_prof_query;
 
 typedef struct ge_prof_row {

@@ -77,19 +77,12 @@ local function query(q, what)
   }
   local s = q.sample
   if type(s) == "number" then c.sample = s - 1 else c.sample = s end
-  local function tag(v, field)
-    if v == nil then return end
-    if type(v) ~= "string" then error(what .. ": " .. field .. " must be 'key=regexp'", 3) end
-    local k, re = v:match("^([^=]+)=(.*)$")
-    if not k then error(what .. ": " .. field .. " must be 'key=regexp'", 3) end
-    if c.tag_key and c.tag_key ~= k then
-      error(what .. ": tagfocus and tagignore must use the same key", 3)
+  for _, f in ipairs { "tagfocus", "tagignore" } do
+    if q[f] ~= nil and type(q[f]) ~= "string" then
+      error(what .. ": " .. f .. " must be a string ('[key=]regexp' or '[key=]range')", 3)
     end
-    c.tag_key = k
-    return re
   end
-  c.tag_focus = tag(q.tagfocus, "tagfocus")
-  c.tag_ignore = tag(q.tagignore, "tagignore")
+  c.tag_focus, c.tag_ignore = q.tagfocus, q.tagignore
   return c, q.n
 end
 

@@ -7,7 +7,8 @@
  *   prof:diff(base) prof:encode(gzip?) prof:write(path) prof:symbolize(fn)
  *   prof:close()
  * A query is {sample=name|index(0-based), by="function"|"line"|"file"|"stack",
- * focus=, ignore=, hide=, show=, tag_key=, tag_focus=, tag_ignore=}.
+ * focus=, ignore=, hide=, show=, tag_focus=, tag_ignore=} (tags as pprof's
+ * -tagfocus: "[key=]range-or-regexps").
  * malloc'd results are held by a "box" userdata while Lua tables are built,
  * so that a Lua error (out of memory) never leaks them. */
 #include <stdio.h>
@@ -396,7 +397,6 @@ static int read_query(lua_State *L, const ge_profile *p, int idx, ge_prof_query 
     q->ignore = optfield(L, idx, "ignore");
     q->hide = optfield(L, idx, "hide");
     q->show = optfield(L, idx, "show");
-    q->tag_key = optfield(L, idx, "tag_key");
     q->tag_focus = optfield(L, idx, "tag_focus");
     q->tag_ignore = optfield(L, idx, "tag_ignore");
   }

@@ -1,5 +1,6 @@
 /* Sample filters with pprof's semantics (see select.h). Regular expressions
- * are POSIX extended, unanchored, compiled per query (no global state). */
+ * are RE2 translated into POSIX extended ones (regex.c), unanchored,
+ * compiled per query (no global state). */
 #include "select.h"
 
 #include <regex.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "regex.h"
 
 enum { M_FOCUS = 1, M_IGNORE = 2, M_HIDE = 4, M_SHOW = 8 };
 
@@ -19,12 +21,8 @@ typedef struct rx {
 static ge_err rx_comp(rx *r, const char *pat, const char *what, ge_error *err) {
   r->on = 0;
   if (!pat) return GE_OK;
-  int rc = regcomp(&r->re, pat, REG_EXTENDED | REG_NOSUB);
-  if (rc) {
-    char buf[128];
-    regerror(rc, &r->re, buf, sizeof buf);
-    return ge_fail(err, GE_ERR_ARG, "%s: bad regular expression '%s': %s", what, pat, buf);
-  }
+  ge_err rc = ge_re_compile(&r->re, pat, what, err);
+  if (rc) return rc;
   r->on = 1;
   return GE_OK;
 }
@@ -37,7 +35,8 @@ static int rx_match(const rx *r, const ge_profile *p, uint32_t id) {
 void ge_sel_free(sel *s) {
   free(s->loc);
   free(s->line_vis);
-  free(s->tag_str);
+  ge_tagflt_free(&s->tag_focus);
+  ge_tagflt_free(&s->tag_ignore);
   memset(s, 0, sizeof *s);
 }
 
@@ -45,7 +44,7 @@ ge_err ge_sel_init(sel *s, const ge_profile *p, const ge_prof_query *q, ge_error
   memset(s, 0, sizeof *s);
   s->p = p;
   s->name_filter = q->focus || q->ignore || q->hide || q->show;
-  s->tag_filter = q->tag_key && (q->tag_focus || q->tag_ignore);
+  s->tag_filter = (q->tag_focus && *q->tag_focus) || (q->tag_ignore && *q->tag_ignore);
   rx r[4];
   memset(r, 0, sizeof r);
   ge_err rc = GE_OK;
@@ -53,9 +52,8 @@ ge_err ge_sel_init(sel *s, const ge_profile *p, const ge_prof_query *q, ge_error
   const char *names[4] = {"focus", "ignore", "hide", "show"};
   int ncomp = 0;
   for (; ncomp < 4 && !rc; ncomp++) rc = rx_comp(&r[ncomp], pats[ncomp], names[ncomp], err);
-  rx tf = {.on = 0}, ti = {.on = 0};
-  if (!rc && s->tag_filter) rc = rx_comp(&tf, q->tag_focus, "tag focus", err);
-  if (!rc && s->tag_filter) rc = rx_comp(&ti, q->tag_ignore, "tag ignore", err);
+  if (!rc) rc = ge_tagflt_init(&s->tag_focus, p, q->tag_focus, "tagfocus", err);
+  if (!rc) rc = ge_tagflt_init(&s->tag_ignore, p, q->tag_ignore, "tagignore", err);
   uint8_t *fm = NULL, *mm = NULL;
   if (!rc && s->name_filter) {
     fm = calloc(p->funcs.n + 1, 1);
@@ -110,28 +108,8 @@ ge_err ge_sel_init(sel *s, const ge_profile *p, const ge_prof_query *q, ge_error
       s->loc[i] = st;
     }
   }
-  if (!rc && s->tag_filter) {
-    s->tag_key = ge_intern_find(&p->str, q->tag_key, strlen(q->tag_key));
-    s->ntag_str = p->str.n;
-    s->tag_str = calloc(s->ntag_str + 1, 1);
-    if (!s->tag_str) rc = ge_fail(err, GE_ERR_NOMEM, "out of memory");
-    /* Only label values are tested; mark them lazily over the labels. */
-    for (size_t i = 0; !rc && i < p->labels.n; i++) {
-      const plabel *lb = &p->labels.v[i];
-      if (lb->key != s->tag_key || lb->is_num) continue;
-      if (s->tag_str[lb->str] & 0x80) continue;
-      uint8_t b = 0x80;
-      if (rx_match(&tf, p, lb->str)) b |= 1;
-      if (rx_match(&ti, p, lb->str)) b |= 2;
-      s->tag_str[lb->str] = b;
-    }
-    s->tag_focus = q->tag_focus;
-    s->tag_ignore = q->tag_ignore;
-  }
   for (int k = 0; k < ncomp; k++)
     if (r[k].on) regfree(&r[k].re);
-  if (tf.on) regfree(&tf.re);
-  if (ti.on) regfree(&ti.re);
   free(fm);
   free(mm);
   if (rc) ge_sel_free(s);
@@ -141,15 +119,8 @@ ge_err ge_sel_init(sel *s, const ge_profile *p, const ge_prof_query *q, ge_error
 int ge_sel_sample(const sel *s, size_t i) {
   const ge_profile *p = s->p;
   if (s->tag_filter) {
-    int focused = s->tag_focus == NULL, ignored = 0;
-    for (uint32_t k = p->s_lab.v[i]; k < p->s_lab.v[i + 1]; k++) {
-      const plabel *lb = &p->labels.v[k];
-      if (lb->key != s->tag_key || lb->is_num) continue;
-      uint8_t b = s->tag_str[lb->str];
-      if (b & 1) focused = 1;
-      if (b & 2) ignored = 1;
-    }
-    if (!focused || ignored) return 0;
+    if (s->tag_focus.on && !ge_tagflt_match(&s->tag_focus, p, i)) return 0;
+    if (s->tag_ignore.on && ge_tagflt_match(&s->tag_ignore, p, i)) return 0;
   }
   if (!s->name_filter) return 1;
   int f = 0, visible = 0;

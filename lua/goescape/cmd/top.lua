@@ -18,8 +18,8 @@ function U.filters(c)
   c:option("--ignore", "Drop samples with a frame matching this regexp")
   c:option("--hide", "Remove frames matching this regexp")
   c:option("--show", "Keep only frames matching this regexp")
-  c:option("--tagfocus", "Keep samples with a label key=regexp")
-  c:option("--tagignore", "Drop samples with a label key=regexp")
+  c:option("--tagfocus", "Keep samples with a label [key=]regexp or [key=]range (1kb:, :512b, 2ms:1s)")
+  c:option("--tagignore", "Drop samples with a label [key=]regexp or [key=]range")
 end
 
 function U.query(args, extra)
@@ -28,9 +28,6 @@ function U.query(args, extra)
     show = args.show, tagfocus = args.tagfocus, tagignore = args.tagignore,
   }
   for k, v in pairs(extra or {}) do q[k] = v end
-  for _, k in ipairs { "tagfocus", "tagignore" } do
-    if q[k] and not q[k]:find("=", 1, true) then cli.fail("--%s: expected key=regexp", k) end
-  end
   return q
 end
 
