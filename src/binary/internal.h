@@ -71,6 +71,8 @@ typedef struct ge_fncache {
   unsigned recsz;          /* bytes per inline record */
   int old;                 /* Go 1.9–1.11 inline records */
   uint32_t cuoff;          /* cuOffset (1.16+) */
+  int32_t fileno;          /* the last file number asked for, and its name */
+  ge_strview file_name;
   ge_pcv file, line, inl;
 } ge_fncache;
 
@@ -96,10 +98,11 @@ struct ge_binary {
   const char *pcln_where;
   ge_fncache fc;        /* lookups: the last function */
   int ft_sorted;        /* functab entries ascending: 1 yes, -1 no, 0 unchecked */
-  struct ge_pcsort *sortbuf; /* lookup_many: (pc, index) pairs, two halves */
-  size_t sortcap;
+  void *sortbuf;        /* lookup_many: sort keys or (pc, index) pairs, two halves */
+  size_t sortcap;       /* bytes */
   ge_frame *bframes;    /* lookup_many: the frames of every PC */
   size_t bframes_cap;
+  struct ge_namelen *names; /* lookups: lengths of names met (pclntab.c) */
   uint64_t md_va;      /* moduledata address, 0 when not found */
   /* buildinfo */
   ge_strview go_version, main_path;

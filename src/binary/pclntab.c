@@ -15,6 +15,7 @@
  * checked, every pcvalue walk ends at the table's end, and the inline walk is
  * bounded by ge_limits.max_inline_depth. */
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "goescape/binary.h"
 #include "internal.h"
@@ -311,8 +312,13 @@ static ge_err get_fn(ge_binary *b, size_t i, fn *out, ge_error *err) {
   return GE_OK;
 }
 
-static int uvarint(const uint8_t **pp, const uint8_t *end, uint32_t *v) {
+static inline int uvarint(const uint8_t **pp, const uint8_t *end, uint32_t *v) {
   const uint8_t *p = *pp;
+  if (p < end && *p < 0x80) { /* most deltas fit in one byte */
+    *v = *p;
+    *pp = p + 1;
+    return 1;
+  }
   uint32_t r = 0;
   for (unsigned shift = 0; shift < 35; shift += 7) {
     if (p >= end) return 0;
@@ -451,14 +457,39 @@ static int pcv_query(const ge_binary *b, ge_pcv *d, uint64_t target, int32_t *va
   return d->state == PCV_END ? 0 : -1;
 }
 
-static ge_strview funcname(const ge_binary *b, uint64_t nameoff) {
+/* Names met by lookups, direct-mapped by address: a name's length is found
+ * once (memchr), not at every PC that shows it. Every name ends before the
+ * table's end, so its address alone decides its length. */
+#define NAMELEN_BITS 13
+struct ge_namelen {
+  const char *p;
+  size_t len;
+};
+
+static ge_strview cstr_cached(ge_binary *b, const uint8_t *base, size_t size, uint64_t off) {
+  if (off >= size) return ge_cstr(base, size, off);
+  const char *s = (const char *)base + off;
+  struct ge_namelen *c = b->names;
+  if (!c && !(c = b->names = calloc((size_t)1 << NAMELEN_BITS, sizeof *c)))
+    return ge_cstr(base, size, off);
+  c += ((uint64_t)(uintptr_t)s * 0x9e3779b97f4a7c15u) >> (64 - NAMELEN_BITS);
+  if (c->p == s) return (ge_strview){s, c->len};
+  ge_strview v = ge_cstr(base, size, off);
+  if (v.ptr == s) {
+    c->p = s;
+    c->len = v.len;
+  }
+  return v;
+}
+
+static ge_strview funcname(ge_binary *b, uint64_t nameoff) {
   const ge_pcln *t = &b->pcln;
   size_t base = t->ver == 12 ? 0 : t->funcnametab;
-  return ge_cstr(t->tab + base, t->size - base, nameoff);
+  return cstr_cached(b, t->tab + base, t->size - base, nameoff);
 }
 
 /* File fileno of a function whose cuOffset is cuoff (1.16+). */
-static ge_strview filename(const ge_binary *b, uint32_t cuoff, int32_t fileno) {
+static ge_strview filename(ge_binary *b, uint32_t cuoff, int32_t fileno) {
   const ge_pcln *t = &b->pcln;
   ge_strview none = {"", 0};
   if (fileno < 0) return none;
@@ -466,13 +497,13 @@ static ge_strview filename(const ge_binary *b, uint32_t cuoff, int32_t fileno) {
     if ((uint64_t)fileno >= t->nfiles) return none;
     uint64_t at = t->filetab + 4 * (uint64_t)fileno;
     if (at + 4 > t->size) return none;
-    return ge_cstr(t->tab, t->size, ge_rd32(b, t->tab + at));
+    return cstr_cached(b, t->tab, t->size, ge_rd32(b, t->tab + at));
   }
   uint64_t at = t->cutab + 4 * ((uint64_t)cuoff + (uint32_t)fileno);
   if (at + 4 > t->size) return none;
   uint32_t o = ge_rd32(b, t->tab + at);
   if (o == UINT32_MAX) return none;
-  return ge_cstr(t->tab + t->filetab, t->size - t->filetab, o);
+  return cstr_cached(b, t->tab + t->filetab, t->size - t->filetab, o);
 }
 
 /* Address of funcdata k of f, 0 when none. */
@@ -554,6 +585,8 @@ static ge_err fc_load(ge_binary *b, size_t i, ge_error *err) {
   c->old = t->ver == 12 && b->go_version.len == 0 && (field(b, f, 8) >> 24) == 0;
   c->recsz = c->old ? 16 : layout_of(t->ver)->inl_size;
   c->cuoff = t->ver == 12 ? 0 : field(b, f, 8);
+  c->fileno = -1;
+  c->file_name = filename(b, c->cuoff, -1);
   pcv_reset(b, &c->file, 0, field(b, f, 5), f->entry);
   pcv_reset(b, &c->line, 0, field(b, f, 6), f->entry);
   uint32_t npcdata = field(b, f, 7);
@@ -573,7 +606,11 @@ static int pos_at(ge_binary *b, uint64_t pc, ge_frame *fr) {
   int r2 = pcv_query(b, &c->line, pc, &line);
   if (r1 == -2 || r2 == -2) return -2;
   if (r1 < 0 || r2 < 0) return -1;
-  fr->file = filename(b, c->cuoff, fileno);
+  if (fileno != c->fileno) {
+    c->file_name = filename(b, c->cuoff, fileno);
+    c->fileno = fileno;
+  }
+  fr->file = c->file_name;
   fr->line = line > 0 ? (uint32_t)line : 0;
   return 0;
 }
@@ -698,48 +735,154 @@ static struct ge_pcsort *radix_sort(struct ge_pcsort *a, struct ge_pcsort *tmp, 
   return a;
 }
 
+/* realloc for the batch buffers (megabytes, filled once): they ask for
+ * transparent huge pages, so that filling 14 MB of frames takes a few faults
+ * instead of ~3500 (~15% of a 200k-PC batch). Only a hint: without THP, or
+ * where madvise refuses, nothing changes. */
+static void *big_realloc(void *p, size_t size) {
+  void *q = realloc(p, size);
+#ifdef MADV_HUGEPAGE
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  if (q && size >= 2 * huge) {
+    uintptr_t a = ((uintptr_t)q + huge - 1) & ~(huge - 1);
+    uintptr_t e = ((uintptr_t)q + size) & ~(huge - 1);
+    if (e > a) madvise((void *)a, e - a, MADV_HUGEPAGE);
+  }
+#endif
+  return q;
+}
+
+/* LSD radix sort of packed keys by their bits [from, to), 11 bits a pass
+ * (the bits below `from` are input positions, already ascending: the sort is
+ * stable). tmp has room for n. Returns the sorted copy (a or tmp). */
+static uint64_t *radix_keys(uint64_t *a, uint64_t *tmp, size_t n, unsigned from, unsigned to) {
+  enum { BITS = 11, R = 1 << BITS };
+  size_t cnt[R];
+  for (unsigned sh = from; sh < to; sh += BITS) {
+    memset(cnt, 0, sizeof cnt);
+    for (size_t k = 0; k < n; k++) cnt[(a[k] >> sh) & (R - 1)]++;
+    if (cnt[(a[0] >> sh) & (R - 1)] == n) continue;
+    size_t sum = 0;
+    for (unsigned v = 0; v < R; v++) {
+      size_t x = cnt[v];
+      cnt[v] = sum;
+      sum += x;
+    }
+    for (size_t k = 0; k < n; k++) tmp[cnt[(a[k] >> sh) & (R - 1)]++] = a[k];
+    uint64_t *s = a;
+    a = tmp;
+    tmp = s;
+  }
+  return a;
+}
+
+/* The PCs in address order: packed keys ((pc - base) << ibits | position)
+ * when they fit in 64 bits (8 bytes a PC, not 16), else (pc, position) pairs. */
+typedef struct pcorder {
+  const struct ge_pcsort *pairs;
+  const uint64_t *keys;
+  uint64_t base, imask;
+  unsigned ibits;
+} pcorder;
+
+static inline uint64_t order_pc(const pcorder *o, size_t k) {
+  return o->keys ? o->base + (o->keys[k] >> o->ibits) : o->pairs[k].pc;
+}
+
+static inline size_t order_pos(const pcorder *o, size_t k) {
+  return o->keys ? (size_t)(o->keys[k] & o->imask) : (size_t)o->pairs[k].i;
+}
+
+static unsigned bits_of(uint64_t v) {
+  unsigned n = 0;
+  while (v) {
+    n++;
+    v >>= 1;
+  }
+  return n;
+}
+
+static ge_err sort_pcs(ge_binary *b, const uint64_t *pcs, size_t npcs, pcorder *o,
+                       ge_error *err) {
+  if (npcs > SIZE_MAX / (2 * sizeof(struct ge_pcsort))) return nomem(err);
+  uint64_t lo = pcs[0], hi = pcs[0];
+  for (size_t k = 1; k < npcs; k++) {
+    if (pcs[k] < lo) lo = pcs[k];
+    if (pcs[k] > hi) hi = pcs[k];
+  }
+  unsigned ibits = bits_of(npcs - 1), pbits = bits_of(hi - lo);
+  int packed = ibits + pbits <= 64;
+  size_t need = 2 * npcs * (packed ? sizeof(uint64_t) : sizeof(struct ge_pcsort));
+  if (b->sortcap < need) {
+    void *s = big_realloc(b->sortbuf, need);
+    if (!s) return nomem(err);
+    b->sortbuf = s;
+    b->sortcap = need;
+  }
+  memset(o, 0, sizeof *o);
+  if (packed) {
+    uint64_t *a = b->sortbuf;
+    for (size_t k = 0; k < npcs; k++) a[k] = (pcs[k] - lo) << ibits | k;
+    o->keys = radix_keys(a, a + npcs, npcs, ibits, ibits + pbits);
+    o->base = lo;
+    o->ibits = ibits;
+    o->imask = ibits ? UINT64_MAX >> (64 - ibits) : 0;
+  } else {
+    struct ge_pcsort *a = b->sortbuf;
+    for (size_t k = 0; k < npcs; k++) {
+      a[k].pc = pcs[k];
+      a[k].i = k;
+    }
+    o->pairs = radix_sort(a, a + npcs, npcs);
+  }
+  return GE_OK;
+}
+
 ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_t max,
                            ge_pcframes *res, const ge_frame **frames, ge_error *err) {
   *frames = b->bframes;
   if (!max) return ge_fail(err, GE_ERR_ARG, "lookup_many: no room for frames (max = 0)");
   if (!npcs) return GE_OK;
-  if (npcs > SIZE_MAX / (2 * sizeof(struct ge_pcsort))) return nomem(err);
-  if (b->sortcap < npcs) {
-    struct ge_pcsort *s = realloc(b->sortbuf, 2 * npcs * sizeof *s);
-    if (!s) return nomem(err);
-    b->sortbuf = s;
-    b->sortcap = npcs;
-  }
-  struct ge_pcsort *a = b->sortbuf;
-  for (size_t k = 0; k < npcs; k++) {
-    a[k].pc = pcs[k];
-    a[k].i = k;
-  }
-  a = radix_sort(a, a + npcs, npcs);
+  pcorder o;
+  ge_err src = sort_pcs(b, pcs, npcs, &o, err);
+  if (src) return src;
   /* A lookup writes at most min(max, max_inline_depth + 1) frames. */
   size_t room = (size_t)b->lim.max_inline_depth + 1;
   if (max < room) room = max;
+  /* Room for two frames a PC up front (pages are only touched when filled). */
+  if (b->bframes_cap < 2 * npcs && npcs <= SIZE_MAX / 4 / sizeof(ge_frame)) {
+    ge_frame *fr = big_realloc(b->bframes, 2 * npcs * sizeof *fr);
+    if (!fr) return nomem(err);
+    b->bframes = fr;
+    b->bframes_cap = 2 * npcs;
+  }
   size_t used = 0;
+  uint64_t prev = 0;
+  size_t prevpos = 0;
   for (size_t k = 0; k < npcs; k++) {
-    ge_pcframes *r = &res[a[k].i];
-    if (k && a[k].pc == a[k - 1].pc) {
-      *r = res[a[k - 1].i];
+    uint64_t pc = order_pc(&o, k);
+    size_t pos = order_pos(&o, k);
+    ge_pcframes *r = &res[pos];
+    if (k && pc == prev) {
+      *r = res[prevpos];
       continue;
     }
+    prev = pc;
+    prevpos = pos;
     if (b->bframes_cap - used < room) {
       size_t cap = b->bframes_cap ? b->bframes_cap : 1024;
       while (cap - used < room) {
         if (cap > SIZE_MAX / 2 / sizeof(ge_frame)) return nomem(err);
         cap *= 2;
       }
-      ge_frame *fr = realloc(b->bframes, cap * sizeof *fr);
+      ge_frame *fr = big_realloc(b->bframes, cap * sizeof *fr);
       if (!fr) return nomem(err);
       b->bframes = fr;
       b->bframes_cap = cap;
     }
     size_t n = 0;
     ge_error e;
-    r->rc = ge_pcln_lookup(b, a[k].pc, b->bframes + used, room, &n, &e);
+    r->rc = ge_pcln_lookup(b, pc, b->bframes + used, room, &n, &e);
     if (r->rc == GE_ERR_NOMEM) return nomem(err);
     if (r->rc) n = 0;
     if (used + n > UINT32_MAX)
@@ -758,6 +901,7 @@ void ge_pcln_free(ge_binary *b) {
   pcv_free(&b->fc.inl);
   free(b->sortbuf);
   free(b->bframes);
+  free(b->names);
 }
 
 ge_err ge_pcln_func(ge_binary *b, size_t i, ge_func_info *out, ge_error *err) {
