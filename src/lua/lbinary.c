@@ -396,26 +396,46 @@ static inline void putc1(sink *o, char c) {
   o->buf[o->n++] = c;
 }
 
-static void put_hex(sink *o, uint64_t v) {
-  char tmp[20];
-  size_t i = sizeof tmp;
-  do {
-    tmp[--i] = "0123456789abcdef"[v & 15];
-    v >>= 4;
-  } while (v);
-  tmp[--i] = 'x';
-  tmp[--i] = '0';
-  put(o, tmp + i, sizeof tmp - i);
+/* Writers into reserved room (the caller made `len` bytes free). */
+static inline char *w_hex(char *w, uint64_t v) {
+  unsigned nd = 1;
+  for (uint64_t x = v >> 4; x; x >>= 4) nd++;
+  *w++ = '0';
+  *w++ = 'x';
+  for (unsigned i = nd; i-- > 0; v >>= 4) w[i] = "0123456789abcdef"[v & 15];
+  return w + nd;
 }
 
-static void put_dec(sink *o, uint32_t v) {
-  char tmp[12];
+static inline char *w_dec(char *w, uint32_t v) {
+  char tmp[10];
   size_t i = sizeof tmp;
   do {
     tmp[--i] = (char)('0' + v % 10);
     v /= 10;
   } while (v);
-  put(o, tmp + i, sizeof tmp - i);
+  memcpy(w, tmp + i, sizeof tmp - i);
+  return w + (sizeof tmp - i);
+}
+
+static inline char *w_str(char *w, const char *s, size_t len) {
+  memcpy(w, s, len);
+  return w + len;
+}
+
+/* Makes `need` bytes free at o->buf + o->n and returns that address. */
+static inline char *reserve(sink *o, size_t need) {
+  if (o->cap - o->n < need) sink_room(o, need);
+  return o->buf + o->n;
+}
+
+static void put_hex(sink *o, uint64_t v) {
+  char *w = reserve(o, 18);
+  o->n = (size_t)(w_hex(w, v) - o->buf);
+}
+
+static void put_dec(sink *o, uint32_t v) {
+  char *w = reserve(o, 10);
+  o->n = (size_t)(w_dec(w, v) - o->buf);
 }
 
 static void put_json_str(sink *o, ge_strview v) {
@@ -439,9 +459,12 @@ static void put_json_str(sink *o, ge_strview v) {
   putc1(o, '"');
 }
 
-static int ishex(int c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+/* Hex digit values plus one; 0 for a byte that is not a hex digit. */
+static const uint8_t hexval1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,
+    ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+    ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+    ['F'] = 16};
 
 /* The C stream of a Lua file object (io library), raising when closed. */
 static FILE *tofile(lua_State *L, int idx) {
@@ -490,8 +513,9 @@ static int l_symbolize_text(lua_State *L) {
     uint64_t pc = 0;
     if (a == z || z - a > 16) goto bad;
     for (; a < z; a++) {
-      if (!ishex(*a)) goto bad;
-      pc = pc << 4 | (uint64_t)(*a <= '9' ? *a - '0' : (*a | 0x20) - 'a' + 10);
+      unsigned d = hexval1[(unsigned char)*a];
+      if (!d) goto bad;
+      pc = pc << 4 | (d - 1);
     }
     pcs[i] = pc;
     q = nl ? nl + 1 : end;
@@ -514,6 +538,11 @@ static int l_symbolize_text(lua_State *L) {
     /* Frames were stored in address order and are read in input order: fetch
      * ahead to hide the cache misses. */
     if (i + 8 < nlines) __builtin_prefetch(frames + res[i + 8].first);
+    if (i + 4 < nlines && !res[i + 4].rc && res[i + 4].n) {
+      const ge_frame *x = frames + res[i + 4].first;
+      __builtin_prefetch(x->func.ptr);
+      __builtin_prefetch(x->file.ptr);
+    }
 #endif
     const ge_frame *fr = frames + res[i].first;
     size_t n = res[i].rc ? 0 : res[i].n;
@@ -533,16 +562,22 @@ static int l_symbolize_text(lua_State *L) {
       }
       put(&o, "]}\n", 3);
     } else {
-      put_hex(&o, pcs[i]);
-      if (!n) put(&o, "\t??", 3);
+      char *w = reserve(&o, 18 + 4);
+      w = w_hex(w, pcs[i]);
+      if (!n) w = w_str(w, "\t??", 3);
+      o.n = (size_t)(w - o.buf);
       for (size_t k = 0; k < n; k++) {
-        putc1(&o, '\t');
-        put(&o, fr[k].func.ptr, fr[k].func.len);
-        putc1(&o, ' ');
-        put(&o, fr[k].file.ptr, fr[k].file.len);
-        putc1(&o, ':');
-        put_dec(&o, fr[k].line);
-        if (fr[k].inlined) put(&o, " (inlined)", 10);
+        const ge_frame *x = &fr[k];
+        /* tab, func, space, file, colon, line (10), " (inlined)", newline */
+        w = reserve(&o, x->func.len + x->file.len + 24);
+        *w++ = '\t';
+        w = w_str(w, x->func.ptr, x->func.len);
+        *w++ = ' ';
+        w = w_str(w, x->file.ptr, x->file.len);
+        *w++ = ':';
+        w = w_dec(w, x->line);
+        if (x->inlined) w = w_str(w, " (inlined)", 10);
+        o.n = (size_t)(w - o.buf);
       }
       putc1(&o, '\n');
     }
