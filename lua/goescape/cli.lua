@@ -38,7 +38,9 @@ local function load_command(name)
   error(mod, 0)
 end
 
-function M.parser()
+--- The parser with every command, or only the command `only` (the one that
+-- will run: its module alone is loaded, which keeps startup short).
+function M.parser(only)
   local p = argparse("goescape",
     "Why a Go program allocates on the heap, and what it costs.")
     :help_max_width(100)
@@ -46,7 +48,7 @@ function M.parser()
   p:require_command(true)
   local cmds = {}
   for _, name in ipairs(M.commands) do
-    local mod = load_command(name)
+    local mod = (only == nil or only == name) and load_command(name)
     if mod then
       local c = p:command(name, mod.help)
       if mod.setup then mod.setup(c) end
@@ -59,7 +61,12 @@ end
 function M.main(argv)
   local args = {}
   for i = 1, #(argv or {}) do args[i] = argv[i] end
-  local parser, cmds = M.parser()
+  -- `goescape CMD ...` needs CMD alone; anything else (--help, a typo) lists all.
+  local only
+  for _, name in ipairs(M.commands) do
+    if args[1] == name then only = name end
+  end
+  local parser, cmds = M.parser(only)
   local ok, parsed = parser:pparse(args)
   if not ok then
     io.stderr:write(parser:get_usage(), "\n\ngoescape: ", tostring(parsed), "\n")

@@ -9,8 +9,8 @@ return {
     c:flag("--json", 'JSON lines: {"pc":"0x..","frames":[{"function","file","line","inlined"}]}.')
   end,
   run = function(args)
-    local ge = require "goescape"
-    local b = cli.check(ge.binary.open(args.binary))
+    local binary = require "goescape.binary"
+    local b = cli.check(binary.open(args.binary))
     local input = io.stdin:read("*a")
     cli.check(b:symbolize_text(input, args.json, io.stdout))
     b:close()
