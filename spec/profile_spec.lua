@@ -434,6 +434,95 @@ describe("ge.profile", function()
     end)
   end)
 
+  describe("flame", function()
+    -- The tree of folded lines, built plainly.
+    local function trie(folded)
+      local root = { v = 0, c = {} }
+      for line in folded:gmatch("[^\n]+") do
+        local st, v = line:match("^(.*) (%-?%d+)$")
+        v = tonumber(v)
+        root.v = root.v + v
+        local node = root
+        for fr in st:gmatch("[^;]+") do
+          node.c[fr] = node.c[fr] or { v = 0, self = 0, c = {} }
+          node = node.c[fr]
+          node.v = node.v + v
+        end
+        node.self = node.self + v
+      end
+      return root
+    end
+    local function same(t, r)
+      local n = 0
+      for i, c in ipairs(t.children or {}) do
+        n = n + 1
+        local w = assert(r.c[c.name], c.name)
+        assert.are.equal(w.v, c.value, c.name)
+        assert.are.equal(w.self, c.self, c.name)
+        local prev = t.children[i - 1]
+        if prev then assert.is_true(prev.value > c.value or (prev.value == c.value and prev.name < c.name)) end
+        same(c, w)
+      end
+      local m = 0
+      for _ in pairs(r.c) do m = m + 1 end
+      assert.are.equal(m, n)
+    end
+
+    for _, name in ipairs { "allocs", "cpu", "heap", "merged" } do
+      it("is the tree of p:folded's lines with value and self for " .. name, function()
+        local p = assert(ge.profile.open(DIR .. "/" .. name .. ".pb.gz"))
+        local t = assert(p:flame { min = 0 })
+        local r = trie(assert(p:folded {}))
+        assert.are.equal("all", t.name)
+        assert.are.equal(r.v, t.value)
+        same(t, r)
+      end)
+    end
+
+    it("keeps the filters and the diff's negative values", function()
+      local a = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+      local d = assert(a:diff(assert(ge.profile.open(DIR .. "/heap.pb.gz"))))
+      local q = { sample = "alloc_space", min = 0, hide = "runtime", tagfocus = "bytes=1kb:" }
+      same(assert(a:flame(q)), trie(assert(a:folded(q))))
+      same(assert(d:flame { min = 0 }), trie(assert(d:folded {})))
+    end)
+
+    it("leaves out children under min of the total, as report.flame.from_folded does", function()
+      local flame = require "goescape.report.flame"
+      local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+      local function strip(t)
+        local out = { name = t.name, value = t.value }
+        if t.children then
+          out.children = {}
+          for i, c in ipairs(t.children) do out.children[i] = strip(c) end
+        end
+        return out
+      end
+      for _, min in ipairs { 0.001, 0.01, 0.1 } do
+        local t = assert(p:flame { sample = "alloc_space", min = min })
+        local f = flame.from_folded(assert(p:folded { sample = "alloc_space" }), { min = min })
+        assert.are.same(strip(f), strip(t))
+        assert.are.equal(f.nodes, t.nodes)
+        assert.are.equal(min, t.min)
+        local thr = 0
+        for line in p:folded({ sample = "alloc_space" }):gmatch("(%-?%d+)\n") do thr = thr + math.abs(tonumber(line)) end
+        thr = thr * min
+        local function check(n)
+          for _, c in ipairs(n.children or {}) do
+            assert.is_true(math.abs(c.value) >= thr)
+            check(c)
+          end
+        end
+        check(t)
+      end
+      assert.is_true(assert(p:flame { min = 0.5 }).dropped > 0)
+      assert.has_error(function() p:flame { min = 2 } end)
+      local r, err = p:flame { sample = "nope" }
+      assert.is_nil(r)
+      assert.matches("nope", err)
+    end)
+  end)
+
   describe("symbolize", function()
     it("fills functions and lines of address-only locations from a resolver", function()
       local p = assert(ge.profile.open(DIR .. "/goroutine.txt"))

@@ -146,6 +146,28 @@ GE_API void ge_prof_top_free(ge_prof_top *t);
 GE_API ge_err ge_profile_folded(const ge_profile *p, const ge_prof_query *q, char **buf,
                                 size_t *len, ge_error *err);
 
+/* The call tree for flame graphs, computed from the samples (the frames and
+ * names of ge_profile_folded: the same tree as a trie of its lines, without
+ * building the text). Children of a node whose |value| is below min (a
+ * fraction, 0..1) of the sum of |stack value| are left out with their
+ * subtrees and counted in ge_prof_flame_dropped; their value stays in the
+ * parent's value (its width), not in its self. Node 0 is the root (name "",
+ * value = the total); a node's children are nodes first..first+nchildren-1,
+ * sorted by value (descending), then name. */
+typedef struct ge_prof_fnode {
+  ge_strview name;
+  int64_t value, self; /* value: cum (this frame and below); self: ends here */
+  uint32_t first, nchildren;
+} ge_prof_fnode;
+typedef struct ge_prof_flame ge_prof_flame;
+
+GE_API ge_err ge_profile_flame(const ge_profile *p, const ge_prof_query *q, double min,
+                               ge_prof_flame **out, ge_error *err);
+GE_API size_t ge_prof_flame_count(const ge_prof_flame *f);
+GE_API const ge_prof_fnode *ge_prof_flame_node(const ge_prof_flame *f, size_t i);
+GE_API size_t ge_prof_flame_dropped(const ge_prof_flame *f);
+GE_API void ge_prof_flame_free(ge_prof_flame *f);
+
 /* ------------------------------------------------------ combine, write */
 
 /* Merges profiles of the same kind (same sample types) into a new one:

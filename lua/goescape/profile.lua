@@ -115,6 +115,27 @@ function Profile:folded(opts)
   return self._h:folded(q)
 end
 
+--- The call tree for flame graphs, computed in C from the samples (the
+-- tree of p:folded's lines without building them): { name = opts.root or
+-- "all", value = total, self = 0, children = { {name=, value= (cum), self=,
+-- children=}... }, nodes = kept nodes, dropped = children left out, min = }.
+-- Children are sorted by value (descending), then name. opts: sample, the
+-- filters, min (default 0.001): a child whose |value| is under min times
+-- the sum of |stack values| is left out with its subtree (its value stays
+-- in the parent's value, not in the parent's self). nil, err on bad input.
+function Profile:flame(opts)
+  local q = query(opts, "profile:flame")
+  local min = opts and opts.min or 0.001
+  if type(min) ~= "number" or min < 0 or min > 1 then
+    error("profile:flame: min must be a number in [0, 1]", 2)
+  end
+  local root, nodes, dropped = self._h:flame(q, min)
+  if not root then return nil, nodes, dropped end
+  root.name = opts and opts.root or "all"
+  root.nodes, root.dropped, root.min = nodes, dropped, min
+  return root
+end
+
 --- The difference self - base, as `go tool pprof -diff_base=base` computes it.
 function Profile:diff(base)
   if getmetatable(base) ~= Profile then error("profile:diff: base must be a profile", 2) end

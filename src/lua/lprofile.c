@@ -4,6 +4,7 @@
  *   core.profile_merge({prof...}, scales?, labels?) -> prof | nil, err, code
  *   prof:info() prof:samples() prof:locations() prof:functions() prof:mappings()
  *   prof:top(query) -> rows, total     prof:folded(query) -> string
+ *   prof:flame(query, min) -> tree, nodes, dropped
  *   prof:diff(base) prof:encode(gzip?) prof:write(path) prof:symbolize(fn)
  *   prof:close()
  * A query is {sample=name|index(0-based), by="function"|"line"|"file"|"stack",
@@ -455,6 +456,54 @@ static int m_folded(lua_State *L) {
   return 1;
 }
 
+static void free_flame(void *f) { ge_prof_flame_free(f); }
+
+/* flame(query, min) -> root, nodes, dropped: nested {name=, value=, self=,
+ * children=} tables (children absent on leaves; the root's name is ""). */
+static int m_flame(lua_State *L) {
+  lua_prof *u = checkprof(L, 1);
+  ge_prof_query q;
+  lua_settop(L, 3);
+  double min = luaL_optnumber(L, 3, 0.001);
+  int r = read_query(L, u->p, 2, &q);
+  if (r) return r;
+  box *b = newbox(L);
+  b->fn = free_flame;
+  ge_error e;
+  ge_prof_flame *f;
+  if (ge_profile_flame(u->p, &q, min, &f, &e)) return fail(L, &e);
+  b->ptr = f;
+  size_t n = ge_prof_flame_count(f);
+  if (n > INT32_MAX) return luaL_error(L, "flame: too many nodes");
+  /* children come after their parent: build from the last node backwards,
+   * each table kept in `all` until its parent takes it */
+  lua_createtable(L, (int)n, 0);
+  int all = lua_gettop(L);
+  for (size_t i = n; i-- > 0;) {
+    const ge_prof_fnode *nd = ge_prof_flame_node(f, i);
+    lua_createtable(L, 0, 4);
+    setsv(L, "name", nd->name);
+    setnum(L, "value", nd->value);
+    setnum(L, "self", nd->self);
+    if (nd->nchildren) {
+      lua_createtable(L, (int)nd->nchildren, 0);
+      for (uint32_t k = 0; k < nd->nchildren; k++) {
+        lua_rawgeti(L, all, (int)(nd->first + k) + 1);
+        lua_rawseti(L, -2, (int)k + 1);
+        lua_pushnil(L);
+        lua_rawseti(L, all, (int)(nd->first + k) + 1);
+      }
+      lua_setfield(L, -2, "children");
+    }
+    lua_rawseti(L, all, (int)i + 1);
+  }
+  lua_rawgeti(L, all, 1);
+  ge_pushint(L, (long long)n - 1);
+  ge_pushint(L, (long long)ge_prof_flame_dropped(f));
+  unbox(b);
+  return 3;
+}
+
 static int m_encode(lua_State *L) {
   lua_prof *u = checkprof(L, 1);
   int gz = lua_isnoneornil(L, 2) ? 1 : lua_toboolean(L, 2);
@@ -576,7 +625,7 @@ void ge_lua_open_profile(lua_State *L) {
   static const luaL_Reg methods[] = {
       {"info", m_info},       {"samples", m_samples},     {"locations", m_locations},
       {"functions", m_functions}, {"mappings", m_mappings}, {"top", m_top},
-      {"folded", m_folded},   {"diff", m_diff},           {"encode", m_encode},
+      {"folded", m_folded},   {"flame", m_flame},         {"diff", m_diff},           {"encode", m_encode},
       {"write", m_write},     {"symbolize", m_symbolize}, {"close", m_close},
       {NULL, NULL}};
   static const luaL_Reg meta[] = {

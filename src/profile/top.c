@@ -567,3 +567,236 @@ ge_err ge_profile_folded(const ge_profile *p, const ge_prof_query *q, char **buf
   *len = b.n;
   return GE_OK;
 }
+
+/* ------------------------------------------------------------ flame tree */
+
+/* The call tree of the folded stacks (the same frames and names as
+ * ge_profile_folded, so the same tree as a trie of its lines), pruned at
+ * min * (sum of |stack value|): a child below it is left out with its
+ * subtree and counted in dropped; its value stays in the parent's (its
+ * width), not in the parent's self. */
+struct ge_prof_flame {
+  ge_intern names;
+  ge_prof_fnode *nodes;
+  size_t n, dropped;
+  int64_t total;
+};
+
+/* Tree nodes in depth-first order (a child's id is above its parent's). */
+typedef struct trie {
+  GE_VEC(uint32_t) parent;
+  GE_VEC(uint32_t) name;
+  GE_VEC(int64_t) self;
+} trie;
+
+static void trie_free(trie *t) {
+  GE_VEC_FREE(t->parent);
+  GE_VEC_FREE(t->name);
+  GE_VEC_FREE(t->self);
+}
+
+static int trie_push(trie *t, uint32_t parent, uint32_t name) {
+  if (t->parent.n >= UINT32_MAX - 1) return -1;
+  uint32_t *pp = GE_VEC_PUSH_SLOT(t->parent);
+  uint32_t *pn = GE_VEC_PUSH_SLOT(t->name);
+  int64_t *ps = GE_VEC_PUSH_SLOT(t->self);
+  if (!pp || !pn || !ps) return -1;
+  *pp = parent;
+  *pn = name;
+  *ps = 0;
+  return 0;
+}
+
+/* A stack as a sequence of frame-name ids, root first. */
+typedef struct fstack {
+  const uint32_t *seq;
+  size_t len;
+  int64_t value;
+} fstack;
+
+static int fstack_cmp(const void *x, const void *y) {
+  const fstack *a = x, *b = y;
+  size_t n = a->len < b->len ? a->len : b->len;
+  for (size_t i = 0; i < n; i++)
+    if (a->seq[i] != b->seq[i]) return a->seq[i] < b->seq[i] ? -1 : 1;
+  return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* qsort has no context argument: sort (value, name, id) records instead. */
+typedef struct fkid {
+  int64_t value;
+  ge_strview name;
+  uint32_t id;
+} fkid;
+
+static int fkid_cmp(const void *x, const void *y) {
+  const fkid *a = x, *b = y;
+  if (a->value != b->value) return a->value > b->value ? -1 : 1;
+  return sv_cmp(a->name, b->name);
+}
+
+ge_err ge_profile_flame(const ge_profile *p, const ge_prof_query *q, double min,
+                        ge_prof_flame **out, ge_error *err) {
+  *out = NULL;
+  if (q->sample >= p->st.n) return ge_fail(err, GE_ERR_ARG, "sample type index out of range");
+  if (!(min >= 0 && min <= 1)) return ge_fail(err, GE_ERR_ARG, "flame: min must be in [0, 1]");
+  sel s;
+  ge_err rc = ge_sel_init(&s, p, q, err);
+  if (rc) return rc;
+  agg a;
+  stacks st;
+  trie t;
+  memset(&st, 0, sizeof st);
+  memset(&t, 0, sizeof t);
+  ge_prof_flame *f = calloc(1, sizeof *f);
+  uint32_t *nm = NULL, *kid_off = NULL, *kids = NULL, *queue = NULL;
+  fkid *tmp = NULL;
+  int64_t total = 0, abs_total = 0;
+  rc = agg_build(&a, p, GE_PROF_BY_STACK, &s, err);
+  if (!rc && !f) rc = nomem(err);
+  if (!rc) {
+    ge_intern_init(&f->names);
+    nm = malloc((a.nodes.n + 1) * sizeof *nm);
+    if (!f->names.ents || !nm) rc = nomem(err);
+  }
+  if (!rc) rc = build_stacks(&a, &s, q->sample, &st, &total, &abs_total, err);
+  /* frame names, interned: frames printing alike are one tree node */
+  for (size_t i = 0; !rc && i < a.nodes.n; i++) {
+    char tmpn[1024];
+    size_t len = frame_name(&a, (uint32_t)i, tmpn, sizeof tmpn);
+    nm[i] = ge_intern_add(&f->names, tmpn, len);
+    if (nm[i] == UINT32_MAX) rc = nomem(err);
+  }
+  if (!rc && trie_push(&t, GE_NONE, 0)) rc = nomem(err);
+  /* Stacks sorted by their name sequences: those sharing a prefix are
+   * adjacent, so the tree grows along the open path, without lookups. */
+  fstack *fs = NULL;
+  size_t nfs = 0;
+  if (!rc) {
+    for (size_t i = 0; i < st.ids.n; i++) st.ids.v[i] = nm[st.ids.v[i]];
+    fs = malloc((st.val.n + 1) * sizeof *fs);
+    if (!fs) rc = nomem(err);
+  }
+  total = abs_total = 0;
+  for (size_t k = 0; !rc && k < st.val.n; k++) {
+    int64_t v = st.val.v[k];
+    if (v == 0) continue; /* folded leaves out stacks whose values cancel */
+    total = ge_add64(total, v);
+    abs_total = ge_add64(abs_total, abs64(v));
+    size_t b = st.off.v[k], e = k + 1 < st.val.n ? st.off.v[k + 1] : st.ids.n;
+    fs[nfs++] = (fstack){st.ids.v + b, e - b, v};
+  }
+  uint32_t *path = NULL;
+  size_t pathcap = 0;
+  if (!rc) qsort(fs, nfs, sizeof *fs, fstack_cmp);
+  for (size_t k = 0; !rc && k < nfs; k++) {
+    size_t c = 0;
+    if (k > 0) {
+      const fstack *pv = &fs[k - 1];
+      while (c < pv->len && c < fs[k].len && pv->seq[c] == fs[k].seq[c]) c++;
+    }
+    if (fs[k].len > pathcap) {
+      size_t nc = fs[k].len * 2;
+      uint32_t *np = realloc(path, nc * sizeof *np);
+      if (!np) {
+        rc = nomem(err);
+        break;
+      }
+      path = np;
+      pathcap = nc;
+    }
+    for (size_t d = c; d < fs[k].len && !rc; d++) {
+      if (trie_push(&t, d ? path[d - 1] : 0, fs[k].seq[d])) rc = nomem(err);
+      else path[d] = (uint32_t)t.parent.n - 1;
+    }
+    if (!rc) {
+      uint32_t leaf = path[fs[k].len - 1];
+      t.self.v[leaf] = ge_add64(t.self.v[leaf], fs[k].value);
+    }
+  }
+  free(path);
+  free(fs);
+  size_t n = t.parent.n;
+  int64_t *value = NULL;
+  if (!rc) {
+    /* value = self + the children's values; a child's id is above its parent's */
+    value = malloc((n + 1) * sizeof *value);
+    if (!value) rc = nomem(err);
+    else {
+      memcpy(value, t.self.v, n * sizeof *value);
+      for (size_t i = n; i-- > 1;)
+        value[t.parent.v[i]] = ge_add64(value[t.parent.v[i]], value[i]);
+    }
+  }
+  if (!rc) {
+    /* children lists (CSR), then breadth-first over kept nodes */
+    kid_off = calloc(n + 1, sizeof *kid_off);
+    kids = malloc((n + 1) * sizeof *kids);
+    queue = malloc((n + 1) * sizeof *queue);
+    tmp = malloc((n + 1) * sizeof *tmp);
+    f->nodes = malloc((n + 1) * sizeof *f->nodes);
+    if (!kid_off || !kids || !queue || !tmp || !f->nodes) rc = nomem(err);
+  }
+  if (!rc) {
+    for (size_t i = 1; i < n; i++) kid_off[t.parent.v[i] + 1]++;
+    for (size_t i = 0; i < n; i++) kid_off[i + 1] += kid_off[i];
+    uint32_t *fill = queue; /* reused as a cursor array before the walk */
+    memcpy(fill, kid_off, n * sizeof *fill);
+    for (size_t i = 1; i < n; i++) kids[fill[t.parent.v[i]]++] = (uint32_t)i;
+    double thr = (double)abs_total * min;
+    size_t qn = 1, w = 1;
+    queue[0] = 0;
+    f->nodes[0] = (ge_prof_fnode){{"", 0}, value[0], t.self.v[0], 0, 0};
+    for (size_t qi = 0; qi < qn; qi++) {
+      uint32_t id = queue[qi];
+      size_t nk = 0;
+      for (uint32_t j = kid_off[id]; j < kid_off[id + 1]; j++) {
+        uint32_t c = kids[j];
+        if ((double)abs64(value[c]) >= thr) {
+          const ge_intern_entry *e = ge_intern_get(&f->names, t.name.v[c]);
+          tmp[nk++] = (fkid){value[c], {e->ptr, e->len}, c};
+        } else {
+          f->dropped++;
+        }
+      }
+      qsort(tmp, nk, sizeof *tmp, fkid_cmp);
+      f->nodes[qi].first = (uint32_t)w;
+      f->nodes[qi].nchildren = (uint32_t)nk;
+      for (size_t j = 0; j < nk; j++) {
+        uint32_t c = tmp[j].id;
+        f->nodes[w++] = (ge_prof_fnode){tmp[j].name, value[c], t.self.v[c], 0, 0};
+        queue[qn++] = c;
+      }
+    }
+    f->n = w;
+    f->total = total;
+  }
+  free(nm);
+  free(value);
+  free(kid_off);
+  free(kids);
+  free(queue);
+  free(tmp);
+  trie_free(&t);
+  stacks_free(&st);
+  agg_free(&a);
+  ge_sel_free(&s);
+  if (rc) {
+    ge_prof_flame_free(f);
+    return rc;
+  }
+  *out = f;
+  return GE_OK;
+}
+
+size_t ge_prof_flame_count(const ge_prof_flame *f) { return f->n; }
+const ge_prof_fnode *ge_prof_flame_node(const ge_prof_flame *f, size_t i) {
+  return i < f->n ? &f->nodes[i] : NULL;
+}
+size_t ge_prof_flame_dropped(const ge_prof_flame *f) { return f->dropped; }
+void ge_prof_flame_free(ge_prof_flame *f) {
+  if (!f) return;
+  ge_intern_free(&f->names);
+  free(f->nodes);
+  free(f);
+}

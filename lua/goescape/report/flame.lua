@@ -7,8 +7,9 @@
 --   local text = flame.svg(tree, {title = "allocs", unit = "bytes", width = 1200})
 --   flame.write(prof, "out.svg", opts)
 --
--- The tree is built from the profile's folded stacks (`p:folded`, made and
--- sorted in C). Sorted stacks with a common prefix are adjacent, so the tree
+-- flame.tree takes the tree from `p:flame` (aggregated in C from the
+-- samples). from_folded builds the same tree from folded-stack text (as
+-- `p:folded` prints it): sorted stacks with a common prefix are adjacent, so the tree
 -- is built in one pass over the text holding only the open path; a frame's
 -- name is cut out of the text only when its subtree is kept. Under LuaJIT the
 -- bytes are read through the FFI (the 300k-sample profile's 33 MB of stacks
@@ -171,11 +172,18 @@ end
 
 --- The tree of a profile (ge.profile): opts.sample, opts.min, and the
 -- profile filters (focus, ignore, hide, show, tagfocus, tagignore).
--- Returns the tree, or nil, err.
+-- Returns the tree, or nil, err. Built in C by p:flame (the same tree as
+-- from_folded on p:folded, without making the text; nodes also carry self);
+-- profile objects without :flame go through the folded text.
 function M.tree(prof, opts)
   opts = opts or {}
-  local text, err = prof:folded { sample = opts.sample, focus = opts.focus, ignore = opts.ignore,
+  local q = { sample = opts.sample, focus = opts.focus, ignore = opts.ignore,
     hide = opts.hide, show = opts.show, tagfocus = opts.tagfocus, tagignore = opts.tagignore }
+  if prof.flame then
+    q.min, q.root = opts.min or 0.001, opts.root
+    return prof:flame(q)
+  end
+  local text, err = prof:folded(q)
   if not text then return nil, err end
   return M.from_folded(text, opts)
 end
