@@ -617,6 +617,37 @@ describe("ge.profile", function()
       assert.are.equal(n, rows)
     end)
 
+    it("top -n 0 --nodefraction 0.005 keeps and drops the nodes go tool pprof -top does", function()
+      local out, rc = H.cli("top -n 0 --nodefraction 0.005 --sample alloc_space " .. H.q(DIR .. "/allocs.pb.gz"))
+      assert.are.equal(0, rc, out)
+      local want = pprof("-top -sample_index=alloc_space", "allocs.pb.gz")
+      local function rows(text)
+        local names, started = {}, false
+        for line in text:gmatch("[^\n]+") do
+          if started then
+            names[#names + 1] = (line:match("%S+%s+%S+%s+%S+%s+%S+%s+%S+%s+(.-)%s*$")
+              :gsub(" %(inline%)$", ""):gsub(" %(partial%-inline%)$", ""))
+          elseif line:match("^%s+flat%s+flat%%") then started = true end
+        end
+        table.sort(names)
+        return names
+      end
+      assert.are.same(rows(want), rows(out))
+      assert.are.equal(want:match("Dropped (%d+) nodes"), out:match("Dropped (%d+) nodes"))
+      local ten = H.cli("top --sample alloc_space " .. H.q(DIR .. "/allocs.pb.gz"))
+      assert.are.equal(10, #rows(ten))
+    end)
+
+    it("top --tagfocus takes pprof's numeric ranges", function()
+      local out, rc = H.cli("top -n 0 --sample alloc_space --tagfocus bytes=1kb: " .. H.q(DIR .. "/allocs.pb.gz"))
+      assert.are.equal(0, rc, out)
+      local _, total = assert(ge.profile.open(DIR .. "/allocs.pb.gz")):top { sample = "alloc_space", tagfocus = "bytes=1kb:" }
+      assert.is_true(total > 0)
+      local _, rc2, err = H.cli("folded --focus '\\pL' " .. H.q(DIR .. "/allocs.pb.gz"))
+      assert.are.equal(1, rc2)
+      assert.matches("focus: bad regular expression", err)
+    end)
+
     it("top --json prints one object per row with plain numbers", function()
       local out, rc = H.cli("top --json -n 5 --by line " .. H.q(DIR .. "/cpu.pb.gz"))
       assert.are.equal(0, rc)

@@ -1,6 +1,7 @@
---- goescape top [--by function|line|file|stack] [--sample S] [-n N] [--json] PROFILE
+--- goescape top [--by function|line|file|stack] [--sample S] [-n N] [--nodefraction F] [--json] PROFILE
 -- Like `go tool pprof -top -nodefraction=0`: flat and cum per function, line
--- or file, sorted by flat. -n 0 prints every row. --json prints one JSON
+-- or file, sorted by flat. Prints 10 rows by default (pprof's interactive
+-- `top`); -n 0 prints every row; -n 0 --nodefraction 0.005 is `go tool pprof -top`. --json prints one JSON
 -- object per line: name, function (or file/line), flat, cum in the sample's unit.
 local ge = require "goescape"
 local cli = require "goescape.cli"
@@ -107,6 +108,9 @@ function U.print_top(prof, rows, total, args, nshown)
   for i = 1, nshown do shown = shown + rows[i].flat end
   io.stdout:write(("Showing nodes accounting for %s, %s of %s total\n")
     :format(fmt(shown), U.pct(shown, total):gsub("^%s+", ""), fmt(total)))
+  if args.dropped and args.dropped > 0 then
+    io.stdout:write(("Dropped %d nodes (cum <= %s)\n"):format(args.dropped, fmt(args.cutoff)))
+  end
   io.stdout:write(("%10s %5s%% %5s%% %10s %5s%%\n"):format("flat", "flat", "sum", "cum", "cum"))
   local sum = 0
   for i = 1, nshown do
@@ -122,6 +126,9 @@ function M.setup(c)
   c:option("--by", "Group by function, line, file or stack", "function")
     :choices { "function", "line", "file", "stack" }
   c:option("-n", "Rows to print (0: all)", "10"):convert(tonumber)
+  c:option("--nodefraction", "Leave out rows with |cum| under this fraction of the total, "
+    .. "as pprof does (-n 0 --nodefraction 0.005 prints what go tool pprof -top prints)", "0")
+    :convert(tonumber)
   c:flag("--json", "One JSON object per row")
   U.filters(c)
 end
@@ -132,6 +139,18 @@ function M.run(args)
   if not rows then cli.fail(tostring(total)) end
   local n = args.n
   if not n or n < 0 then cli.fail("-n: expected a number >= 0") end
+  local frac = args.nodefraction
+  if not frac or frac < 0 or frac > 1 then cli.fail("--nodefraction: expected a number in [0, 1]") end
+  if frac > 0 then
+    -- pprof's getNodesAboveCumCutoff: cutoff = int64(total * fraction), kept if |cum| >= it
+    local cutoff = math.floor(math.abs(total) * frac)
+    local kept = {}
+    for _, r in ipairs(rows) do
+      if math.abs(r.cum) >= cutoff then kept[#kept + 1] = r end
+    end
+    args.dropped, args.cutoff = #rows - #kept, cutoff
+    rows = kept
+  end
   if n == 0 or n > #rows then n = #rows end
   for i = #rows, n + 1, -1 do rows[i] = nil end
   U.print_top(prof, rows, total, args, n)
