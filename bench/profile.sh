@@ -43,3 +43,24 @@ awk -v o="$t_ours" -v f="$t_fn" -v g="$t_gz" -v p="$t_pp" 'BEGIN {
   printf "speedup vs pprof -top:   %8.1fx (target >= 50x)\n", p / o
   printf "decode+top / gzip -dc:   %8.2fx (target <= 3x)\n", o / g
 }'
+
+# The flame-graph tree (min 0.001), in process after the decode: from the
+# folded text (report.flame.from_folded on p:folded, the former path) and
+# from p:flame (aggregated in C). Best of RUNS.
+luajit - "$prof" "$runs" <<'LUA'
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.cpath = "build/luajit/?.so;" .. package.cpath
+local ge, flame = require "goescape", require "goescape.report.flame"
+local p = assert(ge.profile.open(arg[1]))
+local function best(f)
+  local b = math.huge
+  for _ = 1, tonumber(arg[2]) do
+    local t0 = os.clock(); f(); b = math.min(b, os.clock() - t0)
+  end
+  return b
+end
+local text = best(function() flame.from_folded(assert(p:folded {}), { min = 0.001 }) end)
+local c = best(function() assert(p:flame { min = 0.001 }) end)
+print(("flame tree via p:folded   %8.3f s"):format(text))
+print(("flame tree via p:flame    %8.3f s  (%.1fx)"):format(c, text / c))
+LUA
