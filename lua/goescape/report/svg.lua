@@ -66,7 +66,8 @@ function M.from_dot(dot_text, cmd)
   local f = assert(io.open(src, "wb"))
   f:write(dot_text)
   f:close()
-  local ok = os.execute((NO_PRELOAD .. "%s -Tsvg %s -o %s 2> %s"):format(cmd, sh_quote(src), sh_quote(out), sh_quote(err)))
+  local ok = os.execute((NO_PRELOAD .. "%s -Tsvg %s -o %s 2> %s")
+    :format(cmd, sh_quote(src), sh_quote(out), sh_quote(err)))
   local function slurp(p)
     local h = io.open(p, "rb"); if not h then return "" end
     local s = h:read("*a"); h:close(); return s
