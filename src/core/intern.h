@@ -31,4 +31,13 @@ static inline const ge_intern_entry *ge_intern_get(const ge_intern *t, uint32_t 
   return &t->ents[id];
 }
 uint32_t ge_hash(const char *s, size_t len);
+
+/* Mixes a 64-bit key into a well-spread 32-bit hash (murmur3's finalizer):
+ * for keys that are numbers (positions, addresses), not strings. */
+static inline uint32_t ge_mix64(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  return (uint32_t)k;
+}
 #endif

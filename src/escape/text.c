@@ -46,11 +46,7 @@ void ge_text_reset_positions(ge_text *t) {
 }
 
 static uint32_t pos_hash(uint32_t file, uint32_t line, uint32_t col) {
-  uint64_t k = ((uint64_t)file << 40) ^ ((uint64_t)line << 16) ^ col;
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdull;
-  k ^= k >> 33;
-  return (uint32_t)k;
+  return ge_mix64(((uint64_t)file << 40) ^ ((uint64_t)line << 16) ^ col);
 }
 
 static int pos_rehash(ge_text *t) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/intern.h"
 #include "model.h"
 
 typedef struct lrd {
@@ -113,12 +114,7 @@ typedef struct lp {
   size_t lineno;
 } lp;
 
-static uint32_t addr_hash(uint64_t a) {
-  a ^= a >> 33;
-  a *= 0xff51afd7ed558ccdull;
-  a ^= a >> 33;
-  return (uint32_t)a;
-}
+static uint32_t addr_hash(uint64_t a) { return ge_mix64(a); }
 
 static int loc_grow(lp *x) {
   size_t ns = x->nslots ? x->nslots * 2 : 256;

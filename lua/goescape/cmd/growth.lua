@@ -2,7 +2,6 @@
 -- What grew between two heap profiles, line by line, and why it lives on the heap.
 local ge = require "goescape"
 local cli = require "goescape.cli"
-local json = require "goescape.report.json"
 local advice = require "goescape.analysis.advice"
 
 local M = { help = "Lines whose heap use grew between two profiles, with the escape reasons" }
@@ -43,14 +42,7 @@ function M.run(args)
     sample = args.sample, n = args.n })
   local unit = g.sample.unit
   if args.json then
-    for _, r in ipairs(g.rows) do
-      if args.no_advice then
-        r.advice = nil
-        for _, d in ipairs(r.diagnostics) do d.advice = nil end
-      end
-      if #r.diagnostics == 0 then r.diagnostics = setmetatable({}, json.array_mt) end
-      io.stdout:write(json.encode(r, ORDER), "\n")
-    end
+    require("goescape.cmd.hotspots").write_json_rows(g.rows, args.no_advice, ORDER)
     return
   end
   local out = io.stdout

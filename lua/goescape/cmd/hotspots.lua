@@ -24,6 +24,19 @@ end
 local ORDER = { "file", "line", "function", "flat", "cum", "diagnostics", "kind", "subject",
   "message", "flow", "type", "dst", "src", "expr", "reason", "col", "advice", "title", "why", "fix" }
 
+--- Writes analysis rows (hotspots, growth) as JSON lines: advice left out
+-- with no_advice, an empty diagnostics list kept as [].
+function M.write_json_rows(rows, no_advice, order)
+  for _, r in ipairs(rows) do
+    if no_advice then
+      r.advice = nil
+      for _, d in ipairs(r.diagnostics) do d.advice = nil end
+    end
+    if #r.diagnostics == 0 then r.diagnostics = setmetatable({}, json.array_mt) end
+    io.stdout:write(json.encode(r, order or ORDER), "\n")
+  end
+end
+
 local function pct(v, total) return total ~= 0 and v * 100 / total or 0 end
 
 local function fmt_value(v, unit)
@@ -53,14 +66,7 @@ function M.run(args)
     sample = args.sample, n = args.n, focus = args.focus, ignore = args.ignore })
   local unit = hot.sample and hot.sample.unit
   if args.json then
-    for _, r in ipairs(hot.rows) do
-      if args.no_advice then
-        r.advice = nil
-        for _, d in ipairs(r.diagnostics) do d.advice = nil end
-      end
-      if #r.diagnostics == 0 then r.diagnostics = setmetatable({}, json.array_mt) end
-      io.stdout:write(json.encode(r, ORDER), "\n")
-    end
+    M.write_json_rows(hot.rows, args.no_advice)
     if args.uncosted then
       for _, d in ipairs(hot.uncosted) do
         d.uncosted = true
