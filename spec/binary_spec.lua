@@ -337,6 +337,58 @@ describe("binary:lookup", function()
     end
   end)
 
+  it("lookup_many on a batch of 30000+ PCs over many functions equals one-by-one lookups", function()
+    for _, bd in ipairs { builds[1], builds[#builds] } do
+      local b = assert(ge.binary.open(bd.path))
+      local pcs = {}
+      for _, f in ipairs(assert(b:funcs())) do
+        for pc = f.entry, f["end"] - 1, 3 do pcs[#pcs + 1] = pc end
+        if #pcs > 30000 then break end
+      end
+      assert.is_true(#pcs > 30000, bd.name)
+      for k = 1, #pcs, 7 do pcs[#pcs + 1] = pcs[k] end     -- duplicates
+      math.randomseed(12)
+      for k = #pcs, 2, -1 do
+        local j = math.random(1, k)
+        pcs[k], pcs[j] = pcs[j], pcs[k]
+      end
+      local many, err = b:lookup_many(pcs)
+      assert.is_nil(err, bd.name)
+      assert.are.equal(#pcs, #many)
+      local b1 = assert(ge.binary.open(bd.path))
+      local inl = 0
+      for k, pc in ipairs(pcs) do
+        local one = assert(b1:lookup(pc))
+        assert.are.same(one, many[k], bd.name .. " " .. tostring(pc))
+        if #one > 1 then inl = inl + 1 end
+      end
+      assert.is_true(inl > 0, bd.name .. ": no inlined frames compared")
+      -- The same batch again on the same handle (its caches now warm).
+      assert.are.same(many, (b:lookup_many(pcs)))
+      -- symbolize_text: the whole batch gives the text of its slices, as a
+      -- string and written to a file.
+      local lines = {}
+      for k, pc in ipairs(pcs) do lines[k] = hex(pc) .. "\n" end
+      for _, json in ipairs { false, true } do
+        local parts = {}
+        for k = 1, #lines, 10000 do
+          parts[#parts + 1] = assert(b:symbolize_text(table.concat(lines, "", k,
+            math.min(k + 9999, #lines)), json))
+        end
+        local whole = assert(b:symbolize_text(table.concat(lines), json))
+        assert.is_true(whole == table.concat(parts), bd.name .. (json and " json" or " text"))
+        local tmpf = os.tmpname()
+        local fh = assert(io.open(tmpf, "w"))
+        assert.is_true(b:symbolize_text(table.concat(lines), json, fh))
+        fh:close()
+        assert.is_true(H.read(tmpf) == whole, bd.name .. ": file")
+        os.remove(tmpf)
+      end
+      b1:close()
+      b:close()
+    end
+  end)
+
   it("lookup_many reports the first corrupt entry and answers the others", function()
     local b = assert(ge.binary.open(builds[#builds].path, { max_inline_depth = 1 }))
     local loop = assert(b:func("main.loop"))
