@@ -123,8 +123,8 @@ describe("corrupted input", function()
       H.write(p, s:sub(1, n) .. "\0" .. s:sub(n + 1, n + 3000))
       local log, err = safe("open", ge.escape.open, p)
       if not log then check_err(p, "open, NUL at " .. n, err) end
-      local st, serr = safe("stream", ge.escape.stream, p, function() end)
-      if not st then check_err(p, "stream, NUL at " .. n, serr) end
+      local stats, serr = safe("stream", ge.escape.stream, p, function() end)
+      if not stats then check_err(p, "stream, NUL at " .. n, serr) end
     end
   end)
 
