@@ -58,7 +58,35 @@ function M.parser(only)
   return p, cmds
 end
 
+--- GOESCAPE_LIMITS="max_line_bytes=268435456,max_inflated_bytes=8e9": the
+-- resource limits (doc/limits.md) for every input the command reads.
+-- Returns the table, nil when unset, or nil and an error.
+function M.env_limits(s)
+  if s == nil or s == "" then return nil end
+  local t, known = {}, require("goescape.core").limits()
+  for item in s:gmatch("[^,%s]+") do
+    local k, v = item:match("^(max_[%w_]+)=(.+)$")
+    local n = tonumber(v)
+    if k and known[k] == nil then
+      return nil, ("GOESCAPE_LIMITS: no limit named %s (see doc/limits.md)"):format(k)
+    end
+    if not k or not n or n < 1 then
+      return nil, ("GOESCAPE_LIMITS: '%s' is not NAME=NUMBER (e.g. max_line_bytes=268435456)")
+        :format(item)
+    end
+    t[k] = n
+  end
+  local ok, err = pcall(require("goescape.core").set_default_limits, t)
+  if not ok then return nil, "GOESCAPE_LIMITS: " .. tostring(err):gsub("^.-: ", "") end
+  return t
+end
+
 function M.main(argv)
+  local _, lerr = M.env_limits(os.getenv("GOESCAPE_LIMITS"))
+  if lerr then
+    io.stderr:write("goescape: ", lerr, "\n")
+    return 2
+  end
   local args = {}
   for i = 1, #(argv or {}) do args[i] = argv[i] end
   -- `goescape CMD ...` needs CMD alone; anything else (--help, a typo) lists all.

@@ -25,8 +25,10 @@ static void limit_hint(char *msg) {
   size_t n = 4;
   while ((p[n] >= 'a' && p[n] <= 'z') || p[n] == '_') n++;
   size_t len = strlen(msg);
-  snprintf(msg + len, GE_ERRMSG_MAX - len, "; raise it with limits {%.*s = N} (doc/limits.md)",
-           (int)n, p);
+  snprintf(msg + len, GE_ERRMSG_MAX - len,
+           "; raise it with limits {%.*s = N}, or GOESCAPE_LIMITS=%.*s=N for the command "
+           "(doc/limits.md)",
+           (int)n, p, (int)n, p);
 }
 
 ge_err ge_fail(ge_error *err, ge_err code, const char *fmt, ...) {

@@ -53,9 +53,33 @@ static uint64_t limit_field(lua_State *L, int idx, const char *name, uint64_t de
   return v;
 }
 
+#define DEFAULT_LIMITS_KEY "goescape.default_limits"
+
+/* core.set_default_limits(t | nil): the limits used when a call passes none
+ * (the command sets them from GOESCAPE_LIMITS). Kept in the registry: per
+ * Lua state, not global. */
+static int l_set_default_limits(lua_State *L) {
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    ge_limits check;
+    ge_lua_limits(L, 1, &check); /* raises on a bad field now, not later */
+  }
+  lua_settop(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, DEFAULT_LIMITS_KEY);
+  return 0;
+}
+
 void ge_lua_limits(lua_State *L, int idx, ge_limits *lim) {
   ge_limits_default(lim);
-  if (lua_isnoneornil(L, idx)) return;
+  if (lua_isnoneornil(L, idx)) {
+    lua_getfield(L, LUA_REGISTRYINDEX, DEFAULT_LIMITS_KEY);
+    if (lua_istable(L, -1)) {
+      ge_lua_limits(L, lua_gettop(L), lim);
+    }
+    lua_pop(L, 1);
+    return;
+  }
+  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
   luaL_checktype(L, idx, LUA_TTABLE);
   lim->max_line_bytes = limit_field(L, idx, "max_line_bytes", lim->max_line_bytes);
   lim->max_inflated_bytes =
@@ -71,7 +95,9 @@ void ge_lua_limits(lua_State *L, int idx, ge_limits *lim) {
 
 void ge_lua_open_common(lua_State *L) {
   static const luaL_Reg fns[] = {
-      {"kinds", l_kinds}, {"kind_family", l_kind_family}, {"limits", l_limits}, {NULL, NULL}};
+      {"kinds", l_kinds},   {"kind_family", l_kind_family},
+      {"limits", l_limits}, {"set_default_limits", l_set_default_limits},
+      {NULL, NULL}};
   ge_setfuncs(L, fns, 0);
   lua_pushliteral(L, GE_VERSION);
   lua_setfield(L, -2, "version");
