@@ -71,7 +71,9 @@ local function pprof_diff(sample)
   local out = H.must(("cd %s && go tool pprof -top -lines -nodefraction=0 -nodecount=100000 "
     .. "-sample_index=%s -unit=B -diff_base=h1.pb.gz h2.pb.gz 2>/dev/null"):format(H.q(dir), sample))
   local t = {}
-  for flat, loc in out:gmatch("\n%s*(%-?%d+)B%s+%-?[%d.]+%%%s+%-?[%d.]+%%%s+%-?%d+B%s+%-?[%d.]+%%%s+%S+ (%S+)") do
+  -- percentages of tiny values print in exponent form (6e-05%)
+  local pc = "%-?[%d.e+-]+%%"
+  for flat, loc in out:gmatch("\n%s*(%-?%d+)B%s+" .. pc .. "%s+" .. pc .. "%s+%-?%d+B%s+" .. pc .. "%s+%S+ (%S+)") do
     t[loc] = (t[loc] or 0) + tonumber(flat)
   end
   return t
