@@ -320,6 +320,51 @@ describe("ge.profile", function()
       end
     end)
 
+    -- Repetitions: Go's regexp (pprof's parser) is the oracle for what RE2
+    -- refuses; nested "+" 30 deep is valid RE2 but would make regcomp copy
+    -- its operand 2^30 times (the fuzzer's first finding: 4 GB for a 40-byte
+    -- hide pattern), so that one we refuse beyond Go.
+    it("refuses the repetitions Go's regexp refuses, and accepts the rest", function()
+      local pats = { "a**", "a++", "a*+", "a?*", "*a", "a|*", "(*)", "(?:+)", "{2}a", "a{2}{3}",
+        "a{2}*", "a{1001}", "a{1000}", "a{2,1000}", "a{1001,}", "(a{100}){100}", "(a{10}){100}",
+        "((a{10}){10}){10}", "((a{10}){10}){11}", "(a{10}b{100}){10}", "(a{10}b{100}){11}",
+        "a*?", "a+?b", "a{2}?", "()*", "a{2,}", "(a+)+", "x(?s)*", "a{", "a{,3}", "a{2",
+        "main\\.(mid|leaf)+" }
+      local d = H.tmpdir("re2-verdicts")
+      local lines = {}
+      for _, s in ipairs(pats) do lines[#lines + 1] = ("%q,"):format(s) end
+      H.write(d .. "/main.go", ([[
+package main
+
+import (
+	"fmt"
+	"regexp"
+)
+
+func main() {
+	for _, s := range []string{%s} {
+		_, err := regexp.Compile(s)
+		fmt.Println(err == nil)
+	}
+}
+]]):format(table.concat(lines, " ")))
+      local verdict = {}
+      for v in H.must(("cd %s && %s run main.go"):format(H.q(d), GO)):gmatch("%a+") do
+        verdict[#verdict + 1] = v == "true"
+      end
+      assert.are.equal(#pats, #verdict)
+      local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+      for i, s in ipairs(pats) do
+        local rows, err = p:top { focus = s }
+        assert.are.equal(verdict[i], rows ~= nil, s .. ": " .. tostring(err))
+        if not rows then assert.matches("^focus: bad regular expression .*repe", err) end
+      end
+      local deep = ("("):rep(30) .. "a" .. (")+"):rep(30)
+      local rows, err = p:top { hide = deep }
+      assert.is_nil(rows)
+      assert.matches("^hide: .*expression too large", err)
+    end)
+
     it("groups by full stack", function()
       local p = assert(ge.profile.open(DIR .. "/cpu.pb.gz"))
       local rows, total = p:top { by = "stack" }

@@ -275,6 +275,77 @@ static void bracket(const char *p, size_t *pi, out *o) {
   put(o, ']');
 }
 
+/* What RE2 refuses about repetitions, and what glibc's regcomp cannot
+ * afford: regcomp copies the operand of "+" and "{n,m}" (duplicate_tree), so
+ * "((a+)+)+..." or "(a{1000}){1000}" grow its tree exponentially -- a
+ * 40-byte pattern took 4 GB. Like Go's regexp/syntax (checkSize/checkHeight)
+ * we refuse stacked repetition operators ("a**", "a++"), a repetition with
+ * no operand, counts over 1000 (also as the product of nested counts:
+ * "(a{100}){100}", Go's repeatIsValid), nesting deeper than 1000 groups,
+ * and -- beyond Go, for regcomp's sake -- patterns whose repetitions expand
+ * past MAX_TERMS terms ("((a+)+)+..." 30 deep). */
+enum { MAX_TERMS = 100000, MAX_REPEAT = 1000, MAX_DEPTH = 1000 };
+
+typedef struct shape {
+  double group[MAX_DEPTH + 1]; /* terms so far in each open group; [0] the whole */
+  double count[MAX_DEPTH + 1]; /* largest product of nested {n,m} counts in it */
+  double last;                 /* terms of the previous operand, 0: none */
+  double last_count;           /* its product of nested {n,m} counts */
+  size_t depth;
+  int after_repeat;            /* the previous token was a repetition operator */
+} shape;
+
+static void shape_atom(shape *sh, double terms, double count) {
+  sh->group[sh->depth] += terms;
+  if (count > sh->count[sh->depth]) sh->count[sh->depth] = count;
+  sh->last = terms;
+  sh->last_count = count;
+  sh->after_repeat = 0;
+}
+
+static const char *shape_open(shape *sh) {
+  if (sh->depth == MAX_DEPTH) return "expression nests too deeply";
+  sh->depth++;
+  sh->group[sh->depth] = sh->count[sh->depth] = 0;
+  sh->last = 0;
+  sh->after_repeat = 0;
+  return NULL;
+}
+
+static void shape_close(shape *sh) {
+  if (!sh->depth) { /* unmatched: regcomp will say so */
+    shape_atom(sh, 1, 1);
+    return;
+  }
+  double g = sh->group[sh->depth], c = sh->count[sh->depth];
+  sh->depth--;
+  shape_atom(sh, g > 0 ? g : 1, c > 1 ? c : 1);
+}
+
+static void shape_alternate(shape *sh) {
+  sh->last = 0;
+  sh->after_repeat = 0;
+}
+
+/* A repetition of the previous operand that makes `copies` copies of it;
+ * count is RE2's count of a {n,m} (m, or n for "{n,}"), 0 for * + ?. */
+static const char *shape_repeat(shape *sh, double copies, double count) {
+  if (sh->after_repeat) return "invalid nested repetition operator";
+  if (sh->last <= 0) return "missing argument to repetition operator";
+  if (count > 0) {
+    sh->last_count *= count;
+    if (sh->last_count > MAX_REPEAT)
+      return "invalid repeat count (nested repetitions multiply past 1000, which RE2 refuses)";
+    if (sh->last_count > sh->count[sh->depth]) sh->count[sh->depth] = sh->last_count;
+  }
+  sh->group[sh->depth] += sh->last * (copies - 1);
+  sh->last *= copies;
+  sh->after_repeat = 1;
+  if (sh->group[sh->depth] > MAX_TERMS || sh->last > MAX_TERMS)
+    return "expression too large (its repetitions expand past 100000 terms)";
+  return NULL;
+}
+
 /* "{n}", "{n,}", "{n,m}" at p: its length, else 0 (RE2 reads '{' literally). */
 static size_t repetition(const char *p) {
   size_t i = 1, d = 0;
@@ -298,10 +369,35 @@ static size_t flags(const char *p, int *icase) {
   return i;
 }
 
+/* The copies regcomp makes for "{n}", "{n,}", "{n,m}" (length r) at p, or
+ * -1 past MAX_REPEAT; "{n,}" makes n + 1 (n copies and a star). *count gets
+ * RE2's count: m, or n for "{n,}". */
+static double repeat_copies(const char *p, size_t r, double *count) {
+  double n = 0, m = -1, *d = &n;
+  for (size_t k = 1; k + 1 < r; k++) {
+    if (p[k] == ',') {
+      m = 0;
+      d = &m;
+      continue;
+    }
+    *d = *d * 10 + (p[k] - '0');
+    if (*d > MAX_REPEAT) return -1;
+  }
+  if (m < 0) return *count = n;                   /* {n} */
+  if (p[r - 2] == ',') return (*count = n) + 1;   /* {n,} */
+  *count = m;
+  return m > n ? m : n;                           /* {n,m}: regcomp rejects m < n */
+}
+
 int ge_re_translate(const char *p, char *buf, size_t cap, int *icase, char *why,
                     size_t whycap) {
   out o = {buf, 0, cap, NULL};
   size_t i = 0;
+  shape *sh = calloc(1, sizeof *sh);
+  if (!sh) {
+    snprintf(why, whycap, "out of memory");
+    return -1;
+  }
   *icase = 0;
   /* leading flags: (?i) (?is) ... */
   for (;;) {
@@ -319,6 +415,7 @@ int ge_re_translate(const char *p, char *buf, size_t cap, int *icase, char *why,
       unsigned long cp;
       size_t hn;
       i += 2;
+      if (e != 'E' && e != 'Q') shape_atom(sh, 1, 1);
       switch (e) {
       case 'd': puts_(&o, "[0-9]"); break;
       case 'D': puts_(&o, "[^0-9]"); break;
@@ -331,7 +428,10 @@ int ge_re_translate(const char *p, char *buf, size_t cap, int *icase, char *why,
       case 'C': put(&o, '.'); break;
       case 'E': break;
       case 'Q':
-        while (p[i] && !(p[i] == '\\' && p[i + 1] == 'E')) lit(&o, (unsigned char)p[i++]);
+        while (p[i] && !(p[i] == '\\' && p[i + 1] == 'E')) {
+          lit(&o, (unsigned char)p[i++]);
+          shape_atom(sh, 1, 1);
+        }
         if (p[i]) i += 2;
         break;
       case 'x':
@@ -354,6 +454,7 @@ int ge_re_translate(const char *p, char *buf, size_t cap, int *icase, char *why,
     if (c == '[') {
       i++;
       bracket(p, &i, &o);
+      shape_atom(sh, 1, 1);
       continue;
     }
     if (c == '(' && p[i + 1] == '?') {
@@ -362,6 +463,7 @@ int ge_re_translate(const char *p, char *buf, size_t cap, int *icase, char *why,
       if (p[i + 2] == ':') {
         put(&o, '(');
         i += 3;
+        o.why = shape_open(sh);
       } else if (p[i + 2] == '=' || p[i + 2] == '!' ||
                  (p[i + 2] == '<' && (p[i + 3] == '=' || p[i + 3] == '!'))) {
         o.why = "lookarounds are not supported (RE2 has none either)";
@@ -371,11 +473,15 @@ int ge_re_translate(const char *p, char *buf, size_t cap, int *icase, char *why,
         else {
           put(&o, '(');
           i = (size_t)(end - p) + 1;
+          o.why = shape_open(sh);
         }
       } else if ((f = flags(p + i, &ic))) {
         if (ic) o.why = "(?i) is only supported at the start of the expression";
         else {
-          if (p[i + f] == ':') put(&o, '(');
+          if (p[i + f] == ':') {
+            put(&o, '(');
+            o.why = shape_open(sh);
+          }
           i += f + 1;
         }
       } else {
@@ -387,9 +493,13 @@ int ge_re_translate(const char *p, char *buf, size_t cap, int *icase, char *why,
       size_t r = repetition(p + i);
       if (!r) {
         lit(&o, '{');
+        shape_atom(sh, 1, 1);
         i++;
         continue;
       }
+      double count = 0, copies = repeat_copies(p + i, r, &count);
+      o.why = copies < 0 ? "invalid repeat count (RE2 allows at most 1000)"
+                         : shape_repeat(sh, copies > 0 ? copies : 1, count > 0 ? count : 1);
       for (size_t k = 0; k < r; k++) put(&o, p[i + k]);
       i += r;
       if (p[i] == '?') i++; /* lazy: same matches */
@@ -397,13 +507,21 @@ int ge_re_translate(const char *p, char *buf, size_t cap, int *icase, char *why,
     }
     if (c == '}') {
       lit(&o, '}');
+      shape_atom(sh, 1, 1);
       i++;
       continue;
     }
+    if (c == '(') o.why = shape_open(sh);
+    else if (c == ')') shape_close(sh);
+    else if (c == '|') shape_alternate(sh);
+    else if (c == '*' || c == '?') o.why = shape_repeat(sh, 1, 0);
+    else if (c == '+') o.why = shape_repeat(sh, 2, 0);
+    else shape_atom(sh, 1, 1);
     put(&o, c);
     i++;
     if ((c == '*' || c == '+' || c == '?') && p[i] == '?') i++; /* lazy */
   }
+  free(sh);
   if (o.why) {
     snprintf(why, whycap, "%s", o.why);
     return -1;
