@@ -470,6 +470,49 @@ describe("binary:dwarf", function()
   end)
 end)
 
+-- Go 1.11-1.18 wrote zlib-compressed DWARF as GNU-style `.zdebug_*` sections
+-- ("ZLIB" + 8-byte big-endian size); 1.19 and later use SHF_COMPRESSED. None
+-- of our three compilers writes the old form, so objcopy (binutils) rewrites
+-- a Go 1.19 build both ways -- into .zdebug_* and into plain sections -- and
+-- every variant must read as the original does.
+describe("binary:dwarf on the other section forms", function()
+  it("reads .zdebug_* (Go before 1.19) and uncompressed DWARF as it reads SHF_COMPRESSED", function()
+    local bd
+    for _, x in ipairs(builds) do
+      if x.mode == "normal" and (not bd or x.version < bd.version) then bd = x end
+    end
+    local tmp = H.tmpdir("binary-zdebug")
+    local plain, gnu = tmp .. "/plain", tmp .. "/zdebug"
+    H.must(("objcopy --decompress-debug-sections %s %s"):format(H.q(bd.path), H.q(plain)))
+    H.must(("objcopy --compress-debug-sections=zlib-gnu %s %s"):format(H.q(plain), H.q(gnu)))
+    local sections = H.must("readelf -SW " .. H.q(gnu))
+    assert.matches("%.zdebug_info", sections)
+    assert.not_matches("%.debug_info", sections)
+    local function shf_compressed(path) -- .debug_* sections flagged C
+      return (H.sh("readelf -SW " .. H.q(path) .. " | grep -cE '\\] \\.debug.* C +[0-9]'"))
+    end
+    assert.are_not.equal("0\n", shf_compressed(bd.path))
+    assert.are.equal("0\n", shf_compressed(plain))
+    local function summary(path)
+      local b = assert(ge.binary.open(path))
+      local d = assert(b:dwarf())
+      local s = { version = d.version, units = #d.units, vars = #d.variables, inlined = #d.inlined }
+      for _, v in ipairs(d.variables) do
+        if v.func == "main.keep" and v.name == "buf" then s.buf = { v.type, v.size, v.heap } end
+      end
+      for _, u in ipairs(d.units) do if u.name == "main" then s.producer = u.producer end end
+      s.frames = b:lookup(assert(b:func("main.keep")).entry)
+      b:close()
+      return s
+    end
+    local want = summary(bd.path)
+    assert.are.same({ "[256]uint8", 256, true }, want.buf)
+    assert.is_true(want.vars > 1000 and want.inlined > 100, bd.name)
+    assert.are.same(want, summary(gnu))
+    assert.are.same(want, summary(plain))
+  end)
+end)
+
 describe("bad input", function()
   local tmp = H.tmpdir("binary")
   local src = builds[#builds].path
