@@ -17,6 +17,7 @@
 # Usage: bench/binary.sh CORPUS_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 corpus=${1:?usage: bench/binary.sh CORPUS_DIR}
 bin=$corpus/gocmd; pcs=$corpus/pcs.200k.txt
 [ -f "$bin" ] && [ -f "$pcs" ] || { echo "bench/binary: needs $bin and $pcs" >&2; exit 1; }
@@ -42,7 +43,7 @@ best() {
   local b=
   for _ in $(seq "$RUNS"); do
     local t0 t1
-    t0=$(date +%s%N); "$@" < "$in" > /dev/null; t1=$(date +%s%N)
+    stamp t0; "$@" < "$in" > /dev/null; stamp t1
     if [ -z "$b" ] || [ $((t1 - t0)) -lt "$b" ]; then b=$((t1 - t0)); fi
   done
   awk -v ns="$b" 'BEGIN { printf "%.4f", ns / 1e9 }'

@@ -5,6 +5,7 @@
 # Usage: bench/profile.sh CORPUS_DIR [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 corpus=${1:?usage: bench/profile.sh CORPUS_DIR}
 runs=${2:-5}
 prof="$corpus/app.allocs.pb.gz"
@@ -25,9 +26,9 @@ measure() {
   fi
   "$@" > /dev/null 2>&1 || true # warm-up
   local t0 t1
-  t0=$(date +%s%N)
+  stamp t0
   for _ in $(seq "$n"); do "$@" > /dev/null 2>&1; done
-  t1=$(date +%s%N)
+  stamp t1
   awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.6f\n", (b - a) / n / 1e9 }'
 }
 

@@ -644,4 +644,55 @@ describe("goescape symbolize", function()
     os.remove(tmpf)
     b:close()
   end)
+
+  -- The command hands stdin itself to C: mapped when it is a regular file
+  -- (from the file's current position), read to the end otherwise.
+  it("reads its input from a file as from a string: mapped, from a pipe, from mid-file", function()
+    local bd = builds[#builds]
+    local b = assert(ge.binary.open(bd.path))
+    local lines = {}
+    for _, f in ipairs(assert(b:funcs())) do
+      lines[#lines + 1] = hex(f.entry + 1)
+      lines[#lines + 1] = "  0X" .. ("%X"):format(f.entry) .. "\t\r" -- spaces, tab, CR around
+    end
+    while #table.concat(lines, "\n") < 1.5 * 2 ^ 20 do -- past the 1 MB first read buffer
+      for k = 1, #lines do lines[#lines + 1] = lines[k] end
+    end
+    local text = table.concat(lines, "\n") -- no final newline
+    local want = assert(b:symbolize_text(text, false))
+    local _, n = want:gsub("\n", "")
+    assert.are.equal(#lines, n)
+    local tmp = H.tmpdir("binary-symin")
+    H.write(tmp .. "/pcs", "first line, skipped\n" .. text)
+    local fh = assert(io.open(tmp .. "/pcs"))
+    fh:read("*l") -- the mapping starts where Lua's reads left the file
+    assert.are.equal(want, assert(b:symbolize_text(fh, false)))
+    assert.is_nil(fh:read(1)) -- consumed, as a read to the end leaves it
+    fh:close()
+    local pipe = assert(io.popen("cat " .. H.q(tmp .. "/pcs")))
+    pipe:read("*l")
+    assert.are.equal(want, assert(b:symbolize_text(pipe, false)))
+    pipe:close()
+    -- Through the command: a regular file and a pipe on stdin give the same.
+    H.write(tmp .. "/pcs", text)
+    local out1 = H.must(H.cli_cmd("symbolize " .. H.q(bd.path)) .. " < " .. H.q(tmp .. "/pcs"))
+    local out2 = H.must("cat " .. H.q(tmp .. "/pcs") .. " | " .. H.cli_cmd("symbolize " .. H.q(bd.path)))
+    assert.is_true(out1 == want and out2 == want)
+    -- Bad lines name their number, from a file as from a string; empty input answers nothing.
+    for _, bad in ipairs { { "0x10\n\n0x20\n", 2 }, { "0x10\n0x12345678901234567\n", 2 },
+      { "0x\n", 1 }, { "0x10\n0x2 0\n", 2 }, { "12g\n", 1 } } do
+      H.write(tmp .. "/bad", bad[1])
+      local f = assert(io.open(tmp .. "/bad"))
+      local r, err = b:symbolize_text(f, false)
+      f:close()
+      assert.is_nil(r, bad[1])
+      assert.matches("^line " .. bad[2] .. ": not a hex address", err)
+      assert.are.same({ b:symbolize_text(bad[1], false) }, { r, err })
+    end
+    H.write(tmp .. "/empty", "")
+    local f = assert(io.open(tmp .. "/empty"))
+    assert.are.equal("", b:symbolize_text(f, false))
+    f:close()
+    b:close()
+  end)
 end)

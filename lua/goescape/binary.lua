@@ -60,9 +60,11 @@ function Binary:dwarf()
   return self._dwarf or nil
 end
 
---- Symbolizes lines of hex PCs into text or JSON lines (the CLI's bulk path):
--- returns them as a string, or writes them to `file` (an io file) and returns
--- true; nil, err for a line that is not a hex PC.
+--- Symbolizes lines of hex PCs into text or JSON lines (the CLI's bulk path).
+-- `text` is a string or an io file read to its end (a regular file is mapped
+-- from its current position). Returns the answers as a string, or writes them
+-- to `file` (an io file) and returns true; nil, err for a line that is not a
+-- hex PC.
 function Binary:symbolize_text(text, json, file) return h(self):symbolize_text(text, json, file) end
 
 function Binary:close() h(self):close() end

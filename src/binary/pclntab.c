@@ -420,39 +420,74 @@ static int pcv_query(const ge_binary *b, ge_pcv *d, uint64_t target, int32_t *va
     *val = d->vals[k];
     return 1;
   }
-  uint32_t q = b->pcln.quantum;
-  while (d->state == PCV_MORE) {
+  if (d->state != PCV_MORE) return d->state == PCV_END ? 0 : -1;
+  /* The decoding loop keeps its state in locals (registers), written back
+   * once: through d-> every step stored and reloaded the whole state. */
+  const uint64_t q = b->pcln.quantum;
+  const uint8_t *p = d->p, *end = d->end;
+  uint64_t pc = d->pc;
+  int32_t v = d->v;
+  int first = d->first, state = PCV_MORE, found = 0;
+  size_t n = d->n;
+  for (;;) {
     uint32_t uv, pd;
-    if (!uvarint(&d->p, d->end, &uv)) {
-      d->state = PCV_BAD;
-      break;
+    if (p + 1 < end && !((p[0] | p[1]) & 0x80)) { /* both varints one byte: most pairs */
+      uv = p[0];
+      pd = p[1];
+      p += 2;
+      if (uv == 0 && !first) {
+        state = PCV_END;
+        break;
+      }
+    } else {
+      if (!uvarint(&p, end, &uv)) {
+        state = PCV_BAD;
+        break;
+      }
+      if (uv == 0 && !first) { /* the terminator may be the table's last byte */
+        state = PCV_END;
+        break;
+      }
+      if (!uvarint(&p, end, &pd)) {
+        state = PCV_BAD;
+        break;
+      }
     }
-    if (uv == 0 && !d->first) {
-      d->state = PCV_END;
-      break;
-    }
-    d->first = 0;
+    first = 0;
     int32_t dv = (uv & 1) ? -(int32_t)(uv >> 1) - 1 : (int32_t)(uv >> 1);
-    d->v = (int32_t)((uint32_t)d->v + (uint32_t)dv);
-    if (!uvarint(&d->p, d->end, &pd)) {
-      d->state = PCV_BAD;
-      break;
-    }
+    v = (int32_t)((uint32_t)v + (uint32_t)dv);
     if (!pd) continue;
-    uint64_t npc = d->pc + (uint64_t)pd * q;
-    if (npc < d->pc) {
-      d->state = PCV_BAD;
+    uint64_t npc = pc + (uint64_t)pd * q;
+    if (npc < pc) {
+      state = PCV_BAD;
       break;
     }
-    d->pc = npc;
-    if (d->n == d->cap && pcv_grow(d) < 0) return -2;
-    d->ends[d->n] = npc;
-    d->vals[d->n] = d->v;
-    d->hint = d->n++;
-    if (target < npc) {
-      *val = d->v;
-      return 1;
+    pc = npc;
+    if (n == d->cap) {
+      d->n = n;
+      if (pcv_grow(d) < 0) {
+        d->p = p, d->pc = pc, d->v = v, d->first = (uint8_t)first;
+        return -2;
+      }
     }
+    d->ends[n] = npc;
+    d->vals[n] = v;
+    n++;
+    if (target < npc) {
+      found = 1;
+      break;
+    }
+  }
+  d->p = p;
+  d->pc = pc;
+  d->v = v;
+  d->first = (uint8_t)first;
+  d->n = n;
+  d->state = (uint8_t)state;
+  if (found) {
+    d->hint = n - 1;
+    *val = v;
+    return 1;
   }
   return d->state == PCV_END ? 0 : -1;
 }
@@ -623,8 +658,30 @@ static int inl_index(ge_binary *b, uint64_t pc, int32_t *ix) {
 
 static ge_err nomem(ge_error *err) { return ge_fail(err, GE_ERR_NOMEM, "out of memory"); }
 
+/* What a batch lookup remembers of the PC before: its function, inline
+ * index and innermost file:line decide its whole chain, so a PC with the
+ * same four shares the frames already written (in address order about four
+ * PCs in ten do, e.g. two instructions of one statement). */
+typedef struct pcmemo {
+  int ok, hit, fresh; /* fresh: set by the lookup just made */
+  size_t fi;
+  int32_t ix;
+  const char *file;
+  uint32_t line;
+} pcmemo;
+
+static ge_err lookup_memo(ge_binary *b, uint64_t pc, ge_frame *out, size_t max, size_t *n,
+                          ge_error *err, pcmemo *m);
+static ge_err walk_inline(ge_binary *b, uint64_t pc, uint64_t tree, int32_t ix, ge_frame *frp,
+                          ge_frame *out, size_t max, size_t *n, ge_error *err);
+
 ge_err ge_pcln_lookup(ge_binary *b, uint64_t pc, ge_frame *out, size_t max, size_t *n,
                       ge_error *err) {
+  return lookup_memo(b, pc, out, max, n, err, NULL);
+}
+
+static ge_err lookup_memo(ge_binary *b, uint64_t pc, ge_frame *out, size_t max, size_t *n,
+                          ge_error *err, pcmemo *m) {
   ge_pcln *t = &b->pcln;
   ge_fncache *c = &b->fc;
   *n = 0;
@@ -646,20 +703,41 @@ ge_err ge_pcln_lookup(ge_binary *b, uint64_t pc, ge_frame *out, size_t max, size
   if (pc >= f->end) return GE_OK;
   ge_strview phys = c->name;
   uint64_t tree = c->tree;
-  int old = c->old, r;
-  unsigned recsz = c->recsz;
+  int r;
   int32_t ix = -1;
   if (tree && (r = inl_index(b, pc, &ix)) < 0)
     return r == -2 ? nomem(err)
                    : ge_fail(err, GE_ERR_FORMAT, "pclntab: corrupt inline index table of %.*s",
                              (int)phys.len, phys.ptr);
-  uint64_t cur = pc;
   ge_frame fr;
   memset(&fr, 0, sizeof fr);
-  if ((r = pos_at(b, cur, &fr)) < 0)
+  if ((r = pos_at(b, pc, &fr)) < 0)
     return r == -2 ? nomem(err)
                    : ge_fail(err, GE_ERR_FORMAT, "pclntab: corrupt file/line table of %.*s",
                              (int)phys.len, phys.ptr);
+  if (m) {
+    if (m->ok && m->fi == c->i && m->ix == ix && m->file == fr.file.ptr && m->line == fr.line) {
+      m->hit = 1;
+      return GE_OK;
+    }
+    *m = (pcmemo){1, 0, 1, c->i, ix, fr.file.ptr, fr.line};
+  }
+  ge_err rc = walk_inline(b, pc, tree, ix, &fr, out, max, n, err);
+  if (rc && m) m->ok = 0;
+  return rc;
+}
+
+/* The inlined frames from inline tree record ix up, then the physical
+ * function; fr holds the innermost file:line. */
+static ge_err walk_inline(ge_binary *b, uint64_t pc, uint64_t tree, int32_t ix, ge_frame *frp,
+                          ge_frame *out, size_t max, size_t *n, ge_error *err) {
+  ge_fncache *c = &b->fc;
+  const fn *f = &c->f;
+  ge_strview phys = c->name;
+  int old = c->old, r;
+  unsigned recsz = c->recsz;
+  uint64_t cur = pc;
+  ge_frame fr = *frp;
   uint32_t depth = 0, lim = b->lim.max_inline_depth;
   while (tree && ix >= 0) {
     if (depth >= lim || *n + 1 >= max)
@@ -859,6 +937,8 @@ ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_
   size_t used = 0;
   uint64_t prev = 0;
   size_t prevpos = 0;
+  pcmemo memo = {0};
+  size_t memo_pos = 0; /* the PC the memo describes */
   for (size_t k = 0; k < npcs; k++) {
     uint64_t pc = order_pc(&o, k);
     size_t pos = order_pos(&o, k);
@@ -868,7 +948,6 @@ ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_
       continue;
     }
     prev = pc;
-    prevpos = pos;
     if (b->bframes_cap - used < room) {
       size_t cap = b->bframes_cap ? b->bframes_cap : 1024;
       while (cap - used < room) {
@@ -882,7 +961,17 @@ ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_
     }
     size_t n = 0;
     ge_error e;
-    r->rc = ge_pcln_lookup(b, pc, b->bframes + used, room, &n, &e);
+    r->rc = lookup_memo(b, pc, b->bframes + used, room, &n, &e, &memo);
+    prevpos = pos;
+    if (memo.hit) { /* the chain of an earlier PC: its frames */
+      memo.hit = 0;
+      *r = res[memo_pos];
+      continue;
+    }
+    if (memo.fresh) {
+      memo.fresh = 0;
+      memo_pos = pos;
+    }
     if (r->rc == GE_ERR_NOMEM) return nomem(err);
     if (r->rc) n = 0;
     if (used + n > UINT32_MAX)

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "binding.h"
 #include "lualib.h" /* LUA_FILEHANDLE (Lua 5.1, LuaJIT) */
@@ -479,61 +481,126 @@ static FILE *tofile(lua_State *L, int idx) {
 #endif
 }
 
-/* symbolize_text(text, json[, file]) -> output | true | nil, err. One answer
- * per input line, in input order:
+/* An input file's bytes: mapped when it is a regular file (from its current
+ * position), else read to its end into a growing userdata. The userdata
+ * left on the stack owns them (a mapping is unmapped by its __gc). */
+#define GE_INPUT_MT "goescape.input"
+typedef struct inmap {
+  void *p;
+  size_t len;
+} inmap;
+
+static int inmap_gc(lua_State *L) {
+  inmap *m = luaL_checkudata(L, 1, GE_INPUT_MT);
+  if (m->p) munmap(m->p, m->len);
+  m->p = NULL;
+  return 0;
+}
+
+/* Returns the bytes (NULL and errno on a read error), pushing one value. */
+static const char *read_input(lua_State *L, FILE *f, size_t *len) {
+  struct stat st;
+  off_t pos = ftello(f);
+  if (pos >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > pos &&
+      (uint64_t)st.st_size <= SIZE_MAX) {
+    inmap *m = lua_newuserdata(L, sizeof *m);
+    m->p = NULL;
+    luaL_getmetatable(L, GE_INPUT_MT);
+    lua_setmetatable(L, -2);
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+    if (p != MAP_FAILED) {
+      m->p = p;
+      m->len = (size_t)st.st_size;
+      madvise(p, m->len, MADV_SEQUENTIAL);
+      fseeko(f, 0, SEEK_END); /* consumed, as a read to the end would leave it */
+      *len = m->len - (size_t)pos;
+      return (const char *)p + pos;
+    }
+    lua_pop(L, 1);
+  }
+  size_t cap = 1 << 20, n = 0;
+  char *buf = lua_newuserdata(L, cap);
+  for (;;) {
+    n += fread(buf + n, 1, cap - n, f);
+    if (n < cap) break;
+    char *nb = lua_newuserdata(L, cap * 2);
+    memcpy(nb, buf, n);
+    lua_replace(L, -2);
+    buf = nb;
+    cap *= 2;
+  }
+  if (ferror(f)) return NULL;
+  *len = n;
+  return buf;
+}
+
+/* The hex PCs of text, one a line ("0x" optional, spaces, tabs and a CR
+ * around it ignored), in one pass; pcs has room for every line. Returns
+ * the count, or the 0-based number of the first bad line + 1 negated. */
+static ptrdiff_t parse_pcs(const char *s, size_t len, uint64_t *pcs) {
+  const char *q = s, *end = s + len;
+  size_t i = 0;
+  while (q < end) {
+    while (q < end && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
+    if (end - q >= 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) q += 2;
+    uint64_t pc = 0;
+    unsigned nd = 0, d;
+    for (; q < end && (d = hexval1[(unsigned char)*q]) != 0; q++, nd++) pc = pc << 4 | (d - 1);
+    while (q < end && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
+    if (!nd || nd > 16 || (q < end && *q != '\n')) return -(ptrdiff_t)i - 1;
+    pcs[i++] = pc;
+    q++; /* the newline */
+  }
+  return (ptrdiff_t)i;
+}
+
+/* symbolize_text(text | file, json[, file]) -> output | true | nil, err. One
+ * answer per input line, in input order:
  *   text: "0xPC\tFUNC FILE:LINE[ (inlined)]\t..." ("0xPC\t??" when unknown)
  *   json: {"pc":"0x..","frames":[{"function":..,"file":..,"line":..,"inlined":..}]}
- * With a file (io library object) the answers are written to it and the
- * result is true; otherwise they are returned as one string. */
+ * The input is a string or a file (io library object) read to its end. With
+ * an output file the answers are written to it and the result is true;
+ * otherwise they are returned as one string. */
 static int l_symbolize_text(lua_State *L) {
   ge_binary *b = check(L);
-  size_t len;
-  const char *s = luaL_checklstring(L, 2, &len);
   int json = lua_toboolean(L, 3);
   FILE *f = lua_isnoneornil(L, 4) ? NULL : tofile(L, 4);
   lua_settop(L, 4);
-  const char *end = s + len;
-  size_t nlines = 0;
-  for (const char *q = s; q < end; nlines++) {
-    const char *nl = memchr(q, '\n', (size_t)(end - q));
-    q = nl ? nl + 1 : end;
+  size_t len;
+  const char *s;
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    s = lua_tolstring(L, 2, &len);
+    lua_pushnil(L); /* 5 */
+  } else {
+    s = read_input(L, tofile(L, 2), &len); /* 5 */
+    if (!s) return ge_pushfail(L, "symbolize: read error", "io");
   }
-  if (nlines > SIZE_MAX / sizeof(ge_pcframes) / 2) luaL_argerror(L, 2, "too many lines");
-  uint64_t *pcs = lua_newuserdata(L, nlines ? nlines * sizeof *pcs : 1);  /* 5 */
-  ge_pcframes *res = lua_newuserdata(L, nlines ? nlines * sizeof *res : 1); /* 6 */
-  size_t i = 0;
-  for (const char *q = s; q < end; i++) {
-    const char *nl = memchr(q, '\n', (size_t)(end - q));
-    const char *e = nl ? nl : end;
-    const char *a = q;
-    while (a < e && (*a == ' ' || *a == '\t' || *a == '\r')) a++;
-    const char *z = e;
-    while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r')) z--;
-    if (z - a >= 2 && a[0] == '0' && (a[1] == 'x' || a[1] == 'X')) a += 2;
-    uint64_t pc = 0;
-    if (a == z || z - a > 16) goto bad;
-    for (; a < z; a++) {
-      unsigned d = hexval1[(unsigned char)*a];
-      if (!d) goto bad;
-      pc = pc << 4 | (d - 1);
-    }
-    pcs[i] = pc;
-    q = nl ? nl + 1 : end;
-    continue;
-  bad:
+  /* Every line but the last takes two bytes at least ("0\n"). */
+  size_t room = len / 2 + 1;
+  if (room > SIZE_MAX / sizeof(ge_pcframes) / 2) luaL_argerror(L, 2, "input too large");
+  uint64_t *pcs = lua_newuserdata(L, room * sizeof *pcs); /* 6 */
+  ptrdiff_t got = parse_pcs(s, len, pcs);
+  if (got < 0) {
+    size_t bad = (size_t)(-got - 1), line = 0;
+    const char *q = s, *end = s + len;
+    for (; line < bad; line++) q = (const char *)memchr(q, '\n', (size_t)(end - q)) + 1;
+    const char *e = memchr(q, '\n', (size_t)(end - q));
+    size_t n = (size_t)((e ? e : end) - q);
     lua_pushnil(L);
-    lua_pushfstring(L, "line %d: not a hex address: ", (int)(i + 1));
-    lua_pushlstring(L, q, (size_t)(e - q) > 60 ? 60 : (size_t)(e - q));
+    lua_pushfstring(L, "line %d: not a hex address: ", (int)(bad + 1));
+    lua_pushlstring(L, q, n > 60 ? 60 : n);
     lua_concat(L, 2);
     return 2;
   }
+  size_t nlines = (size_t)got;
+  ge_pcframes *res = lua_newuserdata(L, nlines ? nlines * sizeof *res : 1); /* 7 */
   const ge_frame *frames;
   ge_error err;
   ge_err rc = ge_binary_lookup_many(b, pcs, nlines, MAXFRAMES, res, &frames, &err);
   if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
-  sink o = {L, 7, NULL, 0, SINK_CHUNK, f, 0};
-  o.buf = lua_newuserdata(L, SINK_CHUNK); /* 7 */
-  for (i = 0; i < nlines; i++) {
+  sink o = {L, 8, NULL, 0, SINK_CHUNK, f, 0};
+  o.buf = lua_newuserdata(L, SINK_CHUNK); /* 8 */
+  for (size_t i = 0; i < nlines; i++) {
 #ifdef __GNUC__
     /* Frames were stored in address order and are read in input order: fetch
      * ahead to hide the cache misses. */
@@ -606,6 +673,9 @@ void ge_lua_open_binary(lua_State *L) {
   static const luaL_Reg meta[] = {
       {"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
   ge_newclass(L, GE_BINARY_MT, methods, meta);
+  static const luaL_Reg none[] = {{NULL, NULL}};
+  static const luaL_Reg input_meta[] = {{"__gc", inmap_gc}, {NULL, NULL}};
+  ge_newclass(L, GE_INPUT_MT, none, input_meta);
   static const luaL_Reg fns[] = {{"binary_open", l_open}, {NULL, NULL}};
   ge_setfuncs(L, fns, 0);
 }

@@ -11,8 +11,7 @@ return {
   run = function(args)
     local binary = require "goescape.binary"
     local b = cli.check(binary.open(args.binary))
-    local input = io.stdin:read("*a")
-    cli.check(b:symbolize_text(input, args.json, io.stdout))
+    cli.check(b:symbolize_text(io.stdin, args.json, io.stdout))
     b:close()
   end,
 }
