@@ -15,9 +15,9 @@
  * checked, every pcvalue walk ends at the table's end, and the inline walk is
  * bounded by ge_limits.max_inline_depth. */
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include "goescape/binary.h"
+#include "core/bigmem.h"
 #include "internal.h"
 
 /* Per-format layout of the _func header and the inline tree. */
@@ -813,23 +813,6 @@ static struct ge_pcsort *radix_sort(struct ge_pcsort *a, struct ge_pcsort *tmp, 
   return a;
 }
 
-/* realloc for the batch buffers (megabytes, filled once): they ask for
- * transparent huge pages, so that filling 14 MB of frames takes a few faults
- * instead of ~3500 (~15% of a 200k-PC batch). Only a hint: without THP, or
- * where madvise refuses, nothing changes. */
-static void *big_realloc(void *p, size_t size) {
-  void *q = realloc(p, size);
-#ifdef MADV_HUGEPAGE
-  const uintptr_t huge = (uintptr_t)2 << 20;
-  if (q && size >= 2 * huge) {
-    uintptr_t a = ((uintptr_t)q + huge - 1) & ~(huge - 1);
-    uintptr_t e = ((uintptr_t)q + size) & ~(huge - 1);
-    if (e > a) madvise((void *)a, e - a, MADV_HUGEPAGE);
-  }
-#endif
-  return q;
-}
-
 /* LSD radix sort of packed keys by their bits [from, to), 11 bits a pass
  * (the bits below `from` are input positions, already ascending: the sort is
  * stable). tmp has room for n. Returns the sorted copy (a or tmp). */
@@ -891,11 +874,11 @@ static ge_err sort_pcs(ge_binary *b, const uint64_t *pcs, size_t npcs, pcorder *
   unsigned ibits = bits_of(npcs - 1), pbits = bits_of(hi - lo);
   int packed = ibits + pbits <= 64;
   size_t need = 2 * npcs * (packed ? sizeof(uint64_t) : sizeof(struct ge_pcsort));
-  if (b->sortcap < need) {
-    void *s = big_realloc(b->sortbuf, need);
-    if (!s) return nomem(err);
-    b->sortbuf = s;
-    b->sortcap = need;
+  if (b->sortcap < need) { /* scratch: nothing to keep */
+    ge_big_free(b->sortbuf, b->sortcap);
+    b->sortbuf = ge_big_alloc(need);
+    b->sortcap = b->sortbuf ? need : 0;
+    if (!b->sortbuf) return nomem(err);
   }
   memset(o, 0, sizeof *o);
   if (packed) {
@@ -929,10 +912,10 @@ ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_
   if (max < room) room = max;
   /* Room for two frames a PC up front (pages are only touched when filled). */
   if (b->bframes_cap < 2 * npcs && npcs <= SIZE_MAX / 4 / sizeof(ge_frame)) {
-    ge_frame *fr = big_realloc(b->bframes, 2 * npcs * sizeof *fr);
-    if (!fr) return nomem(err);
-    b->bframes = fr;
-    b->bframes_cap = 2 * npcs;
+    ge_big_free(b->bframes, b->bframes_cap * sizeof(ge_frame)); /* the last batch's */
+    b->bframes = ge_big_alloc(2 * npcs * sizeof(ge_frame));
+    b->bframes_cap = b->bframes ? 2 * npcs : 0;
+    if (!b->bframes) return nomem(err);
   }
   size_t used = 0;
   uint64_t prev = 0;
@@ -954,7 +937,7 @@ ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_
         if (cap > SIZE_MAX / 2 / sizeof(ge_frame)) return nomem(err);
         cap *= 2;
       }
-      ge_frame *fr = big_realloc(b->bframes, cap * sizeof *fr);
+      ge_frame *fr = ge_big_realloc(b->bframes, b->bframes_cap * sizeof *fr, cap * sizeof *fr);
       if (!fr) return nomem(err);
       b->bframes = fr;
       b->bframes_cap = cap;
@@ -988,8 +971,8 @@ void ge_pcln_free(ge_binary *b) {
   pcv_free(&b->fc.file);
   pcv_free(&b->fc.line);
   pcv_free(&b->fc.inl);
-  free(b->sortbuf);
-  free(b->bframes);
+  ge_big_free(b->sortbuf, b->sortcap);
+  ge_big_free(b->bframes, b->bframes_cap * sizeof(ge_frame));
   free(b->names);
 }
 

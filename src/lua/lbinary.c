@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "binding.h"
+#include "core/bigmem.h"
 #include "lualib.h" /* LUA_FILEHANDLE (Lua 5.1, LuaJIT) */
 #include "lbinary.h"
 
@@ -481,9 +482,10 @@ static FILE *tofile(lua_State *L, int idx) {
 #endif
 }
 
-/* An input file's bytes: mapped when it is a regular file (from its current
- * position), else read to its end into a growing userdata. The userdata
- * left on the stack owns them (a mapping is unmapped by its __gc). */
+/* Mappings owned by a userdata (unmapped by its __gc): an input file's
+ * bytes, or a batch's arrays. An input is mapped when it is a regular file
+ * (from its current position), else read to its end into a growing
+ * userdata. */
 #define GE_INPUT_MT "goescape.input"
 typedef struct inmap {
   void *p;
@@ -492,9 +494,21 @@ typedef struct inmap {
 
 static int inmap_gc(lua_State *L) {
   inmap *m = luaL_checkudata(L, 1, GE_INPUT_MT);
-  if (m->p) munmap(m->p, m->len);
+  if (m->p) munmap(m->p, m->len); /* a file's or ge_big_alloc's mapping */
   m->p = NULL;
   return 0;
+}
+
+/* Pushes a mapping of size bytes owned by a userdata (core/bigmem.h: huge
+ * pages for the batch's arrays); NULL when out of memory (pushed anyway). */
+static void *push_big(lua_State *L, size_t size) {
+  inmap *m = lua_newuserdata(L, sizeof *m);
+  m->p = NULL;
+  luaL_getmetatable(L, GE_INPUT_MT);
+  lua_setmetatable(L, -2);
+  m->p = ge_big_alloc(size ? size : 1);
+  m->len = size ? size : 1;
+  return m->p;
 }
 
 /* Returns the bytes (NULL and errno on a read error), pushing one value. */
@@ -578,7 +592,8 @@ static int l_symbolize_text(lua_State *L) {
   /* Every line but the last takes two bytes at least ("0\n"). */
   size_t room = len / 2 + 1;
   if (room > SIZE_MAX / sizeof(ge_pcframes) / 2) luaL_argerror(L, 2, "input too large");
-  uint64_t *pcs = lua_newuserdata(L, room * sizeof *pcs); /* 6 */
+  uint64_t *pcs = push_big(L, room * sizeof *pcs); /* 6 */
+  if (!pcs) return ge_pushfail(L, "symbolize: out of memory", "nomem");
   ptrdiff_t got = parse_pcs(s, len, pcs);
   if (got < 0) {
     size_t bad = (size_t)(-got - 1), line = 0;
@@ -593,7 +608,8 @@ static int l_symbolize_text(lua_State *L) {
     return 2;
   }
   size_t nlines = (size_t)got;
-  ge_pcframes *res = lua_newuserdata(L, nlines ? nlines * sizeof *res : 1); /* 7 */
+  ge_pcframes *res = push_big(L, nlines * sizeof *res); /* 7 */
+  if (!res) return ge_pushfail(L, "symbolize: out of memory", "nomem");
   const ge_frame *frames;
   ge_error err;
   ge_err rc = ge_binary_lookup_many(b, pcs, nlines, MAXFRAMES, res, &frames, &err);
