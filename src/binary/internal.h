@@ -74,6 +74,16 @@ typedef struct ge_fncache {
   int32_t fileno;          /* the last file number asked for, and its name */
   ge_strview file_name;
   ge_pcv file, line, inl;
+  /* Inline tree records met in this function (gen == the load's): a
+   * record's function and its parent's position and index depend on the
+   * record alone, so each is decoded once, not at every PC inlined there. */
+  uint32_t gen;
+  struct ge_inlseen {
+    uint32_t gen;
+    int32_t ix, parent_ix;
+    uint32_t parent_line;
+    ge_strview func, parent_file;
+  } seen[64];
 } ge_fncache;
 
 typedef struct ge_modrec {

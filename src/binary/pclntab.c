@@ -612,6 +612,10 @@ static ge_err fc_load(ge_binary *b, size_t i, ge_error *err) {
   const ge_pcln *t = &b->pcln;
   ge_fncache *c = &b->fc;
   c->i = SIZE_MAX;
+  if (++c->gen == 0) { /* wrapped: forget every record seen */
+    memset(c->seen, 0, sizeof c->seen);
+    c->gen = 1;
+  }
   ge_err rc = get_fn(b, i, &c->f, err);
   if (rc) return rc;
   const fn *f = &c->f;
@@ -751,9 +755,21 @@ static ge_err walk_inline(ge_binary *b, uint64_t pc, uint64_t tree, int32_t ix, 
     fr.inlined = 1;
     fr.entry = f->entry;
     if (!old) { /* 1.20+: {funcID, pad, nameOff, parentPc}; 1.12–1.19: func_ @12, parentPc @16 */
+      struct ge_inlseen *seen = &c->seen[(uint32_t)ix % (sizeof c->seen / sizeof *c->seen)];
+      if (seen->gen == c->gen && seen->ix == ix) {
+        fr.func = seen->func;
+        out[(*n)++] = fr;
+        fr.file = seen->parent_file;
+        fr.line = seen->parent_line;
+        ix = seen->parent_ix;
+        depth++;
+        continue;
+      }
       int v120 = recsz == 16;
+      int32_t at = ix;
       fr.func = funcname(b, ge_rd32(b, rec + (v120 ? 4 : 12)));
       out[(*n)++] = fr;
+      ge_strview func = fr.func;
       uint32_t ppc = ge_rd32(b, rec + (v120 ? 8 : 16));
       cur = f->entry + ppc;
       r = cur >= f->end ? -1 : pos_at(b, cur, &fr);
@@ -762,6 +778,7 @@ static ge_err walk_inline(ge_binary *b, uint64_t pc, uint64_t tree, int32_t ix, 
       if (r < 0)
         return ge_fail(err, GE_ERR_FORMAT, "inline tree of %.*s: bad parent pc %u",
                        (int)phys.len, phys.ptr, ppc);
+      *seen = (struct ge_inlseen){c->gen, at, ix, fr.line, func, fr.file};
     } else { /* 1.9–1.11: {parent, file, line, func} */
       fr.func = funcname(b, ge_rd32(b, rec + 12));
       out[(*n)++] = fr;
