@@ -24,7 +24,7 @@ CFLAGS ?= -O2 -g
 GE_CFLAGS := -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
 	-D_DEFAULT_SOURCE -Iinclude -Isrc -I/usr/include/libdwarf $(LUA_CFLAGS) $(GE_EXTRA_CFLAGS) $(SAN)
 LIBFLAG ?= -shared
-GE_LIBS := $(GE_EXTRA_LDFLAGS) -lelf -ldwarf -lz -ldeflate -lm
+GE_LIBS := $(GE_EXTRA_LDFLAGS) -lelf -ldwarf -lz -ldeflate -lm -pthread
 
 CORE_SRC := $(sort $(wildcard src/core/*.c src/escape/*.c src/profile/*.c src/binary/*.c))
 LUA_SRC := $(sort $(wildcard src/lua/*.c))

@@ -19,7 +19,7 @@ fi
 status=0
 for n in "${names[@]}"; do
   [ -f "fuzz/$n.c" ] || { echo "fuzz: no harness fuzz/$n.c" >&2; exit 2; }
-  clang $flags -o "$out/$n" "fuzz/$n.c" $src -lelf -ldwarf -lz -ldeflate -lm
+  clang $flags -o "$out/$n" "fuzz/$n.c" $src -lelf -ldwarf -lz -ldeflate -lm -pthread
   mkdir -p "fuzz/corpus/$n" "$out/$n.crashes" "$out/$n.corpus"
   echo "== fuzz $n for ${secs}s" >&2
   if ! "$out/$n" -max_total_time="$secs" -max_len=1048576 -timeout=10 -rss_limit_mb=4096 \

@@ -14,10 +14,12 @@
  * debug/gosym/pclntab.go. Nothing here trusts the table: every offset is
  * checked, every pcvalue walk ends at the table's end, and the inline walk is
  * bounded by ge_limits.max_inline_depth. */
+#include <pthread.h>
 #include <stdlib.h>
 
-#include "goescape/binary.h"
 #include "core/bigmem.h"
+#include "core/threads.h"
+#include "goescape/binary.h"
 #include "internal.h"
 
 /* Per-format layout of the _func header and the inline tree. */
@@ -916,6 +918,99 @@ static ge_err sort_pcs(ge_binary *b, const uint64_t *pcs, size_t npcs, pcorder *
   return GE_OK;
 }
 
+/* Answers sorted positions [from, to) of a batch into frames [used, cap) of
+ * fr, stopping early (next < to) when fewer than `room` frames are left. A
+ * job touches only its own positions' answers, its frame range and its
+ * binary's lookup caches, so two jobs on two handles (the second a copy of
+ * the first, with caches of its own) can run at once. */
+typedef struct answer_job {
+  ge_binary *b;
+  const pcorder *o;
+  ge_pcframes *res;
+  ge_frame *fr;
+  size_t from, to, next;
+  size_t used, cap, room;
+  ge_err rc; /* GE_ERR_NOMEM, or GE_ERR_ARG past UINT32_MAX frames */
+} answer_job;
+
+static void answer(answer_job *j) {
+  const pcorder *o = j->o;
+  ge_pcframes *res = j->res;
+  uint64_t prev = 0;
+  size_t prevpos = 0, memo_pos = 0; /* memo_pos: the PC the memo describes */
+  pcmemo memo = {0};
+  size_t k = j->from;
+  j->rc = GE_OK;
+  for (; k < j->to; k++) {
+    uint64_t pc = order_pc(o, k);
+    size_t pos = order_pos(o, k);
+    ge_pcframes *r = &res[pos];
+    if (k > j->from && pc == prev) {
+      *r = res[prevpos];
+      continue;
+    }
+    if (j->cap - j->used < j->room) break;
+    prev = pc;
+    size_t n = 0;
+    ge_error e;
+    r->rc = lookup_memo(j->b, pc, j->fr + j->used, j->room, &n, &e, &memo);
+    prevpos = pos;
+    if (memo.hit) { /* the chain of an earlier PC: its frames */
+      memo.hit = 0;
+      *r = res[memo_pos];
+      continue;
+    }
+    if (memo.fresh) {
+      memo.fresh = 0;
+      memo_pos = pos;
+    }
+    if (r->rc == GE_ERR_NOMEM) {
+      j->rc = GE_ERR_NOMEM;
+      break;
+    }
+    if (r->rc) n = 0;
+    if (j->used + n > UINT32_MAX) {
+      j->rc = GE_ERR_ARG;
+      break;
+    }
+    r->first = (uint32_t)j->used;
+    r->n = (uint32_t)n;
+    j->used += n;
+  }
+  j->next = k;
+}
+
+static void *answer_thread(void *arg) {
+  answer((answer_job *)arg);
+  return NULL;
+}
+
+/* Batches of at least this many PCs are answered by two threads when two
+ * CPUs are there to run them; smaller ones (a stack, a profile's few
+ * thousand locations) stay on the caller's. */
+#define LOOKUP_MT_MIN 20000
+
+/* The sorted position where a second job starts: near the middle, at the
+ * first PC past a function (no function's tables decoded twice); 0 when
+ * there is none. */
+static size_t split_point(ge_binary *b, const pcorder *o, size_t npcs) {
+  if (!functab_sorted(b)) return 0;
+  size_t mid = npcs / 2;
+  uint64_t pc = order_pc(o, mid);
+  size_t i = find_func(b, pc);
+  uint64_t end = i == SIZE_MAX ? pc + 1 : ft_entry(b, i + 1);
+  if (end <= pc) return 0;
+  size_t lo = mid, hi = npcs; /* the first position with a pc >= end */
+  while (lo < hi) {
+    size_t m = lo + (hi - lo) / 2;
+    if (order_pc(o, m) < end) lo = m + 1;
+    else hi = m;
+  }
+  return lo < npcs ? lo : 0;
+}
+
+static void lookup_cache_free(ge_binary *b);
+
 ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_t max,
                            ge_pcframes *res, const ge_frame **frames, ge_error *err) {
   *frames = b->bframes;
@@ -934,63 +1029,79 @@ ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_
     b->bframes_cap = b->bframes ? 2 * npcs : 0;
     if (!b->bframes) return nomem(err);
   }
-  size_t used = 0;
-  uint64_t prev = 0;
-  size_t prevpos = 0;
-  pcmemo memo = {0};
-  size_t memo_pos = 0; /* the PC the memo describes */
-  for (size_t k = 0; k < npcs; k++) {
-    uint64_t pc = order_pc(&o, k);
-    size_t pos = order_pos(&o, k);
-    ge_pcframes *r = &res[pos];
-    if (k && pc == prev) {
-      *r = res[prevpos];
-      continue;
-    }
-    prev = pc;
-    if (b->bframes_cap - used < room) {
-      size_t cap = b->bframes_cap ? b->bframes_cap : 1024;
-      while (cap - used < room) {
-        if (cap > SIZE_MAX / 2 / sizeof(ge_frame)) return nomem(err);
-        cap *= 2;
+  answer_job job[2] = {{b, &o, res, b->bframes, 0, npcs, 0, 0, b->bframes_cap, room, GE_OK}};
+  size_t njobs = 1;
+  /* Two jobs: the second on a copy of the handle with empty caches (the
+   * rest of a handle is only read by lookups), over the upper half of the
+   * sorted PCs and a share of the frames in proportion. */
+  ge_binary *b2 = NULL;
+  size_t split = npcs >= LOOKUP_MT_MIN && ge_cpus_available() >= 2 ? split_point(b, &o, npcs) : 0;
+  if (split && (b2 = malloc(sizeof *b2))) {
+    *b2 = *b;
+    memset(&b2->fc, 0, sizeof b2->fc);
+    b2->fc.i = SIZE_MAX;
+    b2->names = NULL;
+    job[1] = job[0];
+    job[1].b = b2;
+    job[1].from = split;
+    job[1].used = (size_t)((double)b->bframes_cap * ((double)split / (double)npcs));
+    job[0].to = split;
+    job[0].cap = job[1].used;
+    njobs = 2;
+  }
+  pthread_t th;
+  int threaded = njobs == 2 && pthread_create(&th, NULL, answer_thread, &job[1]) == 0;
+  answer(&job[0]);
+  if (threaded) pthread_join(th, NULL);
+  else if (njobs == 2) answer(&job[1]);
+  if (b2) {
+    lookup_cache_free(b2);
+    free(b2);
+  }
+  /* What a job left for want of room: answered here, appended after the
+   * last job's frames, growing the array. */
+  size_t used = job[njobs - 1].used;
+  for (size_t p = 0; p < njobs; p++) {
+    answer_job *j = &job[p];
+    while (!j->rc && j->next < j->to) {
+      if (b->bframes_cap - used < room) {
+        size_t cap = b->bframes_cap ? b->bframes_cap : 1024;
+        while (cap - used < room) {
+          if (cap > SIZE_MAX / 2 / sizeof(ge_frame)) return nomem(err);
+          cap *= 2;
+        }
+        ge_frame *fr = ge_big_realloc(b->bframes, b->bframes_cap * sizeof *fr, cap * sizeof *fr);
+        if (!fr) return nomem(err);
+        b->bframes = fr;
+        b->bframes_cap = cap;
       }
-      ge_frame *fr = ge_big_realloc(b->bframes, b->bframes_cap * sizeof *fr, cap * sizeof *fr);
-      if (!fr) return nomem(err);
-      b->bframes = fr;
-      b->bframes_cap = cap;
+      answer_job rest = {b, &o, res, b->bframes, j->next, j->to, 0, used, b->bframes_cap, room,
+                         GE_OK};
+      answer(&rest);
+      used = rest.used;
+      j->next = rest.next;
+      j->rc = rest.rc;
     }
-    size_t n = 0;
-    ge_error e;
-    r->rc = lookup_memo(b, pc, b->bframes + used, room, &n, &e, &memo);
-    prevpos = pos;
-    if (memo.hit) { /* the chain of an earlier PC: its frames */
-      memo.hit = 0;
-      *r = res[memo_pos];
-      continue;
-    }
-    if (memo.fresh) {
-      memo.fresh = 0;
-      memo_pos = pos;
-    }
-    if (r->rc == GE_ERR_NOMEM) return nomem(err);
-    if (r->rc) n = 0;
-    if (used + n > UINT32_MAX)
-      return ge_fail(err, GE_ERR_ARG, "lookup_many: more than %u frames", UINT32_MAX);
-    r->first = (uint32_t)used;
-    r->n = (uint32_t)n;
-    used += n;
+    if (j->rc == GE_ERR_NOMEM) return nomem(err);
+    if (j->rc) return ge_fail(err, GE_ERR_ARG, "lookup_many: more than %u frames", UINT32_MAX);
   }
   *frames = b->bframes;
   return GE_OK;
 }
 
-void ge_pcln_free(ge_binary *b) {
+/* The lookup caches: the last function's decoded tables, name lengths. */
+static void lookup_cache_free(ge_binary *b) {
   pcv_free(&b->fc.file);
   pcv_free(&b->fc.line);
   pcv_free(&b->fc.inl);
+  free(b->names);
+  b->names = NULL;
+}
+
+void ge_pcln_free(ge_binary *b) {
+  lookup_cache_free(b);
   ge_big_free(b->sortbuf, b->sortcap);
   ge_big_free(b->bframes, b->bframes_cap * sizeof(ge_frame));
-  free(b->names);
 }
 
 ge_err ge_pcln_func(ge_binary *b, size_t i, ge_func_info *out, ge_error *err) {
