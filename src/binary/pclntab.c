@@ -987,8 +987,11 @@ static void *answer_thread(void *arg) {
 
 /* Batches of at least this many PCs are answered by two threads when two
  * CPUs are there to run them; smaller ones (a stack, a profile's few
- * thousand locations) stay on the caller's. */
-#define LOOKUP_MT_MIN 20000
+ * thousand locations) stay on the caller's. The fuzzers build with a tiny
+ * threshold, so that their batches take the two-thread path too. */
+#ifndef GE_LOOKUP_MT_MIN
+#define GE_LOOKUP_MT_MIN 20000
+#endif
 
 /* The sorted position where a second job starts: near the middle, at the
  * first PC past a function (no function's tables decoded twice); 0 when
@@ -1035,7 +1038,7 @@ ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_
    * rest of a handle is only read by lookups), over the upper half of the
    * sorted PCs and a share of the frames in proportion. */
   ge_binary *b2 = NULL;
-  size_t split = npcs >= LOOKUP_MT_MIN && ge_cpus_available() >= 2 ? split_point(b, &o, npcs) : 0;
+  size_t split = npcs >= GE_LOOKUP_MT_MIN && ge_cpus_available() >= 2 ? split_point(b, &o, npcs) : 0;
   if (split && (b2 = malloc(sizeof *b2))) {
     *b2 = *b;
     memset(&b2->fc, 0, sizeof b2->fc);
