@@ -486,26 +486,33 @@ static FILE *tofile(lua_State *L, int idx) {
  * bytes, or a batch's arrays. An input is mapped when it is a regular file
  * (from its current position), else read to its end into a growing
  * userdata. */
-#define GE_INPUT_MT "goescape.input"
+#define GE_MAPPING_MT "goescape.mapping"
 typedef struct inmap {
   void *p;
   size_t len;
 } inmap;
 
 static int inmap_gc(lua_State *L) {
-  inmap *m = luaL_checkudata(L, 1, GE_INPUT_MT);
+  inmap *m = luaL_checkudata(L, 1, GE_MAPPING_MT);
   if (m->p) munmap(m->p, m->len); /* a file's or ge_big_alloc's mapping */
   m->p = NULL;
   return 0;
 }
 
+/* Pushes an empty owner; its mapping is set once made. */
+static inmap *push_owner(lua_State *L) {
+  inmap *m = lua_newuserdata(L, sizeof *m);
+  m->p = NULL;
+  m->len = 0;
+  luaL_getmetatable(L, GE_MAPPING_MT);
+  lua_setmetatable(L, -2);
+  return m;
+}
+
 /* Pushes a mapping of size bytes owned by a userdata (core/bigmem.h: huge
  * pages for the batch's arrays); NULL when out of memory (pushed anyway). */
 static void *push_big(lua_State *L, size_t size) {
-  inmap *m = lua_newuserdata(L, sizeof *m);
-  m->p = NULL;
-  luaL_getmetatable(L, GE_INPUT_MT);
-  lua_setmetatable(L, -2);
+  inmap *m = push_owner(L);
   m->p = ge_big_alloc(size ? size : 1);
   m->len = size ? size : 1;
   return m->p;
@@ -517,10 +524,7 @@ static const char *read_input(lua_State *L, FILE *f, size_t *len) {
   off_t pos = ftello(f);
   if (pos >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > pos &&
       (uint64_t)st.st_size <= SIZE_MAX) {
-    inmap *m = lua_newuserdata(L, sizeof *m);
-    m->p = NULL;
-    luaL_getmetatable(L, GE_INPUT_MT);
-    lua_setmetatable(L, -2);
+    inmap *m = push_owner(L);
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
     if (p != MAP_FAILED) {
       m->p = p;
@@ -691,7 +695,7 @@ void ge_lua_open_binary(lua_State *L) {
   ge_newclass(L, GE_BINARY_MT, methods, meta);
   static const luaL_Reg none[] = {{NULL, NULL}};
   static const luaL_Reg input_meta[] = {{"__gc", inmap_gc}, {NULL, NULL}};
-  ge_newclass(L, GE_INPUT_MT, none, input_meta);
+  ge_newclass(L, GE_MAPPING_MT, none, input_meta);
   static const luaL_Reg fns[] = {{"binary_open", l_open}, {NULL, NULL}};
   ge_setfuncs(L, fns, 0);
 }
