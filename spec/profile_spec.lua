@@ -524,6 +524,66 @@ func main() {
       end)
     end
 
+    -- Go names generic instances by their shape: a struct shape holds "; "
+    -- (runtime's atomic.(*Pointer[go.shape.struct { ...; ... }]).StoreNoWB
+    -- showed up in a CPU profile of the fixture and split a folded frame).
+    it("writes a ';' inside a frame name as ':' so that folded lines keep one frame per ';'", function()
+      local d = H.tmpdir("profile-shape")
+      H.write(d .. "/go.mod", "module shape\n\ngo 1.21\n")
+      H.write(d .. "/main.go", [[
+package main
+
+import (
+	"os"
+	"runtime"
+	"runtime/pprof"
+)
+
+//go:noinline
+func Alloc[T any]() *T { return new(T) }
+
+var sink []any
+
+func main() {
+	runtime.MemProfileRate = 1
+	for i := 0; i < 100; i++ {
+		sink = append(sink, Alloc[struct {
+			a int
+			b [64]byte
+		}]())
+	}
+	runtime.GC()
+	f, _ := os.Create(os.Args[1])
+	pprof.Lookup("allocs").WriteTo(f, 0)
+	f.Close()
+}
+]])
+      H.must(("cd %s && %s run . %s"):format(H.q(d), GO, H.q(d .. "/allocs.pb.gz")))
+      local p = assert(ge.profile.open(d .. "/allocs.pb.gz"))
+      local shaped
+      for _, f in ipairs(p:functions()) do
+        if f.name:find("Alloc[", 1, true) then shaped = f.name end
+      end
+      assert.matches("go%.shape%.struct {.*; .*}", shaped) -- the name itself keeps its ';'
+      local folded = assert(p:folded { sample = "alloc_objects" })
+      local want = shaped:gsub(";", ":")
+      local found
+      for line in folded:gmatch("[^\n]+") do
+        local st = line:match("^(.*) %-?%d+$")
+        for fr in st:gmatch("[^;]+") do
+          assert.is_falsy(fr:find("go.shape.struct {", 1, true) and not fr:find("}", 1, true), fr)
+          if fr == want then found = true end
+        end
+      end
+      assert.is_true(found, "no frame " .. want)
+      local function walk(n)
+        if n.name == want then found = "flame" end
+        for _, c in ipairs(n.children or {}) do walk(c) end
+      end
+      walk(assert(p:flame { sample = "alloc_objects", min = 0 }))
+      assert.are.equal("flame", found)
+    end)
+
     it("keeps the filters and the diff's negative values", function()
       local a = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
       local d = assert(a:diff(assert(ge.profile.open(DIR .. "/heap.pb.gz"))))

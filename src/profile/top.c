@@ -370,20 +370,29 @@ static ge_err build_stacks(agg *a, const sel *s, size_t si, stacks *st, int64_t 
   return GE_OK;
 }
 
-/* Frame name for folded stacks / by-stack rows: function name, else the
- * address in hex, else [objfile]. */
+/* Frame name for folded stacks / by-stack rows / flame nodes: function
+ * name, else the address in hex, else [objfile]. A ';' in a name -- Go's
+ * generic shapes have them: "(*Pointer[go.shape.struct { a; b }]).Store" --
+ * is written ':' (as stackcollapse-perf.pl does) and a newline ' ', so that
+ * a folded line stays one frame per ';' and one stack per line. */
 static size_t frame_name(const agg *a, uint32_t id, char *out, size_t cap) {
   const nkey *k = &a->nodes.v[id].k;
   const ge_intern_entry *nm = ge_intern_get(&a->ls, k->name);
-  int r;
-  if (nm->len) r = snprintf(out, cap, "%.*s", (int)nm->len, nm->ptr);
-  else if (k->addr) r = snprintf(out, cap, "0x%" PRIx64, k->addr);
-  else {
+  size_t n;
+  if (nm->len || k->addr) {
+    int r = nm->len ? snprintf(out, cap, "%.*s", (int)nm->len, nm->ptr)
+                    : snprintf(out, cap, "0x%" PRIx64, k->addr);
+    if (r < 0) return 0;
+    n = (size_t)r < cap ? (size_t)r : cap - 1;
+  } else {
     nkey kk = *k;
-    return printable(a, &kk, out, cap);
+    n = printable(a, &kk, out, cap);
   }
-  if (r < 0) return 0;
-  return (size_t)r < cap ? (size_t)r : cap - 1;
+  for (size_t i = 0; i < n; i++) {
+    if (out[i] == ';') out[i] = ':';
+    else if (out[i] == '\n' || out[i] == '\r') out[i] = ' ';
+  }
+  return n;
 }
 
 typedef struct strbuf {
