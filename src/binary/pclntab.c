@@ -832,23 +832,30 @@ static struct ge_pcsort *radix_sort(struct ge_pcsort *a, struct ge_pcsort *tmp, 
   return a;
 }
 
-/* LSD radix sort of packed keys by their bits [from, to), 11 bits a pass
- * (the bits below `from` are input positions, already ascending: the sort is
- * stable). tmp has room for n. Returns the sorted copy (a or tmp). */
+/* LSD radix sort of packed keys by their bits [from, to), in as few passes
+ * of at most 12 bits as cover them, the bits spread evenly (23 bits of PC
+ * offset: two passes of 12 and 11 bits, where 11-bit digits took three).
+ * The bits below `from` are input positions, already ascending: the sort is
+ * stable. tmp has room for n. Returns the sorted copy (a or tmp). */
 static uint64_t *radix_keys(uint64_t *a, uint64_t *tmp, size_t n, unsigned from, unsigned to) {
-  enum { BITS = 11, R = 1 << BITS };
-  size_t cnt[R];
-  for (unsigned sh = from; sh < to; sh += BITS) {
-    memset(cnt, 0, sizeof cnt);
-    for (size_t k = 0; k < n; k++) cnt[(a[k] >> sh) & (R - 1)]++;
-    if (cnt[(a[0] >> sh) & (R - 1)] == n) continue;
+  enum { MAXBITS = 12 };
+  size_t cnt[(size_t)1 << MAXBITS];
+  unsigned span = to > from ? to - from : 0;
+  unsigned passes = (span + MAXBITS - 1) / MAXBITS;
+  unsigned bits = passes ? (span + passes - 1) / passes : 0;
+  uint64_t mask = ((uint64_t)1 << bits) - 1;
+  for (unsigned p = 0, sh = from; p < passes; p++, sh += bits) {
+    size_t r = (size_t)1 << bits;
+    memset(cnt, 0, r * sizeof *cnt);
+    for (size_t k = 0; k < n; k++) cnt[(a[k] >> sh) & mask]++;
+    if (cnt[(a[0] >> sh) & mask] == n) continue;
     size_t sum = 0;
-    for (unsigned v = 0; v < R; v++) {
+    for (size_t v = 0; v < r; v++) {
       size_t x = cnt[v];
       cnt[v] = sum;
       sum += x;
     }
-    for (size_t k = 0; k < n; k++) tmp[cnt[(a[k] >> sh) & (R - 1)]++] = a[k];
+    for (size_t k = 0; k < n; k++) tmp[cnt[(a[k] >> sh) & mask]++] = a[k];
     uint64_t *s = a;
     a = tmp;
     tmp = s;
