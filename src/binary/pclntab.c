@@ -678,7 +678,7 @@ typedef struct pcmemo {
 
 static ge_err lookup_memo(ge_binary *b, uint64_t pc, ge_frame *out, size_t max, size_t *n,
                           ge_error *err, pcmemo *m);
-static ge_err walk_inline(ge_binary *b, uint64_t pc, uint64_t tree, int32_t ix, ge_frame *frp,
+static ge_err walk_inline(ge_binary *b, uint64_t tree, int32_t ix, const ge_frame *inner,
                           ge_frame *out, size_t max, size_t *n, ge_error *err);
 
 ge_err ge_pcln_lookup(ge_binary *b, uint64_t pc, ge_frame *out, size_t max, size_t *n,
@@ -728,52 +728,51 @@ static ge_err lookup_memo(ge_binary *b, uint64_t pc, ge_frame *out, size_t max, 
     }
     *m = (pcmemo){1, 0, 1, c->i, ix, fr.file.ptr, fr.line};
   }
-  ge_err rc = walk_inline(b, pc, tree, ix, &fr, out, max, n, err);
+  ge_err rc = walk_inline(b, tree, ix, &fr, out, max, n, err);
   if (rc && m) m->ok = 0;
   return rc;
 }
 
 /* The inlined frames from inline tree record ix up, then the physical
- * function; fr holds the innermost file:line. */
-static ge_err walk_inline(ge_binary *b, uint64_t pc, uint64_t tree, int32_t ix, ge_frame *frp,
+ * function; inner holds the innermost file:line. */
+static ge_err walk_inline(ge_binary *b, uint64_t tree, int32_t ix, const ge_frame *inner,
                           ge_frame *out, size_t max, size_t *n, ge_error *err) {
   ge_fncache *c = &b->fc;
   const fn *f = &c->f;
   ge_strview phys = c->name;
   int old = c->old, r;
   unsigned recsz = c->recsz;
-  uint64_t cur = pc;
-  ge_frame fr = *frp;
+  ge_frame fr = *inner;
   uint32_t depth = 0, lim = b->lim.max_inline_depth;
   while (tree && ix >= 0) {
     if (depth >= lim || *n + 1 >= max)
       return ge_fail(err, GE_ERR_LIMIT,
                      "inline chain of %.*s deeper than %u frames (limit max_inline_depth)",
                      (int)phys.len, phys.ptr, depth);
+    fr.inlined = 1;
+    fr.entry = f->entry;
+    struct ge_inlseen *seen = &c->seen[(uint32_t)ix % (sizeof c->seen / sizeof *c->seen)];
+    if (!old && seen->gen == c->gen && seen->ix == ix) { /* read from the file before */
+      fr.func = seen->func;
+      out[(*n)++] = fr;
+      fr.file = seen->parent_file;
+      fr.line = seen->parent_line;
+      ix = seen->parent_ix;
+      depth++;
+      continue;
+    }
     const uint8_t *rec = ge_elf_va(b, tree + (uint64_t)ix * recsz, recsz);
     if (!rec)
       return ge_fail(err, GE_ERR_FORMAT, "inline tree record %d of %.*s out of the file", ix,
                      (int)phys.len, phys.ptr);
-    fr.inlined = 1;
-    fr.entry = f->entry;
     if (!old) { /* 1.20+: {funcID, pad, nameOff, parentPc}; 1.12–1.19: func_ @12, parentPc @16 */
-      struct ge_inlseen *seen = &c->seen[(uint32_t)ix % (sizeof c->seen / sizeof *c->seen)];
-      if (seen->gen == c->gen && seen->ix == ix) {
-        fr.func = seen->func;
-        out[(*n)++] = fr;
-        fr.file = seen->parent_file;
-        fr.line = seen->parent_line;
-        ix = seen->parent_ix;
-        depth++;
-        continue;
-      }
       int v120 = recsz == 16;
       int32_t at = ix;
       fr.func = funcname(b, ge_rd32(b, rec + (v120 ? 4 : 12)));
       out[(*n)++] = fr;
       ge_strview func = fr.func;
       uint32_t ppc = ge_rd32(b, rec + (v120 ? 8 : 16));
-      cur = f->entry + ppc;
+      uint64_t cur = f->entry + ppc;
       r = cur >= f->end ? -1 : pos_at(b, cur, &fr);
       if (!r) r = inl_index(b, cur, &ix);
       if (r == -2) return nomem(err);
@@ -1019,7 +1018,14 @@ static size_t split_point(ge_binary *b, const pcorder *o, size_t npcs) {
   return lo < npcs ? lo : 0;
 }
 
-static void lookup_cache_free(ge_binary *b);
+/* The lookup caches: the last function's decoded tables, name lengths. */
+static void lookup_cache_free(ge_binary *b) {
+  pcv_free(&b->fc.file);
+  pcv_free(&b->fc.line);
+  pcv_free(&b->fc.inl);
+  free(b->names);
+  b->names = NULL;
+}
 
 ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_t max,
                            ge_pcframes *res, const ge_frame **frames, ge_error *err) {
@@ -1097,15 +1103,6 @@ ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_
   }
   *frames = b->bframes;
   return GE_OK;
-}
-
-/* The lookup caches: the last function's decoded tables, name lengths. */
-static void lookup_cache_free(ge_binary *b) {
-  pcv_free(&b->fc.file);
-  pcv_free(&b->fc.line);
-  pcv_free(&b->fc.inl);
-  free(b->names);
-  b->names = NULL;
 }
 
 void ge_pcln_free(ge_binary *b) {
