@@ -487,21 +487,21 @@ static FILE *tofile(lua_State *L, int idx) {
  * (from its current position), else read to its end into a growing
  * userdata. */
 #define GE_MAPPING_MT "goescape.mapping"
-typedef struct inmap {
+typedef struct mapping {
   void *p;
   size_t len;
-} inmap;
+} mapping;
 
-static int inmap_gc(lua_State *L) {
-  inmap *m = luaL_checkudata(L, 1, GE_MAPPING_MT);
+static int mapping_gc(lua_State *L) {
+  mapping *m = luaL_checkudata(L, 1, GE_MAPPING_MT);
   if (m->p) munmap(m->p, m->len); /* a file's or ge_big_alloc's mapping */
   m->p = NULL;
   return 0;
 }
 
 /* Pushes an empty owner; its mapping is set once made. */
-static inmap *push_owner(lua_State *L) {
-  inmap *m = lua_newuserdata(L, sizeof *m);
+static mapping *push_owner(lua_State *L) {
+  mapping *m = lua_newuserdata(L, sizeof *m);
   m->p = NULL;
   m->len = 0;
   luaL_getmetatable(L, GE_MAPPING_MT);
@@ -512,7 +512,7 @@ static inmap *push_owner(lua_State *L) {
 /* Pushes a mapping of size bytes owned by a userdata (core/bigmem.h: huge
  * pages for the batch's arrays); NULL when out of memory (pushed anyway). */
 static void *push_big(lua_State *L, size_t size) {
-  inmap *m = push_owner(L);
+  mapping *m = push_owner(L);
   m->p = ge_big_alloc(size ? size : 1);
   m->len = size ? size : 1;
   return m->p;
@@ -524,7 +524,7 @@ static const char *read_input(lua_State *L, FILE *f, size_t *len) {
   off_t pos = ftello(f);
   if (pos >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > pos &&
       (uint64_t)st.st_size <= SIZE_MAX) {
-    inmap *m = push_owner(L);
+    mapping *m = push_owner(L);
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
     if (p != MAP_FAILED) {
       m->p = p;
@@ -694,8 +694,8 @@ void ge_lua_open_binary(lua_State *L) {
       {"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
   ge_newclass(L, GE_BINARY_MT, methods, meta);
   static const luaL_Reg none[] = {{NULL, NULL}};
-  static const luaL_Reg input_meta[] = {{"__gc", inmap_gc}, {NULL, NULL}};
-  ge_newclass(L, GE_MAPPING_MT, none, input_meta);
+  static const luaL_Reg mapping_meta[] = {{"__gc", mapping_gc}, {NULL, NULL}};
+  ge_newclass(L, GE_MAPPING_MT, none, mapping_meta);
   static const luaL_Reg fns[] = {{"binary_open", l_open}, {NULL, NULL}};
   ge_setfuncs(L, fns, 0);
 }
