@@ -60,6 +60,33 @@ local function sample_pcs(b, n, all)
   return pcs
 end
 
+-- Shuffles t in place, the same way for the same seed.
+local function shuffle(t, seed)
+  math.randomseed(seed)
+  for k = #t, 2, -1 do
+    local j = math.random(1, k)
+    t[k], t[j] = t[j], t[k]
+  end
+end
+
+-- b:lookup_many(pcs), checked against one-by-one lookups on a fresh handle
+-- (no state shared with the batch), some of them with inlined frames.
+local function lookup_many_as_singles(b, bd, pcs)
+  local many, err = b:lookup_many(pcs)
+  assert.is_nil(err, bd.name)
+  assert.are.equal(#pcs, #many)
+  local b1 = assert(ge.binary.open(bd.path))
+  local inl = 0
+  for k, pc in ipairs(pcs) do
+    local one = assert(b1:lookup(pc))
+    assert.are.same(one, many[k], bd.name .. " " .. tostring(pc))
+    if #one > 1 then inl = inl + 1 end
+  end
+  assert.is_true(inl > 0, bd.name .. ": no inlined frames compared")
+  b1:close()
+  return many
+end
+
 local function write_pcs(pcs)
   local tmp = os.tmpname()
   local f = assert(io.open(tmp, "w"))
@@ -314,25 +341,9 @@ describe("binary:lookup", function()
       pcs[#pcs + 1] = hex(pcs[3])                             -- a hex string
       -- A span of 64 bits leaves no room for packed sort keys: (pc, index) pairs.
       if bd == builds[#builds] then pcs[#pcs + 1] = "ffffffffffffffff" end
-      math.randomseed(11)
-      for k = #pcs, 2, -1 do
-        local j = math.random(1, k)
-        pcs[k], pcs[j] = pcs[j], pcs[k]
-      end
-      local many, err = b:lookup_many(pcs)
-      assert.is_nil(err, bd.name)
-      assert.are.equal(#pcs, #many)
-      -- A fresh handle for the single lookups: no state shared with lookup_many.
-      local b1 = assert(ge.binary.open(bd.path))
-      local inl = 0
-      for k, pc in ipairs(pcs) do
-        local one = assert(b1:lookup(pc))
-        assert.are.same(one, many[k], bd.name .. " " .. tostring(pc))
-        if #one > 1 then inl = inl + 1 end
-      end
-      assert.is_true(inl > 0, bd.name .. ": no inlined frames compared")
+      shuffle(pcs, 11)
+      lookup_many_as_singles(b, bd, pcs)
       assert.are.same({}, b:lookup_many {})
-      b1:close()
       b:close()
     end
   end)
@@ -347,22 +358,8 @@ describe("binary:lookup", function()
       end
       assert.is_true(#pcs > 30000, bd.name)
       for k = 1, #pcs, 7 do pcs[#pcs + 1] = pcs[k] end     -- duplicates
-      math.randomseed(12)
-      for k = #pcs, 2, -1 do
-        local j = math.random(1, k)
-        pcs[k], pcs[j] = pcs[j], pcs[k]
-      end
-      local many, err = b:lookup_many(pcs)
-      assert.is_nil(err, bd.name)
-      assert.are.equal(#pcs, #many)
-      local b1 = assert(ge.binary.open(bd.path))
-      local inl = 0
-      for k, pc in ipairs(pcs) do
-        local one = assert(b1:lookup(pc))
-        assert.are.same(one, many[k], bd.name .. " " .. tostring(pc))
-        if #one > 1 then inl = inl + 1 end
-      end
-      assert.is_true(inl > 0, bd.name .. ": no inlined frames compared")
+      shuffle(pcs, 12)
+      local many = lookup_many_as_singles(b, bd, pcs)
       -- The same batch again on the same handle (its caches now warm).
       assert.are.same(many, (b:lookup_many(pcs)))
       -- symbolize_text: the whole batch gives the text of its slices, as a
@@ -384,7 +381,6 @@ describe("binary:lookup", function()
         assert.is_true(H.read(tmpf) == whole, bd.name .. ": file")
         os.remove(tmpf)
       end
-      b1:close()
       b:close()
     end
   end)

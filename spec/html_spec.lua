@@ -240,18 +240,7 @@ describe("ge.report.flame", function()
     local prof = assert(ge.profile.open(dir .. "/allocs.pb.gz"))
     local folded = prof:folded { sample = "alloc_space" }
     local tree = flame.from_folded(folded, { min = 0 })
-    local root = { v = 0, c = {} }
-    for line in folded:gmatch("[^\n]+") do
-      local st, v = line:match("^(.*) (%-?%d+)$")
-      v = tonumber(v)
-      root.v = root.v + v
-      local node = root
-      for fr in st:gmatch("[^;]+") do
-        node.c[fr] = node.c[fr] or { v = 0, c = {} }
-        node = node.c[fr]
-        node.v = node.v + v
-      end
-    end
+    local root = H.folded_trie(folded)
     assert.are.equal(root.v, tree.value)
     local function same(a, b)
       local n = 0

@@ -480,23 +480,6 @@ func main() {
   end)
 
   describe("flame", function()
-    -- The tree of folded lines, built plainly.
-    local function trie(folded)
-      local root = { v = 0, c = {} }
-      for line in folded:gmatch("[^\n]+") do
-        local st, v = line:match("^(.*) (%-?%d+)$")
-        v = tonumber(v)
-        root.v = root.v + v
-        local node = root
-        for fr in st:gmatch("[^;]+") do
-          node.c[fr] = node.c[fr] or { v = 0, self = 0, c = {} }
-          node = node.c[fr]
-          node.v = node.v + v
-        end
-        node.self = node.self + v
-      end
-      return root
-    end
     local function same(t, r)
       local n = 0
       for i, c in ipairs(t.children or {}) do
@@ -517,7 +500,7 @@ func main() {
       it("is the tree of p:folded's lines with value and self for " .. name, function()
         local p = assert(ge.profile.open(DIR .. "/" .. name .. ".pb.gz"))
         local t = assert(p:flame { min = 0 })
-        local r = trie(assert(p:folded {}))
+        local r = H.folded_trie(assert(p:folded {}))
         assert.are.equal("all", t.name)
         assert.are.equal(r.v, t.value)
         same(t, r)
@@ -588,8 +571,8 @@ func main() {
       local a = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
       local d = assert(a:diff(assert(ge.profile.open(DIR .. "/heap.pb.gz"))))
       local q = { sample = "alloc_space", min = 0, hide = "runtime", tagfocus = "bytes=1kb:" }
-      same(assert(a:flame(q)), trie(assert(a:folded(q))))
-      same(assert(d:flame { min = 0 }), trie(assert(d:folded {})))
+      same(assert(a:flame(q)), H.folded_trie(assert(a:folded(q))))
+      same(assert(d:flame { min = 0 }), H.folded_trie(assert(d:folded {})))
     end)
 
     it("leaves out children under min of the total, as report.flame.from_folded does", function()
