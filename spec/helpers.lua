@@ -66,26 +66,7 @@ function H.cli_cmd(args)
 end
 
 --- Runs bin/goescape; returns stdout, exit status, stderr.
-function H.cli(args) --- The trie of folded-stack lines ("a;b;c 12"), built plainly, as the
--- oracle for flame trees: {v = total, c = {[frame] = {v=, self=, c=}}}.
-function H.folded_trie(folded)
-  local root = { v = 0, c = {} }
-  for line in folded:gmatch("[^\n]+") do
-    local st, v = line:match("^(.*) (%-?%d+)$")
-    v = tonumber(v)
-    root.v = root.v + v
-    local node = root
-    for fr in st:gmatch("[^;]+") do
-      node.c[fr] = node.c[fr] or { v = 0, self = 0, c = {} }
-      node = node.c[fr]
-      node.v = node.v + v
-    end
-    node.self = node.self + v
-  end
-  return root
-end
-
-return H.sh(H.cli_cmd(args)) end
+function H.cli(args) return H.sh(H.cli_cmd(args)) end
 
 local compilers
 --- The Go compilers to test against: Debian's Go 1.19, the machine's Go and
