@@ -58,6 +58,8 @@ typedef struct ge_limits {
   uint32_t max_flow_steps;     /* -m=2 steps attached to one diagnostic (100000) */
   uint32_t max_inline_depth;   /* inlined frames expanded for one PC (1000) */
   uint32_t max_dir_files;      /* files read from one logopt directory (1000000) */
+  uint32_t max_threads;        /* threads one batch may use (the CPUs the process
+                                  may run on); 1: none but the caller's */
 } ge_limits;
 
 GE_API void ge_limits_default(ge_limits *lim);

@@ -674,6 +674,35 @@ describe("goescape symbolize", function()
     local out1 = H.must(H.cli_cmd("symbolize " .. H.q(bd.path)) .. " < " .. H.q(tmp .. "/pcs"))
     local out2 = H.must("cat " .. H.q(tmp .. "/pcs") .. " | " .. H.cli_cmd("symbolize " .. H.q(bd.path)))
     assert.is_true(out1 == want and out2 == want)
+    -- Written in chunks by 1, 2, 3 or 8 threads (limits.max_threads, which
+    -- defaults to the CPUs there are): the same bytes, text and JSON. The
+    -- string form is formatted on one thread, a file by the thread pool.
+    local want_json = assert(b:symbolize_text(text, true))
+    local _, nlines = want:gsub("\n", "")
+    assert.is_true(nlines >= 8 * 4096, "enough lines for 8 chunks")
+    local cpus = tonumber(ge.limits().max_threads)
+    assert.is_true(cpus >= 1)
+    for _, n in ipairs { 1, 2, 3, 8 } do
+      local env = "GOESCAPE_LIMITS=max_threads=" .. n .. " "
+      local got = H.must(env .. H.cli_cmd("symbolize " .. H.q(bd.path)) .. " < " .. H.q(tmp .. "/pcs"))
+      local got_json = H.must("cat " .. H.q(tmp .. "/pcs") .. " | " .. env
+        .. H.cli_cmd("symbolize --json " .. H.q(bd.path)))
+      assert.is_true(got == want, n .. " threads: text")
+      assert.is_true(got_json == want_json, n .. " threads: json")
+      local bn = assert(ge.binary.open(bd.path, { max_threads = n }))
+      local tf = tmp .. "/out" .. n
+      local fo = assert(io.open(tf, "w"))
+      assert.is_true(bn:symbolize_text(text, true, fo))
+      fo:close()
+      assert.is_true(H.read(tf) == want_json, n .. " threads: file from Lua")
+      bn:close()
+      if H.exists("/dev/full") then -- a full disk: one error line, exit 1
+        local _, rc, err = H.sh(env .. H.cli_cmd("symbolize " .. H.q(bd.path)) .. " < "
+          .. H.q(tmp .. "/pcs") .. " > /dev/full")
+        assert.are.equal(1, rc)
+        assert.are.equal("goescape: symbolize: write error\n", err)
+      end
+    end
     -- Bad lines name their number, from a file as from a string; empty input answers nothing.
     for _, bad in ipairs { { "0x10\n\n0x20\n", 2 }, { "0x10\n0x12345678901234567\n", 2 },
       { "0x\n", 1 }, { "0x10\n0x2 0\n", 2 }, { "12g\n", 1 } } do

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 
 #include "core/bigmem.h"
-#include "core/threads.h"
 #include "goescape/binary.h"
 #include "internal.h"
 
@@ -1051,7 +1050,7 @@ ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_
    * rest of a handle is only read by lookups), over the upper half of the
    * sorted PCs and a share of the frames in proportion. */
   ge_binary *b2 = NULL;
-  size_t split = npcs >= GE_LOOKUP_MT_MIN && ge_cpus_available() >= 2 ? split_point(b, &o, npcs) : 0;
+  size_t split = npcs >= GE_LOOKUP_MT_MIN && b->lim.max_threads >= 2 ? split_point(b, &o, npcs) : 0;
   if (split && (b2 = malloc(sizeof *b2))) {
     *b2 = *b;
     memset(&b2->fc, 0, sizeof b2->fc);

@@ -1,5 +1,6 @@
-/* Whether a second thread is worth starting: batch lookups and formatting
- * split in two only when the process may run on two CPUs. */
+/* The default of ge_limits.max_threads: batch lookups split in two, and
+ * symbolize formats in chunks on several threads, only when the process may
+ * run on more than one CPU. */
 #ifndef GE_CORE_THREADS_H
 #define GE_CORE_THREADS_H
 

@@ -37,6 +37,8 @@ static int l_limits(lua_State *L) {
   lua_setfield(L, -2, "max_inline_depth");
   ge_pushint(L, lim.max_dir_files);
   lua_setfield(L, -2, "max_dir_files");
+  ge_pushint(L, lim.max_threads);
+  lua_setfield(L, -2, "max_threads");
   return 1;
 }
 
@@ -91,6 +93,8 @@ void ge_lua_limits(lua_State *L, int idx, ge_limits *lim) {
   lim->max_inline_depth = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
   v = limit_field(L, idx, "max_dir_files", lim->max_dir_files);
   lim->max_dir_files = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+  v = limit_field(L, idx, "max_threads", lim->max_threads);
+  lim->max_threads = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
 void ge_lua_open_common(lua_State *L) {

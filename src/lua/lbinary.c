@@ -17,9 +17,11 @@
 #include "core/bigmem.h"
 #include "lualib.h" /* LUA_FILEHANDLE (Lua 5.1, LuaJIT) */
 #include "lbinary.h"
+#include "symtext.h"
 
 typedef struct lbin {
   ge_binary *b;
+  uint32_t threads; /* limits.max_threads at open: symbolize_text's formatting */
 } lbin;
 
 #define MAXFRAMES 256
@@ -63,6 +65,7 @@ static int l_open(lua_State *L) {
   ge_lua_limits(L, 2, &lim);
   lbin *u = lua_newuserdata(L, sizeof *u);
   u->b = NULL;
+  u->threads = lim.max_threads;
   luaL_getmetatable(L, GE_BINARY_MT);
   lua_setmetatable(L, -2);
   ge_error err;
@@ -359,109 +362,6 @@ static int l_dwarf(lua_State *L) {
 
 /* ------------------------------------------------- bulk text symbolization */
 
-/* Output of symbolize_text: a chunk in a userdata at stack slot `slot`,
- * written to f when full, or grown (a bigger userdata) when building the
- * result string. Nothing here is malloc'd, so raising is safe. */
-typedef struct sink {
-  lua_State *L;
-  int slot;
-  char *buf;
-  size_t n, cap;
-  FILE *f;
-  int ioerr;
-} sink;
-
-#define SINK_CHUNK (64 * 1024)
-
-static void sink_room(sink *o, size_t need) {
-  if (o->f) {
-    if (o->n && !o->ioerr && fwrite(o->buf, 1, o->n, o->f) != o->n) o->ioerr = 1;
-    o->n = 0;
-    if (need <= o->cap) return;
-  }
-  size_t cap = o->cap;
-  while (cap - o->n < need) cap *= 2;
-  char *nb = lua_newuserdata(o->L, cap);
-  memcpy(nb, o->buf, o->n);
-  lua_replace(o->L, o->slot);
-  o->buf = nb;
-  o->cap = cap;
-}
-
-static inline void put(sink *o, const char *s, size_t len) {
-  if (o->cap - o->n < len) sink_room(o, len);
-  memcpy(o->buf + o->n, s, len);
-  o->n += len;
-}
-
-static inline void putc1(sink *o, char c) {
-  if (o->n == o->cap) sink_room(o, 1);
-  o->buf[o->n++] = c;
-}
-
-/* Writers into reserved room (the caller made `len` bytes free). */
-static inline char *w_hex(char *w, uint64_t v) {
-  unsigned nd = 1;
-  for (uint64_t x = v >> 4; x; x >>= 4) nd++;
-  *w++ = '0';
-  *w++ = 'x';
-  for (unsigned i = nd; i-- > 0; v >>= 4) w[i] = "0123456789abcdef"[v & 15];
-  return w + nd;
-}
-
-static inline char *w_dec(char *w, uint32_t v) {
-  char tmp[10];
-  size_t i = sizeof tmp;
-  do {
-    tmp[--i] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  memcpy(w, tmp + i, sizeof tmp - i);
-  return w + (sizeof tmp - i);
-}
-
-static inline char *w_str(char *w, const char *s, size_t len) {
-  memcpy(w, s, len);
-  return w + len;
-}
-
-/* Makes `need` bytes free at o->buf + o->n and returns that address. */
-static inline char *reserve(sink *o, size_t need) {
-  if (o->cap - o->n < need) sink_room(o, need);
-  return o->buf + o->n;
-}
-
-static void put_hex(sink *o, uint64_t v) {
-  char *w = reserve(o, 18);
-  o->n = (size_t)(w_hex(w, v) - o->buf);
-}
-
-static void put_dec(sink *o, uint32_t v) {
-  char *w = reserve(o, 10);
-  o->n = (size_t)(w_dec(w, v) - o->buf);
-}
-
-static void put_json_str(sink *o, ge_strview v) {
-  static const char hexd[] = "0123456789abcdef";
-  putc1(o, '"');
-  size_t i = 0, from = 0;
-  for (; i < v.len; i++) {
-    unsigned char c = (unsigned char)v.ptr[i];
-    if (c != '"' && c != '\\' && c >= 0x20) continue;
-    put(o, v.ptr + from, i - from);
-    from = i + 1;
-    if (c == '"' || c == '\\') {
-      char e[2] = {'\\', (char)c};
-      put(o, e, 2);
-    } else {
-      char e[6] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
-      put(o, e, 6);
-    }
-  }
-  put(o, v.ptr + from, i - from);
-  putc1(o, '"');
-}
-
 /* Hex digit values plus one; 0 for a byte that is not a hex digit. */
 static const uint8_t hexval1[256] = {
     ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,
@@ -572,6 +472,12 @@ static ptrdiff_t parse_pcs(const char *s, size_t len, uint64_t *pcs) {
   return (ptrdiff_t)i;
 }
 
+/* A malloc'd text owned by a userdata (freed by its __gc). */
+#define GE_HELDTEXT_MT "goescape.heldtext"
+typedef struct heldtext {
+  char *p;
+} heldtext;
+
 /* symbolize_text(text | file, json[, file]) -> output | true | nil, err. One
  * answer per input line, in input order:
  *   text: "0xPC\tFUNC FILE:LINE[ (inlined)]\t..." ("0xPC\t??" when unknown)
@@ -618,65 +524,35 @@ static int l_symbolize_text(lua_State *L) {
   ge_error err;
   ge_err rc = ge_binary_lookup_many(b, pcs, nlines, MAXFRAMES, res, &frames, &err);
   if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
-  sink o = {L, 8, NULL, 0, SINK_CHUNK, f, 0};
-  o.buf = lua_newuserdata(L, SINK_CHUNK); /* 8 */
-  for (size_t i = 0; i < nlines; i++) {
-#ifdef __GNUC__
-    /* Frames were stored in address order and are read in input order: fetch
-     * ahead to hide the cache misses. */
-    if (i + 8 < nlines) __builtin_prefetch(frames + res[i + 8].first);
-    if (i + 4 < nlines && !res[i + 4].rc && res[i + 4].n) {
-      const ge_frame *x = frames + res[i + 4].first;
-      __builtin_prefetch(x->func.ptr);
-      __builtin_prefetch(x->file.ptr);
-    }
-#endif
-    const ge_frame *fr = frames + res[i].first;
-    size_t n = res[i].rc ? 0 : res[i].n;
-    if (json) {
-      put(&o, "{\"pc\":\"", 7);
-      put_hex(&o, pcs[i]);
-      put(&o, "\",\"frames\":[", 12);
-      for (size_t k = 0; k < n; k++) {
-        put(&o, k ? ",{\"function\":" : "{\"function\":", k ? 13 : 12);
-        put_json_str(&o, fr[k].func);
-        put(&o, ",\"file\":", 8);
-        put_json_str(&o, fr[k].file);
-        put(&o, ",\"line\":", 8);
-        put_dec(&o, fr[k].line);
-        if (fr[k].inlined) put(&o, ",\"inlined\":true}", 16);
-        else put(&o, ",\"inlined\":false}", 17);
-      }
-      put(&o, "]}\n", 3);
-    } else {
-      char *w = reserve(&o, 18 + 4);
-      w = w_hex(w, pcs[i]);
-      if (!n) w = w_str(w, "\t??", 3);
-      o.n = (size_t)(w - o.buf);
-      for (size_t k = 0; k < n; k++) {
-        const ge_frame *x = &fr[k];
-        /* tab, func, space, file, colon, line (10), " (inlined)", newline */
-        w = reserve(&o, x->func.len + x->file.len + 24);
-        *w++ = '\t';
-        w = w_str(w, x->func.ptr, x->func.len);
-        *w++ = ' ';
-        w = w_str(w, x->file.ptr, x->file.len);
-        *w++ = ':';
-        w = w_dec(w, x->line);
-        if (x->inlined) w = w_str(w, " (inlined)", 10);
-        o.n = (size_t)(w - o.buf);
-      }
-      putc1(&o, '\n');
-    }
-  }
-  if (!f) {
-    lua_pushlstring(L, o.buf, o.n);
+  lbin *u = lua_touserdata(L, 1);
+  symtext_in in = {pcs, res, frames, nlines, json, u->threads};
+  if (f) {
+    int wr = symtext_write(&in, f);
+    if (wr == SYMTEXT_NOMEM) return ge_pushfail(L, "symbolize: out of memory", "nomem");
+    if (wr != SYMTEXT_OK || fflush(f)) return ge_pushfail(L, "symbolize: write error", "io");
+    lua_pushboolean(L, 1);
     return 1;
   }
-  sink_room(&o, 0);
-  if (o.ioerr || fflush(f)) return ge_pushfail(L, "symbolize: write error", "io");
-  lua_pushboolean(L, 1);
+  /* The text is held by a userdata whose __gc frees it, in case pushing
+   * the string raises. */
+  heldtext *h = lua_newuserdata(L, sizeof *h); /* 8 */
+  h->p = NULL;
+  luaL_getmetatable(L, GE_HELDTEXT_MT);
+  lua_setmetatable(L, -2);
+  size_t total = 0;
+  if (!(h->p = symtext_string(&in, &total)))
+    return ge_pushfail(L, "symbolize: out of memory", "nomem");
+  lua_pushlstring(L, h->p, total);
+  free(h->p);
+  h->p = NULL;
   return 1;
+}
+
+static int heldtext_gc(lua_State *L) {
+  heldtext *h = luaL_checkudata(L, 1, GE_HELDTEXT_MT);
+  free(h->p);
+  h->p = NULL;
+  return 0;
 }
 
 void ge_lua_open_binary(lua_State *L) {
@@ -696,6 +572,8 @@ void ge_lua_open_binary(lua_State *L) {
   static const luaL_Reg none[] = {{NULL, NULL}};
   static const luaL_Reg mapping_meta[] = {{"__gc", mapping_gc}, {NULL, NULL}};
   ge_newclass(L, GE_MAPPING_MT, none, mapping_meta);
+  static const luaL_Reg heldtext_meta[] = {{"__gc", heldtext_gc}, {NULL, NULL}};
+  ge_newclass(L, GE_HELDTEXT_MT, none, heldtext_meta);
   static const luaL_Reg fns[] = {{"binary_open", l_open}, {NULL, NULL}};
   ge_setfuncs(L, fns, 0);
 }

@@ -1,0 +1,318 @@
+#include "symtext.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+/* Lines a chunk holds: ~0.5 MB of text, enough that handing chunks over
+ * costs nothing next to formatting them, few enough that the buffers stay
+ * in cache-sized pieces and the threads start together. */
+#ifndef SYMTEXT_CHUNK_LINES
+#define SYMTEXT_CHUNK_LINES 4096
+#endif
+#define MAXTHREADS 8
+/* The calling thread writes its chunks straight to the file through this. */
+#define DIRECT_BUF ((size_t)64 << 10)
+
+typedef struct out {
+  char *buf;
+  size_t n, cap;
+  FILE *f;    /* direct: a full buffer is written to f; else buf grows */
+  int ioerr;
+} out;
+
+/* Makes need bytes free at o->buf + o->n: 0, or -1 when out of memory. */
+static int out_room(out *o, size_t need) {
+  if (o->f) {
+    if (o->n && fwrite(o->buf, 1, o->n, o->f) != o->n) o->ioerr = 1;
+    o->n = 0;
+    if (need <= o->cap) return 0;
+  }
+  size_t cap = o->cap ? o->cap : 4096;
+  while (cap - o->n < need) {
+    if (cap > SIZE_MAX / 2) return -1;
+    cap *= 2;
+  }
+  char *nb = realloc(o->buf, cap);
+  if (!nb) return -1;
+  o->buf = nb;
+  o->cap = cap;
+  return 0;
+}
+
+static inline char *reserve(out *o, size_t need) {
+  if (o->cap - o->n < need && out_room(o, need) < 0) return NULL;
+  return o->buf + o->n;
+}
+
+static inline char *w_hex(char *w, uint64_t v) {
+  unsigned nd = 1;
+  for (uint64_t x = v >> 4; x; x >>= 4) nd++;
+  *w++ = '0';
+  *w++ = 'x';
+  for (unsigned i = nd; i-- > 0; v >>= 4) w[i] = "0123456789abcdef"[v & 15];
+  return w + nd;
+}
+
+static inline char *w_dec(char *w, uint32_t v) {
+  char tmp[10];
+  size_t i = sizeof tmp;
+  do {
+    tmp[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  memcpy(w, tmp + i, sizeof tmp - i);
+  return w + (sizeof tmp - i);
+}
+
+static inline char *w_str(char *w, const char *s, size_t len) {
+  memcpy(w, s, len);
+  return w + len;
+}
+
+/* A JSON string; room for 6 bytes an input byte plus the quotes. */
+static char *w_json_str(char *w, ge_strview v) {
+  static const char hexd[] = "0123456789abcdef";
+  *w++ = '"';
+  size_t from = 0;
+  for (size_t i = 0; i < v.len; i++) {
+    unsigned char c = (unsigned char)v.ptr[i];
+    if (c != '"' && c != '\\' && c >= 0x20) continue;
+    w = w_str(w, v.ptr + from, i - from);
+    from = i + 1;
+    *w++ = '\\';
+    if (c == '"' || c == '\\') {
+      *w++ = (char)c;
+    } else {
+      w = w_str(w, "u00", 3);
+      *w++ = hexd[c >> 4];
+      *w++ = hexd[c & 15];
+    }
+  }
+  w = w_str(w, v.ptr + from, v.len - from);
+  *w++ = '"';
+  return w;
+}
+
+static int json_line(out *o, uint64_t pc, const ge_frame *fr, size_t n) {
+  char *w = reserve(o, 40);
+  if (!w) return -1;
+  w = w_str(w, "{\"pc\":\"", 7);
+  w = w_hex(w, pc);
+  w = w_str(w, "\",\"frames\":[", 12);
+  o->n = (size_t)(w - o->buf);
+  for (size_t k = 0; k < n; k++) {
+    const ge_frame *x = &fr[k];
+    if (x->func.len > (SIZE_MAX - 80) / 12 || x->file.len > (SIZE_MAX - 80) / 12) return -1;
+    if (!(w = reserve(o, 6 * (x->func.len + x->file.len) + 80))) return -1;
+    w = w_str(w, k ? ",{\"function\":" : "{\"function\":", k ? 13 : 12);
+    w = w_json_str(w, x->func);
+    w = w_str(w, ",\"file\":", 8);
+    w = w_json_str(w, x->file);
+    w = w_str(w, ",\"line\":", 8);
+    w = w_dec(w, x->line);
+    w = x->inlined ? w_str(w, ",\"inlined\":true}", 16) : w_str(w, ",\"inlined\":false}", 17);
+    o->n = (size_t)(w - o->buf);
+  }
+  if (!(w = reserve(o, 3))) return -1;
+  o->n = (size_t)(w_str(w, "]}\n", 3) - o->buf);
+  return 0;
+}
+
+static int text_line(out *o, uint64_t pc, const ge_frame *fr, size_t n) {
+  char *w = reserve(o, 22);
+  if (!w) return -1;
+  w = w_hex(w, pc);
+  if (!n) w = w_str(w, "\t??", 3);
+  o->n = (size_t)(w - o->buf);
+  for (size_t k = 0; k < n; k++) {
+    const ge_frame *x = &fr[k];
+    /* tab, func, space, file, colon, line (10), " (inlined)" */
+    if (x->func.len > SIZE_MAX / 4 || x->file.len > SIZE_MAX / 4) return -1;
+    if (!(w = reserve(o, x->func.len + x->file.len + 24))) return -1;
+    *w++ = '\t';
+    w = w_str(w, x->func.ptr, x->func.len);
+    *w++ = ' ';
+    w = w_str(w, x->file.ptr, x->file.len);
+    *w++ = ':';
+    w = w_dec(w, x->line);
+    if (x->inlined) w = w_str(w, " (inlined)", 10);
+    o->n = (size_t)(w - o->buf);
+  }
+  if (!(w = reserve(o, 1))) return -1;
+  *w = '\n';
+  o->n++;
+  return 0;
+}
+
+/* Lines [from, to) into o: 0, or -1 when out of memory. */
+static int lines(out *o, const symtext_in *in, size_t from, size_t to) {
+  const ge_pcframes *res = in->res;
+  const ge_frame *frames = in->frames;
+  for (size_t i = from; i < to; i++) {
+#ifdef __GNUC__
+    /* Frames were stored in address order and are read in input order:
+     * fetch ahead to hide the cache misses. */
+    if (i + 8 < to) __builtin_prefetch(frames + res[i + 8].first);
+    if (i + 4 < to && !res[i + 4].rc && res[i + 4].n) {
+      const ge_frame *x = frames + res[i + 4].first;
+      __builtin_prefetch(x->func.ptr);
+      __builtin_prefetch(x->file.ptr);
+    }
+#endif
+    const ge_frame *fr = frames + res[i].first;
+    size_t n = res[i].rc ? 0 : res[i].n;
+    if ((in->json ? json_line : text_line)(o, in->pcs[i], fr, n) < 0) return -1;
+  }
+  return 0;
+}
+
+/* ---- several threads: chunk k is formatted by thread k % nthreads (the
+ * calling thread is thread 0 and writes every chunk, in order). A worker
+ * formats into two buffers in turn, so it can run one chunk ahead. */
+
+typedef struct slot {
+  out o;
+  int ready; /* holds its chunk's text, not yet written */
+  int fail;  /* out of memory formatting it */
+} slot;
+
+typedef struct pipeline pipeline;
+
+typedef struct worker {
+  pipeline *p;
+  size_t id;
+  slot s[2];
+  pthread_t th;
+  int started;
+} worker;
+
+struct pipeline {
+  const symtext_in *in;
+  size_t nthreads, nchunks;
+  int stop; /* the writer gave up: workers return */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  worker w[MAXTHREADS];
+};
+
+static size_t chunk_from(const pipeline *p, size_t k) {
+  size_t at = k * SYMTEXT_CHUNK_LINES;
+  return at < p->in->n ? at : p->in->n;
+}
+
+static void *worker_main(void *arg) {
+  worker *w = arg;
+  pipeline *p = w->p;
+  for (size_t k = w->id, turn = 0; k < p->nchunks; k += p->nthreads, turn ^= 1) {
+    slot *s = &w->s[turn];
+    pthread_mutex_lock(&p->mu);
+    while (s->ready && !p->stop) pthread_cond_wait(&p->cv, &p->mu);
+    int stop = p->stop;
+    pthread_mutex_unlock(&p->mu);
+    if (stop) break;
+    s->o.n = 0;
+    int fail = lines(&s->o, p->in, chunk_from(p, k), chunk_from(p, k + 1)) < 0;
+    pthread_mutex_lock(&p->mu);
+    s->ready = 1;
+    s->fail = fail;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    if (fail) break;
+  }
+  return NULL;
+}
+
+/* Tells the workers to return, waits for them and frees their buffers. */
+static void stop_workers(pipeline *p) {
+  pthread_mutex_lock(&p->mu);
+  p->stop = 1;
+  pthread_cond_broadcast(&p->cv);
+  pthread_mutex_unlock(&p->mu);
+  for (size_t t = 1; t < p->nthreads; t++) {
+    worker *w = &p->w[t];
+    if (w->started) pthread_join(w->th, NULL);
+    w->started = 0;
+    free(w->s[0].o.buf);
+    free(w->s[1].o.buf);
+    w->s[0].o.buf = w->s[1].o.buf = NULL;
+  }
+}
+
+int symtext_write(const symtext_in *in, FILE *f) {
+  out direct = {malloc(DIRECT_BUF), 0, DIRECT_BUF, f, 0};
+  if (!direct.buf) return SYMTEXT_NOMEM;
+  pipeline *p = calloc(1, sizeof *p);
+  if (!p) {
+    free(direct.buf);
+    return SYMTEXT_NOMEM;
+  }
+  p->in = in;
+  p->nchunks = (in->n + SYMTEXT_CHUNK_LINES - 1) / SYMTEXT_CHUNK_LINES;
+  /* A second thread only when each has a few chunks to do. */
+  size_t nthreads = p->nchunks / 4;
+  if (nthreads > in->threads) nthreads = in->threads;
+  if (nthreads > MAXTHREADS) nthreads = MAXTHREADS;
+  if (nthreads < 1) nthreads = 1;
+  int sync = 0;
+  if (nthreads > 1 && pthread_mutex_init(&p->mu, NULL) == 0) {
+    if (pthread_cond_init(&p->cv, NULL) == 0) sync = 1;
+    else pthread_mutex_destroy(&p->mu);
+  }
+  p->nthreads = sync ? nthreads : 1;
+  for (size_t t = 1; t < p->nthreads; t++) {
+    worker *w = &p->w[t];
+    w->p = p;
+    w->id = t;
+    w->started = pthread_create(&w->th, NULL, worker_main, w) == 0;
+    if (!w->started) { /* no thread after all: the started ones stop */
+      stop_workers(p);
+      p->nthreads = 1;
+    }
+  }
+  nthreads = p->nthreads;
+  int rc = SYMTEXT_OK;
+  for (size_t k = 0; k < p->nchunks && rc == SYMTEXT_OK; k++) {
+    size_t t = k % nthreads;
+    if (t == 0) {
+      if (lines(&direct, in, chunk_from(p, k), chunk_from(p, k + 1)) < 0) rc = SYMTEXT_NOMEM;
+      continue;
+    }
+    slot *s = &p->w[t].s[(k / nthreads) & 1];
+    pthread_mutex_lock(&p->mu);
+    while (!s->ready) pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    if (s->fail) {
+      rc = SYMTEXT_NOMEM;
+      break;
+    }
+    /* The chunk goes out after what the direct buffer holds. */
+    out_room(&direct, 0);
+    if (s->o.n && fwrite(s->o.buf, 1, s->o.n, f) != s->o.n) direct.ioerr = 1;
+    pthread_mutex_lock(&p->mu);
+    s->ready = 0;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+  }
+  out_room(&direct, 0); /* with a file and no growth: only writes */
+  if (nthreads > 1) stop_workers(p);
+  if (sync) {
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+  }
+  free(p);
+  free(direct.buf);
+  if (rc == SYMTEXT_OK && direct.ioerr) rc = SYMTEXT_IOERR;
+  return rc;
+}
+
+char *symtext_string(const symtext_in *in, size_t *len) {
+  out o = {NULL, 0, 0, NULL, 0};
+  if (lines(&o, in, 0, in->n) < 0 || (!o.buf && out_room(&o, 1) < 0)) {
+    free(o.buf);
+    return NULL;
+  }
+  *len = o.n;
+  return o.buf;
+}
