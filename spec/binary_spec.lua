@@ -682,19 +682,19 @@ describe("goescape symbolize", function()
     assert.is_true(nlines >= 8 * 4096, "enough lines for 8 chunks")
     local cpus = tonumber(ge.limits().max_threads)
     assert.is_true(cpus >= 1)
-    for _, n in ipairs { 1, 2, 3, 8 } do
-      local env = "GOESCAPE_LIMITS=max_threads=" .. n .. " "
+    for _, nt in ipairs { 1, 2, 3, 8 } do
+      local env = "GOESCAPE_LIMITS=max_threads=" .. nt .. " "
       local got = H.must(env .. H.cli_cmd("symbolize " .. H.q(bd.path)) .. " < " .. H.q(tmp .. "/pcs"))
       local got_json = H.must("cat " .. H.q(tmp .. "/pcs") .. " | " .. env
         .. H.cli_cmd("symbolize --json " .. H.q(bd.path)))
-      assert.is_true(got == want, n .. " threads: text")
-      assert.is_true(got_json == want_json, n .. " threads: json")
-      local bn = assert(ge.binary.open(bd.path, { max_threads = n }))
-      local tf = tmp .. "/out" .. n
+      assert.is_true(got == want, nt .. " threads: text")
+      assert.is_true(got_json == want_json, nt .. " threads: json")
+      local bn = assert(ge.binary.open(bd.path, { max_threads = nt }))
+      local tf = tmp .. "/out" .. nt
       local fo = assert(io.open(tf, "w"))
       assert.is_true(bn:symbolize_text(text, true, fo))
       fo:close()
-      assert.is_true(H.read(tf) == want_json, n .. " threads: file from Lua")
+      assert.is_true(H.read(tf) == want_json, nt .. " threads: file from Lua")
       bn:close()
       if H.exists("/dev/full") then -- a full disk: one error line, exit 1
         local _, rc, err = H.sh(env .. H.cli_cmd("symbolize " .. H.q(bd.path)) .. " < "
