@@ -664,11 +664,17 @@ func main() {
       assert.are.equal("heap.pb: profile.proto: sample 0: location id 99999 not found (offset 6)", err)
     end)
 
-    it("names an out-of-range string index", function()
-      local raw = "\10\2\8\9" .. "\50\0"
+    it("names an out-of-range string index: the field, the index, the table's size", function()
+      local raw = "\10\2\8\9" .. "\50\0" -- sample_type{type: 9}, string_table ""
       local p, err = ge.profile.parse(raw, "s.pb")
       assert.is_nil(p)
-      assert.matches("string index out of range", err)
+      assert.are.equal("s.pb: profile.proto: sample_type 0: type: string index 9 out of range "
+        .. "(string_table holds 1)", err)
+      -- period_type{unit: 7}, string_table "", "x"
+      p, err = ge.profile.parse("\90\2\16\7" .. "\50\0" .. "\50\1x", "p.pb")
+      assert.is_nil(p)
+      assert.are.equal("p.pb: profile.proto: period_type: unit: string index 7 out of range "
+        .. "(string_table holds 2)", err)
     end)
 
     it("rejects an enormous varint", function()

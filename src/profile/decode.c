@@ -6,6 +6,7 @@
  * samples (mappings, locations, functions and the string table may come in
  * any order), the second decodes samples with ids already resolvable, so
  * each sample's location ids become indices while it is read. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -369,11 +370,21 @@ static inline int sfix(const dec *d, uint32_t *s) {
   return 1;
 }
 
+/* A string index past the table: the message names the field, the index
+ * and the table's size. */
+static ge_err bad_sindex(dec *d, uint32_t ix, const char *what) {
+  return ge_fail(d->err, GE_ERR_FORMAT,
+                 "profile.proto: %s: string index %u out of range (string_table holds %zu)", what,
+                 ix, d->strs.n);
+}
+
 #define SFIX(field, ...)                                                                    \
   do {                                                                                      \
-    if (!sfix(d, &(field)))                                                                 \
-      return ge_fail(d->err, GE_ERR_FORMAT,                                                 \
-                     "profile.proto: " __VA_ARGS__);                                        \
+    if (!sfix(d, &(field))) {                                                               \
+      char what_[96];                                                                       \
+      snprintf(what_, sizeof what_, __VA_ARGS__);                                           \
+      return bad_sindex(d, (field), what_);                                                 \
+    }                                                                                       \
   } while (0)
 
 static ge_err resolve(dec *d) {
@@ -394,25 +405,25 @@ static ge_err resolve(dec *d) {
     d->smap[i] = id;
   }
   for (size_t i = 0; i < P->st.n; i++) {
-    SFIX(P->st.v[i].type, "sample_type %zu: string index out of range", i);
-    SFIX(P->st.v[i].unit, "sample_type %zu: string index out of range", i);
+    SFIX(P->st.v[i].type, "sample_type %zu: type", i);
+    SFIX(P->st.v[i].unit, "sample_type %zu: unit", i);
   }
-  SFIX(P->period_type.type, "period_type: string index out of range");
-  SFIX(P->period_type.unit, "period_type: string index out of range");
-  SFIX(P->drop_frames, "drop_frames: string index out of range");
-  SFIX(P->keep_frames, "keep_frames: string index out of range");
-  SFIX(P->default_st, "default_sample_type: string index out of range");
+  SFIX(P->period_type.type, "period_type: type");
+  SFIX(P->period_type.unit, "period_type: unit");
+  SFIX(P->drop_frames, "drop_frames");
+  SFIX(P->keep_frames, "keep_frames");
+  SFIX(P->default_st, "default_sample_type");
   for (size_t i = 0; i < P->comments.n; i++)
-    SFIX(P->comments.v[i], "comment %zu: string index out of range", i);
+    SFIX(P->comments.v[i], "comment %zu", i);
   for (size_t i = 0; i < P->maps.n; i++) {
-    SFIX(P->maps.v[i].file, "mapping %zu: filename string index out of range", i);
-    SFIX(P->maps.v[i].build_id, "mapping %zu: build_id string index out of range", i);
+    SFIX(P->maps.v[i].file, "mapping %zu: filename", i);
+    SFIX(P->maps.v[i].build_id, "mapping %zu: build_id", i);
   }
   for (size_t i = 0; i < P->funcs.n; i++) {
     pfunc *f = &P->funcs.v[i];
-    SFIX(f->name, "function %zu: name string index out of range", i);
-    SFIX(f->sysname, "function %zu: system_name string index out of range", i);
-    SFIX(f->file, "function %zu: filename string index out of range", i);
+    SFIX(f->name, "function %zu: name", i);
+    SFIX(f->sysname, "function %zu: system_name", i);
+    SFIX(f->file, "function %zu: filename", i);
   }
   size_t dup;
   if (idmap_build(&d->funcm, P->funcs.v, P->funcs.n, sizeof(pfunc), &dup)) return nomem(d);
