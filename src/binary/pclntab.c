@@ -830,30 +830,42 @@ static struct ge_pcsort *radix_sort(struct ge_pcsort *a, struct ge_pcsort *tmp, 
   return a;
 }
 
-/* LSD radix sort of packed keys by their bits [from, to), in as few passes
+/* How packed keys are sorted: by their bits [from, to), in as few passes
  * of at most 12 bits as cover them, the bits spread evenly (23 bits of PC
- * offset: two passes of 12 and 11 bits, where 11-bit digits took three).
- * The bits below `from` are input positions, already ascending: the sort is
- * stable. tmp has room for n. Returns the sorted copy (a or tmp). */
-static uint64_t *radix_keys(uint64_t *a, uint64_t *tmp, size_t n, unsigned from, unsigned to) {
-  enum { MAXBITS = 12 };
-  size_t cnt[(size_t)1 << MAXBITS];
+ * offset: two passes of 12 and 11 bits, where 11-bit digits took three). */
+enum { KEY_MAXBITS = 12, KEY_RADIX = 1 << KEY_MAXBITS };
+typedef struct keydigits {
+  unsigned from, passes, bits;
+  uint64_t mask;
+} keydigits;
+
+static keydigits key_digits(unsigned from, unsigned to) {
+  keydigits d = {from, 0, 0, 0};
   unsigned span = to > from ? to - from : 0;
-  unsigned passes = (span + MAXBITS - 1) / MAXBITS;
-  unsigned bits = passes ? (span + passes - 1) / passes : 0;
-  uint64_t mask = ((uint64_t)1 << bits) - 1;
-  for (unsigned p = 0, sh = from; p < passes; p++, sh += bits) {
-    size_t r = (size_t)1 << bits;
-    memset(cnt, 0, r * sizeof *cnt);
-    for (size_t k = 0; k < n; k++) cnt[(a[k] >> sh) & mask]++;
-    if (cnt[(a[0] >> sh) & mask] == n) continue;
+  d.passes = (span + KEY_MAXBITS - 1) / KEY_MAXBITS;
+  d.bits = d.passes ? (span + d.passes - 1) / d.passes : 0;
+  d.mask = ((uint64_t)1 << d.bits) - 1;
+  return d;
+}
+
+/* LSD radix sort of packed keys; cnt holds, for each pass p, the count of
+ * each digit value at cnt[p * KEY_RADIX] (counted while the keys were made:
+ * one read of them, not one a pass). The bits below d->from are input
+ * positions, already ascending: the sort is stable. tmp has room for n.
+ * Returns the sorted copy (a or tmp). */
+static uint64_t *radix_keys(uint64_t *a, uint64_t *tmp, size_t n, const keydigits *d,
+                            size_t *cnt) {
+  size_t r = (size_t)1 << d->bits;
+  for (unsigned p = 0, sh = d->from; p < d->passes; p++, sh += d->bits) {
+    size_t *c = cnt + (size_t)p * KEY_RADIX;
+    if (c[(a[0] >> sh) & d->mask] == n) continue; /* every key has this digit */
     size_t sum = 0;
     for (size_t v = 0; v < r; v++) {
-      size_t x = cnt[v];
-      cnt[v] = sum;
+      size_t x = c[v];
+      c[v] = sum;
       sum += x;
     }
-    for (size_t k = 0; k < n; k++) tmp[cnt[(a[k] >> sh) & mask]++] = a[k];
+    for (size_t k = 0; k < n; k++) tmp[c[(a[k] >> sh) & d->mask]++] = a[k];
     uint64_t *s = a;
     a = tmp;
     tmp = s;
@@ -907,8 +919,25 @@ static ge_err sort_pcs(ge_binary *b, const uint64_t *pcs, size_t npcs, pcorder *
   memset(o, 0, sizeof *o);
   if (packed) {
     uint64_t *a = b->sortbuf;
-    for (size_t k = 0; k < npcs; k++) a[k] = (pcs[k] - lo) << ibits | k;
-    o->keys = radix_keys(a, a + npcs, npcs, ibits, ibits + pbits);
+    keydigits d = key_digits(ibits, ibits + pbits);
+    size_t *cnt = calloc((size_t)d.passes * KEY_RADIX + 1, sizeof *cnt);
+    if (!cnt) return nomem(err);
+    if (d.passes == 2) { /* the usual case (up to 24 bits of offsets), unrolled */
+      for (size_t k = 0; k < npcs; k++) {
+        uint64_t x = pcs[k] - lo;
+        a[k] = x << ibits | k;
+        cnt[x & d.mask]++;
+        cnt[KEY_RADIX + ((x >> d.bits) & d.mask)]++;
+      }
+    } else {
+      for (size_t k = 0; k < npcs; k++) {
+        uint64_t x = pcs[k] - lo;
+        a[k] = x << ibits | k;
+        for (unsigned p = 0; p < d.passes; p++) cnt[p * KEY_RADIX + ((x >> (p * d.bits)) & d.mask)]++;
+      }
+    }
+    o->keys = radix_keys(a, a + npcs, npcs, &d, cnt);
+    free(cnt);
     o->base = lo;
     o->ibits = ibits;
     o->imask = ibits ? UINT64_MAX >> (64 - ibits) : 0;

@@ -9,10 +9,17 @@
 
 static size_t round_up(size_t n, size_t to) { return (n + to - 1) & ~(to - 1); }
 
+/* Below a huge page there is nothing to align. Above, whole huge pages: a
+ * 2 MB-aligned range is only backed by a huge page when the mapping covers
+ * all of it, so the 1.2 MB past the first 2 MB of a 3.2 MB array took ~300
+ * faults of 4 KB pages; zeroing the rest of its huge page costs less. */
+size_t ge_big_size(size_t size) {
+  return size >= HUGE_PAGE ? round_up(size, HUGE_PAGE) : round_up(size, PAGE);
+}
+
 void *ge_big_alloc(size_t size) {
   if (!size || size > SIZE_MAX - 2 * HUGE_PAGE) return NULL;
-  size_t len = round_up(size, PAGE);
-  /* Below a huge page there is nothing to align. */
+  size_t len = ge_big_size(size);
   size_t over = len >= HUGE_PAGE ? HUGE_PAGE : 0;
   uint8_t *raw = mmap(NULL, len + over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return NULL;
@@ -38,5 +45,5 @@ void *ge_big_realloc(void *p, size_t old_size, size_t new_size) {
 }
 
 void ge_big_free(void *p, size_t size) {
-  if (p) munmap(p, round_up(size, PAGE));
+  if (p) munmap(p, ge_big_size(size));
 }

@@ -10,7 +10,10 @@
 #define GE_CORE_BIGMEM_H
 #include <stddef.h>
 
-/* A zeroed mapping of at least size bytes (size > 0), or NULL. */
+/* The bytes a mapping of size bytes takes: whole pages, whole huge pages
+ * from 2 MB up. */
+size_t ge_big_size(size_t size);
+/* A zeroed mapping of ge_big_size(size) bytes (size > 0), or NULL. */
 void *ge_big_alloc(size_t size);
 /* A mapping of new_size holding the first min(old, new) bytes of p (which
  * ge_big_alloc or this made with old_size; NULL for none), or NULL, with p

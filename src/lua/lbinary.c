@@ -414,7 +414,7 @@ static mapping *push_owner(lua_State *L) {
 static void *push_big(lua_State *L, size_t size) {
   mapping *m = push_owner(L);
   m->p = ge_big_alloc(size ? size : 1);
-  m->len = size ? size : 1;
+  m->len = ge_big_size(size ? size : 1); /* what mapping_gc unmaps */
   return m->p;
 }
 
@@ -425,7 +425,9 @@ static const char *read_input(lua_State *L, FILE *f, size_t *len) {
   if (pos >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > pos &&
       (uint64_t)st.st_size <= SIZE_MAX) {
     mapping *m = push_owner(L);
-    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+    /* Populated: every byte is parsed, and one call maps them all where
+     * faulting them in took one fault per 64 KB (30 for 200k PCs). */
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fileno(f), 0);
     if (p != MAP_FAILED) {
       m->p = p;
       m->len = (size_t)st.st_size;
@@ -472,10 +474,11 @@ static ptrdiff_t parse_pcs(const char *s, size_t len, uint64_t *pcs) {
   return (ptrdiff_t)i;
 }
 
-/* A malloc'd text owned by a userdata (freed by its __gc). */
+/* symtext_string's text owned by a userdata (freed by its __gc). */
 #define GE_HELDTEXT_MT "goescape.heldtext"
 typedef struct heldtext {
   char *p;
+  size_t cap;
 } heldtext;
 
 /* symbolize_text(text | file, json[, file]) -> output | true | nil, err. One
@@ -540,17 +543,17 @@ static int l_symbolize_text(lua_State *L) {
   luaL_getmetatable(L, GE_HELDTEXT_MT);
   lua_setmetatable(L, -2);
   size_t total = 0;
-  if (!(h->p = symtext_string(&in, &total)))
+  if (!(h->p = symtext_string(&in, &total, &h->cap)))
     return ge_pushfail(L, "symbolize: out of memory", "nomem");
   lua_pushlstring(L, h->p, total);
-  free(h->p);
+  symtext_string_free(h->p, h->cap);
   h->p = NULL;
   return 1;
 }
 
 static int heldtext_gc(lua_State *L) {
   heldtext *h = luaL_checkudata(L, 1, GE_HELDTEXT_MT);
-  free(h->p);
+  if (h->p) symtext_string_free(h->p, h->cap);
   h->p = NULL;
   return 0;
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bigmem.h"
+
 
 /* Lines a chunk holds: ~0.5 MB of text, enough that handing chunks over
  * costs nothing next to formatting them, few enough that the buffers stay
@@ -15,12 +17,17 @@
 /* The calling thread writes its chunks straight to the file through this. */
 #define DIRECT_BUF ((size_t)64 << 10)
 
+/* Where lines go: a buffer written to a file when full (direct), or one
+ * that grows, in huge pages (core/bigmem.h: a worker's chunk of ~0.5 MB in
+ * 4 KB pages took ~130 faults, the whole text as a string ~6000). */
 typedef struct out {
   char *buf;
   size_t n, cap;
-  FILE *f;    /* direct: a full buffer is written to f; else buf grows */
+  FILE *f; /* direct: a full buffer is written to f; else buf grows */
   int ioerr;
 } out;
+
+#define GROW_MIN ((size_t)2 << 20)
 
 /* Makes need bytes free at o->buf + o->n: 0, or -1 when out of memory. */
 static int out_room(out *o, size_t need) {
@@ -29,16 +36,28 @@ static int out_room(out *o, size_t need) {
     o->n = 0;
     if (need <= o->cap) return 0;
   }
-  size_t cap = o->cap ? o->cap : 4096;
+  size_t cap = o->cap ? o->cap : GROW_MIN;
   while (cap - o->n < need) {
-    if (cap > SIZE_MAX / 2) return -1;
+    if (cap > SIZE_MAX / 4) return -1;
     cap *= 2;
   }
-  char *nb = realloc(o->buf, cap);
-  if (!nb) return -1;
+  char *nb;
+  if (o->f) {
+    if (!(nb = realloc(o->buf, cap))) return -1;
+  } else { /* only the bytes written are copied */
+    if (!(nb = ge_big_alloc(cap))) return -1;
+    if (o->n) memcpy(nb, o->buf, o->n);
+    ge_big_free(o->buf, o->cap);
+  }
   o->buf = nb;
   o->cap = cap;
   return 0;
+}
+
+static void out_free(out *o) {
+  if (o->f) free(o->buf);
+  else ge_big_free(o->buf, o->cap);
+  o->buf = NULL;
 }
 
 static inline char *reserve(out *o, size_t need) {
@@ -234,9 +253,8 @@ static void stop_workers(pipeline *p) {
     worker *w = &p->w[t];
     if (w->started) pthread_join(w->th, NULL);
     w->started = 0;
-    free(w->s[0].o.buf);
-    free(w->s[1].o.buf);
-    w->s[0].o.buf = w->s[1].o.buf = NULL;
+    out_free(&w->s[0].o);
+    out_free(&w->s[1].o);
   }
 }
 
@@ -302,17 +320,25 @@ int symtext_write(const symtext_in *in, FILE *f) {
     pthread_mutex_destroy(&p->mu);
   }
   free(p);
-  free(direct.buf);
+  out_free(&direct);
   if (rc == SYMTEXT_OK && direct.ioerr) rc = SYMTEXT_IOERR;
   return rc;
 }
 
-char *symtext_string(const symtext_in *in, size_t *len) {
+char *symtext_string(const symtext_in *in, size_t *len, size_t *cap) {
   out o = {NULL, 0, 0, NULL, 0};
+  /* Room for typical lines up front (untouched pages cost nothing): growing
+   * copies what was written. */
+  size_t guess = in->json ? 400 : 160;
+  if (in->n && in->n < SIZE_MAX / guess / 2 && (o.buf = ge_big_alloc(in->n * guess)))
+    o.cap = in->n * guess;
   if (lines(&o, in, 0, in->n) < 0 || (!o.buf && out_room(&o, 1) < 0)) {
-    free(o.buf);
+    out_free(&o);
     return NULL;
   }
   *len = o.n;
+  *cap = o.cap;
   return o.buf;
 }
+
+void symtext_string_free(char *p, size_t cap) { ge_big_free(p, cap); }

@@ -28,7 +28,8 @@ enum { SYMTEXT_OK = 0, SYMTEXT_NOMEM = -1, SYMTEXT_IOERR = -2 };
  * so the text never needs fresh memory of its size. Returns SYMTEXT_*. */
 int symtext_write(const symtext_in *in, FILE *f);
 
-/* The lines as one malloc'd buffer of *len bytes (the caller frees it), or
- * NULL when out of memory. One thread. */
-char *symtext_string(const symtext_in *in, size_t *len);
+/* The lines as one buffer of *len bytes, or NULL when out of memory. One
+ * thread. The caller frees it with symtext_string_free(p, *cap). */
+char *symtext_string(const symtext_in *in, size_t *len, size_t *cap);
+void symtext_string_free(char *p, size_t cap);
 #endif
