@@ -362,6 +362,12 @@ describe("binary:lookup", function()
       local many = lookup_many_as_singles(b, bd, pcs)
       -- The same batch again on the same handle (its caches now warm).
       assert.are.same(many, (b:lookup_many(pcs)))
+      -- On 1, 3 and 8 threads (segments of the sorted PCs taken in turn).
+      for _, nt in ipairs { 1, 3, 8 } do
+        local bt = assert(ge.binary.open(bd.path, { max_threads = nt }))
+        assert.are.same(many, (bt:lookup_many(pcs)), nt .. " threads")
+        bt:close()
+      end
       -- symbolize_text: the whole batch gives the text of its slices, as a
       -- string and written to a file.
       local lines = {}

@@ -15,6 +15,7 @@
  * checked, every pcvalue walk ends at the table's end, and the inline walk is
  * bounded by ge_limits.max_inline_depth. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "core/bigmem.h"
@@ -1014,36 +1015,67 @@ static void answer(answer_job *j) {
   j->next = k;
 }
 
-static void *answer_thread(void *arg) {
-  answer((answer_job *)arg);
-  return NULL;
-}
-
-/* Batches of at least this many PCs are answered by two threads when two
- * CPUs are there to run them; smaller ones (a stack, a profile's few
- * thousand locations) stay on the caller's. The fuzzers build with a tiny
- * threshold, so that their batches take the two-thread path too. */
+/* Batches of at least this many PCs are answered by several threads when
+ * limits.max_threads allows (it defaults to the CPUs there are); smaller
+ * ones (a stack, a profile's few thousand locations) stay on the caller's.
+ * The fuzzers build with a tiny threshold, so that their batches take the
+ * threaded path too. */
 #ifndef GE_LOOKUP_MT_MIN
 #define GE_LOOKUP_MT_MIN 20000
 #endif
+enum {
+  LOOKUP_MAXTHREADS = 8,
+  SEGS_PER_THREAD = 8, /* a thread that falls behind (a busy CPU) leaves its
+                          segments to the others: one, ~1/16 of the work,
+                          was the worst wait seen; halves were 4 ms apart */
+  SEG_MIN_PCS = 64
+};
 
-/* The sorted position where a second job starts: near the middle, at the
- * first PC past a function (no function's tables decoded twice); 0 when
- * there is none. */
-static size_t split_point(ge_binary *b, const pcorder *o, size_t npcs) {
-  if (!functab_sorted(b)) return 0;
-  size_t mid = npcs / 2;
-  uint64_t pc = order_pc(o, mid);
+/* The sorted position where a segment that should start at `at` starts:
+ * the first PC past the function holding the PC before `at` (no
+ * function's tables decoded twice), npcs when there is none. */
+static size_t seg_start(ge_binary *b, const pcorder *o, size_t npcs, size_t at) {
+  if (at == 0 || at >= npcs) return at ? npcs : 0;
+  uint64_t pc = order_pc(o, at - 1);
   size_t i = find_func(b, pc);
   uint64_t end = i == SIZE_MAX ? pc + 1 : ft_entry(b, i + 1);
-  if (end <= pc) return 0;
-  size_t lo = mid, hi = npcs; /* the first position with a pc >= end */
+  if (end <= pc) return npcs;
+  size_t lo = at, hi = npcs; /* the first position with a pc >= end */
   while (lo < hi) {
     size_t m = lo + (hi - lo) / 2;
     if (order_pc(o, m) < end) lo = m + 1;
     else hi = m;
   }
-  return lo < npcs ? lo : 0;
+  return lo;
+}
+
+/* Segments of the sorted PCs, taken in turn by whichever thread is free. */
+typedef struct lookup_pool {
+  answer_job *seg;
+  size_t nseg;
+  atomic_size_t next;
+} lookup_pool;
+
+typedef struct pool_thread {
+  lookup_pool *pool;
+  ge_binary *b; /* the caller's handle, or a copy with caches of its own */
+  pthread_t th;
+  int started;
+} pool_thread;
+
+static void pool_run(lookup_pool *p, ge_binary *b) {
+  for (;;) {
+    size_t s = atomic_fetch_add(&p->next, 1);
+    if (s >= p->nseg) return;
+    p->seg[s].b = b;
+    answer(&p->seg[s]);
+  }
+}
+
+static void *pool_thread_main(void *arg) {
+  pool_thread *t = arg;
+  pool_run(t->pool, t->b);
+  return NULL;
 }
 
 /* The lookup caches: the last function's decoded tables, name lengths. */
@@ -1053,6 +1085,45 @@ static void lookup_cache_free(ge_binary *b) {
   pcv_free(&b->fc.inl);
   free(b->names);
   b->names = NULL;
+}
+
+/* A copy of b for another thread: the rest of a handle is only read by
+ * lookups; the caches are its own, empty. */
+static ge_binary *lookup_copy(const ge_binary *b) {
+  ge_binary *c = malloc(sizeof *c);
+  if (!c) return NULL;
+  *c = *b;
+  memset(&c->fc, 0, sizeof c->fc);
+  c->fc.i = SIZE_MAX;
+  c->names = NULL;
+  return c;
+}
+
+/* The segments of a batch of npcs sorted PCs for nthreads threads, with
+ * frames [0, cap) shared out in proportion to their PCs. Returns their
+ * count (1 without threads or when the function table is not sorted). */
+static size_t make_segments(ge_binary *b, const pcorder *o, size_t npcs, unsigned nthreads,
+                            answer_job *seg, size_t maxseg, const answer_job *proto) {
+  size_t want = 1;
+  if (nthreads >= 2 && functab_sorted(b)) {
+    want = (size_t)nthreads * SEGS_PER_THREAD;
+    if (want > npcs / SEG_MIN_PCS) want = npcs / SEG_MIN_PCS;
+    if (want < nthreads) want = nthreads;
+    if (want > maxseg) want = maxseg;
+  }
+  size_t n = 0, from = 0;
+  for (size_t s = 1; s <= want && from < npcs; s++) {
+    size_t to = s == want ? npcs : seg_start(b, o, npcs, npcs * s / want);
+    if (to <= from) continue;
+    answer_job *j = &seg[n++];
+    *j = *proto;
+    j->from = j->next = from;
+    j->to = to;
+    j->used = (size_t)((double)proto->cap * ((double)from / (double)npcs));
+    j->cap = to == npcs ? proto->cap : (size_t)((double)proto->cap * ((double)to / (double)npcs));
+    from = to;
+  }
+  return n;
 }
 
 ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_t max,
@@ -1073,40 +1144,36 @@ ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_
     b->bframes_cap = b->bframes ? 2 * npcs : 0;
     if (!b->bframes) return nomem(err);
   }
-  answer_job job[2] = {{b, &o, res, b->bframes, 0, npcs, 0, 0, b->bframes_cap, room, GE_OK}};
-  size_t njobs = 1;
-  /* Two jobs: the second on a copy of the handle with empty caches (the
-   * rest of a handle is only read by lookups), over the upper half of the
-   * sorted PCs and a share of the frames in proportion. */
-  ge_binary *b2 = NULL;
-  size_t split = npcs >= GE_LOOKUP_MT_MIN && b->lim.max_threads >= 2 ? split_point(b, &o, npcs) : 0;
-  if (split && (b2 = malloc(sizeof *b2))) {
-    *b2 = *b;
-    memset(&b2->fc, 0, sizeof b2->fc);
-    b2->fc.i = SIZE_MAX;
-    b2->names = NULL;
-    job[1] = job[0];
-    job[1].b = b2;
-    job[1].from = split;
-    job[1].used = (size_t)((double)b->bframes_cap * ((double)split / (double)npcs));
-    job[0].to = split;
-    job[0].cap = job[1].used;
-    njobs = 2;
+  unsigned nthreads = 1;
+  if (npcs >= GE_LOOKUP_MT_MIN && b->lim.max_threads >= 2)
+    nthreads = b->lim.max_threads < LOOKUP_MAXTHREADS ? b->lim.max_threads : LOOKUP_MAXTHREADS;
+  answer_job seg[LOOKUP_MAXTHREADS * SEGS_PER_THREAD];
+  answer_job proto = {b, &o, res, b->bframes, 0, npcs, 0, 0, b->bframes_cap, room, GE_OK};
+  lookup_pool pool = {seg, 0, 0};
+  pool.nseg = make_segments(b, &o, npcs, nthreads, seg, sizeof seg / sizeof *seg, &proto);
+  atomic_init(&pool.next, 0);
+  pool_thread th[LOOKUP_MAXTHREADS];
+  size_t nth = pool.nseg > 1 ? nthreads : 1;
+  for (size_t t = 1; t < nth; t++) {
+    th[t].pool = &pool;
+    th[t].b = lookup_copy(b);
+    th[t].started = th[t].b && pthread_create(&th[t].th, NULL, pool_thread_main, &th[t]) == 0;
   }
-  pthread_t th;
-  int threaded = njobs == 2 && pthread_create(&th, NULL, answer_thread, &job[1]) == 0;
-  answer(&job[0]);
-  if (threaded) pthread_join(th, NULL);
-  else if (njobs == 2) answer(&job[1]);
-  if (b2) {
-    lookup_cache_free(b2);
-    free(b2);
+  pool_run(&pool, b); /* on this thread too: whatever the others leave */
+  for (size_t t = 1; t < nth; t++) {
+    if (th[t].started) pthread_join(th[t].th, NULL);
+    if (th[t].b) {
+      lookup_cache_free(th[t].b);
+      free(th[t].b);
+    }
   }
-  /* What a job left for want of room: answered here, appended after the
-   * last job's frames, growing the array. */
-  size_t used = job[njobs - 1].used;
-  for (size_t p = 0; p < njobs; p++) {
-    answer_job *j = &job[p];
+  /* What a segment left for want of room: answered here, after the last
+   * frame any segment wrote, growing the array. */
+  size_t used = 0;
+  for (size_t s = 0; s < pool.nseg; s++)
+    if (seg[s].used > used) used = seg[s].used;
+  for (size_t s = 0; s < pool.nseg; s++) {
+    answer_job *j = &seg[s];
     while (!j->rc && j->next < j->to) {
       if (b->bframes_cap - used < room) {
         size_t cap = b->bframes_cap ? b->bframes_cap : 1024;
