@@ -1,8 +1,11 @@
 /* libFuzzer: ge_binary_open_mem over arbitrary bytes (ELF headers, section
  * and segment tables, pclntab discovery), then lookups of the first PCs of
  * a few functions and of arbitrary PCs taken from the input, one by one and
- * through ge_binary_lookup_many. */
+ * through ge_binary_lookup_many on three threads, which must give the same
+ * answers (the batch's sort, segments, memo and caches against the plain
+ * lookup). */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "goescape.h"
@@ -11,6 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ge_limits lim;
   ge_limits_default(&lim);
   lim.max_inline_depth = 64;
+  lim.max_threads = 3; /* three segments: built with GE_LOOKUP_MT_MIN=16 */
   ge_binary *b;
   ge_error err;
   if (ge_binary_open_mem(data, size, "fuzz", &lim, &b, &err) != GE_OK) return 0;
@@ -39,7 +43,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   ge_pcframes res[96];
   const ge_frame *all;
-  ge_binary_lookup_many(b, pcs, np, 64, res, &all, &err);
+  if (ge_binary_lookup_many(b, pcs, np, 64, res, &all, &err) == GE_OK) {
+    for (size_t i = 0; i < np; i++) {
+      ge_err rc = ge_binary_lookup(b, pcs[i], fr, 64, &n, &err);
+      if (rc != res[i].rc) abort();
+      if (rc != GE_OK) continue;
+      if (n != res[i].n) abort();
+      for (size_t k = 0; k < n; k++) {
+        const ge_frame *x = &all[res[i].first + k], *y = &fr[k];
+        if (x->line != y->line || x->inlined != y->inlined || x->entry != y->entry ||
+            x->func.len != y->func.len || x->file.len != y->file.len ||
+            memcmp(x->func.ptr, y->func.ptr, x->func.len) != 0 ||
+            memcmp(x->file.ptr, y->file.ptr, x->file.len) != 0)
+          abort();
+      }
+    }
+  }
   size_t ns;
   ge_binary_symbols(b, &ns, &err);
   ge_binary_free(b);
