@@ -709,6 +709,31 @@ describe("goescape symbolize", function()
         assert.are.equal("goescape: symbolize: write error\n", err)
       end
     end
+    -- A large input is parsed in two halves (split after the newline past the
+    -- middle): a bad line anywhere, a blank one at the split, names its number.
+    local b1 = assert(ge.binary.open(bd.path, { max_threads = 1 }))
+    local b2 = assert(ge.binary.open(bd.path, { max_threads = 2 }))
+    local half = math.floor(#text / 2)
+    local at_split = select(2, text:sub(1, half):gsub("\n", "")) + 2 -- first line past the middle
+    for _, k in ipairs { 1, 2, at_split - 1, at_split, at_split + 1, #lines - 1, #lines } do
+      for _, badline in ipairs { "zz", "" } do
+        local copy = {}
+        for j = 1, #lines do copy[j] = lines[j] end
+        copy[k] = badline
+        local bad = table.concat(copy, "\n")
+        if not (badline == "" and k == #lines) then -- a final empty line is the last newline
+          for _, bb in ipairs { b1, b2 } do
+            local r, err = bb:symbolize_text(bad, false)
+            assert.is_nil(r, k)
+            assert.are.equal("line " .. k .. ": not a hex address: " .. badline, err)
+          end
+        end
+      end
+    end
+    assert.are.equal(want, assert(b1:symbolize_text(text, false)))
+    assert.are.equal(want, assert(b2:symbolize_text(text, false)))
+    b1:close()
+    b2:close()
     -- Bad lines name their number, from a file as from a string; empty input answers nothing.
     for _, bad in ipairs { { "0x10\n\n0x20\n", 2 }, { "0x10\n0x12345678901234567\n", 2 },
       { "0x\n", 1 }, { "0x10\n0x2 0\n", 2 }, { "12g\n", 1 } } do

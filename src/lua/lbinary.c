@@ -17,6 +17,7 @@
 #include "core/bigmem.h"
 #include "lualib.h" /* LUA_FILEHANDLE (Lua 5.1, LuaJIT) */
 #include "lbinary.h"
+#include "pcparse.h"
 #include "symtext.h"
 
 typedef struct lbin {
@@ -362,13 +363,6 @@ static int l_dwarf(lua_State *L) {
 
 /* ------------------------------------------------- bulk text symbolization */
 
-/* Hex digit values plus one; 0 for a byte that is not a hex digit. */
-static const uint8_t hexval1[256] = {
-    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,
-    ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
-    ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
-    ['F'] = 16};
-
 /* The C stream of a Lua file object (io library), raising when closed. */
 static FILE *tofile(lua_State *L, int idx) {
 #if LUA_VERSION_NUM >= 502
@@ -454,26 +448,6 @@ static const char *read_input(lua_State *L, FILE *f, size_t *len) {
   return buf;
 }
 
-/* The hex PCs of text, one a line ("0x" optional, spaces, tabs and a CR
- * around it ignored), in one pass; pcs has room for every line. Returns
- * the count, or the 0-based number of the first bad line + 1 negated. */
-static ptrdiff_t parse_pcs(const char *s, size_t len, uint64_t *pcs) {
-  const char *q = s, *end = s + len;
-  size_t i = 0;
-  while (q < end) {
-    while (q < end && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
-    if (end - q >= 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) q += 2;
-    uint64_t pc = 0;
-    unsigned nd = 0, d;
-    for (; q < end && (d = hexval1[(unsigned char)*q]) != 0; q++, nd++) pc = pc << 4 | (d - 1);
-    while (q < end && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
-    if (!nd || nd > 16 || (q < end && *q != '\n')) return -(ptrdiff_t)i - 1;
-    pcs[i++] = pc;
-    q++; /* the newline */
-  }
-  return (ptrdiff_t)i;
-}
-
 /* symtext_string's text owned by a userdata (freed by its __gc). */
 #define GE_HELDTEXT_MT "goescape.heldtext"
 typedef struct heldtext {
@@ -502,12 +476,12 @@ static int l_symbolize_text(lua_State *L) {
     s = read_input(L, tofile(L, 2), &len); /* 5 */
     if (!s) return ge_pushfail(L, "symbolize: read error", "io");
   }
-  /* Every line but the last takes two bytes at least ("0\n"). */
-  size_t room = len / 2 + 1;
+  size_t room = pcparse_room(len);
   if (room > SIZE_MAX / sizeof(ge_pcframes) / 2) luaL_argerror(L, 2, "input too large");
   uint64_t *pcs = push_big(L, room * sizeof *pcs); /* 6 */
   if (!pcs) return ge_pushfail(L, "symbolize: out of memory", "nomem");
-  ptrdiff_t got = parse_pcs(s, len, pcs);
+  lbin *u = lua_touserdata(L, 1);
+  ptrdiff_t got = pcparse(s, len, pcs, u->threads);
   if (got < 0) {
     size_t bad = (size_t)(-got - 1), line = 0;
     const char *q = s, *end = s + len;
@@ -527,7 +501,6 @@ static int l_symbolize_text(lua_State *L) {
   ge_error err;
   ge_err rc = ge_binary_lookup_many(b, pcs, nlines, MAXFRAMES, res, &frames, &err);
   if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
-  lbin *u = lua_touserdata(L, 1);
   symtext_in in = {pcs, res, frames, nlines, json, u->threads};
   if (f) {
     int wr = symtext_write(&in, f);
