@@ -14,6 +14,9 @@ H.asan = os.getenv("GOESCAPE_ASAN") == "1"
 H.preload = os.getenv("LD_PRELOAD")
 H.build = H.root .. "/build/fixtures"
 
+--- path, relative to the checkout unless absolute.
+function H.abs(path) return path:sub(1, 1) == "/" and path or H.root .. "/" .. path end
+
 --- Quotes a string for the shell.
 function H.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
@@ -59,8 +62,12 @@ end
 
 --- The command line that runs bin/goescape with this interpreter and build.
 function H.cli_cmd(args)
+  -- GOESCAPE_BUILD: bin/goescape in a checkout puts its build directory
+  -- first on the C path (build/<lua> unless told), which under check-asan
+  -- would be the plain build, not the sanitized one the specs test.
   local env = "LUA_PATH=" .. H.q(H.root .. "/lua/?.lua;" .. H.root .. "/lua/?/init.lua;;")
-    .. " LUA_CPATH=" .. H.q(H.root .. "/" .. H.cpath .. ";;")
+    .. " LUA_CPATH=" .. H.q(H.abs(H.cpath) .. ";;")
+    .. " GOESCAPE_BUILD=" .. H.q(H.abs(H.cpath:gsub("/%?%.so$", "")))
   if H.preload then env = env .. " LD_PRELOAD=" .. H.q(H.preload) end
   return env .. " " .. H.lua .. " " .. H.q(H.root .. "/bin/goescape") .. " " .. args
 end
