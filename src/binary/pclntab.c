@@ -1026,8 +1026,9 @@ static void answer(answer_job *j) {
 enum {
   LOOKUP_MAXTHREADS = 8,
   SEGS_PER_THREAD = 8, /* a thread that falls behind (a busy CPU) leaves its
-                          segments to the others: one, ~1/16 of the work,
-                          was the worst wait seen; halves were 4 ms apart */
+                          segments to the others, so the last to finish
+                          waits about one segment (1/16 of the work on two
+                          threads); fixed halves were seen 4 ms apart */
   SEG_MIN_PCS = 64
 };
 
