@@ -6,7 +6,6 @@
 
 #include "core/bigmem.h"
 
-
 /* Lines a chunk holds: ~0.5 MB of text, enough that handing chunks over
  * costs nothing next to formatting them, few enough that the buffers stay
  * in cache-sized pieces and the threads start together. */
@@ -18,8 +17,8 @@
 #define DIRECT_BUF ((size_t)64 << 10)
 
 /* Where lines go: a buffer written to a file when full (direct), or one
- * that grows, in huge pages (core/bigmem.h: a worker's chunk of ~0.5 MB in
- * 4 KB pages took ~130 faults, the whole text as a string ~6000). */
+ * that grows, in huge pages (core/bigmem.h: a worker's 0.5 MB chunk in 4 KB
+ * pages is 128 faults, the 24 MB text of 200k PCs as a string ~6000). */
 typedef struct out {
   char *buf;
   size_t n, cap;
