@@ -13,7 +13,9 @@
 # runs (1.2-2 s each): its per-PC cost falls as a run goes on (it caches
 # each compile unit's line table), so a slice's cost x N overstated its time
 # by 2x, and the ratio with it (stops 8-9 reported that overstated ratio).
-# A second line gives each ratio with every tool's 1-PC startup subtracted. Agreement with
+# A second line gives each ratio with every tool's 1-PC startup subtracted.
+# goescape also runs on one thread (GOESCAPE_LIMITS=max_threads=1), to show
+# what the threads give on this machine (nproc CPUs). Agreement with
 # addr2line (physical function, innermost file:line; its unknown line -1 is
 # our 0) is checked on 5k PCs.
 # Usage: bench/binary.sh CORPUS_DIR
@@ -33,6 +35,7 @@ head -1 "$pcs" > "$tmp/pcs1"
 head -5000 "$pcs" > "$tmp/pcs5k"
 
 ours() { $LUA bin/goescape symbolize "$bin"; }
+ours1() { GOESCAPE_LIMITS=max_threads=1 $LUA bin/goescape symbolize "$bin"; }
 a2l() { go tool addr2line "$bin"; }
 llvm() { llvm-symbolizer --inlining --obj="$bin"; }
 
@@ -49,7 +52,7 @@ best() {
   awk -v ns="$b" 'BEGIN { printf "%.4f", ns / 1e9 }'
 }
 
-o1=$(best "$tmp/pcs1" ours); oN=$(best "$pcs" ours)
+o1=$(best "$tmp/pcs1" ours); oN=$(best "$pcs" ours); oT1=$(best "$pcs" ours1)
 a1=$(best "$tmp/pcs1" a2l); aN=$(best "$pcs" a2l)
 l1=$(best "$tmp/pcs1" llvm); lN=$(RUNS=$((RUNS < 3 ? RUNS : 3)) best "$pcs" llvm)
 
@@ -81,11 +84,12 @@ cat > "$tmp/open.lua" <<'LUA'
 LUA
 open_ms=$(LUA_CPATH="$build/?.so;;" $LUA "$tmp/open.lua" "$small")
 
-awk -v n="$n" -v o1="$o1" -v oN="$oN" -v a1="$a1" -v aN="$aN" -v l1="$l1" -v lN="$lN" \
+awk -v n="$n" -v o1="$o1" -v oN="$oN" -v oT1="$oT1" -v cpus="$(nproc)" -v a1="$a1" -v aN="$aN" -v l1="$l1" -v lN="$lN" \
     -v inl="$inl" -v agree="$agree" -v runs="$RUNS" \
     -v om="${open_ms% *}" -v ob="${open_ms#* }" -v sz="$(stat -c %s "$small")" 'BEGIN {
   printf "symbolize %d PCs (best of %d, output to /dev/null, startup included):\n", n, runs
-  printf "  goescape symbolize    %.3fs (%.0f PCs/s; %d PCs with inlined frames; startup %.3fs)\n", oN, n / oN, inl, o1
+  printf "  goescape symbolize    %.3fs (%.0f PCs/s; %d PCs with inlined frames; startup %.3fs; %d CPUs)\n", oN, n / oN, inl, o1, cpus
+  printf "    on one thread       %.3fs (GOESCAPE_LIMITS=max_threads=1; llvm-symbolizer ratio %.1fx)\n", oT1, lN / oT1
   printf "  go tool addr2line     %.3fs (startup %.3fs)  ratio %.1fx (target >= 10x)\n", aN, a1, aN / oN
   printf "  llvm-symbolizer -i    %.3fs (startup %.3fs)  ratio %.1fx (target >= 100x)\n", lN, l1, lN / oN
   printf "  startup subtracted:   addr2line %.1fx, llvm-symbolizer %.1fx\n", (aN - a1) / (oN - o1), (lN - l1) / (oN - o1)
