@@ -956,8 +956,8 @@ static ge_err sort_pcs(ge_binary *b, const uint64_t *pcs, size_t npcs, pcorder *
 /* Answers sorted positions [from, to) of a batch into frames [used, cap) of
  * fr, stopping early (next < to) when fewer than `room` frames are left. A
  * job touches only its own positions' answers, its frame range and its
- * binary's lookup caches, so two jobs on two handles (the second a copy of
- * the first, with caches of its own) can run at once. */
+ * binary's lookup caches, so jobs on different handles (copies of one, each
+ * with caches of its own) can run at once. */
 typedef struct answer_job {
   ge_binary *b;
   const pcorder *o;

@@ -1,6 +1,6 @@
-/* The default of ge_limits.max_threads: batch lookups split in two, and
- * symbolize formats in chunks on several threads, only when the process may
- * run on more than one CPU. */
+/* The default of ge_limits.max_threads: batch lookups, and symbolize's
+ * parsing and formatting, use more than the caller's thread only when the
+ * process may run on more than one CPU. */
 #ifndef GE_CORE_THREADS_H
 #define GE_CORE_THREADS_H
 
