@@ -129,6 +129,9 @@ typedef struct ge_flow_step {
   ge_strview dst, src;     /* the hop: dst <- src (src may carry & or * prefixes) */
   ge_strview expr, reason; /* the step: "&t", "address-of"; reason "warning" for notes */
   ge_strview file;         /* step position; empty when the line had none */
+  ge_strview callee;       /* "call parameter" steps: the called function as the
+                            * compiler prints it ("(*zap.Logger).Info",
+                            * "fmt.Fprintln", "F[go.shape.int]"); else empty */
   uint32_t line, col;
   uint32_t type;           /* 1: "flow:" hop line, 2: "from" step, 3: note/warning */
 } ge_flow_step;

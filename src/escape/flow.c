@@ -55,6 +55,36 @@ static void parse_at(const char *p, size_t n, ge_flow_step *out) {
   }
 }
 
+/* The callee of a call expression as the compiler prints it: everything
+ * before the argument list. The name may itself hold parentheses (a method
+ * receiver "(*T).M") and brackets (generic shapes "F[go.shape.int]"), so the
+ * argument list is the first '(' at depth 0 that follows a name character,
+ * ')' or ']'. Empty when the expression is not a call. */
+static ge_strview call_callee(ge_strview e) {
+  int depth = 0;
+  for (size_t i = 0; i < e.len; i++) {
+    char c = e.ptr[i];
+    if (c == '"' || c == '`') return sv(NULL, 0); /* a literal before any call */
+    if (c == '(' || c == '[') {
+      if (c == '(' && depth == 0 && i > 0) {
+        char b = e.ptr[i - 1];
+        if (b == ')' || b == ']' || b == '_' || (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') ||
+            (b >= 'A' && b <= 'Z') || (unsigned char)b >= 0x80)
+          return e.ptr[e.len - 1] == ')' ? sv(e.ptr, i) : sv(NULL, 0);
+      }
+      depth++;
+    } else if (c == ')' || c == ']') {
+      if (--depth < 0) return sv(NULL, 0);
+    } else if (c == ' ' && depth == 0) {
+      /* "func literal" is the one callee with a space; any other space at
+       * depth 0 means an operator expression, not a call. */
+      if (!(i == 4 && memcmp(e.ptr, "func literal", e.len < 12 ? e.len : 12) == 0 && e.len >= 12))
+        return sv(NULL, 0);
+    }
+  }
+  return sv(NULL, 0);
+}
+
 void ge_step_fields(const char *s, size_t n, int type, ge_flow_step *out) {
   memset(out, 0, sizeof *out);
   out->type = (uint32_t)type;
@@ -92,6 +122,8 @@ void ge_step_fields(const char *s, size_t n, int type, ge_flow_step *out) {
       if (lp) {
         out->expr = sv(p, (size_t)(lp - p));
         out->reason = sv(lp + 2, (size_t)(rp - lp - 2));
+        if (out->reason.len == 14 && memcmp(out->reason.ptr, "call parameter", 14) == 0)
+          out->callee = call_callee(out->expr);
         return;
       }
     }

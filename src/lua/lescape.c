@@ -84,6 +84,7 @@ static void push_record(lua_State *L, const ge_log *log, size_t i) {
       setstr(L, "expr", st.expr);
       setstr(L, "reason", st.reason);
       setstr(L, "file", st.file);
+      setstr(L, "callee", st.callee);
       if (st.line) {
         ge_pushint(L, st.line);
         lua_setfield(L, -2, "line");

@@ -16,11 +16,11 @@
 -- `go tool pprof -diff_base=BEFORE AFTER` reports for it.
 local hotspots = require "goescape.analysis.hotspots"
 local advice = require "goescape.analysis.advice"
+local logctx = require "goescape.analysis.logctx"
 local progress = require "goescape.progress"
 
 local M = {}
 
-local HEAP = { moved_to_heap = true, escapes_to_heap = true }
 
 local function open_profile(p, what)
   if type(p) == "string" then
@@ -90,27 +90,26 @@ function M.run(opts)
     for i = #kept, opts.n + 1, -1 do kept[i] = nil end
   end
 
+  local env = log and { ctx = logctx.new(log), source = hotspots.source_reader(opts) } or nil
   local bar = progress.new { total = #kept, label = "growth" }
   for i, x in ipairs(kept) do
     x.diagnostics = {}
     if log and x.file and x.line and x.line > 0 then
-      local best
+      local recs = {}
       for _, idx in ipairs(log:at_line(x.file, x.line, hotspots.func_package(x["function"]))) do
-        local d = log:get(idx)
-        local v = {
+        recs[#recs + 1] = log:get(idx)
+      end
+      local l = advice.line(recs, env)
+      for _, v in ipairs(l.folded) do
+        local d = v.rec
+        x.diagnostics[#x.diagnostics + 1] = {
           kind = d.kind, subject = d.subject, message = d.message, flow = d.flow, func = d.func,
           package = d.package, file = d.file, line = d.line, col = d.col, target = d.target,
+          count = v.count > 1 and v.count or nil, advice = v.advice,
         }
-        v.advice = advice.explain(d)
-        x.diagnostics[#x.diagnostics + 1] = v
-        -- The advice of a heap diagnostic with a specific reason wins.
-        local a = v.advice
-        if a and (not best or (HEAP[d.kind] and (best.reason == "escapes" or not best.heap))) then
-          best = { reason = a.reason, title = a.title, why = a.why, fix = a.fix, heap = HEAP[d.kind] }
-        end
       end
-      if best then best.heap = nil end
-      x.advice = best
+      x.advice = l.best
+      if not l.heap then x.advice = advice.infer(recs, env, x.file, x.line) or l.best end
     end
     bar:update(i)
   end

@@ -4,7 +4,12 @@
 --
 --   local hot = ge.analysis.hotspots{escape = log, profile = prof [, binary = bin]
 --                                    [, sample = "alloc_space"] [, n = 20]}
---   hot.rows      {file=, line=, function=, flat=, cum=, diagnostics={...}, advice=}...
+--   hot.rows      {file=, line=, function=, flat=, cum=, diagnostics={...}, advice=,
+--                  others=}...: diagnostics folded (identical ones carry count);
+--                 advice is the most specific heap reason of the line, or, when
+--                 the compiler reported no heap move, a cause inferred from
+--                 its other diagnostics or the source line (advice.inferred);
+--                 others lists the line's other reasons
 --   hot.uncosted  heap diagnostics (moved/escapes to heap) in the profiled files
 --                 whose line has no cost
 --   hot.total, hot.sample ({type=, unit=}), hot.stats
@@ -12,6 +17,7 @@
 -- The profile's aggregation and the log's line index run in C; this joins
 -- their (few thousand) rows.
 local advice = require "goescape.analysis.advice"
+local logctx = require "goescape.analysis.logctx"
 
 local M = {}
 
@@ -30,8 +36,9 @@ end
 
 local function basename(p) return (p or ""):match("([^/\\]+)$") or "" end
 
-local function diag_view(d)
+local function diag_view(d, count)
   return {
+    count = count and count > 1 and count or nil,
     kind = d.kind, subject = d.subject, message = d.message, flow = d.flow,
     func = d.func, package = d.package, file = d.file, line = d.line, col = d.col,
     cost = d.cost, budget = d.budget, level = d.level, derefs = d.derefs, target = d.target,
@@ -60,6 +67,48 @@ local function dwarf_sizes(binary)
   return function(func, name) return by_var[(func or "") .. "\0" .. (name or "")] end
 end
 
+--- A reader of source lines for explanations (which statement a func
+-- literal belongs to, what a line without a heap diagnostic does): the
+-- paths as the profile names them, tried once each, or none when
+-- opts.source is false. Only patterns are matched: no text is reported.
+function M.source_reader(opts)
+  if opts and opts.source == false then return nil end
+  local files = {}
+  return function(file, line)
+    if not file then return nil end
+    local lines = files[file]
+    if lines == nil then
+      lines = false
+      local f = io.open(file, "rb")
+      if f then
+        local size = f:seek("end")
+        if size and size < 8 * 1024 * 1024 then
+          f:seek("set")
+          lines = {}
+          for l in f:lines() do lines[#lines + 1] = l end
+        end
+        f:close()
+      end
+      files[file] = lines
+    end
+    return lines and lines[line] or nil
+  end
+end
+
+-- Whether the log has any record for a file of the profile (the package
+-- was compiled with -m), by base name and package.
+local function log_has_file(log, file, pkg, cache)
+  local key = file .. "\0" .. (pkg or "")
+  local v = cache[key]
+  if v == nil then
+    v = false
+    local base = basename(file)
+    for _ in log:each { file = base, package = pkg } do v = true break end
+    cache[key] = v
+  end
+  return v
+end
+
 function M.run(opts)
   if type(opts) ~= "table" then error("hotspots: options table expected", 2) end
   local log, prof = opts.escape, opts.profile
@@ -75,30 +124,55 @@ function M.run(opts)
   local _, st = prof:sample_type(opts.sample)
   if type(st) ~= "table" then st = nil end
   local dw = dwarf_sizes(opts.binary)
-  local out, matched, files = {}, {}, {}
+  local source = M.source_reader(opts)
+  local env = { ctx = logctx.new(log), source = source }
+  local out, matched, files, seen_files = {}, {}, {}, {}
   local with_diag = 0
   for _, r in ipairs(rows) do
     if r.file and r.line then files[basename(r.file)] = true end
     if r.flat ~= 0 and r.file and r.line and r.line > 0 then
       local fn = r["function"]
-      local idx = log:at_line(r.file, r.line, M.func_package(fn))
-      local diags, recs = {}, {}
-      local best
+      local pkg = M.func_package(fn)
+      local idx = log:at_line(r.file, r.line, pkg)
+      local recs = {}
       for k, i in ipairs(idx) do
         matched[i] = true
         recs[k] = log:get(i)
       end
-      for _, d in ipairs(recs) do
-        local size = dw and d.kind == "moved_to_heap" and dw(fn, d.subject) or nil
-        local v = diag_view(d)
-        v.advice = advice.explain(d, size, recs)
-        diags[#diags + 1] = v
-        if v.advice and (not best or HEAP[d.kind]) then best = v.advice end
+      env.size = dw and function(d)
+        return d.kind == "moved_to_heap" and dw(fn, d.subject) or nil
+      end or nil
+      -- Source lines are read at the profile's path; the log's own path is
+      -- tried when it is the one that exists (relative builds).
+      env.source = source and function(file, line)
+        return source(file, line) or (file ~= r.file and line == r.line and source(r.file, line)) or nil
+      end or nil
+      local l = advice.line(recs, env)
+      local diags = {}
+      for _, v in ipairs(l.folded) do
+        local dv = diag_view(v.rec, v.count)
+        dv.advice = v.advice
+        diags[#diags + 1] = dv
+      end
+      local best = l.best
+      if not l.heap then
+        local absent = #recs == 0 and not log_has_file(log, r.file, pkg, seen_files)
+        local inferred = advice.infer(recs, env, r.file, r.line, absent)
+        if inferred then
+          if best then table.insert(l.others, 1, { reason = best.reason, title = best.title }) end
+          best = inferred
+        elseif absent and fn and (fn:match("^runtime%.") or fn:match("^internal/runtime/")) then
+          local nr = advice.reasons.runtime_internal
+          best = { reason = "runtime_internal", title = nr.title, why = nr.why, fix = nr.fix }
+        elseif absent then
+          local nr = advice.reasons.not_in_log
+          best = { reason = "not_in_log", title = nr.title, why = nr.why, fix = nr.fix }
+        end
       end
       if #diags > 0 then with_diag = with_diag + 1 end
       out[#out + 1] = {
         file = r.file, line = r.line, ["function"] = fn, flat = r.flat, cum = r.cum,
-        diagnostics = diags, advice = best,
+        diagnostics = diags, advice = best, others = #l.others > 0 and l.others or nil,
       }
     end
   end
@@ -118,7 +192,7 @@ function M.run(opts)
       for d in log:each { kind = kind, file = names } do
         if not matched[d.index] then
           local v = diag_view(d)
-          v.advice = advice.explain(d)
+          v.advice = advice.explain(d, nil, nil, env)
           uncosted[#uncosted + 1] = v
         end
       end

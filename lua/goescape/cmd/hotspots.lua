@@ -22,7 +22,8 @@ function M.setup(c)
 end
 
 local ORDER = { "file", "line", "function", "flat", "cum", "diagnostics", "kind", "subject",
-  "message", "flow", "type", "dst", "src", "expr", "reason", "col", "advice", "title", "why", "fix" }
+  "message", "count", "flow", "type", "dst", "src", "expr", "reason", "callee", "col", "advice",
+  "title", "why", "fix", "inferred", "chain", "text", "others" }
 
 --- Writes analysis rows (hotspots, growth) as JSON lines: advice left out
 -- with no_advice, an empty diagnostics list kept as [].
@@ -85,13 +86,22 @@ function M.run(args)
       r.file, r.line, r["function"] or ""))
     for _, d in ipairs(r.diagnostics) do
       if ge.core.kind_family(d.kind) == "escape" then
-        out:write(("%40s %s: %s\n"):format("", d.kind, d.message))
+        out:write(("%40s %s: %s%s\n"):format("", d.kind, d.message,
+          d.count and (" (x%d)"):format(d.count) or ""))
         local f = flow_text(d.flow)
         if f ~= "" then out:write(("%42s flow: %s\n"):format("", f)) end
       end
     end
     if r.advice and not args.no_advice then
+      out:write(("%40s reason: %s%s\n"):format("", r.advice.title,
+        r.advice.not_in_log and " (from the source: the package has no diagnostics)"
+        or r.advice.inferred and " (no heap move reported by the compiler)" or ""))
       out:write(("%40s why: %s\n%40s fix: %s\n"):format("", r.advice.why, "", r.advice.fix))
+      if r.others then
+        local t = {}
+        for _, o in ipairs(r.others) do t[#t + 1] = o.title end
+        out:write(("%40s also: %s\n"):format("", table.concat(t, "; ")))
+      end
     end
   end
   if args.uncosted and #hot.uncosted > 0 then

@@ -18,6 +18,7 @@ local json = require "goescape.report.json"
 local flame = require "goescape.report.flame"
 local svg = require "goescape.report.svg"
 local advice = require "goescape.analysis.advice"
+local logctx = require "goescape.analysis.logctx"
 local hotspots = require "goescape.analysis.hotspots"
 
 local M = {}
@@ -228,7 +229,7 @@ function M.data(opts)
     data.log = { total = s.total, kinds = kinds, packages = pks, npackages = #s.packages,
       heap = (s.by_kind.moved_to_heap or 0) + (s.by_kind.escapes_to_heap or 0) }
   end
-  local objects = {}
+  local objects, row_objects = {}, {}
   if not prof and opts.hotspots then
     -- a hotspots result alone: its rows, no flame graph or source
     local hot = opts.hotspots
@@ -258,7 +259,15 @@ function M.data(opts)
     if ot then
       local orows, ototal = prof:top { by = "line", sample = ot, n = 0 }
       if orows then
-        for _, r in ipairs(orows) do objects[key(r.file, r.line)] = r.flat end
+        -- Rows of one line from several functions (init, closures, generic
+        -- instantiations): the source view shows the line's sum, each
+        -- hotspot row its own function's count.
+        for _, r in ipairs(orows) do
+          local k = key(r.file, r.line)
+          objects[k] = (objects[k] or 0) + r.flat
+          local kf = k .. "\0" .. (r["function"] or "")
+          row_objects[kf] = (row_objects[kf] or 0) + r.flat
+        end
         data.objects = { type = ot, total = ototal }
       end
     end
@@ -287,7 +296,7 @@ function M.data(opts)
     end
     local out = arr()
     for i, r in ipairs(hot.rows) do
-      local o = objects[key(r.file, r.line)]
+      local o = row_objects[key(r.file, r.line) .. "\0" .. (r["function"] or "")]
       local reason
       if r.advice then reason = r.advice.title
       elseif #r.diagnostics > 0 then reason = "no heap diagnostic on the line"
@@ -347,18 +356,21 @@ function M.data(opts)
     if not tree then return nil, err end
     data.flame = flame_data(tree)
   elseif log then
+    local env = { ctx = logctx.new(log) }
     -- no profile: the heap diagnostics, most frequent lines first
     local out = arr()
     local groups = log:group { by = "line", kind = "escape" }
     for i = 1, math.min(#groups, n) do
       local g = groups[i]
       local diags = arr()
-      local best
+      local recs = {}
       for _, idx in ipairs(log:at_line(g.file, g.line)) do
         local d = log:get(idx)
+        recs[#recs + 1] = d
         if #diags < 24 then diags[#diags + 1] = compact_diag(d) end
-        if not best and HEAP[d.kind] then best = advice.explain(d) end
       end
+      local l = advice.line(recs, env)
+      local best = l.heap and l.best or nil
       out[#out + 1] = { rank = i, file = g.file, line = g.line, count = g.count,
         reason = best and best.title or nil, heap = best ~= nil, diags = diags,
         advice = compact_advice(best) }

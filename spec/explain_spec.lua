@@ -1,0 +1,202 @@
+-- Explanations on real compiler output: the module in spec/fixtures/explain
+-- (a logger whose variadic parameter leaks through a second function, and
+-- one function per allocation shape) built with -m=2 by every installed
+-- compiler, and profiled by the machine's Go. Each explanation must be the
+-- same whatever the compiler's print order, follow calls into the callee,
+-- and never leave an allocating line without a cause when one can be known.
+local H = require "spec.helpers"
+local ge = require "goescape"
+local advice = require "goescape.analysis.advice"
+local logctx = require "goescape.analysis.logctx"
+
+local SRC = H.root .. "/spec/fixtures/explain"
+
+local function build(c)
+  return H.cached("explain-" .. c.name, function(d)
+    H.must(("cp -r %s/. %s"):format(H.q(SRC), H.q(d)))
+    H.must(("cd %s && GOCACHE=%s/.cache GOFLAGS=-mod=mod %s build -gcflags='example.com/explain/...=-m=2' ./... 2> m2.log")
+      :format(H.q(d), H.q(d), c.go))
+  end)
+end
+
+local function line_advice(log, env, file, line)
+  local recs = {}
+  for _, i in ipairs(log:at_line(file, line)) do recs[#recs + 1] = log:get(i) end
+  local l = advice.line(recs, env)
+  if l.heap then return l.best, l end
+  return advice.infer(recs, env, file, line), l
+end
+
+describe("explanations on real compiler output", function()
+  for _, c in ipairs(H.go_compilers()) do
+    describe(c.name, function()
+      local log, env
+      setup(function()
+        local dir = build(c)
+        log = assert(ge.escape.open(dir .. "/m2.log"))
+        local src = {}
+        env = { ctx = logctx.new(log), source = function(file, line)
+          local path = dir .. "/" .. file:gsub("^%.%./", ""):gsub("^%./", "")
+          if not src[path] then
+            src[path] = {}
+            local f = io.open(path)
+            if f then for l in f:lines() do table.insert(src[path], l) end f:close() end
+          end
+          return src[path][line]
+        end }
+      end)
+
+      it("names the callee of every call-parameter step", function()
+        local seen = {}
+        for d in log:each { kind = "escape" } do
+          for _, s in ipairs(d.flow or {}) do
+            if s.reason == "call parameter" then
+              assert.is_string(s.callee, s.expr)
+              assert.are.equal(s.callee, s.expr:sub(1, #s.callee))
+              seen[s.callee] = true
+            elseif s.callee then
+              error("callee on a " .. tostring(s.reason) .. " step")
+            end
+          end
+        end
+        assert.is_true(seen["(*lg.Logger).Info"])
+        assert.is_true(seen["(*Logger).write"])
+      end)
+
+      it("explains a typed variadic call as the slice its callee keeps, through two callees", function()
+        local a = line_advice(log, env, "app/app.go", 18)
+        assert.are.equal("variadic_slice", a.reason)
+        assert.are.equal("(*lg.Logger).Info", a.callee)
+        -- caller -> Info's fields -> write(msg, fields) -> write's fields -> sink = fields
+        local texts = {}
+        for _, l in ipairs(a.chain) do texts[#texts + 1] = l.text end
+        assert.are.equal("passed to (*lg.Logger).Info", texts[1])
+        assert.are.equal("fields", a.chain[2].param)
+        assert.are.equal(17, a.chain[2].line)
+        assert.are.equal("passed to (*Logger).write", texts[3])
+        assert.are.equal("fields", a.chain[4].param)
+        assert.are.equal(22, a.chain[4].line)
+        assert.are.equal("sink = fields (assign)", texts[5])
+        assert.are.equal(23, a.chain[5].line)
+        assert.is_truthy(a.why:find("(*lg.Logger).Info", 1, true))
+        assert.is_nil(a.why:find("interface", 1, true))
+      end)
+
+      it("does not blame a constant converted to an interface, whatever the print order", function()
+        for d in log:each { kind = "escapes_to_heap", file = "app/app.go" } do
+          if d.line == 22 and d.subject:find('"const"', 1, true) then
+            assert.is_nil(advice.explain(d, nil, nil, env))
+          end
+        end
+        local a, l = line_advice(log, env, "app/app.go", 22)
+        assert.are.equal("interface", a.reason)
+        assert.are.equal(0, #l.others)
+      end)
+
+      it("tells a goroutine from a deferred call in a loop, and their captured variables", function()
+        assert.are.equal("goroutine", line_advice(log, env, "app/app.go", 33).reason)
+        assert.are.equal("goroutine", line_advice(log, env, "app/app.go", 31).reason) -- x captured by it
+        assert.are.equal("defer", line_advice(log, env, "app/app.go", 40).reason)
+        assert.are.equal("defer", line_advice(log, env, "app/app.go", 39).reason)  -- i captured by it
+        -- without the source, the enclosing function's inliner verdict decides
+        local bare = { ctx = env.ctx }
+        assert.are.equal("goroutine", line_advice(log, bare, "app/app.go", 33).reason)
+        assert.are.equal("defer", line_advice(log, bare, "app/app.go", 40).reason)
+      end)
+
+      it("explains a make stored into a returned composite literal", function()
+        local a = line_advice(log, env, "app/app.go", 26)
+        if c.version == "1.19" then
+          assert.are.equal("non_constant_size", a.reason) -- 1.19's flow says so
+        else
+          assert.are.equal("stored_in_returned", a.reason)
+          assert.is_truthy(a.why:find("&T{...}", 1, true))
+        end
+      end)
+
+      it("gives a cause to allocations the compiler reports as not escaping", function()
+        local want = { [52] = "append", [58] = "map_growth", [60] = "map_growth", [66] = "concat",
+          [32] = "make_chan" }
+        if c.version ~= "1.19" then want[45] = "non_constant_size" end
+        for line, reason in pairs(want) do
+          local a = line_advice(log, env, "app/app.go", line)
+          assert.is_table(a, "line " .. line)
+          assert.are.equal(reason, a.reason, "line " .. line)
+          assert.is_string(a.inferred, "line " .. line)
+        end
+        -- without the source, the "does not escape" record is the evidence
+        if c.version ~= "1.19" then
+          local a = line_advice(log, { ctx = env.ctx }, "app/app.go", 45)
+          assert.are.equal("non_constant_size", a.reason)
+          assert.are.equal("log", a.inferred)
+        end
+      end)
+
+      it("folds identical diagnostics of generic instantiations with a count", function()
+        local _, l = line_advice(log, env, "app/app.go", 70)
+        local max = 0
+        for _, v in ipairs(l.folded) do
+          max = math.max(max, v.count)
+          for _, w in ipairs(l.folded) do
+            if v ~= w then
+              assert.is_false(v.rec.kind == w.rec.kind and v.rec.message == w.rec.message
+                and v.rec.col == w.rec.col)
+            end
+          end
+        end
+        assert.is_true(max >= 2)
+      end)
+    end)
+  end
+
+  it("hotspots: every costed line of the module has a cause, and the JSON carries chains", function()
+    local c = H.go_compilers()[2] or H.go_compilers()[1]
+    local dir = H.cached("explain-prof-" .. c.name, function(d)
+      H.must(("cp -r %s/. %s"):format(H.q(SRC), H.q(d)))
+      H.must(("cd %s/app && GOCACHE=%s/.cache GOFLAGS=-mod=mod %s test -gcflags='example.com/explain/...=-m=2' "
+        .. "-run x -bench . -benchtime 200x -memprofile %s/mem.pb.gz -memprofilerate 1 -o %s/app.test . "
+        .. "> /dev/null 2> %s/test.log"):format(H.q(d), H.q(d), c.go, H.q(d), H.q(d), H.q(d)))
+    end)
+    local log = assert(ge.escape.open(dir .. "/test.log"))
+    local prof = assert(ge.profile.open(dir .. "/mem.pb.gz"))
+    local hot = assert(ge.analysis.hotspots { escape = log, profile = prof, n = 0 })
+    local by_line = {}
+    for _, r in ipairs(hot.rows) do
+      if r.file:match("/app/app%.go$") then
+        assert.is_table(r.advice, "no cause for app.go:" .. r.line)
+        by_line[r.line] = r.advice.reason
+      end
+    end
+    assert.are.equal("variadic_slice", by_line[18])
+    assert.are.equal("goroutine", by_line[33])
+    assert.are.equal("defer", by_line[40])
+    assert.are.equal("append", by_line[52])
+    assert.are.equal("map_growth", by_line[60])
+    assert.are.equal("make_chan", by_line[32])
+    assert.are.equal("concat", by_line[66])
+
+    local out, rc = H.cli(("hotspots --escape %s --profile %s -n 0 --json")
+      :format(H.q(dir .. "/test.log"), H.q(dir .. "/mem.pb.gz")))
+    assert.are.equal(0, rc)
+    local cjson = require "cjson"
+    local found
+    for line in out:gmatch("[^\n]+") do
+      local r = cjson.decode(line)
+      if r.line == 18 and r.file:match("app%.go$") then
+        found = r
+        assert.are.equal("variadic_slice", r.advice.reason)
+        assert.are.equal("fields", r.advice.chain[2].param)
+        local callees = {}
+        for _, d in ipairs(r.diagnostics) do
+          for _, s in ipairs(d.flow or {}) do if s.callee then callees[#callees + 1] = s.callee end end
+        end
+        assert.are.same({ "(*lg.Logger).Info" }, callees)
+      end
+    end
+    assert.is_table(found)
+    local text = H.cli(("hotspots --escape %s --profile %s -n 0")
+      :format(H.q(dir .. "/test.log"), H.q(dir .. "/mem.pb.gz")))
+    assert.is_truthy(text:find("reason: variadic slice kept by the callee", 1, true))
+    assert.is_truthy(text:find("reason: channel (no heap move reported by the compiler)", 1, true))
+  end)
+end)
