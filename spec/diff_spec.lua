@@ -192,7 +192,7 @@ describe("goescape diff (escape logs)", function()
 
   it("rejects unknown conditions, formats and missing files", function()
     local out, rc, err = H.cli("diff --fail-on sometimes " .. B .. " " .. A)
-    assert.are.equal(1, rc, out)
+    assert.are.equal(2, rc, out)  -- a misconfigured gate is a usage error, not a failure
     assert.matches("unknown condition", err)
     _, rc = H.cli("diff --format yaml " .. B .. " " .. A)
     assert.are.equal(2, rc)

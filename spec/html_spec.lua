@@ -268,7 +268,7 @@ describe("ge.report.flame", function()
     assert.is_truthy(evil:find("&lt;a&gt;&amp;&quot;&#39;", 1, true))
     assert.is_nil(evil:find("<a>", 1, true))
     local _, rc2 = H.cli("flame --min 2 " .. H.q(dir .. "/allocs.pb.gz"))
-    assert.are.equal(1, rc2)
+    assert.are.equal(2, rc2)
   end)
 end)
 

@@ -23,6 +23,13 @@ function M.fail(msg, ...)
   error(setmetatable({ msg = msg }, Failure), 0)
 end
 
+--- A usage error (an unknown option value, options that do not go
+-- together): exits 2 with the command's usage, like argparse's own errors.
+function M.usage(msg, ...)
+  if select("#", ...) > 0 then msg = msg:format(...) end
+  error(setmetatable({ msg = msg, code = 2 }, Failure), 0)
+end
+
 --- Returns v, or fails with its error message (for `nil, err` returns).
 function M.check(v, err, ...)
   if v == nil then M.fail(tostring(err)) end
@@ -46,16 +53,17 @@ function M.parser(only)
     :help_max_width(100)
   p:command_target("command")
   p:require_command(true)
-  local cmds = {}
+  local cmds, parsers = {}, {}
   for _, name in ipairs(M.commands) do
     local mod = (only == nil or only == name) and load_command(name)
     if mod then
       local c = p:command(name, mod.help)
       if mod.setup then mod.setup(c) end
       cmds[name] = mod
+      parsers[name] = c
     end
   end
-  return p, cmds
+  return p, cmds, parsers
 end
 
 --- GOESCAPE_LIMITS="max_line_bytes=268435456,max_inflated_bytes=8e9": the
@@ -94,10 +102,12 @@ function M.main(argv)
   for _, name in ipairs(M.commands) do
     if args[1] == name then only = name end
   end
-  local parser, cmds = M.parser(only)
+  local parser, cmds, parsers = M.parser(only)
   local ok, parsed = parser:pparse(args)
+  -- A subcommand's usage error shows that subcommand's usage.
+  local usage_of = only and parsers[only] or parser
   if not ok then
-    io.stderr:write(parser:get_usage(), "\n\ngoescape: ", tostring(parsed), "\n")
+    io.stderr:write(usage_of:get_usage(), "\n\ngoescape: ", tostring(parsed), "\n")
     return 2
   end
   local cmd = cmds[parsed.command]
@@ -111,6 +121,10 @@ function M.main(argv)
   end
   if getmetatable(err) == Failure then
     io.stdout:flush()
+    if err.code == 2 then
+      io.stderr:write(usage_of:get_usage(), "\n\ngoescape: ", err.msg, "\n")
+      return 2
+    end
     io.stderr:write("goescape: ", err.msg, "\n")
     return 1
   end

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "core/gzip.h"
 
 ge_log *ge_log_new(const ge_limits *lim) {
   ge_log *log = calloc(1, sizeof *log);
@@ -73,9 +74,18 @@ static ge_err parse_source(ge_log *log, uint32_t si, ge_error *err) {
 ge_err ge_log_add_buffer(ge_log *log, const char *name, const char *data, size_t len,
                          ge_error *err) {
   if (!log || (!data && len)) return ge_fail(err, GE_ERR_ARG, "ge_log_add_buffer: bad arguments");
-  char *copy = malloc(len ? len : 1);
-  if (!copy) return ge_fail(err, GE_ERR_NOMEM, "%s: out of memory", name);
-  if (len) memcpy(copy, data, len);
+  char *copy;
+  if (ge_is_gzip((const unsigned char *)data, len)) {
+    unsigned char *text;
+    ge_error gerr;
+    ge_err rc = ge_gunzip((const unsigned char *)data, len, log->lim.max_inflated_bytes, &text, &len, &gerr);
+    if (rc) return ge_fail(err, rc, "%s: %s", name ? name : "<string>", gerr.msg);
+    copy = (char *)text;
+  } else {
+    copy = malloc(len ? len : 1);
+    if (!copy) return ge_fail(err, GE_ERR_NOMEM, "%s: out of memory", name);
+    if (len) memcpy(copy, data, len);
+  }
   ge_map m = {(const unsigned char *)copy, len, 0};
   uint32_t si = ge_log_add_source(log, name ? name : "<string>", &m);
   if (si == UINT32_MAX) {
@@ -89,6 +99,17 @@ static ge_err add_file(ge_log *log, const char *path, ge_error *err) {
   ge_map m;
   ge_err rc = ge_map_open_whole(path, &m, log->lim.max_inflated_bytes, err);
   if (rc) return rc;
+  /* CI systems keep build logs gzipped (build.log.gz): inflate them whole,
+   * bounded like any other input. */
+  if (ge_is_gzip(m.data, m.size)) {
+    unsigned char *text;
+    size_t n;
+    ge_error gerr;
+    rc = ge_gunzip(m.data, m.size, log->lim.max_inflated_bytes, &text, &n, &gerr);
+    ge_map_close(&m);
+    if (rc) return ge_fail(err, rc, "%s: %s", strcmp(path, "-") ? path : "<stdin>", gerr.msg);
+    m = (ge_map){text, n, 0};
+  }
   uint32_t si = ge_log_add_source(log, strcmp(path, "-") ? path : "<stdin>", &m);
   if (si == UINT32_MAX) {
     ge_map_close(&m);
@@ -144,7 +165,8 @@ static ge_err add_dir(ge_log *log, const char *path, int depth, uint32_t *nfiles
       log->stats.skipped++;
     } else if (S_ISDIR(st.st_mode)) {
       rc = add_dir(log, full, depth + 1, nfiles, err);
-    } else if (S_ISREG(st.st_mode) && (has_suffix(full, ".json") || has_suffix(full, ".log"))) {
+    } else if (S_ISREG(st.st_mode) && (has_suffix(full, ".json") || has_suffix(full, ".log") ||
+                                       has_suffix(full, ".log.gz"))) {
       if (++*nfiles > log->lim.max_dir_files) {
         rc = ge_fail(err, GE_ERR_LIMIT, "%s: more than %u files (limit max_dir_files)", path,
                      log->lim.max_dir_files);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/gzip.h"
 #include "text.h"
 
 /* Drops the first `dead` bytes of the buffer: every span still held (records
@@ -115,6 +116,15 @@ ge_err ge_log_stream_fd(int fd, const char *name, const ge_limits *lim, ge_strea
         break;
       }
       if (r == 0) eof = 1;
+      /* A gzipped log cannot be read line by line here: say so instead of
+       * skipping its bytes as unrecognized lines. */
+      if (log->stats.bytes == 0 && len == 0 && r >= 2 &&
+          ge_is_gzip((const unsigned char *)buf, (size_t)r)) {
+        rc = ge_fail(err, GE_ERR_FORMAT,
+                     "%s: offset 0: gzip data: streaming reads plain text (open the log instead, "
+                     "which inflates it, or pipe it through gzip -dc)", name);
+        break;
+      }
       len += (size_t)r;
       log->stats.bytes += (uint64_t)r;
     }

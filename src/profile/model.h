@@ -99,10 +99,4 @@ static inline ge_strview ge_prof_str(const ge_profile *p, uint32_t id) {
 ge_err ge_prof_decode_proto(ge_profile *p, const unsigned char *b, size_t n, ge_error *err);
 int ge_prof_is_legacy(const unsigned char *b, size_t n);
 ge_err ge_prof_decode_legacy(ge_profile *p, const unsigned char *b, size_t n, ge_error *err);
-/* gzip (inflate.c): *out malloc'd, capped by max bytes. */
-int ge_prof_is_gzip(const unsigned char *b, size_t n);
-ge_err ge_prof_gunzip(const unsigned char *b, size_t n, uint64_t max, unsigned char **out,
-                      size_t *outn, ge_error *err);
-ge_err ge_prof_gzip(const unsigned char *b, size_t n, unsigned char **out, size_t *outn,
-                    ge_error *err);
 #endif

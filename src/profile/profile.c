@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/mapfile.h"
+#include "core/gzip.h"
 #include "model.h"
 
 _Static_assert(sizeof(pline) == sizeof(ge_prof_line) &&
@@ -79,8 +80,8 @@ ge_err ge_profile_parse(const char *name, const void *data, size_t len, const ge
   ge_err rc = GE_OK;
   if (len == 0) {
     rc = ge_fail(err, GE_ERR_FORMAT, "empty input");
-  } else if (ge_prof_is_gzip(b, len)) {
-    rc = ge_prof_gunzip(b, len, p->lim.max_inflated_bytes, &inflated, &n, err);
+  } else if (ge_is_gzip(b, len)) {
+    rc = ge_gunzip(b, len, p->lim.max_inflated_bytes, &inflated, &n, err);
     b = inflated;
     if (!rc && n == 0) rc = ge_fail(err, GE_ERR_FORMAT, "empty input after gzip");
   }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/gzip.h"
 #include "model.h"
 
 typedef struct wbuf {
@@ -168,7 +169,7 @@ ge_err ge_profile_encode(const ge_profile *p, int gzip, unsigned char **out, siz
     *outn = b.n;
     return GE_OK;
   }
-  ge_err rc = ge_prof_gzip(b.v, b.n, out, outn, err);
+  ge_err rc = ge_gzip(b.v, b.n, out, outn, err);
   free(b.v);
   return rc;
 }

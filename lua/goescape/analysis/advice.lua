@@ -174,6 +174,14 @@ R.new_object = {
   why = "runtime.newobject allocated it: the compiler put the value on the heap.",
   fix = "Follow the compiler's reason for the value (build with -gcflags=-m=2).",
 }
+R.make_slice = {
+  title = "make of a slice",
+  why = "make([]T, ...) allocates on the heap when its size is known only at run time or "
+    .. "when the slice escapes (returned, stored, too large); the compiler's -m output says "
+    .. "which.",
+  fix = "Reuse the slice across calls (a field, sync.Pool, buf[:0]), or give it a constant "
+    .. "size when there is a bound.",
+}
 R.chan_wait = {
   title = "blocking channel operation",
   why = "A goroutine that blocks on a channel (or in select) is queued with a runtime "
@@ -544,7 +552,7 @@ end
 local RANK = {
   too_large = 1, non_constant_size = 2, variadic_slice = 3, goroutine = 4, defer = 5,
   go_or_defer = 6, method_value = 7, stored_in_returned = 8, returned_address = 9, closure = 10,
-  interface = 11, map_put = 12, send = 13, append = 14, string_bytes = 15, concat = 16,
+  interface = 11, map_put = 12, send = 13, append = 14, string_bytes = 15, concat = 16, make_slice = 16,
   map_growth = 17, make_chan = 18, call_parameter = 19, global = 20, stored_in = 21,
   leaking_param = 22, new_object = 23, escapes = 24, chan_wait = 25, runtime_internal = 26, not_in_log = 27,
 }
@@ -651,7 +659,7 @@ end
 local SOURCE_PATTERNS = {
   { "make%(%s*chan[%s%(]", "make_chan" }, { "^%s*go%s", "goroutine" },
   { "append%(", "append" }, { "make%(%s*map%[", "map_growth" },
-  { "make%(%s*%[%]", "non_constant_size" }, { "strings%.Builder", "concat" },
+  { "make%(%s*%[%]", "make_slice" }, { "strings%.Builder", "concat" },
   { "<%-", "chan_wait" }, { "^%s*select%s*{", "chan_wait" },
 }
 

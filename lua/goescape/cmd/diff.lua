@@ -65,7 +65,7 @@ local function profile_diff(args, base_path, path)
   local rows, total = d:top(U.query(args, { by = args.by }))
   if not rows then cli.fail(tostring(total)) end
   local n = args.n
-  if not n or n < 0 then cli.fail("-n: expected a number >= 0") end
+  if not n or n < 0 then cli.usage("-n: expected a number >= 0") end
   if n == 0 or n > #rows then n = #rows end
   for i = #rows, n + 1, -1 do rows[i] = nil end
   U.print_top(d, rows, total, args, n)
@@ -140,7 +140,7 @@ local function fail_on_list(args)
   for _, v in ipairs(args.fail_on or {}) do
     for c in tostring(v):gmatch("[^,%s]+") do
       if not gates[c] then
-        cli.fail("--fail-on: unknown condition '%s' (new-escapes, new-heap, lost-inline, any)", c)
+        cli.usage("--fail-on: unknown condition '%s' (new-escapes, new-heap, lost-inline, any)", c)
       end
       t[#t + 1] = c
     end
@@ -173,12 +173,12 @@ end
 function M.run(args)
   local inputs = args.inputs
   if args.base then
-    if #inputs ~= 1 then cli.fail("diff --base BASE takes one PROFILE") end
-    if args.format == "sarif" then cli.fail("--format sarif: only for escape logs") end
+    if #inputs ~= 1 then cli.usage("diff --base BASE takes one PROFILE") end
+    if args.format == "sarif" then cli.usage("--format sarif: only for escape logs") end
     if args.format == "json" then args.json = true end
     return profile_diff(args, args.base, inputs[1])
   end
-  if #inputs ~= 2 then cli.fail("diff: expected BEFORE AFTER (or --base BASE PROFILE)") end
+  if #inputs ~= 2 then cli.usage("diff: expected BEFORE AFTER (or --base BASE PROFILE)") end
   local k1, k2 = M.sniff(inputs[1]), M.sniff(inputs[2])
   if k1 ~= k2 then
     cli.fail("diff: cannot compare %s (%s) with %s (%s)", inputs[1],
@@ -186,8 +186,8 @@ function M.run(args)
       k2 == "profile" and "a profile" or "an escape log")
   end
   if k1 == "profile" then
-    if args.format == "sarif" then cli.fail("--format sarif: only for escape logs") end
-    if #(args.fail_on or {}) > 0 then cli.fail("--fail-on: only for escape logs") end
+    if args.format == "sarif" then cli.usage("--format sarif: only for escape logs") end
+    if #(args.fail_on or {}) > 0 then cli.usage("--fail-on: only for escape logs") end
     if args.format == "json" then args.json = true end
     return profile_diff(args, inputs[1], inputs[2])
   end

@@ -19,8 +19,8 @@ function M.setup(c)
 end
 
 function M.run(args)
-  if not args.min or args.min < 0 or args.min >= 1 then cli.fail("flame: --min must be in [0, 1)") end
-  if not args.width or args.width < 100 then cli.fail("flame: --width must be at least 100") end
+  if not args.min or args.min < 0 or args.min >= 1 then cli.usage("flame: --min must be in [0, 1)") end
+  if not args.width or args.width < 100 then cli.usage("flame: --width must be at least 100") end
   local prof = cli.check(ge.profile.open(args.profile))
   local si, st = prof:sample_type(args.sample)
   if not si then cli.fail("flame: %s: %s", args.profile, st) end

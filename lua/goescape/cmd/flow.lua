@@ -18,7 +18,7 @@ function M.setup(c)
 end
 
 function M.run(args)
-  if args.line and not args.file then cli.fail("flow: --line needs --file") end
+  if args.line and not args.file then cli.usage("flow: --line needs --file") end
   local log = cli.check(ge.escape.open(args.log))
   local fg = ge.analysis.flowgraph
   local recs = fg.select(log, { file = args.file, line = args.line, func = args.func,

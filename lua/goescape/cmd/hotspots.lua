@@ -9,8 +9,8 @@ local advice = require "goescape.analysis.advice"
 local M = { help = "Allocating lines of a profile with the compiler's reasons and advice" }
 
 function M.setup(c)
-  c:option("--escape", "Escape log(s): text, logopt dir or .json"):count("+"):args(1)
-  c:option("--profile", "pprof profile (allocs/heap; any sample type)"):args(1)
+  c:option("--escape", "Escape log(s): text, logopt dir or .json (.gz too)"):count("+"):args(1)
+  c:option("--profile", "pprof profile (allocs/heap; any sample type)"):args(1):count(1)
   c:option("--binary", "Go binary: symbolizes address-only profiles, sizes from DWARF")
   c:option("--sample", "Sample type (default: the profile's default, e.g. alloc_space)")
   c:option("-n", "Lines to show (0: all)", "20"):convert(tonumber)
@@ -55,12 +55,25 @@ local function flow_text(flow)
 end
 
 function M.run(args)
-  if not args.profile then cli.fail("hotspots: --profile is required") end
-  if not args.escape or #args.escape == 0 then cli.fail("hotspots: --escape is required") end
   local paths = {}
   for _, e in ipairs(args.escape) do paths[#paths + 1] = type(e) == "table" and e[1] or e end
   local log = cli.check(ge.escape.open(paths))
   local prof = cli.check(ge.profile.open(args.profile))
+  -- Heap costs are what the compiler's reasons explain: a profile without an
+  -- allocation sample type (a CPU, block or mutex profile) needs an explicit
+  -- --sample, so that a wrong file is not reported as if it were allocations.
+  if not args.sample then
+    local heap, names = false, {}
+    for _, st in ipairs(prof.sample_types or {}) do
+      names[#names + 1] = st.type .. "/" .. st.unit
+      if st.type:match("^alloc_") or st.type:match("^inuse_") or st.unit == "bytes" then heap = true end
+    end
+    if not heap then
+      cli.usage("hotspots: %s has no allocation sample type (it has %s): give an allocs or heap "
+        .. "profile, or choose one of its sample types with --sample", args.profile,
+        table.concat(names, ", "))
+    end
+  end
   local bin
   if args.binary then bin = cli.check(ge.binary.open(args.binary)) end
   local hot = cli.check(ge.analysis.hotspots { escape = log, profile = prof, binary = bin,

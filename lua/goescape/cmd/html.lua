@@ -35,9 +35,9 @@ end
 function M.run(args)
   local escapes, bases = flat(args.escape), flat(args.base_escape)
   if #escapes == 0 and not args.profile then cli.fail("html: give --escape LOG and/or --profile PROF") end
-  if #bases > 0 and #escapes == 0 then cli.fail("html: --base-escape needs --escape") end
-  if args.base_profile and not args.profile then cli.fail("html: --base-profile needs --profile") end
-  if args.min and (args.min < 0 or args.min >= 1) then cli.fail("html: --min must be in [0, 1)") end
+  if #bases > 0 and #escapes == 0 then cli.usage("html: --base-escape needs --escape") end
+  if args.base_profile and not args.profile then cli.usage("html: --base-profile needs --profile") end
+  if args.min and (args.min < 0 or args.min >= 1) then cli.usage("html: --min must be in [0, 1)") end
   local log = #escapes > 0 and cli.check(ge.escape.open(escapes)) or nil
   local prof = args.profile and cli.check(ge.profile.open(args.profile)) or nil
   local bin = args.binary and cli.check(ge.binary.open(args.binary)) or nil

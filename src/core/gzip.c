@@ -1,5 +1,6 @@
-/* gzip for profiles: whole-buffer inflate/deflate with libdeflate (about
- * 3x faster than zlib's inflate on profile.proto in bench/profile.sh runs).
+/* gzip for every input read whole (profiles, escape logs) and for written
+ * profiles: whole-buffer inflate/deflate with libdeflate (about 3x faster
+ * than zlib's inflate on profile.proto in bench/profile.sh runs).
  * Reads single- and multi-member gzip (RFC 1952). The output size is guessed
  * from the ISIZE trailer and grown on demand, never past `max`
  * (ge_limits.max_inflated_bytes), so a decompression bomb fails with a
@@ -9,13 +10,13 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "model.h"
+#include "core/gzip.h"
 
-int ge_prof_is_gzip(const unsigned char *b, size_t n) {
+int ge_is_gzip(const unsigned char *b, size_t n) {
   return n >= 2 && b[0] == 0x1f && b[1] == 0x8b;
 }
 
-ge_err ge_prof_gunzip(const unsigned char *b, size_t n, uint64_t max, unsigned char **out,
+ge_err ge_gunzip(const unsigned char *b, size_t n, uint64_t max, unsigned char **out,
                       size_t *outn, ge_error *err) {
   *out = NULL;
   *outn = 0;
@@ -32,7 +33,7 @@ ge_err ge_prof_gunzip(const unsigned char *b, size_t n, uint64_t max, unsigned c
   size_t used = 0, in_off = 0;
   ge_err rc = GE_OK;
   while (in_off < n) {
-    if (in_off > 0 && !ge_prof_is_gzip(b + in_off, n - in_off)) {
+    if (in_off > 0 && !ge_is_gzip(b + in_off, n - in_off)) {
       if (b[in_off] == 0) break; /* zero padding after the last member */
       rc = ge_fail(err, GE_ERR_FORMAT, "gzip: trailing garbage at offset %zu", in_off);
       break;
@@ -96,7 +97,7 @@ ge_err ge_prof_gunzip(const unsigned char *b, size_t n, uint64_t max, unsigned c
   return GE_OK;
 }
 
-ge_err ge_prof_gzip(const unsigned char *b, size_t n, unsigned char **out, size_t *outn,
+ge_err ge_gzip(const unsigned char *b, size_t n, unsigned char **out, size_t *outn,
                     ge_error *err) {
   *out = NULL;
   *outn = 0;

@@ -1,0 +1,91 @@
+-- A real third-party module, pinned, from the Go module proxy: go.uber.org/zap
+-- v1.27.0 (a structured logger whose typed fields go through a variadic
+-- parameter). Its test binary is built with -m=2 for zap's packages, a few
+-- of its own benchmarks run with every allocation profiled, and hotspots
+-- must (1) cost every line as `go tool pprof -top -lines` does and (2) give
+-- every line among the top 30 a cause, with the variadic calls explained as
+-- the slice that zap keeps, not as interface boxing.
+local H = require "spec.helpers"
+local ge = require "goescape"
+
+local ZAP = "go.uber.org/zap@v1.27.0"
+local BENCH = "Benchmark10Fields|BenchmarkAny$|BenchmarkSugarSingleStrArg|BenchmarkStringerField"
+  .. "|Benchmark5WithsUsed|BenchmarkReflectField"
+
+local function build()
+  local c = H.go_compilers()[2] or H.go_compilers()[1]
+  return H.cached("realcode-zap-" .. c.name, function(d)
+    H.write(d .. "/go.mod", "module example.com/realcode\n\ngo 1.22\n")
+    H.write(d .. "/x.go", 'package realcode\n\nimport _ "go.uber.org/zap"\n')
+    local env = ("cd %s && GOFLAGS=-mod=mod GOCACHE=%s/.cache "):format(H.q(d), H.q(d))
+    H.must(env .. c.go .. " get " .. ZAP .. " >/dev/null 2>&1")
+    H.must(env .. c.go .. " mod tidy >/dev/null 2>&1")
+    H.must(env .. c.go .. " test -c -o zap.test -gcflags='go.uber.org/zap/...=-m=2' go.uber.org/zap 2> m2.log")
+    H.must(("cd %s && ./zap.test -test.run x -test.bench %s -test.benchtime 500x "
+      .. "-test.memprofile mem.pb.gz -test.memprofilerate 1 > bench.txt"):format(H.q(d), H.q(BENCH)))
+  end)
+end
+
+describe("on a real module (" .. ZAP .. ")", function()
+  local dir, hot
+
+  setup(function()
+    dir = build()
+    local log = assert(ge.escape.open(dir .. "/m2.log"))
+    local prof = assert(ge.profile.open(dir .. "/mem.pb.gz"))
+    hot = assert(ge.analysis.hotspots { escape = log, profile = prof, sample = "alloc_space", n = 0 })
+  end)
+
+  it("costs every line as go tool pprof -top -lines", function()
+    local out = H.must(("cd %s && go tool pprof -top -lines -nodefraction=0 -nodecount=1000000 "
+      .. "-sample_index=alloc_space -unit=B mem.pb.gz 2>/dev/null"):format(H.q(dir)))
+    local want, n = {}, 0
+    local pc = "[%d.e+-]+%%"
+    -- the location is the line's last field: generic names hold spaces
+    for flat, rest in out:gmatch("\n%s*(%d+)B%s+" .. pc .. "%s+" .. pc .. "%s+%d+B%s+" .. pc .. "%s+([^\n]+)") do
+      local loc = rest:gsub("%s+%(inline%)%s*$", ""):match("(%S+)$")
+      want[loc] = (want[loc] or 0) + tonumber(flat)
+      n = n + 1
+    end
+    assert.is_true(n > 50)
+    local got = {}
+    for _, r in ipairs(hot.rows) do
+      local k = r.file .. ":" .. r.line
+      got[k] = (got[k] or 0) + r.flat
+    end
+    for k, v in pairs(want) do
+      if v ~= 0 then assert.are.equal(v, got[k], k) end
+    end
+  end)
+
+  it("gives every line among the top 30 a cause", function()
+    for i = 1, math.min(30, #hot.rows) do
+      local r = hot.rows[i]
+      assert.is_table(r.advice, ("row %d %s:%d has no cause"):format(i, r.file, r.line))
+      assert.is_string(r.advice.title)
+    end
+  end)
+
+  it("explains zap's typed-field calls as the variadic slice zap keeps, through its calls", function()
+    local n = 0
+    for _, r in ipairs(hot.rows) do
+      for _, d in ipairs(r.diagnostics) do
+        if d.subject == "... argument" and d.kind == "escapes_to_heap" then
+          n = n + 1
+          assert.are.equal("variadic_slice", d.advice.reason, r.file .. ":" .. r.line)
+          assert.is_nil(d.advice.why:find("typed loggers", 1, true))
+          local callees = {}
+          for _, l in ipairs(d.advice.chain or {}) do
+            if l.param then callees[#callees + 1] = l.param end
+          end
+          -- (*Logger).Info(fields) -> (*CheckedEntry).Write(fields) -> an interface call
+          if d.advice.callee == "(*Logger).Info" then
+            assert.are.same({ "fields", "fields" }, callees)
+            assert.is_true(d.advice.chain[#d.advice.chain].dynamic)
+          end
+        end
+      end
+    end
+    assert.is_true(n >= 3)
+  end)
+end)
