@@ -260,7 +260,65 @@ describe("goescape diff (profiles)", function()
     assert.are.equal(1, rc)
     assert.matches("cannot compare", err)
     _, rc, err = H.cli("diff --format sarif " .. heap .. " " .. allocs)
-    assert.are.equal(1, rc)
+    assert.are.equal(2, rc)  -- an option that does not apply: a usage error
     assert.matches("only for escape logs", err)
+  end)
+end)
+
+-- A closure added before two others renumbers them (F.func1 -> F.func2) and
+-- shifts their lines; a module upgrade changes every path's @version. The
+-- gate must report the new closure alone, under every compiler.
+describe("ge.analysis.diff keys on real compiler output", function()
+  local BEFORE = [[
+package main
+
+var sink []func() int
+
+//go:noinline
+func F(n int) {
+	a := n
+	sink = append(sink, func() int { a++; return a })
+	b := n * 2
+	sink = append(sink, func() int { b++; return b })
+}
+
+func main() { F(2) }
+]]
+  -- the same, with a closure inserted at the top of F (lines 7-8)
+  local AFTER = BEFORE:gsub("\ta := n\n", "\tz := n + 7\n\tsink = append(sink, func() int { z--; return z })\n\ta := n\n", 1)
+
+  for _, c in ipairs(H.go_compilers()) do
+    it("reports an inserted closure as the only new heap, not a renumbering (" .. c.name .. ")", function()
+      local dir = H.cached("diff-closures-" .. c.name, function(d)
+        for name, src in pairs { before = BEFORE, after = AFTER } do
+          H.mkdir(d .. "/" .. name)
+          H.write(d .. "/" .. name .. "/main.go", src)
+          H.write(d .. "/" .. name .. "/go.mod", "module example.com/cr\n\ngo 1.19\n")
+          H.must(("cd %s/%s && GOCACHE=%s/.cache %s build -gcflags=-m=2 -o app . 2> m2.log")
+            :format(H.q(d), name, H.q(d), c.go))
+        end
+      end)
+      local d = assert(ge.analysis.diff(dir .. "/before/m2.log", dir .. "/after/m2.log"))
+      assert.are.equal(0, d.summary.gone_heap)
+      assert.is_true(d.summary.new_heap >= 2)
+      for _, e in ipairs(d.added) do
+        if e.category == "new-heap" then
+          assert.is_true(e.line == 7 or e.line == 8, ("new heap at line %d: %s"):format(e.line, e.message))
+        end
+      end
+      for _, e in ipairs(d.removed) do
+        assert.are_not.equal("gone-heap", e.category)
+      end
+    end)
+  end
+
+  it("names closures, init functions and generic shapes without their numbers", function()
+    local diff = require "goescape.analysis.diff"
+    assert.are.equal("F.func#.func#", diff.stable_name("F.func2.func1"))
+    assert.are.equal("init.#", diff.stable_name("init.0"))
+    assert.are.equal("F-range#", diff.stable_name("F-range2"))
+    assert.are.equal("Gen[go.shape.int]", diff.stable_name("Gen[go.shape.int_0]"))
+    assert.are.equal("/m/example.com/x/y.go", diff.unversioned("/m/example.com/x@v1.2.3/y.go"))
+    assert.are.equal("/m/x/y.go", diff.unversioned("/m/x@v0.0.0-20240101000000-abcdef012345/y.go"))
   end)
 end)

@@ -3,10 +3,16 @@
 --
 -- Records are matched by a key that survives line shifts:
 --   package, scope, kind, normalized subject, occurrence
--- where scope is the record's function, else the function whose declaration
--- (a can_inline/cannot_inline record present in both logs) precedes the
--- record in its file, else "@" .. the file's base name; occurrence numbers
--- equal keys in source order. Lines and columns are never part of the key.
+-- where scope is the record's function, else the top-level function whose
+-- declaration (a can_inline/cannot_inline record present in both logs)
+-- precedes the record in its file, else "@" .. the file's base name;
+-- within a function, records are aligned by their sequence (a longest
+-- common subsequence), so inserted code is what is new. Lines and columns are never
+-- part of the key, and neither are the numbers the compiler gives to
+-- closures (F.func2), range-func bodies (F-range1), init functions (init.0)
+-- and generic shapes (go.shape.int_0): adding a closure renumbers those
+-- that follow it. File paths are compared without a module-cache version
+-- (mod@v1.2.3/), so a dependency upgrade does not move every record.
 --
 -- Returns {added = {...}, removed = {...}, changed = {...}, summary = {...}}:
 -- entries {category=, kind=, package=, func=, file=, line=, col=, subject=,
@@ -33,6 +39,29 @@ local COMPARED = { "cost", "target", "level", "derefs", "size" }
 
 local function basename(p) return (tostring(p or ""):match("[^/\\]*$")) end
 
+--- A function or subject name without the numbers the compiler assigns in
+-- declaration order: "F.func2.func1" -> "F.func#.func#", "init.0" ->
+-- "init.#", "F-range2" -> "F-range#", "go.shape.int_0" -> "go.shape.int".
+function M.stable_name(n)
+  if not n then return n end
+  return (n:gsub("%.func%d+", ".func#"):gsub("%-range%d+", "-range#")
+    :gsub("%f[%w_]init%.%d+", "init.#"):gsub("(go%.shape%.[%w_%.%*]-)_%d+%f[^%w_]", "%1"))
+end
+
+--- A path without the module version of a module-cache directory:
+-- ".../mod/example.com/x@v1.2.3/y.go" -> ".../mod/example.com/x/y.go".
+function M.unversioned(p)
+  if not p then return p end
+  return (p:gsub("@v[%w%.%-%+]+/", "/"))
+end
+
+-- The top-level function of a closure or range-func body: "F.func1.func2"
+-- -> "F" (a closure's span in its file is unknown, so records after it
+-- belong to the enclosing function as much as to it).
+local function top_level(n)
+  return (n:gsub("%.func%d+.*$", ""):gsub("%-range%d+.*$", ""))
+end
+
 local function norm_subject(s)
   if not s then return "" end
   return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
@@ -44,11 +73,12 @@ end
 
 local function decl_name(r)
   if (r.kind == "can_inline" or r.kind == "cannot_inline") and (r.line or 0) > 0 then
-    return r.func or r.subject
+    local n = r.func or r.subject
+    return n and top_level(n)
   end
 end
 
-local function file_key(r) return (r.package or "") .. "\0" .. (r.file or "") end
+local function file_key(r) return (r.package or "") .. "\0" .. M.unversioned(r.file or "") end
 
 -- Function declarations per package+file: name -> true.
 local function decl_names(recs)
@@ -81,7 +111,7 @@ local function decl_index(recs, other)
 end
 
 local function scope_of(r, idx)
-  if r.func and r.func ~= "" then return r.func end
+  if r.func and r.func ~= "" then return M.stable_name(r.func) end
   local l = idx[file_key(r)]
   local best
   if l then
@@ -90,7 +120,7 @@ local function scope_of(r, idx)
       if d.line < line or (d.line == line and d.col <= col) then best = d.name else break end
     end
   end
-  return best or ("@" .. basename(r.file))
+  return M.stable_name(best) or ("@" .. basename(r.file))
 end
 
 local function pos_less(a, b)
@@ -107,22 +137,116 @@ local function keep(r, opts)
   return true
 end
 
--- key -> record, and the keys in source order.
-local function keyed(recs, idx, opts, scopes)
+-- The records a diff compares, in source order, each with its scope and
+-- base key (package, scope, kind, subject).
+local function selected(recs, idx, opts, scopes)
   local sel = {}
   for _, r in ipairs(recs) do if keep(r, opts) then sel[#sel + 1] = r end end
   table.sort(sel, pos_less)
-  local map, order, seen = {}, {}, {}
-  for _, r in ipairs(sel) do
+  local bases = {}
+  for i, r in ipairs(sel) do
     scopes[r] = scope_of(r, idx)
-    local base = table.concat({ r.package or "", scopes[r], r.kind, norm_subject(r.subject) }, "\0")
-    local n = (seen[base] or 0) + 1
-    seen[base] = n
-    local k = base .. "\0" .. n
-    map[k] = r
-    order[#order + 1] = k
+    bases[i] = table.concat({ r.package or "", scopes[r], r.kind,
+      M.stable_name(norm_subject(r.subject)) }, "\0")
   end
-  return map, order
+  return sel, bases
+end
+
+-- Positions in a scope: the record indexes of each package+scope, in order.
+local function by_scope(sel, scopes)
+  local t = {}
+  for i, r in ipairs(sel) do
+    local s = (r.package or "") .. "\0" .. scopes[r]
+    t[s] = t[s] or {}
+    table.insert(t[s], i)
+  end
+  return t
+end
+
+-- Longest common subsequence of two lists of base keys: pairs (i, j).
+-- Within one function this aligns the records that stayed around the ones
+-- that were inserted, so a new closure before old ones is reported as new
+-- instead of shifting every occurrence number after it.
+local function lcs(a, b)
+  local n, m = #a, #b
+  local L = {}
+  for i = n + 1, 1, -1 do
+    local row, next = {}, L[i + 1]
+    for j = m + 1, 1, -1 do
+      if i > n or j > m then row[j] = 0
+      elseif a[i] == b[j] then row[j] = next[j + 1] + 1
+      else
+        local x, y = next[j], row[j + 1]
+        row[j] = x > y and x or y
+      end
+    end
+    L[i] = row
+  end
+  local pairs_, i, j = {}, 1, 1
+  while i <= n and j <= m do
+    if a[i] == b[j] then pairs_[#pairs_ + 1] = { i, j }; i = i + 1; j = j + 1
+    elseif L[i + 1][j] >= L[i][j + 1] then i = i + 1
+    else j = j + 1 end
+  end
+  return pairs_
+end
+
+-- Above this many cells a scope's alignment falls back to occurrence
+-- numbers (equal keys paired in source order).
+local MAX_LCS_CELLS = 4000000
+
+-- Keys for both logs: paired records share a key, the others get keys of
+-- their own. Returns map and order for each side.
+local function pair_keys(bsel, bbases, asel, abases, scopes)
+  local bkeys, akeys = {}, {}
+  local bscopes, ascopes = by_scope(bsel, scopes), by_scope(asel, scopes)
+  local function occurrence(sel_idx, bases, keys, tag, seen)
+    for _, i in ipairs(sel_idx) do
+      local n = (seen[bases[i]] or 0) + 1
+      seen[bases[i]] = n
+      keys[i] = bases[i] .. "\0" .. tag .. n
+    end
+  end
+  for s, bi in pairs(bscopes) do
+    local ai = ascopes[s]
+    if ai and #bi * #ai <= MAX_LCS_CELLS then
+      local ta, tb = {}, {}
+      for k, i in ipairs(bi) do tb[k] = bbases[i] end
+      for k, i in ipairs(ai) do ta[k] = abases[i] end
+      local seen = {}
+      for _, p in ipairs(lcs(tb, ta)) do
+        local i, j = bi[p[1]], ai[p[2]]
+        local n = (seen[bbases[i]] or 0) + 1
+        seen[bbases[i]] = n
+        bkeys[i] = bbases[i] .. "\0" .. n
+        akeys[j] = bkeys[i]
+      end
+      local bs, as = {}, {}
+      for _, i in ipairs(bi) do if not bkeys[i] then bs[#bs + 1] = i end end
+      for _, j in ipairs(ai) do if not akeys[j] then as[#as + 1] = j end end
+      occurrence(bs, bbases, bkeys, "-", {})
+      occurrence(as, abases, akeys, "+", {})
+    elseif ai then
+      occurrence(bi, bbases, bkeys, "", {})
+      occurrence(ai, abases, akeys, "", {})
+    else
+      occurrence(bi, bbases, bkeys, "-", {})
+    end
+  end
+  for s, ai in pairs(ascopes) do
+    if not bscopes[s] then occurrence(ai, abases, akeys, "+", {}) end
+  end
+  local function maps(sel, keys)
+    local map, order = {}, {}
+    for i, r in ipairs(sel) do
+      map[keys[i]] = r
+      order[#order + 1] = keys[i]
+    end
+    return map, order
+  end
+  local bmap, border = maps(bsel, bkeys)
+  local amap, aorder = maps(asel, akeys)
+  return bmap, border, amap, aorder
 end
 
 local function entry(category, r, key, scopes)
@@ -197,8 +321,9 @@ function M.diff(before, after, opts)
 
   local bnames, anames = decl_names(brecs), decl_names(arecs)
   local scopes = {}
-  local bmap, border = keyed(brecs, decl_index(brecs, anames), o, scopes)
-  local amap, aorder = keyed(arecs, decl_index(arecs, bnames), o, scopes)
+  local bsel, bbases = selected(brecs, decl_index(brecs, anames), o, scopes)
+  local asel, abases = selected(arecs, decl_index(arecs, bnames), o, scopes)
+  local bmap, border, amap, aorder = pair_keys(bsel, bbases, asel, abases, scopes)
   local after_has_cannot = false
   for _, r in ipairs(arecs) do
     if r.kind == "cannot_inline" then after_has_cannot = true; break end

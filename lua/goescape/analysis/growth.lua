@@ -17,6 +17,7 @@
 local hotspots = require "goescape.analysis.hotspots"
 local advice = require "goescape.analysis.advice"
 local logctx = require "goescape.analysis.logctx"
+local diff = require "goescape.analysis.diff"
 local progress = require "goescape.progress"
 
 local M = {}
@@ -34,7 +35,11 @@ local function open_profile(p, what)
   return p
 end
 
-local function key(r) return (r["function"] or "") .. "\0" .. (r.file or "") .. "\0" .. (r.line or 0) end
+-- Rows match by function and line, the path compared without a module
+-- version (a dependency upgraded between the two profiles is the same file).
+local function key(r)
+  return (r["function"] or "") .. "\0" .. diff.unversioned(r.file or "") .. "\0" .. (r.line or 0)
+end
 
 function M.run(opts)
   if type(opts) ~= "table" then error("growth: options table expected", 2) end
@@ -73,7 +78,7 @@ function M.run(opts)
     return x
   end
   for _, r in ipairs(brows) do local x = row(r); x.before = x.before + r.flat end
-  for _, r in ipairs(arows) do local x = row(r); x.after = x.after + r.flat end
+  for _, r in ipairs(arows) do local x = row(r); x.after = x.after + r.flat; x.file = r.file end
 
   local kept = {}
   for _, x in ipairs(rows) do
