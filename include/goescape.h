@@ -111,6 +111,15 @@ typedef enum ge_kind {
   GE_K_STACK_OBJECT,           /* stack object x T */
   GE_K_LOOPVAR,                /* loop variable x now per-iteration, ... */
   GE_K_TRACE,                  /* -m=3 traces: "[depth] F stmt: ...", labels, dumps */
+  GE_K_MUTATES_PARAM,          /* mutates param: p derefs=N (-d=escapemutationscalls) */
+  GE_K_CALLS_PARAM,            /* calls param: p derefs=N (-d=escapemutationscalls) */
+  GE_K_BIG_FUNCTION,           /* function F considered 'big'; reducing max cost of inlinees */
+  GE_K_CANNOT_DEVIRTUALIZE,    /* cannot devirtualize x.M(): shaped receiver T */
+  GE_K_KEEP_ALIVE,             /* testing.B.Loop: x will be kept alive (-m=2) */
+  GE_K_CLOSURE_GLOBAL,         /* closure converted to global (-d=closure) */
+  GE_K_DEFER,                  /* open-coded / stack-allocated / heap-allocated defer (-d=defer) */
+  GE_K_COMPILE_ERROR,          /* the compiler's errors: undefined: x, syntax error: ... */
+  GE_K_DEBUG,                  /* other -d notes (alias analysis, intrinsics, type asserts) */
   GE_K__COUNT
 } ge_kind;
 

@@ -150,6 +150,45 @@ static const struct {
     {"After inlining", 14, GE_K_TRACE},
 };
 
+/* "p derefs=N" after "mutates param: " / "calls param: " (-d=escapemutationscalls). */
+static void param_effect(const char *m, str r, ge_kind kind, ge_class *c) {
+  c->kind = kind;
+  long d = RFIND(r, " derefs=");
+  c->subject = span(m, r.p, d >= 0 ? (size_t)d : r.n);
+  if (d >= 0) c->n2 = num_at(r, (size_t)d + 8, NULL);
+}
+
+/* Notes that -d debug flags print (cmd/compile/internal: escape alias
+ * analysis, ssagen, walk, noder): kept apart from unknown text. */
+static const char *const debug_prefixes[] = {
+    "alias analysis: ", "rewriting OCONVIFACE value from ", "intrinsic substitution for ",
+    "append: len-only update", "slice: omit slice operation", "convert: ",
+    "type assertion inlined", "type assertion not inlined", "tail call emitted for ",
+    "imprecise interface call", "reshaping ", "skipping shaping of ", "buildssa: ",
+    "concreteType", "assignments(): ", "analyze(): ", "cheap call is also intrinsic",
+    "intrinsic call, ", "costly OCALL", "doNode ",
+};
+
+/* The compiler's errors (types2 and the parser), by their usual openings:
+ * a log of a failed build holds them at positions like diagnostics. */
+static const char *const error_prefixes[] = {
+    "syntax error", "undefined: ", "declared and not used", "imported and not used",
+    "cannot use ", "invalid operation", "missing return", "too many errors",
+    "not enough arguments", "too many arguments", "assignment mismatch", "cannot assign",
+    "mismatched types", "cannot convert", "cannot range over", "invalid argument",
+    "cannot infer ", "cannot call non-function", "invalid recursive type", "import cycle not allowed",
+    "could not import ", "initialization cycle", "missing function body", "invalid composite literal",
+    "non-boolean condition", "unexpected ", "cannot use _ as value", "missing argument",
+    "undefined (type ", "no new variables on left side", "non-name ", "invalid character",
+    "string literal not terminated", "newline in string", "label ", "duplicate case",
+    "first argument to append", "invalid type", "cannot index", "cannot slice",
+};
+static const char *const error_infixes[] = {
+    " redeclared in this block", " is not used", " has no field or method ",
+    " does not implement ", " (no value) used as value", " is not a type",
+    " declared and not used", " imported and not used", " not declared by package ",
+};
+
 void ge_classify(const char *msg, size_t len, ge_class *c) {
   memset(c, 0, sizeof *c);
   c->kind = GE_K_UNKNOWN;
@@ -180,6 +219,10 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
   }
   switch (s.p[0]) {
   case 'm':
+    if (STARTS(s, "mutates param: ")) {
+      param_effect(msg, (str){s.p + 15, s.n - 15}, GE_K_MUTATES_PARAM, c);
+      return;
+    }
     if (STARTS(s, "moved to heap: ")) {
       c->kind = GE_K_MOVED_TO_HEAP;
       c->subject = span(msg, s.p + 15, s.n - 15);
@@ -245,6 +288,13 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
       return;
     }
     break;
+  case 'f':
+    if (STARTS(s, "function ") && ENDS(s, " considered 'big'; reducing max cost of inlinees")) {
+      c->kind = GE_K_BIG_FUNCTION;
+      c->subject = span(msg, s.p + 9, s.n - 9 - 48);
+      return;
+    }
+    break;
   case 'P':
     if (STARTS(s, "PGO devirtualizing ")) {
       str r = {s.p + 19, s.n - 19};
@@ -268,7 +318,32 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
       return;
     }
     if (STARTS(s, "cannot inline ")) {
-      cannot_inline(msg, (str){s.p + 14, s.n - 14}, c);
+      /* "cannot inline F into G: repeated recursive cycle": a call site. */
+      str r = {s.p + 14, s.n - 14};
+      long into = FIND(r, " into "), colon = FIND(r, ": ");
+      if (into > 0 && colon > into) {
+        c->kind = GE_K_CANNOT_INLINE_CALL;
+        c->subject = span(msg, r.p, (size_t)into);
+        c->target = span(msg, r.p + colon + 2, r.n - (size_t)colon - 2);
+        return;
+      }
+      cannot_inline(msg, r, c);
+      return;
+    }
+    if (STARTS(s, "cannot devirtualize ")) {
+      str r = {s.p + 20, s.n - 20};
+      long colon = RFIND(r, ": ");
+      c->kind = GE_K_CANNOT_DEVIRTUALIZE;
+      c->subject = span(msg, r.p, colon >= 0 ? (size_t)colon : r.n);
+      if (colon >= 0) c->target = span(msg, r.p + colon + 2, r.n - (size_t)colon - 2);
+      return;
+    }
+    if (STARTS(s, "calls param: ")) {
+      param_effect(msg, (str){s.p + 13, s.n - 13}, GE_K_CALLS_PARAM, c);
+      return;
+    }
+    if (STARTS(s, "closure converted to global")) {
+      c->kind = GE_K_CLOSURE_GLOBAL;
       return;
     }
     break;
@@ -338,6 +413,43 @@ void ge_classify(const char *msg, size_t len, ge_class *c) {
     if (ends(s, suffixes[i].suffix, suffixes[i].len)) {
       c->kind = suffixes[i].kind;
       c->subject = span(msg, s.p, s.n - suffixes[i].len);
+      return;
+    }
+  /* -d=loopvar=4: "for loop ending at 12:3 was modified" (target: the loop kind). */
+  long le = FIND(s, " loop ending at ");
+  if (le > 0 && FIND(s, " was modified") > le && FIND(s, " ") == le) {
+    c->kind = GE_K_LOOPVAR;
+    c->target = span(msg, s.p, (size_t)le);
+    return;
+  }
+  /* testing.B.Loop's keep-alive pass (Go 1.24+, -m=2). */
+  if (ENDS(s, " will be kept alive") || STARTS(s, "expr is unknown to bloop pass") ||
+      STARTS(s, "unrecognized shape for assign list stmt")) {
+    c->kind = GE_K_KEEP_ALIVE;
+    long k = FIND(s, " will be kept alive");
+    if (k > 0) c->subject = span(msg, s.p, (size_t)k);
+    return;
+  }
+  /* -d=defer */
+  if (ENDS(s, " defer") && (STARTS(s, "open-coded ") || STARTS(s, "stack-allocated ") ||
+                            STARTS(s, "heap-allocated "))) {
+    c->kind = GE_K_DEFER;
+    c->target = span(msg, s.p, s.n - 6);
+    return;
+  }
+  for (size_t i = 0; i < sizeof debug_prefixes / sizeof debug_prefixes[0]; i++)
+    if (starts(s, debug_prefixes[i], strlen(debug_prefixes[i]))) {
+      c->kind = GE_K_DEBUG;
+      return;
+    }
+  for (size_t i = 0; i < sizeof error_prefixes / sizeof error_prefixes[0]; i++)
+    if (starts(s, error_prefixes[i], strlen(error_prefixes[i]))) {
+      c->kind = GE_K_COMPILE_ERROR;
+      return;
+    }
+  for (size_t i = 0; i < sizeof error_infixes / sizeof error_infixes[0]; i++)
+    if (find(s, error_infixes[i], strlen(error_infixes[i])) >= 0) {
+      c->kind = GE_K_COMPILE_ERROR;
       return;
     }
   long cap = FIND(s, " capturing by ");

@@ -37,6 +37,15 @@ static const struct {
     [GE_K_STACK_OBJECT] = {"stack_object", "other"},
     [GE_K_LOOPVAR] = {"loopvar", "other"},
     [GE_K_TRACE] = {"trace", "other"},
+    [GE_K_MUTATES_PARAM] = {"mutates_param", "escape"},
+    [GE_K_CALLS_PARAM] = {"calls_param", "escape"},
+    [GE_K_BIG_FUNCTION] = {"big_function", "inline"},
+    [GE_K_CANNOT_DEVIRTUALIZE] = {"cannot_devirtualize", "inline"},
+    [GE_K_KEEP_ALIVE] = {"keep_alive", "other"},
+    [GE_K_CLOSURE_GLOBAL] = {"closure_global", "other"},
+    [GE_K_DEFER] = {"defer", "other"},
+    [GE_K_COMPILE_ERROR] = {"compile_error", "other"},
+    [GE_K_DEBUG] = {"debug", "other"},
 };
 
 const char *ge_kind_name(ge_kind k) {
