@@ -239,7 +239,7 @@ describe("goescape flow", function()
     assert.are.equal(1, rc)
     assert.is_truthy(err:match("^goescape: flow: no %-m=2 flow for main.go:3[^\n]*\n$"), err)
     _, rc = H.cli("flow " .. log .. " --line 3")
-    assert.are.equal(1, rc)
+    assert.are.equal(2, rc)  -- --line without --file: bad usage
     _, rc = H.cli("flow " .. log .. " --format png")
     assert.are.equal(2, rc)
   end)
