@@ -631,6 +631,30 @@ func main() {
       assert(q:symbolize { lookup = function() return nil end })
       assert.has_error(function() q:symbolize(function() error("boom") end) end)
     end)
+
+    -- go tool pprof drops the allocator's frames (runtime\..* for Go) from
+    -- legacy heap profiles once they are symbolized, so cost lands on the
+    -- callers; pprof's objfile symbolizer does not expand inlined calls, so
+    -- the comparison is on functions that no inlining touches.
+    it("drops the allocator's frames of a symbolized legacy heap profile as pprof does", function()
+      local p = assert(ge.profile.open(DIR .. "/heap.txt"))
+      assert.matches("runtime\\%.%.%*", p.drop_frames)
+      assert(p:symbolize(assert(ge.binary.open(DIR .. "/profgen"))))
+      local out = H.must(("cd %s && %s tool pprof -top -nodefraction=0 -unit=B -sample_index=alloc_space "
+        .. "profgen heap.txt 2>/dev/null"):format(H.q(DIR), GO))
+      local want = {}
+      for flat, cum, name in out:gmatch("\n%s*(%d+)B?%s+[%d.e+-]+%%%s+[%d.e+-]+%%%s+(%d+)B?%s+[%d.e+-]+%%%s+(%S+)") do
+        want[name] = { tonumber(flat), tonumber(cum) }
+      end
+      local rows, total = p:top { sample = "alloc_space", n = 0 }
+      assert.are.equal(tonumber(out:match("of (%d+)B total")), total)
+      local got = {}
+      for _, r in ipairs(rows) do got[r.name] = { r.flat, r.cum } end
+      for _, name in ipairs { "main.leaf", "main.mid", "main.main", "main.rec", "runtime.mallocgc" } do
+        assert.are.same(want[name], got[name], name)
+      end
+      assert.is_true(got["main.leaf"][1] > total / 2) -- not on runtime.mallocgc
+    end)
   end)
 
   describe("bad input", function()

@@ -395,6 +395,37 @@ static ge_err counts(lp *x, lrd *r, const char *h, size_t wl) {
   return GE_OK;
 }
 
+/* pprof's addLegacyFrameInfo: the frames its reports drop from legacy
+ * profiles, chosen by the sample types (heap, contention, anything else). */
+static ge_err frame_info(lp *x) {
+  ge_profile *P = x->P;
+  static const char *const heap_types[][4] = {
+      {"allocations", "size", NULL, NULL}, {"objects", "space", NULL, NULL},
+      {"inuse_objects", "inuse_space", NULL, NULL}, {"alloc_objects", "alloc_space", NULL, NULL},
+      {"alloc_objects", "alloc_space", "inuse_objects", "inuse_space"}};
+  int heap = 0;
+  for (size_t t = 0; t < sizeof heap_types / sizeof heap_types[0] && !heap; t++) {
+    size_t n = 0;
+    while (n < 4 && heap_types[t][n]) n++;
+    if (P->st.n != n) continue;
+    heap = 1;
+    for (size_t i = 0; i < n && heap; i++) {
+      ge_strview s = ge_prof_str(P, P->st.v[i].type);
+      heap = s.len == strlen(heap_types[t][i]) && !memcmp(s.ptr, heap_types[t][i], s.len);
+    }
+  }
+  int contention = 0;
+  if (P->st.n == 2) {
+    ge_strview a = ge_prof_str(P, P->st.v[0].type), b = ge_prof_str(P, P->st.v[1].type);
+    contention = a.len == 11 && !memcmp(a.ptr, "contentions", 11) && b.len == 5 && !memcmp(b.ptr, "delay", 5);
+  }
+  const char *drop = heap ? ge_prof_alloc_frames : contention ? ge_prof_lock_frames : ge_prof_cpu_frames;
+  P->drop_frames = S(x, drop);
+  P->keep_frames = heap ? S(x, ge_prof_alloc_keep_frames) : 0;
+  if (P->drop_frames == UINT32_MAX || P->keep_frames == UINT32_MAX) return lnomem(x);
+  return GE_OK;
+}
+
 ge_err ge_prof_decode_legacy(ge_profile *P, const unsigned char *b, size_t n, ge_error *err) {
   lp x = {P, NULL, 0, err, 0};
   lrd r = {(const char *)b, (const char *)b + n, 0};
@@ -409,6 +440,7 @@ ge_err ge_prof_decode_legacy(ge_profile *P, const unsigned char *b, size_t n, ge
   else if (count_header(s, len, &wl)) rc = counts(&x, &r, s, wl);
   else rc = contention(&x, &r);
   free(x.slots);
+  if (!rc) rc = frame_info(&x);
   if (rc) {
     char pre[64];
     snprintf(pre, sizeof pre, "legacy profile");

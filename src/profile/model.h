@@ -83,6 +83,10 @@ static inline int64_t ge_abs64(int64_t v) {
 }
 
 ge_profile *ge_prof_new(const ge_limits *lim);
+/* pprof's RemoveUninteresting (prune.c): cuts drop_frames from the samples. */
+ge_err ge_prof_prune(ge_profile *p, ge_error *err);
+extern const char *const ge_prof_alloc_frames, *const ge_prof_alloc_keep_frames;
+extern const char *const ge_prof_lock_frames, *const ge_prof_cpu_frames;
 /* Appends a sample; its locations/labels must already be pushed to s_locs /
  * labels. Returns -1 when out of memory. */
 int ge_prof_end_sample(ge_profile *p);

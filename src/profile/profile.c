@@ -90,6 +90,7 @@ ge_err ge_profile_parse(const char *name, const void *data, size_t len, const ge
     else rc = ge_prof_decode_proto(p, b, n, err);
   }
   free(inflated);
+  if (!rc) rc = ge_prof_prune(p, err);
   if (rc) {
     ge_error_prefix(err, name);
     ge_profile_free(p);

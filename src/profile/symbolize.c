@@ -115,5 +115,6 @@ ge_err ge_profile_symbolize(ge_profile *p, ge_resolve_fn fn, void *ud, ge_error 
 out:
   free(frames);
   free(slots);
+  if (!rc) rc = ge_prof_prune(p, err);
   return rc;
 }
