@@ -756,6 +756,31 @@ func main() {
       assert.are.equal(10, #rows(ten))
     end)
 
+    -- The whole report, from "Showing nodes" on: totals, percentages of the
+    -- total pprof reports against (every sample, whatever focus and ignore
+    -- dropped; the base's for a diff), the node cut-off of the selected
+    -- sum, units, zero values and (inline)/(partial-inline) labels.
+    local reports = {
+      { "", "" }, { "-focus=main.mid", "--focus main.mid" }, { "-ignore=pprof", "--ignore pprof" },
+      { "-lines", "--by line" }, { "-focus=main -hide=rec", "--focus main --hide rec" },
+    }
+    for _, r in ipairs(reports) do
+      it("prints go tool pprof -top's report " .. (r[1] ~= "" and r[1] or "(plain)"), function()
+        local want = pprof("-top -sample_index=alloc_space " .. r[1], "allocs.pb.gz")
+        local out, rc = H.cli(("top -n 0 --nodefraction 0.005 --sample alloc_space %s %s")
+          :format(r[2], H.q(DIR .. "/allocs.pb.gz")))
+        assert.are.equal(0, rc, out)
+        assert.are.equal(want:match("Showing nodes.*$"), out:match("Showing nodes.*$"))
+      end)
+    end
+    it("prints go tool pprof -top -diff_base's report for diff --base", function()
+      local want = pprof("-top -sample_index=alloc_space -diff_base=heap.pb.gz", "allocs.pb.gz")
+      local out, rc = H.cli(("diff -n 0 --sample alloc_space --base %s %s")
+        :format(H.q(DIR .. "/heap.pb.gz"), H.q(DIR .. "/allocs.pb.gz")))
+      assert.are.equal(0, rc, out)
+      assert.are.equal(want:match("Showing nodes.*$"), out:match("Showing nodes.*$"))
+    end)
+
     it("top --tagfocus takes pprof's numeric ranges", function()
       local out, rc = H.cli("top -n 0 --sample alloc_space --tagfocus bytes=1kb: " .. H.q(DIR .. "/allocs.pb.gz"))
       assert.are.equal(0, rc, out)

@@ -122,6 +122,7 @@ typedef struct ge_prof_row {
   ge_strview func, file, objfile;
   int64_t line;
   int64_t flat, cum;
+  uint8_t inl; /* pprof's label: 1 "(inline)", 2 "(partial-inline)", 0 none */
 } ge_prof_row;
 
 typedef struct ge_prof_top ge_prof_top;
@@ -135,9 +136,13 @@ GE_API ge_err ge_profile_top(const ge_profile *p, const ge_prof_query *q, ge_pro
                              ge_error *err);
 GE_API size_t ge_prof_top_count(const ge_prof_top *t);
 GE_API const ge_prof_row *ge_prof_top_row(const ge_prof_top *t, size_t i);
-/* Sum of the selected samples' values, and of their absolute values
- * (pprof's total for percentages). */
+/* Sum of the selected samples' values. */
 GE_API int64_t ge_prof_top_total(const ge_prof_top *t);
+/* The total `go tool pprof` reports percentages and -nodefraction against:
+ * the absolute values of every sample, whatever focus/ignore/tagfocus
+ * dropped (pprof applies them after computing it), and only those of the
+ * base when the profile is a diff (samples labelled pprof::base). */
+GE_API int64_t ge_prof_top_report_total(const ge_prof_top *t);
 GE_API void ge_prof_top_free(ge_prof_top *t);
 
 /* Folded stacks ("root;caller;leaf value\n", inlined frames included,

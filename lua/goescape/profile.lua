@@ -98,15 +98,17 @@ function Profile:mappings() return self._h:mappings() end
 -- sorted by flat; opts: by ("function"|"line"|"file"|"stack"), sample (name or
 -- 1-based index; default: the profile's default), n (0/nil: all), focus, ignore,
 -- hide, show (regular expressions), tagfocus / tagignore ("key=regexp").
--- Returns rows, total (sum of the selected values), or nil, err.
+-- Returns rows, total (sum of the selected values), report_total (what `go
+-- tool pprof` takes percentages of: every sample's |value| before
+-- focus/ignore, the base's alone for a diff), or nil, err.
 function Profile:top(opts)
   local q, n = query(opts, "profile:top")
-  local rows, total, code = self._h:top(q)
-  if not rows then return nil, total, code end
+  local rows, total, report_total = self._h:top(q)
+  if not rows then return nil, total, report_total end
   if n and n > 0 and #rows > n then
     for i = #rows, n + 1, -1 do rows[i] = nil end
   end
-  return rows, total
+  return rows, total, report_total
 end
 
 --- Folded stacks ("root;caller;leaf value" lines) for flame graphs.

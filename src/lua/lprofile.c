@@ -432,11 +432,16 @@ static int m_top(lua_State *L) {
     if (row->objfile.len) setsv(L, "objfile", row->objfile);
     setnum(L, "flat", row->flat);
     setnum(L, "cum", row->cum);
+    if (row->inl) {
+      lua_pushstring(L, row->inl == 1 ? "inline" : "partial-inline");
+      lua_setfield(L, -2, "inline");
+    }
     lua_rawseti(L, -2, (int)i + 1);
   }
   ge_pushint(L, ge_prof_top_total(t));
+  ge_pushint(L, ge_prof_top_report_total(t));
   unbox(b);
-  return 2;
+  return 3;
 }
 
 static int m_folded(lua_State *L) {

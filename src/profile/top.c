@@ -47,8 +47,30 @@ struct ge_prof_top {
   ge_prof_row *rows;
   size_t n;
   char *names;
-  int64_t total, abs_total;
+  int64_t total, abs_total, report_total;
 };
+
+/* pprof's computeTotal over every sample: |values|, restricted to the diff
+ * base's samples when there are any. */
+static int64_t report_total(const ge_profile *p, size_t si) {
+  uint32_t key = ge_intern_find(&p->str, "pprof::base", 11);
+  uint32_t yes = ge_intern_find(&p->str, "true", 4);
+  int64_t all = 0, base = 0;
+  size_t nst = p->st.n;
+  for (size_t i = 0; i < p->nsamples; i++) {
+    int64_t v = ge_abs64(p->values.v[i * nst + si]);
+    all = ge_add64(all, v);
+    if (key == UINT32_MAX || yes == UINT32_MAX) continue;
+    for (uint32_t k = p->s_lab.v[i]; k < p->s_lab.v[i + 1]; k++) {
+      const plabel *l = &p->labels.v[k];
+      if (!l->is_num && l->key == key && l->str == yes) {
+        base = ge_add64(base, v);
+        break;
+      }
+    }
+  }
+  return base > 0 ? base : all;
+}
 
 static uint32_t hash_key(const nkey *k) {
   uint64_t h = k->name * 0x9E3779B97F4A7C15ull;
@@ -345,6 +367,61 @@ static int stacks_add(stacks *st, size_t start, int64_t w) {
   return 0;
 }
 
+/* pprof's inline labels: an edge caller -> callee is inline when the callee
+ * was an inlined frame of the caller's location, on every path that added
+ * it; a row is "(inline)" when some edge into it is inline, "(partial-inline)"
+ * when others are not. Edges live in an open-addressing table keyed on the
+ * node pair, mixed so that crafted node numbers cannot pile up in it. */
+typedef struct edges {
+  uint64_t *keys; /* (parent + 1) << 32 | (child + 1); 0 = empty */
+  uint8_t *all_inline;
+  size_t cap, n;
+} edges;
+
+static uint64_t mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+static int edge_add(edges *e, uint32_t parent, uint32_t child, int inl) {
+  if ((e->n + 1) * 2 > e->cap) {
+    size_t nc = e->cap ? e->cap * 2 : 1024;
+    uint64_t *nk = calloc(nc, sizeof *nk);
+    uint8_t *ni = calloc(nc, 1);
+    if (!nk || !ni) {
+      free(nk);
+      free(ni);
+      return -1;
+    }
+    for (size_t i = 0; i < e->cap; i++) {
+      if (!e->keys[i]) continue;
+      size_t j = mix64(e->keys[i]) & (nc - 1);
+      while (nk[j]) j = (j + 1) & (nc - 1);
+      nk[j] = e->keys[i];
+      ni[j] = e->all_inline[i];
+    }
+    free(e->keys);
+    free(e->all_inline);
+    e->keys = nk;
+    e->all_inline = ni;
+    e->cap = nc;
+  }
+  uint64_t k = ((uint64_t)parent + 1) << 32 | ((uint64_t)child + 1);
+  size_t j = mix64(k) & (e->cap - 1);
+  while (e->keys[j] && e->keys[j] != k) j = (j + 1) & (e->cap - 1);
+  if (!e->keys[j]) {
+    e->keys[j] = k;
+    e->all_inline[j] = (uint8_t)inl;
+    e->n++;
+  } else if (!inl) {
+    e->all_inline[j] = 0;
+  }
+  return 0;
+}
+
 static ge_err build_stacks(agg *a, const sel *s, size_t si, stacks *st, int64_t *total,
                            int64_t *abs_total, ge_error *err) {
   const ge_profile *p = a->p;
@@ -434,6 +511,7 @@ ge_err ge_profile_top(const ge_profile *p, const ge_prof_query *q, ge_prof_top *
   size_t nst = p->st.n, si = q->sample;
   int64_t total = 0, abs_total = 0;
   size_t nrows = 0;
+  edges ed = {NULL, NULL, 0, 0};
   if (!rc && q->by == GE_PROF_BY_STACK) {
     rc = build_stacks(&a, &s, si, &st, &total, &abs_total, err);
   } else if (!rc) {
@@ -443,7 +521,7 @@ ge_err ge_profile_top(const ge_profile *p, const ge_prof_query *q, ge_prof_top *
       total = ge_add64(total, w);
       abs_total = ge_add64(abs_total, abs64(w));
       uint32_t stamp = (uint32_t)i + 1, leaf = GE_NONE;
-      for (uint32_t k = p->s_loff.v[i + 1]; k-- > p->s_loff.v[i];) {
+      for (uint32_t k = p->s_loff.v[i + 1]; k-- > p->s_loff.v[i] && !rc;) {
         uint32_t li = p->s_locs.v[k];
         for (uint32_t j = a.loc_off[li + 1]; j-- > a.loc_off[li];) {
           node *n = &a.nodes.v[a.loc_nodes.v[j]];
@@ -451,12 +529,32 @@ ge_err ge_profile_top(const ge_profile *p, const ge_prof_query *q, ge_prof_top *
             n->stamp = stamp;
             n->cum = ge_add64(n->cum, w);
           }
+          /* the location's outermost frame is called; the others inlined */
+          if (leaf != GE_NONE &&
+              edge_add(&ed, leaf, a.loc_nodes.v[j], j != a.loc_off[li + 1] - 1)) {
+            rc = nomem(err);
+            break;
+          }
           leaf = a.loc_nodes.v[j];
         }
       }
+      if (rc) break;
       if (leaf != GE_NONE) a.nodes.v[leaf].flat = ge_add64(a.nodes.v[leaf].flat, w);
     }
   }
+  /* Inline labels per node: bit 0 an inline edge in, bit 1 another one. */
+  uint8_t *inl = NULL;
+  if (!rc && q->by != GE_PROF_BY_STACK) {
+    inl = calloc(a.nodes.n + 1, 1);
+    if (!inl) rc = nomem(err);
+    for (size_t j = 0; !rc && j < ed.cap; j++) {
+      if (!ed.keys[j]) continue;
+      uint32_t child = (uint32_t)(ed.keys[j] & 0xffffffffu) - 1;
+      if (child < a.nodes.n) inl[child] |= ed.all_inline[j] ? 1 : 2;
+    }
+  }
+  free(ed.keys);
+  free(ed.all_inline);
   if (!rc) {
     t = calloc(1, sizeof *t);
     if (!t) rc = nomem(err);
@@ -493,6 +591,7 @@ ge_err ge_profile_top(const ge_profile *p, const ge_prof_query *q, ge_prof_top *
         e = ge_intern_get(&a.ls, k->file); r->file = (ge_strview){e->ptr, e->len};
         e = ge_intern_get(&a.ls, k->obj); r->objfile = (ge_strview){e->ptr, e->len};
         r->line = k->line;
+        r->inl = inl[i] == 1 ? 1 : inl[i] == 3 ? 2 : 0;
       } else {
         r->func = r->file = r->objfile = (ge_strview){"", 0};
       }
@@ -507,10 +606,12 @@ ge_err ge_profile_top(const ge_profile *p, const ge_prof_query *q, ge_prof_top *
     names.v = NULL;
     t->total = total;
     t->abs_total = abs_total;
+    t->report_total = report_total(p, si);
     t->ls = a.ls; /* rows point into the local strings: hand them over */
     memset(&a.ls, 0, sizeof a.ls);
     ge_intern_init(&a.ls);
   }
+  free(inl);
   free(names.v);
   stacks_free(&st);
   agg_free(&a);
@@ -531,6 +632,7 @@ const ge_prof_row *ge_prof_top_row(const ge_prof_top *t, size_t i) {
   return i < t->n ? &t->rows[i] : NULL;
 }
 int64_t ge_prof_top_total(const ge_prof_top *t) { return t->total; }
+int64_t ge_prof_top_report_total(const ge_prof_top *t) { return t->report_total; }
 void ge_prof_top_free(ge_prof_top *t) {
   if (!t) return;
   ge_intern_free(&t->ls);

@@ -12,7 +12,9 @@
 --                 others lists the line's other reasons
 --   hot.uncosted  heap diagnostics (moved/escapes to heap) in the profiled files
 --                 whose line has no cost
---   hot.total, hot.sample ({type=, unit=}), hot.stats
+--   hot.total (pprof's report total: every sample, whatever focus/ignore
+--   dropped), hot.selected (the kept samples' sum), hot.sample ({type=,
+--   unit=}), hot.stats
 --
 -- The profile's aggregation and the log's line index run in C; this joins
 -- their (few thousand) rows.
@@ -118,9 +120,9 @@ function M.run(opts)
     local ok, err = prof:symbolize(opts.binary)
     if not ok and err then return nil, err end
   end
-  local rows, total, code = prof:top { by = "line", sample = opts.sample, n = 0,
+  local rows, selected, total = prof:top { by = "line", sample = opts.sample, n = 0,
     focus = opts.focus, ignore = opts.ignore, hide = opts.hide }
-  if not rows then return nil, total, code end
+  if not rows then return nil, selected, total end
   local _, st = prof:sample_type(opts.sample)
   if type(st) ~= "table" then st = nil end
   local dw = dwarf_sizes(opts.binary)
@@ -202,7 +204,8 @@ function M.run(opts)
   return {
     rows = ranked,
     uncosted = uncosted,
-    total = total,
+    total = total,          -- what pprof takes percentages of (every sample)
+    selected = selected,    -- the samples focus/ignore kept
     sample = st and { type = st.type, unit = st.unit } or nil,
     stats = { lines = #out, with_diagnostics = with_diag, uncosted = #uncosted },
   }

@@ -62,8 +62,8 @@ local function profile_diff(args, base_path, path)
   local prof, base = U.open(path), U.open(base_path)
   local d = cli.check(prof:diff(base))
   if args.output then cli.check(d:write(args.output)) end
-  local rows, total = d:top(U.query(args, { by = args.by }))
-  if not rows then cli.fail(tostring(total)) end
+  local rows, err, total = d:top(U.query(args, { by = args.by }))
+  if not rows then cli.fail(tostring(err)) end
   local n = args.n
   if not n or n < 0 then cli.usage("-n: expected a number >= 0") end
   if n == 0 or n > #rows then n = #rows end

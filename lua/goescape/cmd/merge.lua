@@ -23,8 +23,8 @@ function M.run(args)
     cli.check(m:write(args.output))
     return
   end
-  local rows, total = m:top { sample = args.sample }
-  if not rows then cli.fail(tostring(total)) end
+  local rows, err, total = m:top { sample = args.sample }
+  if not rows then cli.fail(tostring(err)) end
   local n = args.n or 10
   if n == 0 or n > #rows then n = #rows end
   for i = #rows, n + 1, -1 do rows[i] = nil end

@@ -74,7 +74,14 @@ function U.formatter(rows, total, unit)
   if u ~= pick(max, unit) and min * 100 < max then u = pick(100 * min, unit) end
   return function(v)
     if u[2] == 1 and u[1] == "" then return numstr(v) end
-    local s = ("%.2f"):format(v / u[2]):gsub("%.00$", "")
+    -- pprof prints a zero without a unit, and Go's %.2f rounds an exact
+    -- half to even (LuaJIT's own formatter would round it up).
+    if v == 0 then return "0" end
+    local x = math.abs(v / u[2]) * 100
+    local f = math.floor(x)
+    local rem = x - f
+    if rem > 0.5 or (rem == 0.5 and f % 2 == 1) then f = f + 1 end
+    local s = ("%s%d.%02d"):format(v < 0 and "-" or "", math.floor(f / 100), f % 100):gsub("%.00$", "")
     return s .. u[1]
   end
 end
@@ -86,7 +93,8 @@ function U.pct(v, total)
   return ("%5.2g%%"):format(r)
 end
 
---- Prints rows as `go tool pprof -top` does, or as JSON lines.
+--- Prints rows as `go tool pprof -top` does, or as JSON lines; `total` is
+-- the report total (profile:top's third value), as pprof's percentages use.
 function U.print_top(prof, rows, total, args, nshown)
   local _, st = prof:sample_type(args.sample)
   st = st or { type = "?", unit = "" }
@@ -94,14 +102,11 @@ function U.print_top(prof, rows, total, args, nshown)
     for _, r in ipairs(rows) do
       io.stdout:write(json.encode({
         name = r.name, ["function"] = r["function"], file = r.file, line = r.line,
-        flat = r.flat, cum = r.cum, unit = st.unit,
-      }, { "name", "function", "file", "line", "flat", "cum", "unit" }), "\n")
+        flat = r.flat, cum = r.cum, unit = st.unit, inline = r.inline,
+      }, { "name", "function", "file", "line", "flat", "cum", "unit", "inline" }), "\n")
     end
     return
   end
-  local abs_total = 0
-  for _, r in ipairs(rows) do abs_total = math.max(abs_total, math.abs(r.cum)) end
-  if total == 0 then total = abs_total end
   local fmt = U.formatter(rows, math.abs(total), st.unit)
   io.stdout:write(("Type: %s\n"):format(st.type))
   local shown = 0
@@ -116,8 +121,9 @@ function U.print_top(prof, rows, total, args, nshown)
   for i = 1, nshown do
     local r = rows[i]
     sum = sum + r.flat
-    io.stdout:write(("%10s %s %s %10s %s  %s\n"):format(fmt(r.flat), U.pct(r.flat, total),
-      U.pct(sum, total), fmt(r.cum), U.pct(r.cum, total), r.name))
+    io.stdout:write(("%10s %s %s %10s %s  %s%s\n"):format(fmt(r.flat), U.pct(r.flat, total),
+      U.pct(sum, total), fmt(r.cum), U.pct(r.cum, total), r.name,
+      r.inline and (" (" .. r.inline .. ")") or ""))
   end
 end
 
@@ -135,15 +141,16 @@ end
 
 function M.run(args)
   local prof = U.open(args.profile)
-  local rows, total = prof:top(U.query(args, { by = args.by }))
-  if not rows then cli.fail(tostring(total)) end
+  local rows, selected, total = prof:top(U.query(args, { by = args.by }))
+  if not rows then cli.fail(tostring(selected)) end
   local n = args.n
   if not n or n < 0 then cli.fail("-n: expected a number >= 0") end
   local frac = args.nodefraction
   if not frac or frac < 0 or frac > 1 then cli.fail("--nodefraction: expected a number in [0, 1]") end
   if frac > 0 then
-    -- pprof's getNodesAboveCumCutoff: cutoff = int64(total * fraction), kept if |cum| >= it
-    local cutoff = math.floor(math.abs(total) * frac)
+    -- pprof's newTrimmedGraph: the cutoff is a fraction of the graph's own
+    -- sum (the selected samples), not of the report total; kept if |cum| >= it
+    local cutoff = math.floor(math.abs(selected) * frac)
     local kept = {}
     for _, r in ipairs(rows) do
       if math.abs(r.cum) >= cutoff then kept[#kept + 1] = r end
