@@ -1,27 +1,35 @@
 -- interfaces.lua: values boxed into interfaces (fmt/log arguments, any
--- parameters), grouped by the call that receives them.
+-- parameters), grouped by the call that receives them. Only boxing counts:
+-- constants (static data) and variadic slices (kept by the callee) are
+-- other reasons. Long groups are cut to their first entries.
 --
 --   goescape run examples/interfaces.lua LOG [PACKAGE]
 local ge = ge or require "goescape"
 local advice = ge.analysis.advice
+local MAX_SUBJECTS, MAX_PLACES = 6, 5
 
 local log_path, pkg = arg[1], arg[2]
 if not log_path then error("usage: interfaces.lua LOG [PACKAGE]") end
 local log = assert(ge.escape.open(log_path))
 
--- The call that takes the boxed value: the last "call parameter" step.
+-- The call that takes the boxed value: the callee of the last call step.
 local function callee(d)
-  local call
-  for _, s in ipairs(d.flow or {}) do
-    if s.reason == "call parameter" and s.expr then call = s.expr end
-  end
-  return call and (call:match("^([%w_%.%(%)%*]-)%(") or call) or "(no call in the flow)"
+  local c
+  for _, s in ipairs(d.flow or {}) do c = s.callee or c end
+  return c or "(stored or returned, not passed)"
+end
+
+-- "a, b, c +N more" from a list, at most `max` entries shown.
+local function cut(list, max)
+  local shown = {}
+  for i = 1, math.min(#list, max) do shown[i] = list[i] end
+  local s = table.concat(shown, ", ")
+  return #list > max and ("%s +%d more"):format(s, #list - max) or s
 end
 
 local calls, order = {}, {}
 for d in log:each { kind = "escape", package = pkg } do
-  local a = advice.explain(d)
-  if a and a.reason == "interface" then
+  if advice.reason(d) == "interface" then
     local c = callee(d)
     if not calls[c] then calls[c] = { n = 0, subjects = {}, seen = {}, where = {} }; order[#order + 1] = c end
     local e = calls[c]
@@ -36,7 +44,7 @@ table.sort(order, function(a, b)
 end)
 for _, c in ipairs(order) do
   local e = calls[c]
-  print(("%-28s %3d boxed: %s"):format(c, e.n, table.concat(e.subjects, ", ")))
-  print(("%-28s     at %s"):format("", table.concat(e.where, " ")))
+  print(("%-28s %3d boxed: %s"):format(c, e.n, cut(e.subjects, MAX_SUBJECTS)))
+  print(("%-28s     at %s"):format("", cut(e.where, MAX_PLACES)))
 end
 if #order > 0 then print("fix: " .. advice.reasons.interface.fix) end

@@ -88,4 +88,24 @@ describe("on a real module (" .. ZAP .. ")", function()
     end
     assert.is_true(n >= 3)
   end)
+
+  it("keeps examples/interfaces.lua readable on it: short lines, boxing only", function()
+    local out, rc = H.cli(("run %s %s"):format(H.q(H.root .. "/examples/interfaces.lua"), H.q(dir .. "/m2.log")))
+    assert.are.equal(0, rc, out)
+    local n = 0
+    for line in out:gmatch("[^\n]+") do
+      n = n + 1
+      assert.is_true(#line <= 240, line)
+      local subjects = line:match("boxed: (.*)$")
+      if subjects then
+        -- pointers are not boxed, constants are static data
+        for s in subjects:gsub(" %+%d+ more$", ""):gmatch("[^,]+") do
+          s = s:match("^%s*(.-)%s*$")
+          assert.is_nil(s:match("^&"), line)
+          assert.is_nil(s:match('^"'), line)
+        end
+      end
+    end
+    assert.is_true(n > 10)
+  end)
 end)

@@ -23,7 +23,33 @@ static int path_match(const char *s, size_t n, const char *name, size_t m) {
   return 0;
 }
 
-/* The ids of the interned strings that match any of `names`. */
+/* A function name as the filter gives it: exact, or, when the filter has no
+ * brackets, the record's name without its type arguments or shapes
+ * ("Gen[go.shape.int]", "(*Pool[go.shape.*uint8]).Get" match "Gen",
+ * "(*Pool).Get"), as a user names a generic function. */
+static int func_match(const char *s, size_t n, const char *name, size_t m) {
+  if (n == m && memcmp(s, name, m) == 0) return 1;
+  if (memchr(name, '[', m) || !memchr(s, '[', n)) return 0;
+  size_t j = 0;
+  int depth = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '[') {
+      depth++;
+      continue;
+    }
+    if (s[i] == ']') {
+      if (depth > 0) depth--;
+      continue;
+    }
+    if (depth) continue;
+    if (j >= m || s[i] != name[j]) return 0;
+    j++;
+  }
+  return j == m;
+}
+
+/* The ids of the interned strings that match any of `names`: exactly
+ * (mode 0), as a path suffix (1) or as a function name (2). */
 static uint8_t *id_set_any(const ge_log *log, const char *const *names, size_t nnames,
                            int suffix, int *none) {
   size_t n = log->strings.n;
@@ -34,8 +60,9 @@ static uint8_t *id_set_any(const ge_log *log, const char *const *names, size_t n
     const ge_intern_entry *e = ge_intern_get(&log->strings, (uint32_t)id);
     for (size_t k = 0; k < nnames; k++) {
       size_t m = strlen(names[k]);
-      int ok = suffix ? path_match(e->ptr, e->len, names[k], m)
-                      : (e->len == m && memcmp(e->ptr, names[k], m) == 0);
+      int ok = suffix == 1 ? path_match(e->ptr, e->len, names[k], m)
+               : suffix == 2 ? func_match(e->ptr, e->len, names[k], m)
+                             : (e->len == m && memcmp(e->ptr, names[k], m) == 0);
       if (ok) {
         set[id] = 1, any = 1;
         break;
@@ -77,7 +104,7 @@ static ge_err compile(const ge_log *log, const ge_log_filter *f, compiled *c, ge
   if ((f->file && !(c->files = id_set(log, f->file, 1, &c->none))) ||
       (f->files && !(c->files = id_set_any(log, f->files, f->nfiles, 1, &c->none))) ||
       (f->package && !(c->pkgs = id_set(log, f->package, 0, &c->none))) ||
-      (f->func && !(c->funcs = id_set(log, f->func, 0, &c->none)))) {
+      (f->func && !(c->funcs = id_set(log, f->func, 2, &c->none)))) {
     compiled_free(c);
     return ge_fail(err, GE_ERR_NOMEM, "out of memory");
   }

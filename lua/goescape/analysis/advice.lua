@@ -46,6 +46,15 @@ R.interface = {
     .. "(slog.Int, zap.Int), or log only when enabled; avoid any-typed parameters in hot "
     .. "functions.",
 }
+R.interface_pointer = {
+  title = "stored in an interface that escapes",
+  why = "A pointer stored in an interface is not boxed, but the interface escapes (an "
+    .. "error or any that is returned, stored or passed to fmt/log), so the object it points "
+    .. "to must be on the heap.",
+  fix = "Keep the concrete type on hot paths (return *T rather than error or any), return "
+    .. "sentinel errors (var ErrX = errors.New(...)) instead of new ones per call, or avoid "
+    .. "passing the value through any.",
+}
 R.closure = {
   title = "captured by a closure",
   why = "A closure that outlives its function carries the variables it captures by "
@@ -269,7 +278,8 @@ function M.is_constant(subj)
     if not inner then break end
     s = inner
   end
-  return s:match('^"') ~= nil and s:match('"$') ~= nil
+  -- (the compiler cuts long literals: "expected an error when ...)
+  return s:match('^"') ~= nil and (s:match('"$') ~= nil or s:match('%.%.%.$') ~= nil)
     or s:match("^`.*`$") ~= nil
     or s:match("^'.*'$") ~= nil
     or s:match("^%-?%d[%w%.%+%-]*$") ~= nil
@@ -376,6 +386,11 @@ reason_of = function(d, siblings, env, depth)
     return depth < 4 and captured_by(d, env, depth) or "closure"
   end
   if has_reason(d, "interface-converted") or subj:match("%.%.%. argument$") then
+    -- A pointer, func or map stored in an interface is not boxed: what it
+    -- points to escapes with the interface.
+    if subj:match("^&") or subj:match("^new%(") or subj == "func literal" or subj:match("^make%(") then
+      return "interface_pointer"
+    end
     return "interface"
   end
   -- An element of a variadic "... argument" slice that escapes on its own is
@@ -552,7 +567,7 @@ end
 local RANK = {
   too_large = 1, non_constant_size = 2, variadic_slice = 3, goroutine = 4, defer = 5,
   go_or_defer = 6, method_value = 7, stored_in_returned = 8, returned_address = 9, closure = 10,
-  interface = 11, map_put = 12, send = 13, append = 14, string_bytes = 15, concat = 16, make_slice = 16,
+  interface = 11, interface_pointer = 11, map_put = 12, send = 13, append = 14, string_bytes = 15, concat = 16, make_slice = 16,
   map_growth = 17, make_chan = 18, call_parameter = 19, global = 20, stored_in = 21,
   leaking_param = 22, new_object = 23, escapes = 24, chan_wait = 25, runtime_internal = 26, not_in_log = 27,
 }

@@ -16,9 +16,11 @@ function M.setup(c)
     :args("+")
   c:flag("--json", "One JSON object per line")
   c:option("--kind", "Only this kind, or a family: escape, inline, other")
-  c:option("--package", "Only this package")
+  c:option("--package", "Only this package: the one being compiled (the log's # header), "
+    .. "not the package of an inlined callee")
   c:option("--file", "Only this file (exact or path suffix)")
-  c:option("--func", "Only this function")
+  c:option("--func", "Only this function (a generic one by its name alone: New matches "
+    .. "New[go.shape.int])")
   c:flag("--stream", "Read text logs in bounded memory (implied for -)")
   c:flag("--no-flow", "Leave out -m=2 explanations")
 end
