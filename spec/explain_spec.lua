@@ -198,6 +198,17 @@ describe("explanations on real compiler output", function()
       end
     end
     assert.is_table(found)
+    -- with the binary, a moved variable of a named type has its size
+    local bin = assert(ge.binary.open(dir .. "/app.test"))
+    local sized = assert(ge.analysis.hotspots { escape = log, profile = prof, binary = bin, n = 0 })
+    local big
+    for _, r in ipairs(sized.rows) do
+      if r.file:match("/app/app%.go$") and r.line == 81 then big = r end
+    end
+    assert.is_table(big)
+    assert.are.equal("returned_address", big.advice.reason)
+    assert.are.equal(64 * 8 + 24, big.advice.size)
+    assert.is_truthy(big.advice.why:find("x: 536 bytes per allocation", 1, true))
     local text = H.cli(("hotspots --escape %s --profile %s -n 0")
       :format(H.q(dir .. "/test.log"), H.q(dir .. "/mem.pb.gz")))
     assert.is_truthy(text:find("reason: variadic slice kept by the callee", 1, true))

@@ -101,15 +101,33 @@ static ge_strview file_of(walk *w, uint64_t idx) {
 }
 
 /* Byte size of a type DIE; pointers without DW_AT_byte_size (Go) take the
- * pointer size. */
+ * pointer size. Named types are DW_TAG_typedef (Go: "main.Big" -> the
+ * struct) and qualifiers carry no size: both are followed to the type that
+ * has one, a few links deep (a crafted cycle stops there). */
 static uint64_t type_size(walk *w, Dwarf_Die t) {
-  uint64_t sz = udata(w, t, DW_AT_byte_size, UINT64_MAX);
-  if (sz != UINT64_MAX) return sz;
-  Dwarf_Half tag = 0;
-  Dwarf_Error e = NULL;
-  if (dwarf_tag(t, &tag, &e) == DW_DLV_OK && tag == DW_TAG_pointer_type)
-    sz = w->b->pcln.ptrsize ? w->b->pcln.ptrsize : 8;
-  if (e) dwarf_dealloc_error(w->dbg, e);
+  Dwarf_Die cur = t, owned = NULL;
+  uint64_t sz = UINT64_MAX;
+  for (int depth = 0; cur && depth < 16; depth++) {
+    sz = udata(w, cur, DW_AT_byte_size, UINT64_MAX);
+    if (sz != UINT64_MAX) break;
+    Dwarf_Half tag = 0;
+    Dwarf_Error e = NULL;
+    int ok = dwarf_tag(cur, &tag, &e) == DW_DLV_OK;
+    if (e) dwarf_dealloc_error(w->dbg, e);
+    if (!ok) break;
+    if (tag == DW_TAG_pointer_type) {
+      sz = w->b->pcln.ptrsize ? w->b->pcln.ptrsize : 8;
+      break;
+    }
+    if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type &&
+        tag != DW_TAG_restrict_type)
+      break;
+    Dwarf_Die next = ref_die(w, cur, DW_AT_type);
+    if (owned) dwarf_dealloc_die(owned);
+    owned = next;
+    cur = next;
+  }
+  if (owned) dwarf_dealloc_die(owned);
   return sz;
 }
 
