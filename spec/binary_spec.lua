@@ -268,6 +268,27 @@ describe("binary:lookup", function()
     for _, bd in ipairs(builds) do check_addr2line(bd.path, bd.name, 300) end
   end)
 
+  -- Debian's go command of Go 1.19 is linked with cgo: its _cgo_<hash>_Cfunc_*
+  -- wrappers have pcfile/pcln offsets 0, which addr2line decodes literally.
+  it("answers go tool addr2line's file and line for cgo wrapper functions", function()
+    local path = "/usr/lib/go-1.19/bin/go"
+    if not H.exists(path) then return pending("Debian's golang-1.19-go is not installed") end
+    local b = assert(ge.binary.open(path))
+    local pcs = {}
+    for _, f in ipairs(b:funcs()) do
+      if f.name:match("_Cfunc_") then pcs[#pcs + 1] = f.entry + 4 end
+    end
+    assert.is_true(#pcs >= 3)
+    local want = addr2line(path, pcs)
+    local frames = assert(b:lookup_many(pcs))
+    for i, pc in ipairs(pcs) do
+      local fr = frames[i]
+      assert.is_true(#fr >= 1, hex(pc))
+      assert.are.equal(want[i].fn .. " " .. want[i].pos, fr[#fr].func .. " " .. fr[1].file .. ":" .. fr[1].line)
+    end
+    b:close()
+  end)
+
   it("agrees with go tool addr2line on npm binaries from Go 1.14 to 1.26", function()
     if not npm_dir then return pending("npm unreachable, npm binaries skipped: " .. tostring(npm_err)) end
     for _, n in ipairs(NPM) do check_addr2line(npm_dir .. "/" .. n[1] .. ".bin", n[1], 200) end

@@ -384,6 +384,18 @@ static void pcv_reset(const ge_binary *b, ge_pcv *d, int bad, uint32_t off, uint
   }
 }
 
+/* A table decoded from the first byte of pctab (offset 0 taken literally). */
+static void pcv_at_start(const ge_binary *b, ge_pcv *d, uint64_t entry) {
+  const ge_pcln *t = &b->pcln;
+  if (t->pctab >= t->size) return;
+  d->state = PCV_MORE;
+  d->p = t->tab + t->pctab;
+  d->end = t->tab + t->size;
+  d->pc = entry;
+  d->v = -1;
+  d->first = 1;
+}
+
 static int pcv_grow(ge_pcv *d) {
   size_t cap = d->cap ? d->cap * 2 : 256;
   uint64_t *e = realloc(d->ends, cap * sizeof *e);
@@ -630,6 +642,15 @@ static ge_err fc_load(ge_binary *b, size_t i, ge_error *err) {
   c->file_name = filename(b, c->cuoff, -1);
   pcv_reset(b, &c->file, 0, field(b, f, 5), f->entry);
   pcv_reset(b, &c->line, 0, field(b, f, 6), f->entry);
+  /* Functions the external linker brought in (cgo's _cgo_<hash>_Cfunc_*
+   * wrappers) have file and line offsets 0. The runtime reads that as "no
+   * table"; go tool addr2line (debug/gosym) decodes the table at offset 0
+   * of pctab and prints its file and line: answer as addr2line does, in the
+   * layouts (1.16+) where pctab is a table of its own. */
+  if (t->ver != 12) {
+    if (!field(b, f, 5)) pcv_at_start(b, &c->file, f->entry);
+    if (!field(b, f, 6)) pcv_at_start(b, &c->line, f->entry);
+  }
   uint32_t npcdata = field(b, f, 7);
   uint64_t at = hdr_size(t) + 4 * (uint64_t)t->pcdata_inl;
   if ((uint32_t)t->pcdata_inl >= npcdata) pcv_reset(b, &c->inl, 0, 0, f->entry);
