@@ -58,6 +58,10 @@ describe("on a real module (" .. ZAP .. ")", function()
     end
   end)
 
+  it("finds the log and the profile of one build consistent (no mismatch warning)", function()
+    assert.are.same({}, hot.warnings)
+  end)
+
   it("gives every line among the top 30 a cause", function()
     for i = 1, math.min(30, #hot.rows) do
       local r = hot.rows[i]

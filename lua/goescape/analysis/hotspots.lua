@@ -14,7 +14,8 @@
 --                 whose line has no cost
 --   hot.total (pprof's report total: every sample, whatever focus/ignore
 --   dropped), hot.selected (the kept samples' sum), hot.sample ({type=,
---   unit=}), hot.stats
+--   unit=}), hot.stats, hot.warnings (inputs that do not belong together:
+--   a log of other sources, a binary of other module versions)
 --
 -- The profile's aggregation and the log's line index run in C; this joins
 -- their (few thousand) rows.
@@ -111,6 +112,77 @@ local function log_has_file(log, file, pkg, cache)
   return v
 end
 
+-- Whether a heap diagnostic's subject names code on its source line (the
+-- leading identifier, as a word): a log of other sources than the profiled
+-- binary points at lines that say something else. nil when it cannot tell.
+local function subject_fits(d, text)
+  if d.kind ~= "moved_to_heap" and d.kind ~= "escapes_to_heap" then return nil end
+  local tok = (d.subject or ""):match("^&?([%a_][%w_]*)")
+  if not tok or tok == "func" then return nil end
+  tok = tok:gsub("%p", "%%%0")
+  return text:match("%f[%w_]" .. tok .. "%f[^%w_]") ~= nil
+end
+
+-- Module versions the log's module-cache paths name ("mod@v1.2.3/...").
+local function log_versions(log, files)
+  local v = {}
+  for f in pairs(files) do
+    local mod, ver = f:match("/pkg/mod/(.-)@(v[^/]+)/")
+    if mod then v[mod] = ver end
+  end
+  return v
+end
+
+--- Warnings about inputs that do not belong together, once each: a log of
+-- other sources than the profiled code (checked on the source lines it
+-- points at), a binary built with other module versions than the log.
+function M.mismatch(log, rows_recs, source, binary)
+  local warnings = {}
+  if source then
+    local checked, off, example = 0, 0, nil
+    for _, rr in ipairs(rows_recs) do
+      -- Code inlined at a call is reported at the call's position, where
+      -- the callee's names are not written: those records tell nothing.
+      local inlined = {}
+      for _, d in ipairs(rr.all or rr.recs) do
+        if d.kind == "inlining_call" then inlined[(d.line or 0) .. ":" .. (d.col or 0)] = true end
+      end
+      for _, d in ipairs(rr.recs) do
+        local text = not inlined[(d.line or 0) .. ":" .. (d.col or 0)] and source(rr.file, rr.line)
+        local fits
+        if text then fits = subject_fits(d, text) end
+        if fits ~= nil then
+          checked = checked + 1
+          if not fits then
+            off = off + 1
+            example = example or ("%s:%d says %q"):format(d.file, d.line, d.message)
+          end
+        end
+      end
+    end
+    if checked >= 3 and off * 10 > checked * 3 then
+      warnings[#warnings + 1] = ("the escape log does not match the profiled sources: %d of %d heap "
+        .. "diagnostics in the profiled files name code that is not on their line (e.g. %s); build the log "
+        .. "from the same sources as the binary, or the explanations are of other code"):format(off, checked, example)
+    end
+  end
+  if binary and type(binary.deps) == "table" then
+    local files = {}
+    for _, rr in ipairs(rows_recs) do
+      for _, d in ipairs(rr.recs) do files[d.file or ""] = true end
+    end
+    local lv = log_versions(log, files)
+    for _, dep in ipairs(binary.deps) do
+      local ver = dep.version and lv[dep.path or ""]
+      if ver and ver ~= dep.version then
+        warnings[#warnings + 1] = ("the binary was built with %s %s but the escape log with %s: "
+          .. "their lines may differ"):format(dep.path, dep.version, ver)
+      end
+    end
+  end
+  return warnings
+end
+
 function M.run(opts)
   if type(opts) ~= "table" then error("hotspots: options table expected", 2) end
   local log, prof = opts.escape, opts.profile
@@ -128,10 +200,14 @@ function M.run(opts)
   local dw = dwarf_sizes(opts.binary)
   local source = M.source_reader(opts)
   local env = { ctx = logctx.new(log), source = source }
-  local out, matched, files, seen_files = {}, {}, {}, {}
+  local out, matched, files, seen_files, checked_rows = {}, {}, {}, {}, {}
   local with_diag = 0
   for _, r in ipairs(rows) do
-    if r.file and r.line then files[basename(r.file)] = true end
+    if r.file and r.line then
+      -- base name -> the profile's path for it (false when two paths share it)
+      local b = basename(r.file)
+      if files[b] == nil then files[b] = r.file elseif files[b] ~= r.file then files[b] = false end
+    end
     if r.flat ~= 0 and r.file and r.line and r.line > 0 then
       local fn = r["function"]
       local pkg = M.func_package(fn)
@@ -172,6 +248,9 @@ function M.run(opts)
         end
       end
       if #diags > 0 then with_diag = with_diag + 1 end
+      if #recs > 0 and #checked_rows < 200 then
+        checked_rows[#checked_rows + 1] = { file = r.file, line = r.line, recs = recs }
+      end
       out[#out + 1] = {
         file = r.file, line = r.line, ["function"] = fn, flat = r.flat, cum = r.cum,
         diagnostics = diags, advice = best, others = #l.others > 0 and l.others or nil,
@@ -196,6 +275,14 @@ function M.run(opts)
           local v = diag_view(d)
           v.advice = advice.explain(d, nil, nil, env)
           uncosted[#uncosted + 1] = v
+          -- every heap record of a profiled file can tell whether the log is
+          -- of these sources, costed or not
+          local path = files[basename(d.file)]
+          if path and #checked_rows < 1000 then
+            local all = {}
+            for _, i in ipairs(log:at_line(path, d.line)) do all[#all + 1] = log:get(i) end
+            checked_rows[#checked_rows + 1] = { file = path, line = d.line, recs = { d }, all = all }
+          end
         end
       end
     end
@@ -208,6 +295,7 @@ function M.run(opts)
     selected = selected,    -- the samples focus/ignore kept
     sample = st and { type = st.type, unit = st.unit } or nil,
     stats = { lines = #out, with_diagnostics = with_diag, uncosted = #uncosted },
+    warnings = M.mismatch(log, checked_rows, source, opts.binary),
   }
 end
 

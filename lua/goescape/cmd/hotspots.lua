@@ -78,6 +78,7 @@ function M.run(args)
   if args.binary then bin = cli.check(ge.binary.open(args.binary)) end
   local hot = cli.check(ge.analysis.hotspots { escape = log, profile = prof, binary = bin,
     sample = args.sample, n = args.n, focus = args.focus, ignore = args.ignore })
+  for _, w in ipairs(hot.warnings or {}) do io.stderr:write("goescape: warning: ", w, "\n") end
   local unit = hot.sample and hot.sample.unit
   if args.json then
     M.write_json_rows(hot.rows, args.no_advice)
