@@ -112,4 +112,34 @@ describe("on a real module (" .. ZAP .. ")", function()
     end
     assert.is_true(n > 10)
   end)
+
+  -- A dependency upgrade (zap v1.26.0 -> v1.27.0): every module-cache path
+  -- changes its @version, and Go 1.19 logs name no function in their
+  -- records. The gate must see the same few changes under both compilers.
+  it("diffs two releases with as little noise under Go 1.19 as under the newest compiler", function()
+    local counts = {}
+    for _, c in ipairs(H.go_compilers()) do
+      if c.version == "1.19" or c == H.go_compilers()[2] then
+        local logs = {}
+        for _, v in ipairs { "v1.26.0", "v1.27.0" } do
+          local d = H.cached("realcode-zap-" .. v .. "-" .. c.name, function(dir)
+            H.write(dir .. "/go.mod", "module example.com/zv\n\ngo 1.19\n")
+            H.write(dir .. "/x.go", 'package zv\n\nimport _ "go.uber.org/zap"\n')
+            local env = ("cd %s && GOFLAGS=-mod=mod GOCACHE=%s/.cache "):format(H.q(dir), H.q(dir))
+            H.must(env .. "go get go.uber.org/zap@" .. v .. " >/dev/null 2>&1")
+            H.must(env .. "go mod tidy >/dev/null 2>&1")
+            H.must(env .. c.go .. " build -gcflags='go.uber.org/zap/...=-m=2' ./... 2> m2.log")
+          end)
+          logs[#logs + 1] = d .. "/m2.log"
+        end
+        local d = assert(ge.analysis.diff(logs[1], logs[2]))
+        counts[c.version] = d.summary.added + d.summary.removed
+        assert.is_true(d.summary.unchanged > 1000)
+        assert.is_true(counts[c.version] < 0.05 * d.summary.unchanged, c.name .. ": " .. counts[c.version])
+      end
+    end
+    local old, new
+    for v, n in pairs(counts) do if v == "1.19" then old = n else new = n end end
+    if old and new then assert.is_true(old <= new * 1.2 + 5, ("1.19: %d, newest: %d"):format(old, new)) end
+  end)
 end)

@@ -221,9 +221,31 @@ local function pair_keys(bsel, bbases, asel, abases, scopes)
         bkeys[i] = bbases[i] .. "\0" .. n
         akeys[j] = bkeys[i]
       end
+      -- Records left over on both sides with one base key moved within the
+      -- function (reordered code): pair them in source order.
+      local left = {}
+      for _, i in ipairs(bi) do
+        if not bkeys[i] then
+          left[bbases[i]] = left[bbases[i]] or {}
+          table.insert(left[bbases[i]], i)
+        end
+      end
       local bs, as = {}, {}
+      for _, j in ipairs(ai) do
+        if not akeys[j] then
+          local q = left[abases[j]]
+          if q and #q > 0 then
+            local i = table.remove(q, 1)
+            local n = (seen[bbases[i]] or 0) + 1
+            seen[bbases[i]] = n
+            bkeys[i] = bbases[i] .. "\0" .. n
+            akeys[j] = bkeys[i]
+          else
+            as[#as + 1] = j
+          end
+        end
+      end
       for _, i in ipairs(bi) do if not bkeys[i] then bs[#bs + 1] = i end end
-      for _, j in ipairs(ai) do if not akeys[j] then as[#as + 1] = j end end
       occurrence(bs, bbases, bkeys, "-", {})
       occurrence(as, abases, akeys, "+", {})
     elseif ai then
