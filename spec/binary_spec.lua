@@ -491,6 +491,32 @@ describe("binary:dwarf", function()
       b:close()
     end
   end)
+
+  it("reads only the units asked for, and all of them again after", function()
+    for _, bd in ipairs(builds) do
+      if DWARF_MODES[bd.mode] then
+        local b = assert(ge.binary.open(bd.path))
+        local all = assert(b:dwarf())
+        local nall, nvars = #all.units, #all.variables
+        local some = assert(b:dwarf { units = { "main", "fmt" } })
+        local names = {}
+        for _, u in ipairs(some.units) do names[#names + 1] = u.name end
+        table.sort(names)
+        assert.are.same({ "fmt", "main" }, names, bd.name)
+        assert.is_true(#some.variables < nvars)
+        for _, v in ipairs(some.variables) do
+          assert.is_true(v.func == nil or v.func:match("^main%.") ~= nil
+            or v.func:match("^example%.com/dep%.") ~= nil or v.func:match("^[%w_/%.]+%.") ~= nil)
+        end
+        local again = assert(b:dwarf())
+        assert.are.equal(nall, #again.units)
+        assert.are.equal(nvars, #again.variables)
+        assert.has_error(function() b:dwarf { units = {} } end)
+        b:close()
+        break
+      end
+    end
+  end)
 end)
 
 -- Go 1.11-1.18 wrote zlib-compressed DWARF as GNU-style `.zdebug_*` sections

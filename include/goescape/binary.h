@@ -152,6 +152,12 @@ typedef struct ge_dwarf_stats {
 } ge_dwarf_stats;
 
 GE_API ge_err ge_binary_dwarf_load(ge_binary *b, ge_dwarf_stats *out, ge_error *err);
+/* The same, reading only the units named in units[0..nunits) (Go emits one
+ * unit per package, named by its import path): a report about a few
+ * packages of a large binary reads a few units. A later load with another
+ * set (or all: nunits 0) replaces what is loaded. */
+GE_API ge_err ge_binary_dwarf_load_units(ge_binary *b, const char *const *units, size_t nunits,
+                                         ge_dwarf_stats *out, ge_error *err);
 GE_API ge_err ge_binary_dwarf_cu(const ge_binary *b, size_t i, ge_dwarf_cu *out);
 GE_API ge_err ge_binary_dwarf_var(const ge_binary *b, size_t i, ge_dwarf_var *out);
 GE_API ge_err ge_binary_dwarf_inline(const ge_binary *b, size_t i, ge_dwarf_inline *out);

@@ -51,7 +51,19 @@ function Binary:symbols() return h(self):symbols() end
 
 --- DWARF summary: {version, units = {...}, variables = {...}, inlined = {...}};
 -- nil when the binary has none; nil, err when it is corrupt. Cached.
-function Binary:dwarf()
+-- opts.units = {"import/path", ...} reads only those packages' units (Go
+-- emits one per package), not cached: a report about a few packages of a
+-- large binary reads a few units.
+function Binary:dwarf(opts)
+  if opts ~= nil then
+    if type(opts) ~= "table" then error("binary:dwarf: options table expected", 2) end
+    if opts.units ~= nil then
+      self._dwarf = nil -- the C side now holds the subset
+      local d, err = h(self):dwarf { units = opts.units }
+      if d == nil and err then return nil, err end
+      return d
+    end
+  end
   if self._dwarf == nil then
     local d, err = h(self):dwarf()
     if d == nil and err then return nil, err end

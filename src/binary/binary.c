@@ -71,6 +71,7 @@ ge_err ge_binary_open_mem(const void *data, size_t size, const char *name, const
 void ge_binary_free(ge_binary *b) {
   if (!b) return;
   ge_dwarf_free(b);
+  free(b->dwarf_units);
   ge_symtab_free(b);
   ge_pcln_free(b);
   free(b->sects);

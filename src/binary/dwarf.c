@@ -244,6 +244,21 @@ static void walk_die(walk *w, Dwarf_Die d, int depth, const char *func, const ch
   }
 }
 
+/* Whether a unit name is in the filter ("a\nb\nc"); every unit without one. */
+static int wanted(const char *filter, const char *name) {
+  if (!filter) return 1;
+  if (!name) return 0;
+  size_t n = strlen(name);
+  for (const char *p = filter; *p;) {
+    const char *e = strchr(p, '\n');
+    size_t m = e ? (size_t)(e - p) : strlen(p);
+    if (m == n && memcmp(p, name, n) == 0) return 1;
+    if (!e) break;
+    p = e + 1;
+  }
+  return 0;
+}
+
 static ge_err load(ge_binary *b, int fd, ge_error *err) {
   Dwarf_Debug dbg = NULL;
   Dwarf_Error e = NULL;
@@ -270,6 +285,10 @@ static ge_err load(ge_binary *b, int fd, ge_error *err) {
     if (rc != DW_DLV_OK) break;
     Dwarf_Die cu = NULL;
     if (dwarf_siblingof_b(dbg, NULL, 1, &cu, &e) != DW_DLV_OK) break;
+    if (b->dwarf_units && !wanted(b->dwarf_units, die_name(&w, cu))) {
+      dwarf_dealloc_die(cu);
+      continue;
+    }
     ge_dwarf_cu *c = GE_VEC_PUSH_SLOT(b->dw->cus);
     if (!c) {
       dwarf_dealloc_die(cu);
@@ -312,6 +331,39 @@ static ge_err load(ge_binary *b, int fd, ge_error *err) {
 }
 
 ge_err ge_binary_dwarf_load(ge_binary *b, ge_dwarf_stats *out, ge_error *err) {
+  return ge_binary_dwarf_load_units(b, NULL, 0, out, err);
+}
+
+ge_err ge_binary_dwarf_load_units(ge_binary *b, const char *const *units, size_t nunits,
+                                  ge_dwarf_stats *out, ge_error *err) {
+  char *filter = NULL;
+  if (nunits) {
+    size_t len = 1;
+    for (size_t i = 0; i < nunits; i++) len += strlen(units[i] ? units[i] : "") + 1;
+    filter = malloc(len);
+    if (!filter) return ge_fail(err, GE_ERR_NOMEM, "out of memory");
+    char *w = filter;
+    for (size_t i = 0; i < nunits; i++) {
+      size_t m = strlen(units[i] ? units[i] : "");
+      memcpy(w, units[i] ? units[i] : "", m);
+      w += m;
+      *w++ = '\n';
+    }
+    w[-1] = 0;
+  }
+  /* Another set than the one loaded: load again. */
+  int same = (!filter && !b->dwarf_units) ||
+             (filter && b->dwarf_units && strcmp(filter, b->dwarf_units) == 0);
+  if (b->dwarf_loaded && !same && !b->dwarf_rc) {
+    ge_dwarf_free(b);
+    b->dwarf_loaded = 0;
+  }
+  if (!b->dwarf_loaded) {
+    free(b->dwarf_units);
+    b->dwarf_units = filter;
+    filter = NULL;
+  }
+  free(filter);
   if (!b->dwarf_loaded) {
     int fd;
     if (b->own_map) {
@@ -353,6 +405,7 @@ ge_err ge_binary_dwarf_load(ge_binary *b, ge_dwarf_stats *out, ge_error *err) {
 
 void ge_dwarf_free(ge_binary *b) {
   if (!b->dw) return;
+  /* (b->dwarf_units is freed with the binary: it names what b->dw holds) */
   GE_VEC_FREE(b->dw->cus);
   GE_VEC_FREE(b->dw->vars);
   GE_VEC_FREE(b->dw->inl);

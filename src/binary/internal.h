@@ -128,6 +128,7 @@ struct ge_binary {
   uint32_t *sym_by_name; /* indices sorted by name */
   /* DWARF (lazy) */
   int dwarf_loaded;
+  char *dwarf_units;    /* the unit filter of the load: names joined by '\n', NULL = all */
   ge_err dwarf_rc;      /* remembered failure (no DWARF, corrupt) */
   char dwarf_msg[GE_ERRMSG_MAX];
   struct ge_dwarf_data *dw;

@@ -303,11 +303,31 @@ static int l_symbols(lua_State *L) {
   return 1;
 }
 
+/* b:dwarf([{units = {"pkg/path", ...}}]): every unit, or only those. */
 static int l_dwarf(lua_State *L) {
   ge_binary *b = check(L);
   ge_dwarf_stats st;
   ge_error err;
-  ge_err rc = ge_binary_dwarf_load(b, &st, &err);
+  const char *units[256];
+  size_t nunits = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_getfield(L, 2, "units");
+    if (!lua_isnil(L, -1)) {
+      luaL_checktype(L, -1, LUA_TTABLE);
+      size_t n = ge_rawlen(L, -1);
+      if (n > sizeof units / sizeof units[0]) return luaL_error(L, "dwarf: at most 256 units");
+      for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, (int)i);
+        if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "dwarf: units must be strings");
+        units[nunits++] = lua_tostring(L, -1); /* anchored by the units table */
+        lua_pop(L, 1);
+      }
+      if (nunits == 0) return luaL_error(L, "dwarf: units is empty");
+    }
+    /* the units table stays on the stack (anchoring its strings) during the load */
+  }
+  ge_err rc = ge_binary_dwarf_load_units(b, units, nunits, &st, &err);
   if (rc == GE_ERR_NOTFOUND) return 0;
   if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
   lua_createtable(L, 0, 6);

@@ -53,9 +53,9 @@ end
 -- (func, name) -> bytes or nil. Variables moved to the heap carry their type
 -- but often no size of their own; the type's size is then taken from another
 -- variable of that type.
-local function dwarf_sizes(binary)
+local function dwarf_sizes(binary, units)
   if not binary or type(binary.dwarf) ~= "function" then return nil end
-  local ok, dw = pcall(binary.dwarf, binary)
+  local ok, dw = pcall(binary.dwarf, binary, units and #units > 0 and { units = units } or nil)
   if not ok or type(dw) ~= "table" or type(dw.variables) ~= "table" then return nil end
   local by_type, by_var = {}, {}
   for _, v in ipairs(dw.variables) do
@@ -197,7 +197,27 @@ function M.run(opts)
   if not rows then return nil, selected, total end
   local _, st = prof:sample_type(opts.sample)
   if type(st) ~= "table" then st = nil end
-  local dw = dwarf_sizes(opts.binary)
+  -- DWARF of the packages whose costed lines move a variable to the heap:
+  -- the units a large test binary holds for everything else are not read.
+  local dw
+  if opts.binary then
+    local pkgs, seen = {}, {}
+    for _, r in ipairs(rows) do
+      local pkg = r.flat ~= 0 and r.file and r.line and M.func_package(r["function"])
+      if pkg and not seen[pkg] and #pkgs < 200 then
+        for _, i in ipairs(log:at_line(r.file, r.line, pkg)) do
+          if log:get(i).kind == "moved_to_heap" then
+            seen[pkg] = true
+            pkgs[#pkgs + 1] = pkg
+            -- an external test package (pkg_test) has a unit of its own
+            if not pkg:match("_test$") then pkgs[#pkgs + 1] = pkg .. "_test" end
+            break
+          end
+        end
+      end
+    end
+    if #pkgs > 0 then dw = dwarf_sizes(opts.binary, pkgs) end
+  end
   local source = M.source_reader(opts)
   local env = { ctx = logctx.new(log), source = source }
   local out, matched, files, seen_files, checked_rows = {}, {}, {}, {}, {}
