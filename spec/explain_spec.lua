@@ -215,6 +215,27 @@ describe("explanations on real compiler output", function()
     assert.is_truthy(text:find("reason: channel (no heap move reported by the compiler)", 1, true))
   end)
 
+  it("html: object counts of rows that share a line are their own, summed in the source view", function()
+    local dir = profiled()
+    local log = assert(ge.escape.open(dir .. "/test.log"))
+    local prof = assert(ge.profile.open(dir .. "/mem.pb.gz"))
+    local data = assert(require("goescape.report.html").data {
+      escape = log, profile = prof, sample = "alloc_space", n = 1000, source = false })
+    local want, per_line = {}, {}
+    for _, r in ipairs(assert(prof:top { by = "line", sample = "alloc_objects", n = 0 })) do
+      want[(r["function"] or "") .. "@" .. (r.file or "") .. ":" .. (r.line or 0)] = r.flat
+      local k = (r.file or "") .. ":" .. (r.line or 0)
+      per_line[k] = (per_line[k] or 0) + 1
+    end
+    local shared = 0
+    for _, r in ipairs(data.rows) do
+      local k = (r.func or "") .. "@" .. r.file .. ":" .. r.line
+      assert.are.equal(want[k] or 0, r.objects or 0, k)
+      if per_line[r.file .. ":" .. r.line] > 1 and r.line == 87 then shared = shared + 1 end
+    end
+    assert.is_true(shared >= 2, "TwoRows and its closure on line 87")
+  end)
+
   describe("the command", function()
     it("reads gzipped logs, and refuses them in a stream with a clear error", function()
       local dir = profiled()
