@@ -209,6 +209,18 @@ describe("explanations on real compiler output", function()
     assert.are.equal("returned_address", big.advice.reason)
     assert.are.equal(64 * 8 + 24, big.advice.size)
     assert.is_truthy(big.advice.why:find("x: 536 bytes per allocation", 1, true))
+    -- and the runtime function each silent line calls, from its call instruction
+    local calls = { [52] = "runtime.growslice", [60] = "runtime.mapassign_fast64",
+      [32] = "runtime.makechan", [66] = "runtime.concatstring2", [45] = "runtime.makeslice" }
+    for _, r in ipairs(sized.rows) do
+      local want = r.file:match("/app/app%.go$") and calls[r.line]
+      if want then
+        assert.are.equal("stack", r.advice.inferred, r.line)
+        assert.is_truthy(r.advice.why:find("calls " .. want, 1, true), r.advice.why)
+        calls[r.line] = nil
+      end
+    end
+    assert.are.same({}, calls)
     local text = H.cli(("hotspots --escape %s --profile %s -n 0")
       :format(H.q(dir .. "/test.log"), H.q(dir .. "/mem.pb.gz")))
     assert.is_truthy(text:find("reason: variadic slice kept by the callee", 1, true))
@@ -234,6 +246,30 @@ describe("explanations on real compiler output", function()
       if per_line[r.file .. ":" .. r.line] > 1 and r.line == 87 then shared = shared + 1 end
     end
     assert.is_true(shared >= 2, "TwoRows and its closure on line 87")
+  end)
+
+  it("binary:call_target names the callee of every direct call go tool objdump shows (amd64, arm64)", function()
+    local dir = profiled()
+    local arm = dir .. "/app.arm64.test"
+    if not H.exists(arm) then
+      H.must(("cd %s/app && GOARCH=arm64 GOCACHE=%s/.cache GOFLAGS=-mod=mod go test -c -o %s . 2>/dev/null")
+        :format(H.q(dir), H.q(dir), H.q(arm)))
+    end
+    for _, path in ipairs { dir .. "/app.test", arm } do
+      local b = assert(ge.binary.open(path))
+      local out = H.must("go tool objdump -s 'explain/app\\.' " .. H.q(path))
+      local n = 0
+      for addr, bytes, callee in out:gmatch("\t0x(%x+)\t+(%x+)\t+CALL ([%w_%./%(%)%*]+)%(SB%)") do
+        local ret = tonumber(addr, 16) + #bytes / 2
+        local t, name = b:call_target(ret - 1)
+        assert.is_number(t, path .. " " .. addr)
+        assert.are.equal((callee:gsub("%.abi0$", "")), name, path .. " " .. addr)
+        n = n + 1
+      end
+      assert.is_true(n > 20, path)
+      assert.is_nil(b:call_target(b:funcs()[1].entry)) -- not after a call
+      b:close()
+    end
   end)
 
   describe("the command", function()

@@ -36,6 +36,17 @@ end
 --- Frames for one PC (a number, or a hex string); nil, err for corrupt tables.
 function Binary:lookup(pc) return h(self):lookup(pc) end
 
+--- The function a call site calls: pc is a profile location's address (the
+-- return address minus one); the direct call before it (amd64 CALL rel32,
+-- arm64 BL) gives the callee's address and name, or nil.
+function Binary:call_target(pc)
+  local t = h(self):call_target(pc)
+  if not t then return nil end
+  local frames = h(self):lookup(t)
+  local outer = frames and frames[#frames]
+  return t, outer and outer.func or nil
+end
+
 --- Frames for each PC of a list, in one C call; the second result is the
 -- first error met (its PC gets an empty frame list).
 function Binary:lookup_many(list) return h(self):lookup_many(list) end

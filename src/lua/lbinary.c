@@ -203,6 +203,15 @@ static int l_lookup(lua_State *L) {
   return lookup_push(L, b, checkpc(L, 2));
 }
 
+/* call_target(pc) -> the address a direct call before pc + 1 calls, or nil. */
+static int l_call_target(lua_State *L) {
+  ge_binary *b = check(L);
+  uint64_t t;
+  if (ge_binary_call_target(b, checkpc(L, 2), &t)) return 0;
+  ge_pushint(L, (long long)t);
+  return 1;
+}
+
 /* lookup_many(list) -> list of frame lists[, first error]; an entry whose
  * tables are corrupt is an empty list, and the message of the first such
  * entry (in list order) the second result. Answered in address order by
@@ -554,6 +563,7 @@ static int heldtext_gc(lua_State *L) {
 void ge_lua_open_binary(lua_State *L) {
   static const luaL_Reg methods[] = {{"info", l_info},
                                      {"lookup", l_lookup},
+                                     {"call_target", l_call_target},
                                      {"lookup_many", l_lookup_many},
                                      {"funcs", l_funcs},
                                      {"func", l_func},

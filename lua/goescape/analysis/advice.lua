@@ -633,7 +633,8 @@ function M.line(recs, env)
 end
 
 -- Runtime allocators, as a profile's stack names them under the user's
--- frame, and the reason each one means.
+-- frame or the call instruction at the line's address calls them (see
+-- binary:call_target), and the reason each one means.
 local RUNTIME = {
   growslice = "append", makeslice = "non_constant_size", makeslice64 = "non_constant_size",
   makeslicecopy = "non_constant_size", makemap = "map_growth", makemap_small = "map_growth",
@@ -645,6 +646,7 @@ local RUNTIME = {
   stringtoslicerune = "string_bytes", slicerunetostring = "string_bytes",
   intstring = "string_bytes", rawstring = "string_bytes", rawbyteslice = "string_bytes",
   newproc = "goroutine", deferproc = "defer", newobject = "new_object",
+  chanrecv1 = "chan_wait", chanrecv2 = "chan_wait", chansend1 = "chan_wait", selectgo = "chan_wait",
   convT = "interface", convTnoptr = "interface", convT16 = "interface", convT32 = "interface",
   convT64 = "interface", convTstring = "interface", convTslice = "interface",
   convT2E = "interface", convT2I = "interface",
@@ -736,8 +738,9 @@ function M.infer(recs, env, file, line, not_in_log)
   local r = R[key]
   local note
   if via == "stack" then
-    note = ("The profile shows %s allocating under this line; the compiler reported no heap "
-      .. "move here. "):format(what)
+    note = ("This line calls %s, which allocated; %s. "):format(what, not_in_log
+      and "the escape log has no diagnostics for this package (it was not compiled with -m)"
+      or "the compiler reported no heap move here")
   elseif via == "log" then
     note = ("The compiler reported no heap move here (%s), but the allocation is made at run "
       .. "time: "):format(what)

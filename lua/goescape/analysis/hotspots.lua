@@ -221,6 +221,34 @@ function M.run(opts)
   local source = M.source_reader(opts)
   local env = { ctx = logctx.new(log), source = source }
   local out, matched, files, seen_files, checked_rows = {}, {}, {}, {}, {}
+  -- The runtime function a line calls to allocate, read from the call
+  -- instructions at its locations' addresses (runtime/pprof hides those
+  -- frames in the profile itself); the index of locations by their
+  -- innermost line is built on first use.
+  local by_line
+  local function called_allocator(r)
+    if not by_line then
+      by_line = {}
+      local ok, locs = pcall(prof.locations, prof)
+      for _, loc in ipairs(ok and locs or {}) do
+        local ln = loc.lines and loc.lines[1]
+        if ln and loc.address and loc.address ~= 0 then
+          local k = (ln.func or "") .. "\0" .. (ln.file or "") .. "\0" .. (ln.line or 0)
+          by_line[k] = by_line[k] or {}
+          table.insert(by_line[k], loc.address)
+        end
+      end
+    end
+    local best, brank
+    for _, a in ipairs(by_line[(r["function"] or "") .. "\0" .. r.file .. "\0" .. r.line] or {}) do
+      local _, name = opts.binary:call_target(a)
+      local short = name and (name:match("^runtime%.([%w_]+)$") or name:match("^internal/runtime/[%w_/]+%.([%w_]+)$"))
+      local reason = short and advice.runtime_allocators[short]
+      local rank = reason and advice.rank[reason] or nil
+      if rank and (not brank or rank < brank) then best, brank = name, rank end
+    end
+    return best
+  end
   local with_diag = 0
   for _, r in ipairs(rows) do
     if r.file and r.line then
@@ -253,6 +281,8 @@ function M.run(opts)
         diags[#diags + 1] = dv
       end
       local best = l.best
+      env.runtime = nil
+      if not l.heap and opts.binary then env.runtime = called_allocator(r) end
       if not l.heap then
         local absent = #recs == 0 and not log_has_file(log, r.file, pkg, seen_files)
         local inferred = advice.infer(recs, env, r.file, r.line, absent)
