@@ -311,6 +311,54 @@ describe("explanations on real compiler output", function()
       assert.are.equal(1, n, err2)
     end)
 
+    it("says when a logopt <base>.json belongs to another source with the same base name", function()
+      local c = H.go_compilers()[2] or H.go_compilers()[1]
+      local dir = H.cached("explain-logopt-" .. c.name, function(d)
+        H.write(d .. "/go.mod", "module example.com/lo\n\ngo 1.22\n")
+        -- type.go of main and sync/atomic's type.go (generic code
+        -- instantiated in main) both want main/type.json
+        H.write(d .. "/type.go", "package main\n\ntype T struct{ b []byte }\n\n"
+          .. "func NewT(n int) *T { return &T{b: make([]byte, n)} }\n")
+        H.write(d .. "/main.go", [[
+package main
+
+import (
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"sync/atomic"
+)
+
+var p atomic.Pointer[T]
+var sink []*T
+
+func main() {
+	runtime.MemProfileRate = 1
+	for i := 0; i < 1000; i++ {
+		p.Store(NewT(i))
+		sink = append(sink, p.Load())
+	}
+	f, _ := os.Create(os.Args[1])
+	pprof.Lookup("allocs").WriteTo(f, 0)
+	f.Close()
+}
+]])
+        H.must(("cd %s && GOCACHE=%s/.cache %s build -gcflags=-json=0,file://%s/lo.json -o lo . && ./lo mem.pb.gz")
+          :format(H.q(d), H.q(d), c.go, d))
+      end)
+      local _, rc, err = H.cli(("hotspots --escape %s --profile %s -n 1")
+        :format(H.q(dir .. "/lo.json"), H.q(dir .. "/mem.pb.gz")))
+      assert.are.equal(0, rc, err)
+      local src = H.read(dir .. "/lo.json/main/type.json"):match('"file":"([^"]+)"')
+      if src:match("sync/atomic/type%.go$") then
+        assert.matches("main/type.json holds diagnostics of " .. src:gsub("%p", "%%%0"), err)
+        assert.matches("use a text log", err, 1, true)
+      else
+        assert.is_nil(err:find("holds diagnostics of", 1, true)) -- the compiler kept ours this time
+      end
+      assert.is_nil(err:find("does not match the profiled sources", 1, true), err)
+    end)
+
     it("runs through a symlink from another directory", function()
       local tmp = H.tmpdir("symlink")
       H.must(("ln -s %s %s/goescape"):format(H.q(H.root .. "/bin/goescape"), H.q(tmp)))

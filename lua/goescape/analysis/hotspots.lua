@@ -100,27 +100,68 @@ end
 
 -- Whether the log has any record for a file of the profile (the package
 -- was compiled with -m), by base name and package.
+-- Whether one path is the other or ends with it on a path boundary.
+local function same_file(a, b)
+  a, b = a:gsub("^%./", ""), b:gsub("^%./", "")
+  if #a < #b then a, b = b, a end
+  return a == b or (a:sub(-#b - 1) == "/" .. b)
+end
+
 local function log_has_file(log, file, pkg, cache)
   local key = file .. "\0" .. (pkg or "")
   local v = cache[key]
   if v == nil then
     v = false
     local base = basename(file)
-    for _ in log:each { file = base, package = pkg } do v = true break end
+    for d in log:each { file = base, package = pkg } do
+      v = true
+      -- logopt keeps one <base>.json per package: another source with this
+      -- base name (generic or inlined code from another package) may have
+      -- taken the file of this one
+      if d.source and d.source:match("%.json$") and d.file and not same_file(d.file, file) then
+        cache.ambiguous = cache.ambiguous or {}
+        cache.ambiguous[#cache.ambiguous + 1] = ("%s holds diagnostics of %s, none of %s: logopt "
+          .. "writes one %s.json per package, so one source's diagnostics replaced the other's; "
+          .. "use a text log (-gcflags=-m=2) for this file"):format(d.source, d.file, file,
+          base:gsub("%.go$", ""))
+      end
+      break
+    end
     cache[key] = v
   end
   return v
 end
 
--- Whether a heap diagnostic's subject names code on its source line (the
--- leading identifier, as a word): a log of other sources than the profiled
--- binary points at lines that say something else. nil when it cannot tell.
-local function subject_fits(d, text)
+-- Whether a heap diagnostic's subject names code on its source line (its
+-- leading name, without a package qualifier, as a word): a log of other
+-- sources than the profiled binary points at lines that say something
+-- else. Code inlined into a call is reported at the call, where the
+-- callee's names are not written: a line that calls one of the log's
+-- inlinable functions tells nothing (nil).
+local function subject_fits(d, text, inlinable)
   if d.kind ~= "moved_to_heap" and d.kind ~= "escapes_to_heap" then return nil end
-  local tok = (d.subject or ""):match("^&?([%a_][%w_]*)")
+  local name = (d.subject or ""):match("^&?([%a_][%w_%.]*)")
+  local tok = name and name:match("([%a_][%w_]*)$")
   if not tok or tok == "func" then return nil end
-  tok = tok:gsub("%p", "%%%0")
-  return text:match("%f[%w_]" .. tok .. "%f[^%w_]") ~= nil
+  if text:match("%f[%w_]" .. tok:gsub("%p", "%%%0") .. "%f[^%w_]") then return true end
+  for _, st in ipairs(d.flow or {}) do -- logopt marks inlined code so
+    if (st.expr or ""):match("^inlined from") then return nil end
+  end
+  for w in text:gmatch("([%a_][%w_]*)%s*%(") do
+    if inlinable[w] then return nil end
+  end
+  return false
+end
+
+-- The short names of the log's inlinable functions ("NewT", "M" of
+-- "(*T).M", "Gen" of "Gen[go.shape.int]"), grouped in C.
+local function inlinable_names(log)
+  local t = {}
+  for _, g in ipairs(log:group { by = "subject", kind = "can_inline" }) do
+    local n = (g.key or ""):gsub("%b[]", ""):match("([%a_][%w_]*)$")
+    if n then t[n] = true end
+  end
+  return t
 end
 
 -- Module versions the log's module-cache paths name ("mod@v1.2.3/...").
@@ -138,7 +179,8 @@ end
 -- points at), a binary built with other module versions than the log.
 function M.mismatch(log, rows_recs, source, binary)
   local warnings = {}
-  if source then
+  if source and #rows_recs > 0 then
+    local inlinable = inlinable_names(log)
     local checked, off, example = 0, 0, nil
     for _, rr in ipairs(rows_recs) do
       -- Code inlined at a call is reported at the call's position, where
@@ -150,7 +192,7 @@ function M.mismatch(log, rows_recs, source, binary)
       for _, d in ipairs(rr.recs) do
         local text = not inlined[(d.line or 0) .. ":" .. (d.col or 0)] and source(rr.file, rr.line)
         local fits
-        if text then fits = subject_fits(d, text) end
+        if text then fits = subject_fits(d, text, inlinable) end
         if fits ~= nil then
           checked = checked + 1
           if not fits then
@@ -281,6 +323,7 @@ function M.run(opts)
         diags[#diags + 1] = dv
       end
       local best = l.best
+      if #recs == 0 then log_has_file(log, r.file, pkg, seen_files) end
       env.runtime = nil
       if not l.heap and opts.binary then env.runtime = called_allocator(r) end
       if not l.heap then
@@ -345,7 +388,11 @@ function M.run(opts)
     selected = selected,    -- the samples focus/ignore kept
     sample = st and { type = st.type, unit = st.unit } or nil,
     stats = { lines = #out, with_diagnostics = with_diag, uncosted = #uncosted },
-    warnings = M.mismatch(log, checked_rows, source, opts.binary),
+    warnings = (function()
+      local w = M.mismatch(log, checked_rows, source, opts.binary)
+      for _, a in ipairs(seen_files.ambiguous or {}) do w[#w + 1] = a end
+      return w
+    end)(),
   }
 end
 
