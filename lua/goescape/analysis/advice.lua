@@ -8,9 +8,10 @@
 --   local a = advice.infer(records, env)  --> a cause for a line the compiler
 --                                              reported no heap move for
 --
--- env (optional): {ctx = logctx.new(log), source = function(file, line) -> text}
--- lets an explanation follow a record into the callee's "leaking param",
--- into the container it is stored in, or into the source line.
+-- env (optional): {ctx = logctx.new(log), source = function(file, line) -> text,
+-- no_chain = true} lets an explanation follow a record into the callee's
+-- "leaking param" (not with no_chain), into the container it is stored in,
+-- or into the source line.
 local M = {}
 
 local R = {}
@@ -522,7 +523,7 @@ function M.explain(d, size, siblings, env)
   if not key then return nil end
   local r = R[key]
   local why, fix, callee, chain = r.why, r.fix, nil, nil
-  if key == "variadic_slice" or key == "call_parameter" then
+  if (key == "variadic_slice" or key == "call_parameter") and not (env and env.no_chain) then
     chain = call_chain(d, env, key == "variadic_slice" and "... argument" or nil)
     local p = chain and chain[2]
     callee = chain and chain[1].text:match("^passed to (.*)$")

@@ -138,7 +138,7 @@ end
 -- else. Code inlined into a call is reported at the call, where the
 -- callee's names are not written: a line that calls one of the log's
 -- inlinable functions tells nothing (nil).
-local function subject_fits(d, text, inlinable)
+local function subject_fits(d, text, inlinable_of)
   if d.kind ~= "moved_to_heap" and d.kind ~= "escapes_to_heap" then return nil end
   local name = (d.subject or ""):match("^&?([%a_][%w_%.]*)")
   local tok = name and name:match("([%a_][%w_]*)$")
@@ -147,6 +147,7 @@ local function subject_fits(d, text, inlinable)
   for _, st in ipairs(d.flow or {}) do -- logopt marks inlined code so
     if (st.expr or ""):match("^inlined from") then return nil end
   end
+  local inlinable = inlinable_of()
   for w in text:gmatch("([%a_][%w_]*)%s*%(") do
     if inlinable[w] then return nil end
   end
@@ -180,19 +181,29 @@ end
 function M.mismatch(log, rows_recs, source, binary)
   local warnings = {}
   if source and #rows_recs > 0 then
-    local inlinable = inlinable_names(log)
+    local inlinable
+    local function inlinable_of()
+      inlinable = inlinable or inlinable_names(log)
+      return inlinable
+    end
     local checked, off, example = 0, 0, nil
     for _, rr in ipairs(rows_recs) do
-      -- Code inlined at a call is reported at the call's position, where
-      -- the callee's names are not written: those records tell nothing.
-      local inlined = {}
-      for _, d in ipairs(rr.all or rr.recs) do
-        if d.kind == "inlining_call" then inlined[(d.line or 0) .. ":" .. (d.col or 0)] = true end
-      end
       for _, d in ipairs(rr.recs) do
-        local text = not inlined[(d.line or 0) .. ":" .. (d.col or 0)] and source(rr.file, rr.line)
+        local text = source(rr.file, rr.line)
         local fits
-        if text then fits = subject_fits(d, text, inlinable) end
+        if text then fits = subject_fits(d, text, inlinable_of) end
+        if fits == false then
+          -- Code inlined at a call is reported at the call's position,
+          -- where the callee's names are not written: it tells nothing.
+          local all = rr.all
+          if not all then
+            all = {}
+            for _, i in ipairs(log:at_line(rr.file, rr.line)) do all[#all + 1] = log:get(i) end
+          end
+          for _, o in ipairs(all) do
+            if o.kind == "inlining_call" and o.line == d.line and o.col == d.col then fits = nil break end
+          end
+        end
         if fits ~= nil then
           checked = checked + 1
           if not fits then
@@ -342,7 +353,7 @@ function M.run(opts)
       end
       if #diags > 0 then with_diag = with_diag + 1 end
       if #recs > 0 and #checked_rows < 200 then
-        checked_rows[#checked_rows + 1] = { file = r.file, line = r.line, recs = recs }
+        checked_rows[#checked_rows + 1] = { file = r.file, line = r.line, recs = recs, all = recs }
       end
       out[#out + 1] = {
         file = r.file, line = r.line, ["function"] = fn, flat = r.flat, cum = r.cum,
@@ -361,20 +372,20 @@ function M.run(opts)
   for b in pairs(files) do names[#names + 1] = b end
   table.sort(names)
   local uncosted = {}
+  -- Lines that cost nothing are listed with the reason their own record
+  -- gives, without lookups across the log (a std log has tens of thousands).
   if #names > 0 then
     for kind in pairs(HEAP) do
       for d in log:each { kind = kind, file = names } do
         if not matched[d.index] then
           local v = diag_view(d)
-          v.advice = advice.explain(d, nil, nil, env)
+          v.advice = advice.explain(d)
           uncosted[#uncosted + 1] = v
           -- every heap record of a profiled file can tell whether the log is
           -- of these sources, costed or not
           local path = files[basename(d.file)]
-          if path and #checked_rows < 1000 then
-            local all = {}
-            for _, i in ipairs(log:at_line(path, d.line)) do all[#all + 1] = log:get(i) end
-            checked_rows[#checked_rows + 1] = { file = path, line = d.line, recs = { d }, all = all }
+          if path and #checked_rows < 400 and same_file(path, d.file) then
+            checked_rows[#checked_rows + 1] = { file = path, line = d.line, recs = { d } }
           end
         end
       end

@@ -260,25 +260,31 @@ end
 
 --- The record that allocates "{storage for SUBJECT}" (a composite literal,
 -- a make, a func literal) near file:line: same file, same subject, the
--- nearest position at or before the line in the same function.
+-- nearest position at or before the line in the same function. The heap
+-- records of a file are indexed by subject once.
 function M:storage(subject, file, line)
-  local key = subject .. "\0" .. (file or "") .. "\0" .. (line or 0)
-  local hit = self.storage_cache[key]
-  if hit ~= nil then return hit or nil end
-  local best
-  if file then
-    local f = line and self:func_at(file, line)
+  if not file then return nil end
+  local idx = self.storage_cache[file]
+  if not idx then
+    idx = {}
     for _, kind in ipairs { "escapes_to_heap", "moved_to_heap" } do
       for d in self.log:each { kind = kind, file = file } do
-        if d.file == file and d.subject == subject and d.line
-          and (not line or d.line <= line) and (not f or d.line >= f.line)
-          and (not best or d.line > best.line) then
-          best = d
+        if d.file == file and d.subject and d.line then
+          idx[d.subject] = idx[d.subject] or {}
+          table.insert(idx[d.subject], d)
         end
       end
     end
+    self.storage_cache[file] = idx
   end
-  self.storage_cache[key] = best or false
+  local f = line and self:func_at(file, line)
+  local best
+  for _, d in ipairs(idx[subject] or {}) do
+    if (not line or d.line <= line) and (not f or d.line >= f.line)
+      and (not best or d.line > best.line) then
+      best = d
+    end
+  end
   return best
 end
 
