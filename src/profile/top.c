@@ -422,6 +422,18 @@ static int edge_add(edges *e, uint32_t parent, uint32_t child, int inl) {
   return 0;
 }
 
+/* The slot of edge parent -> child, or SIZE_MAX. */
+static size_t edge_find(const edges *e, uint32_t parent, uint32_t child) {
+  if (!e->cap) return SIZE_MAX;
+  uint64_t k = ((uint64_t)parent + 1) << 32 | ((uint64_t)child + 1);
+  size_t j = mix64(k) & (e->cap - 1);
+  while (e->keys[j]) {
+    if (e->keys[j] == k) return j;
+    j = (j + 1) & (e->cap - 1);
+  }
+  return SIZE_MAX;
+}
+
 static ge_err build_stacks(agg *a, const sel *s, size_t si, stacks *st, int64_t *total,
                            int64_t *abs_total, ge_error *err) {
   const ge_profile *p = a->p;
@@ -512,6 +524,27 @@ ge_err ge_profile_top(const ge_profile *p, const ge_prof_query *q, ge_prof_top *
   int64_t total = 0, abs_total = 0;
   size_t nrows = 0;
   edges ed = {NULL, NULL, 0, 0};
+  uint8_t *inl = NULL; /* per node: bit 0 an inline edge in, bit 1 a call edge in, bit 2 inlined somewhere */
+  if (!rc && q->by != GE_PROF_BY_STACK) {
+    inl = calloc(a.nodes.n + 1, 1);
+    uint8_t *used = calloc(p->locs.n + 1, 1);
+    if (!inl || !used) rc = nomem(err);
+    for (size_t i = 0; !rc && i < p->nsamples; i++) {
+      if (p->values.v[i * nst + si] == 0 || !ge_sel_sample(&s, i)) continue;
+      for (uint32_t k = p->s_loff.v[i]; k < p->s_loff.v[i + 1]; k++) used[p->s_locs.v[k]] = 1;
+    }
+    for (size_t li = 0; !rc && li < p->locs.n; li++) {
+      if (!used[li]) continue;
+      for (uint32_t j = a.loc_off[li]; j + 1 < a.loc_off[li + 1]; j++) {
+        if (edge_add(&ed, a.loc_nodes.v[j + 1], a.loc_nodes.v[j], 1)) {
+          rc = nomem(err);
+          break;
+        }
+        inl[a.loc_nodes.v[j]] |= 4;
+      }
+    }
+    free(used);
+  }
   if (!rc && q->by == GE_PROF_BY_STACK) {
     rc = build_stacks(&a, &s, si, &st, &total, &abs_total, err);
   } else if (!rc) {
@@ -529,11 +562,14 @@ ge_err ge_profile_top(const ge_profile *p, const ge_prof_query *q, ge_prof_top *
             n->stamp = stamp;
             n->cum = ge_add64(n->cum, w);
           }
-          /* the location's outermost frame is called; the others inlined */
-          if (leaf != GE_NONE &&
-              edge_add(&ed, leaf, a.loc_nodes.v[j], j != a.loc_off[li + 1] - 1)) {
-            rc = nomem(err);
-            break;
+          /* the location's outermost frame is called by the previous one */
+          if (leaf != GE_NONE && j == a.loc_off[li + 1] - 1) {
+            uint32_t c = a.loc_nodes.v[j];
+            inl[c] |= 2;
+            if (inl[c] & 4) {
+              size_t e = edge_find(&ed, leaf, c);
+              if (e != SIZE_MAX) ed.all_inline[e] = 0;
+            }
           }
           leaf = a.loc_nodes.v[j];
         }
@@ -542,12 +578,8 @@ ge_err ge_profile_top(const ge_profile *p, const ge_prof_query *q, ge_prof_top *
       if (leaf != GE_NONE) a.nodes.v[leaf].flat = ge_add64(a.nodes.v[leaf].flat, w);
     }
   }
-  /* Inline labels per node: bit 0 an inline edge in, bit 1 another one. */
-  uint8_t *inl = NULL;
-  if (!rc && q->by != GE_PROF_BY_STACK) {
-    inl = calloc(a.nodes.n + 1, 1);
-    if (!inl) rc = nomem(err);
-    for (size_t j = 0; !rc && j < ed.cap; j++) {
+  if (!rc && inl) {
+    for (size_t j = 0; j < ed.cap; j++) {
       if (!ed.keys[j]) continue;
       uint32_t child = (uint32_t)(ed.keys[j] & 0xffffffffu) - 1;
       if (child < a.nodes.n) inl[child] |= ed.all_inline[j] ? 1 : 2;
@@ -591,7 +623,8 @@ ge_err ge_profile_top(const ge_profile *p, const ge_prof_query *q, ge_prof_top *
         e = ge_intern_get(&a.ls, k->file); r->file = (ge_strview){e->ptr, e->len};
         e = ge_intern_get(&a.ls, k->obj); r->objfile = (ge_strview){e->ptr, e->len};
         r->line = k->line;
-        r->inl = inl[i] == 1 ? 1 : inl[i] == 3 ? 2 : 0;
+        uint8_t f = inl[i] & 3;
+        r->inl = f == 1 ? 1 : f == 3 ? 2 : 0;
       } else {
         r->func = r->file = r->objfile = (ge_strview){"", 0};
       }
