@@ -89,6 +89,29 @@ function M.env_limits(s)
   return t
 end
 
+-- Writes to stdout that fail (a full disk, a closed pipe) are remembered:
+-- stdio reports a failed large write only to that call, so the command's
+-- outcome is checked here and not only by the final flush.
+local function watch_stdout()
+  local state = {}
+  local mt = getmetatable(io.stdout)
+  local methods = mt and mt.__index
+  if type(methods) ~= "table" or type(methods.write) ~= "function" then return state end
+  local write = methods.write
+  methods.write = function(f, ...)
+    local r, e = write(f, ...)
+    if not r and f == io.stdout and not state.err then state.err = e end
+    return r, e
+  end
+  io.write = function(...) return io.stdout:write(...) end
+  print = function(...)
+    local n, t = select("#", ...), {}
+    for i = 1, n do t[i] = tostring((select(i, ...))) end
+    io.stdout:write(table.concat(t, "\t"), "\n")
+  end
+  return state
+end
+
 function M.main(argv)
   local _, lerr = M.env_limits(os.getenv("GOESCAPE_LIMITS"))
   if lerr then
@@ -111,12 +134,19 @@ function M.main(argv)
     return 2
   end
   local cmd = cmds[parsed.command]
+  local out = watch_stdout()
   local done, err = xpcall(function() return cmd.run(parsed) end, function(e)
     if getmetatable(e) == Failure then return e end
     return debug.traceback(tostring(e), 2)
   end)
   if done then
-    io.stdout:flush()
+    -- A full disk or a closed pipe shows at the latest here: a report that
+    -- did not reach its reader is a failure, not exit 0.
+    local ok, werr = io.stdout:flush()
+    if not ok or out.err then
+      io.stderr:write("goescape: write error: ", tostring(out.err or werr), "\n")
+      return 1
+    end
     return err == nil and 0 or err
   end
   if getmetatable(err) == Failure then

@@ -1,5 +1,6 @@
 /* goescape.core: the C module. Each part registers its functions here. */
 #include "binding.h"
+#include "core/outfile.h"
 
 #define GE_VERSION "0.1.0"
 
@@ -97,10 +98,24 @@ void ge_lua_limits(lua_State *L, int idx, ge_limits *lim) {
   lim->max_threads = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
+/* write_file(path, string) -> true | nil, err, code: the whole file, checked
+ * and renamed into place (core/outfile.h). */
+static int l_write_file(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  size_t n;
+  const char *data = luaL_checklstring(L, 2, &n);
+  ge_error err;
+  ge_err rc = ge_write_file(path, data, n, &err);
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 void ge_lua_open_common(lua_State *L) {
   static const luaL_Reg fns[] = {
       {"kinds", l_kinds},   {"kind_family", l_kind_family},
       {"limits", l_limits}, {"set_default_limits", l_set_default_limits},
+      {"write_file", l_write_file},
       {NULL, NULL}};
   ge_setfuncs(L, fns, 0);
   lua_pushliteral(L, GE_VERSION);

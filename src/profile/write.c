@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/gzip.h"
+#include "core/outfile.h"
 #include "model.h"
 
 typedef struct wbuf {
@@ -179,15 +180,7 @@ ge_err ge_profile_write(const ge_profile *p, const char *path, ge_error *err) {
   size_t n;
   ge_err rc = ge_profile_encode(p, 1, &buf, &n, err);
   if (rc) return rc;
-  FILE *f = fopen(path, "wb");
-  if (!f) {
-    free(buf);
-    return ge_fail(err, GE_ERR_IO, "%s: cannot open for writing", path);
-  }
-  size_t w = fwrite(buf, 1, n, f);
-  int bad = w != n;
-  if (fclose(f)) bad = 1;
+  rc = ge_write_file(path, buf, n, err);
   free(buf);
-  if (bad) return ge_fail(err, GE_ERR_IO, "%s: write failed", path);
-  return GE_OK;
+  return rc;
 }

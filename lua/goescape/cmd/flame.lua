@@ -29,10 +29,7 @@ function M.run(args)
   local text = flame.svg(tree, { unit = st.unit, width = args.width,
     title = args.title or (args.profile:match("[^/]*$") .. " \226\128\148 " .. st.type) })
   if args.output then
-    local f, err = io.open(args.output, "wb")
-    if not f then cli.fail("flame: %s", tostring(err)) end
-    f:write(text)
-    f:close()
+    cli.check(ge.core.write_file(args.output, text))
   else
     io.stdout:write(text)
   end

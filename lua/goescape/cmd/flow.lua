@@ -37,10 +37,7 @@ function M.run(args)
     text = fg[args.format](recs, { diagnostics = not args.no_diagnostics })
   end
   if args.output then
-    local f, err = io.open(args.output, "wb")
-    if not f then cli.fail("flow: %s", err) end
-    f:write(text)
-    f:close()
+    cli.check(ge.core.write_file(args.output, text))
   else
     io.stdout:write(text)
   end

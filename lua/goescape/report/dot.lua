@@ -110,11 +110,7 @@ end
 --- Writes the graph to a file as DOT (or Mermaid when format == "mermaid").
 function M.write(g, path, format)
   local text = format == "mermaid" and M.mermaid(g) or M.render(g)
-  local f, err = io.open(path, "wb")
-  if not f then return nil, err end
-  f:write(text)
-  f:close()
-  return true
+  return require("goescape.core").write_file(path, text)
 end
 
 return M

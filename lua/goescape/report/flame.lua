@@ -266,11 +266,7 @@ end
 function M.write(prof, path, opts)
   local tree, err = M.tree(prof, opts)
   if not tree then return nil, err end
-  local f, ferr = io.open(path, "wb")
-  if not f then return nil, ferr end
-  f:write(M.svg(tree, opts))
-  f:close()
-  return true
+  return require("goescape.core").write_file(path, M.svg(tree, opts))
 end
 
 return M

@@ -441,10 +441,8 @@ function M.write(a, b, c)
   local data, err = M.data(opts or {})
   if not data then return nil, err end
   local text = M.render(data)
-  local f, ferr = io.open(path, "wb")
-  if not f then return nil, ferr end
-  f:write(text)
-  f:close()
+  local ok, werr = require("goescape.core").write_file(path, text)
+  if not ok then return nil, werr end
   return true, data
 end
 
