@@ -77,3 +77,78 @@ describe("outputs", function()
     assert.matches("<svg", out, 1, true)
   end)
 end)
+
+describe("text from inputs", function()
+  -- a log whose paths and subjects carry terminal commands and Latin-1 bytes
+  local EVIL = "# example.com/p\n"
+    .. "./a.go:1:2: \27]0;pwned\7 escapes to heap\n"
+    .. "./b\233.go:3:4: x escapes to heap\n"
+    .. "./c.go:1:1: moved to heap: \27[2J\r\194\155x\n"
+  local cjson = require "cjson"
+  local log_path
+
+  setup(function()
+    local d = H.tmpdir("outputs-evil")
+    log_path = d .. "/evil.log"
+    H.write(log_path, EVIL)
+    -- a profile whose function names carry the same, through symbolize
+    local ge = require "goescape"
+    local base = H.build .. "/profile-gen/goroutine.txt"
+    if H.exists(base) then
+      local p = assert(ge.profile.open(base))
+      assert(p:symbolize(function(addr)
+        return { { func = ("f\27[31m%x\r\233"):format(addr), file = "x\7.go", line = 3 } }
+      end))
+      assert(p:write(d .. "/evil.pb.gz"))
+    end
+  end)
+
+  local function no_controls(out, what)
+    assert.is_nil(out:find("[%z\1-\8\11-\31\127]"), what)
+    assert.is_nil(out:find("\194[\128-\159]"), what)
+  end
+
+  it("never prints a control character, in text or JSON, and JSON stays valid UTF-8", function()
+    for _, c in ipairs { "escapes", "escapes --json", "summary", "summary --json",
+      "diff --format json", "diff --format sarif", "diff" } do
+      local args = c:match("^diff") and (c .. " " .. H.q(log_path) .. " " .. H.q(log_path .. ".2")) or
+        (c .. " " .. H.q(log_path))
+      if c:match("^diff") then H.write(log_path .. ".2", "# example.com/p\n") end
+      local out, rc = H.cli(args)
+      assert.are.equal(0, rc, c)
+      no_controls(out, c)
+      if c:match("json") or c:match("sarif") then
+        local docs = {}
+        if c:match("sarif") or c:match("^diff") then docs = { out }
+        else for line in out:gmatch("[^\n]+") do docs[#docs + 1] = line end end
+        for _, doc in ipairs(docs) do assert.is_table(cjson.decode(doc), c) end
+        -- the JSON string is UTF-8 (Latin-1 bytes read as Latin-1 characters)
+        assert.is_nil(out:find("\233", 1, true), c)
+      end
+    end
+    local json = H.cli("escapes --json " .. H.q(log_path))
+    local files = {}
+    for line in json:gmatch("[^\n]+") do files[#files + 1] = cjson.decode(line).file end
+    assert.are.same({ "./a.go", "./b\195\169.go", "./c.go" }, files)
+    assert.matches("\\u001b]0;pwned\\u0007 escapes to heap", H.cli("escapes " .. H.q(log_path)), 1, true)
+  end)
+
+  it("escapes function names of a crafted profile in top, folded, flame and JSON", function()
+    local prof = H.root .. "/build/spec-tmp/outputs-evil/evil.pb.gz"
+    if not H.exists(prof) then return pending("no legacy fixture profile") end
+    for _, c in ipairs { "top -n 0", "top -n 0 --json", "folded", "flame", "top --by line -n 0" } do
+      local out, rc = H.cli(c .. " " .. H.q(prof))
+      assert.are.equal(0, rc, c)
+      no_controls(out, c)
+      if c == "flame" then
+        assert.matches("f\239\191\189[31m", out, 1, true) -- U+FFFD: XML has no escape for it
+        assert.is_nil(out:find("\233", 1, true))
+      else
+        assert.matches("\\u001b[31m", out, 1, true)
+      end
+      if c:match("json") then
+        for line in out:gmatch("[^\n]+") do assert.is_table(cjson.decode(line)) end
+      end
+    end
+  end)
+end)

@@ -2,6 +2,7 @@
 -- and the error conventions: bad input prints one line "goescape: ..." and
 -- exits 1; usage errors exit 2; never a Lua traceback for bad data.
 local argparse = require "argparse"
+local unpack_ = table.unpack or unpack
 
 local M = {}
 
@@ -89,6 +90,32 @@ function M.env_limits(s)
   return t
 end
 
+-- Control characters that inputs carry (names in a crafted profile, text in
+-- a corrupt log) reach the reader's terminal as commands: title changes,
+-- screen clears, OSC 52 clipboard writes, carriage returns that overwrite
+-- a line. Every text the command prints shows them as \u00XX escapes (C0
+-- but tab and newline, DEL, C1), which JSON reads as the same characters.
+local CONTROL = "[%z\1-\8\11-\31\127]"
+local function escape_controls(s)
+  if type(s) ~= "string" then return s end
+  if s:find(CONTROL) then
+    s = s:gsub(CONTROL, function(c) return ("\\u%04x"):format(c:byte()) end)
+  end
+  if s:find("\194[\128-\159]") then
+    s = s:gsub("\194([\128-\159])", function(c) return ("\\u%04x"):format(c:byte()) end)
+  end
+  return s
+end
+M.escape_controls = escape_controls
+
+local function write_stdout(write, f, ...)
+  local n = select("#", ...)
+  if n == 1 then return write(f, escape_controls((...))) end
+  local t = { ... }
+  for i = 1, n do t[i] = escape_controls(t[i]) end
+  return write(f, unpack_(t, 1, n))
+end
+
 -- Writes to stdout that fail (a full disk, a closed pipe) are remembered:
 -- stdio reports a failed large write only to that call, so the command's
 -- outcome is checked here and not only by the final flush.
@@ -99,7 +126,8 @@ local function watch_stdout()
   if type(methods) ~= "table" or type(methods.write) ~= "function" then return state end
   local write = methods.write
   methods.write = function(f, ...)
-    local r, e = write(f, ...)
+    local r, e
+    if f == io.stdout then r, e = write_stdout(write, f, ...) else r, e = write(f, ...) end
     if not r and f == io.stdout and not state.err then state.err = e end
     return r, e
   end

@@ -52,6 +52,9 @@ function M.sniff(path)
   head = head or ""
   if head:sub(1, 2) == "\31\139" then return "profile" end -- gzip
   if is_profile_text(head) then return "profile" end
+  -- A log names Go files at positions from its first lines on, whatever
+  -- bytes its messages carry (a corrupt log may hold control characters).
+  if head:match("^#") or head:find("%.go:%d+") or head:match("^%s*{") then return "escape" end
   -- An ungzipped profile.proto is binary (Go writes its fields in any order,
   -- so no fixed first byte); escape logs and logopt JSON are text.
   if head:find("[%z\1-\8\14-\26\28-\31]") then return "profile" end

@@ -13,7 +13,10 @@ local ENT = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;",
 function M.escape(s)
   s = tostring(s == nil and "" or s)
   s = s:gsub("[&<>\"']", ENT)
-  return (s:gsub("[%z\1-\8\11\12\14-\31]", "\239\191\189"))
+  -- XML 1.0 has no control characters (not even as references), and the
+  -- document is UTF-8: bytes that are not read as Latin-1 characters
+  s = require("goescape.report.json").valid_utf8(s)
+  return (s:gsub("[%z\1-\8\11\12\14-\31\127]", "\239\191\189"):gsub("\194[\128-\159]", "\239\191\189"))
 end
 
 --- A number for an SVG attribute (at most 2 decimals, no exponent).
