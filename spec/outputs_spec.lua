@@ -152,3 +152,39 @@ describe("text from inputs", function()
     end
   end)
 end)
+
+describe("numbers that cross into C", function()
+  local ge = require "goescape"
+  local DIR = H.build .. "/profile-gen"
+
+  it("refuses NaN, infinities and fractions from Lua before any cast", function()
+    if not H.exists(DIR .. "/allocs.pb.gz") then return pending("profile fixtures not built") end
+    local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
+    for _, bad in ipairs { 0 / 0, 1 / 0, -1, 0, 1.5, 1e300 } do
+      assert.has_error(function() p:top { sample = bad } end)
+    end
+    assert.has_error(function() p:flame { min = 0 / 0 } end)
+    local log = assert(ge.escape.parse("# p\n./a.go:1:2: x escapes to heap\n"))
+    assert.is_nil(log:get(0 / 0))
+    assert.are.same({}, log:at_line("a.go", 0 / 0))
+    assert.has_error(function() ge.binary.open(DIR .. "/profgen"):lookup(0 / 0) end)
+    -- a resolver's NaN line is no line
+    local q = assert(ge.profile.open(DIR .. "/goroutine.txt"))
+    assert(q:symbolize(function() return { { func = "f", file = "x.go", line = 0 / 0 } } end))
+    assert.are.equal(0, q:locations()[1].lines[1].line or 0)
+  end)
+
+  it("takes --sample as a name or a 1-based index, like Lua; -n as a whole number", function()
+    if not H.exists(DIR .. "/allocs.pb.gz") then return pending("profile fixtures not built") end
+    local prof = H.q(DIR .. "/allocs.pb.gz")
+    local by_name = H.cli("top -n 3 --sample alloc_space " .. prof)
+    local by_index = H.cli("top -n 3 --sample 2 " .. prof)
+    assert.are.equal(by_name, by_index)
+    assert.matches("^Type: alloc_space\n", by_index)
+    for _, bad in ipairs { "--sample 0", "-n nan", "-n inf", "-n -1", "-n 1.5", "--nodefraction nan" } do
+      local _, rc, err = H.cli("top " .. bad .. " " .. prof)
+      assert.are.equal(2, rc, bad)
+      assert.matches("Usage: goescape top", err, 1, true)
+    end
+  end)
+end)

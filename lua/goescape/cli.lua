@@ -31,6 +31,36 @@ function M.usage(msg, ...)
   error(setmetatable({ msg = msg, code = 2 }, Failure), 0)
 end
 
+--- argparse converters for numbers: NaN, infinities and (for counts)
+-- fractions and negatives are usage errors, never values that reach C.
+function M.count(s)
+  local n = tonumber(s)
+  if not n or n ~= n or n < 0 or n == math.huge or n ~= math.floor(n) then
+    return nil, ("'%s' is not a whole number >= 0"):format(tostring(s))
+  end
+  return n
+end
+function M.number(s)
+  local n = tonumber(s)
+  if not n or n ~= n or n == math.huge or n == -math.huge then
+    return nil, ("'%s' is not a finite number"):format(tostring(s))
+  end
+  return n
+end
+function M.line(s)
+  local n = M.count(s)
+  if not n or n < 1 then return nil, ("'%s' is not a line number"):format(tostring(s)) end
+  return n
+end
+
+--- --sample: a sample type's name, or its 1-based index (as in Lua).
+function M.sample(s)
+  if s:match("^%d+$") and tonumber(s) < 1 then
+    return nil, "sample indexes start at 1 (the profile's first sample type)"
+  end
+  return s
+end
+
 --- Returns v, or fails with its error message (for `nil, err` returns).
 function M.check(v, err, ...)
   if v == nil then M.fail(tostring(err)) end

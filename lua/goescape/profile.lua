@@ -68,6 +68,13 @@ end
 
 function M.is_profile(v) return getmetatable(v) == Profile end
 
+-- A sample type given as digits ("2", from the command line) is the same
+-- 1-based index as the number 2: one meaning for both.
+local function index_of(s)
+  if type(s) == "string" and s:match("^%d+$") then return tonumber(s) end
+  return s
+end
+
 -- Query table for the C side; sample may be a name or a 1-based index.
 local function query(q, what)
   if q ~= nil and type(q) ~= "table" then error(what .. ": options table expected", 3) end
@@ -75,8 +82,15 @@ local function query(q, what)
   local c = {
     by = q.by, focus = q.focus, ignore = q.ignore, hide = q.hide, show = q.show,
   }
-  local s = q.sample
-  if type(s) == "number" then c.sample = s - 1 else c.sample = s end
+  local s = index_of(q.sample)
+  if type(s) == "number" then
+    if s ~= s or s < 1 or s ~= math.floor(s) then
+      error(what .. ": sample index must be a whole number >= 1 (1 is the first type)", 3)
+    end
+    c.sample = s - 1
+  else
+    c.sample = s
+  end
   for _, f in ipairs { "tagfocus", "tagignore" } do
     if q[f] ~= nil and type(q[f]) ~= "string" then
       error(what .. ": " .. f .. " must be a string ('[key=]regexp' or '[key=]range')", 3)
@@ -174,6 +188,7 @@ function Profile:close() self._h:close() end
 
 --- The index (1-based) and description of a sample type by name, or the default.
 function Profile:sample_type(name)
+  name = index_of(name)
   local want = name or self.default_sample
   for i, st in ipairs(self.sample_types) do
     if st.type == want then return i, st end

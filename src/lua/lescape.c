@@ -326,7 +326,8 @@ static int l_len(lua_State *L) {
 static int l_get(lua_State *L) {
   lua_log *l = checklog(L, 1);
   lua_Number i = luaL_checknumber(L, 2);
-  if (i < 1 || i > (lua_Number)ge_log_count(l->log) || i != (lua_Number)(size_t)i) {
+  /* NaN fails both comparisons: checked before any cast */
+  if (!(i >= 1 && i <= (lua_Number)ge_log_count(l->log)) || i != (lua_Number)(size_t)i) {
     lua_pushnil(L);
     return 1;
   }
@@ -413,7 +414,7 @@ static int l_at_line(lua_State *L) {
   lua_Number line = luaL_checknumber(L, 3);
   const char *pkg = luaL_optstring(L, 4, NULL);
   lua_newtable(L);
-  if (line < 1 || line > 4294967295.0) return 1;
+  if (!(line >= 1 && line <= 4294967295.0)) return 1;
   at_ud a = {L, 0};
   ge_error err;
   if (ge_log_at_line(l->log, file, (uint32_t)line, pkg, at_push, &a, &err))

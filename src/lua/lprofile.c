@@ -127,6 +127,7 @@ static int l_merge(lua_State *L) {
       if (!lua_isnil(L, -1)) {
         if (!lua_isnumber(L, -1)) return luaL_argerror(L, 2, "numbers expected");
         scales[i] = lua_tonumber(L, -1);
+        if (!(scales[i] > -1e18 && scales[i] < 1e18)) return luaL_argerror(L, 2, "finite scales expected");
       }
       lua_pop(L, 1);
     }
@@ -379,7 +380,10 @@ static int read_query(lua_State *L, const ge_profile *p, int idx, ge_prof_query 
     luaL_checktype(L, idx, LUA_TTABLE);
     lua_getfield(L, idx, "sample");
     if (lua_type(L, -1) == LUA_TNUMBER) {
-      snprintf(num, sizeof num, "%d", (int)lua_tonumber(L, -1));
+      lua_Number n = lua_tonumber(L, -1);
+      if (!(n >= 0 && n <= 65535) || n != (lua_Number)(int)n)
+        luaL_error(L, "query.sample: index out of range");
+      snprintf(num, sizeof num, "%d", (int)n);
       sample = num;
     } else if (!lua_isnil(L, -1)) {
       if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "query.sample: string expected");
@@ -470,6 +474,7 @@ static int m_flame(lua_State *L) {
   ge_prof_query q;
   lua_settop(L, 3);
   double min = luaL_optnumber(L, 3, 0.001);
+  if (!(min >= 0 && min < 1)) return luaL_argerror(L, 3, "a fraction in [0, 1) expected");
   int r = read_query(L, u->p, 2, &q);
   if (r) return r;
   box *b = newbox(L);
@@ -575,7 +580,10 @@ static int sym_cb(void *ud, uint64_t addr, ge_sym_frame *fr, int max) {
       x->func = fieldstr(L, f, "func", "function", &x->func_len);
       x->file = fieldstr(L, f, "file", NULL, &x->file_len);
       lua_getfield(L, f, "line");
-      x->line = lua_isnumber(L, -1) ? (uint32_t)lua_tonumber(L, -1) : 0;
+      {
+        lua_Number ln = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;
+        x->line = ln >= 1 && ln <= 4294967295.0 ? (uint32_t)ln : 0; /* NaN and junk: no line */
+      }
       lua_pop(L, 1);
       lua_getfield(L, f, "inlined");
       x->inlined = lua_toboolean(L, -1);

@@ -24,7 +24,7 @@ function M.setup(c)
   c:option("--base", "Profiles: the base profile to subtract")
   c:option("--by", "Profiles: group by function, line, file or stack", "function")
     :choices { "function", "line", "file", "stack" }
-  c:option("-n", "Profiles: rows to print (0: all)", "10"):convert(tonumber)
+  c:option("-n", "Profiles: rows to print (0: all)", "10"):convert(cli.count)
   c:flag("--json", "One JSON object per row (profiles); same as --format json")
   c:option("-o --output", "Profiles: also write the difference as a profile.proto file")
   U.filters(c)

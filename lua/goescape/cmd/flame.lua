@@ -8,10 +8,10 @@ local M = { help = "A standalone SVG flame graph of a profile" }
 
 function M.setup(c)
   c:argument("profile", "pprof profile")
-  c:option("--sample", "Sample type (default: the profile's default)")
-  c:option("--min", "Leave out frames under this fraction of the total", "0.001"):convert(tonumber)
+  c:option("--sample", "Sample type (default: the profile's default)"):convert(cli.sample)
+  c:option("--min", "Leave out frames under this fraction of the total", "0.001"):convert(cli.number)
   c:option("--title", "Title (default: the profile's name and sample type)")
-  c:option("--width", "Width in pixels", "1200"):convert(tonumber)
+  c:option("--width", "Width in pixels", "1200"):convert(cli.count)
   c:option("--focus", "Keep samples with a frame matching this regexp")
   c:option("--ignore", "Drop samples with a frame matching this regexp")
   c:option("--hide", "Remove frames matching this regexp")

@@ -8,7 +8,7 @@ local M = { help = "The -m=2 escape flow of a line, function or package as DOT, 
 function M.setup(c)
   c:argument("log", "Escape log from go build -gcflags=-m=2 (text or logopt)"):args("+")
   c:option("--file", "Source file (with --line: that line; alone: the whole file)")
-  c:option("--line", "Line in --file"):convert(tonumber)
+  c:option("--line", "Line in --file"):convert(cli.line)
   c:option("--func", "Function: f, pkg.f or (*T).M")
   c:option("--package", "Package import path")
   c:option("--format", "Output format (svg runs Graphviz dot)", "dot")

@@ -10,8 +10,8 @@ local M = { help = "Merge pprof profiles of the same kind into one" }
 function M.setup(c)
   c:argument("profiles", "pprof profiles"):args("+")
   c:option("-o --output", "Write the merged profile (gzipped profile.proto) here")
-  c:option("-n", "Rows to print without -o (0: all)", "10"):convert(tonumber)
-  c:option("--sample", "Sample type for the printed rows")
+  c:option("-n", "Rows to print without -o (0: all)", "10"):convert(cli.count)
+  c:option("--sample", "Sample type for the printed rows"):convert(cli.sample)
   c:flag("--json", "One JSON object per row")
 end
 

@@ -9,7 +9,7 @@ local M = { help = "Count diagnostics by kind and by package" }
 function M.setup(c)
   c:argument("log", "Text log, logopt directory or .json, or -"):args("+")
   c:flag("--json", "Print one JSON object")
-  c:option("-n", "Packages to list (0: all)", "20"):convert(tonumber)
+  c:option("-n", "Packages to list (0: all)", "20"):convert(cli.count)
 end
 
 function M.run(args)

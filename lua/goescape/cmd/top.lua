@@ -14,7 +14,7 @@ local U = {}
 M.util = U
 
 function U.filters(c)
-  c:option("--sample", "Sample type (alloc_space, inuse_objects, cpu, delay, ...)")
+  c:option("--sample", "Sample type (alloc_space, inuse_objects, cpu, delay, ...)"):convert(cli.sample)
   c:option("--focus", "Keep samples with a frame matching this regexp")
   c:option("--ignore", "Drop samples with a frame matching this regexp")
   c:option("--hide", "Remove frames matching this regexp")
@@ -131,10 +131,10 @@ function M.setup(c)
   c:argument("profile", "pprof profile (profile.proto, gzipped or not, or legacy text), or -")
   c:option("--by", "Group by function, line, file or stack", "function")
     :choices { "function", "line", "file", "stack" }
-  c:option("-n", "Rows to print (0: all)", "10"):convert(tonumber)
+  c:option("-n", "Rows to print (0: all)", "10"):convert(cli.count)
   c:option("--nodefraction", "Leave out rows with |cum| under this fraction of the total, "
     .. "as pprof does (-n 0 --nodefraction 0.005 prints what go tool pprof -top prints)", "0")
-    :convert(tonumber)
+    :convert(cli.number)
   c:flag("--json", "One JSON object per row")
   U.filters(c)
 end
