@@ -127,12 +127,32 @@ static int has_suffix(const char *s, const char *suf) {
   return n >= m && strcmp(s + n - m, suf) == 0;
 }
 
+/* The directories a walk has entered, by device and inode: a symlink back
+ * to an ancestor (or many links to one directory) is entered once, so a few
+ * self-links cannot make the walk exponential. */
+typedef struct walked {
+  struct { dev_t dev; ino_t ino; } *v;
+  size_t n, cap;
+} walked;
+
+/* 1 when the directory was entered before, 0 after recording it, -1 when
+ * out of memory. */
+static int walked_seen(walked *w, const struct stat *st) {
+  for (size_t i = 0; i < w->n; i++)
+    if (w->v[i].dev == st->st_dev && w->v[i].ino == st->st_ino) return 1;
+  if (ge_vec_reserve((void **)&w->v, &w->cap, w->n, 1, sizeof *w->v)) return -1;
+  w->v[w->n].dev = st->st_dev;
+  w->v[w->n].ino = st->st_ino;
+  w->n++;
+  return 0;
+}
+
 /* A directory: logopt trees hold one directory per package and one .json per
  * source file; we also take *.log text logs. Other files are skipped (and
  * counted). Entries are read in sorted order so results do not depend on the
  * file system. */
 static ge_err add_dir(ge_log *log, const char *path, int depth, uint32_t *nfiles,
-                      ge_error *err) {
+                      walked *seen, ge_error *err) {
   if (depth > 64) return ge_fail(err, GE_ERR_LIMIT, "%s: directories nested deeper than 64", path);
   DIR *d = opendir(path);
   if (!d) return ge_fail(err, GE_ERR_IO, "%s: %s", path, strerror(errno));
@@ -164,7 +184,10 @@ static ge_err add_dir(ge_log *log, const char *path, int depth, uint32_t *nfiles
     if (stat(full, &st) != 0) {
       log->stats.skipped++;
     } else if (S_ISDIR(st.st_mode)) {
-      rc = add_dir(log, full, depth + 1, nfiles, err);
+      int w = walked_seen(seen, &st);
+      if (w < 0) rc = ge_fail(err, GE_ERR_NOMEM, "out of memory");
+      else if (w == 0) rc = add_dir(log, full, depth + 1, nfiles, seen, err);
+      else log->stats.skipped++;
     } else if (S_ISREG(st.st_mode) && (has_suffix(full, ".json") || has_suffix(full, ".log") ||
                                        has_suffix(full, ".log.gz"))) {
       if (++*nfiles > log->lim.max_dir_files) {
@@ -204,7 +227,11 @@ ge_err ge_log_add_path(ge_log *log, const char *path, ge_error *err) {
     if (stat(path, &st) != 0) return ge_fail(err, GE_ERR_IO, "%s: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
       uint32_t nfiles = 0;
-      return add_dir(log, path, 0, &nfiles, err);
+      walked seen = {NULL, 0, 0};
+      ge_err rc = walked_seen(&seen, &st) < 0 ? ge_fail(err, GE_ERR_NOMEM, "out of memory")
+                                               : add_dir(log, path, 0, &nfiles, &seen, err);
+      free(seen.v);
+      return rc;
     }
   }
   return add_file(log, path, err);
