@@ -21,3 +21,40 @@ describe("hostile inputs", function()
     assert.are.equal(1, log:stats().sources)
   end)
 end)
+
+describe("limits said, not silent", function()
+  local function logopt(n)
+    local rel = {}
+    for i = 1, n do
+      rel[i] = '{"location":{"uri":"file:///x/a.go","range":{"start":{"line":1,"character":1},'
+        .. '"end":{"line":1,"character":1}}},"message":"escflow:    from x (spill)"}'
+    end
+    return '{"version":0,"package":"p","goos":"linux","goarch":"amd64","gc_version":"go1.26.8","file":"/x/a.go"}\n'
+      .. '{"range":{"start":{"line":3,"character":2},"end":{"line":3,"character":2}},"severity":3,'
+      .. '"code":"escape","source":"go compiler","message":"x escapes to heap","relatedInformation":['
+      .. table.concat(rel, ",") .. ']}\n'
+  end
+
+  it("keeps every logopt explanation step up to max_flow_steps and fails past it", function()
+    local log = assert(ge.escape.parse(logopt(5000), "big.json"))
+    assert.are.equal(5000, #log:get(1).flow)
+    local bad, err, code = ge.escape.parse(logopt(5000), "big.json", { limits = { max_flow_steps = 4000 } })
+    assert.is_nil(bad)
+    assert.are.equal("limit", code)
+    assert.matches("big.json: line 2: more than 4000 explanation steps", err, 1, true)
+  end)
+
+  it("says the log is closed, naming no argument, from methods and iterators", function()
+    local log = assert(ge.escape.parse("# p\n./a.go:1:2: x escapes to heap\n"))
+    local it = log:each {}
+    log:close()
+    local ok, err = pcall(log.get, log, 1)
+    assert.is_false(ok)
+    assert.matches("the log is closed", err, 1, true)
+    assert.is_nil(err:find("#-", 1, true))
+    ok, err = pcall(it)
+    assert.is_false(ok)
+    assert.matches("the log is closed", err, 1, true)
+    assert.is_nil(err:find("#-", 1, true))
+  end)
+end)

@@ -274,12 +274,12 @@ static int k_related(jr *j, const char *k, size_t kl, void *ud) {
   return 1;
 }
 
-#define MAX_RELATED 4096
 typedef struct diagobj {
   pos at;
   ge_span code, msg;
   related *rel; /* caller-owned scratch */
   size_t nrel, relcap;
+  size_t maxrel; /* one past limits.max_flow_steps: each entry is a step */
   int overflow;
 } diagobj;
 
@@ -296,8 +296,8 @@ static int k_diag(jr *j, const char *k, size_t kl, void *ud) {
       related r;
       memset(&r, 0, sizeof r);
       if (jobject(j, k_related, &r)) return -1;
-      if (d->nrel >= MAX_RELATED) {
-        d->overflow = 1;
+      if (d->nrel >= d->maxrel) {
+        d->overflow = 1; /* reported as the limit it exceeds, not dropped */
         continue;
       }
       if (ge_vec_reserve((void **)&d->rel, &d->relcap, d->nrel, 1, sizeof *d->rel)) {
@@ -482,6 +482,7 @@ ge_err ge_logopt_parse(ge_log *log, uint32_t si, ge_error *err) {
     const char *line_start = j.p;
     d.nrel = 0;
     d.overflow = 0;
+    d.maxrel = (size_t)log->lim.max_flow_steps + 1;
     d.at = (pos){0, 0};
     d.code = d.msg = (ge_span){0, 0};
     if (jobject(&j, k_diag, &d)) {
@@ -582,6 +583,12 @@ ge_err ge_logopt_parse(ge_log *log, uint32_t si, ge_error *err) {
       r->subject = r->target = (ge_span){0, 0};
     }
     log->stats.records++;
+    if (d.overflow) {
+      rc = ge_fail(err, GE_ERR_LIMIT,
+                   "%s: line %llu: more than %u explanation steps (limit max_flow_steps)", name,
+                   (unsigned long long)lineno, log->lim.max_flow_steps);
+      goto done;
+    }
     size_t ri = log->recs.n - 1;
     for (size_t k = 0; k < d.nrel; k++) {
       int a = add_related(log, &j, ri, &d.rel[k]);

@@ -22,7 +22,8 @@ typedef struct lua_log {
 
 static lua_log *checklog(lua_State *L, int idx) {
   lua_log *l = luaL_checkudata(L, idx, LOG_MT);
-  if (!l->log) luaL_argerror(L, idx, "the log is closed");
+  /* (an iterator's upvalue index is no argument number to name) */
+  if (!l->log) luaL_error(L, "goescape: the log is closed");
   return l;
 }
 
