@@ -58,3 +58,37 @@ describe("limits said, not silent", function()
     assert.is_nil(err:find("#-", 1, true))
   end)
 end)
+
+describe("reports meant to be shared", function()
+  it("quote no source outside the source roots, symlinks resolved, and say what was left out", function()
+    local base = H.build .. "/profile-gen/goroutine.txt"
+    if not H.exists(base) then return pending("profile fixtures not built") end
+    local d = H.tmpdir("hostile-html")
+    -- inside the working directory, but a link to a secret elsewhere
+    H.must(("ln -s /etc/passwd %s/innocent.go"):format(H.q(d)))
+    local files = { "/etc/passwd", d .. "/innocent.go", d .. "/../../../../../../etc/passwd" }
+    local p = assert(ge.profile.open(base))
+    local k = 0
+    assert(p:symbolize(function()
+      k = k + 1
+      return { { func = "main.f" .. k, file = files[(k - 1) % #files + 1], line = 1 } }
+    end))
+    assert(p:write(d .. "/evil.pb.gz"))
+    local out = d .. "/report.html"
+    local _, rc, err = H.cli(("html --profile %s -o %s"):format(H.q(d .. "/evil.pb.gz"), H.q(out)))
+    assert.are.equal(0, rc, err)
+    local page = H.read(out)
+    assert.is_nil(page:find("root:x:0:0", 1, true))
+    assert.matches("Source left out (outside the source roots", page, 1, true)
+    assert.matches("/etc/passwd", page, 1, true)
+    -- a real source under --source-dir is quoted
+    H.mkdir(d .. "/src")
+    H.write(d .. "/src/ok.go", "package ok\n\nvar marker = \"quoted-line-marker\"\n")
+    local q = assert(ge.profile.open(base))
+    assert(q:symbolize(function() return { { func = "ok.f", file = "/elsewhere/ok.go", line = 3 } } end))
+    assert(q:write(d .. "/ok.pb.gz"))
+    _, rc = H.cli(("html --profile %s --source-dir %s -o %s"):format(H.q(d .. "/ok.pb.gz"), H.q(d .. "/src"), H.q(out)))
+    assert.are.equal(0, rc)
+    assert.matches("quoted-line-marker", H.read(out), 1, true)
+  end)
+end)

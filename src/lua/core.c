@@ -1,4 +1,6 @@
 /* goescape.core: the C module. Each part registers its functions here. */
+#include <stdlib.h>
+
 #include "binding.h"
 #include "core/outfile.h"
 
@@ -111,11 +113,21 @@ static int l_write_file(lua_State *L) {
   return 1;
 }
 
+/* realpath(path) -> the absolute path with symlinks resolved, or nil. */
+static int l_realpath(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  char *r = realpath(path, NULL);
+  if (!r) return 0;
+  lua_pushstring(L, r);
+  free(r);
+  return 1;
+}
+
 void ge_lua_open_common(lua_State *L) {
   static const luaL_Reg fns[] = {
       {"kinds", l_kinds},   {"kind_family", l_kind_family},
       {"limits", l_limits}, {"set_default_limits", l_set_default_limits},
-      {"write_file", l_write_file},
+      {"write_file", l_write_file}, {"realpath", l_realpath},
       {NULL, NULL}};
   ge_setfuncs(L, fns, 0);
   lua_pushliteral(L, GE_VERSION);

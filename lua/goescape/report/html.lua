@@ -75,20 +75,61 @@ local function read_lines(path, max_bytes)
   return lines
 end
 
+-- The directories whose files a report may quote, symlinks resolved: the
+-- --source-dir roots, the working directory (the module being profiled),
+-- GOROOT and the module cache. A profile or log names any path it likes; a
+-- report meant to be shared must not copy /etc/passwd or ~/.ssh into it.
+local function source_roots(dirs)
+  local core = require "goescape.core"
+  local roots = {}
+  local function add(d)
+    local r = d and d ~= "" and core.realpath(d)
+    if r then roots[#roots + 1] = r:gsub("/$", "") end
+  end
+  for _, d in ipairs(dirs or {}) do add(d) end
+  add(".")
+  add(os.getenv("GOROOT"))
+  local home = os.getenv("HOME")
+  add(os.getenv("GOMODCACHE") or (os.getenv("GOPATH") or (home and home .. "/go") or "") .. "/pkg/mod")
+  if not os.getenv("GOROOT") then
+    local p = io.popen("go env GOROOT 2>/dev/null")
+    if p then add(p:read("*l")); p:close() end
+  end
+  return roots
+end
+
+local function under_roots(path, roots)
+  local r = require("goescape.core").realpath(path)
+  if not r then return false end
+  for _, root in ipairs(roots) do
+    if r == root or r:sub(1, #root + 1) == root .. "/" then return true end
+  end
+  return false
+end
+
 -- The readable copy of a profile's file name: as is, or under one of dirs
--- (trying ever shorter suffixes of the path).
-local function find_source(file, dirs)
-  local lines = read_lines(file, 4 * 1024 * 1024)
+-- (trying ever shorter suffixes of the path); only inside the source roots.
+-- Returns lines, path; or nil, "outside" when the only copy is elsewhere.
+local function find_source(file, dirs, roots)
+  local outside
+  local function try(p)
+    local lines = read_lines(p, 4 * 1024 * 1024)
+    if not lines then return nil end
+    if under_roots(p, roots) then return lines end
+    outside = true
+  end
+  local lines = try(file)
   if lines then return lines, file end
   for _, dir in ipairs(dirs or {}) do
     local rest = file
     while rest and rest ~= "" do
       local p = dir .. "/" .. rest
-      lines = read_lines(p, 4 * 1024 * 1024)
+      lines = try(p)
       if lines then return lines, p end
       rest = rest:match("^[^/\\]*[/\\](.*)$")
     end
   end
+  return nil, outside and "outside" or nil
 end
 
 -- Annotated source: for the costliest files, the costed lines with context,
@@ -102,9 +143,12 @@ local function sources(opts, log, lines_by_file, file_cost, objects)
   end)
   local out, budget = arr(), opts.source_lines or 2500
   local ctx = opts.source_context or 3
+  local roots = source_roots(opts.source_dirs)
+  local left_out = arr()
   for _, file in ipairs(files) do
     if #out >= (opts.source_files or 8) or budget <= 0 then break end
-    local text, path = find_source(file, opts.source_dirs)
+    local text, path = find_source(file, opts.source_dirs, roots)
+    if not text and path == "outside" then left_out[#left_out + 1] = file end
     if text then
       local costed = lines_by_file[file]
       table.sort(costed, function(a, b) return math.abs(a.flat) > math.abs(b.flat) end)
@@ -142,7 +186,7 @@ local function sources(opts, log, lines_by_file, file_cost, objects)
       out[#out + 1] = { file = file, path = path, flat = file_cost[file], lines = rows }
     end
   end
-  return out
+  return out, left_out
 end
 
 local function flame_data(tree)
@@ -200,7 +244,9 @@ end
 -- profile, binary, hotspots (a ge.analysis.hotspots result, else computed),
 -- sample, n (hotspot rows, default 100), min (flame graph fraction, 0.001),
 -- uncosted (max listed, 300), base_escape, base_profile, source (false: no
--- annotated source), source_dirs, source_files (8), source_lines (2500),
+-- annotated source), source_dirs (the roots sources are quoted from, with
+-- the working directory, GOROOT and the module cache; files elsewhere are
+-- listed in data.sources_left_out), source_files (8), source_lines (2500),
 -- title, names = {escape=, profile=, binary=, base=} (shown in the header).
 -- Returns the table, or nil, err.
 function M.data(opts)
@@ -349,7 +395,7 @@ function M.data(opts)
           file_cost[r.file] = file_cost[r.file] + r.flat
         end
       end
-      data.sources = sources(opts, log, lines_by_file, file_cost, objects)
+      data.sources, data.sources_left_out = sources(opts, log, lines_by_file, file_cost, objects)
     end
     local tree, err = flame.tree(prof, { sample = st.type, min = opts.min or 0.001,
       focus = opts.focus, ignore = opts.ignore })
@@ -400,6 +446,18 @@ function M.embed_json(v)
   return s
 end
 
+-- Files whose source the report did not quote because they lie outside the
+-- source roots: said on the page, not silently dropped.
+local function left_out_note(data)
+  local l = data.sources_left_out
+  if not l or #l == 0 then return "" end
+  local names = {}
+  for i = 1, math.min(#l, 20) do names[i] = svg.escape(l[i]) end
+  return ('<p class="note">Source left out (outside the source roots: --source-dir, the '
+    .. 'working directory, GOROOT, the module cache): %s%s</p>\n'):format(table.concat(names, ", "),
+    #l > 20 and (" and %d more"):format(#l - 20) or "")
+end
+
 --- The page for a data model (M.data).
 function M.render(data)
   local css = require "goescape.report.assets.css"
@@ -415,6 +473,7 @@ function M.render(data)
     '<header class="top"><div class="brand">goescape</div><h1 id="title"></h1>',
     '<nav id="nav"></nav></header>\n',
     '<div id="ge-errors" class="errors" hidden></div>\n',
+    left_out_note(data),
     '<main id="app"><noscript>This report draws itself with JavaScript; the data is in the ',
     'goescape-data block of the page source.</noscript></main>\n',
     '<script type="application/json" id="goescape-data">', M.embed_json(data), "</script>\n",
