@@ -92,3 +92,29 @@ describe("reports meant to be shared", function()
     assert.matches("quoted-line-marker", H.read(out), 1, true)
   end)
 end)
+
+describe("inputs that cost before they are refused", function()
+  it("refuses a large sparse file by its first bytes, without reading the rest", function()
+    local d = H.tmpdir("hostile-sparse")
+    for _, name in ipairs { "big.pb", "big.log" } do H.must(("truncate -s 4G %s"):format(H.q(d .. "/" .. name))) end
+    local p, err = ge.profile.open(d .. "/big.pb")
+    assert.is_nil(p)
+    assert.matches("field number 0 at offset 0", err, 1, true)
+    local log, lerr = ge.escape.open(d .. "/big.log")
+    assert.is_nil(log)
+    assert.matches("offset 0: NUL byte", lerr, 1, true)
+    -- the command's peak memory stays far below the file's size
+    local out = H.sh("/usr/bin/time -f %M " .. H.cli_cmd("summary " .. H.q(d .. "/big.log")) .. " 2>&1 >/dev/null")
+    local kb = tonumber(out:match("(%d+)%s*$"))
+    if kb then assert.is_true(kb < 200 * 1024, kb .. " KB") end
+  end)
+
+  it("reads at most max_inflated_bytes from a pipe given to symbolize", function()
+    local bin = H.build .. "/profile-gen/profgen"
+    if not H.exists(bin) then return pending("profile fixtures not built") end
+    local _, rc, err = H.sh("head -c 3000000 /dev/zero | GOESCAPE_LIMITS=max_inflated_bytes=1000000 "
+      .. H.cli_cmd("symbolize " .. H.q(bin)))
+    assert.are.equal(1, rc)
+    assert.matches("more than 1000000 bytes (limit max_inflated_bytes)", err, 1, true)
+  end)
+end)

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "core/error.h"
@@ -95,7 +97,28 @@ ge_err ge_log_add_buffer(ge_log *log, const char *name, const char *data, size_t
   return parse_source(log, si, err);
 }
 
+/* The first bytes of a regular file, before any bulk read: a file whose
+ * start is neither gzip nor text is refused without mapping (and faulting
+ * in) the rest of it. Returns 0 or -1 with err set. */
+static int sniff_start(const char *path, ge_error *err) {
+  if (!strcmp(path, "-")) return 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0; /* the open below says why */
+  struct stat st;
+  unsigned char head[4096];
+  ssize_t n = 0;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) n = pread(fd, head, sizeof head, 0);
+  close(fd);
+  if (n <= 0 || ge_is_gzip(head, (size_t)n)) return 0;
+  const unsigned char *z = memchr(head, 0, (size_t)n);
+  if (!z) return 0;
+  ge_fail(err, GE_ERR_FORMAT, "%s: offset %zu: NUL byte: not a text log or logopt file", path,
+          (size_t)(z - head));
+  return -1;
+}
+
 static ge_err add_file(ge_log *log, const char *path, ge_error *err) {
+  if (sniff_start(path, err)) return GE_ERR_FORMAT;
   ge_map m;
   ge_err rc = ge_map_open_whole(path, &m, log->lim.max_inflated_bytes, err);
   if (rc) return rc;

@@ -23,6 +23,7 @@
 typedef struct lbin {
   ge_binary *b;
   uint32_t threads; /* limits.max_threads at open: symbolize_text's formatting */
+  uint64_t max_read; /* limits.max_inflated_bytes at open: bytes read from a stream */
 } lbin;
 
 #define MAXFRAMES 256
@@ -67,6 +68,7 @@ static int l_open(lua_State *L) {
   lbin *u = lua_newuserdata(L, sizeof *u);
   u->b = NULL;
   u->threads = lim.max_threads;
+  u->max_read = lim.max_inflated_bytes;
   luaL_getmetatable(L, GE_BINARY_MT);
   lua_setmetatable(L, -2);
   ge_error err;
@@ -442,7 +444,8 @@ static void *push_big(lua_State *L, size_t size) {
 }
 
 /* Returns the bytes (NULL and errno on a read error), pushing one value. */
-static const char *read_input(lua_State *L, FILE *f, size_t *len) {
+/* NULL with *len = SIZE_MAX when the stream passed max bytes. */
+static const char *read_input(lua_State *L, FILE *f, size_t *len, uint64_t max) {
   struct stat st;
   off_t pos = ftello(f);
   if (pos >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > pos &&
@@ -461,11 +464,17 @@ static const char *read_input(lua_State *L, FILE *f, size_t *len) {
     }
     lua_pop(L, 1);
   }
+  /* A pipe, /dev/zero or a FIFO: read in growing steps, never past the
+   * limit every other stream has (max_inflated_bytes). */
   size_t cap = 1 << 20, n = 0;
   char *buf = lua_newuserdata(L, cap);
   for (;;) {
     n += fread(buf + n, 1, cap - n, f);
     if (n < cap) break;
+    if ((uint64_t)n >= max) {
+      *len = SIZE_MAX;
+      return NULL;
+    }
     char *nb = lua_newuserdata(L, cap * 2);
     memcpy(nb, buf, n);
     lua_replace(L, -2);
@@ -502,7 +511,15 @@ static int l_symbolize_text(lua_State *L) {
     s = lua_tolstring(L, 2, &len);
     lua_pushnil(L); /* 5 */
   } else {
-    s = read_input(L, tofile(L, 2), &len); /* 5 */
+    lbin *ub = lua_touserdata(L, 1);
+    s = read_input(L, tofile(L, 2), &len, ub->max_read); /* 5 */
+    if (!s && len == SIZE_MAX) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "symbolize: input: more than %f bytes (limit max_inflated_bytes)",
+                      (double)ub->max_read);
+      lua_pushstring(L, "limit");
+      return 3;
+    }
     if (!s) return ge_pushfail(L, "symbolize: read error", "io");
   }
   size_t room = pcparse_room(len);

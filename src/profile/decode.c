@@ -136,6 +136,12 @@ static int str_index(dec *d, pb *r, uint32_t *out, ge_err *rc) {
     if (pb_varint((r), &key)) return bad(d, (r), "bad field key");      \
     unsigned wt = (unsigned)(key & 7);                                  \
     uint64_t fno = key >> 3;                                            \
+    /* field 0 does not exist: zeros are not a profile (a sparse file  \
+     * would otherwise be skipped to its end, a varint at a time) */     \
+    if (fno == 0) {                                                     \
+      (r)->p = field_at;                                                \
+      return bad(d, (r), "field number 0");                            \
+    }                                                                   \
     (void)field_at;
 
 #define FIELD_LOOP_END }
