@@ -72,14 +72,19 @@ static int64_t report_total(const ge_profile *p, size_t si) {
   return base > 0 ? base : all;
 }
 
+static uint64_t mix64(uint64_t x);
+
+/* Each field goes through the mixer in turn: keys built by input (a
+ * crafted profile's function ids and line numbers) cannot cancel each
+ * other out, as fields multiplied by one constant and xored could (name a
+ * with line b and name b with line a hashed alike). */
 static uint32_t hash_key(const nkey *k) {
-  uint64_t h = k->name * 0x9E3779B97F4A7C15ull;
-  h ^= (k->file + 0x7f4a7c15ull) * 0xBF58476D1CE4E5B9ull;
-  h ^= (k->obj + 1) * 0x94D049BB133111EBull;
-  h ^= (uint64_t)k->start * 0x2545F4914F6CDD1Dull;
-  h ^= (uint64_t)k->line * 0x9E3779B97F4A7C15ull;
-  h ^= k->addr * 0xD6E8FEB86659FD93ull;
-  h ^= h >> 31;
+  uint64_t h = mix64(k->name + 0x9E3779B97F4A7C15ull);
+  h = mix64(h ^ k->file);
+  h = mix64(h ^ k->obj);
+  h = mix64(h ^ (uint64_t)k->start);
+  h = mix64(h ^ (uint64_t)k->line);
+  h = mix64(h ^ k->addr);
   return (uint32_t)h;
 }
 
