@@ -118,3 +118,23 @@ describe("inputs that cost before they are refused", function()
     assert.matches("more than 1000000 bytes (limit max_inflated_bytes)", err, 1, true)
   end)
 end)
+
+describe("shapes that were quadratic", function()
+  it("folds 100k -m=2 headers at one position into one record (one walk of the position)", function()
+    local t = { "# p" }
+    for i = 1, 100000 do
+      t[#t + 1] = "./a.go:1:2: x escapes to heap:"
+      t[#t + 1] = "./a.go:1:2:   flow: {heap} = &x:"
+    end
+    t[#t + 1] = "./a.go:1:2: x escapes to heap"
+    local text = table.concat(t, "\n") .. "\n"
+    local log = assert(ge.escape.parse(text, "headers.log"))
+    assert.are.equal(1, #log)
+    assert.are.equal(100000, #log:get(1).flow)
+    local path = H.tmpdir("hostile-headers") .. "/h.log"
+    H.write(path, text)
+    local n = 0
+    assert(ge.escape.stream(path, function(r) n = n + 1; assert.are.equal(100000, #r.flow) end))
+    assert.are.equal(1, n)
+  end)
+end)

@@ -49,15 +49,23 @@ static uint32_t pos_hash(uint32_t file, uint32_t line, uint32_t col) {
   return ge_mix64(((uint64_t)file << 40) ^ ((uint64_t)line << 16) ^ col);
 }
 
+/* Entries are chained per position, oldest first: the table holds one
+ * slot per distinct position (its first entry), so the headers the compiler
+ * prints many times at one position (generic code, one header per path to
+ * the heap; 100k in a crafted 3 MB log) make one list walked once, not one
+ * probe cluster scanned from its start at every insert and lookup. Dead
+ * entries are unlinked as walks pass them. */
 static int pos_rehash(ge_text *t) {
   size_t ns = t->nslots ? t->nslots * 2 : 1024;
   uint32_t *s = calloc(ns, sizeof *s);
   if (!s) return -1;
-  for (size_t i = 0; i < t->pos.n; i++) {
-    ge_posent *e = &t->pos.v[i];
+  for (size_t i = 0; i < t->nslots; i++) {
+    uint32_t head = t->slots[i];
+    if (!head) continue;
+    const ge_posent *e = &t->pos.v[head - 1];
     size_t h = pos_hash(e->file, e->line, e->col) & (ns - 1);
     while (s[h]) h = (h + 1) & (ns - 1);
-    s[h] = (uint32_t)i + 1;
+    s[h] = head;
   }
   free(t->slots);
   t->slots = s;
@@ -65,35 +73,93 @@ static int pos_rehash(ge_text *t) {
   return 0;
 }
 
+/* The slot of a position: its index, with *found set when it holds one. */
+static size_t pos_slot(const ge_text *t, uint32_t file, uint32_t line, uint32_t col, int *found) {
+  size_t h = pos_hash(file, line, col) & (t->nslots - 1);
+  while (t->slots[h]) {
+    const ge_posent *e = &t->pos.v[t->slots[h] - 1];
+    if (e->file == file && e->line == line && e->col == col) {
+      *found = 1;
+      return h;
+    }
+    h = (h + 1) & (t->nslots - 1);
+  }
+  *found = 0;
+  return h;
+}
+
 static int pos_add(ge_text *t, uint32_t file, uint32_t line, uint32_t col, uint8_t type,
                    uint32_t val, uint32_t subject_hash) {
   if ((t->pos.n + 1) * 2 > t->nslots && pos_rehash(t)) return -1;
   ge_posent *e = GE_VEC_PUSH_SLOT(t->pos);
   if (!e) return -1;
-  *e = (ge_posent){file, line, col, val, subject_hash, type};
-  size_t h = pos_hash(file, line, col) & (t->nslots - 1);
-  while (t->slots[h]) h = (h + 1) & (t->nslots - 1);
-  t->slots[h] = (uint32_t)(t->pos.n);
+  uint32_t id = (uint32_t)t->pos.n; /* index+1 */
+  *e = (ge_posent){file, line, col, val, subject_hash, 0, id, type};
+  int found;
+  size_t h = pos_slot(t, file, line, col, &found);
+  if (found) {
+    ge_posent *head = &t->pos.v[t->slots[h] - 1];
+    t->pos.v[head->tail - 1].next = id;
+    head->tail = id;
+  } else {
+    t->slots[h] = id;
+  }
   if (type == POS_PENDING) t->npending++;
   return 0;
+}
+
+/* Walks a position's entries from the oldest, unlinking dead ones; calls
+ * visit(entry) for live entries of `type` until it returns nonzero, and
+ * returns that entry (NULL at the end). */
+static ge_posent *pos_walk(ge_text *t, uint32_t file, uint32_t line, uint32_t col, uint8_t type,
+                           int (*visit)(ge_posent *, void *), void *ud) {
+  if (!t->nslots) return NULL;
+  int found;
+  size_t h = pos_slot(t, file, line, col, &found);
+  if (!found) return NULL;
+  uint32_t prev = 0, cur = t->slots[h];
+  while (cur) {
+    ge_posent *e = &t->pos.v[cur - 1];
+    uint32_t next = e->next;
+    if (e->type == POS_DEAD && (prev || next)) {
+      /* unlink; a dead first entry hands the slot and the tail to the next */
+      if (prev) {
+        ge_posent *p = &t->pos.v[prev - 1];
+        p->next = next;
+        ge_posent *head = &t->pos.v[t->slots[h] - 1];
+        if (head->tail == cur) head->tail = prev;
+      } else {
+        t->pos.v[next - 1].tail = e->tail;
+        t->slots[h] = next;
+      }
+      cur = next;
+      continue;
+    }
+    if (e->type == type && visit(e, ud)) return e;
+    prev = cur;
+    cur = next;
+  }
+  return NULL;
+}
+
+typedef struct find_ud {
+  uint32_t subject_hash;
+  ge_posent *first;
+} find_ud;
+
+static int find_visit(ge_posent *e, void *ud) {
+  find_ud *f = ud;
+  if (!f->first) f->first = e;
+  return e->subject_hash == f->subject_hash;
 }
 
 /* The best entry of `type` at a position: one whose subject matches, else
  * the earliest. NULL when there is none. */
 static ge_posent *pos_find(ge_text *t, uint32_t file, uint32_t line, uint32_t col,
                            uint8_t type, uint32_t subject_hash) {
-  if (!t->nslots) return NULL;
-  ge_posent *first = NULL;
-  size_t h = pos_hash(file, line, col) & (t->nslots - 1);
-  while (t->slots[h]) {
-    ge_posent *e = &t->pos.v[t->slots[h] - 1];
-    if (e->type == type && e->file == file && e->line == line && e->col == col) {
-      if (e->subject_hash == subject_hash) return e;
-      if (!first || e < first) first = e;
-    }
-    h = (h + 1) & (t->nslots - 1);
-  }
-  return first;
+  find_ud f = {subject_hash, NULL};
+  ge_posent *e = pos_walk(t, file, line, col, type, find_visit, &f);
+  return e ? e : f.first;
 }
 
 /* Parses "path:line[:col][[...]]: " at the start of a line. Returns the
@@ -205,6 +271,28 @@ static int fold(ge_log *log, uint32_t into, uint32_t from) {
   return 0;
 }
 
+/* Folds every pending header of one subject at a position into `primary`,
+ * in one walk of the position's entries. */
+typedef struct fold_ud {
+  ge_text *t;
+  ge_log *log;
+  uint32_t primary, subject_hash;
+  int oom;
+} fold_ud;
+
+static int fold_visit(ge_posent *q, void *ud) {
+  fold_ud *f = ud;
+  if (q->subject_hash != f->subject_hash) return 0;
+  q->type = POS_DEAD;
+  f->t->npending--;
+  if (fold(f->log, f->primary, q->val)) {
+    f->oom = 1;
+    return 1;
+  }
+  f->t->dead++;
+  return 0;
+}
+
 void ge_text_compact(ge_log *log, size_t from) {
   size_t w = from;
   for (size_t i = from; i < log->recs.n; i++)
@@ -304,14 +392,10 @@ ge_err ge_text_line(ge_text *t, uint32_t off, uint32_t len, uint64_t lineno, ge_
       /* The compiler may explain one escape several times (one header per
        * path to the heap): fold the other headers of the same subject here
        * into this record too, as -m=1 prints the escape once. */
-      for (ge_posent *q; (q = pos_find(t, file, line, col, POS_PENDING, header_subject)) &&
-                         q->subject_hash == header_subject;) {
-        q->type = POS_DEAD;
-        t->npending--;
-        if (fold(log, primary, q->val))
-          return ge_fail(err, GE_ERR_NOMEM, "out of memory at line %llu", (unsigned long long)lineno);
-        t->dead++;
-      }
+      fold_ud fu = {t, log, primary, header_subject, 0};
+      pos_walk(t, file, line, col, POS_PENDING, fold_visit, &fu);
+      if (fu.oom)
+        return ge_fail(err, GE_ERR_NOMEM, "out of memory at line %llu", (unsigned long long)lineno);
       ge_rec *r = &log->recs.v[primary];
       r->kind = (uint8_t)c.kind;
       r->msg = (ge_span){moff, mlen};

@@ -10,6 +10,8 @@ typedef struct ge_posent {
   uint32_t file, line, col;
   uint32_t val;   /* PENDING: record index; HINT: interned function id */
   uint32_t subject_hash;
+  uint32_t next;  /* the next entry at this position (index+1, 0: none) */
+  uint32_t tail;  /* in a position's first entry: its last entry (index+1) */
   uint8_t type;   /* 0 dead, 1 pending header, 2 function hint */
 } ge_posent;
 
@@ -22,7 +24,7 @@ typedef struct ge_text {
   uint32_t last_file;     /* cache: last file path seen and its id */
   uint32_t last_file_off, last_file_len;
   GE_VEC(ge_posent) pos;  /* linear, small: cleared per package */
-  uint32_t *slots;        /* hash of pos entries: index+1, 0 empty */
+  uint32_t *slots;        /* hash of positions: their first entry, index+1; 0 empty */
   size_t nslots;
   size_t npending;        /* alive pending headers */
   size_t dead;            /* records folded into others, awaiting compaction */
