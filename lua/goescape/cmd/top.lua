@@ -155,7 +155,8 @@ function M.run(args)
     for _, r in ipairs(rows) do
       if math.abs(r.cum) >= cutoff then kept[#kept + 1] = r end
     end
-    args.dropped, args.cutoff = #rows - #kept, cutoff
+    -- (the "Dropped" line shows the report total's fraction, as pprof's does)
+    args.dropped, args.cutoff = #rows - #kept, math.floor(math.abs(total) * frac)
     rows = kept
   end
   if n == 0 or n > #rows then n = #rows end
