@@ -548,7 +548,9 @@ static ge_strview filename(ge_binary *b, uint32_t cuoff, int32_t fileno) {
     if (at + 4 > t->size) return none;
     return cstr_cached(b, t->tab, t->size, ge_rd32(b, t->tab + at));
   }
-  uint64_t at = t->cutab + 4 * ((uint64_t)cuoff + (uint32_t)fileno);
+  /* uint32 arithmetic, as debug/gosym (go tool addr2line) does: functions
+   * without a unit (cgo's C code) have cuOffset ^0, which wraps around */
+  uint64_t at = t->cutab + 4 * (uint64_t)(uint32_t)(cuoff + (uint32_t)fileno);
   if (at + 4 > t->size) return none;
   uint32_t o = ge_rd32(b, t->tab + at);
   if (o == UINT32_MAX) return none;

@@ -89,26 +89,74 @@ static inline char *w_str(char *w, const char *s, size_t len) {
   return w + len;
 }
 
-/* A JSON string; room for 6 bytes an input byte plus the quotes. */
-static char *w_json_str(char *w, ge_strview v) {
+/* The length of the valid UTF-8 sequence at s[0..n), 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+  unsigned char c = s[0];
+  size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  if (!len || len > n) return 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c == 0xE0) lo = 0xA0;
+  else if (c == 0xED) hi = 0x9F;
+  else if (c == 0xF0) lo = 0x90;
+  else if (c == 0xF4) hi = 0x8F;
+  if (s[1] < lo || s[1] > hi) return 0;
+  for (size_t k = 2; k < len; k++)
+    if (s[k] < 0x80 || s[k] > 0xBF) return 0;
+  return len;
+}
+
+static char *w_u00(char *w, unsigned c) {
   static const char hexd[] = "0123456789abcdef";
-  *w++ = '"';
+  w = w_str(w, "\\u00", 4);
+  *w++ = hexd[(c >> 4) & 15];
+  *w++ = hexd[c & 15];
+  return w;
+}
+
+/* A string from a binary (function and file names, untrusted) as text or as
+ * JSON; room for 6 bytes an input byte plus the quotes. Text: control
+ * characters (C0, DEL, C1) print as \u00XX so none reaches a terminal.
+ * JSON: quotes and backslashes escaped, control characters as \u00XX, and
+ * bytes that are not UTF-8 as the Latin-1 character \u00XX, so every line
+ * is valid JSON. ASCII names take the first test only. */
+static char *w_safe_str(char *w, ge_strview v, int json) {
+  const unsigned char *s = (const unsigned char *)v.ptr;
   size_t from = 0;
   for (size_t i = 0; i < v.len; i++) {
-    unsigned char c = (unsigned char)v.ptr[i];
-    if (c != '"' && c != '\\' && c >= 0x20) continue;
+    unsigned char c = s[i];
+    if (c >= 0x20 && c < 0x7F && (!json || (c != '"' && c != '\\'))) continue;
+    if (c >= 0x80) {
+      size_t k = utf8_len(s + i, v.len - i);
+      /* a valid sequence passes, but not a C1 control (U+0080..U+009F) */
+      if (k && !(k == 2 && c == 0xC2 && s[i + 1] <= 0x9F)) {
+        i += k - 1;
+        continue;
+      }
+      w = w_str(w, v.ptr + from, i - from);
+      if (k == 2) { /* C1 */
+        w = w_u00(w, s[i + 1]);
+        i++;
+      } else {
+        w = w_u00(w, c); /* a stray byte, as its Latin-1 character */
+      }
+      from = i + 1;
+      continue;
+    }
     w = w_str(w, v.ptr + from, i - from);
     from = i + 1;
-    *w++ = '\\';
-    if (c == '"' || c == '\\') {
+    if (json && (c == '"' || c == '\\')) {
+      *w++ = '\\';
       *w++ = (char)c;
     } else {
-      w = w_str(w, "u00", 3);
-      *w++ = hexd[c >> 4];
-      *w++ = hexd[c & 15];
+      w = w_u00(w, c);
     }
   }
-  w = w_str(w, v.ptr + from, v.len - from);
+  return w_str(w, v.ptr + from, v.len - from);
+}
+
+static char *w_json_str(char *w, ge_strview v) {
+  *w++ = '"';
+  w = w_safe_str(w, v, 1);
   *w++ = '"';
   return w;
 }
@@ -146,13 +194,14 @@ static int text_line(out *o, uint64_t pc, const ge_frame *fr, size_t n) {
   o->n = (size_t)(w - o->buf);
   for (size_t k = 0; k < n; k++) {
     const ge_frame *x = &fr[k];
-    /* tab, func, space, file, colon, line (10), " (inlined)" */
-    if (x->func.len > SIZE_MAX / 4 || x->file.len > SIZE_MAX / 4) return -1;
-    if (!(w = reserve(o, x->func.len + x->file.len + 24))) return -1;
+    /* tab, func, space, file, colon, line (10), " (inlined)"; names may
+     * grow 6x when escaped */
+    if (x->func.len > SIZE_MAX / 16 || x->file.len > SIZE_MAX / 16) return -1;
+    if (!(w = reserve(o, 6 * (x->func.len + x->file.len) + 24))) return -1;
     *w++ = '\t';
-    w = w_str(w, x->func.ptr, x->func.len);
+    w = w_safe_str(w, x->func, 0);
     *w++ = ' ';
-    w = w_str(w, x->file.ptr, x->file.len);
+    w = w_safe_str(w, x->file, 0);
     *w++ = ':';
     w = w_dec(w, x->line);
     if (x->inlined) w = w_str(w, " (inlined)", 10);
