@@ -138,3 +138,52 @@ describe("shapes that were quadratic", function()
     assert.are.equal(1, n)
   end)
 end)
+
+describe("binaries that change or are not files", function()
+  local function builds()
+    local a = H.build .. "/binary2-go1.26/go1.26.normal"
+    local b = H.build .. "/profile-gen/profgen"
+    if H.exists(a) and H.exists(b) then return a, b end
+  end
+
+  it("reads DWARF of the binary it opened, though the path was rebuilt since", function()
+    local a, b = builds()
+    if not a then return pending("binary fixtures not built") end
+    local d = H.tmpdir("hostile-rebuilt")
+    H.must(("cp %s %s/app"):format(H.q(a), H.q(d)))
+    local bin = assert(ge.binary.open(d .. "/app"))
+    -- "go build -o app" replaces the file: a new inode at the same path
+    H.must(("cp %s %s/app.new && mv %s/app.new %s/app"):format(H.q(b), H.q(d), H.q(d), H.q(d)))
+    local dw = assert(bin:dwarf())
+    local main
+    for _, u in ipairs(dw.units) do if u.name == "main" then main = u end end
+    assert.is_table(main)
+    local other = assert(ge.binary.open(d .. "/app"))
+    local ok = pcall(function()
+      local func = bin:func("main.keep")
+      assert.is_table(func) -- the opened binary's own function, its pclntab
+      assert.is_nil(other:func("main.keep"))
+    end)
+    other:close()
+    bin:close()
+    assert.is_true(ok)
+    local keep
+    for _, v in ipairs(dw.variables) do if v.func == "main.keep" then keep = v end end
+    assert.is_table(keep) -- DWARF of the same binary as the pclntab
+  end)
+
+  it("reads a binary from a FIFO, DWARF included, without opening it twice", function()
+    local _, b = builds()
+    if not b then return pending("binary fixtures not built") end
+    local d = H.tmpdir("hostile-fifo")
+    H.must("mkfifo " .. H.q(d .. "/fifo"))
+    -- the writer is released whatever the command does (a reader that
+    -- never comes would keep it, and this spec, waiting)
+    local fifo = H.q(d .. "/fifo")
+    local out, rc = H.sh(("(cat %s > %s 2>/dev/null </dev/null &) ; timeout --foreground 60 env %s; "
+      .. "rc=$?; (timeout 5 cat %s > /dev/null 2>&1 </dev/null &); exit $rc")
+      :format(H.q(b), fifo, H.cli_cmd("info " .. fifo), fifo))
+    assert.are.equal(0, rc, out)
+    assert.matches("dwarf%s+DWARF %d, %d+ units", out)
+  end)
+end)

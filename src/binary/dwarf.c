@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <libdwarf.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -365,10 +366,24 @@ ge_err ge_binary_dwarf_load_units(ge_binary *b, const char *const *units, size_t
   }
   free(filter);
   if (!b->dwarf_loaded) {
-    int fd;
-    if (b->own_map) {
-      fd = open(b->name, O_RDONLY | O_CLOEXEC);
-    } else {
+    /* libdwarf reads a descriptor. The path is opened again only while it
+     * is the very file that was mapped (device, inode, size, mtime): a
+     * binary rebuilt in place since, a FIFO or a pipe (read into memory)
+     * is read from the bytes in hand, copied into a memfd. */
+    int fd = -1;
+    struct stat st;
+    if (b->own_map && b->map.mapped && stat(b->name, &st) == 0 &&
+        (uint64_t)st.st_dev == b->st_dev && (uint64_t)st.st_ino == b->st_ino &&
+        (uint64_t)st.st_size == b->st_size &&
+        (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == b->st_mtime_ns) {
+      fd = open(b->name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+      struct stat st2;
+      if (fd >= 0 && (fstat(fd, &st2) != 0 || (uint64_t)st2.st_ino != b->st_ino)) {
+        close(fd);
+        fd = -1;
+      }
+    }
+    if (fd < 0) {
       fd = memfd_create("ge-dwarf", MFD_CLOEXEC);
       if (fd >= 0) {
         size_t done = 0;

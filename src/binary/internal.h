@@ -93,6 +93,10 @@ typedef struct ge_modrec {
 struct ge_binary {
   ge_map map;
   int own_map;
+  /* the file as opened (regular files): DWARF reopens the path only while
+   * it is still that file */
+  uint64_t st_dev, st_ino, st_size;
+  int64_t st_mtime_ns;
   ge_limits lim;
   char *name;
   ge_arena arena;
