@@ -514,11 +514,10 @@ static int l_symbolize_text(lua_State *L) {
     lbin *ub = lua_touserdata(L, 1);
     s = read_input(L, tofile(L, 2), &len, ub->max_read); /* 5 */
     if (!s && len == SIZE_MAX) {
-      lua_pushnil(L);
-      lua_pushfstring(L, "symbolize: input: more than %f bytes (limit max_inflated_bytes)",
-                      (double)ub->max_read);
-      lua_pushstring(L, "limit");
-      return 3;
+      char msg[96];
+      snprintf(msg, sizeof msg, "symbolize: input: more than %llu bytes (limit max_inflated_bytes)",
+               (unsigned long long)ub->max_read);
+      return ge_pushfail(L, msg, "limit");
     }
     if (!s) return ge_pushfail(L, "symbolize: read error", "io");
   }
