@@ -187,3 +187,71 @@ describe("binaries that change or are not files", function()
     assert.matches("dwarf%s+DWARF %d, %d+ units", out)
   end)
 end)
+
+describe("careless Lua callers", function()
+  local base = H.build .. "/profile-gen/goroutine.txt"
+
+  it("refuses to close or use a profile from inside its own symbolize resolver", function()
+    if not H.exists(base) then return pending("profile fixtures not built") end
+    for _, misuse in ipairs {
+      function(p) p:close() end,
+      function(p) p:top {} end,
+      function(p) p:symbolize(function() end) end,
+      function() collectgarbage("collect") end,
+    } do
+      local p = assert(ge.profile.open(base))
+      local ok, err = pcall(p.symbolize, p, function()
+        misuse(p)
+        return { { func = "f", file = "x.go", line = 1 } }
+      end)
+      if ok then
+        -- only a collection is allowed: the profile is on the stack
+        assert.is_table(p:top {})
+      else
+        assert.matches("in use by symbolize", err, 1, true)
+      end
+      -- whatever the resolver did, the profile is whole afterwards
+      assert.is_table(p:locations())
+      p:close()
+    end
+  end)
+
+  it("reads a resolver's frames raw: __index metamethods neither run nor free strings", function()
+    if not H.exists(base) then return pending("profile fixtures not built") end
+    local p = assert(ge.profile.open(base))
+    local calls = 0
+    local meta = { __index = function(_, k)
+      calls = calls + 1
+      collectgarbage("collect")
+      if k == "file" then return "fresh" .. tostring(math.random()) end
+      error("boom from __index")
+    end }
+    assert(p:symbolize(function()
+      return { setmetatable({ func = "main.f", line = 3 }, meta) }
+    end))
+    assert.are.equal(0, calls)
+    local l = p:locations()[1].lines[1]
+    assert.are.equal("main.f", l.func)
+    assert.is_true(l.file == nil or l.file == "") -- not the metamethod's string
+  end)
+
+  it("keeps a stream's filter strings while the callback changes the filter table", function()
+    local d = H.tmpdir("hostile-stream")
+    local lines = { "# example.com/p" }
+    for i = 1, 200 do lines[#lines + 1] = ("./a.go:%d:2: x%d escapes to heap"):format(i, i) end
+    H.write(d .. "/s.log", table.concat(lines, "\n") .. "\n")
+    local filter = { kind = "escapes_to_heap", file = { "a.go" }, package = "example.com/p" }
+    local n = 0
+    assert(ge.escape.stream(d .. "/s.log", function()
+      n = n + 1
+      filter.kind, filter.package, filter.file = nil, nil, nil
+      for _ = 1, 20 do local _ = ("garbage"):rep(1000) end
+      collectgarbage("collect")
+    end, { filter = filter }))
+    assert.are.equal(200, n)
+    -- a filter table whose __index builds strings is read raw (its fields only)
+    local log = assert(ge.escape.open(d .. "/s.log"))
+    local tricky = setmetatable({}, { __index = function() collectgarbage("collect"); return "nope" end })
+    assert.are.equal(200, log:count(tricky))
+  end)
+end)

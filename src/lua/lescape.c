@@ -100,33 +100,40 @@ static void push_record(lua_State *L, const ge_log *log, size_t i) {
   }
 }
 
-/* Filter strings point into Lua strings held by the filter table at `idx`
- * for the duration of the call. A list of files (filter.file = {...}) is
- * gathered into a userdata left on the stack (with the list), so both live
- * until the calling C function returns. */
+/* The filter's strings stay on the stack for the whole call: read raw (no
+ * __index metamethod runs, so none can raise or build strings that a
+ * collection frees), and never popped, so a caller that changes the table
+ * during the call (a stream callback) cannot free what the C side points
+ * at. A list of files (filter.file = {...}) is gathered into a userdata left
+ * on the stack with the list. */
 static void read_filter(lua_State *L, int idx, ge_log_filter *f) {
   memset(f, 0, sizeof *f);
   if (lua_isnoneornil(L, idx)) return;
   luaL_checktype(L, idx, LUA_TTABLE);
+  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
   static const char *keys[] = {"kind", "package", "func"};
   const char **dst[] = {&f->kind, &f->package, &f->func};
   for (int k = 0; k < 3; k++) {
-    lua_getfield(L, idx, keys[k]);
+    lua_pushstring(L, keys[k]);
+    lua_rawget(L, idx);
     if (!lua_isnil(L, -1)) {
       if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "filter.%s: string expected", keys[k]);
       *dst[k] = lua_tostring(L, -1);
     }
-    lua_pop(L, 1); /* the table still holds the string */
   }
-  lua_getfield(L, idx, "file");
+  lua_pushliteral(L, "file");
+  lua_rawget(L, idx);
   if (lua_istable(L, -1)) {
-    size_t n = ge_rawlen(L, -1);
+    int list = lua_gettop(L);
+    size_t n = ge_rawlen(L, list);
     const char **names = lua_newuserdata(L, (n ? n : 1) * sizeof *names);
+    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0); /* anchors a copy of the list */
+    int keep = lua_gettop(L);
     for (size_t i = 0; i < n; i++) {
-      lua_rawgeti(L, -2, (int)i + 1);
+      lua_rawgeti(L, list, (int)i + 1);
       if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "filter.file: strings expected");
       names[i] = lua_tostring(L, -1);
-      lua_pop(L, 1);
+      lua_rawseti(L, keep, (int)i + 1);
     }
     f->files = names;
     f->nfiles = n;
@@ -136,7 +143,6 @@ static void read_filter(lua_State *L, int idx, ge_log_filter *f) {
     if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "filter.file: string or list expected");
     f->file = lua_tostring(L, -1);
   }
-  lua_pop(L, 1);
 }
 
 static int l_log_open(lua_State *L) {

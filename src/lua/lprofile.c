@@ -23,6 +23,7 @@
 
 typedef struct lua_prof {
   ge_profile *p;
+  int busy; /* a call that runs Lua code (symbolize's resolver) is in progress */
 } lua_prof;
 
 typedef struct box {
@@ -54,7 +55,10 @@ static void unbox(box *b) {
 
 static lua_prof *checkprof(lua_State *L, int idx) {
   lua_prof *l = luaL_checkudata(L, idx, PROF_MT);
-  if (!l->p) luaL_argerror(L, idx, "the profile is closed");
+  if (!l->p) luaL_error(L, "goescape: the profile is closed");
+  /* a resolver that uses (or closes) the profile it is resolving would
+   * see it half-built, or free it under the C code */
+  if (l->busy) luaL_error(L, "goescape: the profile is in use by symbolize (use it after it returns)");
   return l;
 }
 
@@ -68,6 +72,7 @@ static void free_prof(void *p) { ge_profile_free(p); }
 static int push_prof(lua_State *L, box *b) {
   lua_prof *u = lua_newuserdata(L, sizeof *u);
   u->p = NULL;
+  u->busy = 0;
   luaL_getmetatable(L, PROF_MT);
   lua_setmetatable(L, -2);
   u->p = b->ptr;
@@ -545,11 +550,19 @@ typedef struct symctx {
   int failed;
 } symctx;
 
+/* A resolver's frame field, read raw: no __index metamethod runs inside
+ * the C walk (it could raise past C's buffers, or build a string that a
+ * collection frees); the string stays referenced by the frame table. */
+static void rawfield(lua_State *L, int t, const char *k) {
+  lua_pushstring(L, k);
+  lua_rawget(L, t);
+}
+
 static const char *fieldstr(lua_State *L, int t, const char *k1, const char *k2, size_t *n) {
-  lua_getfield(L, t, k1);
+  rawfield(L, t, k1);
   if (lua_type(L, -1) != LUA_TSTRING && k2) {
     lua_pop(L, 1);
-    lua_getfield(L, t, k2);
+    rawfield(L, t, k2);
   }
   const char *s = NULL;
   *n = 0;
@@ -579,13 +592,13 @@ static int sym_cb(void *ud, uint64_t addr, ge_sym_frame *fr, int max) {
       ge_sym_frame *x = &fr[n];
       x->func = fieldstr(L, f, "func", "function", &x->func_len);
       x->file = fieldstr(L, f, "file", NULL, &x->file_len);
-      lua_getfield(L, f, "line");
+      rawfield(L, f, "line");
       {
         lua_Number ln = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : 0;
         x->line = ln >= 1 && ln <= 4294967295.0 ? (uint32_t)ln : 0; /* NaN and junk: no line */
       }
       lua_pop(L, 1);
-      lua_getfield(L, f, "inlined");
+      rawfield(L, f, "inlined");
       x->inlined = lua_toboolean(L, -1);
       lua_pop(L, 1);
       if (!x->func) x->func = "", x->func_len = 0;
@@ -603,7 +616,9 @@ static int m_symbolize(lua_State *L) {
   lua_settop(L, 2);
   symctx c = {L, 2, 2, 0};
   ge_error e;
+  u->busy = 1;
   ge_err rc = ge_profile_symbolize(u->p, sym_cb, &c, &e);
+  u->busy = 0;
   if (c.failed) {
     /* the error value of the callback is on top: re-raise it */
     return lua_error(L);
@@ -616,6 +631,7 @@ static int m_symbolize(lua_State *L) {
 
 static int m_close(lua_State *L) {
   lua_prof *u = luaL_checkudata(L, 1, PROF_MT);
+  if (u->busy) return luaL_error(L, "goescape: the profile is in use by symbolize (close it after it returns)");
   ge_profile_free(u->p);
   u->p = NULL;
   return 0;
