@@ -2,7 +2,6 @@
  * functions, symbols. Opening decodes headers only; nothing per function. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
 #include "goescape/binary.h"
 #include "internal.h"
@@ -45,12 +44,7 @@ ge_err ge_binary_open(const char *path, const ge_limits *lim, ge_binary **out, g
   }
   b->own_map = 1;
   struct stat st;
-  if (b->map.mapped && stat(path, &st) == 0) {
-    b->st_dev = (uint64_t)st.st_dev;
-    b->st_ino = (uint64_t)st.st_ino;
-    b->st_size = (uint64_t)st.st_size;
-    b->st_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-  }
+  if (b->map.mapped && stat(path, &st) == 0) b->id = ge_fileid_of(&st);
   rc = open_common(b, lim, err);
   if (rc) {
     ge_binary_free(b);

@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <libdwarf.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -373,12 +372,10 @@ ge_err ge_binary_dwarf_load_units(ge_binary *b, const char *const *units, size_t
     int fd = -1;
     struct stat st;
     if (b->own_map && b->map.mapped && stat(b->name, &st) == 0 &&
-        (uint64_t)st.st_dev == b->st_dev && (uint64_t)st.st_ino == b->st_ino &&
-        (uint64_t)st.st_size == b->st_size &&
-        (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == b->st_mtime_ns) {
+        ge_fileid_eq(ge_fileid_of(&st), b->id)) {
+      /* the descriptor itself is checked too: the path may change between */
       fd = open(b->name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-      struct stat st2;
-      if (fd >= 0 && (fstat(fd, &st2) != 0 || (uint64_t)st2.st_ino != b->st_ino)) {
+      if (fd >= 0 && (fstat(fd, &st) != 0 || !ge_fileid_eq(ge_fileid_of(&st), b->id))) {
         close(fd);
         fd = -1;
       }

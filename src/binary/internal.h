@@ -5,6 +5,7 @@
 #define GE_BINARY_INTERNAL_H
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/arena.h"
 #include "core/error.h"
@@ -90,13 +91,27 @@ typedef struct ge_modrec {
   ge_strview path, version, sum, rpath, rversion, rsum;
 } ge_modrec;
 
+/* A file's identity: a path names the same file while all four agree. */
+typedef struct ge_fileid {
+  uint64_t dev, ino, size;
+  int64_t mtime_ns;
+} ge_fileid;
+
+static inline ge_fileid ge_fileid_of(const struct stat *st) {
+  return (ge_fileid){(uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size,
+                     (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec};
+}
+
+static inline int ge_fileid_eq(ge_fileid a, ge_fileid b) {
+  return a.dev == b.dev && a.ino == b.ino && a.size == b.size && a.mtime_ns == b.mtime_ns;
+}
+
 struct ge_binary {
   ge_map map;
   int own_map;
   /* the file as opened (regular files): DWARF reopens the path only while
    * it is still that file */
-  uint64_t st_dev, st_ino, st_size;
-  int64_t st_mtime_ns;
+  ge_fileid id;
   ge_limits lim;
   char *name;
   ge_arena arena;

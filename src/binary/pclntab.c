@@ -366,7 +366,10 @@ static int pcvalue(const ge_binary *b, uint32_t off, uint64_t entry, uint64_t ta
 
 enum { PCV_MORE, PCV_END, PCV_BAD, PCV_NONE };
 
-static void pcv_reset(const ge_binary *b, ge_pcv *d, int bad, uint32_t off, uint64_t entry) {
+/* Offset 0 means "no table", except with literal0, where it is the table
+ * at pctab's first byte (see fc_load). */
+static void pcv_reset(const ge_binary *b, ge_pcv *d, int bad, uint32_t off, uint64_t entry,
+                      int literal0) {
   const ge_pcln *t = &b->pcln;
   size_t base = t->ver == 12 ? 0 : t->pctab;
   d->n = d->hint = 0;
@@ -375,25 +378,13 @@ static void pcv_reset(const ge_binary *b, ge_pcv *d, int bad, uint32_t off, uint
   d->first = 1;
   if (bad || off >= t->size - base) {
     d->state = PCV_BAD;
-  } else if (off == 0) {
+  } else if (off == 0 && !literal0) {
     d->state = PCV_NONE;
   } else {
     d->state = PCV_MORE;
     d->p = t->tab + base + off;
     d->end = t->tab + t->size;
   }
-}
-
-/* A table decoded from the first byte of pctab (offset 0 taken literally). */
-static void pcv_at_start(const ge_binary *b, ge_pcv *d, uint64_t entry) {
-  const ge_pcln *t = &b->pcln;
-  if (t->pctab >= t->size) return;
-  d->state = PCV_MORE;
-  d->p = t->tab + t->pctab;
-  d->end = t->tab + t->size;
-  d->pc = entry;
-  d->v = -1;
-  d->first = 1;
 }
 
 static int pcv_grow(ge_pcv *d) {
@@ -642,22 +633,19 @@ static ge_err fc_load(ge_binary *b, size_t i, ge_error *err) {
   c->cuoff = t->ver == 12 ? 0 : field(b, f, 8);
   c->fileno = -1;
   c->file_name = filename(b, c->cuoff, -1);
-  pcv_reset(b, &c->file, 0, field(b, f, 5), f->entry);
-  pcv_reset(b, &c->line, 0, field(b, f, 6), f->entry);
   /* Functions the external linker brought in (cgo's _cgo_<hash>_Cfunc_*
    * wrappers) have file and line offsets 0. The runtime reads that as "no
    * table"; go tool addr2line (debug/gosym) decodes the table at offset 0
    * of pctab and prints its file and line: answer as addr2line does, in the
    * layouts (1.16+) where pctab is a table of its own. */
-  if (t->ver != 12) {
-    if (!field(b, f, 5)) pcv_at_start(b, &c->file, f->entry);
-    if (!field(b, f, 6)) pcv_at_start(b, &c->line, f->entry);
-  }
+  int literal0 = t->ver != 12;
+  pcv_reset(b, &c->file, 0, field(b, f, 5), f->entry, literal0);
+  pcv_reset(b, &c->line, 0, field(b, f, 6), f->entry, literal0);
   uint32_t npcdata = field(b, f, 7);
   uint64_t at = hdr_size(t) + 4 * (uint64_t)t->pcdata_inl;
-  if ((uint32_t)t->pcdata_inl >= npcdata) pcv_reset(b, &c->inl, 0, 0, f->entry);
-  else if (at + 4 > f->avail) pcv_reset(b, &c->inl, 1, 0, f->entry);
-  else pcv_reset(b, &c->inl, 0, ge_rd32(b, f->p + at), f->entry);
+  if ((uint32_t)t->pcdata_inl >= npcdata) pcv_reset(b, &c->inl, 0, 0, f->entry, 0);
+  else if (at + 4 > f->avail) pcv_reset(b, &c->inl, 1, 0, f->entry, 0);
+  else pcv_reset(b, &c->inl, 0, ge_rd32(b, f->p + at), f->entry, 0);
   c->i = i;
   return GE_OK;
 }

@@ -61,14 +61,33 @@ uint32_t ge_log_add_source(ge_log *log, const char *name, ge_map *m) {
   return (uint32_t)(log->sources.n - 1);
 }
 
+/* NUL bytes in the first 4 KB: binary, not a log. Reported instead of
+ * guessed, from the bytes in hand or from a file's first bytes. */
+static ge_err nul_check(const char *name, const unsigned char *p, size_t n, ge_error *err) {
+  const unsigned char *z = memchr(p, 0, n > 4096 ? 4096 : n);
+  if (!z) return GE_OK;
+  return ge_fail(err, GE_ERR_FORMAT, "%s: offset %zu: NUL byte: not a text log or logopt file",
+                 name, (size_t)(z - p));
+}
+
+/* CI systems keep build logs gzipped (build.log.gz): inflated whole into
+ * *out, bounded like any other input. */
+static ge_err inflate_log(const ge_log *log, const char *name, const unsigned char *data,
+                          size_t len, ge_map *out, ge_error *err) {
+  unsigned char *text;
+  size_t n;
+  ge_error gerr;
+  ge_err rc = ge_gunzip(data, len, log->lim.max_inflated_bytes, &text, &n, &gerr);
+  if (rc) return ge_fail(err, rc, "%s: %s", name, gerr.msg);
+  *out = (ge_map){text, n, 0};
+  return GE_OK;
+}
+
 /* Parses a source by its content: logopt JSON or text. */
 static ge_err parse_source(ge_log *log, uint32_t si, ge_error *err) {
   ge_source *s = &log->sources.v[si];
-  if (memchr(s->text, 0, s->map.size > 4096 ? 4096 : s->map.size) && s->map.size > 0) {
-    /* NUL bytes at the start: binary, not a log. Report instead of guessing. */
-    return ge_fail(err, GE_ERR_FORMAT, "%s: offset %zu: NUL byte: not a text log or logopt file",
-                   s->name, (size_t)((const char *)memchr(s->text, 0, s->map.size) - s->text));
-  }
+  ge_err rc = nul_check(s->name, (const unsigned char *)s->text, s->map.size, err);
+  if (rc) return rc;
   if (ge_logopt_sniff(s->text, s->map.size)) return ge_logopt_parse(log, si, err);
   return ge_text_parse(log, si, err);
 }
@@ -76,22 +95,20 @@ static ge_err parse_source(ge_log *log, uint32_t si, ge_error *err) {
 ge_err ge_log_add_buffer(ge_log *log, const char *name, const char *data, size_t len,
                          ge_error *err) {
   if (!log || (!data && len)) return ge_fail(err, GE_ERR_ARG, "ge_log_add_buffer: bad arguments");
-  char *copy;
+  if (!name) name = "<string>";
+  ge_map m;
   if (ge_is_gzip((const unsigned char *)data, len)) {
-    unsigned char *text;
-    ge_error gerr;
-    ge_err rc = ge_gunzip((const unsigned char *)data, len, log->lim.max_inflated_bytes, &text, &len, &gerr);
-    if (rc) return ge_fail(err, rc, "%s: %s", name ? name : "<string>", gerr.msg);
-    copy = (char *)text;
+    ge_err rc = inflate_log(log, name, (const unsigned char *)data, len, &m, err);
+    if (rc) return rc;
   } else {
-    copy = malloc(len ? len : 1);
+    char *copy = malloc(len ? len : 1);
     if (!copy) return ge_fail(err, GE_ERR_NOMEM, "%s: out of memory", name);
     if (len) memcpy(copy, data, len);
+    m = (ge_map){(const unsigned char *)copy, len, 0};
   }
-  ge_map m = {(const unsigned char *)copy, len, 0};
-  uint32_t si = ge_log_add_source(log, name ? name : "<string>", &m);
+  uint32_t si = ge_log_add_source(log, name, &m);
   if (si == UINT32_MAX) {
-    free(copy);
+    ge_map_close(&m);
     return ge_fail(err, GE_ERR_NOMEM, "out of memory");
   }
   return parse_source(log, si, err);
@@ -110,11 +127,7 @@ static int sniff_start(const char *path, ge_error *err) {
   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) n = pread(fd, head, sizeof head, 0);
   close(fd);
   if (n <= 0 || ge_is_gzip(head, (size_t)n)) return 0;
-  const unsigned char *z = memchr(head, 0, (size_t)n);
-  if (!z) return 0;
-  ge_fail(err, GE_ERR_FORMAT, "%s: offset %zu: NUL byte: not a text log or logopt file", path,
-          (size_t)(z - head));
-  return -1;
+  return nul_check(path, head, (size_t)n, err) ? -1 : 0;
 }
 
 static ge_err add_file(ge_log *log, const char *path, ge_error *err) {
@@ -122,18 +135,14 @@ static ge_err add_file(ge_log *log, const char *path, ge_error *err) {
   ge_map m;
   ge_err rc = ge_map_open_whole(path, &m, log->lim.max_inflated_bytes, err);
   if (rc) return rc;
-  /* CI systems keep build logs gzipped (build.log.gz): inflate them whole,
-   * bounded like any other input. */
+  const char *name = strcmp(path, "-") ? path : "<stdin>";
   if (ge_is_gzip(m.data, m.size)) {
-    unsigned char *text;
-    size_t n;
-    ge_error gerr;
-    rc = ge_gunzip(m.data, m.size, log->lim.max_inflated_bytes, &text, &n, &gerr);
-    ge_map_close(&m);
-    if (rc) return ge_fail(err, rc, "%s: %s", strcmp(path, "-") ? path : "<stdin>", gerr.msg);
-    m = (ge_map){text, n, 0};
+    ge_map in = m;
+    rc = inflate_log(log, name, in.data, in.size, &m, err);
+    ge_map_close(&in);
+    if (rc) return rc;
   }
-  uint32_t si = ge_log_add_source(log, strcmp(path, "-") ? path : "<stdin>", &m);
+  uint32_t si = ge_log_add_source(log, name, &m);
   if (si == UINT32_MAX) {
     ge_map_close(&m);
     return ge_fail(err, GE_ERR_NOMEM, "out of memory");

@@ -323,7 +323,8 @@ static int l_dwarf(lua_State *L) {
   size_t nunits = 0;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
-    lua_getfield(L, 2, "units");
+    lua_pushliteral(L, "units"); /* read raw, as every option table the binding reads */
+    lua_rawget(L, 2);
     if (!lua_isnil(L, -1)) {
       luaL_checktype(L, -1, LUA_TTABLE);
       size_t n = ge_rawlen(L, -1);
