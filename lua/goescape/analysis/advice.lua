@@ -256,6 +256,18 @@ local function last_step(d, pred)
   end
 end
 
+-- "append", "string_bytes" or "concat" when the subject itself is an
+-- append, a string/[]byte/[]rune conversion or a concatenation; else nil.
+local function allocating_subject(subj)
+  if subj == "append" or subj:match("^append%(") then return "append" end
+  if subj:match("^string%(") or subj:match("^%(%[%]byte%)") or subj:match("^%[%]byte%(")
+    or subj:match("^%(%[%]rune%)") then
+    return "string_bytes"
+  end
+  if subj:match(" %+ ") and not subj:match("^&") and not subj:match("^func") then return "concat" end
+  return nil
+end
+
 -- A func literal that goes to the heap with no step but its own spill: the
 -- function of a go statement, or of a defer the compiler cannot open-code.
 local function spill_only(d)
@@ -402,12 +414,8 @@ reason_of = function(d, siblings, env, depth)
   end
   -- The subject names what allocates when it is an append, a conversion or
   -- a concatenation, whatever makes the result escape (return, store).
-  if subj == "append" or subj:match("^append%(") then return "append" end
-  if subj:match("^string%(") or subj:match("^%(%[%]byte%)") or subj:match("^%[%]byte%(")
-    or subj:match("^%(%[%]rune%)") then
-    return "string_bytes"
-  end
-  if subj:match(" %+ ") and not subj:match("^&") and not subj:match("^func") then return "concat" end
+  local by_subj = allocating_subject(subj)
+  if by_subj then return by_subj end
   if has_reason(d, "return") and (has_reason(d, "address-of") or k == "moved_to_heap") then
     return "returned_address"
   end
@@ -633,6 +641,22 @@ function M.line(recs, env)
     heap = cands[1] ~= nil and HEAP[cands[1].rec.kind] == true }
 end
 
+--- The explanation of a costed source line: M.line's, or, when no
+-- diagnostic of the line reports a heap move, the cause M.infer finds (the
+-- line's own reason then joins `others`). Returns the M.line table with
+-- `best` set accordingly; `absent` as infer's not_in_log.
+function M.row(recs, env, file, line, absent)
+  local l = M.line(recs, env)
+  if not l.heap then
+    local inferred = M.infer(recs, env, file, line, absent)
+    if inferred then
+      if l.best then table.insert(l.others, 1, { reason = l.best.reason, title = l.best.title }) end
+      l.best = inferred
+    end
+  end
+  return l
+end
+
 -- Runtime allocators, as a profile's stack names them under the user's
 -- frame or the call instruction at the line's address calls them (see
 -- binary:call_target), and the reason each one means.
@@ -654,10 +678,24 @@ local RUNTIME = {
 }
 M.runtime_allocators = RUNTIME
 
+--- The reason a runtime function means when a line calls it to allocate
+-- ("runtime.growslice" -> "append"), or nil.
+function M.runtime_reason(func)
+  local name = func:match("^runtime%.([%w_]+)$") or func:match("^internal/runtime/[%w_/]+%.([%w_]+)$")
+  return name and RUNTIME[name] or nil
+end
+
+--- {reason=, title=, why=, fix=} of a reason key, as it is written.
+function M.fixed(key)
+  local r = R[key]
+  return { reason = key, title = r.title, why = r.why, fix = r.fix }
+end
+
 -- The reason for a "does not escape" subject that still allocates: its
 -- size or growth is decided at run time.
 local function silent_reason(subj)
-  if subj == "append" or subj:match("^append%(") then return "append" end
+  local by_subj = allocating_subject(subj)
+  if by_subj then return by_subj end
   if subj:match("^make%(chan") then return "make_chan" end
   if subj:match("^make%(map") or subj:match("^map%[.*%]") then return "map_growth" end
   local sz = subj:match("^make%(%[%][^,]*,%s*(.-)%)$")
@@ -665,11 +703,6 @@ local function silent_reason(subj)
     local len = sz:match("^([^,]*)")
     if not len:match("^%d+$") then return "non_constant_size" end
     return nil
-  end
-  if subj:match(" %+ ") then return "concat" end
-  if subj:match("^string%(") or subj:match("^%(%[%]byte%)") or subj:match("^%(%[%]rune%)")
-    or subj:match("^%[%]byte%(") then
-    return "string_bytes"
   end
   return nil
 end
@@ -705,17 +738,15 @@ end
 
 --- A cause for a costed line whose diagnostics report no heap move, or nil:
 -- {reason=, title=, why=, fix=, inferred = "stack"|"log"|"source"}.
--- env.runtime: the runtime function the profile's stacks show allocating
--- under this line; recs: the line's diagnostics; env.source as above;
+-- env.runtime (or env.runtime_of(), asked only here): the runtime function
+-- that allocated under this line; recs: the line's diagnostics; env.source as above;
 -- not_in_log: the log has nothing for this file (the package was not
 -- compiled with -m), so silence is no evidence.
 function M.infer(recs, env, file, line, not_in_log)
   local key, via, what
-  local rt = env and env.runtime
-  if rt then
-    local name = rt:match("^runtime%.([%w_]+)$") or rt:match("^internal/runtime/[%w_/]+%.([%w_]+)$")
-    if name and RUNTIME[name] then key, via, what = RUNTIME[name], "stack", rt end
-  end
+  local rt = env and (env.runtime or (env.runtime_of and env.runtime_of()))
+  local rk = rt and M.runtime_reason(rt)
+  if rk then key, via, what = rk, "stack", rt end
   if not key then
     for _, d in ipairs(recs or {}) do
       if d.kind == "does_not_escape" and d.subject then

@@ -104,7 +104,7 @@ function M.run(opts)
       for _, idx in ipairs(log:at_line(x.file, x.line, hotspots.func_package(x["function"]))) do
         recs[#recs + 1] = log:get(idx)
       end
-      local l = advice.line(recs, env)
+      local l = advice.row(recs, env, x.file, x.line)
       for _, v in ipairs(l.folded) do
         local d = v.rec
         x.diagnostics[#x.diagnostics + 1] = {
@@ -114,7 +114,6 @@ function M.run(opts)
         }
       end
       x.advice = l.best
-      if not l.heap then x.advice = advice.infer(recs, env, x.file, x.line) or l.best end
     end
     bar:update(i)
   end

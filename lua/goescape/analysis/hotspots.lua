@@ -250,20 +250,37 @@ function M.run(opts)
   if not rows then return nil, selected, total end
   local _, st = prof:sample_type(opts.sample)
   if type(st) ~= "table" then st = nil end
+  -- The log's records of each costed line, read once.
+  local costed, matched, files = {}, {}, {}
+  for _, r in ipairs(rows) do
+    if r.file and r.line then
+      -- base name -> the profile's path for it (false when two paths share it)
+      local b = basename(r.file)
+      if files[b] == nil then files[b] = r.file elseif files[b] ~= r.file then files[b] = false end
+    end
+    if r.flat ~= 0 and r.file and r.line and r.line > 0 then
+      local pkg = M.func_package(r["function"])
+      local recs = {}
+      for k, i in ipairs(log:at_line(r.file, r.line, pkg)) do
+        matched[i] = true
+        recs[k] = log:get(i)
+      end
+      costed[#costed + 1] = { r = r, pkg = pkg, recs = recs }
+    end
+  end
   -- DWARF of the packages whose costed lines move a variable to the heap:
   -- the units a large test binary holds for everything else are not read.
   local dw
   if opts.binary then
     local pkgs, seen = {}, {}
-    for _, r in ipairs(rows) do
-      local pkg = r.flat ~= 0 and r.file and r.line and M.func_package(r["function"])
-      if pkg and not seen[pkg] and #pkgs < 200 then
-        for _, i in ipairs(log:at_line(r.file, r.line, pkg)) do
-          if log:get(i).kind == "moved_to_heap" then
-            seen[pkg] = true
-            pkgs[#pkgs + 1] = pkg
+    for _, c in ipairs(costed) do
+      if c.pkg and not seen[c.pkg] and #pkgs < 200 then
+        for _, d in ipairs(c.recs) do
+          if d.kind == "moved_to_heap" then
+            seen[c.pkg] = true
+            pkgs[#pkgs + 1] = c.pkg
             -- an external test package (pkg_test) has a unit of its own
-            if not pkg:match("_test$") then pkgs[#pkgs + 1] = pkg .. "_test" end
+            if not c.pkg:match("_test$") then pkgs[#pkgs + 1] = c.pkg .. "_test" end
             break
           end
         end
@@ -273,7 +290,7 @@ function M.run(opts)
   end
   local source = M.source_reader(opts)
   local env = { ctx = logctx.new(log), source = source }
-  local out, matched, files, seen_files, checked_rows = {}, {}, {}, {}, {}
+  local out, seen_files, checked_rows = {}, {}, {}
   -- The runtime function a line calls to allocate, read from the call
   -- instructions at its locations' addresses (runtime/pprof hides those
   -- frames in the profile itself); the index of locations by their
@@ -295,71 +312,47 @@ function M.run(opts)
     local best, brank
     for _, a in ipairs(by_line[(r["function"] or "") .. "\0" .. r.file .. "\0" .. r.line] or {}) do
       local _, name = opts.binary:call_target(a)
-      local short = name and (name:match("^runtime%.([%w_]+)$") or name:match("^internal/runtime/[%w_/]+%.([%w_]+)$"))
-      local reason = short and advice.runtime_allocators[short]
+      local reason = name and advice.runtime_reason(name)
       local rank = reason and advice.rank[reason] or nil
       if rank and (not brank or rank < brank) then best, brank = name, rank end
     end
     return best
   end
   local with_diag = 0
-  for _, r in ipairs(rows) do
-    if r.file and r.line then
-      -- base name -> the profile's path for it (false when two paths share it)
-      local b = basename(r.file)
-      if files[b] == nil then files[b] = r.file elseif files[b] ~= r.file then files[b] = false end
+  for _, c in ipairs(costed) do
+    local r, pkg, recs = c.r, c.pkg, c.recs
+    local fn = r["function"]
+    env.size = dw and function(d)
+      return d.kind == "moved_to_heap" and dw(fn, d.subject) or nil
+    end or nil
+    -- Source lines are read at the profile's path; the log's own path is
+    -- tried when it is the one that exists (relative builds).
+    env.source = source and function(file, line)
+      return source(file, line) or (file ~= r.file and line == r.line and source(r.file, line)) or nil
+    end or nil
+    -- read from the binary only when the line's diagnostics report no heap move
+    env.runtime_of = opts.binary and function() return called_allocator(r) end or nil
+    local absent = #recs == 0 and not log_has_file(log, r.file, pkg, seen_files)
+    local l = advice.row(recs, env, r.file, r.line, absent)
+    local diags = {}
+    for _, v in ipairs(l.folded) do
+      local dv = diag_view(v.rec, v.count)
+      dv.advice = v.advice
+      diags[#diags + 1] = dv
     end
-    if r.flat ~= 0 and r.file and r.line and r.line > 0 then
-      local fn = r["function"]
-      local pkg = M.func_package(fn)
-      local idx = log:at_line(r.file, r.line, pkg)
-      local recs = {}
-      for k, i in ipairs(idx) do
-        matched[i] = true
-        recs[k] = log:get(i)
-      end
-      env.size = dw and function(d)
-        return d.kind == "moved_to_heap" and dw(fn, d.subject) or nil
-      end or nil
-      -- Source lines are read at the profile's path; the log's own path is
-      -- tried when it is the one that exists (relative builds).
-      env.source = source and function(file, line)
-        return source(file, line) or (file ~= r.file and line == r.line and source(r.file, line)) or nil
-      end or nil
-      local l = advice.line(recs, env)
-      local diags = {}
-      for _, v in ipairs(l.folded) do
-        local dv = diag_view(v.rec, v.count)
-        dv.advice = v.advice
-        diags[#diags + 1] = dv
-      end
-      local best = l.best
-      if #recs == 0 then log_has_file(log, r.file, pkg, seen_files) end
-      env.runtime = nil
-      if not l.heap and opts.binary then env.runtime = called_allocator(r) end
-      if not l.heap then
-        local absent = #recs == 0 and not log_has_file(log, r.file, pkg, seen_files)
-        local inferred = advice.infer(recs, env, r.file, r.line, absent)
-        if inferred then
-          if best then table.insert(l.others, 1, { reason = best.reason, title = best.title }) end
-          best = inferred
-        elseif absent and fn and (fn:match("^runtime%.") or fn:match("^internal/runtime/")) then
-          local nr = advice.reasons.runtime_internal
-          best = { reason = "runtime_internal", title = nr.title, why = nr.why, fix = nr.fix }
-        elseif absent then
-          local nr = advice.reasons.not_in_log
-          best = { reason = "not_in_log", title = nr.title, why = nr.why, fix = nr.fix }
-        end
-      end
-      if #diags > 0 then with_diag = with_diag + 1 end
-      if #recs > 0 and #checked_rows < 200 then
-        checked_rows[#checked_rows + 1] = { file = r.file, line = r.line, recs = recs, all = recs }
-      end
-      out[#out + 1] = {
-        file = r.file, line = r.line, ["function"] = fn, flat = r.flat, cum = r.cum,
-        diagnostics = diags, advice = best, others = #l.others > 0 and l.others or nil,
-      }
+    local best = l.best
+    if absent and not best then
+      best = advice.fixed((fn and (fn:match("^runtime%.") or fn:match("^internal/runtime/")))
+        and "runtime_internal" or "not_in_log")
     end
+    if #diags > 0 then with_diag = with_diag + 1 end
+    if #recs > 0 and #checked_rows < 200 then
+      checked_rows[#checked_rows + 1] = { file = r.file, line = r.line, recs = recs, all = recs }
+    end
+    out[#out + 1] = {
+      file = r.file, line = r.line, ["function"] = fn, flat = r.flat, cum = r.cum,
+      diagnostics = diags, advice = best, others = #l.others > 0 and l.others or nil,
+    }
   end
   local ranked = out
   if opts.n and opts.n > 0 and #out > opts.n then
