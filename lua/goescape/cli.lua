@@ -2,7 +2,6 @@
 -- and the error conventions: bad input prints one line "goescape: ..." and
 -- exits 1; usage errors exit 2; never a Lua traceback for bad data.
 local argparse = require "argparse"
-local unpack_ = table.unpack or unpack
 
 local M = {}
 
@@ -125,25 +124,23 @@ end
 -- screen clears, OSC 52 clipboard writes, carriage returns that overwrite
 -- a line. Every text the command prints shows them as \u00XX escapes (C0
 -- but tab and newline, DEL, C1), which JSON reads as the same characters.
-local CONTROL = "[%z\1-\8\11-\31\127]"
-local function escape_controls(s)
-  if type(s) ~= "string" then return s end
-  if s:find(CONTROL) then
-    s = s:gsub(CONTROL, function(c) return ("\\u%04x"):format(c:byte()) end)
-  end
-  if s:find("\194[\128-\159]") then
-    s = s:gsub("\194([\128-\159])", function(c) return ("\\u%04x"):format(c:byte()) end)
-  end
-  return s
-end
+local escape_controls = require("goescape.core").escape_controls
 M.escape_controls = escape_controls
 
+-- Each argument written on its own (no table per call): strings escaped,
+-- numbers as they are.
 local function write_stdout(write, f, ...)
   local n = select("#", ...)
-  if n == 1 then return write(f, escape_controls((...))) end
-  local t = { ... }
-  for i = 1, n do t[i] = escape_controls(t[i]) end
-  return write(f, unpack_(t, 1, n))
+  if n == 1 then
+    local s = ...
+    return write(f, type(s) == "string" and escape_controls(s) or s)
+  end
+  for i = 1, n do
+    local s = (select(i, ...))
+    local r, e = write(f, type(s) == "string" and escape_controls(s) or s)
+    if not r then return r, e end
+  end
+  return f
 end
 
 -- Writes to stdout that fail (a full disk, a closed pipe) are remembered:

@@ -3,6 +3,7 @@
 
 #include "binding.h"
 #include "core/outfile.h"
+#include "core/textsafe.h"
 
 #define GE_VERSION "0.1.0"
 
@@ -123,11 +124,75 @@ static int l_realpath(lua_State *L) {
   return 1;
 }
 
+static void add_u00(luaL_Buffer *b, unsigned c) {
+  static const char hexd[] = "0123456789abcdef";
+  char e[6] = {'\\', 'u', '0', '0', hexd[(c >> 4) & 15], hexd[c & 15]};
+  luaL_addlstring(b, e, 6);
+}
+
+/* escape_controls(s) -> s itself when it holds no control character, else
+ * a copy with each one (C0 but tab and newline, DEL, C1) as \u00XX. Every
+ * line the command prints goes through it, so the clean case allocates
+ * nothing and scans at memory speed. */
+static int l_escape_controls(lua_State *L) {
+  size_t n;
+  const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &n);
+  size_t i = ge_find_control(s, n);
+  if (i == n) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  size_t from = 0;
+  while (i < n) {
+    luaL_addlstring(&b, (const char *)s + from, i - from);
+    if (s[i] == 0xC2) {
+      add_u00(&b, s[i + 1]);
+      from = i + 2;
+    } else {
+      add_u00(&b, s[i]);
+      from = i + 1;
+    }
+    i = from + ge_find_control(s + from, n - from);
+  }
+  luaL_addlstring(&b, (const char *)s + from, n - from);
+  luaL_pushresult(&b);
+  return 1;
+}
+
+/* utf8_latin1(s) -> s itself when it is valid UTF-8, else a copy in which
+ * each byte that is not part of a valid sequence is the Latin-1 character
+ * it would be ("caf\xe9" -> "café"): JSON and XML outputs stay valid. */
+static int l_utf8_latin1(lua_State *L) {
+  size_t n;
+  const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &n);
+  size_t i = ge_find_bad_utf8(s, n);
+  if (i == n) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  size_t from = 0;
+  while (i < n) {
+    luaL_addlstring(&b, (const char *)s + from, i - from);
+    char two[2] = {(char)(0xC0 | (s[i] >> 6)), (char)(0x80 | (s[i] & 0x3F))};
+    luaL_addlstring(&b, two, 2);
+    from = i + 1;
+    i = from + ge_find_bad_utf8(s + from, n - from);
+  }
+  luaL_addlstring(&b, (const char *)s + from, n - from);
+  luaL_pushresult(&b);
+  return 1;
+}
+
 void ge_lua_open_common(lua_State *L) {
   static const luaL_Reg fns[] = {
       {"kinds", l_kinds},   {"kind_family", l_kind_family},
       {"limits", l_limits}, {"set_default_limits", l_set_default_limits},
       {"write_file", l_write_file}, {"realpath", l_realpath},
+      {"escape_controls", l_escape_controls}, {"utf8_latin1", l_utf8_latin1},
       {NULL, NULL}};
   ge_setfuncs(L, fns, 0);
   lua_pushliteral(L, GE_VERSION);

@@ -1,4 +1,5 @@
 #include "symtext.h"
+#include "core/textsafe.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -89,22 +90,6 @@ static inline char *w_str(char *w, const char *s, size_t len) {
   return w + len;
 }
 
-/* The length of the valid UTF-8 sequence at s[0..n), 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-  unsigned char c = s[0];
-  size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-  if (!len || len > n) return 0;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c == 0xE0) lo = 0xA0;
-  else if (c == 0xED) hi = 0x9F;
-  else if (c == 0xF0) lo = 0x90;
-  else if (c == 0xF4) hi = 0x8F;
-  if (s[1] < lo || s[1] > hi) return 0;
-  for (size_t k = 2; k < len; k++)
-    if (s[k] < 0x80 || s[k] > 0xBF) return 0;
-  return len;
-}
-
 static char *w_u00(char *w, unsigned c) {
   static const char hexd[] = "0123456789abcdef";
   w = w_str(w, "\\u00", 4);
@@ -126,7 +111,7 @@ static char *w_safe_str(char *w, ge_strview v, int json) {
     unsigned char c = s[i];
     if (c >= 0x20 && c < 0x7F && (!json || (c != '"' && c != '\\'))) continue;
     if (c >= 0x80) {
-      size_t k = utf8_len(s + i, v.len - i);
+      size_t k = ge_utf8_len(s + i, v.len - i);
       /* a valid sequence passes, but not a C1 control (U+0080..U+009F) */
       if (k && !(k == 2 && c == 0xC2 && s[i + 1] <= 0x9F)) {
         i += k - 1;

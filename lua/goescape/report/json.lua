@@ -10,42 +10,9 @@ local encode_value
 
 -- Bytes that are not UTF-8 (a Latin-1 path, a corrupt log) would make the
 -- output invalid JSON: each one is read as the Latin-1 character it would
--- be (so "caf\xe9" prints "café"), valid sequences are kept.
-local function valid_utf8(s)
-  if not s:find("[\128-\255]") then return s end
-  local out, i, n, start = {}, 1, #s, 1
-  local byte, char = string.byte, string.char
-  while i <= n do
-    local c = byte(s, i)
-    local len = 0
-    if c < 0x80 then len = 1
-    elseif c >= 0xC2 and c <= 0xDF then len = 2
-    elseif c >= 0xE0 and c <= 0xEF then len = 3
-    elseif c >= 0xF0 and c <= 0xF4 then len = 4 end
-    local ok = len > 0 and i + len - 1 <= n
-    if ok and len > 1 then
-      local c2 = byte(s, i + 1)
-      local lo, hi = 0x80, 0xBF
-      if c == 0xE0 then lo = 0xA0 elseif c == 0xED then hi = 0x9F
-      elseif c == 0xF0 then lo = 0x90 elseif c == 0xF4 then hi = 0x8F end
-      ok = c2 >= lo and c2 <= hi
-      for k = 2, len - 1 do
-        local ck = byte(s, i + k)
-        if ck < 0x80 or ck > 0xBF then ok = false end
-      end
-    end
-    if ok then
-      i = i + len
-    else
-      out[#out + 1] = s:sub(start, i - 1)
-      out[#out + 1] = char(0xC0 + math.floor(c / 64), 0x80 + c % 64)
-      i = i + 1
-      start = i
-    end
-  end
-  out[#out + 1] = s:sub(start)
-  return table.concat(out)
-end
+-- be (so "caf\xe9" prints "café"), valid sequences are kept (in C: the
+-- clean case, nearly every string, costs a scan and no copy).
+local valid_utf8 = require("goescape.core").utf8_latin1
 M.valid_utf8 = valid_utf8
 
 -- lua-cjson 2.1.0 escapes "/" as "\/": valid JSON, but paths read badly.
