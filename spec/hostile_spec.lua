@@ -188,6 +188,78 @@ describe("binaries that change or are not files", function()
   end)
 end)
 
+describe("files rewritten in place while open", function()
+  -- `go build -gcflags=-m=2 2> build.log` truncates the log an editor holds;
+  -- copying a rebuilt binary over the old one rewrites the same inode.
+  local function records(log)
+    local out = {}
+    for r in log:each() do
+      out[#out + 1] = table.concat({ r.kind, r.file, r.line, r.col, r.message or "",
+        r.flow and #r.flow or 0 }, "|")
+    end
+    return out
+  end
+
+  it("keeps answering from the log it opened after the file is truncated and rewritten", function()
+    local d = H.tmpdir("hostile-trunc-log")
+    local path = d .. "/build.log"
+    H.must(("cp %s %s"):format(H.q(H.root .. "/spec/fixtures/escape/go1.19.m2.log"), H.q(path)))
+    local log = assert(ge.escape.open(path))
+    local before = records(log)
+    assert.is_true(#before > 10)
+    H.must(": > " .. H.q(path)) -- truncated: every page of the old mapping gone
+    assert.are.same(before, records(log))
+    H.must(("printf 'x.go:1:2: y escapes to heap\n' > %s"):format(H.q(path)))
+    assert.are.same(before, records(log))
+    log:close()
+  end)
+
+  it("answers lookups from the binary it opened; what was not read yet is a clear error", function()
+    local a = H.build .. "/binary2-go1.26/go1.26.normal"
+    local other = H.build .. "/profile-gen/profgen"
+    if not (H.exists(a) and H.exists(other)) then return pending("binary fixtures not built") end
+    local d = H.tmpdir("hostile-trunc-bin")
+    local path = d .. "/app"
+    H.must(("cp %s %s"):format(H.q(a), H.q(path)))
+    local bin = assert(ge.binary.open(path))
+    local fn = assert(bin:func("main.keep"))
+    local frames = assert(bin:lookup(fn.entry))
+    -- machine code was never read: the middle of .text, away from the
+    -- headers and the read-only data read at open
+    local funcs = bin:funcs()
+    local call_pc = funcs[math.floor(#funcs / 2)].entry + 16
+    H.must(": > " .. H.q(path))
+    assert.are.same(frames, bin:lookup(fn.entry))
+    assert.are.same(fn, bin:func("main.keep"))
+    local ok, err = bin:dwarf()
+    assert.is_nil(ok)
+    assert.matches("changed while open", err, 1, true)
+    local t, cerr = bin:call_target(call_pc)
+    assert.is_nil(t)
+    assert.matches("changed while open", cerr, 1, true)
+    -- rewritten with another binary of another size: the same answers, no mix
+    H.must(("cat %s > %s"):format(H.q(other), H.q(path)))
+    assert.are.same(frames, bin:lookup(fn.entry))
+    ok, err = bin:symbols()
+    assert.is_nil(ok)
+    assert.matches("changed while open", err, 1, true)
+    bin:close()
+    -- reopened, it is the new file
+    local again = assert(ge.binary.open(path))
+    assert.is_nil(again:func("main.keep"))
+    again:close()
+  end)
+
+  it("reads DWARF and machine code on first use while the file is unchanged", function()
+    local a = H.build .. "/binary2-go1.26/go1.26.normal"
+    if not H.exists(a) then return pending("binary fixtures not built") end
+    local bin = assert(ge.binary.open(a))
+    assert.is_table(assert(bin:dwarf()).units)
+    assert.is_true(#assert(bin:symbols()) > 100)
+    bin:close()
+  end)
+end)
+
 describe("careless Lua callers", function()
   local base = H.build .. "/profile-gen/goroutine.txt"
 

@@ -119,9 +119,12 @@ GE_API ge_err ge_binary_symbol_by_name(ge_binary *b, const char *name, size_t le
                                        ge_symbol *out, ge_error *err);
 
 /* The target of the direct call whose return address is pc + 1 (a profile
- * location's address) on amd64 and arm64: 0 and *target, or -1 when the
- * instruction there is not a direct call or not in the file. */
-GE_API int ge_binary_call_target(const ge_binary *b, uint64_t pc, uint64_t *target);
+ * location's address) on amd64 and arm64: GE_OK and *target;
+ * GE_ERR_NOTFOUND when the instruction there is not a direct call or not in
+ * the file; GE_ERR_IO when the machine code was not read yet and the file
+ * has changed since open. */
+GE_API ge_err ge_binary_call_target(const ge_binary *b, uint64_t pc, uint64_t *target,
+                                    ge_error *err);
 
 /* ------------------------------------------------------------------ DWARF */
 /* Loaded on first use with libdwarf (both compressed forms; DWARF 4 and 5).

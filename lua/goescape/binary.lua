@@ -38,10 +38,11 @@ function Binary:lookup(pc) return h(self):lookup(pc) end
 
 --- The function a call site calls: pc is a profile location's address (the
 -- return address minus one); the direct call before it (amd64 CALL rel32,
--- arm64 BL) gives the callee's address and name, or nil.
+-- arm64 BL) gives the callee's address and name, or nil; nil, err when the
+-- machine code was not read yet and the file has changed since open.
 function Binary:call_target(pc)
-  local t = h(self):call_target(pc)
-  if not t then return nil end
+  local t, err = h(self):call_target(pc)
+  if not t then return nil, err end
   local frames = h(self):lookup(t)
   local outer = frames and frames[#frames]
   return t, outer and outer.func or nil

@@ -37,14 +37,12 @@ ge_err ge_binary_open(const char *path, const ge_limits *lim, ge_binary **out, g
   if (!path) return ge_fail(err, GE_ERR_ARG, "no path");
   ge_binary *b = alloc_binary(path);
   if (!b) return ge_fail(err, GE_ERR_NOMEM, "out of memory");
-  ge_err rc = ge_map_open(path, &b->map, lim ? lim->max_inflated_bytes : (4ull << 30), err);
+  ge_err rc = ge_map_open_lazy(path, &b->map, lim, err);
   if (rc) {
     ge_binary_free(b);
     return rc;
   }
   b->own_map = 1;
-  struct stat st;
-  if (b->map.mapped && stat(path, &st) == 0) b->id = ge_fileid_of(&st);
   rc = open_common(b, lim, err);
   if (rc) {
     ge_binary_free(b);

@@ -117,7 +117,7 @@ ge_err ge_buildinfo_read(ge_binary *b, ge_error *err) {
     for (size_t i = 0; i < b->nsegs; i++) {
       const ge_seg *g = &b->segs[i];
       if ((g->flags & 2) && !(g->flags & 1)) {
-        data = b->map.data + g->off;
+        data = ge_elf_seg_data(b, g);
         n = g->filesz;
         va = g->vaddr;
         break;

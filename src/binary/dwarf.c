@@ -8,6 +8,7 @@
  * before dwarf_finish. */
 #define _GNU_SOURCE
 #include <dwarf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <libdwarf.h>
 #include <stdlib.h>
@@ -365,22 +366,16 @@ ge_err ge_binary_dwarf_load_units(ge_binary *b, const char *const *units, size_t
   }
   free(filter);
   if (!b->dwarf_loaded) {
-    /* libdwarf reads a descriptor. The path is opened again only while it
-     * is the very file that was mapped (device, inode, size, mtime): a
-     * binary rebuilt in place since, a FIFO or a pipe (read into memory)
-     * is read from the bytes in hand, copied into a memfd. */
-    int fd = -1;
-    struct stat st;
-    if (b->own_map && b->map.mapped && stat(b->name, &st) == 0 &&
-        ge_fileid_eq(ge_fileid_of(&st), b->id)) {
-      /* the descriptor itself is checked too: the path may change between */
-      fd = open(b->name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-      if (fd >= 0 && (fstat(fd, &st) != 0 || !ge_fileid_eq(ge_fileid_of(&st), b->id))) {
-        close(fd);
-        fd = -1;
-      }
-    }
-    if (fd < 0) {
+    /* libdwarf reads a descriptor: the one the binary was opened with, while
+     * it is still that file (never the path again, which may name a binary
+     * rebuilt since). A binary read into memory (a pipe, a FIFO, bytes from
+     * the caller) is given to it as a memfd copy. */
+    int fd = -1, lazy = b->map.lazy != NULL;
+    if (lazy) {
+      int same = ge_map_fd_if_same(&b->map);
+      if (same < 0) return ge_changed(b, err);
+      fd = dup(same);
+    } else {
       fd = memfd_create("ge-dwarf", MFD_CLOEXEC);
       if (fd >= 0) {
         size_t done = 0;
@@ -391,7 +386,7 @@ ge_err ge_binary_dwarf_load_units(ge_binary *b, const char *const *units, size_t
         }
       }
     }
-    if (fd < 0) return ge_fail(err, GE_ERR_IO, "%s: cannot reopen for DWARF", b->name);
+    if (fd < 0) return ge_fail(err, GE_ERR_IO, "%s: cannot read DWARF: %s", b->name, strerror(errno));
     ge_err rc = load(b, fd, err);
     close(fd);
     if (rc) ge_error_prefix(err, b->name);

@@ -15,9 +15,37 @@ static int in_map(const ge_binary *b, uint64_t off, uint64_t n) {
   return off <= b->map.size && n <= b->map.size - off;
 }
 
+/* Reads [off, off+n) of the file in (a no-op for binaries in memory). */
+static ge_err load(const ge_binary *b, uint64_t off, uint64_t n, ge_error *err) {
+  if (ge_map_get(&b->map, off, n, err)) return GE_OK;
+  return ge_map_changed(&b->map) ? GE_ERR_IO : GE_ERR_FORMAT;
+}
+
+/* Everything a lookup may read (the loaded, non-executable sections) is read
+ * at open, so lookups on several threads never wait for the file, and a
+ * binary changed after open still answers from the bytes it was opened with.
+ * Machine code (ge_binary_call_target), the symbol table and DWARF wait for
+ * first use, where a change is an error. */
+static ge_err preload(ge_binary *b, ge_error *err) {
+  ge_err rc = GE_OK;
+  if (!b->nsects) {
+    for (size_t i = 0; i < b->nsegs && !rc; i++) rc = load(b, b->segs[i].off, b->segs[i].filesz, err);
+    return rc;
+  }
+  for (size_t i = 0; i < b->nsects && !rc; i++) {
+    const ge_sect *s = &b->sects[i];
+    if (s->type == SHT_NOBITS_ || !(s->flags & 2) || (s->flags & 4) || !in_map(b, s->off, s->size))
+      continue;
+    rc = load(b, s->off, s->size, err);
+  }
+  return rc;
+}
+
 ge_err ge_elf_parse(ge_binary *b, ge_error *err) {
+  ge_err rc;
   const uint8_t *d = b->map.data;
   size_t sz = b->map.size;
+  if ((rc = load(b, 0, sz < 64 ? sz : 64, err))) return rc;
   if (sz < 16 || memcmp(d, "\177ELF", 4) != 0)
     return ge_fail(err, GE_ERR_FORMAT, "not an ELF file");
   if (d[4] != 1 && d[4] != 2) return ge_fail(err, GE_ERR_FORMAT, "bad ELF class %u", d[4]);
@@ -54,6 +82,7 @@ ge_err ge_elf_parse(ge_binary *b, ge_error *err) {
       return ge_fail(err, GE_ERR_FORMAT,
                      "program headers out of the file (offset %llu, %u x %u bytes, file %zu)",
                      (unsigned long long)phoff, phnum, phentsize, sz);
+    if ((rc = load(b, phoff, (uint64_t)phnum * phentsize, err))) return rc;
     b->segs = calloc(phnum, sizeof *b->segs);
     if (!b->segs) return ge_fail(err, GE_ERR_NOMEM, "out of memory");
     for (unsigned i = 0; i < phnum; i++) {
@@ -88,6 +117,7 @@ ge_err ge_elf_parse(ge_binary *b, ge_error *err) {
       return ge_fail(err, GE_ERR_FORMAT,
                      "section headers out of the file (offset %llu, %u x %u bytes, file %zu)",
                      (unsigned long long)shoff, shnum, shentsize, sz);
+    if ((rc = load(b, shoff, (uint64_t)shnum * shentsize, err))) return rc;
     if (shstrndx >= shnum)
       return ge_fail(err, GE_ERR_FORMAT, "section name table index %u out of range", shstrndx);
     b->sects = calloc(shnum, sizeof *b->sects);
@@ -100,6 +130,7 @@ ge_err ge_elf_parse(ge_binary *b, ge_error *err) {
                      "section name table (section %u) out of the file (offset %llu, %llu bytes, "
                      "file %zu)",
                      shstrndx, (unsigned long long)stroff, (unsigned long long)strsz, sz);
+    if ((rc = load(b, stroff, strsz, err))) return rc;
     for (unsigned i = 0; i < shnum; i++) {
       const uint8_t *p = d + shoff + (uint64_t)i * shentsize;
       ge_sect *s = &b->sects[i];
@@ -121,7 +152,7 @@ ge_err ge_elf_parse(ge_binary *b, ge_error *err) {
     }
     b->nsects = shnum;
   }
-  return GE_OK;
+  return preload(b, err);
 }
 
 const ge_sect *ge_elf_section(const ge_binary *b, const char *name) {
@@ -132,14 +163,23 @@ const ge_sect *ge_elf_section(const ge_binary *b, const char *name) {
 
 const uint8_t *ge_elf_sect_data(const ge_binary *b, const ge_sect *s) {
   if (!s || s->type == SHT_NOBITS_ || !in_map(b, s->off, s->size)) return NULL;
-  return b->map.data + s->off;
+  return ge_map_get(&b->map, s->off, s->size, NULL);
+}
+
+ge_err ge_changed(const ge_binary *b, ge_error *err) {
+  return ge_fail(err, GE_ERR_IO, "%s: changed while open (rebuilt or rewritten in place); open it again",
+                 b->name);
+}
+
+const uint8_t *ge_elf_seg_data(const ge_binary *b, const ge_seg *g) {
+  return ge_map_get(&b->map, g->off, g->filesz, NULL);
 }
 
 const uint8_t *ge_elf_va(const ge_binary *b, uint64_t va, uint64_t n) {
   for (size_t i = 0; i < b->nsegs; i++) {
     const ge_seg *s = &b->segs[i];
     if (va >= s->vaddr && va - s->vaddr <= s->filesz && n <= s->filesz - (va - s->vaddr))
-      return b->map.data + s->off + (va - s->vaddr);
+      return ge_map_get(&b->map, s->off + (va - s->vaddr), n, NULL);
   }
   if (b->nsegs) return NULL;
   /* No program headers: fall back to allocated sections. */
@@ -147,7 +187,7 @@ const uint8_t *ge_elf_va(const ge_binary *b, uint64_t va, uint64_t n) {
     const ge_sect *s = &b->sects[i];
     if (!(s->flags & 2) || s->type == SHT_NOBITS_ || !in_map(b, s->off, s->size)) continue;
     if (va >= s->addr && va - s->addr <= s->size && n <= s->size - (va - s->addr))
-      return b->map.data + s->off + (va - s->addr);
+      return ge_map_get(&b->map, s->off + (va - s->addr), n, NULL);
   }
   return NULL;
 }

@@ -91,27 +91,9 @@ typedef struct ge_modrec {
   ge_strview path, version, sum, rpath, rversion, rsum;
 } ge_modrec;
 
-/* A file's identity: a path names the same file while all four agree. */
-typedef struct ge_fileid {
-  uint64_t dev, ino, size;
-  int64_t mtime_ns;
-} ge_fileid;
-
-static inline ge_fileid ge_fileid_of(const struct stat *st) {
-  return (ge_fileid){(uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size,
-                     (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec};
-}
-
-static inline int ge_fileid_eq(ge_fileid a, ge_fileid b) {
-  return a.dev == b.dev && a.ino == b.ino && a.size == b.size && a.mtime_ns == b.mtime_ns;
-}
-
 struct ge_binary {
   ge_map map;
   int own_map;
-  /* the file as opened (regular files): DWARF reopens the path only while
-   * it is still that file */
-  ge_fileid id;
   ge_limits lim;
   char *name;
   ge_arena arena;
@@ -176,6 +158,9 @@ const ge_sect *ge_elf_section(const ge_binary *b, const char *name);
 const uint8_t *ge_elf_va(const ge_binary *b, uint64_t va, uint64_t n);
 /* File bytes of a section (NULL for NOBITS or out-of-file). */
 const uint8_t *ge_elf_sect_data(const ge_binary *b, const ge_sect *s);
+const uint8_t *ge_elf_seg_data(const ge_binary *b, const ge_seg *g);
+/* The error for a read refused because the file changed since open. */
+ge_err ge_changed(const ge_binary *b, ge_error *err);
 /* Reads a pointer-sized word at va, applying a RELATIVE relocation when the
  * file holds 0 there (PIE). Returns 0 when unreadable. */
 int ge_elf_read_ptr(const ge_binary *b, uint64_t va, unsigned ptrsize, uint64_t *out);

@@ -170,7 +170,7 @@ static void find_moduledata(ge_binary *b) {
       if (b->nsects) break;
       const ge_seg *g = &b->segs[k - 4];
       if (!(g->flags & 2)) continue;
-      p = b->map.data + g->off;
+      if (!(p = ge_elf_seg_data(b, g))) continue;
       va = g->vaddr;
       n = g->filesz;
     }
@@ -252,7 +252,8 @@ ge_err ge_pcln_find(ge_binary *b, ge_error *err) {
       for (size_t i = 0; i < b->nsegs; i++) {
         const ge_seg *g = &b->segs[i];
         if ((pass == 0) == ((g->flags & 1) != 0)) continue; /* non-exec first */
-        if (scan_for(b, b->map.data + g->off, g->filesz, g->vaddr)) {
+        const uint8_t *p = ge_elf_seg_data(b, g);
+        if (p && scan_for(b, p, g->filesz, g->vaddr)) {
           b->pcln_where = "scan";
           goto found;
         }

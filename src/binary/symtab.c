@@ -14,6 +14,10 @@ ge_err ge_symtab_load(ge_binary *b, ge_error *err) {
   for (size_t i = 0; i < b->nsects; i++)
     if (b->sects[i].type == SHT_SYMTAB_) s = &b->sects[i];
   const uint8_t *d = ge_elf_sect_data(b, s);
+  if (!d && ge_map_changed(&b->map)) {
+    b->syms_loaded = 0;
+    return ge_changed(b, err);
+  }
   if (!d) return GE_OK;
   uint32_t link = 0;
   /* sh_link of the symbol table names its string table. */
@@ -30,6 +34,10 @@ ge_err ge_symtab_load(ge_binary *b, ge_error *err) {
                    link, b->nsects);
   const ge_sect *ss = &b->sects[link];
   const uint8_t *str = ge_elf_sect_data(b, ss);
+  if (!str && ge_map_changed(&b->map)) {
+    b->syms_loaded = 0;
+    return ge_changed(b, err);
+  }
   if (!str)
     return ge_fail(err, GE_ERR_FORMAT,
                    ".symtab: string table (section %u, offset %llu) out of the file", link,

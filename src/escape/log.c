@@ -79,7 +79,7 @@ static ge_err inflate_log(const ge_log *log, const char *name, const unsigned ch
   ge_error gerr;
   ge_err rc = ge_gunzip(data, len, log->lim.max_inflated_bytes, &text, &n, &gerr);
   if (rc) return ge_fail(err, rc, "%s: %s", name, gerr.msg);
-  *out = (ge_map){text, n, 0};
+  *out = (ge_map){text, n, 0, NULL};
   return GE_OK;
 }
 
@@ -104,7 +104,7 @@ ge_err ge_log_add_buffer(ge_log *log, const char *name, const char *data, size_t
     char *copy = malloc(len ? len : 1);
     if (!copy) return ge_fail(err, GE_ERR_NOMEM, "%s: out of memory", name);
     if (len) memcpy(copy, data, len);
-    m = (ge_map){(const unsigned char *)copy, len, 0};
+    m = (ge_map){(const unsigned char *)copy, len, 0, NULL};
   }
   uint32_t si = ge_log_add_source(log, name, &m);
   if (si == UINT32_MAX) {
@@ -133,7 +133,7 @@ static int sniff_start(const char *path, ge_error *err) {
 static ge_err add_file(ge_log *log, const char *path, ge_error *err) {
   if (sniff_start(path, err)) return GE_ERR_FORMAT;
   ge_map m;
-  ge_err rc = ge_map_open_whole(path, &m, log->lim.max_inflated_bytes, err);
+  ge_err rc = ge_map_open_whole(path, &m, &log->lim, err);
   if (rc) return rc;
   const char *name = strcmp(path, "-") ? path : "<stdin>";
   if (ge_is_gzip(m.data, m.size)) {

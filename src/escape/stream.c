@@ -66,7 +66,7 @@ ge_err ge_log_stream_fd(int fd, const char *name, const ge_limits *lim, ge_strea
   if (!log) return ge_fail(err, GE_ERR_NOMEM, "%s: out of memory", name);
   size_t cap = 1 << 20;
   char *buf = malloc(cap);
-  ge_map m = {(const unsigned char *)buf, 0, 0};
+  ge_map m = {(const unsigned char *)buf, 0, 0, NULL};
   uint32_t si = buf ? ge_log_add_source(log, name, &m) : UINT32_MAX;
   if (si == UINT32_MAX) {
     free(buf);

@@ -209,7 +209,10 @@ static int l_lookup(lua_State *L) {
 static int l_call_target(lua_State *L) {
   ge_binary *b = check(L);
   uint64_t t;
-  if (ge_binary_call_target(b, checkpc(L, 2), &t)) return 0;
+  ge_error e;
+  ge_err rc = ge_binary_call_target(b, checkpc(L, 2), &t, &e);
+  if (rc == GE_ERR_NOTFOUND) return 0;
+  if (rc) return ge_pushfail(L, e.msg, ge_err_name(rc));
   ge_pushint(L, (long long)t);
   return 1;
 }

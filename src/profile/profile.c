@@ -109,7 +109,7 @@ ge_err ge_profile_open(const char *path, const ge_limits *lim, ge_profile **out,
     lim = &dl;
   }
   ge_map m;
-  ge_err rc = ge_map_open(path, &m, lim->max_inflated_bytes, err);
+  ge_err rc = ge_map_open_whole(path, &m, lim, err);
   if (rc) return rc;
   rc = ge_profile_parse(path, m.data, m.size, lim, out, err);
   ge_map_close(&m);

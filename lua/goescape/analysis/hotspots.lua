@@ -311,8 +311,8 @@ function M.run(opts)
     end
     local best, brank
     for _, a in ipairs(by_line[(r["function"] or "") .. "\0" .. r.file .. "\0" .. r.line] or {}) do
-      local _, name = opts.binary:call_target(a)
-      local reason = name and advice.runtime_reason(name)
+      local t, name = opts.binary:call_target(a)
+      local reason = t and name and advice.runtime_reason(name)
       local rank = reason and advice.rank[reason] or nil
       if rank and (not brank or rank < brank) then best, brank = name, rank end
     end
