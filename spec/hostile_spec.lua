@@ -116,6 +116,13 @@ describe("inputs that cost before they are refused", function()
       .. H.cli_cmd("symbolize " .. H.q(bin)))
     assert.are.equal(1, rc)
     assert.matches("more than 1000000 bytes (limit max_inflated_bytes)", err, 1, true)
+    -- a regular file is read into memory too (not mapped): the same bound
+    local f = H.tmpdir("hostile-symin") .. "/pcs"
+    H.must("head -c 3000000 /dev/zero > " .. H.q(f))
+    _, rc, err = H.sh("GOESCAPE_LIMITS=max_inflated_bytes=1000000 "
+      .. H.cli_cmd("symbolize " .. H.q(bin)) .. " < " .. H.q(f))
+    assert.are.equal(1, rc)
+    assert.matches("more than 1000000 bytes (limit max_inflated_bytes)", err, 1, true)
   end)
 end)
 

@@ -5,6 +5,7 @@
  *   binary:symbolize_text(text, json[, file]) -> output | true | nil, err (the CLI's bulk path)
  * Bad data returns nil, msg, code; misuse (wrong types, closed handle) raises.
  * No malloc'd memory is held in C locals across a call that may raise. */
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "binding.h"
 #include "core/bigmem.h"
@@ -454,17 +456,25 @@ static const char *read_input(lua_State *L, FILE *f, size_t *len, uint64_t max) 
   off_t pos = ftello(f);
   if (pos >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > pos &&
       (uint64_t)st.st_size <= SIZE_MAX) {
-    mapping *m = push_owner(L);
-    /* Populated: every byte is parsed, and one call maps them all where
-     * faulting them in took one fault per 64 KB (30 for 200k PCs). */
-    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fileno(f), 0);
-    if (p != MAP_FAILED) {
-      m->p = p;
-      m->len = (size_t)st.st_size;
-      madvise(p, m->len, MADV_SEQUENTIAL);
+    /* Read, not mapped: a file truncated while mapped raises SIGBUS in the
+     * host; one that shrinks while read here just ends sooner. */
+    size_t want = (size_t)(st.st_size - pos), got = 0;
+    if ((uint64_t)want > max) {
+      *len = SIZE_MAX;
+      return NULL;
+    }
+    char *p = push_big(L, want);
+    if (p) {
+      while (got < want) {
+        ssize_t r = pread(fileno(f), p + got, want - got, pos + (off_t)got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return NULL;
+        if (r == 0) break;
+        got += (size_t)r;
+      }
       fseeko(f, 0, SEEK_END); /* consumed, as a read to the end would leave it */
-      *len = m->len - (size_t)pos;
-      return (const char *)p + pos;
+      *len = got;
+      return p;
     }
     lua_pop(L, 1);
   }
