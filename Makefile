@@ -16,12 +16,13 @@ LUA_PC := luajit
 else
 LUA_PC := $(LUA)
 endif
-LUA_INCDIR ?= $(shell pkg-config --variable=includedir $(LUA_PC) 2>/dev/null)
+# Asked when a compile runs, not when the Makefile is read: on a fresh
+# machine `make` installs the Lua headers (target deps) after reading it.
 LUA_CFLAGS ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null)
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-GE_CFLAGS := -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
+GE_CFLAGS = -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
 	-D_DEFAULT_SOURCE -Iinclude -Isrc -I/usr/include/libdwarf $(LUA_CFLAGS) $(GE_EXTRA_CFLAGS) $(SAN)
 LIBFLAG ?= -shared
 GE_LIBS := $(GE_EXTRA_LDFLAGS) -lelf -ldwarf -lz -ldeflate -lm -pthread
