@@ -44,8 +44,11 @@ all: deps $(MODULE)
 # The module alone, without the Debian package check (LuaRocks builds this).
 module: $(MODULE)
 
+# Checks only: a plain `make` never installs anything. The set-up targets
+# (demo, test, check-asan, fuzz, bench, corpus) install what they need first,
+# then build in a fresh make that reads the installed headers' flags.
 deps:
-	@tools/deps.sh build
+	@tools/deps.sh --check build
 
 ifeq ($(V),1)
 Q :=
@@ -70,12 +73,12 @@ $(MODULE): $(LUA_OBJ) $(STATIC)
 
 # One interpreter: build for it, then run busted with it.
 test-one: deps $(MODULE)
-	@tools/deps.sh test
+	@tools/deps.sh --check test
 	GOESCAPE_LUA=$(LUA) GOESCAPE_CPATH='$(BUILD)/?.so' $(LUA) /usr/bin/busted \
 		--lpath='lua/?.lua;lua/?/init.lua' --cpath='$(BUILD)/?.so' $(if $(BUSTED_ARGS),$(BUSTED_ARGS),spec)
 
-test: deps
-	@tools/deps.sh test
+test:
+	@tools/deps.sh build test
 	@set -e; for l in $(TEST_LUAS); do \
 		echo "== specs under $$l"; $(MAKE) --no-print-directory test-one LUA=$$l; done
 
@@ -83,8 +86,8 @@ test: deps
 # runtime preloaded. Lua 5.4 allocates with malloc, so LeakSanitizer sees
 # through its heap; it closes the state at exit, so leaks are real leaks.
 ASAN_LUA ?= lua5.4
-check-asan: deps
-	@tools/deps.sh test asan
+check-asan:
+	@tools/deps.sh build test asan
 	$(MAKE) --no-print-directory all LUA=$(ASAN_LUA) BUILD=build/asan-$(ASAN_LUA) \
 		CFLAGS='-O1 -g' SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer'
 	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
@@ -95,25 +98,28 @@ check-asan: deps
 		$(ASAN_LUA) /usr/bin/busted --lpath='lua/?.lua;lua/?/init.lua' \
 		--cpath='build/asan-$(ASAN_LUA)/?.so' $(if $(BUSTED_ARGS),$(BUSTED_ARGS),spec)
 
-demo: all
-	@tools/deps.sh demo
+demo:
+	@tools/deps.sh build demo
+	@$(MAKE) --no-print-directory all
 	@examples/demo/run.sh
 
 FUZZ_SECONDS ?= 60
-fuzz: deps
-	@tools/deps.sh fuzz
+fuzz:
+	@tools/deps.sh build fuzz
 	@fuzz/run.sh $(FUZZ_SECONDS)
 
 CORPUS ?= build/corpus
 corpus:
-	@bash ../shared/tools/make-corpus.sh $(CORPUS) 2>/dev/null || tools/make-corpus.sh $(CORPUS)
+	@tools/deps.sh demo bench
+	@tools/make-corpus.sh $(CORPUS)
 
-bench: all
-	@tools/deps.sh bench
+bench:
+	@tools/deps.sh build bench
+	@$(MAKE) --no-print-directory all
 	@bench/run.sh $(CORPUS)
 
 lint:
-	@tools/deps.sh lint
+	@tools/deps.sh --check lint
 	luacheck lua bin/goescape spec examples
 
 INST_LIBDIR ?= /usr/local/lib/lua/5.1

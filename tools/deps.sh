@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs (when run as root), or says
-# clearly which are missing. Usage: tools/deps.sh GROUP...
+# clearly which are missing. Usage: tools/deps.sh [--check] GROUP...
+# --check never installs (a plain `make` checks; only the set-up targets
+# demo, test, check-asan, fuzz, bench and corpus install).
 #   build  compilers and libraries for the C core and the Lua binding
 #   test   busted, the Lua interpreters and libraries, Go compilers for fixtures
 #   asan   the sanitizer runtimes          fuzz  clang + libFuzzer
 #   bench  peer tools (llvm-symbolizer)    demo  Go for the demo program
 #   lint   luacheck
 set -euo pipefail
+check=0
+if [ "${1:-}" = --check ]; then check=1; shift; fi
 pkgs=()
 for g in "$@"; do
   case "$g" in
@@ -29,7 +33,7 @@ for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+if [ $check = 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
   echo "deps: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq > /dev/null || true
@@ -37,5 +41,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
 else
   echo "deps: missing Debian packages: ${missing[*]}" >&2
   echo "deps: install them with: sudo apt-get install ${missing[*]}" >&2
+  [ $check = 1 ] && echo "deps: or run a set-up target as root (make demo, make test), which installs them" >&2
   exit 1
 fi
