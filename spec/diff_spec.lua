@@ -231,37 +231,28 @@ describe("goescape diff (profiles)", function()
   end)
   local heap, allocs = H.q(PROF .. "/heap.pb.gz"), H.q(PROF .. "/allocs.pb.gz")
 
-  it("sniffs two gzipped profiles and subtracts BEFORE, as --base does", function()
-    local out1, rc1, err1 = H.cli("diff -n 5 " .. heap .. " " .. allocs)
-    local out2, rc2 = H.cli("diff -n 5 --base " .. heap .. " " .. allocs)
-    assert.are.equal(0, rc1, err1)
-    assert.are.equal(rc2, rc1)
-    assert.are.equal(out2, out1)
-    assert.is_true(#out1 > 0)
-  end)
-
-  it("sniffs raw profile.proto and legacy text heap profiles", function()
+  it("sends profiles to top --base, sniffed from their first bytes (gzip, raw proto, legacy text)", function()
     local tmp = H.tmpdir("diff-sniff")
     H.must("gzip -dc " .. heap .. " > " .. H.q(tmp .. "/heap.pb"))
-    local _, rc, err = H.cli("diff -n 3 " .. H.q(tmp .. "/heap.pb") .. " " .. heap)
-    assert.are.equal(0, rc, err)
-    _, rc, err = H.cli("diff -n 3 " .. H.q(PROF .. "/heap.txt") .. " " .. H.q(PROF .. "/heap.txt"))
-    assert.are.equal(0, rc, err)
+    for _, pair in ipairs { { heap, allocs }, { H.q(tmp .. "/heap.pb"), heap },
+      { H.q(PROF .. "/heap.txt"), H.q(PROF .. "/heap.txt") } } do
+      local out, rc, err = H.cli("diff " .. pair[1] .. " " .. pair[2])
+      assert.are.equal(2, rc, out)
+      assert.matches("is a profile: compare profiles with goescape top --base BEFORE AFTER", err, 1, true)
+    end
+    local log = H.q(H.root .. "/spec/fixtures/escape/go1.26.m2.log")
+    local _, rc, err = H.cli("diff " .. log .. " " .. heap)
+    assert.are.equal(2, rc)
+    assert.matches("is a profile", err)
     local diff = require "goescape.cmd.diff"
     assert.are.same({ "profile", "profile", "profile", "escape" },
       { diff.sniff(tmp .. "/heap.pb"), diff.sniff(PROF .. "/heap.pb.gz"), diff.sniff(PROF .. "/heap.txt"),
         diff.sniff(H.root .. "/spec/fixtures/escape/go1.26.m2.log") })
     assert.are.equal("escape", diff.sniff(H.root .. "/spec/fixtures/escape/go1.26.logopt"))
-  end)
-
-  it("refuses to compare a profile with an escape log, and SARIF for profiles", function()
-    local log = H.q(H.root .. "/spec/fixtures/escape/go1.26.m2.log")
-    local _, rc, err = H.cli("diff " .. log .. " " .. heap)
-    assert.are.equal(1, rc)
-    assert.matches("cannot compare", err)
-    _, rc, err = H.cli("diff --format sarif " .. heap .. " " .. allocs)
-    assert.are.equal(2, rc)  -- an option that does not apply: a usage error
-    assert.matches("only for escape logs", err)
+    -- what diff --base printed before is top --base
+    local out1, rc1 = H.cli("top -n 5 --base " .. heap .. " " .. allocs)
+    assert.are.equal(0, rc1, out1)
+    assert.matches("Showing nodes accounting for", out1)
   end)
 end)
 

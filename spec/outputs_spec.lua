@@ -46,7 +46,7 @@ describe("outputs", function()
       local writers = {
         "flame -o " .. H.q(target) .. " " .. H.q(dir .. "/mem.pb.gz"),
         "merge -o " .. H.q(target) .. " " .. H.q(dir .. "/mem.pb.gz") .. " " .. H.q(dir .. "/mem.pb.gz"),
-        "diff -o " .. H.q(target) .. " --base " .. H.q(dir .. "/mem.pb.gz") .. " " .. H.q(dir .. "/mem.pb.gz"),
+        "top -o " .. H.q(target) .. " --base " .. H.q(dir .. "/mem.pb.gz") .. " " .. H.q(dir .. "/mem.pb.gz"),
         "html -o " .. H.q(target) .. " --escape " .. H.q(dir .. "/m2.log") .. " --profile " .. H.q(dir .. "/mem.pb.gz"),
         "flow -o " .. H.q(target) .. " " .. H.q(dir .. "/m2.log"),
       }

@@ -773,9 +773,9 @@ func main() {
         assert.are.equal(want:match("Showing nodes.*$"), out:match("Showing nodes.*$"))
       end)
     end
-    it("prints go tool pprof -top -diff_base's report for diff --base", function()
+    it("prints go tool pprof -top -diff_base's report for top --base", function()
       local want = pprof("-top -sample_index=alloc_space -diff_base=heap.pb.gz", "allocs.pb.gz")
-      local out, rc = H.cli(("diff -n 0 --sample alloc_space --base %s %s")
+      local out, rc = H.cli(("top -n 0 --sample alloc_space --base %s %s")
         :format(H.q(DIR .. "/heap.pb.gz"), H.q(DIR .. "/allocs.pb.gz")))
       assert.are.equal(0, rc, out)
       assert.are.equal(want:match("Showing nodes.*$"), out:match("Showing nodes.*$"))
@@ -789,6 +789,38 @@ func main() {
       local _, rc2, err = H.cli("folded --focus '\\pL' " .. H.q(DIR .. "/allocs.pb.gz"))
       assert.are.equal(1, rc2)
       assert.matches("focus: bad regular expression", err)
+    end)
+
+    it("every command that reads a profile takes the same profile options", function()
+      local opts = { "--sample", "--focus", "--ignore", "--hide", "--show", "--tagfocus", "--tagignore" }
+      for _, c in ipairs { "top", "folded", "merge", "flame", "hotspots", "growth", "html" } do
+        local out = H.must(H.cli_cmd(c .. " --help"))
+        for _, o in ipairs(opts) do assert.matches("%s" .. o:gsub("%-", "%%-") .. " ", out, 1, c .. " " .. o) end
+      end
+    end)
+
+    it("says when a filter matches nothing: selecting ones fail, removing ones warn", function()
+      local p = H.q(DIR .. "/allocs.pb.gz")
+      for _, c in ipairs { "top", "folded", "flame", "merge" } do
+        for _, f in ipairs { "--focus", "--show" } do
+          local out, rc, err = H.cli(("%s %s zzzNoSuchFunc %s"):format(c, f, p))
+          assert.are.equal(1, rc, c .. " " .. f .. ": " .. out)
+          assert.matches(f .. ": no matches found for regexp: zzzNoSuchFunc", err, 1, true)
+        end
+      end
+      local out, rc, err = H.cli("top --tagfocus bytes=zzz " .. p)
+      assert.are.equal(1, rc, out)
+      assert.matches("--tagfocus: no matches found for label: bytes=zzz", err, 1, true)
+      for _, f in ipairs { "--ignore", "--hide" } do
+        out, rc, err = H.cli(("top %s zzzNoSuchFunc %s"):format(f, p))
+        assert.are.equal(0, rc, err)
+        assert.matches("warning: " .. f .. ": no matches found for regexp: zzzNoSuchFunc", err, 1, true)
+        assert.are.equal(H.must(H.cli_cmd("top " .. p)), out) -- the report is whole
+      end
+      -- a filter that matches prints no warning
+      _, rc, err = H.cli("top --focus main " .. p)
+      assert.are.equal(0, rc)
+      assert.are.equal("", err)
     end)
 
     it("top --json prints one object per row with plain numbers", function()
@@ -813,12 +845,12 @@ func main() {
       assert.matches("^goescape: .*bad%.pb%.gz: gzip", err)
     end)
 
-    it("folded, diff and merge work from the command line", function()
+    it("folded, top --base and merge work from the command line", function()
       local d = H.tmpdir("profile-cli2-" .. H.lua)
       local out, rc = H.cli("folded " .. H.q(DIR .. "/cpu.pb.gz"))
       assert.are.equal(0, rc)
       assert.matches("main%.spin %d+\n", out)
-      out, rc = H.cli("diff --base " .. H.q(DIR .. "/heap.pb.gz") .. " -n 3 " .. H.q(DIR .. "/allocs.pb.gz"))
+      out, rc = H.cli("top --base " .. H.q(DIR .. "/heap.pb.gz") .. " -n 3 " .. H.q(DIR .. "/allocs.pb.gz"))
       assert.are.equal(0, rc, out)
       out, rc = H.cli("merge -o " .. H.q(d .. "/m.pb.gz") .. " " .. H.q(DIR .. "/allocs.pb.gz") .. " "
         .. H.q(DIR .. "/heap.pb.gz"))

@@ -66,6 +66,53 @@ function M.check(v, err, ...)
   return v, err, ...
 end
 
+--- The one option block of every command that reads a profile: the sample
+-- type and pprof's filters, with pprof's names.
+function M.profile_options(c)
+  c:option("--sample", "Sample type (alloc_space, inuse_objects, cpu, delay, ...; "
+    .. "default: the profile's default)"):convert(M.sample)
+  c:option("--focus", "Keep samples with a frame matching this regexp")
+  c:option("--ignore", "Drop samples with a frame matching this regexp")
+  c:option("--hide", "Remove frames matching this regexp")
+  c:option("--show", "Keep only frames matching this regexp")
+  c:option("--tagfocus", "Keep samples with a label [key=]regexp or [key=]range (1kb:, :512b, 2ms:1s)")
+  c:option("--tagignore", "Drop samples with a label [key=]regexp or [key=]range")
+end
+
+--- The query of profile_options' values, plus `extra` fields.
+function M.profile_query(args, extra) return require("goescape.profile").query(args, extra) end
+
+-- Each filter is tested alone through the filter that selects by the same
+-- pattern: a removing filter (ignore, hide, tagignore) matches something
+-- exactly when its selecting twin keeps something.
+local TWIN = { focus = "focus", ignore = "focus", hide = "show", show = "show",
+  tagfocus = "tagfocus", tagignore = "tagfocus" }
+
+--- pprof's "no matches found for regexp": a filter of q that matches no
+-- frame (no label) of prof. One that selects (focus, show, tagfocus) would
+-- leave an empty report: an error. One that removes leaves the report
+-- whole: a warning on stderr.
+function M.check_filters(prof, q, what)
+  for _, k in ipairs(require("goescape.profile").FILTERS) do
+    local pat = q[k]
+    if pat and pat ~= "" then
+      local rows, err = prof:top { sample = q.sample, by = "function", n = 1, [TWIN[k]] = pat }
+      if not rows then M.fail(tostring(err)) end
+      if #rows == 0 then
+        local msg = ("%s--%s: no matches found for %s: %s"):format(what and (what .. ": ") or "", k,
+          k:match("^tag") and "label" or "regexp", pat)
+        if TWIN[k] == k then M.fail(msg) end
+        io.stderr:write("goescape: warning: ", M.escape_controls(msg), "\n")
+      end
+    end
+  end
+end
+
+--- Opens a profile for a command (fails with the usual one line).
+function M.open_profile(path)
+  return M.check(require("goescape").profile.open(path))
+end
+
 local function load_command(name)
   local ok, mod = pcall(require, "goescape.cmd." .. name)
   if ok then return mod end

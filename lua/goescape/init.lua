@@ -16,14 +16,4 @@ local ge = {
 --- The default resource limits, or the defaults overridden by `t`.
 function ge.limits(t) return core.limits(t) end
 
-local parts = { escape = true, profile = true, binary = true, analysis = true, report = true }
-
-return setmetatable(ge, {
-  __index = function(t, k)
-    if parts[k] then
-      local m = require("goescape." .. k)
-      rawset(t, k, m)
-      return m
-    end
-  end,
-})
+return require("goescape.lazy")(ge, "goescape", { "escape", "profile", "binary", "analysis", "report" })

@@ -68,6 +68,19 @@ end
 
 function M.is_profile(v) return getmetatable(v) == Profile end
 
+--- pprof's sample filters, by the names every query, analysis and command
+-- option uses.
+M.FILTERS = { "focus", "ignore", "hide", "show", "tagfocus", "tagignore" }
+
+--- A query of opts' sample type and filters, plus `extra` fields: how an
+-- analysis passes its caller's filters on to the profile.
+function M.query(opts, extra)
+  local q = { sample = opts.sample }
+  for _, k in ipairs(M.FILTERS) do q[k] = opts[k] end
+  for k, v in pairs(extra or {}) do q[k] = v end
+  return q
+end
+
 -- A sample type given as digits ("2", from the command line) is the same
 -- 1-based index as the number 2: one meaning for both.
 local function index_of(s)

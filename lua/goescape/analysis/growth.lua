@@ -60,7 +60,7 @@ function M.run(opts)
   if type(st) ~= "table" then return nil, "growth: after: " .. tostring(st) end
   local _, bst = before:sample_type(sample)
   if type(bst) ~= "table" then return nil, "growth: before: " .. tostring(bst) end
-  local q = { by = "line", sample = sample, n = 0 }
+  local q = require("goescape.profile").query(opts, { by = "line", sample = sample, n = 0 })
   local brows, btotal, bcode = before:top(q)
   if not brows then return nil, "growth: before: " .. tostring(btotal), bcode end
   local arows, atotal, acode = after:top(q)

@@ -245,8 +245,7 @@ function M.run(opts)
     local ok, err = prof:symbolize(opts.binary)
     if not ok and err then return nil, err end
   end
-  local rows, selected, total = prof:top { by = "line", sample = opts.sample, n = 0,
-    focus = opts.focus, ignore = opts.ignore, hide = opts.hide }
+  local rows, selected, total = prof:top(require("goescape.profile").query(opts, { by = "line", n = 0 }))
   if not rows then return nil, selected, total end
   local _, st = prof:sample_type(opts.sample)
   if type(st) ~= "table" then st = nil end

@@ -8,16 +8,7 @@
 --   ge.analysis.flowgraph   -m=2 flows as Graphviz DOT / Mermaid
 local M = {}
 
-local parts = { advice = true, diff = true, assertions = true, growth = true, flowgraph = true }
 
 function M.hotspots(opts) return require("goescape.analysis.hotspots").run(opts) end
 
-return setmetatable(M, {
-  __index = function(t, k)
-    if parts[k] then
-      local v = require("goescape.analysis." .. k)
-      rawset(t, k, v)
-      return v
-    end
-  end,
-})
+return require("goescape.lazy")(M, "goescape.analysis", { "advice", "diff", "assertions", "growth", "flowgraph" })

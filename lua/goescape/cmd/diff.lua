@@ -1,38 +1,25 @@
 --- goescape diff BEFORE AFTER [--fail-on C] [--format text|json|sarif]
--- goescape diff --base BASE [--by ...] [--sample S] [-n N] [--json] [-o OUT] PROFILE
 --
 -- Two escape logs (text or logopt): what newly escapes, what no longer does,
 -- what changed inlining, keyed so that line shifts are no change; --fail-on
--- makes it a CI gate (exit 1). Two pprof profiles (told apart by their first
--- bytes: gzip, protobuf, legacy text headers): AFTER minus BEFORE, like
--- `go tool pprof -top -diff_base=BEFORE AFTER`; -o writes the difference as a
--- gzipped profile.proto.
+-- makes it a CI gate (exit 1). Profiles are compared the way pprof does it,
+-- by `goescape top --base BEFORE AFTER`: given profiles, diff says so.
 local ge = require "goescape"
 local cli = require "goescape.cli"
 local json = require "goescape.report.json"
-local U = require("goescape.cmd.top").util
 
-local M = { help = "Compare two escape logs (CI gate, SARIF) or two pprof profiles" }
+local M = { help = "Compare two escape logs: what newly escapes (CI gate, SARIF)" }
 
 function M.setup(c)
-  c:argument("inputs", "BEFORE AFTER: two escape logs or two profiles (PROFILE with --base)")
-    :args("1-2"):argname("<input>")
+  c:argument("before", "Escape log before the change (text -m/-m=2, or a -json=0,DIR logopt directory)")
+  c:argument("after", "Escape log after the change")
   c:option("--fail-on", "Exit 1 on: new-escapes, new-heap, lost-inline, any (repeatable, or a,b)")
     :count("*")
-  c:option("--format", "Output format: text, json, sarif (sarif: escape logs only)")
+  c:option("--format", "Output format: text, json, sarif", "text")
     :choices { "text", "json", "sarif" }
-  c:option("--base", "Profiles: the base profile to subtract")
-  c:option("--by", "Profiles: group by function, line, file or stack", "function")
-    :choices { "function", "line", "file", "stack" }
-  c:option("-n", "Profiles: rows to print (0: all)", "10"):convert(cli.count)
-  c:flag("--json", "One JSON object per row (profiles); same as --format json")
-  c:option("-o --output", "Profiles: also write the difference as a profile.proto file")
-  U.filters(c)
   c:epilog([[
-Escape logs (go build -gcflags=-m=2 2> LOG, or a -json=0,DIR logopt directory):
   goescape diff before.log after.log --fail-on new-escapes --format sarif > escapes.sarif
-Profiles (gzipped profile.proto, legacy text):
-  goescape diff old.pb.gz new.pb.gz      same as: goescape diff --base old.pb.gz new.pb.gz]])
+Profiles: goescape top --base before.pb.gz after.pb.gz]])
 end
 
 local function is_profile_text(s)
@@ -59,19 +46,6 @@ function M.sniff(path)
   -- so no fixed first byte); escape logs and logopt JSON are text.
   if head:find("[%z\1-\8\14-\26\28-\31]") then return "profile" end
   return "escape"
-end
-
-local function profile_diff(args, base_path, path)
-  local prof, base = U.open(path), U.open(base_path)
-  local d = cli.check(prof:diff(base))
-  if args.output then cli.check(d:write(args.output)) end
-  local rows, err, total = d:top(U.query(args, { by = args.by }))
-  if not rows then cli.fail(tostring(err)) end
-  local n = args.n
-  if not n or n < 0 then cli.usage("-n: expected a number >= 0") end
-  if n == 0 or n > #rows then n = #rows end
-  for i = #rows, n + 1, -1 do rows[i] = nil end
-  U.print_top(d, rows, total, args, n)
 end
 
 local GLYPH = { added = "+", removed = "-", changed = "~" }
@@ -158,7 +132,7 @@ local function escape_diff(args, before, after)
   local alog = cli.check(ge.escape.open(after))
   local d = cli.check(A.diff(blog, alog))
   local hit = A.diff.gate(d, fail_on)
-  local format = args.format or (args.json and "json") or "text"
+  local format = args.format
   if format == "sarif" then
     io.stdout:write(require("goescape.report.sarif").diff(d, { fail_on = fail_on, version = ge.version }), "\n")
   elseif format == "json" then
@@ -174,27 +148,12 @@ local function escape_diff(args, before, after)
 end
 
 function M.run(args)
-  local inputs = args.inputs
-  if args.base then
-    if #inputs ~= 1 then cli.usage("diff --base BASE takes one PROFILE") end
-    if args.format == "sarif" then cli.usage("--format sarif: only for escape logs") end
-    if args.format == "json" then args.json = true end
-    return profile_diff(args, args.base, inputs[1])
+  for _, path in ipairs { args.before, args.after } do
+    if M.sniff(path) == "profile" then
+      cli.usage("diff: %s is a profile: compare profiles with goescape top --base BEFORE AFTER", path)
+    end
   end
-  if #inputs ~= 2 then cli.usage("diff: expected BEFORE AFTER (or --base BASE PROFILE)") end
-  local k1, k2 = M.sniff(inputs[1]), M.sniff(inputs[2])
-  if k1 ~= k2 then
-    cli.fail("diff: cannot compare %s (%s) with %s (%s)", inputs[1],
-      k1 == "profile" and "a profile" or "an escape log", inputs[2],
-      k2 == "profile" and "a profile" or "an escape log")
-  end
-  if k1 == "profile" then
-    if args.format == "sarif" then cli.usage("--format sarif: only for escape logs") end
-    if #(args.fail_on or {}) > 0 then cli.usage("--fail-on: only for escape logs") end
-    if args.format == "json" then args.json = true end
-    return profile_diff(args, inputs[1], inputs[2])
-  end
-  return escape_diff(args, inputs[1], inputs[2])
+  return escape_diff(args, args.before, args.after)
 end
 
 return M

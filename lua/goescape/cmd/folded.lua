@@ -2,18 +2,19 @@
 -- Folded stacks ("root;caller;leaf value", one line per distinct stack) for
 -- flame graph tools (flamegraph.pl, inferno, speedscope).
 local cli = require "goescape.cli"
-local U = require("goescape.cmd.top").util
 
 local M = { help = "Folded stacks of a pprof profile, for flame graphs" }
 
 function M.setup(c)
   c:argument("profile", "pprof profile, or -")
-  U.filters(c)
+  cli.profile_options(c)
 end
 
 function M.run(args)
-  local prof = U.open(args.profile)
-  local text, err = prof:folded(U.query(args))
+  local prof = cli.open_profile(args.profile)
+  local q = cli.profile_query(args)
+  cli.check_filters(prof, q)
+  local text, err = prof:folded(q)
   if not text then cli.fail(tostring(err)) end
   io.stdout:write(text)
 end

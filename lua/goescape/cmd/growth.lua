@@ -10,10 +10,10 @@ function M.setup(c)
   c:argument("before", "The earlier heap/allocs profile")
   c:argument("after", "The later heap/allocs profile")
   c:option("--escape", "Escape log(s) from go build -gcflags=-m=2"):count("*"):args(1)
-  c:option("--sample", "Sample type (default: the profile's default, e.g. inuse_space)"):convert(cli.sample)
   c:option("-n", "Lines to show (0: all)", "20"):convert(cli.count)
   c:flag("--json", "One JSON object per line")
   c:flag("--no-advice", "Leave out explanations")
+  cli.profile_options(c)
 end
 
 local ORDER = { "file", "line", "function", "before", "after", "delta", "diagnostics", "kind",
@@ -36,10 +36,12 @@ function M.run(args)
     for _, e in ipairs(args.escape) do paths[#paths + 1] = type(e) == "table" and e[1] or e end
     log = cli.check(ge.escape.open(paths))
   end
-  local before = cli.check(ge.profile.open(args.before))
-  local after = cli.check(ge.profile.open(args.after))
-  local g = cli.check(ge.analysis.growth { escape = log, before = before, after = after,
-    sample = args.sample, n = args.n })
+  local before = cli.open_profile(args.before)
+  local after = cli.open_profile(args.after)
+  cli.check_filters(before, cli.profile_query(args), "before")
+  cli.check_filters(after, cli.profile_query(args), "after")
+  local g = cli.check(ge.analysis.growth(cli.profile_query(args,
+    { escape = log, before = before, after = after, n = args.n })))
   local unit = g.sample.unit
   if args.json then
     require("goescape.cmd.hotspots").write_json_rows(g.rows, args.no_advice, ORDER)

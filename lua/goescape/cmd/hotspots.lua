@@ -12,13 +12,11 @@ function M.setup(c)
   c:option("--escape", "Escape log(s): text, logopt dir or .json (.gz too)"):count("+"):args(1)
   c:option("--profile", "pprof profile (allocs/heap; any sample type)"):args(1):count(1)
   c:option("--binary", "Go binary: symbolizes address-only profiles, sizes from DWARF")
-  c:option("--sample", "Sample type (default: the profile's default, e.g. alloc_space)"):convert(cli.sample)
   c:option("-n", "Lines to show (0: all)", "20"):convert(cli.count)
-  c:option("--focus", "Keep samples with a frame matching this regexp")
-  c:option("--ignore", "Drop samples with a frame matching this regexp")
   c:flag("--json", "One JSON object per line")
   c:flag("--no-advice", "Leave out explanations")
   c:flag("--uncosted", "Also list heap diagnostics of profiled files that cost nothing")
+  cli.profile_options(c)
 end
 
 local ORDER = { "file", "line", "function", "flat", "cum", "diagnostics", "kind", "subject",
@@ -76,8 +74,9 @@ function M.run(args)
   end
   local bin
   if args.binary then bin = cli.check(ge.binary.open(args.binary)) end
-  local hot = cli.check(ge.analysis.hotspots { escape = log, profile = prof, binary = bin,
-    sample = args.sample, n = args.n, focus = args.focus, ignore = args.ignore })
+  local q = cli.profile_query(args, { escape = log, profile = prof, binary = bin, n = args.n })
+  cli.check_filters(prof, q)
+  local hot = cli.check(ge.analysis.hotspots(q))
   for _, w in ipairs(hot.warnings or {}) do io.stderr:write("goescape: warning: ", w, "\n") end
   local unit = hot.sample and hot.sample.unit
   if args.json then

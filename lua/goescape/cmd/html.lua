@@ -12,7 +12,6 @@ function M.setup(c)
   c:option("--escape", "Escape log(s): text, logopt dir or .json"):count("*"):args(1)
   c:option("--profile", "pprof profile (allocs/heap; any sample type)")
   c:option("--binary", "Go binary: symbolizes address-only profiles, sizes from DWARF")
-  c:option("--sample", "Sample type (default: the profile's default, e.g. alloc_space)"):convert(cli.sample)
   c:option("-n", "Hotspot rows in the table", "100"):convert(cli.count)
   c:option("--min", "Flame graph: leave out frames under this fraction of the total", "0.001")
     :convert(cli.number)
@@ -20,10 +19,9 @@ function M.setup(c)
   c:option("--base-profile", "Diff: the profile before the change")
   c:option("--source-dir", "Where to look for sources the profile names (repeatable)"):count("*"):args(1)
   c:flag("--no-source", "Leave out the annotated source")
-  c:option("--focus", "Keep samples with a frame matching this regexp")
-  c:option("--ignore", "Drop samples with a frame matching this regexp")
   c:option("--title", "Page title", "goescape report")
   c:option("-o --output", "Output file", "goescape-report.html")
+  cli.profile_options(c)
 end
 
 local function flat(list)
@@ -50,13 +48,14 @@ function M.run(args)
   if base_log or base_prof then
     base_name = table.concat(bases, ", ") .. (base_prof and ((#bases > 0 and ", " or "") .. args.base_profile) or "")
   end
-  local ok, err = html.write(args.output, {
-    escape = log, profile = prof, binary = bin, sample = args.sample, n = args.n, min = args.min,
+  if prof then cli.check_filters(prof, cli.profile_query(args)) end
+  local ok, err = html.write(args.output, cli.profile_query(args, {
+    escape = log, profile = prof, binary = bin, n = args.n, min = args.min,
     base_escape = base_log, base_profile = base_prof, source = not args.no_source,
-    source_dirs = flat(args.source_dir), focus = args.focus, ignore = args.ignore, title = args.title,
+    source_dirs = flat(args.source_dir), title = args.title,
     names = { escape = #escapes > 0 and table.concat(escapes, ", ") or nil, profile = args.profile,
       binary = args.binary, base = base_name },
-  })
+  }))
   if not ok then cli.fail("html: %s", tostring(err)) end
   io.stderr:write("goescape: wrote ", args.output, "\n")
 end

@@ -177,8 +177,7 @@ end
 -- profile objects without :flame go through the folded text.
 function M.tree(prof, opts)
   opts = opts or {}
-  local q = { sample = opts.sample, focus = opts.focus, ignore = opts.ignore,
-    hide = opts.hide, show = opts.show, tagfocus = opts.tagfocus, tagignore = opts.tagignore }
+  local q = require("goescape.profile").query(opts)
   if prof.flame then
     q.min, q.root = opts.min or 0.001, opts.root
     return prof:flame(q)

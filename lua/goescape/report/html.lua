@@ -20,6 +20,7 @@ local svg = require "goescape.report.svg"
 local advice = require "goescape.analysis.advice"
 local logctx = require "goescape.analysis.logctx"
 local hotspots = require "goescape.analysis.hotspots"
+local profile_query = require("goescape.profile").query
 
 local M = {}
 
@@ -298,12 +299,12 @@ function M.data(opts)
     local si, st = prof:sample_type(opts.sample)
     if not si then return nil, st end
     data.sample = { type = st.type, unit = st.unit }
-    local rows, total = prof:top { by = "line", sample = st.type, n = 0 }
+    local rows, total = prof:top(profile_query(opts, { by = "line", sample = st.type, n = 0 }))
     if not rows then return nil, total end
     data.total = total
     local ot = objects_type(prof, st)
     if ot then
-      local orows, ototal = prof:top { by = "line", sample = ot, n = 0 }
+      local orows, ototal = prof:top(profile_query(opts, { by = "line", sample = ot, n = 0 }))
       if orows then
         -- Rows of one line from several functions (init, closures, generic
         -- instantiations): the source view shows the line's sum, each
@@ -320,8 +321,8 @@ function M.data(opts)
     local hot = opts.hotspots
     if not hot and log then
       local err
-      hot, err = hotspots.run { escape = log, profile = prof, binary = opts.binary,
-        sample = st.type, n = 0, focus = opts.focus, ignore = opts.ignore }
+      hot, err = hotspots.run(profile_query(opts,
+        { escape = log, profile = prof, binary = opts.binary, sample = st.type, n = 0 }))
       if not hot then return nil, err end
     end
     if not hot then
@@ -397,8 +398,8 @@ function M.data(opts)
       end
       data.sources, data.sources_left_out = sources(opts, log, lines_by_file, file_cost, objects)
     end
-    local tree, err = flame.tree(prof, { sample = st.type, min = opts.min or 0.001,
-      focus = opts.focus, ignore = opts.ignore })
+    local tree, err = flame.tree(prof, profile_query(opts,
+      { sample = st.type, min = opts.min or 0.001 }))
     if not tree then return nil, err end
     data.flame = flame_data(tree)
   elseif log then

@@ -6,19 +6,10 @@
 --   ge.report.dot, ge.report.sarif     Graphviz DOT / Mermaid, SARIF 2.1.0
 local M = {}
 
-local parts = { html = true, flame = true, svg = true, json = true, dot = true, sarif = true }
 
 --- Writes the HTML report: ge.report.html(hot, path [, opts]) with a
 -- ge.analysis.hotspots result, or ge.report.html(path, opts); see
 -- goescape.report.html. Returns true, data; or nil, err.
 function M.html(a, b, c) return require("goescape.report.html").write(a, b, c) end
 
-return setmetatable(M, {
-  __index = function(t, k)
-    if parts[k] then
-      local v = require("goescape.report." .. k)
-      rawset(t, k, v)
-      return v
-    end
-  end,
-})
+return require("goescape.lazy")(M, "goescape.report", { "flame", "svg", "json", "dot", "sarif", "top" })
