@@ -126,6 +126,22 @@ describe("inputs that cost before they are refused", function()
   end)
 end)
 
+describe("inputs shaped to cost stay under their time and memory bounds (bench/shapes.lua)", function()
+  package.path = H.root .. "/bench/?.lua;" .. package.path
+  local shapes = require "shapes"
+  -- sanitizers slow everything down and add shadow memory
+  local slow = H.asan and 5 or 1
+  for _, s in ipairs(shapes.list) do
+    it(s.name .. ": " .. s.what, function()
+      local r, why = shapes.run(s, H.tmpdir("shape-" .. s.name), H.cli_cmd(""))
+      if not r then return pending(why) end
+      assert.are.equal(s.expect == "refused" and 1 or 0, r.exit, r.raw)
+      assert.is_true(r.seconds <= s.seconds * slow, ("%.2f s > %s s"):format(r.seconds, s.seconds * slow))
+      assert.is_true(r.mb <= s.mb * slow, ("%.1f MB > %s MB"):format(r.mb, s.mb * slow))
+    end)
+  end
+end)
+
 describe("shapes that were quadratic", function()
   it("folds 100k -m=2 headers at one position into one record (one walk of the position)", function()
     local t = { "# p" }

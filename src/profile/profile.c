@@ -1,9 +1,12 @@
 /* ge_profile lifecycle and accessors: open/parse pick the decoder (gzip is
  * detected by magic; legacy text by its header line; profile.proto else). */
 #include <stddef.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/mapfile.h"
@@ -100,6 +103,30 @@ ge_err ge_profile_parse(const char *name, const void *data, size_t len, const ge
   return GE_OK;
 }
 
+/* The first bytes of a regular file, before it is read whole: neither gzip
+ * nor legacy text, and a first protobuf key of field number 0 (zeros: a
+ * sparse file), the file is refused as the decoder would refuse it at
+ * offset 0, without reading the rest. Returns 0, or -1 with err set. */
+static int sniff_start(const char *path, ge_error *err) {
+  if (!strcmp(path, "-")) return 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0; /* the open below says why */
+  struct stat st;
+  unsigned char head[64];
+  ssize_t n = 0;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) n = pread(fd, head, sizeof head, 0);
+  close(fd);
+  if (n <= 0 || ge_is_gzip(head, (size_t)n) || ge_prof_is_legacy(head, (size_t)n)) return 0;
+  uint64_t key = 0;
+  for (ssize_t i = 0; i < n && i < 10; i++) {
+    key |= (uint64_t)(head[i] & 0x7f) << (7 * i);
+    if (!(head[i] & 0x80)) break;
+  }
+  if (key >> 3 != 0) return 0;
+  ge_fail(err, GE_ERR_FORMAT, "%s: profile.proto: field number 0 at offset 0", path);
+  return -1;
+}
+
 ge_err ge_profile_open(const char *path, const ge_limits *lim, ge_profile **out,
                        ge_error *err) {
   *out = NULL;
@@ -108,6 +135,7 @@ ge_err ge_profile_open(const char *path, const ge_limits *lim, ge_profile **out,
     ge_limits_default(&dl);
     lim = &dl;
   }
+  if (sniff_start(path, err)) return GE_ERR_FORMAT;
   ge_map m;
   ge_err rc = ge_map_open_whole(path, &m, lim, err);
   if (rc) return rc;
