@@ -40,6 +40,11 @@ function M.stream(path, fn, opts)
   return core.log_stream(path, fn, opts and opts.limits, opts and opts.filter)
 end
 
+--- The kinds that are a heap allocation: the compiler moved a variable to
+-- the heap, or an expression's value escapes to it. (`too_large_for_stack`
+-- and `non_constant_size` only annotate one of these, never stand alone.)
+M.HEAP = { moved_to_heap = true, escapes_to_heap = true }
+
 --- The closed set of kinds, with their family ("escape", "inline", "other").
 function M.kinds()
   local t = {}

@@ -450,11 +450,7 @@ end
 -- `env` as in the module comment.
 function M.reason(d, siblings, env) return reason_of(d, siblings, env, 0) end
 
-local function human_bytes(n)
-  if n >= 1024 * 1024 then return ("%.1f MiB"):format(n / 1024 / 1024) end
-  if n >= 1024 then return ("%.1f KiB"):format(n / 1024) end
-  return ("%d bytes"):format(n)
-end
+local human_bytes = require("goescape.report.units").bytes
 M.human_bytes = human_bytes
 
 local function pos(file, line, col)
@@ -582,8 +578,9 @@ local RANK = {
 }
 M.rank = RANK
 
-local HEAP = { moved_to_heap = true, escapes_to_heap = true, too_large_for_stack = true,
-  non_constant_size = true }
+-- Heap kinds, and the older wordings that annotate one (they carry its reason).
+local HEAP = { too_large_for_stack = true, non_constant_size = true }
+for k in pairs(require("goescape.escape").HEAP) do HEAP[k] = true end
 
 --- Folds identical diagnostics of a line (generic instantiations repeat a
 -- record; logs concatenated from several builds repeat lines): one view per

@@ -18,7 +18,7 @@ local escape = require "goescape.escape"
 
 local M = {}
 
-local HEAP = { moved_to_heap = true, escapes_to_heap = true }
+local HEAP = require("goescape.escape").HEAP
 local LEAK = { leaking_param = true, leaking_param_content = true }
 M.DIRECTIVES = { noescape = true, inline = true }
 

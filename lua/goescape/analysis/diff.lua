@@ -23,7 +23,7 @@ local escape = require "goescape.escape"
 
 local M = {}
 
-M.HEAP = { moved_to_heap = true, escapes_to_heap = true }
+local HEAP = require("goescape.escape").HEAP
 M.LEAK = { leaking_param = true, leaking_param_content = true, leaking_param_result = true }
 
 --- The conditions --fail-on accepts, and what each one tests in a summary.
@@ -285,7 +285,7 @@ local function brief(r)
 end
 
 local function added_category(k)
-  if M.HEAP[k] then return "new-heap" end
+  if HEAP[k] then return "new-heap" end
   if M.LEAK[k] then return "new-leak" end
   if k == "inlining_call" then return "new-inlined-call" end
   if k == "can_inline" then return "new-inlinable" end
@@ -293,7 +293,7 @@ local function added_category(k)
 end
 
 local function removed_category(k, after_has_cannot)
-  if M.HEAP[k] then return "gone-heap" end
+  if HEAP[k] then return "gone-heap" end
   if M.LEAK[k] then return "gone-leak" end
   if k == "inlining_call" then return "gone-inlined-call" end
   -- A plain -m log never says "cannot inline": a can_inline that disappears

@@ -24,7 +24,7 @@ local logctx = require "goescape.analysis.logctx"
 
 local M = {}
 
-local HEAP = { moved_to_heap = true, escapes_to_heap = true }
+local HEAP = require("goescape.escape").HEAP
 
 --- The package of a Go symbol: "example.com/a/b.(*T).M" -> "example.com/a/b",
 -- "main.f" -> "main", generic brackets ignored.

@@ -2,7 +2,6 @@
 -- What grew between two heap profiles, line by line, and why it lives on the heap.
 local ge = require "goescape"
 local cli = require "goescape.cli"
-local advice = require "goescape.analysis.advice"
 
 local M = { help = "Lines whose heap use grew between two profiles, with the escape reasons" }
 
@@ -20,14 +19,8 @@ local ORDER = { "file", "line", "function", "before", "after", "delta", "diagnos
   "subject", "message", "flow", "type", "dst", "src", "expr", "reason", "col", "advice",
   "title", "why", "fix" }
 
-local function fmt_value(v, unit)
-  if unit == "bytes" then
-    return (v < 0 and "-" or "") .. advice.human_bytes(math.abs(v))
-  end
-  return tostring(v)
-end
-
-local function signed(v, unit) return (v > 0 and "+" or "") .. fmt_value(v, unit) end
+local units = require "goescape.report.units"
+local fmt_value, signed = units.human, units.signed
 
 function M.run(args)
   local log
@@ -44,7 +37,7 @@ function M.run(args)
     { escape = log, before = before, after = after, n = args.n })))
   local unit = g.sample.unit
   if args.json then
-    require("goescape.cmd.hotspots").write_json_rows(g.rows, args.no_advice, ORDER)
+    require("goescape.report.json").write_rows(g.rows, ORDER, args.no_advice)
     return
   end
   local out = io.stdout

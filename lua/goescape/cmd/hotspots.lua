@@ -1,10 +1,9 @@
---- goescape hotspots --escape LOG --profile PROF [--binary BIN] [--sample S] [-n N] [--json]
+--- goescape hotspots --escape LOG --profile PROF [--binary BIN] [-n N] [--json] [profile options]
 -- Each allocating source line with its cost (flat/cum as `go tool pprof -top
 -- -lines`) and every compiler diagnostic about it, with the -m=2 flow and advice.
 local ge = require "goescape"
 local cli = require "goescape.cli"
 local json = require "goescape.report.json"
-local advice = require "goescape.analysis.advice"
 
 local M = { help = "Allocating lines of a profile with the compiler's reasons and advice" }
 
@@ -23,26 +22,9 @@ local ORDER = { "file", "line", "function", "flat", "cum", "diagnostics", "kind"
   "message", "count", "flow", "type", "dst", "src", "expr", "reason", "callee", "col", "advice",
   "title", "why", "fix", "inferred", "chain", "text", "others" }
 
---- Writes analysis rows (hotspots, growth) as JSON lines: advice left out
--- with no_advice, an empty diagnostics list kept as [].
-function M.write_json_rows(rows, no_advice, order)
-  for _, r in ipairs(rows) do
-    if no_advice then
-      r.advice = nil
-      for _, d in ipairs(r.diagnostics) do d.advice = nil end
-    end
-    if #r.diagnostics == 0 then r.diagnostics = setmetatable({}, json.array_mt) end
-    io.stdout:write(json.encode(r, order or ORDER), "\n")
-  end
-end
-
 local function pct(v, total) return total ~= 0 and v * 100 / total or 0 end
 
-local function fmt_value(v, unit)
-  if unit == "bytes" then return advice.human_bytes(v) end
-  if unit == "nanoseconds" then return ("%.2fms"):format(v / 1e6) end
-  return tostring(v)
-end
+local fmt_value = require("goescape.report.units").human
 
 local function flow_text(flow)
   local parts = {}
@@ -80,7 +62,7 @@ function M.run(args)
   for _, w in ipairs(hot.warnings or {}) do io.stderr:write("goescape: warning: ", w, "\n") end
   local unit = hot.sample and hot.sample.unit
   if args.json then
-    M.write_json_rows(hot.rows, args.no_advice)
+    json.write_rows(hot.rows, ORDER, args.no_advice)
     if args.uncosted then
       for _, d in ipairs(hot.uncosted) do
         d.uncosted = true

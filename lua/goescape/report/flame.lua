@@ -187,23 +187,8 @@ function M.tree(prof, opts)
   return M.from_folded(text, opts)
 end
 
---- A value in its unit, short: 1.5 MiB, 12.3k, 4.20 ms.
-function M.human(v, unit)
-  local a = math.abs(v)
-  if unit == "bytes" then
-    local units = { "B", "KiB", "MiB", "GiB", "TiB" }
-    local i = 1
-    while a >= 1024 and i < #units do a = a / 1024; i = i + 1 end
-    local s = i == 1 and ("%d"):format(a) or ("%.1f"):format(a)
-    return (v < 0 and "-" or "") .. s .. " " .. units[i]
-  elseif unit == "nanoseconds" then
-    if a >= 1e9 then return ("%.2f s"):format(v / 1e9) end
-    return ("%.2f ms"):format(v / 1e6)
-  end
-  if a >= 1e6 then return ("%.1fM"):format(v / 1e6) end
-  if a >= 1e4 then return ("%.1fk"):format(v / 1e3) end
-  return tostring(floor(v))
-end
+--- A value in its unit, short (goescape.report.units).
+M.human = require("goescape.report.units").human
 
 --- A standalone SVG flame graph of a tree (root at the bottom). opts: title,
 -- unit, width (1200), frame height (16). Every name is XML-escaped; each

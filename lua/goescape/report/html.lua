@@ -24,7 +24,7 @@ local profile_query = require("goescape.profile").query
 
 local M = {}
 
-local HEAP = { moved_to_heap = true, escapes_to_heap = true }
+local HEAP = require("goescape.escape").HEAP
 
 local function arr(t) return setmetatable(t or {}, json.array_mt) end
 

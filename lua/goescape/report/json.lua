@@ -98,4 +98,18 @@ end
 
 M.decode = cjson.decode
 
+--- Writes analysis rows (hotspots, growth) to stdout as JSON lines, keys in
+-- `order`: advice left out with no_advice, an empty diagnostics list kept
+-- as [].
+function M.write_rows(rows, order, no_advice)
+  for _, r in ipairs(rows) do
+    if no_advice then
+      r.advice = nil
+      for _, d in ipairs(r.diagnostics) do d.advice = nil end
+    end
+    if #r.diagnostics == 0 then r.diagnostics = setmetatable({}, M.array_mt) end
+    io.stdout:write(M.encode(r, order), "\n")
+  end
+end
+
 return M
