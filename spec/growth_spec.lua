@@ -215,6 +215,24 @@ describe("goescape.progress", function()
     assert.are.equal("", capture({ total = 0, enabled = true, delay = 0 }, 0))
   end)
 
+  it("reports through a callback: analyses never draw, the command's reporter does", function()
+    local seen = {}
+    local log = assert(ge.escape.parse("./a.go:3:2: x escapes to heap:\n./a.go:3:2:   flow: {heap} = &x:\n"
+      .. "./a.go:3:2: x escapes to heap\n", "a.log"))
+    ge.analysis.flowgraph.select(log, { progress = function(done, total, label)
+      seen[#seen + 1] = ("%s %d/%d"):format(label, done, total)
+    end })
+    assert.are.same({ "flow 1/1" }, seen)
+    local f = io.tmpfile()
+    local r = progress.reporter { out = f, enabled = true, delay = 0 }
+    r(1, 2, "a"); r(2, 2, "a"); r(1, 1, "b")
+    f:seek("set")
+    local s = f:read("*a")
+    f:close()
+    assert.is_truthy(s:find("\ra [", 1, true), s)
+    assert.is_truthy(s:find("\rb [", 1, true), s)
+  end)
+
   it("is off when stderr is not a terminal", function()
     local out = H.must(("GOESCAPE_PROGRESS= TERM=xterm %s -e %s 2>/dev/null"):format(H.lua,
       H.q("package.path='" .. H.root .. "/lua/?.lua;'..package.path; "

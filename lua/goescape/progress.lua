@@ -1,5 +1,7 @@
 --- A progress bar on stderr for long work, shown only when stderr is a
 -- terminal and the work has lasted a moment; otherwise it prints nothing.
+-- The command draws it: analyses report through an `opts.progress`
+-- callback (M.reporter makes one) and never write to stderr themselves.
 --
 --   local bar = progress.new{total = #rows, label = "growth"}
 --   for i = 1, #rows do ... bar:update(i) end
@@ -44,6 +46,24 @@ function M.new(opts)
     on = on and (opts.total or 0) > 0, delay = opts.delay or 0.3, width = opts.width or 30,
     start = os.clock(), shown = false, last = -1,
   }, Bar)
+end
+
+--- A progress callback for the analyses' `progress` option:
+-- function(done, total, label), drawing one bar per label on stderr when
+-- that is a terminal (the command passes it; analyses never draw).
+function M.reporter(opts)
+  local bar, label
+  return function(done, total, lbl)
+    if not bar or lbl ~= label then
+      if bar then bar:done() end
+      local o = {}
+      for k, v in pairs(opts or {}) do o[k] = v end
+      o.total, o.label = total, lbl
+      bar, label = M.new(o), lbl
+    end
+    bar:update(done)
+    if done >= total then bar:done() end
+  end
 end
 
 --- Reports that `i` of `total` steps are done; redraws at most once per percent.

@@ -21,7 +21,6 @@
 -- diagnostic's function (its `func`, or the function declared above it when
 -- the log does not say, as Go ≤ 1.21 logs); {heap} is one shared node.
 local dot = require "goescape.report.dot"
-local progress = require "goescape.progress"
 
 local M = {}
 
@@ -119,7 +118,8 @@ end
 
 --- Records with a -m=2 flow: at file:line (sel.file and sel.line), in a
 -- function (sel.func: "f", "pkg.f" or "(*T).M"), in a package (sel.package),
--- or all of them. Each record gets `func` filled in when the log did not
+-- or all of them; sel.progress(done, total, "flow") is called as records
+-- are read. Each record gets `func` filled in when the log did not
 -- name it. Returns the list (possibly empty).
 function M.select(log, sel)
   sel = sel or {}
@@ -136,15 +136,14 @@ function M.select(log, sel)
     return out
   end
   local filter = { kind = "escape", package = sel.package, file = sel.file }
-  local total = log:count(filter)
-  local bar = progress.new { total = total, label = "flow" }
+  local report = sel.progress
+  local total = report and log:count(filter)
   local n = 0
   for d in log:each(filter) do
     take(d)
     n = n + 1
-    bar:update(n)
+    if report then report(n, total, "flow") end
   end
-  bar:done()
   return out
 end
 

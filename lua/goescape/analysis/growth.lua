@@ -3,7 +3,9 @@
 -- and the advice for its escape reason: what grew, and why it lives on the heap.
 --
 --   local g = ge.analysis.growth{escape = log, before = p1, after = p2
---                                [, sample = "inuse_space"] [, n = 20] [, all = false]}
+--                                [, sample = "inuse_space"] [, n = 20] [, all = false]
+--                                [, focus = ..., the other profile filters]
+--                                [, progress = function(done, total, label)]}
 --   g.rows   { {file=, line=, function=, before=, after=, delta=,
 --               diagnostics = {...}, advice = {reason=, title=, why=, fix=}} ... }
 --            largest growth first; lines that shrank come last (all = true
@@ -18,7 +20,6 @@ local hotspots = require "goescape.analysis.hotspots"
 local advice = require "goescape.analysis.advice"
 local logctx = require "goescape.analysis.logctx"
 local diff = require "goescape.analysis.diff"
-local progress = require "goescape.progress"
 
 local M = {}
 
@@ -96,8 +97,9 @@ function M.run(opts)
   end
 
   local env = log and { ctx = logctx.new(log), source = hotspots.source_reader(opts) } or nil
-  local bar = progress.new { total = #kept, label = "growth" }
+  local report = opts.progress
   for i, x in ipairs(kept) do
+    if report then report(i, #kept, "growth") end
     x.diagnostics = {}
     if log and x.file and x.line and x.line > 0 then
       local recs = {}
@@ -115,9 +117,7 @@ function M.run(opts)
       end
       x.advice = l.best
     end
-    bar:update(i)
   end
-  bar:done()
   return {
     rows = kept,
     total_delta = atotal - btotal,

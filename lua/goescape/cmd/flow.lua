@@ -22,7 +22,7 @@ function M.run(args)
   local log = cli.check(ge.escape.open(args.log))
   local fg = ge.analysis.flowgraph
   local recs = fg.select(log, { file = args.file, line = args.line, func = args.func,
-    package = args.package })
+    package = args.package, progress = require("goescape.progress").reporter() })
   if #recs == 0 then
     local where = args.file and (args.file .. (args.line and (":" .. args.line) or ""))
       or args.func or args.package or "the log"

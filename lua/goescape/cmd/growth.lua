@@ -34,7 +34,8 @@ function M.run(args)
   cli.check_filters(before, cli.profile_query(args), "before")
   cli.check_filters(after, cli.profile_query(args), "after")
   local g = cli.check(ge.analysis.growth(cli.profile_query(args,
-    { escape = log, before = before, after = after, n = args.n })))
+    { escape = log, before = before, after = after, n = args.n,
+      progress = require("goescape.progress").reporter() })))
   local unit = g.sample.unit
   if args.json then
     require("goescape.report.json").write_rows(g.rows, ORDER, args.no_advice)
