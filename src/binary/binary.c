@@ -12,6 +12,7 @@ static ge_err open_common(ge_binary *b, const ge_limits *lim, ge_error *err) {
   if (b->lim.max_inline_depth == 0) b->lim.max_inline_depth = 1;
   ge_arena_init(&b->arena, 16 * 1024);
   ge_err rc = ge_elf_parse(b, err);
+  if (!rc) rc = ge_elf_relocs(b, err);
   if (!rc) rc = ge_buildinfo_read(b, err);
   if (!rc) rc = ge_pcln_find(b, err);
   if (rc) ge_error_prefix(err, b->name);
@@ -76,6 +77,7 @@ void ge_binary_free(ge_binary *b) {
   ge_pcln_free(b);
   free(b->sects);
   free(b->segs);
+  ge_elf_relocs_free(b);
   ge_arena_free(&b->arena);
   if (b->own_map) ge_map_close(&b->map);
   free(b->name);

@@ -2,6 +2,7 @@
  * translation, and RELATIVE relocations (to read pointers of PIE binaries).
  * Every offset and size from the file is checked against the map; headers
  * that lie about sizes are errors, not reads out of bounds. */
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "goescape/binary.h"
@@ -192,17 +193,6 @@ const uint8_t *ge_elf_va(const ge_binary *b, uint64_t va, uint64_t n) {
   return NULL;
 }
 
-/* .rela.dyn as (data, count, entry size); 0 when absent. */
-static int rela_table(const ge_binary *b, const uint8_t **data, size_t *count, size_t *ent) {
-  const ge_sect *s = ge_elf_section(b, ".rela.dyn");
-  const uint8_t *p = ge_elf_sect_data(b, s);
-  if (!p || s->type != SHT_RELA_) return 0;
-  *ent = b->is64 ? 24 : 12;
-  *data = p;
-  *count = s->size / *ent;
-  return 1;
-}
-
 static int rela_is_relative(const ge_binary *b, const uint8_t *r, uint64_t *off, uint64_t *add) {
   uint64_t info;
   if (b->is64) {
@@ -219,14 +209,130 @@ static int rela_is_relative(const ge_binary *b, const uint8_t *r, uint64_t *off,
   return info == 8 || info == 1027 || info == 22 || info == 3 || info == 12;
 }
 
+/* A RELATIVE relocation: the word at `off` holds the load base plus `add`. */
+typedef struct relative {
+  uint64_t off, add;
+} relative;
+
+/* A PIE's RELATIVE relocations by offset, one per offset: the first in table
+ * order, the one a pointer read applies. Built by the first pointer read that
+ * needs a relocation, not at open: most binaries hold the values in the file
+ * as well and never need it. Shared by the handle's copies, which lookups use
+ * on other threads: one builds it while the others scan the table. */
+enum { REL_UNBUILT, REL_BUILDING, REL_READY, REL_FAILED };
+struct ge_relindex {
+  atomic_int state;
+  int be; /* the ELF's byte order (buildinfo reads through a copy in its own) */
+  relative *rel;
+  size_t n;
+};
+
+ge_err ge_elf_relocs(ge_binary *b, ge_error *err) {
+  const ge_sect *s = ge_elf_section(b, ".rela.dyn");
+  if (!ge_elf_sect_data(b, s) || s->type != SHT_RELA_) return GE_OK;
+  b->rela = s;
+  /* Only PIE pointer reads consult relocations. */
+  if (b->etype != 3) return GE_OK;
+  b->relix = calloc(1, sizeof *b->relix);
+  if (!b->relix) return ge_fail(err, GE_ERR_NOMEM, "out of memory");
+  atomic_init(&b->relix->state, REL_UNBUILT);
+  b->relix->be = b->be;
+  return GE_OK;
+}
+
+void ge_elf_relocs_free(ge_binary *b) {
+  if (!b->relix) return;
+  free(b->relix->rel);
+  free(b->relix);
+  b->relix = NULL;
+}
+
+/* Stable: of entries at the same offset, the first in table order stays
+ * first. */
+static void relative_sort(relative *a, relative *tmp, size_t n) {
+  relative *src = a, *dst = tmp;
+  for (size_t w = 1; w < n; w *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * w) {
+      size_t mid = n - lo > w ? lo + w : n, hi = n - mid > w ? mid + w : n;
+      size_t i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) dst[k++] = src[j].off < src[i].off ? src[j++] : src[i++];
+      while (i < mid) dst[k++] = src[i++];
+      while (j < hi) dst[k++] = src[j++];
+    }
+    relative *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != a) memcpy(a, src, n * sizeof *a);
+}
+
+/* Fills ix from .rela.dyn; 0 when out of memory. */
+static int relindex_build(const ge_binary *b, struct ge_relindex *ix) {
+  const uint8_t *p = ge_elf_sect_data(b, b->rela);
+  size_t ent = b->is64 ? 24 : 12, nrela = p ? b->rela->size / ent : 0;
+  if (!nrela) return 1;
+  relative *rel = nrela <= SIZE_MAX / sizeof *rel ? malloc(nrela * sizeof *rel) : NULL;
+  if (!rel) return 0;
+  size_t n = 0;
+  int sorted = 1;
+  uint64_t prev = 0;
+  for (size_t i = 0; i < nrela; i++) {
+    if (!rela_is_relative(b, p + i * ent, &rel[n].off, &rel[n].add)) continue;
+    if (n && rel[n].off < prev) sorted = 0;
+    prev = rel[n++].off;
+  }
+  if (!sorted) {
+    relative *tmp = malloc(n * sizeof *tmp);
+    if (!tmp) {
+      free(rel);
+      return 0;
+    }
+    relative_sort(rel, tmp, n);
+    free(tmp);
+  }
+  size_t m = 0; /* the later entries at an offset are never applied */
+  for (size_t i = 0; i < n; i++)
+    if (!m || rel[i].off != rel[m - 1].off) rel[m++] = rel[i];
+  ix->rel = rel;
+  ix->n = m;
+  return 1;
+}
+
+/* The index, built now if no thread has started it; NULL while another
+ * thread builds it, when it could not be built, or for a copy of the handle
+ * in another byte order: then the caller scans the table. */
+static const struct ge_relindex *relindex(const ge_binary *b) {
+  struct ge_relindex *ix = b->relix;
+  if (ix->be != b->be) return NULL;
+  int st = atomic_load_explicit(&ix->state, memory_order_acquire);
+  if (st == REL_UNBUILT) {
+    int expect = REL_UNBUILT;
+    if (atomic_compare_exchange_strong(&ix->state, &expect, REL_BUILDING)) {
+      st = relindex_build(b, ix) ? REL_READY : REL_FAILED;
+      atomic_store_explicit(&ix->state, st, memory_order_release);
+    }
+  }
+  return st == REL_READY ? ix : NULL;
+}
+
 int ge_elf_read_ptr(const ge_binary *b, uint64_t va, unsigned ptrsize, uint64_t *out) {
   const uint8_t *p = ge_elf_va(b, va, ptrsize);
   if (!p) return 0;
   *out = ge_rdword(b, p, ptrsize);
-  if (*out || b->etype != 3) return 1;
-  const uint8_t *r;
-  size_t n, ent;
-  if (!rela_table(b, &r, &n, &ent)) return 1;
+  if (*out || b->etype != 3 || !b->relix) return 1;
+  const struct ge_relindex *ix = relindex(b);
+  if (ix) {
+    size_t lo = 0, hi = ix->n; /* the first entry at or past va */
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (ix->rel[mid].off < va) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < ix->n && ix->rel[lo].off == va) *out = ix->rel[lo].add;
+    return 1;
+  }
+  const uint8_t *r = ge_elf_sect_data(b, b->rela);
+  size_t ent = b->is64 ? 24 : 12, n = r ? b->rela->size / ent : 0;
   for (size_t i = 0; i < n; i++) {
     uint64_t off, add;
     if (rela_is_relative(b, r + i * ent, &off, &add) && off == va) {
@@ -239,9 +345,9 @@ int ge_elf_read_ptr(const ge_binary *b, uint64_t va, unsigned ptrsize, uint64_t 
 
 int ge_elf_find_rela_addend(const ge_binary *b, uint64_t target, size_t *cursor,
                             uint64_t *where) {
-  const uint8_t *r;
-  size_t n, ent;
-  if (!rela_table(b, &r, &n, &ent)) return 0;
+  const uint8_t *r = ge_elf_sect_data(b, b->rela);
+  if (!r) return 0;
+  size_t ent = b->is64 ? 24 : 12, n = b->rela->size / ent;
   for (size_t i = *cursor; i < n; i++) {
     uint64_t off, add;
     if (rela_is_relative(b, r + i * ent, &off, &add) && add == target) {

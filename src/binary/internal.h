@@ -104,6 +104,10 @@ struct ge_binary {
   size_t nsects;
   ge_seg *segs;
   size_t nsegs;
+  /* .rela.dyn (NULL when absent or not in the file); for PIE, the index of
+   * its RELATIVE entries (elf.c), shared with the handle's copies */
+  const ge_sect *rela;
+  struct ge_relindex *relix;
   /* pclntab */
   ge_pcln pcln;
   const char *pcln_where;
@@ -161,6 +165,9 @@ const uint8_t *ge_elf_sect_data(const ge_binary *b, const ge_sect *s);
 const uint8_t *ge_elf_seg_data(const ge_binary *b, const ge_seg *g);
 /* The error for a read refused because the file changed since open. */
 ge_err ge_changed(const ge_binary *b, ge_error *err);
+/* Finds .rela.dyn and, for PIE, sets up the index of its RELATIVE entries. */
+ge_err ge_elf_relocs(ge_binary *b, ge_error *err);
+void ge_elf_relocs_free(ge_binary *b);
 /* Reads a pointer-sized word at va, applying a RELATIVE relocation when the
  * file holds 0 there (PIE). Returns 0 when unreadable. */
 int ge_elf_read_ptr(const ge_binary *b, uint64_t va, unsigned ptrsize, uint64_t *out);
