@@ -351,99 +351,20 @@ describe("careless Lua callers", function()
   end)
 end)
 
-describe("shapes that were quadratic", function()
-  local unpack = table.unpack or unpack
-  local function le(n, bytes)
-    local t = {}
-    for i = 1, bytes do t[i] = n % 256; n = (n - t[i]) / 256 end
-    return string.char(unpack(t))
-  end
-
-  local PCLN, TEXT = 0x1000, 0x5000 -- pclntab address; moduledata's text word
-  local R_X86_64_RELATIVE = 8
-
-  -- A PIE-shaped ELF64 (no program headers: addresses are the sections')
-  -- whose Go 1.20 pclntab header is found at once, then moduledata is
-  -- searched among n decoys, the real one last (and last in .rela.dyn,
-  -- whose decoy entries are in descending order, not the linkers' sorted
-  -- one). shape "relocated": each decoy is a RELATIVE relocation pointing
-  -- at the pclntab from a zero word with no relocation after it (the
-  -- candidates of the PIE search). shape "in place": each decoy is a file
-  -- word holding the pclntab address followed by a zero word, with n
-  -- unrelated RELATIVE relocations elsewhere (the data section scan).
-  local function crafted_pie(path, n, shape)
-    local DATA = 0x2000
-    local md = DATA + 16 * n          -- the real moduledata
-    local other = md + 512            -- "in place": where the unrelated relocations point
-    local datasz = other + 8 * n - DATA
-    local rela_off = DATA + datasz
-    local nrela = n + 3
-    local shstr = "\0.shstrtab\0.gopclntab\0.data.rel.ro\0.rela.dyn\0"
-    local shstr_off = rela_off + 24 * nrela
-    local sh_off = shstr_off + #shstr + (8 - #shstr % 8) % 8
-    -- pclntab 1.20: magic, quantum 1, ptrsize 8, 1 function, 0 files,
-    -- textStart, then funcnametab .. pclntab offsets, one functab entry
-    local pcln = table.concat {
-      "\241\255\255\255\0\0\1\8", le(1, 8), le(0, 8), le(PCLN, 8),
-      le(72, 8), le(72, 8), le(72, 8), le(72, 8), le(80, 8),
-      le(0, 8), -- padding up to the functab at 80
-      le(0, 4), le(16, 4), le(16, 4), le(0, 4), -- {entryoff 0, funcoff 16}, end entry
-    }
-    pcln = pcln .. ("\0"):rep(128 - #pcln)
-    local data = {}
-    if shape == "in place" then
-      local decoy = le(PCLN, 8) .. le(0, 8)
-      for i = 1, n do data[i] = decoy end
-      data[n + 1] = le(PCLN, 8) .. ("\0"):rep(other - md - 8) .. ("\0"):rep(8 * n)
-    else
-      data[1] = ("\0"):rep(datasz)
-    end
-    data = table.concat(data)
-    assert(#data == datasz)
-    local info = le(R_X86_64_RELATIVE, 8)
-    local rela = {}
-    local decoy_tail = info .. le(shape == "in place" and 0x7777 or PCLN, 8)
-    for i = n - 1, 0, -1 do
-      local at = shape == "in place" and other + 8 * i or DATA + 16 * i
-      rela[#rela + 1] = le(at, 8) .. decoy_tail
-    end
-    rela[#rela + 1] = le(md, 8) .. info .. le(PCLN, 8)
-    rela[#rela + 1] = le(md + 8, 8) .. info .. le(PCLN + 72, 8)
-    rela[#rela + 1] = le(md + 22 * 8, 8) .. info .. le(TEXT, 8)
-    rela = table.concat(rela)
-    local function sh(name, typ, flags, addr, off, size, entsize)
-      return table.concat { le(name, 4), le(typ, 4), le(flags, 8), le(addr, 8), le(off, 8),
-        le(size, 8), le(0, 4), le(0, 4), le(8, 8), le(entsize, 8) }
-    end
-    local shdrs = table.concat {
-      ("\0"):rep(64),
-      sh(1, 3, 0, 0, shstr_off, #shstr, 0),                 -- .shstrtab
-      sh(11, 1, 2, PCLN, PCLN, #pcln, 0),                   -- .gopclntab
-      sh(22, 1, 3, DATA, DATA, datasz, 0),                  -- .data.rel.ro
-      sh(35, 4, 2, rela_off, rela_off, #rela, 24),          -- .rela.dyn
-    }
-    local ehdr = table.concat {
-      "\127ELF\2\1\1", ("\0"):rep(9),
-      le(3, 2), le(62, 2), le(1, 4), le(0, 8), le(0, 8), le(sh_off, 8), le(0, 4),
-      le(64, 2), le(56, 2), le(0, 2), le(64, 2), le(5, 2), le(1, 2),
-    }
-    H.write(path, table.concat {
-      ehdr, ("\0"):rep(PCLN - #ehdr), pcln, ("\0"):rep(DATA - PCLN - #pcln), data, rela,
-      shstr, ("\0"):rep(sh_off - shstr_off - #shstr), shdrs,
-    })
-  end
-
+describe("shapes that were quadratic (PIE relocations)", function()
+  package.path = H.root .. "/bench/?.lua;" .. package.path
+  local shapes = require "shapes"
   for _, shape in ipairs { "relocated", "in place" } do
     it("opens a PIE with 10^5 moduledata decoys (" .. shape .. ") in bounded time", function()
       local path = H.tmpdir("quadratic-pie") .. "/decoys"
-      crafted_pie(path, 100000, shape)
+      shapes.crafted_pie(path, 100000, shape)
       local t0 = os.clock()
       local b, err = ge.binary.open(path)
       local dt = os.clock() - t0
       assert.is_table(b, err)
       assert.is_true(b.pie)
-      assert.are.equal(PCLN, b.pclntab_addr)
-      assert.are.equal(TEXT, b.text_start) -- read from the real moduledata, past every decoy
+      assert.are.equal(shapes.PIE.pclntab, b.pclntab_addr)
+      assert.are.equal(shapes.PIE.text, b.text_start) -- read from the real moduledata, past every decoy
       b:close()
       assert.is_true(dt < 2, ("open took %.2f s"):format(dt))
     end)
