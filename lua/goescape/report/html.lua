@@ -459,10 +459,19 @@ local function left_out_note(data)
     #l > 20 and (" and %d more"):format(#l - 20) or "")
 end
 
+-- The page's script and style sheet: files installed beside this module.
+local here = debug.getinfo(1, "S").source:match("^@(.*)[/\\]") or "."
+local function asset(name)
+  local f, err = io.open(here .. "/assets/" .. name, "rb")
+  if not f then error("goescape.report.html: missing asset: " .. tostring(err), 0) end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
 --- The page for a data model (M.data).
 function M.render(data)
-  local css = require "goescape.report.assets.css"
-  local js = require "goescape.report.assets.js"
+  local css, js = asset("report.css"), asset("report.js")
   local out = {
     '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; ',

@@ -1,7 +1,6 @@
---- The report page's script (goescape.report.html). It reads the JSON data
--- block and builds the page with createElement/textContent/setAttribute only:
--- no input ever reaches innerHTML or an HTML parser.
-return [==[
+/* The report page's script (goescape.report.html). It reads the JSON data
+ * block and builds the page with createElement, textContent and
+ * setAttribute only: no input is ever parsed as markup. */
 (function () {
 "use strict";
 var errs = [];
@@ -475,4 +474,3 @@ onHash();
 document.body.setAttribute("data-ready", "1");
 app.appendChild(h("div", { id: "ge-ready", hidden: "" }));
 })();
-]==]
