@@ -356,11 +356,12 @@ describe("the command on bad input", function()
     end
   end)
 
-  it("top, folded, diff and merge", function()
+  it("top, top --base, folded, diff and merge", function()
     for _, f in ipairs { garbage, tgz, TMP .. "/missing.pb.gz" } do
       one_line("top " .. H.q(f))
       one_line("folded " .. H.q(f))
-      one_line("diff " .. H.q(PROF .. "/heap.pb.gz") .. " " .. H.q(f))
+      one_line("top --base " .. H.q(PROF .. "/heap.pb.gz") .. " " .. H.q(f))
+      one_line("top --base " .. H.q(f) .. " " .. H.q(PROF .. "/heap.pb.gz"))
       one_line("merge -o " .. H.q(TMP .. "/merged.pb.gz") .. " " .. H.q(PROF .. "/heap.pb.gz") .. " " .. H.q(f))
     end
     one_line("diff " .. H.q(tlog) .. " " .. H.q(tlog))
