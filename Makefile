@@ -1,7 +1,9 @@
 # goescape — build the C core and the Lua binding, run specs, benches, fuzzers.
 #   make                 build for LuaJIT 2.1 (default)
 #   make LUA=lua5.4      build for PUC Lua 5.4 (lua5.1, lua5.3 likewise)
-#   make test            every busted spec (LuaJIT, then Lua 5.1 and 5.4)
+#   make check           the fast offline tier (spec/unit: committed fixtures only) under
+#                        LuaJIT, Lua 5.1 and 5.4
+#   make test            every busted spec, both tiers (LuaJIT, then Lua 5.1 and 5.4)
 #   make check-asan      the specs against an ASan+UBSan build, leak-checked
 #   make demo            build the demo Go program, profile it, print the report
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer harness for N seconds
@@ -38,7 +40,7 @@ STATIC := $(BUILD)/libgoescape.a
 TEST_LUAS ?= luajit lua5.1 lua5.4
 BUSTED_ARGS ?=   # e.g. spec/escape_spec.lua (default: every spec)
 
-.PHONY: all module deps test test-one check-asan demo bench fuzz lint install clean corpus
+.PHONY: all module deps check test test-one check-asan demo bench fuzz lint install clean corpus
 all: deps $(MODULE)
 
 # The module alone, without the Debian package check (LuaRocks builds this).
@@ -76,6 +78,12 @@ test-one: deps $(MODULE)
 	@tools/deps.sh --check test
 	GOESCAPE_LUA=$(LUA) GOESCAPE_CPATH='$(BUILD)/?.so' $(LUA) /usr/bin/busted \
 		--lpath='lua/?.lua;lua/?/init.lua' --cpath='$(BUILD)/?.so' $(if $(BUSTED_ARGS),$(BUSTED_ARGS),spec)
+
+# The unit tier: no compiler, network or browser; committed fixtures only.
+check:
+	@tools/deps.sh --check build test
+	@set -e; for l in $(TEST_LUAS); do \
+		echo "== unit specs under $$l"; $(MAKE) --no-print-directory test-one LUA=$$l BUSTED_ARGS=spec/unit; done
 
 test:
 	@tools/deps.sh build test
