@@ -14,7 +14,10 @@
 local ge = ge or require "goescape"
 
 local log_path = arg[1]
-if not log_path or not arg[2] then error("usage: assert-directives.lua LOG SRC...") end
+if not log_path or not arg[2] then
+  io.stderr:write("usage: assert-directives.lua LOG SRC...\n")
+  os.exit(2)
+end
 local sources = {}
 for i = 2, #arg do sources[#sources + 1] = arg[i] end
 

@@ -8,7 +8,10 @@
 local ge = ge or require "goescape"
 
 local log_path, default = arg[1], tonumber(arg[2] or "")
-if not (log_path and default) then error("usage: budget.lua LOG MAX [PACKAGE=MAX ...]") end
+if not (log_path and default) then
+  io.stderr:write("usage: budget.lua LOG MAX [PACKAGE=MAX ...]\n")
+  os.exit(2)
+end
 local budget = {}
 for i = 3, #arg do
   local pkg, max = arg[i]:match("^(.+)=(%d+)$")

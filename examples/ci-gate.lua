@@ -10,7 +10,10 @@
 local ge = ge or require "goescape"
 
 local before, after, sarif_path = arg[1], arg[2], arg[3]
-if not (before and after) then error("usage: ci-gate.lua BEFORE.log AFTER.log [OUT.sarif]") end
+if not (before and after) then
+  io.stderr:write("usage: ci-gate.lua BEFORE.log AFTER.log [OUT.sarif]\n")
+  os.exit(2)
+end
 
 local d = assert(ge.analysis.diff(before, after))
 local gates = { "new-escapes", "lost-inline" }

@@ -8,7 +8,10 @@ local fg = ge.analysis.flowgraph
 
 local log_path, where, format = arg[1], arg[2], arg[3] or "dot"
 local file, line = (where or ""):match("^(.+):(%d+)$")
-if not (log_path and file) then error("usage: flow-line.lua LOG FILE:LINE [dot|mermaid|text]") end
+if not (log_path and file) then
+  io.stderr:write("usage: flow-line.lua LOG FILE:LINE [dot|mermaid|text]\n")
+  os.exit(2)
+end
 if format ~= "dot" and format ~= "mermaid" and format ~= "text" then
   error("format must be dot, mermaid or text, not " .. format)
 end

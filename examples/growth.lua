@@ -10,7 +10,8 @@ local human = ge.analysis.advice.human_bytes
 local log_path, before, after = arg[1], arg[2], arg[3]
 local sample, n = arg[4], tonumber(arg[5] or "10")
 if not (log_path and before and after) then
-  error("usage: growth.lua LOG BEFORE AFTER [SAMPLE [N]]")
+  io.stderr:write("usage: growth.lua LOG BEFORE AFTER [SAMPLE [N]]\n")
+  os.exit(2)
 end
 
 local g = assert(ge.analysis.growth {

@@ -7,7 +7,10 @@ local human = ge.analysis.advice.human_bytes
 
 local log_path, prof_path = arg[1], arg[2]
 local n, sample = tonumber(arg[3] or "10"), arg[4]
-if not (log_path and prof_path) then error("usage: hotspots.lua LOG PROFILE [N [SAMPLE]]") end
+if not (log_path and prof_path) then
+  io.stderr:write("usage: hotspots.lua LOG PROFILE [N [SAMPLE]]\n")
+  os.exit(2)
+end
 
 local log = assert(ge.escape.open(log_path))
 local prof = assert(ge.profile.open(prof_path))

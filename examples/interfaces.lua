@@ -9,7 +9,10 @@ local advice = ge.analysis.advice
 local MAX_SUBJECTS, MAX_PLACES = 6, 5
 
 local log_path, pkg = arg[1], arg[2]
-if not log_path then error("usage: interfaces.lua LOG [PACKAGE]") end
+if not log_path then
+  io.stderr:write("usage: interfaces.lua LOG [PACKAGE]\n")
+  os.exit(2)
+end
 local log = assert(ge.escape.open(log_path))
 
 -- The call that takes the boxed value: the callee of the last call step.

@@ -7,7 +7,10 @@ local advice = ge.analysis.advice
 local fg = ge.analysis.flowgraph
 
 local log_path, pkg = arg[1], arg[2]
-if not log_path then error("usage: slices-maps.lua LOG [PACKAGE]") end
+if not log_path then
+  io.stderr:write("usage: slices-maps.lua LOG [PACKAGE]\n")
+  os.exit(2)
+end
 local log = assert(ge.escape.open(log_path))
 
 local function site_kind(d)

@@ -8,7 +8,10 @@ local ge = ge or require "goescape"
 local advice = ge.analysis.advice
 
 local log_path, prof_path, sample = arg[1], arg[2], arg[3]
-if not log_path then error("usage: top-reasons.lua LOG [PROFILE [SAMPLE]]") end
+if not log_path then
+  io.stderr:write("usage: top-reasons.lua LOG [PROFILE [SAMPLE]]\n")
+  os.exit(2)
+end
 local log = assert(ge.escape.open(log_path))
 
 local by = {}   -- reason key -> {title=, count=, bytes=, example=}
