@@ -11,8 +11,8 @@
 # module load, open) and `go tool addr2line` (the go command finding the tool,
 # then the tool). llvm-symbolizer gets all the PCs too, best of at most 3
 # runs (1.2-2 s each): its per-PC cost falls as a run goes on (it caches
-# each compile unit's line table), so a slice's cost x N overstated its time
-# by 2x, and the ratio with it (stops 8-9 reported that overstated ratio).
+# each compile unit's line table), so a slice's cost times N would overstate
+# its time about twice.
 # A second line gives each ratio with every tool's 1-PC startup subtracted.
 # goescape also runs on one thread (GOESCAPE_LIMITS=max_threads=1), to show
 # what the threads give on this machine (nproc CPUs). Agreement with

@@ -1,11 +1,14 @@
 /* goescape — ge_binary API (see goescape.h for errors and limits).
  *
- * A ge_binary is a Go ELF executable mapped read-only. Opening reads the ELF
+ * A ge_binary is a Go ELF executable, read into memory the handle owns (not
+ * mapped: a file rebuilt in place cannot raise SIGBUS; see core/mapfile.h):
+ * its loaded non-executable sections at open, machine code, symbols and
+ * DWARF on first use, while the file is still the one opened. Opening reads the ELF
  * headers, finds pclntab (by section name, or by validated scanning when the
  * sections are renamed, merged or missing) and the buildinfo blob; functions,
  * symbols and DWARF are decoded lazily, on the first call that needs them.
- * Strings returned in ge_strview fields point into the mapped file or into the
- * handle's arena: valid until ge_binary_free. A handle is not thread-safe.
+ * Strings returned in ge_strview fields point into the handle's copy of the
+ * file or into its arena: valid until ge_binary_free. A handle is not thread-safe.
  *
  * pclntab formats: Go 1.2–1.15 (magic 0xfffffffb), 1.16–1.17 (0xfffffffa),
  * 1.18–1.19 (0xfffffff0), 1.20+ (0xfffffff1, including 1.26+ where the

@@ -85,8 +85,8 @@ function Binary:dwarf(opts)
 end
 
 --- Symbolizes lines of hex PCs into text or JSON lines (the CLI's bulk path).
--- `text` is a string or an io file read to its end (a regular file is mapped
--- from its current position). Returns the answers as a string, or writes them
+-- `text` is a string or an io file read to its end (a regular file from its
+-- current position, into memory the call owns; at most max_inflated_bytes). Returns the answers as a string, or writes them
 -- to `file` (an io file) and returns true; nil, err for a line that is not a
 -- hex PC.
 function Binary:symbolize_text(text, json, file) return h(self):symbolize_text(text, json, file) end
