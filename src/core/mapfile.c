@@ -306,3 +306,14 @@ void ge_map_close(ge_map *m) {
   m->data = NULL;
   m->size = 0;
 }
+
+size_t ge_read_head(const char *path, unsigned char *buf, size_t cap) {
+  if (!strcmp(path, "-")) return 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct stat st;
+  ssize_t n = 0;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) n = pread(fd, buf, cap, 0);
+  close(fd);
+  return n > 0 ? (size_t)n : 0;
+}

@@ -60,4 +60,8 @@ int ge_map_changed(const ge_map *m);
  * else -1 (not lazy, or changed). Owned by the map. */
 int ge_map_fd_if_same(const ge_map *m);
 void ge_map_close(ge_map *m);
+/* Up to cap of a regular file's first bytes, read before any bulk work so an
+ * input can be judged (and refused) by them; 0 for "-", special files and
+ * files that cannot be opened (the open that follows says why). */
+size_t ge_read_head(const char *path, unsigned char *buf, size_t cap);
 #endif

@@ -115,19 +115,12 @@ ge_err ge_log_add_buffer(ge_log *log, const char *name, const char *data, size_t
 }
 
 /* The first bytes of a regular file, before any bulk read: a file whose
- * start is neither gzip nor text is refused without mapping (and faulting
- * in) the rest of it. Returns 0 or -1 with err set. */
+ * start is neither gzip nor text is refused without reading the rest. Returns 0 or -1 with err set. */
 static int sniff_start(const char *path, ge_error *err) {
-  if (!strcmp(path, "-")) return 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0; /* the open below says why */
-  struct stat st;
   unsigned char head[4096];
-  ssize_t n = 0;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) n = pread(fd, head, sizeof head, 0);
-  close(fd);
-  if (n <= 0 || ge_is_gzip(head, (size_t)n)) return 0;
-  return nul_check(path, head, (size_t)n, err) ? -1 : 0;
+  size_t n = ge_read_head(path, head, sizeof head);
+  if (n == 0 || ge_is_gzip(head, n)) return 0;
+  return nul_check(path, head, n, err) ? -1 : 0;
 }
 
 static ge_err add_file(ge_log *log, const char *path, ge_error *err) {

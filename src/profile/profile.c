@@ -1,12 +1,9 @@
 /* ge_profile lifecycle and accessors: open/parse pick the decoder (gzip is
  * detected by magic; legacy text by its header line; profile.proto else). */
 #include <stddef.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/error.h"
 #include "core/mapfile.h"
@@ -108,17 +105,11 @@ ge_err ge_profile_parse(const char *name, const void *data, size_t len, const ge
  * sparse file), the file is refused as the decoder would refuse it at
  * offset 0, without reading the rest. Returns 0, or -1 with err set. */
 static int sniff_start(const char *path, ge_error *err) {
-  if (!strcmp(path, "-")) return 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0; /* the open below says why */
-  struct stat st;
   unsigned char head[64];
-  ssize_t n = 0;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) n = pread(fd, head, sizeof head, 0);
-  close(fd);
-  if (n <= 0 || ge_is_gzip(head, (size_t)n) || ge_prof_is_legacy(head, (size_t)n)) return 0;
+  size_t n = ge_read_head(path, head, sizeof head);
+  if (n == 0 || ge_is_gzip(head, n) || ge_prof_is_legacy(head, n)) return 0;
   uint64_t key = 0;
-  for (ssize_t i = 0; i < n && i < 10; i++) {
+  for (size_t i = 0; i < n && i < 10; i++) {
     key |= (uint64_t)(head[i] & 0x7f) << (7 * i);
     if (!(head[i] & 0x80)) break;
   }
