@@ -385,7 +385,7 @@ describe("binary:lookup", function()
       assert.are.same(many, (b:lookup_many(pcs)))
       -- On 1, 3 and 8 threads (segments of the sorted PCs taken in turn).
       for _, nt in ipairs { 1, 3, 8 } do
-        local bt = assert(ge.binary.open(bd.path, { max_threads = nt }))
+        local bt = assert(ge.binary.open(bd.path, { limits = { max_threads = nt } }))
         assert.are.same(many, (bt:lookup_many(pcs)), nt .. " threads")
         bt:close()
       end
@@ -413,7 +413,7 @@ describe("binary:lookup", function()
   end)
 
   it("lookup_many reports the first corrupt entry and answers the others", function()
-    local b = assert(ge.binary.open(builds[#builds].path, { max_inline_depth = 1 }))
+    local b = assert(ge.binary.open(builds[#builds].path, { limits = { max_inline_depth = 1 } }))
     local loop = assert(b:func("main.loop"))
     local pcs, deep = {}, nil
     for pc = loop.entry, loop["end"] - 1 do
@@ -431,7 +431,7 @@ describe("binary:lookup", function()
 
   it("bounds inline chains by limits.max_inline_depth", function()
     local path = builds[#builds].path
-    local b = assert(ge.binary.open(path, { max_inline_depth = 1 }))
+    local b = assert(ge.binary.open(path, { limits = { max_inline_depth = 1 } }))
     local loop = assert(b:func("main.loop"))
     local msg
     for pc = loop.entry, loop["end"] - 1 do
@@ -742,7 +742,7 @@ describe("goescape symbolize", function()
         .. H.cli_cmd("symbolize --json " .. H.q(bd.path)))
       assert.is_true(got == want, nt .. " threads: text")
       assert.is_true(got_json == want_json, nt .. " threads: json")
-      local bn = assert(ge.binary.open(bd.path, { max_threads = nt }))
+      local bn = assert(ge.binary.open(bd.path, { limits = { max_threads = nt } }))
       local tf = tmp .. "/out" .. nt
       local fo = assert(io.open(tf, "w"))
       assert.is_true(bn:symbolize_text(text, true, fo))
@@ -780,8 +780,8 @@ describe("goescape symbolize", function()
   -- of the split, or at either end, is named by its number from the start.
   it("names a bad line's number in an input parsed on two threads", function()
     local bd = builds[#builds]
-    local b1 = assert(ge.binary.open(bd.path, { max_threads = 1 }))
-    local b2 = assert(ge.binary.open(bd.path, { max_threads = 2 }))
+    local b1 = assert(ge.binary.open(bd.path, { limits = { max_threads = 1 } }))
+    local b2 = assert(ge.binary.open(bd.path, { limits = { max_threads = 2 } }))
     local lines = {}
     for _, f in ipairs(assert(b1:funcs())) do lines[#lines + 1] = hex(f.entry + 1) end
     local unit = table.concat(lines, "\n") .. "\n"

@@ -297,7 +297,7 @@ describe("limits", function()
   it("max_inflated_bytes stops a gzip profile that inflates too far", function()
     is_limit("gzip", "max_inflated_bytes",
       ge.profile.parse(rd(PROF .. "/heap.pb.gz"), "heap.pb.gz", { max_inflated_bytes = 1000 }))
-    is_limit("open", "max_inflated_bytes", ge.profile.open(PROF .. "/heap.pb.gz", { max_inflated_bytes = 1000 }))
+    is_limit("open", "max_inflated_bytes", ge.profile.open(PROF .. "/heap.pb.gz", { limits = { max_inflated_bytes = 1000 } }))
   end)
 
   it("max_dir_files stops a large logopt tree", function()
@@ -317,7 +317,7 @@ describe("limits", function()
     end
     b:close()
     assert.is_not_nil(pc, "no PC with two inlined frames")
-    local small = assert(ge.binary.open(BIN.stripped, { max_inline_depth = 1 }))
+    local small = assert(ge.binary.open(BIN.stripped, { limits = { max_inline_depth = 1 } }))
     is_limit("lookup", "max_inline_depth", small:lookup(pc))
     small:close()
   end)

@@ -7,16 +7,19 @@
 -- b:lookup_many{pc...} → list of frame lists (in C); b:funcs(); b:func(name);
 -- b:symbols(); b:dwarf() → nil without DWARF; b:close().
 local core = require "goescape.core"
+local options = require "goescape.options"
 
 local M = {}
+local LIMITS = { limits = true }
 
 local Binary = {}
 Binary.__index = Binary
 
 --- Opens a binary: returns it, or nil, message, code for bad input.
-function M.open(path, limits)
+-- opts: {limits = {max_threads=, max_inline_depth=, ...}}.
+function M.open(path, opts)
   if type(path) ~= "string" then error("goescape.binary.open: path (string) expected", 2) end
-  local h, err, code = core.binary_open(path, limits)
+  local h, err, code = core.binary_open(path, options(opts, LIMITS, "goescape.binary.open").limits)
   if not h then return nil, err, code end
   local info = h:info()
   local b = setmetatable({ handle = h, file = path }, Binary)
@@ -92,6 +95,9 @@ end
 function Binary:symbolize_text(text, json, file) return h(self):symbolize_text(text, json, file) end
 
 function Binary:close() h(self):close() end
+-- `local b <close> = ge.binary.open(...)` (Lua 5.4); the C handle inside
+-- frees itself when collected.
+Binary.__close = Binary.close
 
 function Binary:__tostring()
   return ("goescape.binary %s (%s)"):format(self.file, self.go_version or "unknown Go")

@@ -8,8 +8,11 @@
 -- target, cost, budget, level, derefs, size, flow (list of steps), index,
 -- input_line, source. Parsing, filtering and grouping run in C.
 local core = require "goescape.core"
+local options = require "goescape.options"
 
 local M = {}
+local LIMITS = { limits = true }
+local STREAM = { limits = true, filter = true }
 
 local Log = debug.getregistry and debug.getregistry()["goescape.log"]
 assert(Log, "goescape.core did not register goescape.log")
@@ -23,13 +26,13 @@ function M.open(paths, opts)
   if type(paths) ~= "string" and type(paths) ~= "table" then
     error("bad argument #1 to 'open' (path or list of paths expected)", 2)
   end
-  return core.log_open(paths, opts and opts.limits)
+  return core.log_open(paths, options(opts, LIMITS, "goescape.escape.open").limits)
 end
 
 --- Parses log text (or logopt JSON) held in a Lua string.
 function M.parse(text, name, opts)
   if type(text) ~= "string" then error("bad argument #1 to 'parse' (string expected)", 2) end
-  return core.log_parse(text, name, opts and opts.limits)
+  return core.log_parse(text, name, options(opts, LIMITS, "goescape.escape.parse").limits)
 end
 
 --- Streams a text log (or "-") in bounded memory, calling fn(record) for each
@@ -37,7 +40,8 @@ end
 -- C); fn may return false to stop. Returns the statistics, or nil, err.
 function M.stream(path, fn, opts)
   if type(fn) ~= "function" then error("bad argument #2 to 'stream' (function expected)", 2) end
-  return core.log_stream(path, fn, opts and opts.limits, opts and opts.filter)
+  opts = options(opts, STREAM, "goescape.escape.stream")
+  return core.log_stream(path, fn, opts.limits, opts.filter)
 end
 
 --- The kinds that are a heap allocation: the compiler moved a variable to

@@ -8,8 +8,10 @@
 -- Bad input gives nil, err (err names the input and the offset); misuse
 -- (wrong argument types) raises. See doc/profile.md.
 local core = require "goescape.core"
+local options = require "goescape.options"
 
 local M = {}
+local LIMITS = { limits = true }
 
 local Profile = {}
 Profile.__index = Profile
@@ -36,17 +38,20 @@ local function wrap(h, err, code)
   return self
 end
 
---- Opens a profile file ("-" for stdin). limits: optional {max_inflated_bytes=, ...}.
-function M.open(path, limits)
+--- Opens a profile file ("-" for stdin). opts: {limits = {max_inflated_bytes=, ...}}.
+function M.open(path, opts)
   if type(path) ~= "string" then error("goescape.profile.open: path must be a string", 2) end
-  return wrap(core.profile_open(path, limits))
+  return wrap(core.profile_open(path, options(opts, LIMITS, "goescape.profile.open").limits))
 end
 
 --- Decodes a profile held in a string; name is used in error messages.
-function M.parse(bytes, name, limits)
+-- opts: {limits = {...}}.
+function M.parse(bytes, name, opts)
   if type(bytes) ~= "string" then error("goescape.profile.parse: bytes must be a string", 2) end
-  if type(name) == "table" and limits == nil then name, limits = nil, name end
-  return wrap(core.profile_parse(bytes, name or "profile", limits))
+  if name ~= nil and type(name) ~= "string" then
+    error("goescape.profile.parse: name must be a string", 2)
+  end
+  return wrap(core.profile_parse(bytes, name or "profile", options(opts, LIMITS, "goescape.profile.parse").limits))
 end
 
 local function handles(list, what)
@@ -198,6 +203,9 @@ function Profile:symbolize(resolver)
 end
 
 function Profile:close() self._h:close() end
+-- `local p <close> = ge.profile.open(...)` (Lua 5.4); the C handle inside
+-- frees itself when collected.
+Profile.__close = Profile.close
 
 --- The index (1-based) and description of a sample type by name, or the default.
 function Profile:sample_type(name)
