@@ -290,13 +290,13 @@ describe("limits", function()
     is_limit("log", "max_records",
       ge.escape.parse(rd(ESC .. "/go1.26.m1.log"), "m1.log", { limits = { max_records = 3 } }))
     is_limit("logopt", "max_records", ge.escape.open(LOGOPT, { limits = { max_records = 3 } }))
-    is_limit("proto", "max_records", ge.profile.parse(rd(PROF .. "/heap.pb.gz"), "heap.pb.gz", { max_records = 3 }))
-    is_limit("legacy", "max_records", ge.profile.parse(rd(PROF .. "/heap.txt"), "heap.txt", { max_records = 3 }))
+    is_limit("proto", "max_records", ge.profile.parse(rd(PROF .. "/heap.pb.gz"), "heap.pb.gz", { limits = { max_records = 3 } }))
+    is_limit("legacy", "max_records", ge.profile.parse(rd(PROF .. "/heap.txt"), "heap.txt", { limits = { max_records = 3 } }))
   end)
 
   it("max_inflated_bytes stops a gzip profile that inflates too far", function()
     is_limit("gzip", "max_inflated_bytes",
-      ge.profile.parse(rd(PROF .. "/heap.pb.gz"), "heap.pb.gz", { max_inflated_bytes = 1000 }))
+      ge.profile.parse(rd(PROF .. "/heap.pb.gz"), "heap.pb.gz", { limits = { max_inflated_bytes = 1000 } }))
     is_limit("open", "max_inflated_bytes", ge.profile.open(PROF .. "/heap.pb.gz", { limits = { max_inflated_bytes = 1000 } }))
   end)
 

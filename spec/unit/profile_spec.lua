@@ -466,7 +466,7 @@ describe("ge.profile", function()
 
     it("caps the inflated size of a decompression bomb", function()
       local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
-      local p2, err, code = ge.profile.parse(p:encode(true), "bomb.gz", { max_inflated_bytes = 1000 })
+      local p2, err, code = ge.profile.parse(p:encode(true), "bomb.gz", { limits = { max_inflated_bytes = 1000 } })
       assert.is_nil(p2)
       assert.are.equal("limit", code)
       assert.matches("max_inflated_bytes", err)
