@@ -28,14 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ge_binary_lookup(b, f.entry, fr, 64, &n, &err);
     ge_binary_lookup(b, f.entry + (f.end - f.entry) / 2, fr, 64, &n, &err);
     uint64_t t;
-    (void)ge_binary_call_target(b, f.entry + (f.end - f.entry) / 2, &t, NULL);
+    (void)ge_binary_call_target(b, f.entry + (f.end - f.entry) / 2, &t, &err);
   }
   for (size_t off = 0; off + 8 <= size && off < 512; off += 8) {
     uint64_t pc;
     memcpy(&pc, data + off, 8);
     ge_binary_lookup(b, pc, fr, 64, &n, &err);
     uint64_t target;
-    (void)ge_binary_call_target(b, pc, &target, NULL);
+    (void)ge_binary_call_target(b, pc, &target, &err);
   }
   /* The batch path over the same PCs (unsorted, with repeats). */
   uint64_t pcs[96];

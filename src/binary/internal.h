@@ -1,6 +1,6 @@
-/* ge_binary internals shared by elf.c, pclntab.c, buildinfo.c, symtab.c,
- * dwarf.c and binary.c. Every read of the mapped file goes through the
- * bounds-checked helpers here. */
+/* ge_binary internals shared by elf.c, the pclntab files (pcln.h),
+ * buildinfo.c, symtab.c, dwarf.c and binary.c. Every read of the mapped
+ * file goes through the bounds-checked helpers here. */
 #ifndef GE_BINARY_INTERNAL_H
 #define GE_BINARY_INTERNAL_H
 #include <stdint.h>
@@ -35,11 +35,14 @@ typedef struct ge_pcln {
   uint64_t textstart;
   size_t funcnametab, cutab, filetab, pctab, pclntab, functab; /* offsets */
   size_t functab_ent;  /* bytes per functab entry (2 words or 2 u32) */
-  int old_inltree;     /* Go 1.9–1.11 inline records (16 bytes, no parentPc) */
   int pcdata_inl, funcdata_inl;
+  unsigned inl_recsize; /* bytes per inline tree record (Go 1.12+) */
   uint64_t gofunc;     /* 1.18+: moduledata.gofunc; 0 when unknown */
   int have_gofunc;
 } ge_pcln;
+
+/* ge_pcv.state: runs left to decode, none left, corrupt, no table at all. */
+enum { GE_PCV_MORE, GE_PCV_END, GE_PCV_BAD, GE_PCV_NONE };
 
 /* A pcvalue table decoded incrementally: runs [ends[k-1], ends[k]) hold
  * vals[k] (ends[-1] is the entry). Decoding stops at the first run past the
@@ -117,7 +120,7 @@ struct ge_binary {
   size_t sortcap;       /* bytes */
   ge_frame *bframes;    /* lookup_many: the frames of every PC */
   size_t bframes_cap;
-  struct ge_namelen *names; /* lookups: lengths of names met (pclntab.c) */
+  struct ge_namelen *names; /* lookups: lengths of names met (lookup.c) */
   uint64_t md_va;      /* moduledata address, 0 when not found */
   /* buildinfo */
   ge_strview go_version, main_path;
@@ -178,14 +181,14 @@ int ge_elf_find_rela_addend(const ge_binary *b, uint64_t target, size_t *cursor,
 
 /* pclntab.c */
 ge_err ge_pcln_find(ge_binary *b, ge_error *err);
+void ge_pcln_free(ge_binary *b);
+/* lookup.c */
 ge_err ge_pcln_lookup(ge_binary *b, uint64_t pc, ge_frame *fr, size_t max, size_t *n,
                       ge_error *err);
+ge_err ge_pcln_func(ge_binary *b, size_t i, ge_func_info *out, ge_error *err);
+/* batch.c */
 ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_t max,
                            ge_pcframes *res, const ge_frame **frames, ge_error *err);
-void ge_pcln_free(ge_binary *b);
-ge_err ge_pcln_func(ge_binary *b, size_t i, ge_func_info *out, ge_error *err);
-/* Validates a candidate table at p (n bytes available). */
-int ge_pcln_probe(const ge_binary *b, const uint8_t *p, size_t n);
 
 /* buildinfo.c */
 ge_err ge_buildinfo_read(ge_binary *b, ge_error *err);
