@@ -594,6 +594,16 @@ describe("ge.profile", function()
       assert.are.equal(5, n)
     end)
 
+    it("flame and html read a profile whose sample type is named by digits", function()
+      -- a fuzzer's seed: one sample type, named "0" (a name, not an index)
+      local seed = H.root .. "/fuzz/corpus/profile_proto/5ea0de772a05b57c123bd6c34ba28f07d941c455"
+      local d = H.tmpdir("profile-digits-" .. H.lua)
+      for _, c in ipairs { "flame -o " .. H.q(d .. "/f.svg"), "html --profile", "top" } do
+        local out, rc, err = H.cli(c .. " " .. H.q(seed) .. (c:match("^html") and (" -o " .. H.q(d .. "/r.html")) or ""))
+        assert.are.equal(0, rc, c .. ": " .. out .. err)
+      end
+    end)
+
     it("top fails with one line for bad input", function()
       local bad = H.tmpdir("profile-cli-" .. H.lua) .. "/bad.pb.gz"
       H.write(bad, "\31\139garbage")

@@ -21,7 +21,7 @@ function M.run(args)
   local prof = cli.open_profile(args.profile)
   local si, st = prof:sample_type(args.sample)
   if not si then cli.fail("flame: %s: %s", args.profile, st) end
-  local q = cli.profile_query(args, { sample = st.type, min = args.min })
+  local q = cli.profile_query(args, { sample = si, min = args.min })
   cli.check_filters(prof, q)
   local tree = cli.check(flame.tree(prof, q))
   local text = flame.svg(tree, { unit = st.unit, width = args.width,

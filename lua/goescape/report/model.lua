@@ -237,7 +237,7 @@ local function profile_part(data, opts, prof, log, n)
   local si, st = prof:sample_type(opts.sample)
   if not si then return nil, st end
   data.sample = { type = st.type, unit = st.unit }
-  local rows, total = prof:top(profile_query(opts, { by = "line", sample = st.type, n = 0 }))
+  local rows, total = prof:top(profile_query(opts, { by = "line", sample = si, n = 0 }))
   if not rows then return nil, total end
   data.total = total
   local objects, row_objects = objects_of(data, opts, prof, st)
@@ -245,7 +245,7 @@ local function profile_part(data, opts, prof, log, n)
   if not hot and log then
     local err
     hot, err = hotspots.run(profile_query(opts,
-      { escape = log, profile = prof, binary = opts.binary, sample = st.type, n = 0 }))
+      { escape = log, profile = prof, binary = opts.binary, sample = si, n = 0 }))
     if not hot then return nil, err end
   end
   if not hot then
@@ -266,7 +266,7 @@ local function profile_part(data, opts, prof, log, n)
   end
   data.uncosted, data.nuncosted = unc, #(hot.uncosted or {})
   if opts.source ~= false then annotated(data, opts, log, rows, objects) end
-  local tree, err = flame.tree(prof, profile_query(opts, { sample = st.type, min = opts.min or 0.001 }))
+  local tree, err = flame.tree(prof, profile_query(opts, { sample = si, min = opts.min or 0.001 }))
   if not tree then return nil, err end
   data.flame = flame_data(tree)
   return true
