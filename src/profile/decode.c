@@ -80,8 +80,7 @@ static int idmap_build(idmap *m, const void *recs, size_t n, size_t stride, size
   return 0;
 }
 
-static inline uint32_t idmap_get(const idmap *m, uint64_t id) {
-  if (m->dense) return id < m->ndense && m->dense[id] ? m->dense[id] - 1 : GE_NONE;
+static uint32_t idmap_search(const idmap *m, uint64_t id) {
   size_t lo = 0, hi = m->npairs;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -89,6 +88,13 @@ static inline uint32_t idmap_get(const idmap *m, uint64_t id) {
     else hi = mid;
   }
   return lo < m->npairs && m->pairs[lo].id == id ? m->pairs[lo].idx : GE_NONE;
+}
+
+/* The dense case stays small enough to be inlined into the sample loop,
+ * which looks up every location id a sample lists. */
+static inline uint32_t idmap_get(const idmap *m, uint64_t id) {
+  if (m->dense) return id < m->ndense && m->dense[id] ? m->dense[id] - 1 : GE_NONE;
+  return idmap_search(m, id);
 }
 
 static void idmap_free(idmap *m) {
