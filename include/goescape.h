@@ -55,6 +55,8 @@ typedef struct ge_limits {
   uint64_t max_line_bytes;     /* longest text line accepted (64 MiB) */
   uint64_t max_inflated_bytes; /* decompressed size cap for gzip input (4 GiB) */
   uint64_t max_records;        /* diagnostics / samples / locations (1<<28) */
+  uint32_t max_profile_ratio;  /* bytes a decoded profile may take per byte of
+                                  it after gzip, plus 1 MiB (8) */
   uint32_t max_flow_steps;     /* -m=2 steps attached to one diagnostic (100000) */
   uint32_t max_inline_depth;   /* inlined frames expanded for one PC (1000) */
   uint32_t max_dir_files;      /* files read from one logopt directory (1000000) */

@@ -60,8 +60,9 @@ function H.tmpdir(name)
   return d
 end
 
---- The command line that runs bin/goescape with this interpreter and build.
-function H.cli_cmd(args)
+--- The command line that runs a Lua script file with this interpreter and
+-- build (the module on its paths, the sanitizer runtime under check-asan).
+function H.lua_cmd(script, args)
   -- GOESCAPE_BUILD: bin/goescape in a checkout puts its build directory
   -- first on the C path (build/<lua> unless told), which under check-asan
   -- would be the plain build, not the sanitized one the specs test.
@@ -69,8 +70,11 @@ function H.cli_cmd(args)
     .. " LUA_CPATH=" .. H.q(H.abs(H.cpath) .. ";;")
     .. " GOESCAPE_BUILD=" .. H.q(H.abs(H.cpath:gsub("/%?%.so$", "")))
   if H.preload then env = env .. " LD_PRELOAD=" .. H.q(H.preload) end
-  return env .. " " .. H.lua .. " " .. H.q(H.root .. "/bin/goescape") .. " " .. args
+  return env .. " " .. H.lua .. " " .. H.q(script) .. " " .. args
 end
+
+--- The command line that runs bin/goescape with this interpreter and build.
+function H.cli_cmd(args) return H.lua_cmd(H.root .. "/bin/goescape", args) end
 
 --- Runs bin/goescape; returns stdout, exit status, stderr.
 function H.cli(args) return H.sh(H.cli_cmd(args)) end
@@ -113,6 +117,45 @@ function H.cached(name, fn)
     H.write(dir .. "/.done", "")
   end
   return dir
+end
+
+--- profile.proto bytes, for specs that craft profiles: a varint, a
+-- length-delimited field.
+function H.pb_varint(n)
+  local t = {}
+  while n >= 128 do t[#t + 1] = string.char(n % 128 + 128); n = math.floor(n / 128) end
+  t[#t + 1] = string.char(n)
+  return table.concat(t)
+end
+
+function H.pb_field(no, payload) return H.pb_varint(no * 8 + 2) .. H.pb_varint(#payload) .. payload end
+
+--- A real profile.proto grown to about `size` bytes: its samples repeated
+-- (everything else once). Returns the bytes and the number of samples.
+function H.pb_scale_samples(s, size)
+  local function varint(i)
+    local v, mul = 0, 1
+    while true do
+      local b = s:byte(i); i = i + 1
+      v = v + (b % 128) * mul; mul = mul * 128
+      if b < 128 then return v, i end
+    end
+  end
+  local rest, samples, i = {}, {}, 1
+  while i <= #s do
+    local start, key, n = i
+    key, i = varint(i)
+    local wt = key % 8
+    if wt == 0 then i = select(2, varint(i))
+    elseif wt == 2 then n, i = varint(i); i = i + n
+    elseif wt == 1 then i = i + 8
+    else i = i + 4 end
+    local t = math.floor(key / 8) == 2 and samples or rest
+    t[#t + 1] = s:sub(start, i - 1)
+  end
+  local one = table.concat(samples)
+  local k = math.ceil(size / #one)
+  return table.concat(rest) .. one:rep(k), k * #samples
 end
 
 --- The trie of folded-stack lines ("a;b;c 12"), built plainly, as the

@@ -109,6 +109,108 @@ describe("inputs that cost before they are refused", function()
     if kb then assert.is_true(kb < 200 * 1024, kb .. " KB") end
   end)
 
+  -- Streams a profile given as parts (strings, and {s, n} for s n times)
+  -- through gzip into path, so that no part is ever held whole.
+  local function write_gz(path, parts)
+    local p = assert(io.popen("gzip -c > " .. H.q(path), "w"))
+    for _, part in ipairs(parts) do
+      if type(part) == "string" then
+        p:write(part)
+      else
+        local s, left = part[1], part[2]
+        local per = math.floor(65536 / #s)
+        local chunk = s:rep(per)
+        while left >= per do p:write(chunk); left = left - per end
+        p:write(s:rep(left))
+      end
+    end
+    p:close()
+    assert(H.exists(path))
+  end
+
+  -- Opens a profile in a fresh interpreter; returns its error code and
+  -- message, its peak resident memory (KB) and the CPU seconds it took.
+  local function open_apart(path)
+    local script = H.tmpdir("hostile-open") .. "/open.lua"
+    H.write(script, [[
+      local ge = require "goescape"
+      local t = os.clock()
+      local p, err, code = ge.profile.open(arg[1])
+      local secs = os.clock() - t
+      local f = assert(io.open("/proc/self/status")); local st = f:read("*a"); f:close()
+      io.write(tostring(code), "\t", tostring(err), "\t", st:match("VmHWM:%s*(%d+)"), "\t", secs, "\n")
+    ]])
+    local out = H.must(H.lua_cmd(script, H.q(path)))
+    local code, err, kb, secs = out:match("^(.-)\t(.-)\t(%d+)\t(%S+)")
+    return code, err, tonumber(kb), tonumber(secs)
+  end
+
+  it("refuses gzip bombs of empty profile.proto entries by their count, before storing any", function()
+    local d = H.tmpdir("hostile-bombs")
+    -- 2 bytes each (comments 1): 20-40 MB once inflated from 20-40 KB of
+    -- gzip; decoded, each kind would take 0.4 to 2.7 GB
+    local N = 20000000
+    local ST, VT = H.pb_field(6, ""), H.pb_field(1, "")
+    local shapes = {
+      { "mappings", { ST, { "\26\0", N } } },
+      { "functions", { ST, { "\42\0", N } } },
+      { "locations", { ST, { "\34\0", N } } },
+      -- one location, N lines
+      { "lines", { ST, "\34" .. H.pb_varint(2 + 2 * N) .. "\8\1", { "\34\0", N } } },
+      -- one sample (one value), N labels
+      { "labels", { ST, VT, "\18" .. H.pb_varint(2 + 2 * N) .. "\16\0", { "\26\0", N } } },
+      { "strings", { { "\50\0", N } } },
+      -- samples of no value for two sample types (as a CPU profile has)
+      { "samples", { ST, VT, VT, { "\18\0", N } } },
+      { "sample types", { ST, { "\10\0", N } } },
+      -- one packed field of N comment string indices
+      { "comments", { ST, "\106" .. H.pb_varint(N), { "\0", N } } },
+    }
+    for _, sh in ipairs(shapes) do
+      local kind = sh[1]
+      local path = d .. "/" .. kind:gsub(" ", "_") .. ".pb.gz"
+      write_gz(path, sh[2])
+      local code, err, kb, secs = open_apart(path)
+      assert.are.equal("limit", code, kind .. ": " .. tostring(err))
+      assert.matches("%d+ " .. kind .. " take %d+", err)
+      assert.matches("(limit max_profile_ratio = 8); raise it with limits {max_profile_ratio = N}", err, 1, true)
+      assert.is_true(kb < 200 * 1024, kind .. ": peak " .. kb .. " KB")
+      assert.is_true(secs < 5, kind .. ": " .. secs .. " s")
+      os.remove(path)
+    end
+  end)
+
+  it("decodes real profiles scaled to megabytes with half the default max_profile_ratio", function()
+    local dir = H.build .. "/profile-gen"
+    if not H.exists(dir .. "/heap.pb.gz") then return pending("profile fixtures not built") end
+    local default = ge.limits().max_profile_ratio
+    for _, name in ipairs { "heap", "cpu", "goroutine", "merged" } do
+      local plain = H.must("gzip -dc < " .. H.q(dir .. "/" .. name .. ".pb.gz"))
+      local big, nsamples = H.pb_scale_samples(plain, 8e6)
+      local p, small = assert(ge.profile.parse(big, name)), assert(ge.profile.parse(plain, name))
+      assert.are.equal(nsamples, p.nsamples)
+      -- the same rows, each k times the value: samples repeated k times
+      local k = nsamples / small.nsamples
+      local rows, want = p:top { n = 10 }, small:top { n = 10 }
+      assert.are.equal(#want, #rows)
+      for i, r in ipairs(want) do
+        assert.are.equal(r.name, rows[i].name)
+        assert.are.equal(r.flat * k, rows[i].flat)
+      end
+      local need
+      for r = 1, default do
+        if ge.profile.parse(big, name, { max_profile_ratio = r }) then need = r; break end
+      end
+      assert.is_truthy(need and need <= default / 2, name .. " needs max_profile_ratio " .. tostring(need))
+      if need > 1 then
+        local q, err, code = ge.profile.parse(big, name, { max_profile_ratio = need - 1 })
+        assert.is_nil(q)
+        assert.are.equal("limit", code)
+        assert.matches(name .. ": profile.proto: its " .. #big .. " bytes would take", err, 1, true)
+      end
+    end
+  end)
+
   it("reads at most max_inflated_bytes from a pipe given to symbolize", function()
     local bin = H.build .. "/profile-gen/profgen"
     if not H.exists(bin) then return pending("profile fixtures not built") end

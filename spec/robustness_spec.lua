@@ -294,6 +294,24 @@ describe("limits", function()
     is_limit("legacy", "max_records", ge.profile.parse(rd(PROF .. "/heap.txt"), "heap.txt", { limits = { max_records = 3 } }))
   end)
 
+  it("max_profile_ratio stops a profile that would take too much memory decoded", function()
+    -- past the 1 MiB every profile has: the heap profile's samples repeated
+    local big = H.pb_scale_samples(rd(PLAIN), 4e6)
+    assert(ge.profile.parse(big, "big.pb"))
+    is_limit("proto", "max_profile_ratio", ge.profile.parse(big, "big.pb", { max_profile_ratio = 1 }))
+    H.write(TMP .. "/big.pb", big)
+    local _, rc, err = H.sh("GOESCAPE_LIMITS=max_profile_ratio=1 " .. H.cli_cmd("top " .. H.q(TMP .. "/big.pb")))
+    assert.are.equal(1, rc)
+    assert.matches("^goescape: [^\n]*big.pb: profile.proto: its %d+ bytes would take[^\n]*"
+      .. "GOESCAPE_LIMITS=max_profile_ratio=N[^\n]*\n$", err)
+    -- legacy text: one-frame heap samples (68 bytes each decoded, for 18 of text)
+    local txt = "heap profile: 1: 2 [3: 4] @ heap/1048576\n" .. ("0: 0 [0: 0] @ 0x1\n"):rep(400000)
+    assert(ge.profile.parse(txt, "heap.txt"))
+    local lp, lerr, lcode = ge.profile.parse(txt, "heap.txt", { max_profile_ratio = 2 })
+    is_limit("legacy", "max_profile_ratio", lp, lerr, lcode)
+    assert.matches("heap.txt: legacy profile: line %d+: the profile takes more than", lerr)
+  end)
+
   it("max_inflated_bytes stops a gzip profile that inflates too far", function()
     is_limit("gzip", "max_inflated_bytes",
       ge.profile.parse(rd(PROF .. "/heap.pb.gz"), "heap.pb.gz", { limits = { max_inflated_bytes = 1000 } }))

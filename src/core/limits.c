@@ -7,6 +7,7 @@ void ge_limits_default(ge_limits *lim) {
   lim->max_line_bytes = 64ull << 20;
   lim->max_inflated_bytes = 4ull << 30;
   lim->max_records = 1ull << 28;
+  lim->max_profile_ratio = 8;
   lim->max_flow_steps = 100000;
   lim->max_inline_depth = 1000;
   lim->max_dir_files = 1000000;

@@ -24,6 +24,19 @@ static inline int ge_vec_reserve(void **data, size_t *cap, size_t len, size_t ne
   return 0;
 }
 
+/* Capacity for exactly `total` elements, for an array whose final length is
+ * known beforehand (no doubling slack). Returns 0 on success, -1 when out of
+ * memory or on overflow. */
+static inline int ge_vec_reserve_exact(void **data, size_t *cap, size_t total, size_t elem) {
+  if (total <= *cap) return 0;
+  if (total > SIZE_MAX / elem) return -1;
+  void *p = realloc(*data, total * elem);
+  if (!p) return -1;
+  *data = p;
+  *cap = total;
+  return 0;
+}
+
 #define GE_VEC(T) struct { T *v; size_t n, cap; }
 #define GE_VEC_PUSH_SLOT(vec) \
   (ge_vec_reserve((void **)&(vec).v, &(vec).cap, (vec).n, 1, sizeof *(vec).v) ? NULL \

@@ -35,6 +35,8 @@ static int l_limits(lua_State *L) {
   lua_setfield(L, -2, "max_inflated_bytes");
   ge_pushint(L, (long long)lim.max_records);
   lua_setfield(L, -2, "max_records");
+  ge_pushint(L, lim.max_profile_ratio);
+  lua_setfield(L, -2, "max_profile_ratio");
   ge_pushint(L, lim.max_flow_steps);
   lua_setfield(L, -2, "max_flow_steps");
   ge_pushint(L, lim.max_inline_depth);
@@ -91,7 +93,9 @@ void ge_lua_limits(lua_State *L, int idx, ge_limits *lim) {
   lim->max_inflated_bytes =
       limit_field(L, idx, "max_inflated_bytes", lim->max_inflated_bytes);
   lim->max_records = limit_field(L, idx, "max_records", lim->max_records);
-  uint64_t v = limit_field(L, idx, "max_flow_steps", lim->max_flow_steps);
+  uint64_t v = limit_field(L, idx, "max_profile_ratio", lim->max_profile_ratio);
+  lim->max_profile_ratio = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+  v = limit_field(L, idx, "max_flow_steps", lim->max_flow_steps);
   lim->max_flow_steps = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
   v = limit_field(L, idx, "max_inline_depth", lim->max_inline_depth);
   lim->max_inline_depth = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;

@@ -2,10 +2,15 @@
  * the 2016–2024 schema incl. Line.column; unknown fields skipped by wire
  * type). Repeated scalars are read packed or unpacked.
  *
- * Two passes over the top-level message: the first decodes everything but
- * samples (mappings, locations, functions and the string table may come in
- * any order), the second decodes samples with ids already resolvable, so
- * each sample's location ids become indices while it is read. */
+ * A counting pass first stores nothing: it counts every entity decoding
+ * would store (down to the lines of each location and the location ids and
+ * labels of each sample), so that the memory the profile will take is
+ * judged against max_profile_ratio before any of it is allocated, and every
+ * array is then sized once. Then two passes over the top-level
+ * message: the first decodes everything but samples (mappings, locations,
+ * functions and the string table may come in any order), the second decodes
+ * samples with ids already resolvable, so each sample's location ids become
+ * indices while it is read. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +80,7 @@ static int idmap_build(idmap *m, const void *recs, size_t n, size_t stride, size
   return 0;
 }
 
-static uint32_t idmap_get(const idmap *m, uint64_t id) {
-  if (m->dense) return id < m->ndense && m->dense[id] ? m->dense[id] - 1 : GE_NONE;
+static uint32_t idmap_search(const idmap *m, uint64_t id) {
   size_t lo = 0, hi = m->npairs;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -84,6 +88,13 @@ static uint32_t idmap_get(const idmap *m, uint64_t id) {
     else hi = mid;
   }
   return lo < m->npairs && m->pairs[lo].id == id ? m->pairs[lo].idx : GE_NONE;
+}
+
+/* The dense case stays small enough to be inlined into the sample loop,
+ * which looks up every location id a sample lists. */
+static inline uint32_t idmap_get(const idmap *m, uint64_t id) {
+  if (m->dense) return id < m->ndense && m->dense[id] ? m->dense[id] - 1 : GE_NONE;
+  return idmap_search(m, id);
 }
 
 static void idmap_free(idmap *m) {
@@ -127,6 +138,223 @@ static int str_index(dec *d, pb *r, uint32_t *out, ge_err *rc) {
   }
   *out = (uint32_t)v;
   return 0;
+}
+
+/* ------------------------------------------------------------ counting */
+
+/* What decoding will store. Each count is at least what the decoding passes
+ * push (they stop at the same malformed top-level field, and within a
+ * message push no more than is counted), so the memory judged here bounds
+ * the memory taken. */
+typedef struct counts {
+  size_t st, maps, funcs, locs, lines, strs, str_bytes, comments;
+  size_t samples, locrefs, labels;
+  uint64_t budget;           /* ge_prof_budget of the input */
+  size_t fields;             /* fields counted, to judge the budget every so many */
+  const unsigned char *over; /* where the counts passed the budget; NULL: they did not */
+} counts;
+
+/* Bytes one entity takes once decoded: its record in the model plus the
+ * decoder's tables for it (raw ids, id maps, string views). Sample types and
+ * comments are charged their listing too: every open lists them whole (the
+ * Lua binding builds a table per type and a list slot per comment), which
+ * costs far more than their model record. */
+enum {
+  COST_ST = sizeof(pvt) + 128,
+  COST_MAP = sizeof(pmap) + sizeof(idpair),
+  COST_FUNC = sizeof(pfunc) + sizeof(idpair),
+  COST_LOC = sizeof(ploc) + sizeof(uint64_t) + sizeof(idpair),
+  COST_LINE = sizeof(pline) + sizeof(uint64_t),
+  /* view, index -> id, intern entry and two hash slots, the NUL */
+  COST_STR = sizeof(sv) + sizeof(uint32_t) + sizeof(ge_intern_entry) + 2 * sizeof(uint32_t) + 1,
+  COST_COMMENT = sizeof(uint32_t) + 16,
+  COST_SAMPLE = 2 * sizeof(uint32_t), /* plus its values: one per sample type */
+  COST_LOCREF = sizeof(uint32_t),
+  COST_LABEL = sizeof(plabel),
+};
+
+typedef struct cost {
+  const char *what;
+  size_t count;
+  uint64_t bytes;
+} cost;
+
+enum { NCOSTS = 10 };
+
+/* The bytes the counted entities take, by kind; returns their sum. */
+static uint64_t costs_of(const counts *c, cost k[NCOSTS]) {
+  cost all[NCOSTS] = {
+      {"sample types", c->st, ge_sat_mul(c->st, COST_ST)},
+      {"samples", c->samples,
+       ge_sat_mul(c->samples, ge_sat_add(COST_SAMPLE, ge_sat_mul(c->st, sizeof(int64_t))))},
+      {"location ids in samples", c->locrefs, ge_sat_mul(c->locrefs, COST_LOCREF)},
+      {"labels", c->labels, ge_sat_mul(c->labels, COST_LABEL)},
+      {"mappings", c->maps, ge_sat_mul(c->maps, COST_MAP)},
+      {"locations", c->locs, ge_sat_mul(c->locs, COST_LOC)},
+      {"lines", c->lines, ge_sat_mul(c->lines, COST_LINE)},
+      {"functions", c->funcs, ge_sat_mul(c->funcs, COST_FUNC)},
+      {"strings", c->strs, ge_sat_add(ge_sat_mul(c->strs, COST_STR), c->str_bytes)},
+      {"comments", c->comments, ge_sat_mul(c->comments, COST_COMMENT)},
+  };
+  uint64_t sum = 0;
+  for (size_t i = 0; i < NCOSTS; i++) {
+    sum = ge_sat_add(sum, all[i].bytes);
+    if (k) k[i] = all[i];
+  }
+  return sum;
+}
+
+/* Judged every 65536 fields (counts only grow): a gzip bomb of empty
+ * entries is refused once its first part is counted, not its whole. */
+static inline int past_budget(counts *c, const unsigned char *at) {
+  if ((++c->fields & 0xffff) || costs_of(c, NULL) <= c->budget) return 0;
+  c->over = at;
+  return 1;
+}
+
+/* Little-endian whatever the host: compilers make this one load. */
+static inline uint64_t load64le(const unsigned char *p) {
+  return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+         (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+         (uint64_t)p[7] << 56;
+}
+
+/* Bytes of w without their top bit. */
+static inline size_t clear_tops(uint64_t w) {
+  w = (~w & 0x8080808080808080ull) >> 7;
+  return (size_t)((w * 0x0101010101010101ull) >> 56);
+}
+
+/* Varints in the packed payload p[0..n): one per byte without the
+ * continuation bit, an upper bound on what reading it yields. Packed
+ * location ids are most of a real profile's bytes, in payloads of a few
+ * dozen bytes, so eight bytes go per step and the tail is one more load:
+ * ahead into the input when it holds eight more bytes (they are forced to
+ * 0xff), else back over bytes already counted (they are forced likewise). */
+static inline size_t count_varints(const unsigned char *p, size_t n,
+                                   const unsigned char *input_end) {
+  size_t c = 0, i = 0;
+  for (; i + 8 <= n; i += 8) c += clear_tops(load64le(p + i));
+  size_t rest = n - i;
+  if (!rest) return c;
+  if ((size_t)(input_end - (p + i)) >= 8)
+    return c + clear_tops(load64le(p + i) | ~0ull << (8 * rest));
+  if (n >= 8) return c + clear_tops(load64le(p + n - 8) | ((1ull << (8 * (8 - rest))) - 1));
+  for (; i < n; i++) c += p[i] < 0x80;
+  return c;
+}
+
+static void count_lines(pb r, counts *c) {
+  uint64_t key;
+  while (r.p < r.end && !pb_varint(&r, &key)) {
+    if (key == (4 << 3 | PB_LEN)) {
+      c->lines++;
+      if (past_budget(c, r.p)) return;
+    }
+    if (pb_skip(&r, (unsigned)(key & 7))) return;
+  }
+}
+
+/* A sample's values are not counted: a valid sample has one per sample
+ * type, and decoding refuses a sample with more before storing it. The
+ * budget is judged at labels only: location ids take at most 4 bytes per
+ * byte, and count_all judges it after each sample. */
+static inline void count_sample(pb r, const unsigned char *input_end, counts *c) {
+  uint64_t key;
+  pb sub;
+  while (r.p < r.end && !pb_varint(&r, &key)) {
+    if ((key & 7) == PB_LEN) {
+      if (pb_bytes(&r, &sub)) return;
+      if (key == (1 << 3 | PB_LEN)) {
+        c->locrefs += count_varints(sub.p, (size_t)(sub.end - sub.p), input_end);
+      } else if (key == (3 << 3 | PB_LEN)) {
+        c->labels++;
+        if (past_budget(c, r.p)) return;
+      }
+    } else {
+      if (key == (1 << 3 | PB_VARINT)) c->locrefs++;
+      if (pb_skip(&r, (unsigned)(key & 7))) return;
+    }
+  }
+}
+
+/* Counts up to the first top-level field that pass1 refuses (a bad key,
+ * field 0, a known field of the wrong wire type, a truncated field), so
+ * that an input refused by its first bytes is not scanned to its end; or
+ * until the counts pass the budget. */
+static void count_all(const unsigned char *b, size_t n, uint64_t budget, counts *c) {
+  pb r = {b, b + n};
+  uint64_t key;
+  memset(c, 0, sizeof *c);
+  c->budget = budget;
+  while (r.p < r.end && !pb_varint(&r, &key) && !c->over) {
+    unsigned wt = (unsigned)(key & 7);
+    uint64_t fno = key >> 3;
+    pb sub;
+    if (fno == 0) return;
+    if ((fno >= 1 && fno <= 6) || fno == 11) {
+      if (wt != PB_LEN || pb_bytes(&r, &sub)) return;
+      switch (fno) {
+      case 1: c->st++; break;
+      case 2: c->samples++; count_sample(sub, r.end, c); break;
+      case 3: c->maps++; break;
+      case 4: c->locs++; count_lines(sub, c); break;
+      case 5: c->funcs++; break;
+      case 6: c->strs++; c->str_bytes += (size_t)(sub.end - sub.p); break;
+      }
+    } else if (fno == 13 && wt == PB_LEN) {
+      if (pb_bytes(&r, &sub)) return;
+      c->comments += count_varints(sub.p, (size_t)(sub.end - sub.p), r.end);
+    } else if (fno <= 14 && wt != PB_VARINT) {
+      return;
+    } else {
+      if (fno == 13) c->comments++;
+      if (pb_skip(&r, wt)) return;
+    }
+    if (!c->over) past_budget(c, r.p);
+  }
+}
+
+/* Refuses a profile whose decoding would take more than its budget
+ * (max_profile_ratio), naming the entity that takes most. */
+static ge_err check_budget(const counts *c, const unsigned char *b, size_t n,
+                           const ge_limits *lim, ge_error *err) {
+  cost k[NCOSTS];
+  uint64_t need = costs_of(c, k);
+  if (!c->over && need <= c->budget) return GE_OK;
+  size_t most = 0;
+  for (size_t i = 1; i < NCOSTS; i++)
+    if (k[i].bytes > k[most].bytes) most = i;
+  char by[48] = "";
+  if (c->over) snprintf(by, sizeof by, " by offset %zu", (size_t)(c->over - b));
+  return ge_fail(err, GE_ERR_LIMIT,
+                 "profile.proto: its %zu bytes would take %s%llu bytes decoded (%zu %s take "
+                 "%llu%s): more than %u per byte plus %d MiB (limit max_profile_ratio = %u)",
+                 n, c->over ? "over " : "", (unsigned long long)need, k[most].count, k[most].what,
+                 (unsigned long long)k[most].bytes, by, lim->max_profile_ratio,
+                 GE_PROF_BUDGET_FLOOR_MIB, lim->max_profile_ratio);
+}
+
+/* Sizes the arrays pass1 fills for what was counted. */
+static int reserve_pass1(dec *d, const counts *c) {
+  ge_profile *P = d->P;
+#define EXACT(vec, total) \
+  ge_vec_reserve_exact((void **)&(vec).v, &(vec).cap, (total), sizeof *(vec).v)
+  return EXACT(P->st, c->st) || EXACT(P->maps, c->maps) || EXACT(P->funcs, c->funcs) ||
+         EXACT(P->locs, c->locs) || EXACT(d->loc_map_id, c->locs) ||
+         EXACT(P->lines, c->lines) || EXACT(d->line_fn_id, c->lines) ||
+         EXACT(d->strs, c->strs) || EXACT(P->comments, c->comments);
+}
+
+/* Sizes the sample arrays; a valid sample has one value per sample type. */
+static int reserve_pass2(dec *d, const counts *c) {
+  ge_profile *P = d->P;
+  size_t nst = P->st.n;
+  if (nst && c->samples > SIZE_MAX / nst) return -1;
+  return EXACT(P->s_loff, c->samples + 1) || EXACT(P->s_lab, c->samples + 1) ||
+         EXACT(P->s_locs, c->locrefs) || EXACT(P->labels, c->labels) ||
+         EXACT(P->values, c->samples * nst);
+#undef EXACT
 }
 
 #define FIELD_LOOP(r)                                                   \
@@ -315,8 +543,8 @@ static ge_err pass1(dec *d, pb *r) {
     case 4: {
       WANT(r, PB_LEN);
       if (pb_bytes(r, &sub)) return bad(d, r, "truncated location");
-      if (P->locs.n >= P->lim.max_records || P->locs.n >= UINT32_MAX - 1)
-        return ge_fail(d->err, GE_ERR_LIMIT, "profile.proto: more than max_records locations");
+      if (P->locs.n >= UINT32_MAX - 1)
+        return ge_fail(d->err, GE_ERR_LIMIT, "profile.proto: too many locations");
       ploc *l = GE_VEC_PUSH_SLOT(P->locs);
       uint64_t *mid = GE_VEC_PUSH_SLOT(d->loc_map_id);
       if (!l || !mid) return nomem(d);
@@ -577,28 +805,24 @@ ge_err ge_prof_decode_proto(ge_profile *P, const unsigned char *b, size_t n, ge_
   d.len = n;
   d.err = err;
   P->format = "proto";
+  counts c;
+  count_all(b, n, ge_prof_budget(&P->lim, n), &c);
+  /* the limits that need no decoding are judged before anything is stored */
+  ge_err rc = GE_OK;
+  if (c.samples > P->lim.max_records)
+    rc = ge_fail(err, GE_ERR_LIMIT, "profile.proto: %zu samples exceed max_records", c.samples);
+  else if (c.locs > P->lim.max_records)
+    rc = ge_fail(err, GE_ERR_LIMIT, "profile.proto: %zu locations exceed max_records", c.locs);
+  if (!rc) rc = check_budget(&c, b, n, &P->lim, err);
+  if (!rc && reserve_pass1(&d, &c)) rc = nomem(&d);
   pb r = {b, b + n};
-  ge_err rc = pass1(&d, &r);
-  if (!rc && d.nsample_fields > P->lim.max_records)
-    rc = ge_fail(err, GE_ERR_LIMIT, "profile.proto: %zu samples exceed max_records",
-                 d.nsample_fields);
+  if (!rc) rc = pass1(&d, &r);
   if (!rc && P->st.n == 0 && d.nsample_fields)
     rc = ge_fail(err, GE_ERR_FORMAT,
                  "profile.proto: %zu samples but no sample_type (field 1); expected one per value",
                  d.nsample_fields);
   if (!rc) rc = resolve(&d);
-  if (!rc) {
-    if (ge_vec_reserve((void **)&P->s_loff.v, &P->s_loff.cap, 0, d.nsample_fields + 1,
-                       sizeof(uint32_t)) ||
-        ge_vec_reserve((void **)&P->s_lab.v, &P->s_lab.cap, 0, d.nsample_fields + 1,
-                       sizeof(uint32_t)) ||
-        ge_vec_reserve((void **)&P->values.v, &P->values.cap, 0,
-                       d.nsample_fields <= n / (P->st.n ? P->st.n : 1)
-                           ? d.nsample_fields * P->st.n : n,
-                       sizeof(int64_t)) ||
-        ge_prof_begin_samples(P))
-      rc = nomem(&d);
-  }
+  if (!rc && (reserve_pass2(&d, &c) || ge_prof_begin_samples(P))) rc = nomem(&d);
   if (!rc) {
     r = (pb){b, b + n};
     rc = pass2(&d, &r);

@@ -112,6 +112,8 @@ typedef struct lp {
   size_t nslots;
   ge_error *err;
   size_t lineno;
+  size_t len;      /* bytes of input */
+  uint64_t budget; /* ge_prof_budget for them */
 } lp;
 
 static uint32_t addr_hash(uint64_t a) { return ge_mix64(a); }
@@ -132,6 +134,25 @@ static int loc_grow(lp *x) {
 }
 
 static ge_err lnomem(lp *x) { return ge_fail(x->err, GE_ERR_NOMEM, "out of memory"); }
+
+/* Refuses the profile once what it stores exceeds its budget
+ * (max_profile_ratio). Judged at each sample and every 4096 new locations
+ * (a line may list millions), so little more than a line's location ids
+ * (4 bytes for 4 or more of text) is stored past it. */
+static ge_err over_budget(lp *x) {
+  const ge_profile *P = x->P;
+  uint64_t need = ge_sat_mul(P->locs.n, sizeof(ploc) + 2 * sizeof(uint32_t));
+  need = ge_sat_add(need, ge_sat_mul(P->s_locs.n, sizeof(uint32_t)));
+  need = ge_sat_add(need, ge_sat_mul(P->nsamples, 2 * sizeof(uint32_t)));
+  need = ge_sat_add(need, ge_sat_mul(P->values.n, sizeof(int64_t)));
+  need = ge_sat_add(need, ge_sat_mul(P->labels.n, sizeof(plabel)));
+  if (need <= x->budget) return GE_OK;
+  return ge_fail(x->err, GE_ERR_LIMIT,
+                 "line %zu: the profile takes more than %llu bytes decoded: %u per byte of its "
+                 "%zu plus %d MiB (limit max_profile_ratio = %u)",
+                 x->lineno, (unsigned long long)x->budget, P->lim.max_profile_ratio, x->len,
+                 GE_PROF_BUDGET_FLOOR_MIB, P->lim.max_profile_ratio);
+}
 
 /* Parses " 0x1 0x2 ..." (the stack) from s[i..n), pushing location indices. */
 static ge_err stack(lp *x, const char *s, size_t n, size_t i) {
@@ -177,6 +198,8 @@ static ge_err stack(lp *x, const char *s, size_t n, size_t i) {
       l->line_off = (uint32_t)P->lines.n;
       li = (uint32_t)P->locs.n - 1;
       x->slots[j] = li + 1;
+      ge_err rc;
+      if ((P->locs.n & 4095) == 0 && (rc = over_budget(x))) return rc;
     }
     uint32_t *sl = GE_VEC_PUSH_SLOT(P->s_locs);
     if (!sl) return lnomem(x);
@@ -299,6 +322,7 @@ static ge_err heap(lp *x, lrd *r, const char *h, size_t hn) {
     if (!lb) return lnomem(x);
     *lb = (plabel){kbytes, 0, 0, 1, blocksize};
     if (ge_prof_end_sample(P)) return lnomem(x);
+    if ((rc = over_budget(x))) return rc;
   }
   P->format = "legacy-heap";
   return GE_OK;
@@ -356,6 +380,7 @@ static ge_err contention(lp *x, lrd *r) {
       ge_err rc;
       if ((rc = push_values(x, out, 2)) || (rc = stack(x, s, n, j))) return rc;
       if (ge_prof_end_sample(P)) return lnomem(x);
+      if ((rc = over_budget(x))) return rc;
     }
     have = next_line(r, &s, &n);
     x->lineno = r->lineno;
@@ -390,6 +415,7 @@ static ge_err counts(lp *x, lrd *r, const char *h, size_t wl) {
     ge_err rc;
     if ((rc = push_values(x, &v, 1)) || (rc = stack(x, s, n, j))) return rc;
     if (ge_prof_end_sample(P)) return lnomem(x);
+    if ((rc = over_budget(x))) return rc;
   }
   P->format = "legacy-count";
   return GE_OK;
@@ -427,7 +453,7 @@ static ge_err frame_info(lp *x) {
 }
 
 ge_err ge_prof_decode_legacy(ge_profile *P, const unsigned char *b, size_t n, ge_error *err) {
-  lp x = {P, NULL, 0, err, 0};
+  lp x = {P, NULL, 0, err, 0, n, ge_prof_budget(&P->lim, n)};
   lrd r = {(const char *)b, (const char *)b + n, 0};
   if (ge_prof_begin_samples(P)) return lnomem(&x);
   const char *s;

@@ -81,6 +81,22 @@ static inline int64_t ge_d2i(double d) {
 static inline int64_t ge_abs64(int64_t v) {
   return v == INT64_MIN ? INT64_MAX : v < 0 ? -v : v;
 }
+static inline uint64_t ge_sat_add(uint64_t a, uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+static inline uint64_t ge_sat_mul(uint64_t a, uint64_t b) {
+  return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/* The memory a profile decoded from n bytes may take (max_profile_ratio
+ * bytes per input byte, plus an allowance every profile has whatever its
+ * size: small profiles carry fixed costs that no ratio fits). Decoders judge
+ * what they would store against it before storing it. */
+#define GE_PROF_BUDGET_FLOOR_MIB 1
+static inline uint64_t ge_prof_budget(const ge_limits *lim, size_t n) {
+  return ge_sat_add(ge_sat_mul(n, lim->max_profile_ratio),
+                    (uint64_t)GE_PROF_BUDGET_FLOOR_MIB << 20);
+}
 
 ge_profile *ge_prof_new(const ge_limits *lim);
 /* pprof's RemoveUninteresting (prune.c): cuts drop_frames from the samples. */

@@ -20,6 +20,13 @@ static inline int pb_varint(pb *r, uint64_t *out) {
     r->p = p + 1;
     return 0;
   }
+  /* two bytes: location and function ids of profiles with 128 to 16383 of
+   * them, most of the ids a sample lists */
+  if (r->end - p >= 2 && p[1] < 0x80) {
+    *out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+    r->p = p + 2;
+    return 0;
+  }
   uint64_t v = 0;
   for (int shift = 0; shift < 70; shift += 7) {
     if (p >= r->end) return -1;
