@@ -199,11 +199,11 @@ describe("inputs that cost before they are refused", function()
       end
       local need
       for r = 1, default do
-        if ge.profile.parse(big, name, { max_profile_ratio = r }) then need = r; break end
+        if ge.profile.parse(big, name, { limits = { max_profile_ratio = r } }) then need = r; break end
       end
       assert.is_truthy(need and need <= default / 2, name .. " needs max_profile_ratio " .. tostring(need))
       if need > 1 then
-        local q, err, code = ge.profile.parse(big, name, { max_profile_ratio = need - 1 })
+        local q, err, code = ge.profile.parse(big, name, { limits = { max_profile_ratio = need - 1 } })
         assert.is_nil(q)
         assert.are.equal("limit", code)
         assert.matches(name .. ": profile.proto: its " .. #big .. " bytes would take", err, 1, true)
