@@ -202,6 +202,15 @@ M.list = {
     expect = "ok", seconds = 3, mb = 300,
   },
   {
+    name = "profile-bomb", what = "5M empty mappings, gzipped to ~10 KB (10 MB inflated), top",
+    make = function(d)
+      write(d .. "/m.pb", pb.bytes(3, ""):rep(5000000))
+      sh("gzip -9 " .. q(d .. "/m.pb"))
+      return "top " .. q(d .. "/m.pb.gz")
+    end,
+    expect = "refused", seconds = 3, mb = 200,
+  },
+  {
     name = "symlink-tree", what = "a logopt tree with twelve links back to its ancestors",
     make = function(d)
       sh("mkdir -p " .. q(d .. "/tree/pkg"))

@@ -120,15 +120,11 @@ function H.cached(name, fn)
 end
 
 --- profile.proto bytes, for specs that craft profiles: a varint, a
--- length-delimited field.
-function H.pb_varint(n)
-  local t = {}
-  while n >= 128 do t[#t + 1] = string.char(n % 128 + 128); n = math.floor(n / 128) end
-  t[#t + 1] = string.char(n)
-  return table.concat(t)
-end
-
-function H.pb_field(no, payload) return H.pb_varint(no * 8 + 2) .. H.pb_varint(#payload) .. payload end
+-- length-delimited field (bench/shapes.lua's writer).
+package.path = H.root .. "/bench/?.lua;" .. package.path
+local pb = require("shapes").pb
+H.pb_varint = pb.varint
+H.pb_field = pb.bytes
 
 --- A real profile.proto grown to about `size` bytes: its samples repeated
 -- (everything else once). Returns the bytes and the number of samples.
