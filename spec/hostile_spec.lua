@@ -451,6 +451,293 @@ describe("careless Lua callers", function()
     local tricky = setmetatable({}, { __index = function() collectgarbage("collect"); return "nope" end })
     assert.are.equal(200, log:count(tricky))
   end)
+
+  -- Lua code runs inside a method in two ways that no argument shows: a
+  -- finalizer (at any allocation) and a debug hook (at any call, among them
+  -- the call that runs the method's protected work). inside() uses the
+  -- hook, which is deterministic: deed() runs at each C function that a
+  -- method of `h` calls, and every deed must be refused. storm() uses finalizers, which the collector runs
+  -- when it likes: what it checks is that nothing breaks. A finalizer that
+  -- raised would take LuaJIT's compiled code down with it (LuaJIT 2.1, with
+  -- no goescape involved), so these catch their own errors.
+  local function methods_of(h)
+    local own = {}
+    for _, m in pairs(getmetatable(h).__index) do own[m] = true end
+    for _, m in pairs(getmetatable(h)) do if type(m) == "function" then own[m] = true end end
+    return own
+  end
+
+  -- In a call hook: is the function called a C function that a method of
+  -- `own` calls (the binding's protected work)?
+  local function called_by_method(own)
+    local callee, caller = debug.getinfo(3, "fS"), debug.getinfo(4, "fS")
+    return callee and caller and callee.what == "C" and not own[callee.func] and
+      caller.what == "C" and own[caller.func]
+  end
+
+  local function inside(h, deed, f)
+    local own = methods_of(h)
+    local hits, refused, other = 0, 0, {}
+    debug.sethook(function()
+      if called_by_method(own) then
+        hits = hits + 1
+        local ok, err = pcall(deed)
+        if not ok and tostring(err):find("is in use by", 1, true) then refused = refused + 1
+        else other[#other + 1] = ok and "done" or tostring(err) end
+      end
+    end, "c")
+    local ok, err = pcall(f)
+    debug.sethook()
+    assert(ok, err)
+    assert.is_true(hits > 0, "no hook ran inside a method")
+    assert.are.same({}, other)
+    assert.are.equal(hits, refused)
+  end
+
+  local function on_collect(fn)
+    if newproxy then
+      local u = newproxy(true)
+      getmetatable(u).__gc = fn
+    else
+      setmetatable({}, { __gc = fn })
+    end
+  end
+
+  local function storm(rounds, deed, f)
+    local has_modes, mode = pcall(collectgarbage, "incremental") -- busted runs 5.4 generational
+    local pause = collectgarbage("setpause", 20)
+    local ok, err = pcall(function()
+      for _ = 1, rounds do
+        for _ = 1, 4 do on_collect(function() pcall(deed) end) end
+        f()
+      end
+    end)
+    collectgarbage("setpause", pause)
+    if has_modes then collectgarbage(mode) end
+    collectgarbage()
+    assert(ok, err)
+  end
+
+  local LOG = H.root .. "/spec/fixtures/escape/go1.26.m2.log"
+  local BIN = H.build .. "/binary2-go1.26/go1.26.normal"
+
+  -- Each op with an open handle (get() reopens a closed one); a finalizer
+  -- that ran between two methods may have closed it: that error only.
+  local function each_op(get, ops)
+    for _, op in ipairs(ops) do
+      local ok, err = pcall(op, get())
+      if not ok and not tostring(err):find("closed", 1, true) then error(err, 0) end
+    end
+  end
+
+  it("refuses to close or use a log from Lua code run inside one of its methods", function()
+    local log = assert(ge.escape.open(LOG))
+    local n = #log
+    local ops = {
+      function(l) assert.are.equal(n, #l:list()) end,
+      function(l) assert.is_table(l:get(n)) end,
+      function(l) assert.is_table(l:group("file")) end,
+      function(l) assert.is_table(l:at_line("./lib/lib.go", 10)) end,
+      function(l) local it = l:each { kind = "escape" }; while it() do end end,
+      function(l) assert.is_table(l:summary()) end,
+    }
+    for _, deed in ipairs {
+      function() log:close() end,
+      function() log:count() end,
+      function() log:get(1) end,
+      function() getmetatable(log).__gc(log) end,
+    } do
+      inside(log, deed, function() each_op(function() return log end, ops) end)
+    end
+    assert.are.equal(n, #log:list()) -- whole afterwards
+    local function get()
+      if tostring(log):find("closed", 1, true) then log = assert(ge.escape.open(LOG)) end
+      return log
+    end
+    storm(10, function() log:close() end, function() each_op(get, ops) end)
+    get():close()
+  end)
+
+  it("refuses to close or use a profile from Lua code run inside one of its methods", function()
+    local heap = H.build .. "/profile-gen/heap.pb.gz"
+    if not H.exists(heap) then return pending("profile fixtures not built") end
+    local p = assert(ge.core.profile_open(heap))
+    local ops = {
+      function(q) assert.is_table(q:samples()) end,
+      function(q) assert.is_table(q:locations()) end,
+      function(q) assert.is_table(q:functions()) end,
+      function(q) assert.is_table(q:mappings()) end,
+      function(q) assert.is_table(q:top { by = "line" }) end,
+      function(q) assert.is_string(q:folded {}) end,
+      function(q) assert.is_table(q:flame({}, 0)) end,
+      function(q) assert.is_string(q:encode(false)) end,
+      function(q) assert.is_table(q:info()) end,
+    }
+    for _, deed in ipairs {
+      function() p:close() end,
+      function() p:top {} end,
+      function() p:symbolize(function() end) end,
+    } do
+      inside(p, deed, function() each_op(function() return p end, ops) end)
+    end
+    local function get()
+      if tostring(p):find("closed", 1, true) then p = assert(ge.core.profile_open(heap)) end
+      return p
+    end
+    storm(10, function() p:close() end, function() each_op(get, ops) end)
+    assert.is_table(get():top {})
+    get():close()
+  end)
+
+  it("refuses to close a binary, or replace its batch frames or DWARF, from Lua code inside its methods", function()
+    if not H.exists(BIN) then return pending("binary fixtures not built") end
+    local b = assert(ge.core.binary_open(BIN))
+    local pcs = {}
+    for i, f in ipairs(b:funcs()) do if i % 7 == 0 then pcs[#pcs + 1] = f.entry end end
+    local ops = {
+      function(x) assert.are.equal(#pcs, #x:lookup_many(pcs)) end,
+      function(x) assert.is_table(x:lookup(pcs[3])) end,
+      function(x) assert.is_table(x:dwarf { units = { "main" } }) end,
+      function(x) assert.is_table(x:symbols()) end,
+      function(x) assert.is_table(x:funcs()) end,
+      function(x) assert.is_table(x:func("main.main")) end,
+      function(x) assert.is_table(x:info()) end,
+      function(x) assert.is_string(x:symbolize_text("0x401000\n0x402000\n", true)) end,
+    }
+    for _, deed in ipairs {
+      function() b:close() end,
+      function() b:lookup_many { pcs[1], pcs[2] } end, -- a new batch frees the last one's frames
+      function() b:dwarf { units = { "runtime" } } end, -- a new load frees the last one's strings
+    } do
+      inside(b, deed, function() each_op(function() return b end, ops) end)
+    end
+    local function get()
+      if tostring(b):find("closed", 1, true) then b = assert(ge.core.binary_open(BIN)) end
+      return b
+    end
+    storm(10, function() b:close() end, function() each_op(get, ops) end)
+    get():close()
+  end)
+
+  it("reads a query table raw: its __index never runs, and cannot close the profile", function()
+    if not H.exists(base) then return pending("profile fixtures not built") end
+    local p = assert(ge.core.profile_open(base))
+    local calls = 0
+    local q = setmetatable({}, { __index = function(_, k)
+      calls = calls + 1
+      p:close()
+      collectgarbage("collect")
+      if k == "by" then return "line" end
+      if k == "sample" then return nil end
+      return "fresh" .. tostring(math.random()) -- a regexp only the stack would hold
+    end })
+    assert.is_table(p:top(q))
+    assert.is_string(p:folded(q))
+    assert.is_table(p:flame(q, 0))
+    assert.are.equal(0, calls)
+    -- a sample name that the collector could free while the query runs
+    local rows = assert(p:top { sample = ("goroutine"):sub(1), by = "line", focus = ("m" .. "ain") })
+    assert.is_table(rows)
+    p:close()
+  end)
+
+  it("keeps a dwarf units list whatever the caller does to its table", function()
+    if not H.exists(BIN) then return pending("binary fixtures not built") end
+    local b = assert(ge.core.binary_open(BIN))
+    local units = { "ma" .. "in" }
+    -- the table changes (and the collector runs) as soon as the method has
+    -- read it: the units are the ones it read
+    local n = 0
+    local own = methods_of(b)
+    debug.sethook(function()
+      if called_by_method(own) and n < 5 then
+        n = n + 1
+        units[1] = ("x"):rep(10) .. "never"
+        collectgarbage("collect")
+      end
+    end, "c")
+    local ok, d = pcall(b.dwarf, b, { units = units })
+    debug.sethook()
+    assert(ok, d)
+    assert.are.equal(1, #d.units)
+    assert.are.equal("main", d.units[1].name)
+    b:close()
+  end)
+
+  it("refuses to merge a profile that its own resolver is symbolizing", function()
+    if not H.exists(base) then return pending("profile fixtures not built") end
+    local p = assert(ge.core.profile_open(base))
+    local merged, err
+    assert(p:symbolize(function()
+      if merged == nil and err == nil then
+        local ok, e = pcall(ge.core.profile_merge, { p, p })
+        merged, err = ok and e or false, not ok and e or nil
+        -- the diff of a profile in use by symbolize is refused too
+        local dok, derr = pcall(p.diff, p, p)
+        assert(not dok and derr:find("in use by symbolize", 1, true), derr)
+      end
+      return { { func = "f", file = "x.go", line = 1 } }
+    end))
+    assert.is_false(merged)
+    assert.matches("in use", err, 1, true)
+    p:close()
+  end)
+
+  it("survives a stream callback that raises, re-enters the stream and closes what it can", function()
+    local d = H.tmpdir("hostile-stream-cb")
+    local lines = { "# example.com/p" }
+    for i = 1, 50 do lines[#lines + 1] = ("./a.go:%d:2: x%d escapes to heap"):format(i, i) end
+    H.write(d .. "/s.log", table.concat(lines, "\n") .. "\n")
+    local log = assert(ge.escape.open(d .. "/s.log"))
+    local depth, seen = 0, 0
+    local function cb(rec)
+      assert.is_string(rec.message)
+      if depth == 0 then seen = seen + 1 end
+      if depth < 3 and (depth > 0 or seen % 10 == 1) then -- nested streams, a few
+        depth = depth + 1
+        local ok = pcall(ge.escape.stream, d .. "/s.log", cb, { filter = { kind = "escape" } })
+        depth = depth - 1
+        assert.is_true(ok)
+      end
+      log:close()
+      collectgarbage("collect")
+      if depth == 0 and seen == 40 then error({ code = 40 }) end
+      if depth > 0 then return false end -- an inner stream stops at its first record
+    end
+    local ok, e = pcall(ge.escape.stream, d .. "/s.log", cb)
+    assert.is_false(ok)
+    assert.are.equal(40, e.code) -- the callback's own error value, raised again
+    -- a stream that raises closes its file: many of them leave none open
+    for _ = 1, 300 do pcall(ge.escape.stream, d .. "/s.log", function() error("x") end) end
+    assert(ge.escape.stream(d .. "/s.log", function() return false end))
+  end)
+
+  it("checks a symbolize_text file again after every allocation", function()
+    if not H.exists(BIN) then return pending("binary fixtures not built") end
+    local b = assert(ge.core.binary_open(BIN))
+    local input = assert(io.tmpfile())
+    input:write(("0x401000\n"):rep(1000))
+    local refused = 0
+    for _ = 1, 30 do
+      input:seek("set", 0)
+      local out = io.tmpfile()
+      on_collect(function() pcall(out.close, out) end)
+      on_collect(function() pcall(input.close, input) end)
+      local pause = collectgarbage("setpause", 1)
+      local ok, err = pcall(b.symbolize_text, b, input, false, out)
+      collectgarbage("setpause", pause)
+      if not ok then
+        assert.matches("closed file", err, 1, true)
+        refused = refused + 1
+      end
+      if io.type(input) == "closed file" then
+        input = assert(io.tmpfile())
+        input:write(("0x401000\n"):rep(1000))
+      end
+    end
+    b:close()
+    input:close()
+  end)
 end)
 
 describe("shapes that were quadratic (PIE relocations)", function()

@@ -10,6 +10,55 @@ void ge_lua_open_escape(lua_State *L);
 void ge_lua_open_profile(lua_State *L);
 void ge_lua_open_binary(lua_State *L);
 
+/* Every handle userdata (log, profile, binary) starts with this. */
+typedef struct ge_handle {
+  void *ptr;        /* the C object; NULL once closed */
+  const char *busy; /* the method of this handle in progress, or NULL */
+} ge_handle;
+
+/* What the messages about a kind of handle say. */
+typedef struct ge_handle_class {
+  const char *tname;  /* its metatable's name */
+  const char *what;   /* "log", "profile", "binary" */
+  const char *closed; /* the error for a closed handle */
+} ge_handle_class;
+
+/* The handle at idx, open and not in use by a method in progress; raises
+ * otherwise. Reading arguments can run a finalizer (any allocation can), and
+ * a finalizer can close a handle: methods check their handle again, with
+ * this, once every argument is read and before the C object is used. */
+ge_handle *ge_lua_checkhandle(lua_State *L, int idx, const ge_handle_class *k);
+
+/* close and __gc: frees the C object with free_fn, unless a method of the
+ * handle is in progress (a callback or a finalizer that closes its own
+ * handle gets an error, the method goes on with its object). */
+int ge_lua_closehandle(lua_State *L, const ge_handle_class *k, void (*free_fn)(void *));
+
+/* The part of a binding function that runs while Lua code can raise (an
+ * allocation: out of memory, or an error from a finalizer that it runs;
+ * a callback) and while C state is held: work(L, ctx) runs under lua_pcall,
+ * seeing the values at stack indices 1..nargs at the same indices. With h,
+ * the handle is marked in use by `name` for the duration, so that neither a
+ * callback nor a finalizer can close it or use it under the C code; the mark
+ * is cleared whatever happens. Returns the number of results work left on
+ * the stack, or -1 with the error value on top: the caller frees what ctx
+ * holds, then raises it again (lua_error). Every function of the binding
+ * has the trampoline that runs work as its upvalue 1 (ge_lua_class,
+ * ge_lua_funcs), and so does the trampoline itself, for nested calls.
+ * Needs nargs + 2 free stack slots: a caller inside a C callback reserves
+ * them before the C call, since growing the stack can raise. */
+typedef int (*ge_lua_work)(lua_State *L, void *ctx);
+int ge_lua_run(lua_State *L, ge_handle *h, const char *name, int nargs, ge_lua_work work, void *ctx);
+
+/* ge_lua_run, raising the error again at once (nothing to free). */
+int ge_lua_call(lua_State *L, ge_handle *h, const char *name, int nargs, ge_lua_work work, void *ctx);
+
+/* Registration: like luaL_setfuncs into the table on top of the stack, each
+ * function with the trampoline as upvalue 1; ge_lua_class also creates the
+ * metatable tname (methods in __index). */
+void ge_lua_funcs(lua_State *L, const luaL_Reg *fns);
+void ge_lua_class(lua_State *L, const char *tname, const luaL_Reg *methods, const luaL_Reg *meta);
+
 /* Reads an optional limits table at index idx ({max_line_bytes=..., ...})
  * over the defaults; raises on a field of the wrong type. */
 void ge_lua_limits(lua_State *L, int idx, ge_limits *lim);

@@ -43,20 +43,6 @@ static inline void ge_pushint(lua_State *L, long long v) {
 #endif
 }
 
-/* Creates the metatable `tname` with methods in __index and the given
- * metamethods; leaves nothing on the stack. */
-static inline void ge_newclass(lua_State *L, const char *tname, const luaL_Reg *methods,
-                               const luaL_Reg *meta) {
-  luaL_newmetatable(L, tname);
-  ge_setfuncs(L, meta, 0);
-  lua_newtable(L);
-  ge_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushstring(L, tname);
-  lua_setfield(L, -2, "__name");
-  lua_pop(L, 1);
-}
-
 /* Pushes nil, message, code name: the binding's answer for bad input. */
 static inline int ge_pushfail(lua_State *L, const char *msg, const char *code) {
   lua_pushnil(L);

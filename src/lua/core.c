@@ -1,4 +1,5 @@
 /* goescape.core: the C module. Each part registers its functions here. */
+#include <limits.h>
 #include <stdlib.h>
 
 #include "binding.h"
@@ -118,13 +119,14 @@ static int l_write_file(lua_State *L) {
   return 1;
 }
 
-/* realpath(path) -> the absolute path with symlinks resolved, or nil. */
+/* realpath(path) -> the absolute path with symlinks resolved, or nil. Into
+ * a buffer on the C stack: pushing the string can raise (out of memory), and
+ * a malloc'd answer would then leak. */
 static int l_realpath(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  char *r = realpath(path, NULL);
-  if (!r) return 0;
+  char r[PATH_MAX];
+  if (!realpath(path, r)) return 0;
   lua_pushstring(L, r);
-  free(r);
   return 1;
 }
 
@@ -191,6 +193,94 @@ static int l_utf8_latin1(lua_State *L) {
   return 1;
 }
 
+/* ------------------------------------------------ handles and protected work */
+
+ge_handle *ge_lua_checkhandle(lua_State *L, int idx, const ge_handle_class *k) {
+  ge_handle *h = luaL_checkudata(L, idx, k->tname);
+  /* (an iterator's upvalue index is no argument number to name) */
+  if (!h->ptr) luaL_error(L, "%s", k->closed);
+  if (h->busy)
+    luaL_error(L, "goescape: the %s is in use by %s (use it after it returns)", k->what, h->busy);
+  return h;
+}
+
+int ge_lua_closehandle(lua_State *L, const ge_handle_class *k, void (*free_fn)(void *)) {
+  ge_handle *h = luaL_checkudata(L, 1, k->tname);
+  if (h->busy)
+    return luaL_error(L, "goescape: the %s is in use by %s (close it after it returns)", k->what,
+                      h->busy);
+  void *p = h->ptr;
+  h->ptr = NULL;
+  if (p) free_fn(p);
+  return 0;
+}
+
+typedef struct tcall {
+  ge_lua_work work;
+  void *ctx;
+} tcall;
+
+/* Runs the work of ge_lua_run, whose call it is: its first argument is the
+ * light userdata that ge_lua_run passes. Lua code reaches this function only
+ * through the debug library (an upvalue), which can break any invariant. */
+static int trampoline(lua_State *L) {
+  if (lua_type(L, 1) != LUA_TLIGHTUSERDATA) return luaL_error(L, "goescape: internal function");
+  const tcall *c = lua_touserdata(L, 1);
+  lua_remove(L, 1);
+  return c->work(L, c->ctx);
+}
+
+int ge_lua_run(lua_State *L, ge_handle *h, const char *name, int nargs, ge_lua_work work,
+               void *ctx) {
+  tcall c = {work, ctx};
+  int base = lua_gettop(L);
+  luaL_checkstack(L, nargs + 2, "goescape");
+  /* neither push allocates: nothing runs between the caller's check of h
+   * and the mark */
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushlightuserdata(L, &c);
+  for (int i = 1; i <= nargs; i++) lua_pushvalue(L, i);
+  const char *prev = NULL;
+  if (h) {
+    prev = h->busy;
+    h->busy = name;
+  }
+  int rc = lua_pcall(L, nargs + 1, LUA_MULTRET, 0);
+  if (h) h->busy = prev;
+  return rc ? -1 : lua_gettop(L) - base;
+}
+
+int ge_lua_call(lua_State *L, ge_handle *h, const char *name, int nargs, ge_lua_work work,
+                void *ctx) {
+  int n = ge_lua_run(L, h, name, nargs, work, ctx);
+  return n < 0 ? lua_error(L) : n;
+}
+
+/* The trampoline, with itself as upvalue 1 (a work that calls ge_lua_run
+ * runs inside it). */
+static void push_trampoline(lua_State *L) {
+  lua_pushnil(L);
+  lua_pushcclosure(L, trampoline, 1);
+  lua_pushvalue(L, -1);
+  lua_setupvalue(L, -2, 1);
+}
+
+void ge_lua_funcs(lua_State *L, const luaL_Reg *fns) {
+  push_trampoline(L);
+  ge_setfuncs(L, fns, 1);
+}
+
+void ge_lua_class(lua_State *L, const char *tname, const luaL_Reg *methods, const luaL_Reg *meta) {
+  luaL_newmetatable(L, tname);
+  ge_lua_funcs(L, meta);
+  lua_newtable(L);
+  ge_lua_funcs(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, tname);
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+}
+
 void ge_lua_open_common(lua_State *L) {
   static const luaL_Reg fns[] = {
       {"kinds", l_kinds},   {"kind_family", l_kind_family},
@@ -198,7 +288,7 @@ void ge_lua_open_common(lua_State *L) {
       {"write_file", l_write_file}, {"realpath", l_realpath},
       {"escape_controls", l_escape_controls}, {"utf8_latin1", l_utf8_latin1},
       {NULL, NULL}};
-  ge_setfuncs(L, fns, 0);
+  ge_lua_funcs(L, fns);
   lua_pushliteral(L, GE_VERSION);
   lua_setfield(L, -2, "version");
 }

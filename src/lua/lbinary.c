@@ -4,7 +4,10 @@
  *   binary:func(name) binary:symbols() binary:dwarf() binary:close()
  *   binary:symbolize_text(text, json[, file]) -> output | true | nil, err (the CLI's bulk path)
  * Bad data returns nil, msg, code; misuse (wrong types, closed handle) raises.
- * No malloc'd memory is held in C locals across a call that may raise. */
+ * No malloc'd memory is held in C locals across a call that may raise; the
+ * methods that build tables from the binary's strings run protected with
+ * the binary in use (ge_lua_run), so a finalizer cannot close it, nor
+ * replace its batch frames or its DWARF, under them. */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -23,28 +26,20 @@
 #include "symtext.h"
 
 typedef struct lbin {
-  ge_binary *b;
+  ge_handle h;       /* h.ptr: the ge_binary */
   uint32_t threads; /* limits.max_threads at open: symbolize_text's formatting */
   uint64_t max_read; /* limits.max_inflated_bytes at open: bytes read from a stream */
 } lbin;
 
 #define MAXFRAMES 256
 
-ge_binary *ge_lua_tobinary(lua_State *L, int idx) {
-  lbin *u = ge_testudata(L, idx, GE_BINARY_MT);
-  if (!u && lua_type(L, idx) == LUA_TTABLE) {
-    lua_getfield(L, idx, "handle");
-    u = ge_testudata(L, -1, GE_BINARY_MT);
-    lua_pop(L, 1);
-  }
-  return u ? u->b : NULL;
-}
+static const ge_handle_class BIN_CLASS = {GE_BINARY_MT, "binary", "attempt to use a closed binary"};
 
-static ge_binary *check(lua_State *L) {
-  lbin *u = luaL_checkudata(L, 1, GE_BINARY_MT);
-  if (!u->b) luaL_error(L, "attempt to use a closed binary");
-  return u->b;
-}
+/* The binary at 1, open and not in use by a method in progress. Methods
+ * call it again once their arguments are read (that can allocate, and so
+ * run a finalizer that closes the binary), right before the C object is
+ * used. */
+static lbin *check(lua_State *L) { return (lbin *)ge_lua_checkhandle(L, 1, &BIN_CLASS); }
 
 static void pushsv(lua_State *L, ge_strview v) { lua_pushlstring(L, v.ptr, v.len); }
 
@@ -68,27 +63,27 @@ static int l_open(lua_State *L) {
   ge_limits lim;
   ge_lua_limits(L, 2, &lim);
   lbin *u = lua_newuserdata(L, sizeof *u);
-  u->b = NULL;
+  u->h.ptr = NULL;
+  u->h.busy = NULL;
   u->threads = lim.max_threads;
   u->max_read = lim.max_inflated_bytes;
   luaL_getmetatable(L, GE_BINARY_MT);
   lua_setmetatable(L, -2);
   ge_error err;
-  ge_err rc = ge_binary_open(path, &lim, &u->b, &err);
+  ge_binary *b;
+  ge_err rc = ge_binary_open(path, &lim, &b, &err);
   if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  u->h.ptr = b;
   return 1;
 }
 
-static int l_close(lua_State *L) {
-  lbin *u = luaL_checkudata(L, 1, GE_BINARY_MT);
-  ge_binary_free(u->b);
-  u->b = NULL;
-  return 0;
-}
+static void free_binary(void *b) { ge_binary_free(b); }
+
+static int l_close(lua_State *L) { return ge_lua_closehandle(L, &BIN_CLASS, free_binary); }
 
 static int l_tostring(lua_State *L) {
   lbin *u = luaL_checkudata(L, 1, GE_BINARY_MT);
-  lua_pushfstring(L, "goescape.binary (%p)%s", (void *)u, u->b ? "" : " closed");
+  lua_pushfstring(L, "goescape.binary (%p)%s", (void *)u, u->h.ptr ? "" : " closed");
   return 1;
 }
 
@@ -116,8 +111,8 @@ static const char *pcln_name(int v) {
   return NULL;
 }
 
-static int l_info(lua_State *L) {
-  ge_binary *b = check(L);
+static int info_work(lua_State *L, void *ctx) {
+  ge_binary *b = ctx;
   ge_binary_info in;
   ge_binary_info_get(b, &in);
   lua_createtable(L, 0, 20);
@@ -163,6 +158,11 @@ static int l_info(lua_State *L) {
   return 1;
 }
 
+static int l_info(lua_State *L) {
+  lbin *u = check(L);
+  return ge_lua_call(L, &u->h, "info", 0, info_work, u->h.ptr);
+}
+
 static void push_frames(lua_State *L, const ge_frame *fr, size_t n) {
   lua_createtable(L, (int)n, 0);
   for (size_t i = 0; i < n; i++) {
@@ -191,28 +191,39 @@ static uint64_t checkpc(lua_State *L, int idx) {
   return (uint64_t)n;
 }
 
+typedef struct pc_ctx {
+  ge_binary *b;
+  uint64_t pc;
+} pc_ctx;
+
 /* One lookup; pushes frames, or nil, msg, code. */
-static int lookup_push(lua_State *L, ge_binary *b, uint64_t pc) {
+static int lookup_work(lua_State *L, void *ctx) {
+  const pc_ctx *c = ctx;
   ge_frame fr[MAXFRAMES];
   size_t n;
   ge_error err;
-  ge_err rc = ge_binary_lookup(b, pc, fr, MAXFRAMES, &n, &err);
+  ge_err rc = ge_binary_lookup(c->b, c->pc, fr, MAXFRAMES, &n, &err);
   if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
   push_frames(L, fr, n);
   return 1;
 }
 
 static int l_lookup(lua_State *L) {
-  ge_binary *b = check(L);
-  return lookup_push(L, b, checkpc(L, 2));
+  check(L);
+  uint64_t pc = checkpc(L, 2);
+  lbin *u = check(L);
+  pc_ctx c = {u->h.ptr, pc};
+  return ge_lua_call(L, &u->h, "lookup", 0, lookup_work, &c);
 }
 
 /* call_target(pc) -> the address a direct call before pc + 1 calls, or nil. */
 static int l_call_target(lua_State *L) {
-  ge_binary *b = check(L);
+  check(L);
+  uint64_t pc = checkpc(L, 2);
+  ge_binary *b = check(L)->h.ptr;
   uint64_t t;
   ge_error e;
-  ge_err rc = ge_binary_call_target(b, checkpc(L, 2), &t, &e);
+  ge_err rc = ge_binary_call_target(b, pc, &t, &e);
   if (rc == GE_ERR_NOTFOUND) return 0;
   if (rc) return ge_pushfail(L, e.msg, ge_err_name(rc));
   ge_pushint(L, (long long)t);
@@ -223,8 +234,45 @@ static int l_call_target(lua_State *L) {
  * tables are corrupt is an empty list, and the message of the first such
  * entry (in list order) the second result. Answered in address order by
  * ge_binary_lookup_many: the same frames as one lookup per entry. */
+typedef struct many_ctx {
+  ge_binary *b;
+  const uint64_t *pcs;
+  ge_pcframes *res;
+  size_t n;
+} many_ctx;
+
+/* The batch's frames belong to the binary until its next batch: the binary
+ * is in use while they are read. */
+static int many_work(lua_State *L, void *ctx) {
+  const many_ctx *c = ctx;
+  const ge_frame *fr;
+  ge_error err;
+  ge_err rc = ge_binary_lookup_many(c->b, c->pcs, c->n, MAXFRAMES, c->res, &fr, &err);
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  lua_pushnil(L);                    /* 1: first error message */
+  lua_createtable(L, (int)c->n, 0);  /* 2: result */
+  for (size_t i = 0; i < c->n; i++) {
+    if (c->res[i].rc == GE_OK) {
+      push_frames(L, fr + c->res[i].first, c->res[i].n);
+    } else {
+      if (lua_isnil(L, 1)) {
+        ge_frame one[MAXFRAMES];
+        size_t k;
+        ge_binary_lookup(c->b, c->pcs[i], one, MAXFRAMES, &k, &err);
+        lua_pushstring(L, err.msg);
+        lua_replace(L, 1);
+      }
+      lua_newtable(L);
+    }
+    lua_rawseti(L, 2, (int)i + 1);
+  }
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 1);
+  return 2;
+}
+
 static int l_lookup_many(lua_State *L) {
-  ge_binary *b = check(L);
+  check(L);
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   size_t n = ge_rawlen(L, 2);
@@ -236,29 +284,9 @@ static int l_lookup_many(lua_State *L) {
     pcs[i] = checkpc(L, -1);
     lua_pop(L, 1);
   }
-  const ge_frame *fr;
-  ge_error err;
-  ge_err rc = ge_binary_lookup_many(b, pcs, n, MAXFRAMES, res, &fr, &err);
-  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
-  lua_pushnil(L);                 /* 5: first error message */
-  lua_createtable(L, (int)n, 0);  /* 6: result */
-  for (size_t i = 0; i < n; i++) {
-    if (res[i].rc == GE_OK) {
-      push_frames(L, fr + res[i].first, res[i].n);
-    } else {
-      if (lua_isnil(L, 5)) {
-        ge_frame one[MAXFRAMES];
-        size_t k;
-        ge_binary_lookup(b, pcs[i], one, MAXFRAMES, &k, &err);
-        lua_pushstring(L, err.msg);
-        lua_replace(L, 5);
-      }
-      lua_newtable(L);
-    }
-    lua_rawseti(L, 6, (int)i + 1);
-  }
-  lua_pushvalue(L, 5);
-  return 2;
+  lbin *u = check(L);
+  many_ctx c = {u->h.ptr, pcs, res, n};
+  return ge_lua_call(L, &u->h, "lookup_many", 0, many_work, &c);
 }
 
 static void push_func(lua_State *L, const ge_func_info *f) {
@@ -270,8 +298,8 @@ static void push_func(lua_State *L, const ge_func_info *f) {
   setint(L, "line", f->start_line);
 }
 
-static int l_funcs(lua_State *L) {
-  ge_binary *b = check(L);
+static int funcs_work(lua_State *L, void *ctx) {
+  ge_binary *b = ctx;
   ge_binary_info in;
   ge_binary_info_get(b, &in);
   lua_createtable(L, (int)in.nfuncs, 0);
@@ -286,21 +314,39 @@ static int l_funcs(lua_State *L) {
   return 1;
 }
 
-static int l_func(lua_State *L) {
-  ge_binary *b = check(L);
+static int l_funcs(lua_State *L) {
+  lbin *u = check(L);
+  return ge_lua_call(L, &u->h, "funcs", 0, funcs_work, u->h.ptr);
+}
+
+typedef struct name_ctx {
+  ge_binary *b;
+  const char *name;
   size_t len;
-  const char *name = luaL_checklstring(L, 2, &len);
+} name_ctx;
+
+static int func_work(lua_State *L, void *ctx) {
+  const name_ctx *c = ctx;
   ge_func_info f;
   ge_error err;
-  ge_err rc = ge_binary_func_by_name(b, name, len, &f, &err);
+  ge_err rc = ge_binary_func_by_name(c->b, c->name, c->len, &f, &err);
   if (rc == GE_ERR_NOTFOUND) return 0;
   if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
   push_func(L, &f);
   return 1;
 }
 
-static int l_symbols(lua_State *L) {
-  ge_binary *b = check(L);
+static int l_func(lua_State *L) {
+  check(L);
+  size_t len;
+  const char *name = luaL_checklstring(L, 2, &len);
+  lbin *u = check(L);
+  name_ctx c = {u->h.ptr, name, len};
+  return ge_lua_call(L, &u->h, "func", 0, func_work, &c);
+}
+
+static int symbols_work(lua_State *L, void *ctx) {
+  ge_binary *b = ctx;
   size_t n;
   ge_error err;
   ge_err rc = ge_binary_symbols(b, &n, &err);
@@ -319,32 +365,25 @@ static int l_symbols(lua_State *L) {
   return 1;
 }
 
-/* b:dwarf([{units = {"pkg/path", ...}}]): every unit, or only those. */
-static int l_dwarf(lua_State *L) {
-  ge_binary *b = check(L);
+static int l_symbols(lua_State *L) {
+  lbin *u = check(L);
+  return ge_lua_call(L, &u->h, "symbols", 0, symbols_work, u->h.ptr);
+}
+
+typedef struct dwarf_ctx {
+  ge_binary *b;
+  const char *const *units;
+  size_t nunits;
+} dwarf_ctx;
+
+/* The load replaces what an earlier one loaded: the binary is in use while
+ * the tables are built from it. */
+static int dwarf_work(lua_State *L, void *ctx) {
+  const dwarf_ctx *dc = ctx;
+  ge_binary *b = dc->b;
   ge_dwarf_stats st;
   ge_error err;
-  const char *units[256];
-  size_t nunits = 0;
-  if (!lua_isnoneornil(L, 2)) {
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_pushliteral(L, "units"); /* read raw, as every option table the binding reads */
-    lua_rawget(L, 2);
-    if (!lua_isnil(L, -1)) {
-      luaL_checktype(L, -1, LUA_TTABLE);
-      size_t n = ge_rawlen(L, -1);
-      if (n > sizeof units / sizeof units[0]) return luaL_error(L, "dwarf: at most 256 units");
-      for (size_t i = 1; i <= n; i++) {
-        lua_rawgeti(L, -1, (int)i);
-        if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "dwarf: units must be strings");
-        units[nunits++] = lua_tostring(L, -1); /* anchored by the units table */
-        lua_pop(L, 1);
-      }
-      if (nunits == 0) return luaL_error(L, "dwarf: units is empty");
-    }
-    /* the units table stays on the stack (anchoring its strings) during the load */
-  }
-  ge_err rc = ge_binary_dwarf_load_units(b, units, nunits, &st, &err);
+  ge_err rc = ge_binary_dwarf_load_units(b, dc->units, dc->nunits, &st, &err);
   if (rc == GE_ERR_NOTFOUND) return 0;
   if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
   lua_createtable(L, 0, 6);
@@ -398,6 +437,38 @@ static int l_dwarf(lua_State *L) {
   return 1;
 }
 
+/* b:dwarf([{units = {"pkg/path", ...}}]): every unit, or only those. */
+static int l_dwarf(lua_State *L) {
+  check(L);
+  const char *units[256];
+  size_t nunits = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_pushliteral(L, "units"); /* read raw, as every option table the binding reads */
+    lua_rawget(L, 2);
+    if (!lua_isnil(L, -1)) {
+      luaL_checktype(L, -1, LUA_TTABLE);
+      int list = lua_gettop(L);
+      size_t n = ge_rawlen(L, list);
+      if (n > sizeof units / sizeof units[0]) return luaL_error(L, "dwarf: at most 256 units");
+      /* The strings are kept by a table of ours on the stack, not by the
+       * caller's: Lua code can run before the load (a finalizer, when the
+       * protected call grows the stack) and change the caller's table. */
+      lua_createtable(L, (int)n, 0);
+      for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, list, (int)i);
+        if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "dwarf: units must be strings");
+        units[nunits++] = lua_tostring(L, -1);
+        lua_rawseti(L, list + 1, (int)i);
+      }
+      if (nunits == 0) return luaL_error(L, "dwarf: units is empty");
+    }
+  }
+  lbin *u = check(L);
+  dwarf_ctx c = {u->h.ptr, units, nunits};
+  return ge_lua_call(L, &u->h, "dwarf", 0, dwarf_work, &c);
+}
+
 /* ------------------------------------------------- bulk text symbolization */
 
 /* The C stream of a Lua file object (io library), raising when closed. */
@@ -449,9 +520,12 @@ static void *push_big(lua_State *L, size_t size) {
   return m->p;
 }
 
-/* Returns the bytes (NULL and errno on a read error), pushing one value. */
-/* NULL with *len = SIZE_MAX when the stream passed max bytes. */
-static const char *read_input(lua_State *L, FILE *f, size_t *len, uint64_t max) {
+/* The bytes of the file at idx (NULL and errno on a read error), pushing
+ * one value; NULL with *len = SIZE_MAX when the stream passed max bytes.
+ * Each allocation can run a finalizer that closes the file: its stream is
+ * fetched again (tofile) after each one. */
+static const char *read_input(lua_State *L, int idx, size_t *len, uint64_t max) {
+  FILE *f = tofile(L, idx);
   struct stat st;
   off_t pos = ftello(f);
   if (pos >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > pos &&
@@ -464,6 +538,7 @@ static const char *read_input(lua_State *L, FILE *f, size_t *len, uint64_t max) 
       return NULL;
     }
     char *p = push_big(L, want);
+    f = tofile(L, idx);
     if (p) {
       while (got < want) {
         ssize_t r = pread(fileno(f), p + got, want - got, pos + (off_t)got);
@@ -483,6 +558,7 @@ static const char *read_input(lua_State *L, FILE *f, size_t *len, uint64_t max) 
   size_t cap = 1 << 20, n = 0;
   char *buf = lua_newuserdata(L, cap);
   for (;;) {
+    f = tofile(L, idx);
     n += fread(buf + n, 1, cap - n, f);
     if (n < cap) break;
     if ((uint64_t)n >= max) {
@@ -513,33 +589,31 @@ typedef struct heldtext {
  *   json: {"pc":"0x..","frames":[{"function":..,"file":..,"line":..,"inlined":..}]}
  * The input is a string or a file (io library object) read to its end. With
  * an output file the answers are written to it and the result is true;
- * otherwise they are returned as one string. */
-static int l_symbolize_text(lua_State *L) {
-  ge_binary *b = check(L);
+ * otherwise they are returned as one string. The work sees the arguments
+ * at 1..4 and fetches the files' streams when it uses them. */
+static int symtext_work(lua_State *L, void *ctx) {
+  lbin *u = ctx;
+  ge_binary *b = u->h.ptr;
   int json = lua_toboolean(L, 3);
-  FILE *f = lua_isnoneornil(L, 4) ? NULL : tofile(L, 4);
-  lua_settop(L, 4);
   size_t len;
   const char *s;
   if (lua_type(L, 2) == LUA_TSTRING) {
     s = lua_tolstring(L, 2, &len);
     lua_pushnil(L); /* 5 */
   } else {
-    lbin *ub = lua_touserdata(L, 1);
-    s = read_input(L, tofile(L, 2), &len, ub->max_read); /* 5 */
+    s = read_input(L, 2, &len, u->max_read); /* 5 */
     if (!s && len == SIZE_MAX) {
       char msg[96];
       snprintf(msg, sizeof msg, "symbolize: input: more than %llu bytes (limit max_inflated_bytes)",
-               (unsigned long long)ub->max_read);
+               (unsigned long long)u->max_read);
       return ge_pushfail(L, msg, "limit");
     }
     if (!s) return ge_pushfail(L, "symbolize: read error", "io");
   }
   size_t room = pcparse_room(len);
-  if (room > SIZE_MAX / sizeof(ge_pcframes) / 2) luaL_argerror(L, 2, "input too large");
+  if (room > SIZE_MAX / sizeof(ge_pcframes) / 2) return luaL_error(L, "symbolize: input too large");
   uint64_t *pcs = push_big(L, room * sizeof *pcs); /* 6 */
   if (!pcs) return ge_pushfail(L, "symbolize: out of memory", "nomem");
-  lbin *u = lua_touserdata(L, 1);
   ptrdiff_t got = pcparse(s, len, pcs, u->threads);
   if (got < 0) {
     size_t bad = (size_t)(-got - 1), line = 0;
@@ -561,7 +635,9 @@ static int l_symbolize_text(lua_State *L) {
   ge_err rc = ge_binary_lookup_many(b, pcs, nlines, MAXFRAMES, res, &frames, &err);
   if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
   symtext_in in = {pcs, res, frames, nlines, json, u->threads};
-  if (f) {
+  if (!lua_isnoneornil(L, 4)) {
+    /* fetched after the last allocation: nothing can close it now */
+    FILE *f = tofile(L, 4);
     int wr = symtext_write(&in, f);
     if (wr == SYMTEXT_NOMEM) return ge_pushfail(L, "symbolize: out of memory", "nomem");
     if (wr != SYMTEXT_OK || fflush(f)) return ge_pushfail(L, "symbolize: write error", "io");
@@ -581,6 +657,15 @@ static int l_symbolize_text(lua_State *L) {
   symtext_string_free(h->p, h->cap);
   h->p = NULL;
   return 1;
+}
+
+static int l_symbolize_text(lua_State *L) {
+  check(L);
+  lua_settop(L, 4);
+  if (!lua_isnil(L, 4)) tofile(L, 4);
+  if (lua_type(L, 2) != LUA_TSTRING) tofile(L, 2);
+  lbin *u = check(L);
+  return ge_lua_call(L, &u->h, "symbolize_text", 4, symtext_work, u);
 }
 
 static int heldtext_gc(lua_State *L) {
@@ -604,12 +689,12 @@ void ge_lua_open_binary(lua_State *L) {
                                      {NULL, NULL}};
   static const luaL_Reg meta[] = {
       {"__gc", l_close}, {"__close", l_close}, {"__tostring", l_tostring}, {NULL, NULL}};
-  ge_newclass(L, GE_BINARY_MT, methods, meta);
+  ge_lua_class(L, GE_BINARY_MT, methods, meta);
   static const luaL_Reg none[] = {{NULL, NULL}};
   static const luaL_Reg mapping_meta[] = {{"__gc", mapping_gc}, {NULL, NULL}};
-  ge_newclass(L, GE_MAPPING_MT, none, mapping_meta);
+  ge_lua_class(L, GE_MAPPING_MT, none, mapping_meta);
   static const luaL_Reg heldtext_meta[] = {{"__gc", heldtext_gc}, {NULL, NULL}};
-  ge_newclass(L, GE_HELDTEXT_MT, none, heldtext_meta);
+  ge_lua_class(L, GE_HELDTEXT_MT, none, heldtext_meta);
   static const luaL_Reg fns[] = {{"binary_open", l_open}, {NULL, NULL}};
-  ge_setfuncs(L, fns, 0);
+  ge_lua_funcs(L, fns);
 }

@@ -1,5 +1,4 @@
-/* The ge_binary userdata of goescape.core, for other parts of the binding
- * (profile:symbolize(b) glues to it). */
+/* The name of goescape.core's ge_binary userdata. */
 #ifndef GE_LUA_LBINARY_H
 #define GE_LUA_LBINARY_H
 #include "compat.h"
@@ -7,8 +6,4 @@
 
 #define GE_BINARY_MT "goescape.binary"
 
-/* The open ge_binary at idx: a goescape.binary userdata, or a table whose
- * field `handle` is one (the lua/goescape/binary.lua wrapper). NULL when the
- * value is neither or the binary was closed. Never raises. */
-ge_binary *ge_lua_tobinary(lua_State *L, int idx);
 #endif

@@ -7,6 +7,7 @@
  * Records are plain tables (see push_record); filters are tables with
  * optional kind / package / file / func fields. */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,16 +17,14 @@
 
 #define LOG_MT "goescape.log"
 
-typedef struct lua_log {
-  ge_log *log;
-} lua_log;
+static const ge_handle_class LOG_CLASS = {LOG_MT, "log", "goescape: the log is closed"};
 
-static lua_log *checklog(lua_State *L, int idx) {
-  lua_log *l = luaL_checkudata(L, idx, LOG_MT);
-  /* (an iterator's upvalue index is no argument number to name) */
-  if (!l->log) luaL_error(L, "goescape: the log is closed");
-  return l;
+/* The open log at idx (its ge_handle's ptr), not in use by a method. */
+static ge_log *checklog(lua_State *L, int idx) {
+  return ge_lua_checkhandle(L, idx, &LOG_CLASS)->ptr;
 }
+
+static ge_handle *loghandle(lua_State *L, int idx) { return ge_lua_checkhandle(L, idx, &LOG_CLASS); }
 
 static void setstr(lua_State *L, const char *key, ge_strview v) {
   if (!v.len) return;
@@ -150,31 +149,36 @@ static int l_log_open(lua_State *L) {
   ge_lua_limits(L, 2, &lim);
   int is_list = lua_istable(L, 1);
   if (!is_list) luaL_checkstring(L, 1);
-  lua_log *l = lua_newuserdata(L, sizeof *l); /* owns the log from the start */
-  l->log = NULL;
+  lua_settop(L, 2);
+  ge_handle *l = lua_newuserdata(L, sizeof *l); /* 3: owns the log from the start */
+  l->ptr = NULL;
+  l->busy = NULL;
   luaL_getmetatable(L, LOG_MT);
   lua_setmetatable(L, -2);
-  l->log = ge_log_new(&lim);
-  if (!l->log) return luaL_error(L, "out of memory");
+  l->ptr = ge_log_new(&lim);
+  if (!l->ptr) return luaL_error(L, "out of memory");
   size_t n = is_list ? ge_rawlen(L, 1) : 1;
   if (n == 0) return luaL_argerror(L, 1, "no input paths");
+  if (n > INT_MAX) return luaL_argerror(L, 1, "too many paths");
   for (size_t i = 1; i <= n; i++) {
+    lua_settop(L, 3);
     const char *path;
     if (is_list) {
       lua_rawgeti(L, 1, (int)i);
+      /* a number is converted on the stack, where it stays during the add */
       path = lua_tostring(L, -1);
       if (!path) return luaL_argerror(L, 1, "paths must be strings");
-      lua_pop(L, 1); /* still referenced by the table */
     } else {
       path = lua_tostring(L, 1);
     }
     ge_error err;
-    if (ge_log_add_path(l->log, path, &err)) {
-      ge_log_free(l->log);
-      l->log = NULL;
+    if (ge_log_add_path(l->ptr, path, &err)) {
+      ge_log_free(l->ptr);
+      l->ptr = NULL;
       return ge_pushfail(L, err.msg, ge_err_name(err.code));
     }
   }
+  lua_settop(L, 3);
   return 1;
 }
 
@@ -184,16 +188,17 @@ static int l_log_parse(lua_State *L) {
   const char *name = luaL_optstring(L, 2, "<string>");
   ge_limits lim;
   ge_lua_limits(L, 3, &lim);
-  lua_log *l = lua_newuserdata(L, sizeof *l);
-  l->log = NULL;
+  ge_handle *l = lua_newuserdata(L, sizeof *l);
+  l->ptr = NULL;
+  l->busy = NULL;
   luaL_getmetatable(L, LOG_MT);
   lua_setmetatable(L, -2);
-  l->log = ge_log_new(&lim);
-  if (!l->log) return luaL_error(L, "out of memory");
+  l->ptr = ge_log_new(&lim);
+  if (!l->ptr) return luaL_error(L, "out of memory");
   ge_error err;
-  if (ge_log_add_buffer(l->log, name, text, len, &err)) {
-    ge_log_free(l->log);
-    l->log = NULL;
+  if (ge_log_add_buffer(l->ptr, name, text, len, &err)) {
+    ge_log_free(l->ptr);
+    l->ptr = NULL;
     return ge_pushfail(L, err.msg, ge_err_name(err.code));
   }
   return 1;
@@ -201,7 +206,6 @@ static int l_log_parse(lua_State *L) {
 
 typedef struct stream_ud {
   lua_State *L;
-  int fn;
   int failed; /* the callback raised: its error is on the stack */
   ge_log_filter f;
 } stream_ud;
@@ -235,14 +239,30 @@ static int stream_match(const ge_log_filter *f, const ge_diag *d) {
   return 1;
 }
 
+typedef struct stream_rec {
+  const ge_log *log;
+  size_t i;
+} stream_rec;
+
+/* fn(record) -> its first result; protected (ge_lua_run): the record's
+ * pushes can raise as well as fn, and the stream's C state must be freed. */
+static int stream_call(lua_State *L, void *ctx) {
+  const stream_rec *r = ctx;
+  lua_pushvalue(L, 2);
+  push_record(L, r->log, r->i);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
 static int stream_cb(void *ud, const ge_log *log, size_t i) {
   stream_ud *s = ud;
   ge_diag d;
   ge_log_get(log, i, &d);
   if (!stream_match(&s->f, &d)) return 0;
-  lua_pushvalue(s->L, s->fn);
-  push_record(s->L, log, i);
-  if (lua_pcall(s->L, 1, 1, 0) != 0) {
+  /* the stack room ge_lua_run needs was reserved before the stream began:
+   * nothing here raises past the stream's buffers */
+  stream_rec r = {log, i};
+  if (ge_lua_run(s->L, NULL, NULL, 2, stream_call, &r) < 0) {
     s->failed = 1;
     return 1;
   }
@@ -279,11 +299,13 @@ static int l_log_stream(lua_State *L) {
   luaL_checktype(L, 2, LUA_TFUNCTION);
   ge_limits lim;
   ge_lua_limits(L, 3, &lim);
-  stream_ud s = {L, 2, 0, {0}};
+  stream_ud s = {L, 0, {0}};
   read_filter(L, 4, &s.f);
   if (s.f.kind && ge_kind_from_name(s.f.kind, strlen(s.f.kind)) == GE_K__COUNT &&
       strcmp(s.f.kind, "escape") && strcmp(s.f.kind, "inline") && strcmp(s.f.kind, "other"))
     return luaL_error(L, "unknown diagnostic kind '%s'", s.f.kind);
+  /* room for ge_lua_run in the callback (2 values and 2 forwarded) */
+  luaL_checkstack(L, 8, "goescape");
   int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     lua_pushnil(L);
@@ -310,39 +332,54 @@ static int count_one(void *ud, size_t i) {
 }
 
 static int l_count(lua_State *L) {
-  lua_log *l = checklog(L, 1);
+  checklog(L, 1);
   ge_log_filter f;
   read_filter(L, 2, &f);
+  /* the filter's reading allocated: the log is checked again, then used by
+   * C code alone */
+  ge_log *log = checklog(L, 1);
   if (!f.kind && !f.package && !f.file && !f.func && !f.files) {
-    ge_pushint(L, (long long)ge_log_count(l->log));
+    ge_pushint(L, (long long)ge_log_count(log));
     return 1;
   }
   size_t n = 0;
   ge_error err;
-  if (ge_log_select(l->log, &f, count_one, &n, &err)) return luaL_error(L, "%s", err.msg);
+  if (ge_log_select(log, &f, count_one, &n, &err)) return luaL_error(L, "%s", err.msg);
   ge_pushint(L, (long long)n);
   return 1;
 }
 
 static int l_len(lua_State *L) {
-  lua_log *l = checklog(L, 1);
-  ge_pushint(L, (long long)ge_log_count(l->log));
+  ge_pushint(L, (long long)ge_log_count(checklog(L, 1)));
+  return 1;
+}
+
+typedef struct get_ctx {
+  const ge_log *log;
+  size_t i;
+} get_ctx;
+
+static int get_work(lua_State *L, void *ctx) {
+  const get_ctx *c = ctx;
+  push_record(L, c->log, c->i);
   return 1;
 }
 
 static int l_get(lua_State *L) {
-  lua_log *l = checklog(L, 1);
+  checklog(L, 1);
   lua_Number i = luaL_checknumber(L, 2);
+  lua_settop(L, 2);
+  ge_handle *h = loghandle(L, 1);
   /* NaN fails both comparisons: checked before any cast */
-  if (!(i >= 1 && i <= (lua_Number)ge_log_count(l->log)) || i != (lua_Number)(size_t)i) {
+  if (!(i >= 1 && i <= (lua_Number)ge_log_count(h->ptr)) || i != (lua_Number)(size_t)i) {
     lua_pushnil(L);
     return 1;
   }
-  push_record(L, l->log, (size_t)i - 1);
-  return 1;
+  get_ctx c = {h->ptr, (size_t)i - 1};
+  return ge_lua_call(L, h, "get", 0, get_work, &c);
 }
 
-/* Iterator: upvalues (log, compiled index list as a string of size_t, pos). */
+/* Indices of selected records, gathered by C callbacks (no Lua runs). */
 typedef struct idxbuf {
   size_t *v;
   size_t n, cap;
@@ -358,75 +395,96 @@ static int collect(void *ud, size_t i) {
   return 0;
 }
 
+/* Iterator: upvalues (trampoline, log, indices (a userdata of size_t), pos). */
 static int iter_next(lua_State *L) {
-  lua_log *l = checklog(L, lua_upvalueindex(1));
-  size_t len;
-  const char *ix = lua_tolstring(L, lua_upvalueindex(2), &len);
-  lua_Number pos = lua_tonumber(L, lua_upvalueindex(3));
+  lua_settop(L, 0);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  ge_handle *h = loghandle(L, 1);
+  const size_t *ix = lua_touserdata(L, lua_upvalueindex(3));
+  size_t len = ix ? ge_rawlen(L, lua_upvalueindex(3)) / sizeof(size_t) : 0;
+  lua_Number pos = lua_tonumber(L, lua_upvalueindex(4));
+  if (!(pos >= 0 && pos < (lua_Number)len)) return 0; /* the end (or upvalues changed by debug) */
   size_t k = (size_t)pos;
-  if (k >= len / sizeof(size_t)) return 0;
-  size_t i;
-  memcpy(&i, ix + k * sizeof(size_t), sizeof i);
+  if (ix[k] >= ge_log_count(h->ptr)) return 0;
+  get_ctx c = {h->ptr, ix[k]};
+  int n = ge_lua_call(L, h, "an iterator", 0, get_work, &c);
   lua_pushnumber(L, (lua_Number)(k + 1));
-  lua_replace(L, lua_upvalueindex(3));
-  push_record(L, l->log, i);
+  lua_replace(L, lua_upvalueindex(4));
+  return n;
+}
+
+typedef struct iter_ctx {
+  const ge_log *log;
+  const ge_log_filter *f;
+  idxbuf b;
+} iter_ctx;
+
+static int iter_work(lua_State *L, void *ctx) {
+  iter_ctx *c = ctx;
+  ge_error err;
+  ge_err rc = ge_log_select(c->log, c->f, collect, &c->b, &err);
+  if (c->b.oom) return luaL_error(L, "out of memory");
+  if (rc) return luaL_error(L, "%s", err.msg);
+  lua_pushvalue(L, lua_upvalueindex(1)); /* the trampoline: ge_lua_run's upvalue 1 */
+  lua_pushvalue(L, 1);
+  size_t bytes = c->b.n * sizeof(size_t);
+  void *ix = lua_newuserdata(L, bytes ? bytes : 1);
+  if (bytes) memcpy(ix, c->b.v, bytes);
+  lua_pushnumber(L, 0);
+  lua_pushcclosure(L, iter_next, 4);
   return 1;
 }
 
 static int l_iter(lua_State *L) {
-  lua_log *l = checklog(L, 1);
+  checklog(L, 1);
+  lua_settop(L, 2);
   ge_log_filter f;
   read_filter(L, 2, &f);
-  idxbuf b = {0};
+  ge_handle *h = loghandle(L, 1);
+  iter_ctx c = {h->ptr, &f, {0}};
+  int n = ge_lua_run(L, h, "iter", 1, iter_work, &c);
+  free(c.b.v);
+  return n < 0 ? lua_error(L) : n;
+}
+
+typedef struct at_ctx {
+  ge_log *log;
+  const char *file, *pkg;
+  uint32_t line;
+  idxbuf b;
+} at_ctx;
+
+/* log:at_line(file, line, pkg?) -> {index...}: records about that line. */
+static int at_work(lua_State *L, void *ctx) {
+  at_ctx *c = ctx;
   ge_error err;
-  ge_err rc = ge_log_select(l->log, &f, collect, &b, &err);
-  if (rc || b.oom) {
-    free(b.v);
-    if (b.oom) return luaL_error(L, "out of memory");
-    return luaL_error(L, "%s", err.msg);
+  ge_err rc = ge_log_at_line(c->log, c->file, c->line, c->pkg, collect, &c->b, &err);
+  if (c->b.oom) return luaL_error(L, "out of memory");
+  if (rc) return luaL_error(L, "%s", err.msg);
+  lua_createtable(L, c->b.n > INT_MAX ? 0 : (int)c->b.n, 0);
+  for (size_t i = 0; i < c->b.n && i < INT_MAX; i++) {
+    ge_pushint(L, (long long)c->b.v[i] + 1);
+    lua_rawseti(L, -2, (int)i + 1);
   }
-  lua_pushvalue(L, 1);
-  /* Lua strings are the only GC'd byte buffer on every version. Copy the
-   * indices in, then free the C array before anything can raise. */
-  luaL_Buffer lb;
-  luaL_buffinit(L, &lb);
-  size_t bytes = b.n * sizeof(size_t), off = 0;
-  while (off < bytes) {
-    size_t chunk = bytes - off < LUAL_BUFFERSIZE ? bytes - off : LUAL_BUFFERSIZE;
-    luaL_addlstring(&lb, (const char *)b.v + off, chunk);
-    off += chunk;
-  }
-  free(b.v);
-  luaL_pushresult(&lb);
-  lua_pushnumber(L, 0);
-  lua_pushcclosure(L, iter_next, 3);
   return 1;
 }
 
-typedef struct at_ud {
-  lua_State *L;
-  int n;
-} at_ud;
-static int at_push(void *ud, size_t i) {
-  at_ud *a = ud;
-  ge_pushint(a->L, (long long)i + 1);
-  lua_rawseti(a->L, -2, ++a->n);
-  return 0;
-}
-
-/* log:at_line(file, line, pkg?) -> {index...}: records about that line. */
 static int l_at_line(lua_State *L) {
-  lua_log *l = checklog(L, 1);
+  checklog(L, 1);
   const char *file = luaL_checkstring(L, 2);
   lua_Number line = luaL_checknumber(L, 3);
   const char *pkg = luaL_optstring(L, 4, NULL);
-  lua_newtable(L);
-  if (!(line >= 1 && line <= 4294967295.0)) return 1;
-  at_ud a = {L, 0};
-  ge_error err;
-  if (ge_log_at_line(l->log, file, (uint32_t)line, pkg, at_push, &a, &err))
-    return luaL_error(L, "%s", err.msg);
-  return 1;
+  lua_settop(L, 4);
+  if (!(line >= 1 && line <= 4294967295.0)) {
+    checklog(L, 1);
+    lua_newtable(L);
+    return 1;
+  }
+  ge_handle *h = loghandle(L, 1);
+  at_ctx c = {h->ptr, file, pkg, (uint32_t)line, {0}};
+  int n = ge_lua_run(L, h, "at_line", 0, at_work, &c);
+  free(c.b.v);
+  return n < 0 ? lua_error(L) : n;
 }
 
 static const struct {
@@ -435,61 +493,71 @@ static const struct {
 } group_keys[] = {{"kind", GE_BY_KIND},       {"package", GE_BY_PACKAGE}, {"file", GE_BY_FILE},
                   {"func", GE_BY_FUNC},       {"subject", GE_BY_SUBJECT}, {"line", GE_BY_LINE}};
 
+typedef struct group_ctx {
+  const ge_log *log;
+  const ge_log_filter *f;
+  int k;
+  ge_group_row *rows;
+} group_ctx;
+
+static int group_work(lua_State *L, void *ctx) {
+  group_ctx *c = ctx;
+  size_t n = 0;
+  ge_error err;
+  ge_group_by by = group_keys[c->k].by;
+  if (ge_log_group(c->log, c->f, by, &c->rows, &n, &err)) return luaL_error(L, "%s", err.msg);
+  if (n > INT_MAX) return luaL_error(L, "group: too many rows");
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    const ge_group_row *r = &c->rows[i];
+    lua_createtable(L, 0, 3);
+    lua_pushlstring(L, r->key.ptr ? r->key.ptr : "", r->key.len);
+    lua_setfield(L, -2, by == GE_BY_LINE ? "file" : "key");
+    if (by == GE_BY_LINE) {
+      ge_pushint(L, r->line);
+      lua_setfield(L, -2, "line");
+    }
+    ge_pushint(L, (long long)r->count);
+    lua_setfield(L, -2, "count");
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
 static int l_group(lua_State *L) {
-  lua_log *l = checklog(L, 1);
+  checklog(L, 1);
   const char *by = luaL_checkstring(L, 2);
   int k = -1;
   for (int i = 0; i < (int)(sizeof group_keys / sizeof group_keys[0]); i++)
     if (!strcmp(by, group_keys[i].name)) k = i;
   if (k < 0) return luaL_argerror(L, 2, "group by kind, package, file, func, subject or line");
+  lua_settop(L, 3);
   ge_log_filter f;
   read_filter(L, 3, &f);
-  ge_group_row *rows = NULL;
-  size_t n = 0;
-  ge_error err;
-  if (ge_log_group(l->log, &f, group_keys[k].by, &rows, &n, &err))
-    return luaL_error(L, "%s", err.msg);
-  /* Build the result while holding `rows`: pushes can raise only on memory
-   * exhaustion; guard with a protected call to keep the rule. */
-  lua_createtable(L, (int)n, 0);
-  for (size_t i = 0; i < n; i++) {
-    if (!lua_checkstack(L, 4)) break;
-    lua_createtable(L, 0, 3);
-    lua_pushlstring(L, rows[i].key.ptr ? rows[i].key.ptr : "", rows[i].key.len);
-    lua_setfield(L, -2, group_keys[k].by == GE_BY_LINE ? "file" : "key");
-    if (group_keys[k].by == GE_BY_LINE) {
-      ge_pushint(L, rows[i].line);
-      lua_setfield(L, -2, "line");
-    }
-    ge_pushint(L, (long long)rows[i].count);
-    lua_setfield(L, -2, "count");
-    lua_rawseti(L, -2, (int)i + 1);
-  }
-  free(rows);
-  return 1;
+  ge_handle *h = loghandle(L, 1);
+  group_ctx c = {h->ptr, &f, k, NULL};
+  int n = ge_lua_run(L, h, "group", 0, group_work, &c);
+  free(c.rows);
+  return n < 0 ? lua_error(L) : n;
 }
 
 static int l_stats(lua_State *L) {
-  lua_log *l = checklog(L, 1);
   ge_log_stats st;
-  ge_log_stats_get(l->log, &st);
+  ge_log_stats_get(checklog(L, 1), &st); /* a copy: the pushes read no log */
   push_stats(L, &st);
   return 1;
 }
 
-static int l_close(lua_State *L) {
-  lua_log *l = luaL_checkudata(L, 1, LOG_MT);
-  ge_log_free(l->log);
-  l->log = NULL;
-  return 0;
-}
+static void free_log(void *p) { ge_log_free(p); }
+
+static int l_close(lua_State *L) { return ge_lua_closehandle(L, &LOG_CLASS, free_log); }
 
 static int l_tostring(lua_State *L) {
-  lua_log *l = luaL_checkudata(L, 1, LOG_MT);
-  if (!l->log)
+  ge_handle *l = luaL_checkudata(L, 1, LOG_MT);
+  if (!l->ptr)
     lua_pushliteral(L, "goescape.log (closed)");
   else
-    lua_pushfstring(L, "goescape.log (%d records)", (int)ge_log_count(l->log));
+    lua_pushfstring(L, "goescape.log (%d records)", (int)ge_log_count(l->ptr));
   return 1;
 }
 
@@ -502,10 +570,10 @@ void ge_lua_open_escape(lua_State *L) {
                                   {"__len", l_len},
                                   {"__tostring", l_tostring},
                                   {NULL, NULL}};
-  ge_newclass(L, LOG_MT, methods, meta);
+  ge_lua_class(L, LOG_MT, methods, meta);
   static const luaL_Reg fns[] = {{"log_open", l_log_open},
                                  {"log_parse", l_log_parse},
                                  {"log_stream", l_log_stream},
                                  {NULL, NULL}};
-  ge_setfuncs(L, fns, 0);
+  ge_lua_funcs(L, fns);
 }

@@ -19,8 +19,10 @@ static uint32_t fhash(uint32_t a, uint32_t b) {
 
 ge_err ge_profile_symbolize(ge_profile *p, ge_resolve_fn fn, void *ud, ge_error *err) {
   if (!fn) return ge_fail(err, GE_ERR_ARG, "symbolize: no resolver");
-  int maxf = (int)(p->lim.max_inline_depth ? p->lim.max_inline_depth : 1);
-  if (maxf > 4096) maxf = 4096;
+  /* clamped as unsigned: a depth past INT_MAX (limits are uint32) would
+   * turn negative as an int, and so would the buffer's size */
+  uint32_t depth = p->lim.max_inline_depth ? p->lim.max_inline_depth : 1;
+  int maxf = depth > 4096 ? 4096 : (int)depth;
   ge_sym_frame *frames = malloc((size_t)maxf * sizeof *frames);
   size_t nslots = 1024;
   while (nslots < (p->funcs.n + 1) * 4) nslots *= 2;
