@@ -7,6 +7,7 @@
 #   make check-asan      the specs against an ASan+UBSan build, leak-checked
 #   make demo            build the demo Go program, profile it, print the report
 #   make fuzz FUZZ_SECONDS=N   run each libFuzzer harness for N seconds
+#   make fuzz-lua        random call sequences on the Lua API, under ASan+UBSan
 #   make bench           benchmarks against peer tools (needs the corpus)
 #   make install         install into INST_LIBDIR / INST_LUADIR / INST_BINDIR
 LUA ?= luajit
@@ -40,7 +41,7 @@ STATIC := $(BUILD)/libgoescape.a
 TEST_LUAS ?= luajit lua5.1 lua5.4
 BUSTED_ARGS ?=   # e.g. spec/escape_spec.lua (default: every spec)
 
-.PHONY: all module deps check test test-one check-asan demo bench fuzz lint install clean corpus
+.PHONY: all module deps check test test-one check-asan asan-build fuzz-lua demo bench fuzz lint install clean corpus
 all: deps $(MODULE)
 
 # The module alone, without the Debian package check (LuaRocks builds this).
@@ -94,17 +95,38 @@ test:
 # runtime preloaded. Lua 5.4 allocates with malloc, so LeakSanitizer sees
 # through its heap; it closes the state at exit, so leaks are real leaks.
 ASAN_LUA ?= lua5.4
-check-asan:
-	@tools/deps.sh build test asan
-	$(MAKE) --no-print-directory all LUA=$(ASAN_LUA) BUILD=build/asan-$(ASAN_LUA) \
-		CFLAGS='-O1 -g' SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer'
-	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+ASAN_ENV = LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp:print_suppressions=0 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	GOESCAPE_LUA=$(ASAN_LUA) GOESCAPE_CPATH='build/asan-$(ASAN_LUA)/?.so' GOESCAPE_ASAN=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# The sanitized module for $(ASAN_LUA) in build/asan-$(ASAN_LUA).
+asan-build:
+	@tools/deps.sh --check build asan
+	$(MAKE) --no-print-directory all LUA=$(ASAN_LUA) BUILD=build/asan-$(ASAN_LUA) \
+		CFLAGS='-O1 -g' SAN='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer'
+
+check-asan:
+	@tools/deps.sh build test asan
+	@$(MAKE) --no-print-directory asan-build
+	$(ASAN_ENV) GOESCAPE_LUA=$(ASAN_LUA) GOESCAPE_CPATH='build/asan-$(ASAN_LUA)/?.so' GOESCAPE_ASAN=1 \
 		$(ASAN_LUA) /usr/bin/busted --lpath='lua/?.lua;lua/?/init.lua' \
 		--cpath='build/asan-$(ASAN_LUA)/?.so' $(if $(BUSTED_ARGS),$(BUSTED_ARGS),spec)
+
+# fuzz/lua_api.lua on each of FUZZ_LUA_LUAS against its sanitized build:
+# FUZZ_LUA_N sequences at most, new ones started for FUZZ_LUA_SECS seconds,
+# from FUZZ_LUA_SEED (printed; default: the time). Fixtures that the specs
+# build (profiles, binaries) are used when present. stdin is /dev/null.
+FUZZ_LUA_LUAS ?= luajit lua5.4
+FUZZ_LUA_N ?= 1000000
+FUZZ_LUA_SECS ?= 10
+FUZZ_LUA_SEED ?= $(shell date +%s)
+fuzz-lua:
+	@tools/deps.sh build test asan
+	@set -e; for l in $(FUZZ_LUA_LUAS); do \
+		$(MAKE) --no-print-directory asan-build ASAN_LUA=$$l; \
+		$(ASAN_ENV) $$l fuzz/lua_api.lua run --seed $(FUZZ_LUA_SEED) --n $(FUZZ_LUA_N) \
+			--secs $(FUZZ_LUA_SECS) --cpath 'build/asan-'$$l'/?.so' < /dev/null; done
 
 demo:
 	@tools/deps.sh build demo

@@ -738,6 +738,21 @@ describe("careless Lua callers", function()
     b:close()
     input:close()
   end)
+
+  it("survives random call sequences with hostile arguments and callbacks (fuzz/lua_api.lua)", function()
+    local fuzz = dofile(H.root .. "/fuzz/lua_api.lua")
+    local stats = fuzz.run {
+      seed = 20261130, n = 300, secs = 15, root = H.root,
+      core = ge.core, ge = ge, say = function() end,
+    }
+    assert.is_true(stats.sequences >= 100, "too few sequences: " .. stats.sequences)
+    assert.is_true(stats.calls > stats.sequences * 5)
+    assert.is_true(stats.errors > 0 and stats.deeds > 0)
+    -- the module is whole afterwards
+    local log = assert(ge.escape.open(LOG))
+    assert.is_true(#log > 0)
+    log:close()
+  end)
 end)
 
 describe("shapes that were quadratic (PIE relocations)", function()
