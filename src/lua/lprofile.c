@@ -509,15 +509,19 @@ static int top_work(lua_State *L, void *ctx) {
   return 3;
 }
 
-static int m_top(lua_State *L) {
+/* A method that answers one query (top, folded): its options read, then
+ * the work done protected with the profile in use. */
+static int query_method(lua_State *L, const char *name, ge_lua_work work) {
   lua_settop(L, 2);
   query qq;
   int nres;
   ge_handle *h = prepare_query(L, &qq, &nres);
   if (!h) return nres;
   query_ctx c = {h->ptr, &qq.q, 0, 0, {NULL, NULL}};
-  return release(L, &c.r, ge_lua_run(L, h, "top", 0, top_work, &c));
+  return release(L, &c.r, ge_lua_run(L, h, name, 0, work, &c));
 }
+
+static int m_top(lua_State *L) { return query_method(L, "top", top_work); }
 
 static int folded_work(lua_State *L, void *ctx) {
   query_ctx *c = ctx;
@@ -530,15 +534,7 @@ static int folded_work(lua_State *L, void *ctx) {
   return 1;
 }
 
-static int m_folded(lua_State *L) {
-  lua_settop(L, 2);
-  query qq;
-  int nres;
-  ge_handle *h = prepare_query(L, &qq, &nres);
-  if (!h) return nres;
-  query_ctx c = {h->ptr, &qq.q, 0, 0, {NULL, NULL}};
-  return release(L, &c.r, ge_lua_run(L, h, "folded", 0, folded_work, &c));
-}
+static int m_folded(lua_State *L) { return query_method(L, "folded", folded_work); }
 
 static void free_flame(void *f) { ge_prof_flame_free(f); }
 
