@@ -179,7 +179,8 @@ GE_API void ge_log_free(ge_log *log);
 
 /* Adds one input: a text log, a logopt .json file, or a directory (walked
  * recursively for logopt .json files and *.log text logs). "-" reads stdin.
- * Regular files are mapped, not copied. */
+ * Files are read into memory the log owns (never mapped: a log rewritten in
+ * place while open cannot raise SIGBUS), held until ge_log_free. */
 GE_API ge_err ge_log_add_path(ge_log *log, const char *path, ge_error *err);
 /* Adds text (or logopt JSON) held in memory. The bytes are copied. */
 GE_API ge_err ge_log_add_buffer(ge_log *log, const char *name, const char *data,
