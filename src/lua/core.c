@@ -136,14 +136,17 @@ static void add_u00(luaL_Buffer *b, unsigned c) {
   luaL_addlstring(b, e, 6);
 }
 
-/* escape_controls(s) -> s itself when it holds no control character, else
- * a copy with each one (C0 but tab and newline, DEL, C1) as \u00XX. Every
- * line the command prints goes through it, so the clean case allocates
- * nothing and scans at memory speed. */
-static int l_escape_controls(lua_State *L) {
+/* The byte at s[i] (a hit of the scan), written fixed into b; returns how
+ * many input bytes it stood for. */
+typedef size_t (*fix_fn)(luaL_Buffer *b, const unsigned char *s, size_t i);
+
+/* s itself when find() finds nothing in it, else a copy with every hit
+ * fixed by fix(): the clean case allocates nothing and scans at memory
+ * speed (every line the command prints goes through one of these). */
+static int rewrite(lua_State *L, size_t (*find)(const unsigned char *, size_t), fix_fn fix) {
   size_t n;
   const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &n);
-  size_t i = ge_find_control(s, n);
+  size_t i = find(s, n);
   if (i == n) {
     lua_settop(L, 1);
     return 1;
@@ -153,45 +156,39 @@ static int l_escape_controls(lua_State *L) {
   size_t from = 0;
   while (i < n) {
     luaL_addlstring(&b, (const char *)s + from, i - from);
-    if (s[i] == 0xC2) {
-      add_u00(&b, s[i + 1]);
-      from = i + 2;
-    } else {
-      add_u00(&b, s[i]);
-      from = i + 1;
-    }
-    i = from + ge_find_control(s + from, n - from);
+    from = i + fix(&b, s, i);
+    i = from + find(s + from, n - from);
   }
   luaL_addlstring(&b, (const char *)s + from, n - from);
   luaL_pushresult(&b);
   return 1;
 }
 
-/* utf8_latin1(s) -> s itself when it is valid UTF-8, else a copy in which
- * each byte that is not part of a valid sequence is the Latin-1 character
- * it would be ("caf\xe9" -> "café"): JSON and XML outputs stay valid. */
-static int l_utf8_latin1(lua_State *L) {
-  size_t n;
-  const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &n);
-  size_t i = ge_find_bad_utf8(s, n);
-  if (i == n) {
-    lua_settop(L, 1);
-    return 1;
+/* A control character (C0 but tab and newline, DEL, C1 as its two UTF-8
+ * bytes) as \u00XX. */
+static size_t fix_control(luaL_Buffer *b, const unsigned char *s, size_t i) {
+  if (s[i] == 0xC2) {
+    add_u00(b, s[i + 1]);
+    return 2;
   }
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  size_t from = 0;
-  while (i < n) {
-    luaL_addlstring(&b, (const char *)s + from, i - from);
-    char two[2] = {(char)(0xC0 | (s[i] >> 6)), (char)(0x80 | (s[i] & 0x3F))};
-    luaL_addlstring(&b, two, 2);
-    from = i + 1;
-    i = from + ge_find_bad_utf8(s + from, n - from);
-  }
-  luaL_addlstring(&b, (const char *)s + from, n - from);
-  luaL_pushresult(&b);
+  add_u00(b, s[i]);
   return 1;
 }
+
+/* A byte outside any valid UTF-8 sequence as the Latin-1 character it
+ * would be ("caf\xe9" -> "caf\u00e9" in UTF-8). */
+static size_t fix_latin1(luaL_Buffer *b, const unsigned char *s, size_t i) {
+  char two[2] = {(char)(0xC0 | (s[i] >> 6)), (char)(0x80 | (s[i] & 0x3F))};
+  luaL_addlstring(b, two, 2);
+  return 1;
+}
+
+/* escape_controls(s) -> s, or a copy with each control character as \u00XX. */
+static int l_escape_controls(lua_State *L) { return rewrite(L, ge_find_control, fix_control); }
+
+/* utf8_latin1(s) -> s when it is valid UTF-8, else a copy in which each
+ * stray byte is its Latin-1 character: JSON and XML outputs stay valid. */
+static int l_utf8_latin1(lua_State *L) { return rewrite(L, ge_find_bad_utf8, fix_latin1); }
 
 /* ------------------------------------------------ handles and protected work */
 
