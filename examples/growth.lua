@@ -29,7 +29,7 @@ print(("%s grew by %s (%s -> %s)"):format(g.sample.type, fmt(g.total_delta, true
   fmt(g.before_total), fmt(g.after_total)))
 for _, r in ipairs(g.rows) do
   print(("%12s  %s:%d  %s"):format(fmt(r.delta, true), r.file:match("[^/]*$"), r.line,
-    r["function"] or "?"))
+    r.func or "?"))
   if r.advice then
     print(("%12s  why: %s"):format("", r.advice.title))
     print(("%12s  fix: %s"):format("", r.advice.fix))

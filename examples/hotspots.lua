@@ -22,7 +22,7 @@ print(("%s, total %s"):format(hot.sample and hot.sample.type or "sample",
 for i, row in ipairs(hot.rows) do
   local share = hot.total > 0 and row.flat * 100 / hot.total or 0
   print(("%2d. %10s %5.1f%%  %s:%d  %s"):format(i, bytes and human(row.flat) or row.flat, share,
-    row.file:match("[^/]*$"), row.line, row["function"] or "?"))
+    row.file:match("[^/]*$"), row.line, row.func or "?"))
   for _, d in ipairs(row.diagnostics) do
     if d.kind == "moved_to_heap" or d.kind == "escapes_to_heap" then
       print(("      %s%s"):format(d.message, d.advice and ("  [" .. d.advice.title .. "]") or ""))

@@ -28,7 +28,7 @@ if prof_path then
   local prof = assert(ge.profile.open(prof_path))
   local hot = assert(ge.analysis.hotspots { escape = log, profile = prof, sample = sample, n = 0 })
   for _, row in ipairs(hot.rows) do
-    if row.advice then add(row.advice, row.flat, row["function"]) end
+    if row.advice then add(row.advice, row.flat, row.func) end
   end
 else
   for d in log:each { kind = "escape" } do

@@ -331,7 +331,7 @@ describe("binary:lookup", function()
       if #fr == 3 then found = fr break end
     end
     assert.is_truthy(found)
-    assert.are.equal("example.com/dep.Scale", found[1]["function"])
+    assert.are.equal("example.com/dep.Scale", found[1].func)
     assert.is_true(found[1].inlined)
     assert.are.equal("example.com/dep.Clamp", found[2].func)
     assert.is_true(found[2].inlined)
@@ -670,7 +670,7 @@ describe("goescape symbolize", function()
       local fr = b:lookup(pcs[i])
       assert.are.equal(#fr, #o.frames)
       for k, f in ipairs(fr) do
-        assert.are.same({ ["function"] = f.func, file = f.file, line = f.line, inlined = f.inlined },
+        assert.are.same({ func = f.func, file = f.file, line = f.line, inlined = f.inlined },
           o.frames[k])
       end
     end

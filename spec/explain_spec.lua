@@ -235,7 +235,7 @@ describe("explanations on real compiler output", function()
       escape = log, profile = prof, sample = "alloc_space", n = 1000, source = false })
     local want, per_line = {}, {}
     for _, r in ipairs(assert(prof:top { by = "line", sample = "alloc_objects", n = 0 })) do
-      want[(r["function"] or "") .. "@" .. (r.file or "") .. ":" .. (r.line or 0)] = r.flat
+      want[(r.func or "") .. "@" .. (r.file or "") .. ":" .. (r.line or 0)] = r.flat
       local k = (r.file or "") .. ":" .. (r.line or 0)
       per_line[k] = (per_line[k] or 0) + 1
     end

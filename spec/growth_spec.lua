@@ -108,7 +108,7 @@ describe("ge.analysis.growth", function()
   it("ranks the leaking 1 KiB buffers first, with the compiler's reason", function()
     local r = g.rows[1]
     assert.are.equal(18, r.line)
-    assert.are.equal("main.newItem", r["function"])
+    assert.are.equal("main.newItem", r.func)
     -- 2000 more live 1 KiB buffers.
     assert.is_true(r.delta >= 2000 * 1024, tostring(r.delta))
     local kinds = {}
@@ -170,7 +170,7 @@ describe("goescape growth", function()
     local n = 0
     for line in out:gmatch("[^\n]+") do
       local o = json.decode(line)
-      for _, f in ipairs { "file", "line", "function", "before", "after", "delta", "diagnostics" } do
+      for _, f in ipairs { "file", "line", "func", "before", "after", "delta", "diagnostics" } do
         assert.is_not_nil(o[f], f)
       end
       assert.are.equal(o.after - o.before, o.delta)

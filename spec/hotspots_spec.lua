@@ -83,7 +83,7 @@ describe("ge.analysis.hotspots", function()
       it("explains the too-large array with its flow and advice", function()
         local r = row_at(hot, "main.go", 46)
         assert.is_table(r)
-        assert.are.equal("main.bigArray", r["function"])
+        assert.are.equal("main.bigArray", r.func)
         local d = has_kind(r, "moved_to_heap", "a")
         assert.is_table(d)
         assert.are.equal("too_large", d.advice.reason)
@@ -196,7 +196,7 @@ func main() {
       local prof = assert(ge.profile.open(dir .. "/app/" .. v .. ".pb.gz"))
       local hot = assert(ge.analysis.hotspots { escape = log, profile = prof, n = 1 })
       local r = hot.rows[1]
-      assert.are.equal("example.com/dep.Make", r["function"])
+      assert.are.equal("example.com/dep.Make", r.func)
       assert.is_truthy(r.file:match("dep%.go$"))
       local d = has_kind(r, "escapes_to_heap")
       assert.is_table(d, v)
@@ -225,7 +225,7 @@ describe("goescape hotspots", function()
     local n = 0
     for line in out:gmatch("[^\n]+") do
       local o = json.decode(line)
-      for _, f in ipairs { "file", "line", "function", "flat", "cum", "diagnostics" } do
+      for _, f in ipairs { "file", "line", "func", "flat", "cum", "diagnostics" } do
         assert.is_not_nil(o[f], f)
       end
       for _, d in ipairs(o.diagnostics) do

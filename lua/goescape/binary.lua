@@ -3,7 +3,7 @@
 -- b.go_version, b.path (main package), b.module {path, version, sum, replace},
 -- b.deps, b.settings, b.pclntab_version, b.stripped, b.pie, b.has_dwarf
 -- b:lookup(pc) → frames (innermost first, physical function last), each
---   {func=, ["function"]=, file=, line=, inlined=}
+--   {func=, func =, file=, line=, inlined=}
 -- b:lookup_many{pc...} → list of frame lists (in C); b:funcs(); b:func(name);
 -- b:symbols(); b:dwarf() → nil without DWARF; b:close().
 local core = require "goescape.core"

@@ -8,15 +8,15 @@
 -- target, cost, budget, level, derefs, size, flow (list of steps), index,
 -- input_line, source. Parsing, filtering and grouping run in C.
 local core = require "goescape.core"
+local handle = require "goescape.handle"
 local options = require "goescape.options"
 
 local M = {}
 local LIMITS = { limits = true }
 local STREAM = { limits = true, filter = true }
 
-local Log = debug.getregistry and debug.getregistry()["goescape.log"]
-assert(Log, "goescape.core did not register goescape.log")
-local methods = Log.__index
+local class = handle.class("goescape.log", "log")
+local methods = class.methods
 
 --- Opens text logs, logopt JSON files or directories ("-" is stdin).
 -- @param paths a path or a list of paths
@@ -107,4 +107,5 @@ function methods:summary()
 end
 
 M.Log = methods
+M.is_log = class.is
 return M

@@ -126,7 +126,7 @@ function Profile:locations() return self._h:locations() end
 function Profile:functions() return self._h:functions() end
 function Profile:mappings() return self._h:mappings() end
 
---- Rows like `go tool pprof -top`: { {name=, function=, file=, line=, flat=, cum=} ... },
+--- Rows like `go tool pprof -top`: { {name=, func=, file=, line=, flat=, cum=} ... },
 -- sorted by flat; opts: by ("function"|"line"|"file"|"stack"), sample (name or
 -- 1-based index; default: the profile's default), n (0/nil: all), focus, ignore,
 -- hide, show (regular expressions), tagfocus / tagignore ("key=regexp").

@@ -92,7 +92,7 @@ describe("ge.profile", function()
       local p = assert(ge.profile.open(DIR .. "/allocs.pb.gz"))
       local rows, total = p:top { sample = "alloc_space", n = 0 }
       for _, r in ipairs(rows) do
-        if r["function"] == "main.rec" then
+        if r.func == "main.rec" then
           assert.is_true(r.cum <= total)
           assert.are.equal(0, r.flat)
         end
@@ -104,7 +104,7 @@ describe("ge.profile", function()
       local rows = p:top { n = 3 }
       assert.are.equal(3, #rows)
       assert.is_true(rows[1].flat >= rows[2].flat and rows[2].flat >= rows[3].flat)
-      assert.are.equal("main.leaf", rows[1]["function"])
+      assert.are.equal("main.leaf", rows[1].func)
     end)
 
     local filters = {
@@ -587,7 +587,7 @@ describe("ge.profile", function()
       for line in out:gmatch("[^\n]+") do
         n = n + 1
         -- pprof's label of inlined rows, when there is one
-        assert.matches('^{"name":".-","function":".-","file":".-","line":%d+,"flat":%d+,"cum":%d+,"unit":"nanoseconds"[^}]*}$', line)
+        assert.matches('^{"name":".-","func":".-","file":".-","line":%d+,"flat":%d+,"cum":%d+,"unit":"nanoseconds"[^}]*}$', line)
         local inl = line:match(',"inline":"([^"]+)"}$')
         assert.is_true(inl == nil or inl == "inline" or inl == "partial-inline", line)
       end

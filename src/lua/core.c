@@ -1,6 +1,7 @@
 /* goescape.core: the C module. Each part registers its functions here. */
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "binding.h"
 #include "core/outfile.h"
@@ -278,11 +279,24 @@ void ge_lua_class(lua_State *L, const char *tname, const luaL_Reg *methods, cons
   lua_pop(L, 1);
 }
 
+/* metatable(tname) -> the metatable of a goescape handle type: the Lua
+ * module of the kind adds its methods to it (lua/goescape/handle.lua). Only
+ * the names this binding registers are given out. */
+static int l_metatable(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  if (strncmp(name, "goescape.", 9) != 0)
+    return luaL_argerror(L, 1, "a goescape handle type expected");
+  luaL_getmetatable(L, name);
+  if (!lua_istable(L, -1)) return luaL_argerror(L, 1, "no such goescape handle type");
+  return 1;
+}
+
 void ge_lua_open_common(lua_State *L) {
   static const luaL_Reg fns[] = {
       {"kinds", l_kinds},   {"kind_family", l_kind_family},
       {"limits", l_limits}, {"set_default_limits", l_set_default_limits},
       {"write_file", l_write_file}, {"realpath", l_realpath},
+      {"metatable", l_metatable},
       {"escape_controls", l_escape_controls}, {"utf8_latin1", l_utf8_latin1},
       {NULL, NULL}};
   ge_lua_funcs(L, fns);

@@ -166,11 +166,8 @@ static int l_info(lua_State *L) {
 static void push_frames(lua_State *L, const ge_frame *fr, size_t n) {
   lua_createtable(L, (int)n, 0);
   for (size_t i = 0; i < n; i++) {
-    lua_createtable(L, 0, 5);
-    pushsv(L, fr[i].func);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "function");
-    lua_setfield(L, -2, "func");
+    lua_createtable(L, 0, 4);
+    setsv(L, "func", fr[i].func);
     setsv(L, "file", fr[i].file);
     setint(L, "line", fr[i].line);
     setbool(L, "inlined", fr[i].inlined);
@@ -586,7 +583,7 @@ typedef struct heldtext {
 /* symbolize_text(text | file, json[, file]) -> output | true | nil, err. One
  * answer per input line, in input order:
  *   text: "0xPC\tFUNC FILE:LINE[ (inlined)]\t..." ("0xPC\t??" when unknown)
- *   json: {"pc":"0x..","frames":[{"function":..,"file":..,"line":..,"inlined":..}]}
+ *   json: {"pc":"0x..","frames":[{"func":..,"file":..,"line":..,"inlined":..}]}
  * The input is a string or a file (io library object) read to its end. With
  * an output file the answers are written to it and the result is true;
  * otherwise they are returned as one string. The work sees the arguments

@@ -492,7 +492,7 @@ static int top_work(lua_State *L, void *ctx) {
     const ge_prof_row *row = ge_prof_top_row(t, i);
     lua_createtable(L, 0, 6);
     setsv(L, "name", row->name);
-    if (c->q->by != GE_PROF_BY_FILE && row->func.len) setsv(L, "function", row->func);
+    if (c->q->by != GE_PROF_BY_FILE && row->func.len) setsv(L, "func", row->func);
     if (row->file.len) setsv(L, "file", row->file);
     if (row->line) setnum(L, "line", row->line);
     if (row->objfile.len) setsv(L, "objfile", row->objfile);

@@ -157,7 +157,7 @@ static int json_line(out *o, uint64_t pc, const ge_frame *fr, size_t n) {
     const ge_frame *x = &fr[k];
     if (x->func.len > (SIZE_MAX - 80) / 12 || x->file.len > (SIZE_MAX - 80) / 12) return -1;
     if (!(w = reserve(o, 6 * (x->func.len + x->file.len) + 80))) return -1;
-    w = w_str(w, k ? ",{\"function\":" : "{\"function\":", k ? 13 : 12);
+    w = w_str(w, k ? ",{\"func\":" : "{\"func\":", k ? 9 : 8);
     w = w_json_str(w, x->func);
     w = w_str(w, ",\"file\":", 8);
     w = w_json_str(w, x->file);

@@ -1,7 +1,7 @@
 /* The text of `goescape symbolize`: one line per PC of a batch lookup, in
  * input order.
  *   text: "0xPC\tFUNC FILE:LINE[ (inlined)]\t..." ("0xPC\t??" when unknown)
- *   json: {"pc":"0x..","frames":[{"function":..,"file":..,"line":..,"inlined":..}]}
+ *   json: {"pc":"0x..","frames":[{"func":..,"file":..,"line":..,"inlined":..}]}
  * Pure C: nothing here touches a lua_State. */
 #ifndef GE_LUA_SYMTEXT_H
 #define GE_LUA_SYMTEXT_H

@@ -6,7 +6,7 @@
 --                                [, sample = "inuse_space"] [, n = 20] [, all = false]
 --                                [, focus = ..., the other profile filters]
 --                                [, progress = function(done, total, label)]}
---   g.rows   { {file=, line=, function=, before=, after=, delta=,
+--   g.rows   { {file=, line=, func=, before=, after=, delta=,
 --               diagnostics = {...}, advice = {reason=, title=, why=, fix=}} ... }
 --            largest growth first; lines that shrank come last (all = true
 --            keeps unchanged lines too)
@@ -39,7 +39,7 @@ end
 -- Rows match by function and line, the path compared without a module
 -- version (a dependency upgraded between the two profiles is the same file).
 local function key(r)
-  return (r["function"] or "") .. "\0" .. diff.unversioned(r.file or "") .. "\0" .. (r.line or 0)
+  return (r.func or "") .. "\0" .. diff.unversioned(r.file or "") .. "\0" .. (r.line or 0)
 end
 
 function M.run(opts)
@@ -72,7 +72,7 @@ function M.run(opts)
     local k = key(r)
     local x = by_key[k]
     if not x then
-      x = { file = r.file, line = r.line, ["function"] = r["function"], before = 0, after = 0 }
+      x = { file = r.file, line = r.line, func = r.func, before = 0, after = 0 }
       by_key[k] = x
       rows[#rows + 1] = x
     end
@@ -103,7 +103,7 @@ function M.run(opts)
     x.diagnostics = {}
     if log and x.file and x.line and x.line > 0 then
       local recs = {}
-      for _, idx in ipairs(log:at_line(x.file, x.line, hotspots.func_package(x["function"]))) do
+      for _, idx in ipairs(log:at_line(x.file, x.line, hotspots.func_package(x.func))) do
         recs[#recs + 1] = log:get(idx)
       end
       local l = advice.row(recs, env, x.file, x.line)

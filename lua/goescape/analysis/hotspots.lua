@@ -4,7 +4,7 @@
 --
 --   local hot = ge.analysis.hotspots{escape = log, profile = prof [, binary = bin]
 --                                    [, sample = "alloc_space"] [, n = 20]}
---   hot.rows      {file=, line=, function=, flat=, cum=, diagnostics={...}, advice=,
+--   hot.rows      {file=, line=, func=, flat=, cum=, diagnostics={...}, advice=,
 --                  others=}...: diagnostics folded (identical ones carry count);
 --                 advice is the most specific heap reason of the line, or, when
 --                 the compiler reported no heap move, a cause inferred from
@@ -258,7 +258,7 @@ function M.run(opts)
       if files[b] == nil then files[b] = r.file elseif files[b] ~= r.file then files[b] = false end
     end
     if r.flat ~= 0 and r.file and r.line and r.line > 0 then
-      local pkg = M.func_package(r["function"])
+      local pkg = M.func_package(r.func)
       local recs = {}
       for k, i in ipairs(log:at_line(r.file, r.line, pkg)) do
         matched[i] = true
@@ -309,7 +309,7 @@ function M.run(opts)
       end
     end
     local best, brank
-    for _, a in ipairs(by_line[(r["function"] or "") .. "\0" .. r.file .. "\0" .. r.line] or {}) do
+    for _, a in ipairs(by_line[(r.func or "") .. "\0" .. r.file .. "\0" .. r.line] or {}) do
       local t, name = opts.binary:call_target(a)
       local reason = t and name and advice.runtime_reason(name)
       local rank = reason and advice.rank[reason] or nil
@@ -320,7 +320,7 @@ function M.run(opts)
   local with_diag = 0
   for _, c in ipairs(costed) do
     local r, pkg, recs = c.r, c.pkg, c.recs
-    local fn = r["function"]
+    local fn = r.func
     env.size = dw and function(d)
       return d.kind == "moved_to_heap" and dw(fn, d.subject) or nil
     end or nil
@@ -349,7 +349,7 @@ function M.run(opts)
       checked_rows[#checked_rows + 1] = { file = r.file, line = r.line, recs = recs, all = recs }
     end
     out[#out + 1] = {
-      file = r.file, line = r.line, ["function"] = fn, flat = r.flat, cum = r.cum,
+      file = r.file, line = r.line, func = fn, flat = r.flat, cum = r.cum,
       diagnostics = diags, advice = best, others = #l.others > 0 and l.others or nil,
     }
   end

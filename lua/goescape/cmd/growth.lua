@@ -15,7 +15,7 @@ function M.setup(c)
   cli.profile_options(c)
 end
 
-local ORDER = { "file", "line", "function", "before", "after", "delta", "diagnostics", "kind",
+local ORDER = { "file", "line", "func", "before", "after", "delta", "diagnostics", "kind",
   "subject", "message", "flow", "type", "dst", "src", "expr", "reason", "col", "advice",
   "title", "why", "fix" }
 
@@ -47,7 +47,7 @@ function M.run(args)
   out:write(("%11s %10s %10s  %s\n"):format("delta", "before", "after", "line"))
   for _, r in ipairs(g.rows) do
     out:write(("%11s %10s %10s  %s:%d %s\n"):format(signed(r.delta, unit), fmt_value(r.before, unit),
-      fmt_value(r.after, unit), r.file or "?", r.line or 0, r["function"] or ""))
+      fmt_value(r.after, unit), r.file or "?", r.line or 0, r.func or ""))
     for _, d in ipairs(r.diagnostics) do
       if ge.core.kind_family(d.kind) == "escape" then
         out:write(("%36s %s: %s%s\n"):format("", d.kind, d.message,

@@ -18,7 +18,7 @@ function M.setup(c)
   cli.profile_options(c)
 end
 
-local ORDER = { "file", "line", "function", "flat", "cum", "diagnostics", "kind", "subject",
+local ORDER = { "file", "line", "func", "flat", "cum", "diagnostics", "kind", "subject",
   "message", "count", "flow", "type", "dst", "src", "expr", "reason", "callee", "col", "advice",
   "title", "why", "fix", "inferred", "chain", "text", "others" }
 
@@ -78,7 +78,7 @@ function M.run(args)
   for _, r in ipairs(hot.rows) do
     out:write(("%10s %5.1f%% %10s %5.1f%%  %s:%d %s\n"):format(fmt_value(r.flat, unit),
       pct(r.flat, hot.total), fmt_value(r.cum, unit), pct(r.cum, hot.total),
-      r.file, r.line, r["function"] or ""))
+      r.file, r.line, r.func or ""))
     for _, d in ipairs(r.diagnostics) do
       if ge.core.kind_family(d.kind) == "escape" then
         out:write(("%40s %s: %s%s\n"):format("", d.kind, d.message,

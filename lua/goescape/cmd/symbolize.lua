@@ -6,7 +6,7 @@ return {
   help = "Map hex PCs (one per line on stdin) to functions, files and lines, with inlined frames.",
   setup = function(c)
     c:argument("binary", "The Go executable.")
-    c:flag("--json", 'JSON lines: {"pc":"0x..","frames":[{"function","file","line","inlined"}]}.')
+    c:flag("--json", 'JSON lines: {"pc":"0x..","frames":[{"func","file","line","inlined"}]}.')
   end,
   run = function(args)
     local binary = require "goescape.binary"

@@ -98,7 +98,7 @@ local function diff_profile(base, prof, sample, max)
   local _, btotal = base:top { by = "function", sample = sample, n = 1 }
   local out = arr()
   for i, r in ipairs(rows) do
-    out[i] = { file = r.file, line = r.line, func = r["function"], flat = r.flat, cum = r.cum }
+    out[i] = { file = r.file, line = r.line, func = r.func, flat = r.flat, cum = r.cum }
   end
   return { rows = out, total = total, base_total = btotal }
 end
@@ -147,7 +147,7 @@ local function hotspots_rows(data, hot, n)
   for i = 1, math.min(#hot.rows, n) do
     local r = hot.rows[i]
     local diags, heap = diags_of(r.diagnostics)
-    out[i] = { rank = i, file = r.file, line = r.line, func = r["function"], flat = r.flat,
+    out[i] = { rank = i, file = r.file, line = r.line, func = r.func, flat = r.flat,
       cum = r.cum, reason = r.advice and r.advice.title or nil, heap = heap, diags = diags,
       advice = compact_advice(r.advice) }
   end
@@ -168,7 +168,7 @@ local function objects_of(data, opts, prof, st)
     for _, r in ipairs(orows) do
       local k = key(r.file, r.line)
       objects[k] = (objects[k] or 0) + r.flat
-      local kf = k .. "\0" .. (r["function"] or "")
+      local kf = k .. "\0" .. (r.func or "")
       row_objects[kf] = (row_objects[kf] or 0) + r.flat
     end
     data.objects = { type = ot, total = ototal }
@@ -198,16 +198,16 @@ local function costed_rows(data, hot, row_objects, n)
   end
   local out = arr()
   for i, r in ipairs(hot.rows) do
-    local o = row_objects[key(r.file, r.line) .. "\0" .. (r["function"] or "")]
+    local o = row_objects[key(r.file, r.line) .. "\0" .. (r.func or "")]
     local reason
     if r.advice then reason = r.advice.title
     elseif #r.diagnostics > 0 then reason = "no heap diagnostic on the line"
     else reason = "not in the escape log" end
     add(reasons, reason, r, o)
-    add(packages, hotspots.func_package(r["function"]) or "?", r, o)
+    add(packages, hotspots.func_package(r.func) or "?", r, o)
     if i <= n then
       local diags, heap = diags_of(r.diagnostics)
-      out[#out + 1] = { rank = i, file = r.file, line = r.line, func = r["function"],
+      out[#out + 1] = { rank = i, file = r.file, line = r.line, func = r.func,
         flat = r.flat, cum = r.cum, objects = o, reason = reason, heap = heap,
         diags = diags, advice = compact_advice(r.advice) }
     end
@@ -225,7 +225,7 @@ local function annotated(data, opts, log, rows, objects)
       local l = lines_by_file[r.file]
       if not l then l = {}; lines_by_file[r.file] = l; file_cost[r.file] = 0 end
       l[#l + 1] = { line = r.line, flat = r.flat, cum = r.cum,
-        pkg = hotspots.func_package(r["function"]) }
+        pkg = hotspots.func_package(r.func) }
       file_cost[r.file] = file_cost[r.file] + r.flat
     end
   end
@@ -252,7 +252,7 @@ local function profile_part(data, opts, prof, log, n)
     hot = { rows = {}, uncosted = {} }
     for _, r in ipairs(rows) do
       if r.flat ~= 0 and r.file and r.line and r.line > 0 then
-        hot.rows[#hot.rows + 1] = { file = r.file, line = r.line, ["function"] = r["function"],
+        hot.rows[#hot.rows + 1] = { file = r.file, line = r.line, func = r.func,
           flat = r.flat, cum = r.cum, diagnostics = {} }
       end
     end

@@ -125,7 +125,7 @@ function M.diff(result, opts)
       end
       res[#res + 1] = { rule = e.category, level = level, message = diff_message(e),
         file = e.file, line = e.line, col = e.col,
-        properties = { kind = e.kind, ["function"] = e.func, package = e.package } }
+        properties = { kind = e.kind, func = e.func, package = e.package } }
     end
   end
   return M.encode { rules = M.DIFF_RULES, results = res, version = opts and opts.version }

@@ -72,9 +72,9 @@ function M.print(prof, rows, total, opts, nshown)
   if args.json then
     for _, r in ipairs(rows) do
       io.stdout:write(json.encode({
-        name = r.name, ["function"] = r["function"], file = r.file, line = r.line,
+        name = r.name, func = r.func, file = r.file, line = r.line,
         flat = r.flat, cum = r.cum, unit = st.unit, inline = r.inline,
-      }, { "name", "function", "file", "line", "flat", "cum", "unit", "inline" }), "\n")
+      }, { "name", "func", "file", "line", "flat", "cum", "unit", "inline" }), "\n")
     end
     return
   end
