@@ -45,9 +45,8 @@ awk -v o="$t_ours" -v f="$t_fn" -v g="$t_gz" -v p="$t_pp" 'BEGIN {
   printf "decode+top / gzip -dc:   %8.2fx (target <= 3x)\n", o / g
 }'
 
-# The flame-graph tree (min 0.001), in process after the decode: from the
-# folded text (report.flame.from_folded on p:folded, the former path) and
-# from p:flame (aggregated in C). Best of RUNS.
+# In process after the decode: the flame-graph tree (min 0.001, p:flame)
+# and the folded text (p:folded) it replaces for flame graphs. Best of RUNS.
 luajit - "$prof" "$runs" <<'LUA'
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "build/luajit/?.so;" .. package.cpath
@@ -60,8 +59,8 @@ local function best(f)
   end
   return b
 end
-local text = best(function() flame.from_folded(assert(p:folded {}), { min = 0.001 }) end)
-local c = best(function() assert(p:flame { min = 0.001 }) end)
-print(("flame tree via p:folded   %8.3f s"):format(text))
-print(("flame tree via p:flame    %8.3f s  (%.1fx)"):format(c, text / c))
+local text = best(function() assert(p:folded {}) end)
+local c = best(function() assert(flame.tree(p, { min = 0.001 })) end)
+print(("folded text (p:folded)    %8.3f s"):format(text))
+print(("flame tree (p:flame)      %8.3f s"):format(c))
 LUA

@@ -20,8 +20,8 @@ local hot = assert(ge.analysis.hotspots { escape = log, profile = prof, n = 20 }
 
 -- Passing the log and the profile too adds the summary, annotated source
 -- and the flame graph (frames under 0.5% of the total left out).
-local _, data = assert(ge.report.html(hot, out, {
-  escape = log, profile = prof, min = 0.005,
+local data = assert(ge.report.html(out, {
+  hotspots = hot, escape = log, profile = prof, min = 0.005,
   names = { escape = log_path, profile = prof_path },
 }))
 print(("wrote %s: %d hotspot rows, %d flame frames, %d annotated files"):format(

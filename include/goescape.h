@@ -221,6 +221,9 @@ typedef struct ge_group_row {
 GE_API ge_err ge_log_select(const ge_log *log, const ge_log_filter *f,
                             int (*cb)(void *ud, size_t index), void *ud,
                             ge_error *err);
+/* Whether one record passes f, by the rules of ge_log_select (compared as
+ * strings: for records that are not in a log's tables, as a stream's). */
+GE_API int ge_log_filter_match(const ge_log_filter *f, const ge_diag *d);
 /* Groups the records passing f; rows sorted by count (desc), then key.
  * *rows is malloc'd; free with free(). */
 GE_API ge_err ge_log_group(const ge_log *log, const ge_log_filter *f, ge_group_by by,

@@ -221,25 +221,11 @@ describe("crafted input", function()
 end)
 
 describe("ge.report.flame", function()
-  it("builds the tree of sorted folded stacks, merging names split by the sort", function()
-    local t = flame.from_folded("a 5\na.x;c 2\na;b 3\na;b;c 4\nd 1\n", { min = 0 })
-    assert.are.equal(15, t.value)
-    local byname = {}
-    for _, c in ipairs(t.children) do byname[c.name] = c end
-    assert.are.equal(12, byname.a.value)
-    assert.are.equal(7, byname.a.children[1].value)
-    assert.are.equal("b", byname.a.children[1].name)
-    assert.are.equal(4, byname.a.children[1].children[1].value)
-    assert.are.equal(2, byname["a.x"].value)
-    local cut = flame.from_folded("a 5\na.x;c 2\na;b 3\na;b;c 4\nd 1\n", { min = 0.2 })
-    assert.are.equal(1, #cut.children)
-  end)
-
   it("matches a plain trie on the demo's profile", function()
     local dir = demo()
     local prof = assert(ge.profile.open(dir .. "/allocs.pb.gz"))
     local folded = prof:folded { sample = "alloc_space" }
-    local tree = flame.from_folded(folded, { min = 0 })
+    local tree = assert(flame.tree(prof, { sample = "alloc_space", min = 0 }))
     local root = H.folded_trie(folded)
     assert.are.equal(root.v, tree.value)
     local function same(a, b)

@@ -94,7 +94,7 @@ function methods:summary()
   for _, r in ipairs(s.kinds) do s.by_kind[r.key] = r.count end
   s.packages = group_c(self, "package")
   local heap = {}
-  for _, k in ipairs { "moved_to_heap", "escapes_to_heap" } do
+  for k in pairs(M.HEAP) do
     for _, r in ipairs(group_c(self, "package", { kind = k })) do
       heap[r.key] = (heap[r.key] or 0) + r.count
     end

@@ -331,6 +331,22 @@ describe("ge.escape.stream", function()
     assert.are.same(want, have)
   end)
 
+  it("selects the records log:each selects, by the same filter rules", function()
+    local full = open("go1.26.m2.log")
+    local filters = {
+      { kind = "escape" }, { kind = "moved_to_heap" }, { file = "lib.go" }, { file = "lib/lib.go" },
+      { file = "b.go" }, { package = "example.com/esc/lib" }, { func = "lib.Map" },
+      { func = "Map" }, { kind = "inline", file = "sub.go" },
+    }
+    for _, f in ipairs(filters) do
+      local want, have = {}, {}
+      for r in full:each(f) do want[#want + 1] = key(r) end
+      assert(ge.escape.stream(FIX .. "go1.26.m2.log", function(r) have[#have + 1] = key(r) end, { filter = f }))
+      table.sort(want); table.sort(have)
+      assert.are.same(want, have)
+    end
+  end)
+
   it("stops when the callback returns false", function()
     local n = 0
     assert(ge.escape.stream(FIX .. "go1.26.m1.log", function() n = n + 1; return n < 5 end))

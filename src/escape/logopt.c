@@ -20,212 +20,8 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "jsonread.h"
 #include "log.h"
-
-typedef struct jr {
-  const char *p, *end, *base;
-  char *out;           /* decoded text buffer */
-  size_t on, ocap;
-  int depth;
-  int oom;
-} jr;
-
-static void ws(jr *j) {
-  while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r')) j->p++;
-}
-static int eat(jr *j, char c) {
-  ws(j);
-  if (j->p < j->end && *j->p == c) {
-    j->p++;
-    return 1;
-  }
-  return 0;
-}
-
-static int out_reserve(jr *j, size_t n) {
-  if (ge_vec_reserve((void **)&j->out, &j->ocap, j->on, n, 1)) {
-    j->oom = 1;
-    return -1;
-  }
-  return 0;
-}
-static int out_put(jr *j, const char *s, size_t n) {
-  if (out_reserve(j, n)) return -1;
-  memcpy(j->out + j->on, s, n);
-  j->on += n;
-  return 0;
-}
-
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/* Decodes a JSON string into the output buffer; *sp gets its span there. */
-static int jstring(jr *j, ge_span *sp) {
-  ws(j);
-  if (j->p >= j->end || *j->p != '"') return -1;
-  j->p++;
-  size_t start = j->on;
-  while (j->p < j->end && *j->p != '"') {
-    const char *q = j->p;
-    while (q < j->end && *q != '"' && *q != '\\' && *q != '\n') q++;
-    if (out_put(j, j->p, (size_t)(q - j->p))) return -1;
-    j->p = q;
-    if (q >= j->end || *q == '\n') return -1;
-    if (*q == '\\') {
-      if (q + 1 >= j->end) return -1;
-      char e = q[1], c;
-      j->p = q + 2;
-      switch (e) {
-      case '"': c = '"'; break;
-      case '\\': c = '\\'; break;
-      case '/': c = '/'; break;
-      case 'b': c = '\b'; break;
-      case 'f': c = '\f'; break;
-      case 'n': c = '\n'; break;
-      case 'r': c = '\r'; break;
-      case 't': c = '\t'; break;
-      case 'u': {
-        if (j->end - j->p < 4) return -1;
-        unsigned cp = 0;
-        for (int k = 0; k < 4; k++) {
-          int h = hexval(j->p[k]);
-          if (h < 0) return -1;
-          cp = cp * 16 + (unsigned)h;
-        }
-        j->p += 4;
-        if (cp >= 0xd800 && cp < 0xdc00 && j->end - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u') {
-          unsigned lo = 0;
-          int ok = 1;
-          for (int k = 0; k < 4; k++) {
-            int h = hexval(j->p[2 + k]);
-            if (h < 0) ok = 0;
-            lo = lo * 16 + (unsigned)(h < 0 ? 0 : h);
-          }
-          if (ok && lo >= 0xdc00 && lo < 0xe000) {
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            j->p += 6;
-          }
-        }
-        char u[4];
-        size_t un;
-        if (cp < 0x80) { u[0] = (char)cp; un = 1; }
-        else if (cp < 0x800) { u[0] = (char)(0xc0 | (cp >> 6)); u[1] = (char)(0x80 | (cp & 0x3f)); un = 2; }
-        else if (cp < 0x10000) { u[0] = (char)(0xe0 | (cp >> 12)); u[1] = (char)(0x80 | ((cp >> 6) & 0x3f)); u[2] = (char)(0x80 | (cp & 0x3f)); un = 3; }
-        else { u[0] = (char)(0xf0 | (cp >> 18)); u[1] = (char)(0x80 | ((cp >> 12) & 0x3f)); u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)); u[3] = (char)(0x80 | (cp & 0x3f)); un = 4; }
-        if (out_put(j, u, un)) return -1;
-        continue;
-      }
-      default: return -1;
-      }
-      if (out_put(j, &c, 1)) return -1;
-    }
-  }
-  if (j->p >= j->end) return -1;
-  j->p++;
-  if (j->on - start > UINT32_MAX) return -1;
-  sp->off = (uint32_t)start;
-  sp->len = (uint32_t)(j->on - start);
-  return 0;
-}
-
-static int jnumber(jr *j, int64_t *v) {
-  ws(j);
-  int neg = 0;
-  if (j->p < j->end && *j->p == '-') {
-    neg = 1;
-    j->p++;
-  }
-  const char *s = j->p;
-  int64_t x = 0;
-  while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
-    if (x < INT64_MAX / 10) x = x * 10 + (*j->p - '0');
-    j->p++;
-  }
-  if (j->p == s) return -1;
-  /* fractions/exponents do not occur in logopt; skip them if they do */
-  while (j->p < j->end && (*j->p == '.' || *j->p == 'e' || *j->p == 'E' || *j->p == '+' ||
-                           *j->p == '-' || (*j->p >= '0' && *j->p <= '9')))
-    j->p++;
-  *v = neg ? -x : x;
-  return 0;
-}
-
-static int jskip(jr *j);
-
-/* Iterates an object: calls on_key for each key with the reader positioned
- * at the value; on_key must consume the value (or return 1 to skip it). */
-typedef int (*key_fn)(jr *j, const char *key, size_t klen, void *ud);
-static int jobject(jr *j, key_fn fn, void *ud) {
-  if (!eat(j, '{')) return -1;
-  if (++j->depth > 64) return -1;
-  if (eat(j, '}')) {
-    j->depth--;
-    return 0;
-  }
-  for (;;) {
-    ge_span k;
-    size_t mark = j->on;
-    if (jstring(j, &k)) return -1;
-    if (!eat(j, ':')) return -1;
-    char key[32];
-    size_t kl = k.len < sizeof key - 1 ? k.len : sizeof key - 1;
-    memcpy(key, j->out + k.off, kl);
-    key[kl] = 0;
-    j->on = mark; /* keys are not kept */
-    int r = fn ? fn(j, key, k.len, ud) : 1;
-    if (r < 0) return -1;
-    if (r == 1 && jskip(j)) return -1;
-    if (eat(j, ',')) continue;
-    if (eat(j, '}')) break;
-    return -1;
-  }
-  j->depth--;
-  return 0;
-}
-
-static int jskip(jr *j) {
-  ws(j);
-  if (j->p >= j->end) return -1;
-  char c = *j->p;
-  if (c == '{') return jobject(j, NULL, NULL);
-  if (c == '[') {
-    j->p++;
-    if (++j->depth > 64) return -1;
-    if (eat(j, ']')) {
-      j->depth--;
-      return 0;
-    }
-    do {
-      if (jskip(j)) return -1;
-    } while (eat(j, ','));
-    j->depth--;
-    return eat(j, ']') ? 0 : -1;
-  }
-  if (c == '"') {
-    size_t mark = j->on;
-    ge_span s;
-    int r = jstring(j, &s);
-    j->on = mark;
-    return r;
-  }
-  if (c == '-' || (c >= '0' && c <= '9')) {
-    int64_t v;
-    return jnumber(j, &v);
-  }
-  static const char *lits[] = {"true", "false", "null"};
-  for (int i = 0; i < 3; i++) {
-    size_t n = strlen(lits[i]);
-    if ((size_t)(j->end - j->p) >= n && memcmp(j->p, lits[i], n) == 0) {
-      j->p += n;
-      return 0;
-    }
-  }
-  return -1;
-}
 
 /* ------------------------------------------------------------ the objects */
 
@@ -233,16 +29,16 @@ typedef struct pos {
   int64_t line, col;
 } pos;
 
-static int k_start(jr *j, const char *k, size_t kl, void *ud) {
+static int k_start(ge_jr *j, const char *k, size_t kl, void *ud) {
   pos *p = ud;
   (void)kl;
-  if (!strcmp(k, "line")) return jnumber(j, &p->line);
-  if (!strcmp(k, "character")) return jnumber(j, &p->col);
+  if (!strcmp(k, "line")) return ge_jr_number(j, &p->line);
+  if (!strcmp(k, "character")) return ge_jr_number(j, &p->col);
   return 1;
 }
-static int k_range(jr *j, const char *k, size_t kl, void *ud) {
+static int k_range(ge_jr *j, const char *k, size_t kl, void *ud) {
   (void)kl;
-  if (!strcmp(k, "start")) return jobject(j, k_start, ud);
+  if (!strcmp(k, "start")) return ge_jr_object(j, k_start, ud);
   return 1;
 }
 
@@ -251,14 +47,14 @@ typedef struct loc {
   pos at;
   int has_uri;
 } loc;
-static int k_location(jr *j, const char *k, size_t kl, void *ud) {
+static int k_location(ge_jr *j, const char *k, size_t kl, void *ud) {
   loc *l = ud;
   (void)kl;
   if (!strcmp(k, "uri")) {
     l->has_uri = 1;
-    return jstring(j, &l->uri);
+    return ge_jr_string(j, &l->uri);
   }
-  if (!strcmp(k, "range")) return jobject(j, k_range, &l->at);
+  if (!strcmp(k, "range")) return ge_jr_object(j, k_range, &l->at);
   return 1;
 }
 
@@ -266,11 +62,11 @@ typedef struct related {
   loc where;
   ge_span msg;
 } related;
-static int k_related(jr *j, const char *k, size_t kl, void *ud) {
+static int k_related(ge_jr *j, const char *k, size_t kl, void *ud) {
   related *r = ud;
   (void)kl;
-  if (!strcmp(k, "location")) return jobject(j, k_location, &r->where);
-  if (!strcmp(k, "message")) return jstring(j, &r->msg);
+  if (!strcmp(k, "location")) return ge_jr_object(j, k_location, &r->where);
+  if (!strcmp(k, "message")) return ge_jr_string(j, &r->msg);
   return 1;
 }
 
@@ -283,19 +79,19 @@ typedef struct diagobj {
   int overflow;
 } diagobj;
 
-static int k_diag(jr *j, const char *k, size_t kl, void *ud) {
+static int k_diag(ge_jr *j, const char *k, size_t kl, void *ud) {
   diagobj *d = ud;
   (void)kl;
-  if (!strcmp(k, "range")) return jobject(j, k_range, &d->at);
-  if (!strcmp(k, "code")) return jstring(j, &d->code);
-  if (!strcmp(k, "message")) return jstring(j, &d->msg);
+  if (!strcmp(k, "range")) return ge_jr_object(j, k_range, &d->at);
+  if (!strcmp(k, "code")) return ge_jr_string(j, &d->code);
+  if (!strcmp(k, "message")) return ge_jr_string(j, &d->msg);
   if (!strcmp(k, "relatedInformation")) {
-    if (!eat(j, '[')) return -1;
-    if (eat(j, ']')) return 0;
+    if (!ge_jr_eat(j, '[')) return -1;
+    if (ge_jr_eat(j, ']')) return 0;
     do {
       related r;
       memset(&r, 0, sizeof r);
-      if (jobject(j, k_related, &r)) return -1;
+      if (ge_jr_object(j, k_related, &r)) return -1;
       if (d->nrel >= d->maxrel) {
         d->overflow = 1; /* reported as the limit it exceeds, not dropped */
         continue;
@@ -305,8 +101,8 @@ static int k_diag(jr *j, const char *k, size_t kl, void *ud) {
         return -1;
       }
       d->rel[d->nrel++] = r;
-    } while (eat(j, ','));
-    return eat(j, ']') ? 0 : -1;
+    } while (ge_jr_eat(j, ','));
+    return ge_jr_eat(j, ']') ? 0 : -1;
   }
   return 1;
 }
@@ -316,19 +112,19 @@ typedef struct header {
   ge_span package, file, gc_version;
   int has_version, has_file;
 } header;
-static int k_header(jr *j, const char *k, size_t kl, void *ud) {
+static int k_header(ge_jr *j, const char *k, size_t kl, void *ud) {
   header *h = ud;
   (void)kl;
   if (!strcmp(k, "version")) {
     h->has_version = 1;
-    return jnumber(j, &h->version);
+    return ge_jr_number(j, &h->version);
   }
-  if (!strcmp(k, "package")) return jstring(j, &h->package);
+  if (!strcmp(k, "package")) return ge_jr_string(j, &h->package);
   if (!strcmp(k, "file")) {
     h->has_file = 1;
-    return jstring(j, &h->file);
+    return ge_jr_string(j, &h->file);
   }
-  if (!strcmp(k, "gc_version")) return jstring(j, &h->gc_version);
+  if (!strcmp(k, "gc_version")) return ge_jr_string(j, &h->gc_version);
   return 1;
 }
 
@@ -382,7 +178,7 @@ static ge_span uri_path(const char *buf, ge_span u) {
 
 /* Appends "flow: ...:" / "from EXPR (WHY) at FILE:L:C" text for one related
  * entry and records it as a step of record ri. */
-static int add_related(ge_log *log, jr *j, size_t ri, const related *r) {
+static int add_related(ge_log *log, ge_jr *j, size_t ri, const related *r) {
   const char *m = j->out + r->msg.off;
   size_t n = r->msg.len;
   int inline_loc = 0;
@@ -402,9 +198,9 @@ static int add_related(ge_log *log, jr *j, size_t ri, const related *r) {
   else if (n >= 5 && memcmp(m, "from ", 5) == 0) type = GE_STEP_FROM;
   size_t moff = (size_t)(m - j->out);
   if (inline_loc) {
-    if (out_put(j, "inlined from", 12)) return -1;
+    if (ge_jr_put(j, "inlined from", 12)) return -1;
   } else {
-    if (out_reserve(j, n)) return -1;
+    if (ge_jr_reserve(j, n)) return -1;
     memmove(j->out + j->on, j->out + moff, n);
     j->on += n;
   }
@@ -413,11 +209,11 @@ static int add_related(ge_log *log, jr *j, size_t ri, const related *r) {
     char num[48];
     int k = snprintf(num, sizeof num, ":%lld:%lld", (long long)r->where.at.line,
                      (long long)r->where.at.col);
-    if (out_put(j, " at ", 4)) return -1;
-    if (out_reserve(j, path.len)) return -1;
+    if (ge_jr_put(j, " at ", 4)) return -1;
+    if (ge_jr_reserve(j, path.len)) return -1;
     memmove(j->out + j->on, j->out + path.off, path.len);
     j->on += path.len;
-    if (out_put(j, num, (size_t)k)) return -1;
+    if (ge_jr_put(j, num, (size_t)k)) return -1;
   }
   if (j->on - start > UINT32_MAX) return -1;
   ge_rec *rec = &log->recs.v[ri];
@@ -439,7 +235,7 @@ static int add_related(ge_log *log, jr *j, size_t ri, const related *r) {
 ge_err ge_logopt_parse(ge_log *log, uint32_t si, ge_error *err) {
   ge_source *src = &log->sources.v[si];
   const char *name = src->name;
-  jr j = {0};
+  ge_jr j = {0};
   j.p = j.base = src->text;
   j.end = src->text + src->map.size;
   diagobj d;
@@ -452,7 +248,7 @@ ge_err ge_logopt_parse(ge_log *log, uint32_t si, ge_error *err) {
   size_t first_rec = log->recs.n;
   log->stats.bytes += src->map.size;
 
-  if (jobject(&j, k_header, &h) || !h.has_version) {
+  if (ge_jr_object(&j, k_header, &h) || !h.has_version) {
     rc = ge_fail(err, j.oom ? GE_ERR_NOMEM : GE_ERR_FORMAT,
                  "%s: line 1, offset %zu: expected the logopt header object", name,
                  (size_t)(j.p - j.base));
@@ -471,10 +267,10 @@ ge_err ge_logopt_parse(ge_log *log, uint32_t si, ge_error *err) {
   }
   log->stats.lines++;
   for (;;) {
-    ws(&j);
+    ge_jr_ws(&j);
     while (j.p < j.end && *j.p == '\n') {
       j.p++;
-      ws(&j);
+      ge_jr_ws(&j);
     }
     if (j.p >= j.end) break;
     lineno++;
@@ -485,7 +281,7 @@ ge_err ge_logopt_parse(ge_log *log, uint32_t si, ge_error *err) {
     d.maxrel = (size_t)log->lim.max_flow_steps + 1;
     d.at = (pos){0, 0};
     d.code = d.msg = (ge_span){0, 0};
-    if (jobject(&j, k_diag, &d)) {
+    if (ge_jr_object(&j, k_diag, &d)) {
       if (j.oom) {
         rc = ge_fail(err, GE_ERR_NOMEM, "%s: out of memory", name);
         goto done;
@@ -570,7 +366,7 @@ ge_err ge_logopt_parse(ge_log *log, uint32_t si, ge_error *err) {
       /* Keep the code: "code: message" is what the compiler meant. The
        * copies go by offset: reserving may move the buffer. */
       size_t start = j.on, need = (size_t)d.code.len + 2 + d.msg.len;
-      if (out_reserve(&j, need)) {
+      if (ge_jr_reserve(&j, need)) {
         rc = ge_fail(err, GE_ERR_NOMEM, "%s: out of memory", name);
         goto done;
       }

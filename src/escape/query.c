@@ -48,6 +48,24 @@ static int func_match(const char *s, size_t n, const char *name, size_t m) {
   return j == m;
 }
 
+int ge_log_filter_match(const ge_log_filter *f, const ge_diag *d) {
+  if (f->kind && strcmp(f->kind, ge_kind_name(d->kind)) != 0 &&
+      strcmp(f->kind, ge_kind_family(d->kind)) != 0)
+    return 0;
+  if (f->package && !(d->package.len == strlen(f->package) &&
+                      memcmp(d->package.ptr, f->package, d->package.len) == 0))
+    return 0;
+  if (f->func && !func_match(d->func.ptr, d->func.len, f->func, strlen(f->func))) return 0;
+  if (f->file && !path_match(d->file.ptr, d->file.len, f->file, strlen(f->file))) return 0;
+  if (f->files) {
+    size_t k = 0;
+    while (k < f->nfiles && !path_match(d->file.ptr, d->file.len, f->files[k], strlen(f->files[k])))
+      k++;
+    if (k == f->nfiles) return 0;
+  }
+  return 1;
+}
+
 /* The ids of the interned strings that match any of `names`: exactly
  * (mode 0), as a path suffix (1) or as a function name (2). */
 static uint8_t *id_set_any(const ge_log *log, const char *const *names, size_t nnames,

@@ -210,35 +210,6 @@ typedef struct stream_ud {
   ge_log_filter f;
 } stream_ud;
 
-static int sv_eq(ge_strview v, const char *s) {
-  size_t n = strlen(s);
-  return v.len == n && memcmp(v.ptr, s, n) == 0;
-}
-
-static int file_match(ge_strview file, const char *name) {
-  if (sv_eq(file, name)) return 1;
-  size_t n = strlen(name);
-  return file.len > n && memcmp(file.ptr + file.len - n, name, n) == 0 &&
-         (name[0] == '/' || file.ptr[file.len - n - 1] == '/');
-}
-
-/* The filter of ge_log_select, by string compares: the streaming scratch
- * log's ids do not outlive one hand-over. */
-static int stream_match(const ge_log_filter *f, const ge_diag *d) {
-  if (f->kind && strcmp(f->kind, ge_kind_name(d->kind)) != 0 &&
-      strcmp(f->kind, ge_kind_family(d->kind)) != 0)
-    return 0;
-  if (f->package && !sv_eq(d->package, f->package)) return 0;
-  if (f->func && !sv_eq(d->func, f->func)) return 0;
-  if (f->file && !file_match(d->file, f->file)) return 0;
-  if (f->files) {
-    size_t k = 0;
-    while (k < f->nfiles && !file_match(d->file, f->files[k])) k++;
-    if (k == f->nfiles) return 0;
-  }
-  return 1;
-}
-
 typedef struct stream_rec {
   const ge_log *log;
   size_t i;
@@ -258,7 +229,7 @@ static int stream_cb(void *ud, const ge_log *log, size_t i) {
   stream_ud *s = ud;
   ge_diag d;
   ge_log_get(log, i, &d);
-  if (!stream_match(&s->f, &d)) return 0;
+  if (!ge_log_filter_match(&s->f, &d)) return 0;
   /* the stack room ge_lua_run needs was reserved before the stream began:
    * nothing here raises past the stream's buffers */
   stream_rec r = {log, i};

@@ -49,14 +49,14 @@ function M.run(args)
     base_name = table.concat(bases, ", ") .. (base_prof and ((#bases > 0 and ", " or "") .. args.base_profile) or "")
   end
   if prof then cli.check_filters(prof, cli.profile_query(args)) end
-  local ok, err = html.write(args.output, cli.profile_query(args, {
+  local data, err = html.write(args.output, cli.profile_query(args, {
     escape = log, profile = prof, binary = bin, n = args.n, min = args.min,
     base_escape = base_log, base_profile = base_prof, source = not args.no_source,
     source_dirs = flat(args.source_dir), title = args.title,
     names = { escape = #escapes > 0 and table.concat(escapes, ", ") or nil, profile = args.profile,
       binary = args.binary, base = base_name },
   }))
-  if not ok then cli.fail("html: %s", tostring(err)) end
+  if not data then cli.fail("html: %s", tostring(err)) end
   io.stderr:write("goescape: wrote ", args.output, "\n")
 end
 

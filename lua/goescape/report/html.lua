@@ -6,7 +6,7 @@
 --   html.write("report.html", {escape = log, profile = prof [, binary = bin]
 --     [, sample = "alloc_space"] [, n = 100] [, min = 0.001]
 --     [, base_escape = log0] [, base_profile = prof0] [, source_dirs = {...}]})
---   ge.report.html(hot, "report.html", {escape = log, profile = prof})   -- a hotspots result
+--   ge.report.html("report.html", {hotspots = hot, escape = log, profile = prof})
 --   local data = html.data(opts); local text = html.render(data)
 --
 -- Nothing from the inputs is ever markup: all of it travels as JSON in a
@@ -77,27 +77,17 @@ function M.render(data)
   return table.concat(out)
 end
 
---- Writes the report. Either html.write(path, opts) (opts as for M.data), or
--- html.write(hot, path, opts) with a ge.analysis.hotspots result first.
--- Returns true, the data model; or nil, err.
-function M.write(a, b, c)
-  local path, opts
-  if type(a) == "table" and a.rows then
-    path, opts = b, c or {}
-    local o = {}
-    for k, v in pairs(opts) do o[k] = v end
-    o.hotspots = a
-    opts = o
-  else
-    path, opts = a, b
-  end
-  if type(path) ~= "string" then error("html.write: a path is needed", 2) end
+--- Writes the report to path: opts as for M.data (opts.hotspots: a
+-- ge.analysis.hotspots result to show instead of computing one). Returns
+-- the data model the page was rendered from, or nil, err.
+function M.write(path, opts)
+  if type(path) ~= "string" then error("report.html: path (string) expected", 2) end
+  if opts ~= nil and type(opts) ~= "table" then error("report.html: options table expected", 2) end
   local data, err = M.data(opts or {})
   if not data then return nil, err end
-  local text = M.render(data)
-  local ok, werr = require("goescape.core").write_file(path, text)
+  local ok, werr = require("goescape.core").write_file(path, M.render(data))
   if not ok then return nil, werr end
-  return true, data
+  return data
 end
 
 return M

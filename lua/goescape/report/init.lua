@@ -1,5 +1,5 @@
 --- goescape.report: output writers, each loaded on first use.
---   ge.report.html(hot_or_path, ...)   the self-contained HTML report (goescape.report.html)
+--   ge.report.html(path, opts)         the self-contained HTML report (goescape.report.html)
 --   ge.report.flame                    flame-graph trees and standalone SVG (goescape.report.flame)
 --   ge.report.svg                      SVG escaping, `dot -Tsvg` (goescape.report.svg)
 --   ge.report.json                     JSON with exact numbers and key order
@@ -7,9 +7,9 @@
 local M = {}
 
 
---- Writes the HTML report: ge.report.html(hot, path [, opts]) with a
--- ge.analysis.hotspots result, or ge.report.html(path, opts); see
--- goescape.report.html. Returns true, data; or nil, err.
-function M.html(a, b, c) return require("goescape.report.html").write(a, b, c) end
+--- Writes the HTML report: ge.report.html(path, opts) (opts.hotspots: a
+-- ge.analysis.hotspots result; see goescape.report.html). Returns the data
+-- model, or nil, err.
+function M.html(path, opts) return require("goescape.report.html").write(path, opts) end
 
 return require("goescape.lazy")(M, "goescape.report", { "flame", "svg", "json", "dot", "sarif", "top" })
