@@ -735,7 +735,7 @@ function M.run(opts)
   local reg = debug.getregistry()
   for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary" } do
     for _, v in pairs(reg[name] or {}) do if type(v) == "function" then own[v] = true end end
-    for _, v in pairs(reg[name] and reg[name].__index or {}) do own[v] = true end
+    for _, v in pairs(reg[name] and reg[name].__methods or {}) do own[v] = true end
   end
   local t0 = os.time()
   local clock0 = os.clock()

@@ -462,7 +462,8 @@ describe("careless Lua callers", function()
   -- no goescape involved), so these catch their own errors.
   local function methods_of(h)
     local own = {}
-    for _, m in pairs(getmetatable(h).__index) do own[m] = true end
+    local mt = getmetatable(h)
+    for _, m in pairs(mt.__methods or mt.__index) do own[m] = true end
     for _, m in pairs(getmetatable(h)) do if type(m) == "function" then own[m] = true end end
     return own
   end
