@@ -222,7 +222,7 @@ local function query(env)
   for _, k in ipairs { "focus", "ignore", "hide", "show" } do
     if r.chance(0.15) then rawset(q, k, r.chance(0.9) and r.pick(REGEXPS) or value(env)) end
   end
-  for _, k in ipairs { "tag_focus", "tag_ignore", "tagfocus", "tagignore" } do
+  for _, k in ipairs { "tagfocus", "tagignore" } do
     if r.chance(0.08) then rawset(q, k, r.chance(0.9) and r.pick(TAGS) or value(env)) end
   end
   if r.chance(0.1) then rawset(q, "n", number(r)) end
@@ -418,11 +418,25 @@ end
 local LOG_METHODS = { "count", "get", "iter", "group", "stats", "close", "len", "at_line",
   "each", "list", "summary", "group_opts", "__len", "__tostring" }
 local PROF_H_METHODS = { "info", "samples", "locations", "functions", "mappings", "top", "folded",
-  "flame", "diff", "encode", "write", "symbolize", "close", "__tostring" }
+  "flame", "diff", "encode", "write", "symbolize", "symbolize_bin", "each_sample", "each_location",
+  "close", "__tostring" }
 local PROF_W_METHODS = { "top", "folded", "flame", "diff", "encode", "write", "symbolize",
   "symbolize_bin", "close", "sample_type", "samples", "locations" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "func", "symbols",
   "dwarf", "symbolize_text", "close", "__tostring" }
+
+-- A handle type's method table: its metatable's __index, or the table that
+-- __index function reads when a Lua module made the type a class
+-- (goescape.handle: the upvalue `methods`).
+local function method_table(mt)
+  local idx = mt and mt.__index
+  if type(idx) ~= "function" then return idx or {} end
+  for i = 1, math.huge do
+    local name, v = debug.getupvalue(idx, i)
+    if not name then return {} end
+    if name == "methods" then return v end
+  end
+end
 
 local function track_results(env, ...)
   local n = select("#", ...)
@@ -491,6 +505,10 @@ function call_method(env, o)
     elseif m == "encode" then args = { value(env) }
     elseif m == "write" then args = { env.I.tmp .. "/w" .. r.int(1, 3) .. ".pb.gz" }
     elseif m == "symbolize" then args = { r.chance(0.9) and resolver(env, o) or value(env) }
+    elseif m == "symbolize_bin" then
+      local b = of_kind(env, { bin = true })
+      m = "symbolize"
+      args = { b and b.v or value(env) }
     else args = {} end
     local sample = args[1]
     if (m == "top" or m == "folded" or m == "flame") and type(sample) == "table"
@@ -735,7 +753,15 @@ function M.run(opts)
   local reg = debug.getregistry()
   for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary" } do
     for _, v in pairs(reg[name] or {}) do if type(v) == "function" then own[v] = true end end
-    for _, v in pairs(reg[name] and reg[name].__index or {}) do own[v] = true end
+    for _, v in pairs(method_table(reg[name])) do
+      own[v] = true
+      -- a Lua method keeps the C method it wraps as an upvalue
+      for i = 1, math.huge do
+        local un, uv = debug.getupvalue(v, i)
+        if not un then break end
+        if type(uv) == "function" and debug.getinfo(uv, "S").what == "C" then own[uv] = true end
+      end
+    end
   end
   local t0 = os.time()
   local clock0 = os.clock()

@@ -69,7 +69,7 @@ describe("reports meant to be shared", function()
     local files = { "/etc/passwd", d .. "/innocent.go", d .. "/../../../../../../etc/passwd" }
     local p = assert(ge.profile.open(base))
     local k = 0
-    assert(p:symbolize(function()
+    p = assert(p:symbolize(function()
       k = k + 1
       return { { func = "main.f" .. k, file = files[(k - 1) % #files + 1], line = 1 } }
     end))
@@ -85,7 +85,7 @@ describe("reports meant to be shared", function()
     H.mkdir(d .. "/src")
     H.write(d .. "/src/ok.go", "package ok\n\nvar marker = \"quoted-line-marker\"\n")
     local q = assert(ge.profile.open(base))
-    assert(q:symbolize(function() return { { func = "ok.f", file = "/elsewhere/ok.go", line = 3 } } end))
+    q = assert(q:symbolize(function() return { { func = "ok.f", file = "/elsewhere/ok.go", line = 3 } } end))
     assert(q:write(d .. "/ok.pb.gz"))
     _, rc = H.cli(("html --profile %s --source-dir %s -o %s"):format(H.q(d .. "/ok.pb.gz"), H.q(d .. "/src"), H.q(out)))
     assert.are.equal(0, rc)
@@ -423,7 +423,7 @@ describe("careless Lua callers", function()
       if k == "file" then return "fresh" .. tostring(math.random()) end
       error("boom from __index")
     end }
-    assert(p:symbolize(function()
+    p = assert(p:symbolize(function()
       return { setmetatable({ func = "main.f", line = 3 }, meta) }
     end))
     assert.are.equal(0, calls)
@@ -460,10 +460,30 @@ describe("careless Lua callers", function()
   -- when it likes: what it checks is that nothing breaks. A finalizer that
   -- raised would take LuaJIT's compiled code down with it (LuaJIT 2.1, with
   -- no goescape involved), so these catch their own errors.
+  -- The functions of h's type: its metamethods and methods (for a type its
+  -- Lua module made a class, the table that the __index function reads: the
+  -- upvalue `methods` of goescape.handle), with the C methods that Lua
+  -- methods wrap (their upvalues).
   local function methods_of(h)
     local own = {}
-    for _, m in pairs(getmetatable(h).__index) do own[m] = true end
-    for _, m in pairs(getmetatable(h)) do if type(m) == "function" then own[m] = true end end
+    local mt = getmetatable(h)
+    local idx = mt.__index
+    if type(idx) == "function" then
+      for i = 1, math.huge do
+        local name, v = debug.getupvalue(idx, i)
+        assert(name, "no method table")
+        if name == "methods" then idx = v break end
+      end
+    end
+    for _, m in pairs(idx) do
+      own[m] = true
+      for i = 1, math.huge do
+        local un, uv = debug.getupvalue(m, i)
+        if not un then break end
+        if type(uv) == "function" and debug.getinfo(uv, "S").what == "C" then own[uv] = true end
+      end
+    end
+    for _, m in pairs(mt) do if type(m) == "function" then own[m] = true end end
     return own
   end
 
