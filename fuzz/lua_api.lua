@@ -755,8 +755,9 @@ function M.run(opts)
     for _, v in pairs(reg[name] or {}) do if type(v) == "function" then own[v] = true end end
     for _, v in pairs(method_table(reg[name])) do
       own[v] = true
-      -- a Lua method keeps the C method it wraps as an upvalue
-      for i = 1, math.huge do
+      -- a Lua method keeps the C method it wraps as an upvalue (a C
+      -- method's upvalue is the binding's trampoline: not a method)
+      for i = 1, debug.getinfo(v, "S").what == "Lua" and math.huge or 0 do
         local un, uv = debug.getupvalue(v, i)
         if not un then break end
         if type(uv) == "function" and debug.getinfo(uv, "S").what == "C" then own[uv] = true end

@@ -477,7 +477,7 @@ describe("careless Lua callers", function()
     end
     for _, m in pairs(idx) do
       own[m] = true
-      for i = 1, math.huge do
+      for i = 1, debug.getinfo(m, "S").what == "Lua" and math.huge or 0 do
         local un, uv = debug.getupvalue(m, i)
         if not un then break end
         if type(uv) == "function" and debug.getinfo(uv, "S").what == "C" then own[uv] = true end
@@ -592,6 +592,8 @@ describe("careless Lua callers", function()
       function(q) assert.is_table(q:flame({}, 0)) end,
       function(q) assert.is_string(q:encode(false)) end,
       function(q) assert.is_table(q:info()) end,
+      function(q) for s in q:each_sample() do assert.is_table(s.values) end end,
+      function(q) for l in q:each_location() do assert.is_table(l.lines) end end,
     }
     for _, deed in ipairs {
       function() p:close() end,
@@ -651,9 +653,19 @@ describe("careless Lua callers", function()
       if k == "sample" then return nil end
       return "fresh" .. tostring(math.random()) -- a regexp only the stack would hold
     end })
-    assert.is_table(p:top(q))
-    assert.is_string(p:folded(q))
-    assert.is_table(p:flame(q, 0))
+    -- the C methods themselves: the Lua methods that wrap them (and keep
+    -- them as upvalues <name>_c) read their options as Lua code does
+    local function c_method(name)
+      local f = ge.profile.Profile[name]
+      for i = 1, math.huge do
+        local un, uv = debug.getupvalue(f, i)
+        assert(un, "no C method " .. name)
+        if un == name .. "_c" then return uv end
+      end
+    end
+    assert.is_table(c_method("top")(p, q))
+    assert.is_string(c_method("folded")(p, q))
+    assert.is_table(c_method("flame")(p, q, 0))
     assert.are.equal(0, calls)
     -- a sample name that the collector could free while the query runs
     local rows = assert(p:top { sample = ("goroutine"):sub(1), by = "line", focus = ("m" .. "ain") })
