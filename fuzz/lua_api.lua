@@ -222,7 +222,7 @@ local function query(env)
   for _, k in ipairs { "focus", "ignore", "hide", "show" } do
     if r.chance(0.15) then rawset(q, k, r.chance(0.9) and r.pick(REGEXPS) or value(env)) end
   end
-  for _, k in ipairs { "tag_focus", "tag_ignore", "tagfocus", "tagignore" } do
+  for _, k in ipairs { "tagfocus", "tagignore" } do
     if r.chance(0.08) then rawset(q, k, r.chance(0.9) and r.pick(TAGS) or value(env)) end
   end
   if r.chance(0.1) then rawset(q, "n", number(r)) end
@@ -418,11 +418,17 @@ end
 local LOG_METHODS = { "count", "get", "iter", "group", "stats", "close", "len", "at_line",
   "each", "list", "summary", "group_opts", "__len", "__tostring" }
 local PROF_H_METHODS = { "info", "samples", "locations", "functions", "mappings", "top", "folded",
-  "flame", "diff", "encode", "write", "symbolize", "close", "__tostring" }
+  "flame", "diff", "encode", "write", "symbolize", "symbolize_bin", "each_sample", "each_location",
+  "close", "__tostring" }
 local PROF_W_METHODS = { "top", "folded", "flame", "diff", "encode", "write", "symbolize",
   "symbolize_bin", "close", "sample_type", "samples", "locations" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "func", "symbols",
   "dwarf", "symbolize_text", "close", "__tostring" }
+
+-- A handle type's method table (goescape.handle keeps it as __methods).
+local function method_table(mt)
+  return mt and (mt.__methods or mt.__index) or {}
+end
 
 local function track_results(env, ...)
   local n = select("#", ...)
@@ -491,6 +497,10 @@ function call_method(env, o)
     elseif m == "encode" then args = { value(env) }
     elseif m == "write" then args = { env.I.tmp .. "/w" .. r.int(1, 3) .. ".pb.gz" }
     elseif m == "symbolize" then args = { r.chance(0.9) and resolver(env, o) or value(env) }
+    elseif m == "symbolize_bin" then
+      local b = of_kind(env, { bin = true })
+      m = "symbolize"
+      args = { b and b.v or value(env) }
     else args = {} end
     local sample = args[1]
     if (m == "top" or m == "folded" or m == "flame") and type(sample) == "table"
@@ -735,7 +745,16 @@ function M.run(opts)
   local reg = debug.getregistry()
   for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary" } do
     for _, v in pairs(reg[name] or {}) do if type(v) == "function" then own[v] = true end end
-    for _, v in pairs(reg[name] and reg[name].__methods or {}) do own[v] = true end
+    for _, v in pairs(method_table(reg[name])) do
+      own[v] = true
+      -- a Lua method keeps the C method it wraps as an upvalue (a C
+      -- method's upvalue is the binding's trampoline: not a method)
+      for i = 1, debug.getinfo(v, "S").what == "Lua" and math.huge or 0 do
+        local un, uv = debug.getupvalue(v, i)
+        if not un then break end
+        if type(uv) == "function" and debug.getinfo(uv, "S").what == "C" then own[uv] = true end
+      end
+    end
   end
   local t0 = os.time()
   local clock0 = os.clock()

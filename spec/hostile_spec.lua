@@ -69,7 +69,7 @@ describe("reports meant to be shared", function()
     local files = { "/etc/passwd", d .. "/innocent.go", d .. "/../../../../../../etc/passwd" }
     local p = assert(ge.profile.open(base))
     local k = 0
-    assert(p:symbolize(function()
+    p = assert(p:symbolize(function()
       k = k + 1
       return { { func = "main.f" .. k, file = files[(k - 1) % #files + 1], line = 1 } }
     end))
@@ -85,7 +85,7 @@ describe("reports meant to be shared", function()
     H.mkdir(d .. "/src")
     H.write(d .. "/src/ok.go", "package ok\n\nvar marker = \"quoted-line-marker\"\n")
     local q = assert(ge.profile.open(base))
-    assert(q:symbolize(function() return { { func = "ok.f", file = "/elsewhere/ok.go", line = 3 } } end))
+    q = assert(q:symbolize(function() return { { func = "ok.f", file = "/elsewhere/ok.go", line = 3 } } end))
     assert(q:write(d .. "/ok.pb.gz"))
     _, rc = H.cli(("html --profile %s --source-dir %s -o %s"):format(H.q(d .. "/ok.pb.gz"), H.q(d .. "/src"), H.q(out)))
     assert.are.equal(0, rc)
@@ -423,7 +423,7 @@ describe("careless Lua callers", function()
       if k == "file" then return "fresh" .. tostring(math.random()) end
       error("boom from __index")
     end }
-    assert(p:symbolize(function()
+    p = assert(p:symbolize(function()
       return { setmetatable({ func = "main.f", line = 3 }, meta) }
     end))
     assert.are.equal(0, calls)
@@ -460,11 +460,22 @@ describe("careless Lua callers", function()
   -- when it likes: what it checks is that nothing breaks. A finalizer that
   -- raised would take LuaJIT's compiled code down with it (LuaJIT 2.1, with
   -- no goescape involved), so these catch their own errors.
+  -- The functions of h's type: its metamethods and methods (goescape.handle
+  -- keeps the method table as __methods), with the C methods that Lua
+  -- methods wrap (their upvalues).
   local function methods_of(h)
     local own = {}
     local mt = getmetatable(h)
-    for _, m in pairs(mt.__methods or mt.__index) do own[m] = true end
-    for _, m in pairs(getmetatable(h)) do if type(m) == "function" then own[m] = true end end
+    for _, m in pairs(mt.__methods) do
+      own[m] = true
+      -- and the C methods that a Lua method wraps (kept as its upvalues)
+      for i = 1, debug.getinfo(m, "S").what == "Lua" and math.huge or 0 do
+        local un, uv = debug.getupvalue(m, i)
+        if not un then break end
+        if type(uv) == "function" and debug.getinfo(uv, "S").what == "C" then own[uv] = true end
+      end
+    end
+    for _, m in pairs(mt) do if type(m) == "function" then own[m] = true end end
     return own
   end
 
@@ -573,6 +584,8 @@ describe("careless Lua callers", function()
       function(q) assert.is_table(q:flame({}, 0)) end,
       function(q) assert.is_string(q:encode(false)) end,
       function(q) assert.is_table(q:info()) end,
+      function(q) for s in q:each_sample() do assert.is_table(s.values) end end,
+      function(q) for l in q:each_location() do assert.is_table(l.lines) end end,
     }
     for _, deed in ipairs {
       function() p:close() end,
@@ -632,9 +645,19 @@ describe("careless Lua callers", function()
       if k == "sample" then return nil end
       return "fresh" .. tostring(math.random()) -- a regexp only the stack would hold
     end })
-    assert.is_table(p:top(q))
-    assert.is_string(p:folded(q))
-    assert.is_table(p:flame(q, 0))
+    -- the C methods themselves: the Lua methods that wrap them (and keep
+    -- them as upvalues <name>_c) read their options as Lua code does
+    local function c_method(name)
+      local f = ge.profile.Profile[name]
+      for i = 1, math.huge do
+        local un, uv = debug.getupvalue(f, i)
+        assert(un, "no C method " .. name)
+        if un == name .. "_c" then return uv end
+      end
+    end
+    assert.is_table(c_method("top")(p, q))
+    assert.is_string(c_method("folded")(p, q))
+    assert.is_table(c_method("flame")(p, q, 0))
     assert.are.equal(0, calls)
     -- a sample name that the collector could free while the query runs
     local rows = assert(p:top { sample = ("goroutine"):sub(1), by = "line", focus = ("m" .. "ain") })

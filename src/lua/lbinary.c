@@ -41,6 +41,11 @@ static const ge_handle_class BIN_CLASS = {GE_BINARY_MT, "binary", "attempt to us
  * used. */
 static lbin *check(lua_State *L) { return (lbin *)ge_lua_checkhandle(L, 1, &BIN_CLASS); }
 
+ge_binary *ge_lua_tobinary_arg(lua_State *L, int idx) {
+  if (!ge_testudata(L, idx, GE_BINARY_MT)) return NULL;
+  return ge_lua_checkhandle(L, idx, &BIN_CLASS)->ptr;
+}
+
 static void pushsv(lua_State *L, ge_strview v) { lua_pushlstring(L, v.ptr, v.len); }
 
 static void setsv(lua_State *L, const char *k, ge_strview v) {

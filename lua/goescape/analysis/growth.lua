@@ -30,7 +30,7 @@ local function open_profile(p, what)
     if not prof then return nil, err, code end
     return prof
   end
-  if type(p) ~= "table" or type(p.top) ~= "function" then
+  if not require("goescape.profile").is_profile(p) then
     error("growth: " .. what .. " must be a profile or a path", 3)
   end
   return p

@@ -242,8 +242,9 @@ function M.run(opts)
   if not log or type(log.at_line) ~= "function" then error("hotspots: escape log expected", 2) end
   if not prof or type(prof.top) ~= "function" then error("hotspots: profile expected", 2) end
   if opts.binary and type(prof.symbolize) == "function" then
-    local ok, err = prof:symbolize(opts.binary)
-    if not ok and err then return nil, err end
+    local err
+    prof, err = prof:symbolize(opts.binary) -- a copy: the caller's profile stays as it was
+    if not prof then return nil, err end
   end
   local rows, selected, total = prof:top(require("goescape.profile").query(opts, { by = "line", n = 0 }))
   if not rows then return nil, selected, total end

@@ -309,6 +309,13 @@ function M.build(opts)
   if not prof and opts.hotspots then
     hotspots_rows(data, opts.hotspots, n)
   elseif prof then
+    if opts.binary then
+      -- one symbolized copy serves every part of the page; the caller's
+      -- profile stays as it was
+      local err
+      prof, err = prof:symbolize(opts.binary)
+      if not prof then return nil, err end
+    end
     local ok, err = profile_part(data, opts, prof, log, n)
     if not ok then return nil, err end
   elseif log then
