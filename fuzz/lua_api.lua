@@ -92,6 +92,29 @@ function M.inputs(root)
   return I
 end
 
+-- Adds to `own` the functions of a handle's metatable: its metamethods and
+-- methods (a goescape.handle class's __index function reads them from its
+-- upvalue "methods"), and the C methods that Lua methods of the same name
+-- wrap (kept as upvalues).
+local function add_handle_functions(own, mt)
+  local function add(f)
+    if type(f) ~= "function" or own[f] then return end
+    own[f] = true
+    if debug.getinfo(f, "S").what == "C" then return end
+    for i = 1, 255 do
+      local name, v = debug.getupvalue(f, i)
+      if not name then break end
+      if name == "methods" and type(v) == "table" then
+        for _, m in pairs(v) do add(m) end
+      elseif type(v) == "function" and debug.getinfo(v, "S").what == "C" then
+        own[v] = true
+      end
+    end
+  end
+  for _, v in pairs(mt or {}) do add(v) end
+  if mt and type(mt.__index) == "table" then for _, v in pairs(mt.__index) do add(v) end end
+end
+
 -- PCs worth asking about: function entries and points inside them, taken
 -- once per binary from a handle of its own.
 local function pcs_of(core, path)
@@ -421,8 +444,8 @@ local PROF_H_METHODS = { "info", "samples", "locations", "functions", "mappings"
   "flame", "diff", "encode", "write", "symbolize", "close", "__tostring" }
 local PROF_W_METHODS = { "top", "folded", "flame", "diff", "encode", "write", "symbolize",
   "symbolize_bin", "close", "sample_type", "samples", "locations" }
-local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "func", "symbols",
-  "dwarf", "symbolize_text", "close", "__tostring" }
+local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
+  "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 
 local function track_results(env, ...)
   local n = select("#", ...)
@@ -529,7 +552,7 @@ function call_method(env, o)
       args = { r.chance(0.95) and given(env, l) or value(env) }
     elseif m == "func" then
       args = { r.chance(0.8) and r.pick { "main.main", "runtime.mallocgc", "main.keep", "nope" } or value(env) }
-    elseif m == "dwarf" then
+    elseif m == "dwarf" or m == "each_variable" then
       -- a whole load is slow: mostly one unit
       if r.chance(0.05) then args = {}
       else
@@ -734,8 +757,7 @@ function M.run(opts)
   for _, v in pairs(core) do if type(v) == "function" then own[v] = true end end
   local reg = debug.getregistry()
   for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary" } do
-    for _, v in pairs(reg[name] or {}) do if type(v) == "function" then own[v] = true end end
-    for _, v in pairs(reg[name] and reg[name].__index or {}) do own[v] = true end
+    add_handle_functions(own, reg[name])
   end
   local t0 = os.time()
   local clock0 = os.clock()
