@@ -55,9 +55,12 @@ static int l_tostring(lua_State *L) {
     ge_binary_info in;
     ge_binary_info_get(u->h.ptr, &in);
     size_t n = in.go_version.len < sizeof buf - 1 ? in.go_version.len : sizeof buf - 1;
-    memcpy(buf, in.go_version.ptr, n);
-    buf[n] = 0;
-    v = n ? buf : "unknown Go";
+    v = "unknown Go";
+    if (n) { /* (an empty view's pointer may be NULL) */
+      memcpy(buf, in.go_version.ptr, n);
+      buf[n] = 0;
+      v = buf;
+    }
   }
   lua_pushfstring(L, "goescape.binary %s (%s)", u->path, v);
   return 1;
