@@ -92,6 +92,27 @@ function M.inputs(root)
   return I
 end
 
+-- Adds to `own` the functions of a handle's metatable: its metamethods and
+-- methods (goescape.handle keeps the method table as __methods), and the C
+-- methods that Lua methods of the same name wrap (kept as upvalues).
+local function add_handle_functions(own, mt)
+  local function add(f)
+    if type(f) ~= "function" or own[f] then return end
+    own[f] = true
+    if debug.getinfo(f, "S").what == "C" then return end
+    for i = 1, 255 do
+      local name, v = debug.getupvalue(f, i)
+      if not name then break end
+      if type(v) == "function" and debug.getinfo(v, "S").what == "C" then
+        own[v] = true
+      end
+    end
+  end
+  for _, v in pairs(mt or {}) do add(v) end
+  local methods = mt and (mt.__methods or mt.__index)
+  if type(methods) == "table" then for _, v in pairs(methods) do add(v) end end
+end
+
 -- PCs worth asking about: function entries and points inside them, taken
 -- once per binary from a handle of its own.
 local function pcs_of(core, path)
@@ -422,13 +443,8 @@ local PROF_H_METHODS = { "info", "samples", "locations", "functions", "mappings"
   "close", "__tostring" }
 local PROF_W_METHODS = { "top", "folded", "flame", "diff", "encode", "write", "symbolize",
   "symbolize_bin", "close", "sample_type", "samples", "locations" }
-local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "func", "symbols",
-  "dwarf", "symbolize_text", "close", "__tostring" }
-
--- A handle type's method table (goescape.handle keeps it as __methods).
-local function method_table(mt)
-  return mt and (mt.__methods or mt.__index) or {}
-end
+local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
+  "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 
 local function track_results(env, ...)
   local n = select("#", ...)
@@ -539,7 +555,7 @@ function call_method(env, o)
       args = { r.chance(0.95) and given(env, l) or value(env) }
     elseif m == "func" then
       args = { r.chance(0.8) and r.pick { "main.main", "runtime.mallocgc", "main.keep", "nope" } or value(env) }
-    elseif m == "dwarf" then
+    elseif m == "dwarf" or m == "each_variable" then
       -- a whole load is slow: mostly one unit
       if r.chance(0.05) then args = {}
       else
@@ -744,17 +760,7 @@ function M.run(opts)
   for _, v in pairs(core) do if type(v) == "function" then own[v] = true end end
   local reg = debug.getregistry()
   for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary" } do
-    for _, v in pairs(reg[name] or {}) do if type(v) == "function" then own[v] = true end end
-    for _, v in pairs(method_table(reg[name])) do
-      own[v] = true
-      -- a Lua method keeps the C method it wraps as an upvalue (a C
-      -- method's upvalue is the binding's trampoline: not a method)
-      for i = 1, debug.getinfo(v, "S").what == "Lua" and math.huge or 0 do
-        local un, uv = debug.getupvalue(v, i)
-        if not un then break end
-        if type(uv) == "function" and debug.getinfo(uv, "S").what == "C" then own[uv] = true end
-      end
-    end
+    add_handle_functions(own, reg[name])
   end
   local t0 = os.time()
   local clock0 = os.clock()

@@ -114,14 +114,14 @@ static int symbolize_work(lua_State *L, void *ctx) {
 int ge_lprof_symbolize(lua_State *L) {
   ge_lprof_check(L, 1);
   lua_settop(L, 2);
-  int bin = ge_lua_tobinary_arg(L, 2) != NULL;
+  int bin = ge_testudata(L, 2, GE_BINARY_MT) != NULL;
   if (!bin && lua_type(L, 2) != LUA_TFUNCTION)
     return luaL_argerror(L, 2, "a function or a binary expected");
   ge_lprof_box *b = ge_lprof_newbox(L); /* 3 */
   /* both checked again after the allocation; from here to the C work
    * nothing allocates */
   ge_handle *h = ge_lprof_check(L, 1);
-  ge_binary *bp = bin ? ge_lua_tobinary_arg(L, 2) : NULL;
+  ge_binary *bp = bin ? ge_lua_checkbinary(L, 2) : NULL;
   ge_error e;
   if (ge_profile_copy(h->ptr, &b->ptr, &e)) return ge_lprof_fail(L, &e);
   if (bp) {

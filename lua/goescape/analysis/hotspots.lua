@@ -52,20 +52,26 @@ end
 --- Variable sizes from DWARF, when the binary has them: a function
 -- (func, name) -> bytes or nil. Variables moved to the heap carry their type
 -- but often no size of their own; the type's size is then taken from another
--- variable of that type.
+-- variable of that type (met before or after it).
 local function dwarf_sizes(binary, units)
-  if not binary or type(binary.dwarf) ~= "function" then return nil end
-  local ok, dw = pcall(binary.dwarf, binary, units and #units > 0 and { units = units } or nil)
-  if not ok or type(dw) ~= "table" or type(dw.variables) ~= "table" then return nil end
-  local by_type, by_var = {}, {}
-  for _, v in ipairs(dw.variables) do
-    if v.size and v.type and v.type ~= "" then by_type[v.type] = v.size end
-  end
-  for _, v in ipairs(dw.variables) do
-    if v.func and v.name then
-      local size = v.size or by_type[v.type]
-      if size then by_var[v.func .. "\0" .. v.name] = size end
+  if not binary or type(binary.each_variable) ~= "function" then return nil end
+  local ok, vars = pcall(binary.each_variable, binary, units and #units > 0 and { units = units } or nil)
+  if not ok or type(vars) ~= "function" then return nil end
+  local by_type, seen, by_var = {}, {}, {}
+  ok = pcall(function()
+    for v in vars do
+      if v.size and v.type and v.type ~= "" then by_type[v.type] = v.size end
+      if v.func and v.name then
+        seen[#seen + 1] = v.func .. "\0" .. v.name
+        seen[#seen + 1] = v.size or v.type or false
+      end
     end
+  end)
+  if not ok then return nil end
+  for i = 1, #seen, 2 do
+    local s = seen[i + 1]
+    local size = type(s) == "number" and s or by_type[s]
+    if size then by_var[seen[i]] = size end
   end
   return function(func, name) return by_var[(func or "") .. "\0" .. (name or "")] end
 end
