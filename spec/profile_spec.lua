@@ -200,10 +200,9 @@ func main() {
 
     it("gives the same profile from a binary (in C) as from a resolver calling its lookup", function()
       local bin = assert(ge.binary.open(DIR .. "/profgen"))
-      local handle = bin.handle or bin -- the goescape.binary userdata
       for _, name in ipairs { "heap.txt", "mutex.txt", "goroutine.txt" } do
         local p = assert(ge.profile.open(DIR .. "/" .. name))
-        local viac = assert(p:symbolize(handle))
+        local viac = assert(p:symbolize(bin))
         local vialua = assert(p:symbolize(function(a) return bin:lookup(a) end))
         assert.are.same(vialua:locations(), viac:locations(), name)
         for _, by in ipairs { "function", "line" } do

@@ -459,8 +459,7 @@ describe("ge.profile", function()
       local bin = assert(ge.binary.open(APP))
       local p, npcs = app_profile(bin)
       assert.is_true(npcs > 100)
-      local handle = bin.handle or bin -- the goescape.binary userdata
-      local viac = assert(p:symbolize(handle))
+      local viac = assert(p:symbolize(bin))
       local calls = 0
       local vialua = assert(p:symbolize(function(a)
         calls = calls + 1
@@ -478,7 +477,7 @@ describe("ge.profile", function()
       assert.are.equal(vialua:folded {}, viac:folded {})
       -- the receiver keeps its addresses
       for l in p:each_location() do assert.are.equal(0, #l.lines) end
-      assert.has_error(function() bin:close(); p:symbolize(handle) end, "attempt to use a closed binary")
+      assert.has_error(function() bin:close(); p:symbolize(bin) end, "attempt to use a closed binary")
     end)
 
   end)
