@@ -5,8 +5,8 @@
 
 /* Below this a second thread gains nothing: starting it and moving its
  * half down cost about as much as parsing that half saves. */
-#ifndef PCPARSE_MT_MIN
-#define PCPARSE_MT_MIN ((size_t)8 << 20)
+#ifndef GE_PCPARSE_MT_MIN
+#define GE_PCPARSE_MT_MIN ((size_t)8 << 20)
 #endif
 
 /* Hex digit values plus one; 0 for a byte that is not a hex digit. */
@@ -18,7 +18,7 @@ static const uint8_t hexval1[256] = {
 
 /* Every line but the last takes two bytes at least ("0\n"); a split adds
  * one partial line. */
-size_t pcparse_room(size_t len) { return len / 2 + 2; }
+size_t ge_pcparse_room(size_t len) { return len / 2 + 2; }
 
 /* One pass over s[0..len). */
 static ptrdiff_t parse_lines(const char *s, size_t len, uint64_t *pcs) {
@@ -51,8 +51,8 @@ static void *half_main(void *arg) {
   return NULL;
 }
 
-ptrdiff_t pcparse(const char *s, size_t len, uint64_t *pcs, unsigned threads) {
-  if (threads < 2 || len < PCPARSE_MT_MIN) return parse_lines(s, len, pcs);
+ptrdiff_t ge_pcparse(const char *s, size_t len, uint64_t *pcs, unsigned threads) {
+  if (threads < 2 || len < GE_PCPARSE_MT_MIN) return parse_lines(s, len, pcs);
   /* The second half starts after the first newline past the middle and is
    * parsed into the room the first half cannot use, then moved down. */
   const char *nl = memchr(s + len / 2, '\n', len - len / 2);

@@ -10,8 +10,8 @@
 /* Lines a chunk holds: ~0.5 MB of text, enough that handing chunks over
  * costs nothing next to formatting them, few enough that the buffers stay
  * in cache-sized pieces and the threads start together. */
-#ifndef SYMTEXT_CHUNK_LINES
-#define SYMTEXT_CHUNK_LINES 4096
+#ifndef GE_SYMTEXT_CHUNK_LINES
+#define GE_SYMTEXT_CHUNK_LINES 4096
 #endif
 #define MAXTHREADS 8
 /* The calling thread writes its chunks straight to the file through this. */
@@ -199,7 +199,7 @@ static int text_line(out *o, uint64_t pc, const ge_frame *fr, size_t n) {
 }
 
 /* Lines [from, to) into o: 0, or -1 when out of memory. */
-static int lines(out *o, const symtext_in *in, size_t from, size_t to) {
+static int lines(out *o, const ge_symtext_in *in, size_t from, size_t to) {
   const ge_pcframes *res = in->res;
   const ge_frame *frames = in->frames;
   for (size_t i = from; i < to; i++) {
@@ -241,7 +241,7 @@ typedef struct worker {
 } worker;
 
 struct pipeline {
-  const symtext_in *in;
+  const ge_symtext_in *in;
   size_t nthreads, nchunks;
   int stop; /* the writer gave up: workers return */
   pthread_mutex_t mu;
@@ -250,7 +250,7 @@ struct pipeline {
 };
 
 static size_t chunk_from(const pipeline *p, size_t k) {
-  size_t at = k * SYMTEXT_CHUNK_LINES;
+  size_t at = k * GE_SYMTEXT_CHUNK_LINES;
   return at < p->in->n ? at : p->in->n;
 }
 
@@ -291,16 +291,16 @@ static void stop_workers(pipeline *p) {
   }
 }
 
-int symtext_write(const symtext_in *in, FILE *f) {
+int ge_symtext_write(const ge_symtext_in *in, FILE *f) {
   out direct = {malloc(DIRECT_BUF), 0, DIRECT_BUF, f, 0};
-  if (!direct.buf) return SYMTEXT_NOMEM;
+  if (!direct.buf) return GE_SYMTEXT_NOMEM;
   pipeline *p = calloc(1, sizeof *p);
   if (!p) {
     free(direct.buf);
-    return SYMTEXT_NOMEM;
+    return GE_SYMTEXT_NOMEM;
   }
   p->in = in;
-  p->nchunks = (in->n + SYMTEXT_CHUNK_LINES - 1) / SYMTEXT_CHUNK_LINES;
+  p->nchunks = (in->n + GE_SYMTEXT_CHUNK_LINES - 1) / GE_SYMTEXT_CHUNK_LINES;
   /* A second thread only when each has a few chunks to do. */
   size_t nthreads = p->nchunks / 4;
   if (nthreads > in->threads) nthreads = in->threads;
@@ -323,11 +323,11 @@ int symtext_write(const symtext_in *in, FILE *f) {
     }
   }
   nthreads = p->nthreads;
-  int rc = SYMTEXT_OK;
-  for (size_t k = 0; k < p->nchunks && rc == SYMTEXT_OK; k++) {
+  int rc = GE_SYMTEXT_OK;
+  for (size_t k = 0; k < p->nchunks && rc == GE_SYMTEXT_OK; k++) {
     size_t t = k % nthreads;
     if (t == 0) {
-      if (lines(&direct, in, chunk_from(p, k), chunk_from(p, k + 1)) < 0) rc = SYMTEXT_NOMEM;
+      if (lines(&direct, in, chunk_from(p, k), chunk_from(p, k + 1)) < 0) rc = GE_SYMTEXT_NOMEM;
       continue;
     }
     slot *s = &p->w[t].s[(k / nthreads) & 1];
@@ -335,7 +335,7 @@ int symtext_write(const symtext_in *in, FILE *f) {
     while (!s->ready) pthread_cond_wait(&p->cv, &p->mu);
     pthread_mutex_unlock(&p->mu);
     if (s->fail) {
-      rc = SYMTEXT_NOMEM;
+      rc = GE_SYMTEXT_NOMEM;
       break;
     }
     /* The chunk goes out after what the direct buffer holds. */
@@ -354,11 +354,11 @@ int symtext_write(const symtext_in *in, FILE *f) {
   }
   free(p);
   out_free(&direct);
-  if (rc == SYMTEXT_OK && direct.ioerr) rc = SYMTEXT_IOERR;
+  if (rc == GE_SYMTEXT_OK && direct.ioerr) rc = GE_SYMTEXT_IOERR;
   return rc;
 }
 
-char *symtext_string(const symtext_in *in, size_t *len, size_t *cap) {
+char *ge_symtext_string(const ge_symtext_in *in, size_t *len, size_t *cap) {
   out o = {NULL, 0, 0, NULL, 0};
   /* Room for typical lines up front (untouched pages cost nothing): growing
    * copies what was written. */
@@ -374,4 +374,4 @@ char *symtext_string(const symtext_in *in, size_t *len, size_t *cap) {
   return o.buf;
 }
 
-void symtext_string_free(char *p, size_t cap) { ge_big_free(p, cap); }
+void ge_symtext_string_free(char *p, size_t cap) { ge_big_free(p, cap); }
