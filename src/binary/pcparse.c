@@ -1,7 +1,8 @@
 #include "pcparse.h"
 
-#include <pthread.h>
 #include <string.h>
+
+#include "core/threads.h"
 
 /* Below this a second thread gains nothing: starting it and moving its
  * half down cost about as much as parsing that half saves. */
@@ -45,10 +46,10 @@ typedef struct half {
   ptrdiff_t got;
 } half;
 
-static void *half_main(void *arg) {
-  half *h = arg;
+static void parse_half(void *ctx, unsigned thread, size_t k) {
+  (void)thread;
+  half *h = (half *)ctx + k;
   h->got = parse_lines(h->s, h->len, h->pcs);
-  return NULL;
 }
 
 ptrdiff_t ge_pcparse(const char *s, size_t len, uint64_t *pcs, unsigned threads) {
@@ -59,14 +60,10 @@ ptrdiff_t ge_pcparse(const char *s, size_t len, uint64_t *pcs, unsigned threads)
   size_t split = nl ? (size_t)(nl - s) + 1 : len;
   if (split >= len) return parse_lines(s, len, pcs);
   size_t room_a = split / 2 + 1;
-  half b = {s + split, len - split, pcs + room_a, 0};
-  pthread_t th;
-  int threaded = pthread_create(&th, NULL, half_main, &b) == 0;
-  ptrdiff_t got_a = parse_lines(s, split, pcs);
-  if (threaded) pthread_join(th, NULL);
-  else half_main(&b);
-  if (got_a < 0) return got_a;
-  if (b.got < 0) return b.got - got_a; /* its line number, counted from the start */
-  memmove(pcs + got_a, pcs + room_a, (size_t)b.got * sizeof *pcs);
-  return got_a + b.got;
+  half h[2] = {{s, split, pcs, 0}, {s + split, len - split, pcs + room_a, 0}};
+  ge_pool_run(2, 2, parse_half, h);
+  if (h[0].got < 0) return h[0].got;
+  if (h[1].got < 0) return h[1].got - h[0].got; /* its line number, counted from the start */
+  memmove(pcs + h[0].got, pcs + room_a, (size_t)h[1].got * sizeof *pcs);
+  return h[0].got + h[1].got;
 }
