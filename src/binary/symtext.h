@@ -21,10 +21,10 @@ typedef struct ge_symtext_in {
 
 enum { GE_SYMTEXT_OK = 0, GE_SYMTEXT_NOMEM = -1, GE_SYMTEXT_IOERR = -2 };
 
-/* Writes the lines to f, in order. Large batches are formatted by up to
- * in->threads threads (8 at most), in chunks handed to the
- * calling thread, which writes them: each thread reuses two chunk buffers,
- * so the text never needs fresh memory of its size. Returns SYMTEXT_*. */
+/* Writes the lines to f, in order. Large batches are formatted in chunks
+ * by up to in->threads threads of the pool (core/threads.h), each reusing
+ * two chunk buffers, so the text never needs fresh memory of its size.
+ * Returns GE_SYMTEXT_*. */
 int ge_symtext_write(const ge_symtext_in *in, FILE *f);
 
 /* The lines as one buffer of *len bytes, or NULL when out of memory. One
