@@ -221,9 +221,11 @@ static int lines(out *o, const ge_symtext_in *in, size_t from, size_t to) {
 }
 
 /* ---- several threads: the pool's threads take chunks in turn, each
- * formatting its chunk into a ring of buffers, two a thread so that a
- * thread can run one chunk ahead of the writing; chunk k waits for its
- * buffer until chunk k - nbuf is written. Chunks go to the file in order:
+ * formatting its chunk into a ring of buffers, one a thread and one more,
+ * so that a thread that finished its chunk can start the next while the
+ * chunk before is written; chunk k waits for its buffer until chunk
+ * k - nbuf is written. Chunks go to the file in order: the chunk next in
+ * line, when no one is writing, is formatted straight to the file; else
  * the thread that completes the chunk next in line writes it and every
  * completed one after it. */
 
@@ -231,14 +233,16 @@ typedef struct ring {
   const ge_symtext_in *in;
   FILE *f;
   size_t nchunks, nbuf;
+  unsigned nthreads;
   size_t next;  /* the next chunk to write */
   int writing;  /* a thread is writing chunks */
   int stop;     /* out of memory or a write error: the rest is skipped */
   int nomem, ioerr;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  out buf[2 * GE_POOL_MAXTHREADS];
-  uint8_t ready[2 * GE_POOL_MAXTHREADS]; /* holds its chunk, not yet written */
+  out buf[GE_POOL_MAXTHREADS + 1];
+  out direct[GE_POOL_MAXTHREADS]; /* per thread */
+  uint8_t ready[GE_POOL_MAXTHREADS + 1]; /* holds its chunk, not yet written */
 } ring;
 
 static size_t chunk_from(const ring *r, size_t k) {
@@ -264,20 +268,30 @@ static void write_ready(ring *r) {
 }
 
 static void format_chunk(void *ctx, unsigned thread, size_t k) {
-  (void)thread;
   ring *r = ctx;
-  out *o = &r->buf[k % r->nbuf];
   pthread_mutex_lock(&r->mu);
   while (!r->stop && r->next + r->nbuf <= k) pthread_cond_wait(&r->cv, &r->mu);
   int stop = r->stop;
+  /* The chunk next in line, with no one writing, goes straight to the file
+   * through the thread's small buffer, which stays in cache. */
+  int direct = !stop && !r->writing && r->next == k;
+  if (direct) r->writing = 1;
   pthread_mutex_unlock(&r->mu);
   if (stop) return;
-  o->n = 0;
+  out *o = direct ? &r->direct[thread] : &r->buf[k % r->nbuf];
+  if (!direct) o->n = 0;
   int fail = lines(o, r->in, chunk_from(r, k), chunk_from(r, k + 1)) < 0;
+  if (direct && !fail) out_room(o, 0); /* with a file and no growth: only writes */
   pthread_mutex_lock(&r->mu);
   if (fail) {
     r->stop = r->nomem = 1;
+    if (direct) r->writing = 0;
     pthread_cond_broadcast(&r->cv);
+  } else if (direct) {
+    if (o->ioerr) r->stop = r->ioerr = 1;
+    r->next++;
+    pthread_cond_broadcast(&r->cv);
+    write_ready(r);
   } else {
     r->ready[k % r->nbuf] = 1;
     if (!r->writing) write_ready(r);
@@ -291,7 +305,7 @@ static int write_threaded(ring *r) {
     pthread_mutex_destroy(&r->mu);
     return -1;
   }
-  ge_pool_run((unsigned)(r->nbuf / 2), r->nchunks, format_chunk, r);
+  ge_pool_run(r->nthreads, r->nchunks, format_chunk, r);
   pthread_cond_destroy(&r->cv);
   pthread_mutex_destroy(&r->mu);
   for (size_t b = 0; b < r->nbuf; b++) out_free(&r->buf[b]);
@@ -311,8 +325,15 @@ int ge_symtext_write(const ge_symtext_in *in, FILE *f) {
     r->in = in;
     r->f = f;
     r->nchunks = nchunks;
-    r->nbuf = 2 * nthreads;
-    int rc = write_threaded(r);
+    r->nthreads = (unsigned)nthreads;
+    r->nbuf = nthreads + 1;
+    int rc = -1;
+    size_t t = 0;
+    for (; t < nthreads && (r->direct[t] = (out){malloc(DIRECT_BUF), 0, DIRECT_BUF, f, 0}).buf; t++) {
+    }
+    if (t < nthreads) rc = GE_SYMTEXT_NOMEM;
+    else rc = write_threaded(r);
+    for (t = 0; t < nthreads; t++) out_free(&r->direct[t]);
     free(r);
     if (rc != -1) return rc;
   }

@@ -22,8 +22,8 @@ typedef struct ge_symtext_in {
 enum { GE_SYMTEXT_OK = 0, GE_SYMTEXT_NOMEM = -1, GE_SYMTEXT_IOERR = -2 };
 
 /* Writes the lines to f, in order. Large batches are formatted in chunks
- * by up to in->threads threads of the pool (core/threads.h), each reusing
- * two chunk buffers, so the text never needs fresh memory of its size.
+ * by up to in->threads threads of the pool (core/threads.h) into a few
+ * reused chunk buffers, so the text never needs fresh memory of its size.
  * Returns GE_SYMTEXT_*. */
 int ge_symtext_write(const ge_symtext_in *in, FILE *f);
 
