@@ -11,9 +11,8 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}; shift || true
 out=build/fuzz; mkdir -p "$out"
 src=$(ls src/core/*.c src/escape/*.c src/profile/*.c src/binary/*.c 2>/dev/null)
-# GE_LOOKUP_MT_MIN=16: batch lookups of 16+ PCs take the threaded path;
-# GE_PCPARSE_MT_MIN=64: PC text of 64+ bytes is parsed in two halves.
-flags="-g -O1 -std=c11 -D_DEFAULT_SOURCE -DGE_LOOKUP_MT_MIN=16 -DGE_PCPARSE_MT_MIN=64 -Iinclude -Isrc -I/usr/include/libdwarf -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
+# GE_LOOKUP_MT_MIN=16: batch lookups of 16+ PCs take the threaded path.
+flags="-g -O1 -std=c11 -D_DEFAULT_SOURCE -DGE_LOOKUP_MT_MIN=16 -Iinclude -Isrc -I/usr/include/libdwarf -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
   for f in fuzz/*.c; do n=$(basename "$f" .c); names+=("$n"); done

@@ -8,9 +8,8 @@
 /* Entries pcs must have room for, for len bytes of text. */
 size_t ge_pcparse_room(size_t len);
 
-/* Parses s[0..len) into pcs (ge_pcparse_room(len) entries), on two threads
- * when threads >= 2 and the text is large. Returns the count of PCs, or,
- * for a line that is not a hex PC, its 0-based number + 1, negated (the
- * first such line). */
-ptrdiff_t ge_pcparse(const char *s, size_t len, uint64_t *pcs, unsigned threads);
+/* Parses s[0..len) into pcs (ge_pcparse_room(len) entries). Returns the
+ * count of PCs, or, for a line that is not a hex PC, its 0-based number
+ * + 1, negated (the first such line). */
+ptrdiff_t ge_pcparse(const char *s, size_t len, uint64_t *pcs);
 #endif

@@ -611,7 +611,7 @@ static int symtext_work(lua_State *L, void *ctx) {
   if (room > SIZE_MAX / sizeof(ge_pcframes) / 2) return luaL_error(L, "symbolize: input too large");
   uint64_t *pcs = push_big(L, room * sizeof *pcs); /* 6 */
   if (!pcs) return ge_pushfail(L, "symbolize: out of memory", "nomem");
-  ptrdiff_t got = ge_pcparse(s, len, pcs, u->threads);
+  ptrdiff_t got = ge_pcparse(s, len, pcs);
   if (got < 0) {
     size_t bad = (size_t)(-got - 1), line = 0;
     const char *q = s, *end = s + len;
