@@ -327,12 +327,12 @@ int ge_symtext_write(const ge_symtext_in *in, FILE *f) {
     r->nchunks = nchunks;
     r->nthreads = (unsigned)nthreads;
     r->nbuf = nthreads + 1;
-    int rc = -1;
     size_t t = 0;
-    for (; t < nthreads && (r->direct[t] = (out){malloc(DIRECT_BUF), 0, DIRECT_BUF, f, 0}).buf; t++) {
+    for (; t < nthreads; t++) {
+      r->direct[t] = (out){malloc(DIRECT_BUF), 0, DIRECT_BUF, f, 0};
+      if (!r->direct[t].buf) break;
     }
-    if (t < nthreads) rc = GE_SYMTEXT_NOMEM;
-    else rc = write_threaded(r);
+    int rc = t < nthreads ? GE_SYMTEXT_NOMEM : write_threaded(r); /* -1: no threads after all */
     for (t = 0; t < nthreads; t++) out_free(&r->direct[t]);
     free(r);
     if (rc != -1) return rc;

@@ -23,7 +23,8 @@ static uint32_t ent_hash(const void *ctx, uint32_t id) {
 /* The id of s, or the slot where it goes (*slot) and UINT32_MAX. */
 static uint32_t probe(const ge_intern *t, const char *s, size_t len, uint32_t h, size_t *slot) {
   size_t j = ge_hashidx_first(&t->ix, h);
-  for (uint32_t id; (id = ge_hashidx_at(&t->ix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&t->ix, j)) {
+  uint32_t id;
+  for (; (id = ge_hashidx_at(&t->ix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&t->ix, j)) {
     const ge_intern_entry *e = &t->ents[id];
     if (e->hash == h && e->len == len && memcmp(e->ptr, s, len) == 0) return id;
   }
