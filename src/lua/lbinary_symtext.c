@@ -16,8 +16,8 @@
 #include "core/bigmem.h"
 #include "lbinary_parts.h"
 #include "lualib.h" /* LUA_FILEHANDLE (Lua 5.1, LuaJIT) */
-#include "pcparse.h"
-#include "symtext.h"
+#include "binary/pcparse.h"
+#include "binary/symtext.h"
 
 
 /* The C stream of a Lua file object (io library), raising when closed. */
@@ -124,7 +124,7 @@ static const char *read_input(lua_State *L, int idx, size_t *len, uint64_t max) 
   return buf;
 }
 
-/* symtext_string's text owned by a userdata (freed by its __gc). */
+/* ge_symtext_string's text owned by a userdata (freed by its __gc). */
 typedef struct heldtext {
   char *p;
   size_t cap;
@@ -159,11 +159,11 @@ static int symtext_work(lua_State *L, void *ctx) {
     }
     if (!s) return ge_pushfail(L, "symbolize: read error", "io");
   }
-  size_t room = pcparse_room(len);
+  size_t room = ge_pcparse_room(len);
   if (room > SIZE_MAX / sizeof(ge_pcframes) / 2) return luaL_error(L, "symbolize: input too large");
   uint64_t *pcs = push_big(L, room * sizeof *pcs); /* 6 */
   if (!pcs) return ge_pushfail(L, "symbolize: out of memory", "nomem");
-  ptrdiff_t got = pcparse(s, len, pcs, u->threads);
+  ptrdiff_t got = ge_pcparse(s, len, pcs);
   if (got < 0) {
     size_t bad = (size_t)(-got - 1), line = 0;
     const char *q = s, *end = s + len;
@@ -184,13 +184,13 @@ static int symtext_work(lua_State *L, void *ctx) {
   ge_error err;
   ge_err rc = ge_binary_lookup_many(b, pcs, nlines, LBIN_MAXFRAMES, res, &frames, &err);
   if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
-  symtext_in in = {pcs, res, frames, nlines, json, u->threads};
+  ge_symtext_in in = {pcs, res, frames, nlines, json, u->threads};
   if (!lua_isnoneornil(L, 4)) {
     /* fetched after the last allocation: nothing can close it now */
     FILE *f = tofile(L, 4);
-    int wr = symtext_write(&in, f);
-    if (wr == SYMTEXT_NOMEM) return ge_pushfail(L, "symbolize: out of memory", "nomem");
-    if (wr != SYMTEXT_OK || fflush(f)) return ge_pushfail(L, "symbolize: write error", "io");
+    int wr = ge_symtext_write(&in, f);
+    if (wr == GE_SYMTEXT_NOMEM) return ge_pushfail(L, "symbolize: out of memory", "nomem");
+    if (wr != GE_SYMTEXT_OK || fflush(f)) return ge_pushfail(L, "symbolize: write error", "io");
     ge_pushint(L, (long long)nlines);
     return 1;
   }
@@ -201,10 +201,10 @@ static int symtext_work(lua_State *L, void *ctx) {
   luaL_getmetatable(L, LBIN_HELDTEXT_MT);
   lua_setmetatable(L, -2);
   size_t total = 0;
-  if (!(h->p = symtext_string(&in, &total, &h->cap)))
+  if (!(h->p = ge_symtext_string(&in, &total, &h->cap)))
     return ge_pushfail(L, "symbolize: out of memory", "nomem");
   lua_pushlstring(L, h->p, total);
-  symtext_string_free(h->p, h->cap);
+  ge_symtext_string_free(h->p, h->cap);
   h->p = NULL;
   return 1;
 }
@@ -220,7 +220,7 @@ int lbin_symbolize_text(lua_State *L) {
 
 int lbin_heldtext_gc(lua_State *L) {
   heldtext *h = luaL_checkudata(L, 1, LBIN_HELDTEXT_MT);
-  if (h->p) symtext_string_free(h->p, h->cap);
+  if (h->p) ge_symtext_string_free(h->p, h->cap);
   h->p = NULL;
   return 0;
 }
