@@ -1,5 +1,7 @@
---- ge.analysis.diff(before, after [, opts]): what changed between two escape
--- logs of one program (before/after a change, same compiler and flags).
+--- ge.analysis.diff{before = LOG, after = LOG [, kinds = {kind...}]
+-- [, package = "import/path"]}: what changed between two escape logs of one
+-- program (before/after a change, same compiler and flags). Each log is an
+-- escape log, a path or a list of paths.
 --
 -- Records are matched by a key that survives line shifts:
 --   package, scope, kind, normalized subject, occurrence
@@ -19,9 +21,11 @@
 -- message=, key=} (positions from AFTER for added and changed, from BEFORE for
 -- removed); changed entries also carry before = {kind=, file=, line=, col=,
 -- message=, cost=, target=} and changes = {attr = {before, after}}.
-local escape = require "goescape.escape"
+local inputs = require "goescape.analysis.inputs"
 
 local M = {}
+
+local OPTIONS = inputs.keys({ before = "escape", after = "escape" }, { "kinds", "package" })
 
 local HEAP = require("goescape.escape").HEAP
 M.LEAK = { leaking_param = true, leaking_param_content = true, leaking_param_result = true }
@@ -65,10 +69,6 @@ end
 local function norm_subject(s)
   if not s then return "" end
   return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
-end
-
-local function is_log(x)
-  return type(x) == "userdata" and getmetatable(x) ~= nil and x.list ~= nil
 end
 
 local function decl_name(r)
@@ -302,21 +302,10 @@ local function removed_category(k, after_has_cannot)
   return "removed"
 end
 
-local function to_list(x, what)
-  if type(x) == "string" then
-    local log, err = escape.open(x)
-    if not log then return nil, err end
-    return log:list()
-  end
-  if is_log(x) then return x:list() end
-  if type(x) == "table" and (x[1] == nil or type(x[1]) == "table") then return x end
-  error(("bad argument #%d to 'diff' (escape log, path or list of records expected)"):format(what), 3)
-end
-
 local function set_of(v, name)
   if v == nil then return nil end
   if type(v) == "string" then return { [v] = true } end
-  if type(v) ~= "table" then error("bad option '" .. name .. "' to 'diff' (kind or list expected)", 3) end
+  if type(v) ~= "table" then error(("diff: %s must be a kind or a list of kinds (got %s)"):format(name, type(v)), 4) end
   local t = {}
   for k, x in pairs(v) do
     if type(k) == "number" then t[x] = true else t[k] = x and true or nil end
@@ -324,22 +313,19 @@ local function set_of(v, name)
   return t
 end
 
---- Compares two escape logs (log handles, paths, or lists of records).
--- opts: {kinds = {kind...} (only these kinds), package = "import/path"}.
-function M.diff(before, after, opts)
-  if opts ~= nil and type(opts) ~= "table" then
-    error("bad argument #3 to 'diff' (table expected)", 2)
-  end
-  opts = opts or {}
+-- Compares the two escape logs of opts (see the top of this file):
+-- {added=, removed=, changed=, summary=}, or nil, err, code.
+local function diff(inp, opts)
   local o = { kinds = set_of(opts.kinds, "kinds"), package = opts.package }
   if o.package ~= nil and type(o.package) ~= "string" then
-    error("bad option 'package' to 'diff' (string expected)", 2)
+    error("diff: package must be a string (got " .. type(o.package) .. ")", 3)
   end
-  local brecs, err = to_list(before, 1)
-  if not brecs then return nil, err end
-  local arecs
-  arecs, err = to_list(after, 2)
-  if not arecs then return nil, err end
+  local before, err, code = inp:open_escape("before")
+  if not before then return nil, err, code end
+  local after
+  after, err, code = inp:open_escape("after")
+  if not after then return nil, err, code end
+  local brecs, arecs = before:list(), after:list()
 
   local bnames, anames = decl_names(brecs), decl_names(arecs)
   local scopes = {}
@@ -454,4 +440,4 @@ function M.gated(e, conditions)
   return false
 end
 
-return setmetatable(M, { __call = function(_, ...) return M.diff(...) end })
+return inputs.analysis(M, "diff", OPTIONS, diff)
