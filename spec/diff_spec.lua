@@ -304,12 +304,12 @@ func main() { F(2) }
   end
 
   it("names closures, init functions and generic shapes without their numbers", function()
-    local diff = require "goescape.analysis.diff"
+    local diff, lines = require "goescape.analysis.diff", require "goescape.analysis.lines"
     assert.are.equal("F.func#.func#", diff.stable_name("F.func2.func1"))
     assert.are.equal("init.#", diff.stable_name("init.0"))
     assert.are.equal("F-range#", diff.stable_name("F-range2"))
     assert.are.equal("Gen[go.shape.int]", diff.stable_name("Gen[go.shape.int_0]"))
-    assert.are.equal("/m/example.com/x/y.go", diff.unversioned("/m/example.com/x@v1.2.3/y.go"))
-    assert.are.equal("/m/x/y.go", diff.unversioned("/m/x@v0.0.0-20240101000000-abcdef012345/y.go"))
+    assert.are.equal("/m/example.com/x/y.go", lines.unversioned("/m/example.com/x@v1.2.3/y.go"))
+    assert.are.equal("/m/x/y.go", lines.unversioned("/m/x@v0.0.0-20240101000000-abcdef012345/y.go"))
   end)
 end)

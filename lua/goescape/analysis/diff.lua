@@ -22,6 +22,7 @@
 -- removed); changed entries also carry before = {kind=, file=, line=, col=,
 -- message=, cost=, target=} and changes = {attr = {before, after}}.
 local inputs = require "goescape.analysis.inputs"
+local lines = require "goescape.analysis.lines"
 
 local M = {}
 
@@ -52,13 +53,6 @@ function M.stable_name(n)
     :gsub("%f[%w_]init%.%d+", "init.#"):gsub("(go%.shape%.[%w_%.%*]-)_%d+%f[^%w_]", "%1"))
 end
 
---- A path without the module version of a module-cache directory:
--- ".../mod/example.com/x@v1.2.3/y.go" -> ".../mod/example.com/x/y.go".
-function M.unversioned(p)
-  if not p then return p end
-  return (p:gsub("@v[%w%.%-%+]+/", "/"))
-end
-
 -- The top-level function of a closure or range-func body: "F.func1.func2"
 -- -> "F" (a closure's span in its file is unknown, so records after it
 -- belong to the enclosing function as much as to it).
@@ -78,7 +72,7 @@ local function decl_name(r)
   end
 end
 
-local function file_key(r) return (r.package or "") .. "\0" .. M.unversioned(r.file or "") end
+local function file_key(r) return (r.package or "") .. "\0" .. lines.unversioned(r.file or "") end
 
 -- Function declarations per package+file: name -> true.
 local function decl_names(recs)

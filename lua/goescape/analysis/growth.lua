@@ -19,7 +19,6 @@
 -- line is what `go tool pprof -diff_base=BEFORE AFTER` reports for it.
 local advice = require "goescape.analysis.advice"
 local logctx = require "goescape.analysis.logctx"
-local diff = require "goescape.analysis.diff"
 local inputs = require "goescape.analysis.inputs"
 local lines = require "goescape.analysis.lines"
 
@@ -31,7 +30,7 @@ local OPTIONS = inputs.keys({ escape = "escape?", before = "profile", after = "p
 -- Rows match by function and line, the path compared without a module
 -- version (a dependency upgraded between the two profiles is the same file).
 local function key(r)
-  return (r.func or "") .. "\0" .. diff.unversioned(r.file or "") .. "\0" .. (r.line or 0)
+  return (r.func or "") .. "\0" .. lines.unversioned(r.file or "") .. "\0" .. (r.line or 0)
 end
 
 -- The growth of opts (see the top of this file), or nil, err, code.

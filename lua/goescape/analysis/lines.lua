@@ -1,8 +1,9 @@
---- A profile's source line as the analyses join it with the escape log:
--- the package of the line's function (which picks the log's records when
--- files of several packages share a name) and the text of source lines,
--- which explanations match patterns against. Shared by hotspots, growth and
--- the HTML report's model.
+--- Source lines as the analyses join them: the package of a line's
+-- function (which picks the log's records when files of several packages
+-- share a name), a path without its module version (one line across a
+-- dependency upgrade), and the text of source lines, which explanations
+-- match patterns against. Shared by hotspots, growth, diff and the HTML
+-- report's model.
 local M = {}
 
 --- The package of a Go symbol: "example.com/a/b.(*T).M" -> "example.com/a/b",
@@ -14,6 +15,13 @@ function M.func_package(name)
   dir, rest = dir or "", rest or plain
   local p = rest:match("^([^.]+)%.")
   return p and (dir .. p) or nil
+end
+
+--- A path without the module version of a module-cache directory:
+-- ".../mod/example.com/x@v1.2.3/y.go" -> ".../mod/example.com/x/y.go".
+function M.unversioned(p)
+  if not p then return p end
+  return (p:gsub("@v[%w%.%-%+]+/", "/"))
 end
 
 --- A reader of source lines for explanations (which statement a func
