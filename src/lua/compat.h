@@ -44,25 +44,30 @@ static inline void ge_pushint(lua_State *L, long long v) {
 #endif
 }
 
-/* Pushes nil, message, code name: the binding's answer for bad input. A
- * limit error (the core names the limit, "max_...") also says how to raise
- * it from Lua; the command rewrites that into its environment variable. */
+/* Pushes the message of a failure with code name `code`: a limit error (the
+ * core names the limit, "max_...") also says how to raise it from Lua; the
+ * command rewrites that into its environment variable. */
+static inline void ge_pushmsg(lua_State *L, const char *msg, const char *code) {
+  const char *name = strcmp(code, "limit") == 0 ? strstr(msg, "max_") : NULL;
+  if (!name) {
+    lua_pushstring(L, msg);
+    return;
+  }
+  size_t n = 4;
+  while ((name[n] >= 'a' && name[n] <= 'z') || name[n] == '_') n++;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, msg);
+  luaL_addstring(&b, "; raise it with {limits = {");
+  luaL_addlstring(&b, name, n);
+  luaL_addstring(&b, " = N}}");
+  luaL_pushresult(&b);
+}
+
+/* Pushes nil, message, code name: the binding's answer for bad input. */
 static inline int ge_pushfail(lua_State *L, const char *msg, const char *code) {
   lua_pushnil(L);
-  const char *name = strcmp(code, "limit") == 0 ? strstr(msg, "max_") : NULL;
-  if (name) {
-    size_t n = 4;
-    while ((name[n] >= 'a' && name[n] <= 'z') || name[n] == '_') n++;
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, msg);
-    luaL_addstring(&b, "; raise it with {limits = {");
-    luaL_addlstring(&b, name, n);
-    luaL_addstring(&b, " = N}}");
-    luaL_pushresult(&b);
-  } else {
-    lua_pushstring(L, msg);
-  }
+  ge_pushmsg(L, msg, code);
   lua_pushstring(L, code);
   return 3;
 }

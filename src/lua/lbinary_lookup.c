@@ -108,7 +108,7 @@ static int many_work(lua_State *L, void *ctx) {
       size_t k;
       ge_binary_lookup(c->b, c->pcs[i], one, LBIN_MAXFRAMES, &k, &err);
       lua_createtable(L, 0, 2);
-      lua_pushstring(L, err.msg);
+      ge_pushmsg(L, err.msg, ge_err_name(c->res[i].rc));
       lua_setfield(L, -2, "error");
       lua_pushstring(L, ge_err_name(c->res[i].rc));
       lua_setfield(L, -2, "code");
