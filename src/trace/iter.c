@@ -1,7 +1,11 @@
-/* Walking a trace's events: one generation at a time, its string and stack
+/* (A little over 500 lines: the generation tables, the merge and the replay
+ * share the iterator's private state.)
+ *
+ * Walking a trace's events: one generation at a time, its string and stack
  * tables indexed, its events merged in time order across the Ms that wrote
- * them (each M's batches are in order; a heap of one cursor per M, plus one
- * for the table events: CPU samples, Frequency, ClockSnapshot), and each
+ * them (each M's batches are in order; a heap of one cursor per M), the
+ * table events (CPU samples, Frequency, ClockSnapshot) sorted and merged in
+ * as Go's reader does, and each
  * event given the goroutine and P its M had just before it, by the replay
  * of scheduling events that Go's reader does (internal/trace/order.go):
  * ProcStart/Stop/Steal/Status bind and unbind Ps, GoStart/Stop/Block/...
@@ -39,12 +43,10 @@ typedef struct mstate {
 typedef struct cursor {
   uint64_t m;
   uint32_t ms;         /* mstates index, UINT32_MAX for no M */
-  uint32_t batch;      /* current ebatch, or UINT32_MAX for the table cursor */
+  uint32_t batch;      /* current ebatch */
   uint32_t last;       /* the M's last batch while gathering */
   const unsigned char *p, *end;
   int64_t ts;          /* time of the last event read */
-  size_t ti;           /* table cursor: next tevent */
-  int table;           /* the cursor of the table events */
   ge_trace_event ev;   /* the pending event */
 } cursor;
 
@@ -54,6 +56,7 @@ struct ge_trace_iter {
   uint8_t types[GE_TRACE_NTYPES];
   size_t gi; /* next generation to load */
   int loaded;
+  int64_t last; /* the time of the last event yielded or skipped */
 
   unsigned char *buf;
   size_t cap;
@@ -65,7 +68,7 @@ struct ge_trace_iter {
   span *strs, *stks;
   size_t nstrs, capstrs, nstks, capstks;
   tevent *tev;
-  size_t ntev, captev;
+  size_t ntev, captev, ti; /* table events, sorted by time; the next one */
   ebatch *eb;
   size_t neb, capeb;
   cursor *cur;
@@ -109,9 +112,17 @@ static uint32_t mstate_of(ge_trace_iter *it, uint64_t m) {
   return i;
 }
 
-static int tev_cmp(const void *a, const void *b) {
-  const tevent *x = a, *y = b;
-  return x->time < y->time ? -1 : x->time > y->time;
+/* A stable sort of table events by time. */
+static void msort(tevent *a, tevent *tmp, size_t n) {
+  if (n < 2) return;
+  size_t h = n / 2;
+  msort(a, tmp, h);
+  msort(a + h, tmp, n - h);
+  size_t i = 0, j = h, k = 0;
+  while (i < h && j < n) tmp[k++] = a[j].time < a[i].time ? a[j++] : a[i++];
+  while (i < h) tmp[k++] = a[i++];
+  while (j < n) tmp[k++] = a[j++];
+  memcpy(a, tmp, n * sizeof *a);
 }
 
 /* Reads the table entries of a batch into the generation's indexes. */
@@ -196,16 +207,6 @@ static cursor *cursor_of(ge_trace_iter *it, uint64_t m) {
 
 /* Reads the cursor's next event into c->ev: 1, 0 at its end, -1 on error. */
 static int cursor_step(ge_trace_iter *it, cursor *c, ge_error *err) {
-  if (c->table) {
-    if (c->ti >= it->ntev) return 0;
-    const tevent *e = &it->tev[c->ti++];
-    ge_trace_event *ev = &c->ev;
-    ev->type = e->type;
-    ev->time = e->time;
-    ev->nargs = ge_trace_specs[e->type].nargs;
-    memcpy(ev->args, e->args, sizeof ev->args);
-    return 1;
-  }
   while (c->p >= c->end) {
     if (c->batch == UINT32_MAX) return 0;
     c->batch = it->eb[c->batch].next;
@@ -230,17 +231,29 @@ static int cursor_step(ge_trace_iter *it, cursor *c, ge_error *err) {
   return 1;
 }
 
-static int before(const ge_trace_iter *it, uint32_t a, uint32_t b) {
-  int64_t x = it->cur[a].ev.time, y = it->cur[b].ev.time;
-  return x < y || (x == y && a < b);
+/* The heap of M cursors by the time of their next event, kept with Go's
+ * reader's own operations (batchcursor.go: insert in the order the Ms first
+ * appear, strict comparisons, the first child on ties), so that events of
+ * equal time come out in its order. */
+static int64_t htime(const ge_trace_iter *it, size_t i) { return it->cur[it->heap[i]].ev.time; }
+
+static void sift_up(ge_trace_iter *it, size_t i) {
+  uint32_t *h = it->heap;
+  while (i > 0 && htime(it, (i - 1) / 2) > htime(it, i)) {
+    uint32_t x = h[i];
+    h[i] = h[(i - 1) / 2];
+    h[(i - 1) / 2] = x;
+    i = (i - 1) / 2;
+  }
 }
 
 static void sift_down(ge_trace_iter *it, size_t i) {
   uint32_t *h = it->heap;
   for (;;) {
     size_t l = 2 * i + 1, m = i;
-    if (l < it->nheap && before(it, h[l], h[m])) m = l;
-    if (l + 1 < it->nheap && before(it, h[l + 1], h[m])) m = l + 1;
+    int64_t mt = i < it->nheap ? htime(it, i) : INT64_MAX;
+    if (l < it->nheap && htime(it, l) < mt) m = l, mt = htime(it, l);
+    if (l + 1 < it->nheap && htime(it, l + 1) < mt) m = l + 1;
     if (m == i) return;
     uint32_t x = h[i];
     h[i] = h[m];
@@ -307,28 +320,27 @@ static int load_gen(ge_trace_iter *it, ge_error *err) {
     }
     if (rc) return rc;
   }
-  if (it->ntev) {
-    /* CPU samples are written in batches per buffer flush, not in time
-     * order; Go's reader sorts them, stably */
-    qsort(it->tev, it->ntev, sizeof *it->tev, tev_cmp);
-    GROW(it->cur, it->ncur, it->capcur, return nomem(it, err));
-    cursor *c = &it->cur[it->ncur++];
-    memset(c, 0, sizeof *c);
-    c->m = GE_TRACE_NONE;
-    c->batch = UINT32_MAX;
-    c->ms = UINT32_MAX;
-    c->table = 1;
+  /* CPU samples are written in batches per buffer flush, not in time
+   * order; Go's reader sorts them (stably: a merge sort keeps equal times in
+   * their order) */
+  it->ti = 0;
+  if (it->ntev > 1) {
+    tevent *tmp = malloc(it->ntev * sizeof *tmp);
+    if (!tmp) return nomem(it, err);
+    msort(it->tev, tmp, it->ntev);
+    free(tmp);
   }
   uint32_t *nh = realloc(it->heap, (it->ncur ? it->ncur : 1) * sizeof *nh);
   if (!nh) return nomem(it, err);
   it->heap = nh;
   for (size_t i = 0; i < it->ncur; i++) {
-    cursor *c = &it->cur[i];
-    int rc = cursor_step(it, c, err);
+    int rc = cursor_step(it, &it->cur[i], err);
     if (rc < 0) return -1;
-    if (rc) it->heap[it->nheap++] = (uint32_t)i;
+    if (rc) {
+      it->heap[it->nheap++] = (uint32_t)i;
+      sift_up(it, it->nheap - 1);
+    }
   }
-  for (size_t i = it->nheap / 2; i-- > 0;) sift_down(it, i);
   return 0;
 }
 
@@ -336,16 +348,6 @@ static int load_gen(ge_trace_iter *it, ge_error *err) {
  * effect on the state. */
 static int replay(ge_trace_iter *it, const cursor *c, ge_trace_event *ev) {
   ev->m = c->m;
-  if (c->table) {
-    if (ev->type == EV_CPUSAMPLE) {
-      ev->m = ev->args[1];
-      ev->p = ev->args[2];
-      ev->g = ev->args[3] ? ev->args[3] : GE_TRACE_NONE;
-    } else {
-      ev->m = ev->p = ev->g = GE_TRACE_NONE;
-    }
-    return 0;
-  }
   if (c->ms == UINT32_MAX) {
     ev->g = ev->p = GE_TRACE_NONE;
     return 0;
@@ -414,7 +416,7 @@ static int wanted(const ge_trace_iter *it, const ge_trace_event *ev) {
 int ge_trace_iter_next(ge_trace_iter *it, ge_trace_event *ev, ge_error *err) {
   const ge_trace *t = it->t;
   for (;;) {
-    if (!it->loaded || !it->nheap) {
+    if (!it->loaded || (!it->nheap && it->ti >= it->ntev)) {
       it->loaded = 0;
       /* generations wholly outside the time range are not read */
       while (it->gi < t->ngens &&
@@ -429,14 +431,35 @@ int ge_trace_iter_next(ge_trace_iter *it, ge_trace_event *ev, ge_error *err) {
       it->loaded = 1;
       continue;
     }
-    cursor *c = &it->cur[it->heap[0]];
-    *ev = c->ev;
-    ev->gen = it->gen;
-    int rc = cursor_step(it, c, err);
-    if (rc < 0) return -1;
-    if (!rc) it->heap[0] = it->heap[--it->nheap];
-    sift_down(it, 0);
-    if (replay(it, c, ev)) return nomem(it, err);
+    /* a table event comes first when strictly earlier (Go's reader) */
+    if (it->ti < it->ntev && (!it->nheap || it->tev[it->ti].time < htime(it, 0))) {
+      const tevent *e = &it->tev[it->ti++];
+      memset(ev, 0, sizeof *ev);
+      ev->type = e->type;
+      ev->time = e->time;
+      ev->gen = it->gen;
+      ev->nargs = ge_trace_specs[e->type].nargs;
+      memcpy(ev->args, e->args, sizeof ev->args);
+      ev->m = ev->p = ev->g = GE_TRACE_NONE;
+      if (e->type == EV_CPUSAMPLE) {
+        ev->m = e->args[1];
+        ev->p = e->args[2];
+        ev->g = e->args[3] ? e->args[3] : GE_TRACE_NONE;
+      }
+    } else {
+      cursor *c = &it->cur[it->heap[0]];
+      *ev = c->ev;
+      ev->gen = it->gen;
+      int rc = cursor_step(it, c, err);
+      if (rc < 0) return -1;
+      if (!rc) it->heap[0] = it->heap[--it->nheap];
+      sift_down(it, 0);
+      if (replay(it, c, ev)) return nomem(it, err);
+    }
+    /* Go's reader makes times strictly increasing (Ms' clocks can tie or
+     * step back a little); so do we, for the same times */
+    if (ev->time <= it->last) ev->time = it->last + 1;
+    it->last = ev->time;
     if (wanted(it, ev)) return 1;
   }
 }
@@ -483,6 +506,7 @@ ge_err ge_trace_iter_new(const ge_trace *t, const ge_trace_filter *f, ge_trace_i
   for (unsigned k = 0; k < GE_TRACE_NTYPES; k++)
     it->types[k] = ge_trace_type_is_event(k) && (!it->f.types || it->f.types[k]);
   it->f.types = NULL;
+  it->last = INT64_MIN;
   *out = it;
   return GE_OK;
 }
