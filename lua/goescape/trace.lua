@@ -4,6 +4,7 @@
 --   local t = assert(ge.trace.open("trace.out"))    -- or "-" for stdin
 --   t.go_version, t.generations, t.goroutines, t.gc_cycles, t.warning
 --   t:summary()                                      -- counts by event type
+--   t:count{type = "GoStart", g = 8}                 -- filtered in C, no tables
 --   for ev in t:each{type = "HeapAlloc", g = 8, from = ns, to = ns} do
 --     print(ev.time, ev.g, ev.args.heapalloc_value)
 --   end
@@ -70,6 +71,14 @@ function M.types() return core.trace_types() end
 function methods:each(filter)
   if filter ~= nil then options(filter, FILTER, "trace:each") end
   return self:iter(filter)
+end
+
+local count_c = methods.count
+--- The number of events that pass the filter (as each's), counted in C:
+-- the full decode and goroutine attribution without a table per event.
+function methods:count(filter)
+  if filter ~= nil then options(filter, FILTER, "trace:count") end
+  return count_c(self, filter)
 end
 
 --- One table of what the trace holds: go_version, generations, goroutines,

@@ -263,6 +263,10 @@ describe("ge.trace", function()
       local n = 0
       for _ in t:each { from = from, to = to } do n = n + 1 end
       assert.are.equal(want_t, n)
+      assert.are.equal(want_t, t:count { from = from, to = to })
+      assert.are.equal(want_g, t:count { g = 1 })
+      assert.are.equal(#all, t:count())
+      assert.are.equal(t:summary().events.HeapAlloc, t:count { type = "HeapAlloc" })
       n = 0
       for ev in t:each { g = 1 } do
         assert.are.equal(1, ev.g)
@@ -274,6 +278,7 @@ describe("ge.trace", function()
     it("raises on an unknown filter key or type name", function()
       local t = open("go126-annot")
       assert.has_error(function() t:each { kind = "GoStart" } end, "trace:each: unknown option 'kind'")
+      assert.has_error(function() t:count { kind = "GoStart" } end, "trace:count: unknown option 'kind'")
       assert.has_error(function() t:each { type = "GoStartx" } end, "filter.type: unknown event type 'GoStartx'")
       assert.has_error(function() t:each { type = "Strings" } end,
         "filter.type: 'Strings' is a batch or table marker, not an event")
