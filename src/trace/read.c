@@ -264,6 +264,8 @@ static int is_sync(const unsigned char *d, size_t len, unsigned minor) {
 /* The generation in [start, end) of the input, its batches in s->batches. */
 static ge_err finish_gen(scan *s, uint64_t start, uint64_t end, int marker) {
   ge_trace *t = s->t;
+  /* the iterator keeps 32-bit offsets into a generation */
+  if (end - start >= UINT32_MAX) return bad(s, start, "a generation of 4 GiB or more");
   size_t avail;
   const unsigned char *g = win_get(&s->w, start, (size_t)(end - start), &avail, s->err);
   if (!g) return s->err->code;
