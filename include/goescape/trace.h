@@ -47,7 +47,8 @@ typedef struct ge_trace_info {
   unsigned go_minor;        /* the header's version: 22, 23, 25 or 26 */
   uint64_t generations;     /* complete generations */
   uint64_t goroutines;      /* distinct goroutine ids named by any event */
-  uint64_t gc_cycles;       /* distinct GC sequence numbers (GCBegin/Active/End) */
+  uint64_t gc_cycles;       /* GC cycles: GCBegin events, plus the cycle running
+                               when the trace started, if any */
   uint64_t events;          /* events of every type (ge_trace_type_is_event) */
   uint64_t bytes;           /* the input's size */
   uint64_t max_generation_bytes;

@@ -65,6 +65,7 @@ describe("ge.trace", function()
       assert.is_true(t.generations >= 2)
       assert.is_true(t.goroutines >= 50)
       assert.is_true(t.gc_cycles >= 2)
+      assert.are.equal(t:summary().events.GCBegin, t.gc_cycles)
       assert.are.equal(3, open("go125-sync").generations)
       local s = t:summary()
       assert.are.equal(t.generations, #t:gens())
@@ -185,10 +186,18 @@ describe("ge.trace", function()
     it("attributes heap metrics to goroutines as -d=parsed does across generations", function()
       local t = open("go126-gc")
       local want, regions = {}, {}
+      local goroutines
       for line in H.read(DIR .. "/go126-gc.parsed"):gmatch("[^\n]+") do
         local g, n = line:match("^HeapAllocs (%-?%d+) (%d+)$")
-        if g then want[tonumber(g)] = tonumber(n) else regions[#regions + 1] = line end
+        if g then
+          want[tonumber(g)] = tonumber(n)
+        elseif line:match("^Goroutines") then
+          goroutines = tonumber(line:match("%d+"))
+        else
+          regions[#regions + 1] = line
+        end
       end
+      assert.are.equal(goroutines, t.goroutines)
       local got = {}
       for ev in t:each { type = "HeapAlloc" } do
         local g = ev.g or -1

@@ -140,7 +140,11 @@ typedef struct scan {
   window w;
   gbatch *batches;
   size_t nbatches, capbatches;
-  ge_tr_map goroutines, gcs;
+  ge_tr_map goroutines;
+  /* GC cycles: the runtime numbers GCBegin, GCActive and GCEnd from one
+   * counter, so a cycle is a GCBegin, plus the one that was running when
+   * the trace started (an Active or End numbered below every Begin) */
+  uint64_t gc_begins, gc_min_begin, gc_min_other;
   uint64_t counts[GE_TRACE_NTYPES];
   ge_error *err;
 } scan;
@@ -218,9 +222,12 @@ static ge_err check_events(scan *s, const unsigned char *p, const unsigned char 
     case EV_GOSWITCHDESTROY: case EV_GCMARKASSISTACTIVE:
       if (note_id(s, &s->goroutines, a[0])) return s->err->code;
       break;
-    case EV_GCBEGIN: case EV_GCACTIVE: case EV_GCEND:
-      if (ge_tr_map_put(&s->gcs, a[0], 0) == UINT32_MAX)
-        return ge_fail(s->err, GE_ERR_NOMEM, "%s: out of memory", s->t->name);
+    case EV_GCBEGIN:
+      s->gc_begins++;
+      if (a[0] < s->gc_min_begin) s->gc_min_begin = a[0];
+      break;
+    case EV_GCACTIVE: case EV_GCEND:
+      if (a[0] < s->gc_min_other) s->gc_min_other = a[0];
       break;
     }
   }
@@ -421,11 +428,12 @@ ge_err ge_tr_decode(ge_trace *t, ge_error *err) {
   s.t = t;
   s.w.t = t;
   s.err = err;
+  s.gc_min_begin = s.gc_min_other = UINT64_MAX;
   ge_err rc = walk(&s);
   if (!rc) {
     memcpy(t->counts, s.counts, sizeof t->counts);
     t->goroutines = s.goroutines.n;
-    t->gc_cycles = s.gcs.n;
+    t->gc_cycles = s.gc_begins + (s.gc_min_other < s.gc_min_begin);
     for (unsigned k = 0; k < GE_TRACE_NTYPES; k++)
       if (ge_trace_type_is_event(k)) t->events += t->counts[k];
     int any = 0;
@@ -439,6 +447,5 @@ ge_err ge_tr_decode(ge_trace *t, ge_error *err) {
   free(s.w.buf);
   free(s.batches);
   ge_tr_map_free(&s.goroutines);
-  ge_tr_map_free(&s.gcs);
   return rc;
 }
