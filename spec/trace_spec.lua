@@ -118,6 +118,10 @@ describe("ge.trace on traces of real programs", function()
           table.sort(ours)
           assert.are.same(marks, ours)
           assert.are.same(heap, oheap)
+          local gs = H.must("go tool trace -d=parsed " .. H.q(path) ..
+            [[ | grep -o 'GoID=[0-9]*\|G=[0-9]*' | sed 's/.*=//' | sort -un | grep -c .]])
+          assert.are.equal(tonumber(gs), t.goroutines)
+          assert.are.equal(t:summary().events.GCBegin or 0, t.gc_cycles)
         end
       end)
 
