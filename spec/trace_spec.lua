@@ -15,6 +15,10 @@ local RUNS = {
   { name = "allocfree", args = "annot", env = "GODEBUG=traceallocfree=1" },
 }
 
+local FLIGHT = H.root .. "/spec/fixtures/trace/src/flightrec"
+
+local function minor(c) return tonumber(c.version:match("^1%.(%d+)")) end
+
 local dirs = {}
 for _, c in ipairs(H.go_compilers()) do
   dirs[#dirs + 1] = {
@@ -24,6 +28,12 @@ for _, c in ipairs(H.go_compilers()) do
       for _, r in ipairs(RUNS) do
         H.must(("cd %s && env -u LD_PRELOAD %s ./traceprog %s %s.trace")
           :format(H.q(dir), r.env or "", r.args, r.name))
+      end
+      -- the flight recorder (Go 1.25+): the last generations of a busy run
+      if minor(c) >= 25 then
+        H.must(("cd %s && env -u LD_PRELOAD %s build -o %s/flightrec main.go"):format(H.q(FLIGHT), c.go, H.q(dir)))
+        H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceadvanceperiod=20000000 ./flightrec flight.trace")
+          :format(H.q(dir)))
       end
     end),
   }
@@ -66,7 +76,7 @@ end
 describe("ge.trace on traces of real programs", function()
   for _, d in ipairs(dirs) do
     local c = d.compiler
-    local v = tonumber(c.version:match("^1%.(%d+)"))
+    local v = minor(c)
     if v < 22 then
       it("refuses the " .. c.name .. " trace, naming its format's Go versions", function()
         local t, err, code = ge.trace.open(d.dir .. "/annot.trace")
@@ -84,6 +94,16 @@ describe("ge.trace on traces of real programs", function()
         it(("counts every type of the %s %s trace as go tool trace -d=wire"):format(c.name, r.name), function()
           local t = assert(ge.trace.open(path))
           assert.is_nil(t.warning)
+          assert.are.same(wire_counts(path), counts_of(t:summary()))
+        end)
+      end
+
+      if v >= 25 then
+        it(("reads a flight recorder's capture (%s): later generations, -d=wire's counts"):format(c.name), function()
+          local path = d.dir .. "/flight.trace"
+          local t = assert(ge.trace.open(path))
+          assert.is_nil(t.warning)
+          assert.is_true(t:gens()[1].gen > 1)
           assert.are.same(wire_counts(path), counts_of(t:summary()))
         end)
       end
