@@ -1,7 +1,7 @@
 -- ge.trace on traces made here by real programs (spec/fixtures/trace/src/
 -- traceprog: a task, regions and logs on allocating workers; 50 goroutines,
 -- a GC-heavy phase and CPU samples over 20 ms generations; the AllocFree
--- experiment), built by every Go this machine has (Debian's 1.19, the
+-- experiment; a /debug/pprof/trace capture; a flight recorder's), built by every Go this machine has (Debian's 1.19, the
 -- machine's Go, GOTOOLCHAIN=go1.27.3). Oracles in the same run: `go tool
 -- trace -d=wire` (count of each type, exactly) and `-d=parsed` (goroutine
 -- and time of logs, regions, heap metrics).
@@ -13,6 +13,7 @@ local RUNS = {
   { name = "annot", args = "annot" },
   { name = "gc", args = "gc", env = "GODEBUG=traceadvanceperiod=20000000" },
   { name = "allocfree", args = "annot", env = "GODEBUG=traceallocfree=1" },
+  { name = "http", args = "http" }, -- /debug/pprof/trace from a server on 127.0.0.1
 }
 
 local FLIGHT = H.root .. "/spec/fixtures/trace/src/flightrec"
