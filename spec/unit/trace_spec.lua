@@ -134,9 +134,15 @@ describe("ge.trace", function()
       end
     end)
 
-    it("reads stdin", function()
+    it("reads stdin, whole, within max_inflated_bytes", function()
       local out = H.must(H.cli_cmd("trace summary --json - < " .. H.q(DIR .. "/go126-annot.trace")))
       assert.matches('"go_version":"1.26"', out)
+      local _, rc, err = H.cli("trace summary - < " .. H.q(DIR .. "/go126-annot.trace"))
+      assert.are.equal(0, rc, err)
+      _, rc, err = H.sh("GOESCAPE_LIMITS=max_inflated_bytes=1000 " ..
+        H.cli_cmd("trace summary - < " .. H.q(DIR .. "/go126-annot.trace")))
+      assert.are.equal(1, rc)
+      assert.matches("max_inflated_bytes", err)
     end)
 
     it("takes options last and raises on unknown ones", function()
