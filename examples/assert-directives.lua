@@ -21,7 +21,7 @@ end
 local sources = {}
 for i = 2, #arg do sources[#sources + 1] = arg[i] end
 
-local res = assert(ge.analysis.assertions.check { log = log_path, sources = sources })
+local res = assert(ge.analysis.assertions { escape = log_path, sources = sources })
 local failed = {}
 for _, f in ipairs(res.failed) do failed[f.file .. ":" .. f.directive_line] = f end
 

@@ -15,7 +15,7 @@ if not (before and after) then
   os.exit(2)
 end
 
-local d = assert(ge.analysis.diff(before, after))
+local d = assert(ge.analysis.diff { before = before, after = after })
 local gates = { "new-escapes", "lost-inline" }
 local failed = ge.analysis.diff.gate(d, gates)
 

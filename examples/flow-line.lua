@@ -16,8 +16,7 @@ if format ~= "dot" and format ~= "mermaid" and format ~= "text" then
   error("format must be dot, mermaid or text, not " .. format)
 end
 
-local log = assert(ge.escape.open(log_path))
-local recs = fg.select(log, { file = file, line = tonumber(line) })
+local recs = assert(fg { escape = log_path, file = file, line = tonumber(line) })
 if #recs == 0 then
   error(("no -m=2 flow at %s:%s (build with -gcflags=-m=2)"):format(file, line))
 end

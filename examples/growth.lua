@@ -14,12 +14,8 @@ if not (log_path and before and after) then
   os.exit(2)
 end
 
-local g = assert(ge.analysis.growth {
-  escape = assert(ge.escape.open(log_path)),
-  before = assert(ge.profile.open(before)),
-  after = assert(ge.profile.open(after)),
-  sample = sample, n = n,
-})
+local g = assert(ge.analysis.growth { escape = log_path, before = before, after = after,
+  sample = sample, n = n })
 local function fmt(v, sign)
   local s = g.sample.unit == "bytes" and human(math.abs(v)) or tostring(math.abs(v))
   return (v < 0 and "-" or (sign and "+" or "")) .. s

@@ -92,6 +92,27 @@ function M.inputs(root)
   return I
 end
 
+-- Adds to `own` the functions of a handle's metatable: its metamethods and
+-- methods (goescape.handle keeps the method table as __methods), and the C
+-- methods that Lua methods of the same name wrap (kept as upvalues).
+local function add_handle_functions(own, mt)
+  local function add(f)
+    if type(f) ~= "function" or own[f] then return end
+    own[f] = true
+    if debug.getinfo(f, "S").what == "C" then return end
+    for i = 1, 255 do
+      local name, v = debug.getupvalue(f, i)
+      if not name then break end
+      if type(v) == "function" and debug.getinfo(v, "S").what == "C" then
+        own[v] = true
+      end
+    end
+  end
+  for _, v in pairs(mt or {}) do add(v) end
+  local methods = mt and (mt.__methods or mt.__index)
+  if type(methods) == "table" then for _, v in pairs(methods) do add(v) end end
+end
+
 -- PCs worth asking about: function entries and points inside them, taken
 -- once per binary from a handle of its own.
 local function pcs_of(core, path)
@@ -222,7 +243,7 @@ local function query(env)
   for _, k in ipairs { "focus", "ignore", "hide", "show" } do
     if r.chance(0.15) then rawset(q, k, r.chance(0.9) and r.pick(REGEXPS) or value(env)) end
   end
-  for _, k in ipairs { "tag_focus", "tag_ignore", "tagfocus", "tagignore" } do
+  for _, k in ipairs { "tagfocus", "tagignore" } do
     if r.chance(0.08) then rawset(q, k, r.chance(0.9) and r.pick(TAGS) or value(env)) end
   end
   if r.chance(0.1) then rawset(q, "n", number(r)) end
@@ -418,11 +439,12 @@ end
 local LOG_METHODS = { "count", "get", "iter", "group", "stats", "close", "len", "at_line",
   "each", "list", "summary", "group_opts", "__len", "__tostring" }
 local PROF_H_METHODS = { "info", "samples", "locations", "functions", "mappings", "top", "folded",
-  "flame", "diff", "encode", "write", "symbolize", "close", "__tostring" }
+  "flame", "diff", "encode", "write", "symbolize", "symbolize_bin", "each_sample", "each_location",
+  "close", "__tostring" }
 local PROF_W_METHODS = { "top", "folded", "flame", "diff", "encode", "write", "symbolize",
   "symbolize_bin", "close", "sample_type", "samples", "locations" }
-local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "func", "symbols",
-  "dwarf", "symbolize_text", "close", "__tostring" }
+local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
+  "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 
 local function track_results(env, ...)
   local n = select("#", ...)
@@ -491,6 +513,10 @@ function call_method(env, o)
     elseif m == "encode" then args = { value(env) }
     elseif m == "write" then args = { env.I.tmp .. "/w" .. r.int(1, 3) .. ".pb.gz" }
     elseif m == "symbolize" then args = { r.chance(0.9) and resolver(env, o) or value(env) }
+    elseif m == "symbolize_bin" then
+      local b = of_kind(env, { bin = true })
+      m = "symbolize"
+      args = { b and b.v or value(env) }
     else args = {} end
     local sample = args[1]
     if (m == "top" or m == "folded" or m == "flame") and type(sample) == "table"
@@ -529,7 +555,7 @@ function call_method(env, o)
       args = { r.chance(0.95) and given(env, l) or value(env) }
     elseif m == "func" then
       args = { r.chance(0.8) and r.pick { "main.main", "runtime.mallocgc", "main.keep", "nope" } or value(env) }
-    elseif m == "dwarf" then
+    elseif m == "dwarf" or m == "each_variable" then
       -- a whole load is slow: mostly one unit
       if r.chance(0.05) then args = {}
       else
@@ -734,8 +760,7 @@ function M.run(opts)
   for _, v in pairs(core) do if type(v) == "function" then own[v] = true end end
   local reg = debug.getregistry()
   for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary" } do
-    for _, v in pairs(reg[name] or {}) do if type(v) == "function" then own[v] = true end end
-    for _, v in pairs(reg[name] and reg[name].__index or {}) do own[v] = true end
+    add_handle_functions(own, reg[name])
   end
   local t0 = os.time()
   local clock0 = os.clock()

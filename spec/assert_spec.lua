@@ -40,17 +40,17 @@ local function check_failures(res)
   assert.are.same({ 11, 4, false }, { res.checked, res.passed, res.ok })
 end
 
-describe("ge.analysis.assertions.check", function()
+describe("ge.analysis.assertions", function()
   for _, c in ipairs(H.go_compilers()) do
     it("finds the holding and the failing directives in a -m=2 log of " .. c.name, function()
-      local res = assert(ge.analysis.assertions.check { log = build(c, "-m=2"), sources = { SRC } })
+      local res = assert(ge.analysis.assertions { escape = build(c, "-m=2"), sources = { SRC } })
       check_failures(res)
     end)
   end
 
   it("works on a plain -m log (no 'cannot inline' lines) and on a logopt directory", function()
     local c = H.go_compilers()[#H.go_compilers()]
-    local res = assert(ge.analysis.assertions.check { log = build(c, "-m"), sources = { A } })
+    local res = assert(ge.analysis.assertions { escape = build(c, "-m"), sources = { A } })
     check_failures(res)
     for _, f in ipairs(res.failed) do
       if f.line == 20 then assert.matches("no 'can inline'", f.message, 1, true) end
@@ -59,7 +59,7 @@ describe("ge.analysis.assertions.check", function()
       H.must(("cd %s && GOCACHE=%s/.cache GOFLAGS=-mod=mod %s build -gcflags=-json=0,file://%s/lo .")
         :format(H.q(SRC), H.q(d), c.go, d))
     end)
-    local lo = assert(ge.analysis.assertions.check { log = dir .. "/lo", sources = { A } })
+    local lo = assert(ge.analysis.assertions { escape = dir .. "/lo", sources = { A } })
     local lines = {}
     for _, f in ipairs(lo.failed) do lines[#lines + 1] = f.line end
     table.sort(lines)
@@ -71,7 +71,7 @@ describe("ge.analysis.assertions.check", function()
     local c = H.go_compilers()[1]
     local tmp = H.tmpdir("assert-other")
     H.write(tmp .. "/other.go", "package x\n\n//goescape:noescape\nfunc F() {}\n")
-    local res = assert(ge.analysis.assertions.check { log = build(c, "-m=2"), sources = { tmp .. "/other.go" } })
+    local res = assert(ge.analysis.assertions { escape = build(c, "-m=2"), sources = { tmp .. "/other.go" } })
     assert.are.equal(1, #res.failed)
     assert.matches("no diagnostics for this file", res.failed[1].message)
   end)
@@ -87,16 +87,16 @@ describe("ge.analysis.assertions.check", function()
   end)
 
   it("returns nil and an error for a missing log or source, raises on misuse", function()
-    local r, err = ge.analysis.assertions.check { log = "/nonexistent.log", sources = { A } }
+    local r, err = ge.analysis.assertions { escape = "/nonexistent.log", sources = { A } }
     assert.is_nil(r)
     assert.matches("nonexistent", err)
     local c = H.go_compilers()[1]
-    r, err = ge.analysis.assertions.check { log = build(c, "-m=2"), sources = { "/nonexistent.go" } }
+    r, err = ge.analysis.assertions { escape = build(c, "-m=2"), sources = { "/nonexistent.go" } }
     assert.is_nil(r)
     assert.matches("nonexistent", err)
-    assert.has_error(function() ge.analysis.assertions.check() end)
-    assert.has_error(function() ge.analysis.assertions.check { log = 1, sources = {} } end)
-    assert.has_error(function() ge.analysis.assertions.check { log = build(c, "-m=2"), sources = 3 } end)
+    assert.has_error(function() ge.analysis.assertions() end)
+    assert.has_error(function() ge.analysis.assertions { escape = 1, sources = {} } end)
+    assert.has_error(function() ge.analysis.assertions { escape = build(c, "-m=2"), sources = 3 } end)
   end)
 end)
 

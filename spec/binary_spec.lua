@@ -46,9 +46,9 @@ local function hex(pc) return ("0x%x"):format(pc) end
 -- A spread of PCs: a few offsets into every step-th function, every PC of
 -- the functions matching `all` (our fixture code).
 local function sample_pcs(b, n, all)
-  local fs = assert(b:funcs())
-  local pcs, step = {}, math.max(1, math.floor(#fs / n))
-  for i, f in ipairs(fs) do
+  local pcs, step, i = {}, math.max(1, math.floor(b.nfuncs / n)), 0
+  for f in b:each_func() do
+    i = i + 1
     if all and (f.name:match(all)) then
       for pc = f.entry, f["end"] - 1 do pcs[#pcs + 1] = pc end
     elseif i % step == 0 then
@@ -72,9 +72,9 @@ end
 -- b:lookup_many(pcs), checked against one-by-one lookups on a fresh handle
 -- (no state shared with the batch), some of them with inlined frames.
 local function lookup_many_as_singles(b, bd, pcs)
-  local many, err = b:lookup_many(pcs)
-  assert.is_nil(err, bd.name)
+  local many = b:lookup_many(pcs)
   assert.are.equal(#pcs, #many)
+  for k, fr in ipairs(many) do assert.is_nil(fr.error, bd.name .. " " .. tostring(pcs[k])) end
   local b1 = assert(ge.binary.open(bd.path))
   local inl = 0
   for k, pc in ipairs(pcs) do
@@ -207,6 +207,74 @@ describe("ge.binary.open", function()
   end)
 end)
 
+describe("the binary handle", function()
+  it("is the goescape.binary userdata, with read-only attributes and the Lua methods", function()
+    local bd = builds[1]
+    local b = assert(ge.binary.open(bd.path))
+    assert.are.equal("userdata", type(b))
+    assert.is_true(ge.binary.is_binary(b))
+    assert.is_false(ge.binary.is_binary({}))
+    assert.are.equal(bd.path, b.file)
+    assert.are.equal(b:info().go_version, b.go_version)
+    assert.are.equal(b:info().main_path, b.path)
+    assert.has_error(function() b.go_version = "x" end)
+    assert.are.equal(("goescape.binary %s (%s)"):format(bd.path, b.go_version), tostring(b))
+    -- goescape.core's handle is the same class: the Lua methods, no attributes
+    local raw = assert(ge.core.binary_open(bd.path))
+    assert.is_true(ge.binary.is_binary(raw))
+    assert.is_nil(raw.go_version)
+    local main = assert(raw:func("main.main"))
+    assert.are.equal(select(2, b:call_target(main.entry)), select(2, raw:call_target(main.entry)))
+    raw:close()
+    b:close()
+    b:close() -- twice is allowed
+    assert.are.equal(("goescape.binary %s (closed)"):format(bd.path), tostring(b))
+    assert.has_error(function() b:dwarf() end, "attempt to use a closed binary")
+    assert.has_error(function() b:call_target(main.entry) end, "attempt to use a closed binary")
+  end)
+
+  it("caches dwarf() until closed; a units subset is not cached", function()
+    for _, bd in ipairs(builds) do
+      if DWARF_MODES[bd.mode] then
+        local b = assert(ge.binary.open(bd.path))
+        local d = assert(b:dwarf())
+        assert.are.equal(d, b:dwarf())
+        local some = assert(b:dwarf { units = { "main" } })
+        assert.are_not.equal(some, b:dwarf { units = { "main" } })
+        assert.are.equal(d, b:dwarf())
+        assert.has_error(function() b:dwarf { unit = { "main" } } end, "binary:dwarf: unknown option 'unit'")
+        b:close()
+        assert.has_error(function() b:dwarf() end, "attempt to use a closed binary")
+        break
+      end
+    end
+  end)
+
+  it("frees itself when collected", function()
+    for _ = 1, 20 do assert(ge.binary.open(builds[1].path)) end
+    collectgarbage()
+    collectgarbage()
+  end)
+
+  if _VERSION == "Lua 5.4" then
+    it("closes at the end of a <close> block (Lua 5.4)", function()
+      local chunk = assert(load([[
+        local ge, path = ...
+        local kept
+        do
+          local b <close> = assert(ge.binary.open(path))
+          kept = b
+          assert(#b:lookup(b:func("main.loop").entry) > 0)
+        end
+        return kept
+      ]]))
+      local b = chunk(ge, builds[1].path)
+      assert.has_error(function() b:funcs() end, "attempt to use a closed binary")
+      assert.matches("%(closed%)$", tostring(b))
+    end)
+  end
+end)
+
 describe("buildinfo", function()
   it("matches go version -m for every fixture build", function()
     for _, bd in ipairs(builds) do
@@ -246,8 +314,8 @@ describe("binary:lookup", function()
     local pcs = sample_pcs(b, n, "^main%.")
     local want = addr2line(path, pcs)
     assert.are.equal(#pcs, #want, label)
-    local frames, err = b:lookup_many(pcs)
-    assert.is_nil(err, label)
+    local frames = b:lookup_many(pcs)
+    for k, fr in ipairs(frames) do assert.is_nil(fr.error, label .. " " .. hex(pcs[k])) end
     local inl = 0
     for i, pc in ipairs(pcs) do
       local fr, w = frames[i], want[i]
@@ -275,7 +343,7 @@ describe("binary:lookup", function()
     if not H.exists(path) then return pending("Debian's golang-1.19-go is not installed") end
     local b = assert(ge.binary.open(path))
     local pcs = {}
-    for _, f in ipairs(b:funcs()) do
+    for f in b:each_func() do
       if f.name:match("_Cfunc_") then pcs[#pcs + 1] = f.entry + 4 end
     end
     assert.is_true(#pcs >= 3)
@@ -373,7 +441,7 @@ describe("binary:lookup", function()
     for _, bd in ipairs { builds[1], builds[#builds] } do
       local b = assert(ge.binary.open(bd.path))
       local pcs = {}
-      for _, f in ipairs(assert(b:funcs())) do
+      for f in b:each_func() do
         for pc = f.entry, f["end"] - 1, 3 do pcs[#pcs + 1] = pc end
         if #pcs > 30000 then break end
       end
@@ -403,7 +471,7 @@ describe("binary:lookup", function()
         assert.is_true(whole == table.concat(parts), bd.name .. (json and " json" or " text"))
         local tmpf = os.tmpname()
         local fh = assert(io.open(tmpf, "w"))
-        assert.is_true(b:symbolize_text(table.concat(lines), json, fh))
+        assert.are.equal(#lines, b:symbolize_text(table.concat(lines), json, fh))
         fh:close()
         assert.is_true(H.read(tmpf) == whole, bd.name .. ": file")
         os.remove(tmpf)
@@ -412,7 +480,7 @@ describe("binary:lookup", function()
     end
   end)
 
-  it("lookup_many reports the first corrupt entry and answers the others", function()
+  it("lookup_many marks each failed entry with its error and code, and answers the others", function()
     local b = assert(ge.binary.open(builds[#builds].path, { limits = { max_inline_depth = 1 } }))
     local loop = assert(b:func("main.loop"))
     local pcs, deep = {}, nil
@@ -421,11 +489,21 @@ describe("binary:lookup", function()
       if not deep and not b:lookup(pc) then deep = pc end
     end
     assert.is_truthy(deep)
-    local many, err = b:lookup_many(pcs)
-    assert.matches("max_inline_depth", err)
+    local many, extra = b:lookup_many(pcs)
+    assert.is_nil(extra) -- one value: the failures are part of it
+    local failed = 0
     for k, pc in ipairs(pcs) do
-      assert.are.same(b:lookup(pc) or {}, many[k])
+      local fr, err, code = b:lookup(pc)
+      if fr then
+        assert.are.same(fr, many[k])
+      else
+        failed = failed + 1
+        assert.matches("max_inline_depth", err)
+        assert.are.same({ error = err, code = code }, many[k])
+        assert.are.equal(0, #many[k])
+      end
     end
+    assert.is_true(failed > 0)
     b:close()
   end)
 
@@ -455,6 +533,56 @@ describe("binary:funcs and binary:func", function()
       if bd.version ~= "1.19" then assert.are.equal(28, loop.line, bd.name) end
       assert.is_nil(b:func("main.nope"))
       b:close()
+    end
+  end)
+end)
+
+describe("binary:each_func and binary:each_variable", function()
+  it("each_func walks the functions funcs() lists, one table per step", function()
+    local b = assert(ge.binary.open(builds[1].path))
+    local fs, i = assert(b:funcs()), 0
+    for f in b:each_func() do
+      i = i + 1
+      assert.are.same(fs[i], f)
+    end
+    assert.are.equal(#fs, i)
+    local it = b:each_func()
+    assert.are.same(fs[1], it())
+    b:close()
+    assert.has_error(it, "attempt to use a closed binary")
+  end)
+
+  it("each_variable walks the variables dwarf() lists, of every unit or of some", function()
+    local with, without -- a build with DWARF, and one without
+    for _, bd in ipairs(builds) do
+      if DWARF_MODES[bd.mode] then with = with or bd else without = without or bd end
+    end
+    for _, bd in ipairs { with, without } do
+      local b = assert(ge.binary.open(bd.path))
+      if DWARF_MODES[bd.mode] then
+        local all = assert(b:dwarf()).variables
+        local i = 0
+        for v in assert(b:each_variable()) do
+          i = i + 1
+          assert.are.same(all[i], v)
+        end
+        assert.are.equal(#all, i)
+        local some = assert(b:dwarf { units = { "main" } }).variables
+        -- two walks over different units in turn: each loads its own again
+        local it_some, it_all = assert(b:each_variable { units = { "main" } }), assert(b:each_variable())
+        for k = 1, 3 do
+          assert.are.same(some[k], it_some())
+          assert.are.same(all[k], it_all())
+        end
+        assert.has_error(function() b:each_variable { unit = {} } end, "binary:each_variable: unknown option 'unit'")
+        assert.has_error(function() b:each_variable { units = {} } end)
+        b:close()
+        assert.has_error(it_all, "attempt to use a closed binary")
+      else
+        local it = assert(b:each_variable())
+        assert.is_nil(it())
+        b:close()
+      end
     end
   end)
 end)
@@ -687,7 +815,7 @@ describe("goescape symbolize", function()
     assert.are.equal(text, s1)
     local tmpf = os.tmpname()
     local fh = assert(io.open(tmpf, "w"))
-    assert.is_true(b:symbolize_text(text_in, true, fh))
+    assert.are.equal(4, b:symbolize_text(text_in, true, fh))
     fh:close()
     assert.are.equal(b:symbolize_text(text_in, true), H.read(tmpf))
     os.remove(tmpf)
@@ -700,7 +828,7 @@ describe("goescape symbolize", function()
     local bd = builds[#builds]
     local b = assert(ge.binary.open(bd.path))
     local lines = {}
-    for _, f in ipairs(assert(b:funcs())) do
+    for f in b:each_func() do
       lines[#lines + 1] = hex(f.entry + 1)
       lines[#lines + 1] = "  0X" .. ("%X"):format(f.entry) .. "\t\r" -- spaces, tab, CR around
     end
@@ -745,7 +873,7 @@ describe("goescape symbolize", function()
       local bn = assert(ge.binary.open(bd.path, { limits = { max_threads = nt } }))
       local tf = tmp .. "/out" .. nt
       local fo = assert(io.open(tf, "w"))
-      assert.is_true(bn:symbolize_text(text, true, fo))
+      assert.are.equal(#lines, bn:symbolize_text(text, true, fo))
       fo:close()
       assert.is_true(H.read(tf) == want_json, nt .. " threads: file from Lua")
       bn:close()
@@ -761,11 +889,12 @@ describe("goescape symbolize", function()
       { "0x\n", 1 }, { "0x10\n0x2 0\n", 2 }, { "12g\n", 1 } } do
       H.write(tmp .. "/bad", bad[1])
       local f = assert(io.open(tmp .. "/bad"))
-      local r, err = b:symbolize_text(f, false)
+      local r, err, code = b:symbolize_text(f, false)
       f:close()
       assert.is_nil(r, bad[1])
       assert.matches("^line " .. bad[2] .. ": not a hex address", err)
-      assert.are.same({ b:symbolize_text(bad[1], false) }, { r, err })
+      assert.are.equal("format", code)
+      assert.are.same({ b:symbolize_text(bad[1], false) }, { r, err, code })
     end
     H.write(tmp .. "/empty", "")
     local f = assert(io.open(tmp .. "/empty"))
@@ -783,7 +912,7 @@ describe("goescape symbolize", function()
     local b1 = assert(ge.binary.open(bd.path, { limits = { max_threads = 1 } }))
     local b2 = assert(ge.binary.open(bd.path, { limits = { max_threads = 2 } }))
     local lines = {}
-    for _, f in ipairs(assert(b1:funcs())) do lines[#lines + 1] = hex(f.entry + 1) end
+    for f in b1:each_func() do lines[#lines + 1] = hex(f.entry + 1) end
     local unit = table.concat(lines, "\n") .. "\n"
     local big = unit:rep(math.ceil(9 * 2 ^ 20 / #unit))
     local function count_nl(s) return select(2, s:gsub("\n", "")) end

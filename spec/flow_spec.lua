@@ -67,7 +67,7 @@ local function svg_counts(text, name)
 end
 
 local function one(log, file, line, subject)
-  for _, d in ipairs(fg.select(log, { file = file, line = line })) do
+  for _, d in ipairs(fg { escape = log, file = file, line = line }) do
     if d.subject == subject then return d end
   end
 end
@@ -103,16 +103,16 @@ describe("ge.analysis.flowgraph", function()
       end)
 
       it("selects a function's diagnostics by name, qualified or not", function()
-        local a = fg.select(log, { func = "chain" })
-        local b = fg.select(log, { func = "main.chain" })
+        local a = fg { escape = log, func = "chain" }
+        local b = fg { escape = log, func = "main.chain" }
         assert.are.equal(1, #a)
         assert.are.equal(1, #b)
         assert.are.equal(a[1].index, b[1].index)
-        assert.is_true(#fg.select(log, { func = "quoted" }) >= 2)
+        assert.is_true(#fg { escape = log, func = "quoted" } >= 2)
       end)
 
       it("draws a package as valid DOT, escaping quotes and backslashes", function()
-        local recs = fg.select(log, { package = "example.com/flowgen" })
+        local recs = fg { escape = log, package = "example.com/flowgen" }
         assert.is_true(#recs >= 4)
         local g = fg.graph(recs)
         local text = fg.dot(recs)
@@ -134,7 +134,7 @@ describe("ge.analysis.flowgraph", function()
       end)
 
       it("draws Mermaid with entities for quotes and no raw quote inside a label", function()
-        local text = fg.mermaid(fg.select(log, { func = "quoted" }))
+        local text = fg.mermaid(fg { escape = log, func = "quoted" })
         assert.is_truthy(text:match("^flowchart LR\n"))
         assert.is_truthy(text:find([[#34;q\#34;x\\y#34;]], 1, true), text)
         for line in text:gmatch("[^\n]+") do
@@ -169,7 +169,7 @@ describe("ge.analysis.flowgraph", function()
     end)
 
     it("keeps one {heap} node and one cluster per function for the whole package", function()
-      local recs = fg.select(log, { package = "example.com/demo" })
+      local recs = fg { escape = log, package = "example.com/demo" }
       local g = fg.graph(recs, { diagnostics = false })
       local names = {}
       for _, cl in ipairs(g.clusters) do names[cl.label] = true end

@@ -93,8 +93,10 @@ describe("ge.analysis.hotspots", function()
 
       it("gives the array's size from the binary's DWARF", function()
         local bin = assert(ge.binary.open(dir .. "/demo"))
+        local before = prof:encode(false)
         local h2 = assert(ge.analysis.hotspots { escape = log, profile = prof, binary = bin,
           sample = "alloc_space", n = 3 })
+        assert.are.equal(before, prof:encode(false)) -- symbolized a copy, not the caller's profile
         local d = has_kind(row_at(h2, "main.go", 46), "moved_to_heap", "a")
         assert.are.equal(65536 * 8, d.advice.size)
         assert.is_truthy(d.advice.why:find("512.0 KiB", 1, true))

@@ -184,7 +184,7 @@ describe("crafted input", function()
   H.write(d .. "/evil.log", text)
   local p = assert(ge.profile.parse("heap profile: 1: 4096 [1: 4096] @ heap/1\n"
     .. "1: 4096 [1: 4096] @ 0x401000 0x402000\n", "evil"))
-  assert(p:symbolize(function(a)
+  p = assert(p:symbolize(function(a)
     if a < 0x401500 then return { { func = "main." .. EVIL, file = file, line = 3 } } end
     return { { func = "main.</script><script>alert(2)</script><!--", file = file, line = 9 } }
   end))

@@ -96,7 +96,7 @@ describe("text from inputs", function()
     local base = H.build .. "/profile-gen/goroutine.txt"
     if H.exists(base) then
       local p = assert(ge.profile.open(base))
-      assert(p:symbolize(function(addr)
+      p = assert(p:symbolize(function(addr)
         return { { func = ("f\27[31m%x\r\233"):format(addr), file = "x\7.go", line = 3 } }
       end))
       assert(p:write(d .. "/evil.pb.gz"))
@@ -170,7 +170,7 @@ describe("numbers that cross into C", function()
     assert.has_error(function() ge.binary.open(DIR .. "/profgen"):lookup(0 / 0) end)
     -- a resolver's NaN line is no line
     local q = assert(ge.profile.open(DIR .. "/goroutine.txt"))
-    assert(q:symbolize(function() return { { func = "f", file = "x.go", line = 0 / 0 } } end))
+    q = assert(q:symbolize(function() return { { func = "f", file = "x.go", line = 0 / 0 } } end))
     assert.are.equal(0, q:locations()[1].lines[1].line or 0)
   end)
 

@@ -72,7 +72,7 @@ end
 
 local function ours_raw(p)
   local out = {}
-  for _, s in ipairs(p:samples()) do
+  for s in p:each_sample() do
     local v = {}
     for i, x in ipairs(s.values) do v[i] = ("%d"):format(x) end
     local ids = {}

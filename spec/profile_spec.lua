@@ -181,7 +181,7 @@ func main() {
     it("drops the allocator's frames of a symbolized legacy heap profile as pprof does", function()
       local p = assert(ge.profile.open(DIR .. "/heap.txt"))
       assert.matches("runtime\\%.%.%*", p.drop_frames)
-      assert(p:symbolize(assert(ge.binary.open(DIR .. "/profgen"))))
+      p = assert(p:symbolize(assert(ge.binary.open(DIR .. "/profgen"))))
       local out = H.must(("cd %s && %s tool pprof -top -nodefraction=0 -unit=B -sample_index=alloc_space "
         .. "profgen heap.txt 2>/dev/null"):format(H.q(DIR), GO))
       local want = {}
@@ -196,6 +196,22 @@ func main() {
         assert.are.same(want[name], got[name], name)
       end
       assert.is_true(got["main.leaf"][1] > total / 2) -- not on runtime.mallocgc
+    end)
+
+    it("gives the same profile from a binary (in C) as from a resolver calling its lookup", function()
+      local bin = assert(ge.binary.open(DIR .. "/profgen"))
+      for _, name in ipairs { "heap.txt", "mutex.txt", "goroutine.txt" } do
+        local p = assert(ge.profile.open(DIR .. "/" .. name))
+        local viac = assert(p:symbolize(bin))
+        local vialua = assert(p:symbolize(function(a) return bin:lookup(a) end))
+        assert.are.same(vialua:locations(), viac:locations(), name)
+        for _, by in ipairs { "function", "line" } do
+          local a = { viac:top { by = by, n = 10 } }
+          assert.are.same({ vialua:top { by = by, n = 10 } }, a, name)
+          assert.is_true(#a[1] > 0)
+        end
+        for l in p:each_location() do assert.are.equal(0, #l.lines) end -- p unchanged
+      end
     end)
   end)
 end)

@@ -132,7 +132,7 @@ describe("on a real module (" .. ZAP .. ")", function()
           end)
           logs[#logs + 1] = d .. "/m2.log"
         end
-        local d = assert(ge.analysis.diff(logs[1], logs[2]))
+        local d = assert(ge.analysis.diff { before = logs[1], after = logs[2] })
         counts[c.version] = d.summary.added + d.summary.removed
         assert.is_true(d.summary.unchanged > 1000)
         assert.is_true(counts[c.version] < 0.05 * d.summary.unchanged, c.name .. ": " .. counts[c.version])

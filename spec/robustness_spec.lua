@@ -326,7 +326,7 @@ describe("limits", function()
     if not BIN then pending("no Go compiler") return end
     local b = assert(ge.binary.open(BIN.stripped))
     local pc
-    for _, f in ipairs(assert(b:funcs())) do
+    for f in b:each_func() do
       for a = f.entry, math.min(f["end"] - 1, f.entry + 400) do
         local fr = b:lookup(a)
         if fr and #fr >= 3 then pc = a break end

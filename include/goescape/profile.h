@@ -187,6 +187,10 @@ GE_API ge_err ge_profile_merge(const ge_profile *const *ps, size_t n, const doub
 GE_API ge_err ge_profile_diff(const ge_profile *p, const ge_profile *base, ge_profile **out,
                               ge_error *err);
 
+/* A deep copy of p (*out: a profile of its own, freed by ge_profile_free):
+ * for an operation that changes a profile while the original stays. */
+GE_API ge_err ge_profile_copy(const ge_profile *p, ge_profile **out, ge_error *err);
+
 /* Encodes profile.proto; gzipped when gzip is non-zero. *buf is malloc'd. */
 GE_API ge_err ge_profile_encode(const ge_profile *p, int gzip, unsigned char **buf,
                                 size_t *len, ge_error *err);
@@ -212,6 +216,14 @@ typedef int (*ge_resolve_fn)(void *ud, uint64_t address, ge_sym_frame *frames,
  * profile. Functions are shared by (name, file). A negative return from fn
  * aborts with GE_ERR_ARG. */
 GE_API ge_err ge_profile_symbolize(ge_profile *p, ge_resolve_fn fn, void *ud, ge_error *err);
+
+/* The same against a Go binary, without a callback: every such location's
+ * address looked up in one ge_binary_lookup_many batch (the frames of
+ * ge_binary_lookup, at most max_inline_depth of the profile's limits; an
+ * address the binary cannot answer keeps no lines, as a resolver's 0).
+ * Replaces the binary's last batch frames. */
+struct ge_binary;
+GE_API ge_err ge_profile_symbolize_binary(ge_profile *p, struct ge_binary *b, ge_error *err);
 
 #ifdef __cplusplus
 }

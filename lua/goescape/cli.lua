@@ -23,6 +23,13 @@ function M.fail(msg, ...)
   error(setmetatable({ msg = msg }, Failure), 0)
 end
 
+--- A limit error from the binding says how to raise the limit in Lua
+-- ("{limits = {max_x = N}}"); the command's user raises it in GOESCAPE_LIMITS.
+function M.limit_hint(msg)
+  return (msg:gsub("raise it with {limits = {(max_[%w_]+) = N}}",
+    "raise it with GOESCAPE_LIMITS=%1=N (doc/limits.md)"))
+end
+
 --- A usage error (an unknown option value, options that do not go
 -- together): exits 2 with the command's usage, like argparse's own errors.
 function M.usage(msg, ...)
@@ -257,7 +264,7 @@ function M.main(argv)
       io.stderr:write(usage_of:get_usage(), "\n\ngoescape: ", err.msg, "\n")
       return 2
     end
-    io.stderr:write("goescape: ", err.msg, "\n")
+    io.stderr:write("goescape: ", M.limit_hint(err.msg), "\n")
     return 1
   end
   io.stderr:write("goescape: internal error: ", tostring(err), "\n")

@@ -32,6 +32,9 @@ function M.class(tname, what)
     if a ~= nil then return a[k] end
   end
 
+  -- The method table stays reachable from the metatable, for tools that
+  -- list a kind's methods (fuzz/lua_api.lua, the specs).
+  mt.__methods = methods
   local class = { methods = methods, metatable = mt }
 
   --- Gives a new handle its attributes (a table, read-only through the

@@ -1,29 +1,35 @@
 --- goescape.profile: pprof profiles (profile.proto, gzipped or not, and Go's
 -- legacy text heap / mutex / block / goroutine / threadcreate profiles).
 --
---   local prof = assert(ge.profile.open("heap.pb.gz"))
+--   local prof = assert(ge.profile.open("heap.pb.gz"))   -- or: local prof <close> = ...
 --   prof.sample_types   --> { {type="alloc_objects", unit="count"}, ... }
 --   prof:top{by = "line", sample = "alloc_space", n = 20}
+--   for s in prof:each_sample() do ... end
+--   local sym = assert(prof:symbolize(bin))             -- a new profile; prof unchanged
 --
--- Bad input gives nil, err (err names the input and the offset); misuse
--- (wrong argument types) raises. See doc/profile.md.
+-- A profile is the goescape.core handle itself (goescape.handle): the C
+-- methods, the Lua methods below, and read-only attributes. Bad input gives
+-- nil, err, code (err names the input and the offset); misuse (wrong
+-- argument types, a closed profile) raises. See doc/profile.md.
 local core = require "goescape.core"
+local handle = require "goescape.handle"
 local options = require "goescape.options"
 
 local M = {}
 local LIMITS = { limits = true }
 
-local Profile = {}
-Profile.__index = Profile
+local class = handle.class("goescape.profile", "profile")
+local methods = class.methods
+local BINARY = core.metatable("goescape.binary")
 
-local function wrap(h, err, code)
+-- A new handle with its attributes, or the failure passed on.
+local function attach(h, err, code)
   if not h then return nil, err, code end
   local info = h:info()
-  local self = setmetatable({
-    _h = h,
-    sample_types = info.sample_types,
-    default_sample = info.sample_types[info.default_sample] and
-      info.sample_types[info.default_sample].type or nil,
+  local st = info.sample_types
+  return class.attach(h, {
+    sample_types = st,
+    default_sample = st[info.default_sample] and st[info.default_sample].type or nil,
     period = info.period,
     period_type = info.period_type ~= "" and
       { type = info.period_type, unit = info.period_unit } or nil,
@@ -34,14 +40,13 @@ local function wrap(h, err, code)
     keep_frames = info.keep_frames ~= "" and info.keep_frames or nil,
     format = info.format,
     nsamples = info.nsamples,
-  }, Profile)
-  return self
+  })
 end
 
 --- Opens a profile file ("-" for stdin). opts: {limits = {max_inflated_bytes=, ...}}.
 function M.open(path, opts)
   if type(path) ~= "string" then error("goescape.profile.open: path must be a string", 2) end
-  return wrap(core.profile_open(path, options(opts, LIMITS, "goescape.profile.open").limits))
+  return attach(core.profile_open(path, options(opts, LIMITS, "goescape.profile.open").limits))
 end
 
 --- Decodes a profile held in a string; name is used in error messages.
@@ -51,30 +56,24 @@ function M.parse(bytes, name, opts)
   if name ~= nil and type(name) ~= "string" then
     error("goescape.profile.parse: name must be a string", 2)
   end
-  return wrap(core.profile_parse(bytes, name or "profile", options(opts, LIMITS, "goescape.profile.parse").limits))
-end
-
-local function handles(list, what)
-  if type(list) ~= "table" then error(what .. ": a list of profiles expected", 3) end
-  local hs = {}
-  for i, p in ipairs(list) do
-    if getmetatable(p) ~= Profile then error(what .. ": item " .. i .. " is not a profile", 3) end
-    hs[i] = p._h
-  end
-  return hs
+  return attach(core.profile_parse(bytes, name or "profile", options(opts, LIMITS, "goescape.profile.parse").limits))
 end
 
 --- Merges profiles of the same kind into one (values of equal samples summed).
 function M.merge(list)
-  local hs = handles(list, "goescape.profile.merge")
-  if #hs == 0 then error("goescape.profile.merge: at least one profile expected", 2) end
-  return wrap(core.profile_merge(hs))
+  if type(list) ~= "table" then error("goescape.profile.merge: a list of profiles expected", 2) end
+  local ps = {}
+  for i, p in ipairs(list) do
+    ps[i] = class.check(p, "goescape.profile.merge: item " .. i)
+  end
+  if #ps == 0 then error("goescape.profile.merge: at least one profile expected", 2) end
+  return attach(core.profile_merge(ps))
 end
 
-function M.is_profile(v) return getmetatable(v) == Profile end
+M.is_profile = class.is
 
 --- pprof's sample filters, by the names every query, analysis and command
--- option uses.
+-- option uses (the C query reads the same names).
 M.FILTERS = { "focus", "ignore", "hide", "show", "tagfocus", "tagignore" }
 
 --- A query of opts' sample type and filters, plus `extra` fields: how an
@@ -93,13 +92,13 @@ local function index_of(s)
   return s
 end
 
--- Query table for the C side; sample may be a name or a 1-based index.
+-- Query table for the C side; sample may be a name or a 1-based index (C
+-- takes 0-based ones).
 local function query(q, what)
   if q ~= nil and type(q) ~= "table" then error(what .. ": options table expected", 3) end
   q = q or {}
-  local c = {
-    by = q.by, focus = q.focus, ignore = q.ignore, hide = q.hide, show = q.show,
-  }
+  local c = { by = q.by }
+  for _, k in ipairs(M.FILTERS) do c[k] = q[k] end
   local s = index_of(q.sample)
   if type(s) == "number" then
     if s ~= s or s < 1 or s ~= math.floor(s) then
@@ -114,17 +113,17 @@ local function query(q, what)
       error(what .. ": " .. f .. " must be a string ('[key=]regexp' or '[key=]range')", 3)
     end
   end
-  c.tag_focus, c.tag_ignore = q.tagfocus, q.tagignore
   return c, q.n
 end
 
---- The samples: { {values={...}, locations={id...}, labels={k=v}, num_labels={k={n...}},
--- num_units={k={unit...}} }, ... } in profile order.
-function Profile:samples() return self._h:samples() end
---- Locations: { {id=, address=, mapping=, is_folded=, lines={ {func=, file=, line=, column=} } } }
-function Profile:locations() return self._h:locations() end
-function Profile:functions() return self._h:functions() end
-function Profile:mappings() return self._h:mappings() end
+-- C methods (goescape.core), kept by this module's methods of the same name.
+local top_c, folded_c, flame_c = methods.top, methods.folded, methods.flame
+local diff_c, write_c, symbolize_c = methods.diff, methods.write, methods.symbolize
+
+-- From C as they are: info(), samples() / locations() / functions() /
+-- mappings() (lists, for random access), each_sample() / each_location()
+-- (iterators: one record per step, nothing built to be walked), encode(gzip),
+-- close(). Records: see doc/profile.md.
 
 --- Rows like `go tool pprof -top`: { {name=, func=, file=, line=, flat=, cum=} ... },
 -- sorted by flat; opts: by ("function"|"line"|"file"|"stack"), sample (name or
@@ -133,9 +132,9 @@ function Profile:mappings() return self._h:mappings() end
 -- Returns rows, total (sum of the selected values), report_total (what `go
 -- tool pprof` takes percentages of: every sample's |value| before
 -- focus/ignore, the base's alone for a diff), or nil, err.
-function Profile:top(opts)
+function methods:top(opts)
   local q, n = query(opts, "profile:top")
-  local rows, total, report_total = self._h:top(q)
+  local rows, total, report_total = top_c(self, q)
   if not rows then return nil, total, report_total end
   if n and n > 0 and #rows > n then
     for i = #rows, n + 1, -1 do rows[i] = nil end
@@ -144,9 +143,8 @@ function Profile:top(opts)
 end
 
 --- Folded stacks ("root;caller;leaf value" lines) for flame graphs.
-function Profile:folded(opts)
-  local q = query(opts, "profile:folded")
-  return self._h:folded(q)
+function methods:folded(opts)
+  return folded_c(self, (query(opts, "profile:folded")))
 end
 
 --- The call tree for flame graphs, computed in C from the samples (the
@@ -157,13 +155,13 @@ end
 -- filters, min (default 0.001): a child whose |value| is under min times
 -- the sum of |stack values| is left out with its subtree (its value stays
 -- in the parent's value, not in the parent's self). nil, err on bad input.
-function Profile:flame(opts)
+function methods:flame(opts)
   local q = query(opts, "profile:flame")
   local min = opts and opts.min or 0.001
   if type(min) ~= "number" or min < 0 or min > 1 then
     error("profile:flame: min must be a number in [0, 1]", 2)
   end
-  local root, nodes, dropped = self._h:flame(q, min)
+  local root, nodes, dropped = flame_c(self, q, min)
   if not root then return nil, nodes, dropped end
   root.name = opts and opts.root or "all"
   root.nodes, root.dropped, root.min = nodes, dropped, min
@@ -171,44 +169,36 @@ function Profile:flame(opts)
 end
 
 --- The difference self - base, as `go tool pprof -diff_base=base` computes it.
-function Profile:diff(base)
-  if getmetatable(base) ~= Profile then error("profile:diff: base must be a profile", 2) end
-  return wrap(self._h:diff(base._h))
+function methods:diff(base)
+  class.check(base, "profile:diff: base")
+  return attach(diff_c(self, base))
 end
 
 --- Writes a gzipped profile.proto; true or nil, err.
-function Profile:write(path)
+function methods:write(path)
   if type(path) ~= "string" then error("profile:write: path must be a string", 2) end
-  return self._h:write(path)
+  return write_c(self, path)
 end
 
---- The encoded profile.proto as a string (gzipped unless gzip == false).
-function Profile:encode(gzip) return self._h:encode(gzip ~= false) end
-
---- Fills function/line info of address-only locations. resolver: a function
--- (address) -> { {func=, file=, line=, inlined=}... } (innermost first) or nil,
--- or an object with :lookup(address) returning the same (e.g. a ge.binary).
-function Profile:symbolize(resolver)
-  local fn = resolver
-  if type(resolver) ~= "function" then
+--- A new profile whose address-only locations have functions and lines
+-- (the receiver is unchanged), or nil, err, code. resolver: a ge.binary
+-- (looked up in C, in one batch), a function (address) -> { {func=, file=,
+-- line=, inlined=}... } (innermost first) or nil, or an object with
+-- :lookup(address) returning the same.
+function methods:symbolize(resolver)
+  local arg = resolver
+  if type(resolver) ~= "function" and getmetatable(resolver) ~= BINARY then
     local ok, lookup = pcall(function() return resolver.lookup end)
     if not ok or type(lookup) ~= "function" then
-      error("profile:symbolize: a function or an object with :lookup expected", 2)
+      error("profile:symbolize: a binary, a function or an object with :lookup expected", 2)
     end
-    fn = function(addr) return lookup(resolver, addr) end
+    arg = function(addr) return lookup(resolver, addr) end
   end
-  local ok, err, code = self._h:symbolize(fn)
-  if not ok then return nil, err, code end
-  return self
+  return attach(symbolize_c(self, arg))
 end
 
-function Profile:close() self._h:close() end
--- `local p <close> = ge.profile.open(...)` (Lua 5.4); the C handle inside
--- frees itself when collected.
-Profile.__close = Profile.close
-
 --- The index (1-based) and description of a sample type by name, or the default.
-function Profile:sample_type(name)
+function methods:sample_type(name)
   name = index_of(name)
   local want = name or self.default_sample
   for i, st in ipairs(self.sample_types) do
@@ -218,6 +208,5 @@ function Profile:sample_type(name)
   return nil, "sample type " .. tostring(name) .. " not found"
 end
 
-Profile.__tostring = function(self) return tostring(self._h) end
-
+M.Profile = methods
 return M

@@ -48,7 +48,7 @@ describe("ge.profile", function()
     it("keeps string and numeric labels with their units", function()
       local p = assert(ge.profile.open(DIR .. "/cpu.pb.gz"))
       local workers = {}
-      for _, s in ipairs(p:samples()) do
+      for s in p:each_sample() do
         if s.labels and s.labels.worker then workers[s.labels.worker] = true end
       end
       assert.are.same({ alpha = true, beta = true }, workers)
@@ -411,26 +411,131 @@ describe("ge.profile", function()
   end)
 
   describe("symbolize", function()
-    it("fills functions and lines of address-only locations from a resolver", function()
-      local p = assert(ge.profile.open(DIR .. "/goroutine.txt"))
+    it("returns a copy with functions and lines of address-only locations from a resolver", function()
+      local orig = assert(ge.profile.open(DIR .. "/goroutine.txt"))
+      local before = orig:locations()
       local n = 0
-      assert(p:symbolize(function(addr)
+      local p = assert(orig:symbolize(function(addr)
         n = n + 1
         return { { func = "inl" .. addr, file = "x.go", line = 7, inlined = true },
           { func = ("f%x"):format(addr), file = "x.go", line = 3 } }
       end))
       assert.is_true(n > 0)
+      assert.is_true(ge.profile.is_profile(p))
+      assert.are_not.equal(orig, p)
       local locs = p:locations()
       assert.are.equal(2, #locs[1].lines)
       assert.are.equal("x.go", locs[1].lines[1].file)
       local rows = p:top { by = "line" }
       assert.matches("x%.go:[37]$", rows[1].name)
+      assert.are.equal(orig.format, p.format)
+      assert.are.same(orig.sample_types, p.sample_types)
+      -- the receiver is unchanged
+      assert.are.same(before, orig:locations())
+      assert.are.equal(0, #before[1].lines)
       -- a resolver object with :lookup works too, and errors propagate
       local q = assert(ge.profile.open(DIR .. "/mutex.txt"))
       assert(q:symbolize { lookup = function() return nil end })
       assert.has_error(function() q:symbolize(function() error("boom") end) end)
+      assert.has_error(function() q:symbolize(42) end)
     end)
 
+    -- An address-only (legacy) heap profile over functions of a committed
+    -- Go binary: their entries and points inside them, one stack a line.
+    local APP = H.root .. "/spec/fixtures/explain/app/app.test"
+    local function app_profile(bin)
+      local pcs = {}
+      for i, f in ipairs(bin:funcs()) do
+        if i % 5 == 0 and f["end"] > f.entry + 16 then pcs[#pcs + 1] = f.entry + 8 + 1 end
+      end
+      local lines = { ("heap profile: %d: %d [%d: %d] @ heap/1"):format(#pcs, #pcs * 64, #pcs, #pcs * 64) }
+      for i = 1, #pcs - 2 do
+        lines[#lines + 1] = ("1: %d [1: %d] @ 0x%x 0x%x 0x%x"):format(16 * i, 16 * i, pcs[i], pcs[i + 1], pcs[i + 2])
+      end
+      return assert(ge.profile.parse(table.concat(lines, "\n") .. "\n", "app-heap")), #pcs
+    end
+
+    it("resolves against a binary in C as the binary's lookup does, address by address", function()
+      local bin = assert(ge.binary.open(APP))
+      local p, npcs = app_profile(bin)
+      assert.is_true(npcs > 100)
+      local viac = assert(p:symbolize(bin))
+      local calls = 0
+      local vialua = assert(p:symbolize(function(a)
+        calls = calls + 1
+        return bin:lookup(a)
+      end))
+      assert.is_true(calls > 100)
+      assert.are.same(vialua:locations(), viac:locations())
+      for _, by in ipairs { "function", "line", "file" } do
+        local a, ta = viac:top { by = by, n = 20 }
+        local b, tb = vialua:top { by = by, n = 20 }
+        assert.are.same(b, a)
+        assert.are.equal(tb, ta)
+        assert.is_nil(a[1].name:match("^0x"), a[1].name) -- symbolized, not an address
+      end
+      assert.are.equal(vialua:folded {}, viac:folded {})
+      -- the receiver keeps its addresses
+      for l in p:each_location() do assert.are.equal(0, #l.lines) end
+      assert.has_error(function() bin:close(); p:symbolize(bin) end, "attempt to use a closed binary")
+    end)
+
+  end)
+
+  describe("handle", function()
+    it("is the goescape.profile userdata, with its attributes and methods", function()
+      local p = assert(ge.profile.open(DIR .. "/heap.pb.gz"))
+      assert.are.equal("userdata", type(p))
+      assert.is_true(ge.profile.is_profile(p))
+      assert.is_false(ge.profile.is_profile({}))
+      assert.are.equal(p:info().nsamples, p.nsamples)
+      assert.matches("^goescape%.profile %(%d+ samples, %d+ locations%)$", tostring(p))
+      local m = assert(ge.profile.merge { p, p })
+      assert.is_true(ge.profile.is_profile(m))
+      assert.are.same(p.sample_types, m.sample_types)
+      local d = assert(p:diff(p))
+      assert.are.equal(p.default_sample, d.default_sample)
+      p:close()
+      p:close() -- closing twice is harmless
+      assert.are.equal("goescape.profile (closed)", tostring(p))
+      assert.has_error(function() p:top {} end)
+      assert.has_error(function() ge.profile.merge { m, p } end)
+    end)
+
+    it("iterates over samples and locations: the records of samples() and locations()", function()
+      local p = assert(ge.profile.open(DIR .. "/cpu.pb.gz"))
+      for _, kind in ipairs { "sample", "location" } do
+        local list, walked = p[kind .. "s"](p), {}
+        for r in p["each_" .. kind](p) do walked[#walked + 1] = r end
+        assert.is_true(#list > 0)
+        assert.are.same(list, walked)
+      end
+      -- a profile closed while an iterator walks it: the next step raises
+      local it = p:each_sample()
+      assert.is_table(it())
+      p:close()
+      assert.has_error(function() it() end, "goescape: the profile is closed")
+      local q = assert(ge.profile.open(DIR .. "/heap.txt"))
+      local n = 0
+      for _ in q:each_location() do n = n + 1 end
+      assert.are.equal(#q:locations(), n)
+    end)
+
+    it("closes when a <close> variable goes out of scope (Lua 5.4)", function()
+      if _VERSION ~= "Lua 5.4" then return end
+      local chunk = assert(load([[
+        local ge, path = ...
+        local keep
+        do
+          local p <close> = assert(ge.profile.open(path))
+          keep = p
+          assert(#p:top {} > 0)
+        end
+        return keep
+      ]]))
+      local p = chunk(ge, DIR .. "/heap.pb.gz")
+      assert.are.equal("goescape.profile (closed)", tostring(p))
+    end)
   end)
 
   describe("bad input", function()

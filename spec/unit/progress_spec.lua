@@ -34,9 +34,9 @@ describe("goescape.progress", function()
     local seen = {}
     local log = assert(ge.escape.parse("./a.go:3:2: x escapes to heap:\n./a.go:3:2:   flow: {heap} = &x:\n"
       .. "./a.go:3:2: x escapes to heap\n", "a.log"))
-    ge.analysis.flowgraph.select(log, { progress = function(done, total, label)
+    ge.analysis.flowgraph { escape = log, progress = function(done, total, label)
       seen[#seen + 1] = ("%s %d/%d"):format(label, done, total)
-    end })
+    end }
     assert.are.same({ "flow 1/1" }, seen)
     local f = io.tmpfile()
     local r = progress.reporter { out = f, enabled = true, delay = 0 }

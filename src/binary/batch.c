@@ -4,11 +4,10 @@
  * one's shares its frames. Large batches are cut into segments at function
  * boundaries and answered on several threads, each on a copy of the handle
  * with lookup caches of its own. */
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "core/bigmem.h"
+#include "core/threads.h"
 #include "pcln.h"
 
 /* Answers sorted positions [from, to) of a batch into frames [used, cap) of
@@ -82,7 +81,7 @@ static void answer(answer_job *j) {
 #define GE_LOOKUP_MT_MIN 20000
 #endif
 enum {
-  LOOKUP_MAXTHREADS = 8,
+  LOOKUP_MAXTHREADS = GE_POOL_MAXTHREADS,
   SEGS_PER_THREAD = 8, /* more segments than threads: a thread that falls
                           behind (a busy CPU) leaves its segments to the
                           others, so the last to finish waits for about one
@@ -108,33 +107,18 @@ static size_t seg_start(ge_binary *b, const ge_pcorder *o, size_t npcs, size_t a
   return lo;
 }
 
-/* Segments of the sorted PCs, taken in turn by whichever thread is free. */
+/* Segments of the sorted PCs, taken in turn by whichever pool thread is
+ * free; thread t answers through handle b[t] (0: the caller's, others
+ * copies with caches of their own). */
 typedef struct lookup_pool {
   answer_job *seg;
-  size_t nseg;
-  atomic_size_t next;
+  ge_binary *b[LOOKUP_MAXTHREADS];
 } lookup_pool;
 
-typedef struct pool_thread {
-  lookup_pool *pool;
-  ge_binary *b; /* the caller's handle, or a copy with caches of its own */
-  pthread_t th;
-  int started;
-} pool_thread;
-
-static void pool_run(lookup_pool *p, ge_binary *b) {
-  for (;;) {
-    size_t s = atomic_fetch_add(&p->next, 1);
-    if (s >= p->nseg) return;
-    p->seg[s].b = b;
-    answer(&p->seg[s]);
-  }
-}
-
-static void *pool_thread_main(void *arg) {
-  pool_thread *t = arg;
-  pool_run(t->pool, t->b);
-  return NULL;
+static void answer_segment(void *ctx, unsigned thread, size_t s) {
+  lookup_pool *p = ctx;
+  p->seg[s].b = p->b[thread];
+  answer(&p->seg[s]);
 }
 
 /* The segments of a batch of npcs sorted PCs for nthreads threads, with
@@ -187,30 +171,21 @@ ge_err ge_pcln_lookup_many(ge_binary *b, const uint64_t *pcs, size_t npcs, size_
     nthreads = b->lim.max_threads < LOOKUP_MAXTHREADS ? b->lim.max_threads : LOOKUP_MAXTHREADS;
   answer_job seg[LOOKUP_MAXTHREADS * SEGS_PER_THREAD];
   answer_job proto = {b, &o, res, b->bframes, 0, npcs, 0, 0, b->bframes_cap, room, GE_OK};
-  lookup_pool pool = {seg, 0, 0};
-  pool.nseg = make_segments(b, &o, npcs, nthreads, seg, sizeof seg / sizeof *seg, &proto);
-  atomic_init(&pool.next, 0);
-  pool_thread th[LOOKUP_MAXTHREADS];
-  size_t nth = pool.nseg > 1 ? nthreads : 1;
-  for (size_t t = 1; t < nth; t++) {
-    th[t].pool = &pool;
-    th[t].b = ge_lookup_copy(b);
-    th[t].started = th[t].b && pthread_create(&th[t].th, NULL, pool_thread_main, &th[t]) == 0;
-  }
-  pool_run(&pool, b); /* on this thread too: whatever the others leave */
-  for (size_t t = 1; t < nth; t++) {
-    if (th[t].started) pthread_join(th[t].th, NULL);
-    if (th[t].b) {
-      ge_lookup_cache_free(th[t].b);
-      free(th[t].b);
-    }
+  lookup_pool pool = {seg, {b}};
+  size_t nseg = make_segments(b, &o, npcs, nthreads, seg, sizeof seg / sizeof *seg, &proto);
+  unsigned nth = 1; /* threads with a handle: copies that failed are not used */
+  while (nseg > 1 && nth < nthreads && (pool.b[nth] = ge_lookup_copy(b))) nth++;
+  ge_pool_run(nth, nseg, answer_segment, &pool);
+  for (unsigned t = 1; t < nth; t++) {
+    ge_lookup_cache_free(pool.b[t]);
+    free(pool.b[t]);
   }
   /* What a segment left for want of room: answered here, after the last
    * frame any segment wrote, growing the array. */
   size_t used = 0;
-  for (size_t s = 0; s < pool.nseg; s++)
+  for (size_t s = 0; s < nseg; s++)
     if (seg[s].used > used) used = seg[s].used;
-  for (size_t s = 0; s < pool.nseg; s++) {
+  for (size_t s = 0; s < nseg; s++) {
     answer_job *j = &seg[s];
     while (!j->rc && j->next < j->to) {
       if (b->bframes_cap - used < room) {

@@ -10,25 +10,10 @@
 #include <stdlib.h>
 
 #include "goescape/binary.h"
+#include "core/varint.h"
 #include "internal.h"
 
 static const char magic[14] = "\xff Go buildinf:";
-
-static int uvarint64(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
-  uint64_t r = 0;
-  const uint8_t *p = *pp;
-  for (unsigned s = 0; s < 64; s += 7) {
-    if (p >= end) return 0;
-    uint8_t c = *p++;
-    r |= (uint64_t)(c & 0x7f) << s;
-    if (!(c & 0x80)) {
-      *v = r;
-      *pp = p;
-      return 1;
-    }
-  }
-  return 0;
-}
 
 static int read_gostring(const ge_binary *b, uint64_t hdr, unsigned ps, ge_strview *out) {
   uint64_t ptr, len;
@@ -139,7 +124,7 @@ ge_err ge_buildinfo_read(ge_binary *b, ge_error *err) {
   if (flags & 2) {
     const uint8_t *p = h + 32, *end = h + n;
     uint64_t l;
-    if (!uvarint64(&p, end, &l) || l > (uint64_t)(end - p))
+    if (!ge_uvarint(&p, end, &l) || l > (uint64_t)(end - p))
       return ge_fail(err, GE_ERR_FORMAT, "buildinfo at offset %zu: truncated version string",
                      (size_t)(h - b->map.data));
     vers.ptr = (const char *)p;
@@ -148,7 +133,7 @@ ge_err ge_buildinfo_read(ge_binary *b, ge_error *err) {
     /* The modinfo may extend past the 64 KiB window: use the section end. */
     const uint8_t *mend = b->map.data + b->map.size;
     if (s && ge_elf_sect_data(b, s)) mend = ge_elf_sect_data(b, s) + s->size;
-    if (!uvarint64(&p, mend, &l) || l > (uint64_t)(mend - p))
+    if (!ge_uvarint(&p, mend, &l) || l > (uint64_t)(mend - p))
       return ge_fail(err, GE_ERR_FORMAT, "buildinfo at offset %zu: truncated module info",
                      (size_t)(h - b->map.data));
     mod.ptr = (const char *)p;

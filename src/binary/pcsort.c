@@ -32,9 +32,9 @@ static struct ge_pcsort *radix_sort(struct ge_pcsort *a, struct ge_pcsort *tmp, 
 }
 
 /* How packed keys are sorted: by their bits [from, to), in as few passes
- * of at most 12 bits as cover them, the bits spread evenly (23 bits of PC
- * offset: two passes of 12 and 11 bits, where 11-bit digits would need
- * three). */
+ * of at most 12 bits as cover them, each pass taking the same number of
+ * bits (23 bits of PC offset: two passes of 12, where digits of 11 bits
+ * would need three; a 12-bit count table still fits in L1). */
 enum { KEY_MAXBITS = 12, KEY_RADIX = 1 << KEY_MAXBITS };
 typedef struct keydigits {
   unsigned from, passes, bits;

@@ -6,28 +6,8 @@
  * wraps is corrupt. */
 #include <stdlib.h>
 
+#include "core/varint.h"
 #include "pcln.h"
-
-static inline int uvarint(const uint8_t **pp, const uint8_t *end, uint32_t *v) {
-  const uint8_t *p = *pp;
-  if (p < end && *p < 0x80) { /* most deltas fit in one byte */
-    *v = *p;
-    *pp = p + 1;
-    return 1;
-  }
-  uint32_t r = 0;
-  for (unsigned shift = 0; shift < 35; shift += 7) {
-    if (p >= end) return 0;
-    uint8_t c = *p++;
-    r |= (uint32_t)(c & 0x7f) << shift;
-    if (!(c & 0x80)) {
-      *v = r;
-      *pp = p;
-      return 1;
-    }
-  }
-  return 0;
-}
 
 int ge_pcvalue(const ge_pcln *t, uint32_t off, uint64_t entry, uint64_t target, int32_t *val) {
   *val = -1;
@@ -39,11 +19,11 @@ int ge_pcvalue(const ge_pcln *t, uint32_t off, uint64_t entry, uint64_t target, 
   uint64_t pc = entry;
   for (int first = 1;; first = 0) {
     uint32_t uv, pd;
-    if (!uvarint(&p, end, &uv)) return -1;
+    if (!ge_uvarint32(&p, end, &uv)) return -1;
     if (uv == 0 && !first) return 0;
     int32_t d = (uv & 1) ? -(int32_t)(uv >> 1) - 1 : (int32_t)(uv >> 1);
     v = (int32_t)((uint32_t)v + (uint32_t)d);
-    if (!uvarint(&p, end, &pd)) return -1;
+    if (!ge_uvarint32(&p, end, &pd)) return -1;
     pc += (uint64_t)pd * t->quantum;
     if (target < pc) {
       *val = v;
@@ -126,7 +106,7 @@ int ge_pcv_query(const ge_pcln *t, ge_pcv *d, uint64_t target, int32_t *val) {
         break;
       }
     } else {
-      if (!uvarint(&p, end, &uv)) {
+      if (!ge_uvarint32(&p, end, &uv)) {
         state = GE_PCV_BAD;
         break;
       }
@@ -134,7 +114,7 @@ int ge_pcv_query(const ge_pcln *t, ge_pcv *d, uint64_t target, int32_t *val) {
         state = GE_PCV_END;
         break;
       }
-      if (!uvarint(&p, end, &pd)) {
+      if (!ge_uvarint32(&p, end, &pd)) {
         state = GE_PCV_BAD;
         break;
       }

@@ -18,19 +18,6 @@ const char *ge_err_name(ge_err code) {
   return "unknown";
 }
 
-/* A limit error says how to raise the limit it names (the first max_*). */
-static void limit_hint(char *msg) {
-  const char *p = strstr(msg, "max_");
-  if (!p) return;
-  size_t n = 4;
-  while ((p[n] >= 'a' && p[n] <= 'z') || p[n] == '_') n++;
-  size_t len = strlen(msg);
-  snprintf(msg + len, GE_ERRMSG_MAX - len,
-           "; raise it with limits {%.*s = N}, or GOESCAPE_LIMITS=%.*s=N for the command "
-           "(doc/limits.md)",
-           (int)n, p, (int)n, p);
-}
-
 ge_err ge_fail(ge_error *err, ge_err code, const char *fmt, ...) {
   if (err) {
     va_list ap;
@@ -38,7 +25,6 @@ ge_err ge_fail(ge_error *err, ge_err code, const char *fmt, ...) {
     err->code = code;
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
-    if (code == GE_ERR_LIMIT) limit_hint(err->msg);
   }
   return code;
 }

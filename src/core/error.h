@@ -1,5 +1,8 @@
 /* Error helpers shared by every parser: set a ge_error with a formatted
- * message and return its code, so call sites read `return ge_fail(...)`. */
+ * message and return its code, so call sites read `return ge_fail(...)`.
+ * A GE_ERR_LIMIT message names the limit that was hit and its value
+ * ("(limit max_line_bytes = 40)"), nothing more: how to raise it depends on
+ * the caller (the Lua binding and the command each add their own way). */
 #ifndef GE_CORE_ERROR_H
 #define GE_CORE_ERROR_H
 #include "goescape.h"

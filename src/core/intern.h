@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "arena.h"
+#include "hashidx.h"
 
 typedef struct ge_intern_entry {
   const char *ptr;
@@ -17,8 +18,7 @@ typedef struct ge_intern {
   ge_arena arena;
   ge_intern_entry *ents; /* by id */
   size_t n, cap;
-  uint32_t *slots;       /* open addressing: id+1, 0 = empty */
-  size_t nslots;
+  ge_hashidx ix;
 } ge_intern;
 
 void ge_intern_init(ge_intern *t);
@@ -29,15 +29,5 @@ uint32_t ge_intern_add(ge_intern *t, const char *s, size_t len);
 uint32_t ge_intern_find(const ge_intern *t, const char *s, size_t len);
 static inline const ge_intern_entry *ge_intern_get(const ge_intern *t, uint32_t id) {
   return &t->ents[id];
-}
-uint32_t ge_hash(const char *s, size_t len);
-
-/* Mixes a 64-bit key into a well-spread 32-bit hash (murmur3's finalizer):
- * for keys that are numbers (positions, addresses), not strings. */
-static inline uint32_t ge_mix64(uint64_t k) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdull;
-  k ^= k >> 33;
-  return (uint32_t)k;
 }
 #endif

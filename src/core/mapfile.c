@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "threads.h"
 
 /* Chunks of a lazy map: small enough that a few bytes of machine code do not
  * pull in megabytes, large enough that a section is a handful of reads. */
@@ -103,34 +104,26 @@ typedef struct segment {
   ge_error err;
 } segment;
 
-static void *read_segment(void *arg) {
-  segment *g = arg;
+static void read_segment(void *ctx, unsigned thread, size_t i) {
+  (void)thread;
+  segment *g = (segment *)ctx + i;
   g->rc = pread_full(g->fd, g->name, g->dst + g->off, g->off, g->n, &g->err);
-  return NULL;
 }
 
 static ge_err read_whole(int fd, const char *name, unsigned char *dst, size_t size,
                          unsigned threads, ge_error *err) {
-  enum { MAXSEG = 8 };
   size_t k = size / SEGMENT_MIN;
   if (k > threads) k = threads;
-  if (k > MAXSEG) k = MAXSEG;
+  if (k > GE_POOL_MAXTHREADS) k = GE_POOL_MAXTHREADS;
   if (k <= 1) return pread_full(fd, name, dst, 0, size, err);
-  segment seg[MAXSEG];
-  pthread_t tid[MAXSEG];
-  int started[MAXSEG] = {0};
+  segment seg[GE_POOL_MAXTHREADS];
   size_t per = (size / k + 4095) & ~(size_t)4095;
   for (size_t i = 0; i < k; i++) {
     uint64_t off = (uint64_t)i * per;
     seg[i] = (segment){fd, name, dst, off, off >= size ? 0 : (size - off < per ? size - off : per),
                        GE_OK, {0}};
-    if (i > 0) started[i] = pthread_create(&tid[i], NULL, read_segment, &seg[i]) == 0;
   }
-  /* a thread that could not start is read here */
-  for (size_t i = 0; i < k; i++)
-    if (!started[i]) read_segment(&seg[i]);
-  for (size_t i = 1; i < k; i++)
-    if (started[i]) pthread_join(tid[i], NULL);
+  ge_pool_run((unsigned)k, k, read_segment, seg);
   for (size_t i = 0; i < k; i++)
     if (seg[i].rc) {
       if (err) *err = seg[i].err;

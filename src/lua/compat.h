@@ -5,6 +5,7 @@
 #define GE_LUA_COMPAT_H
 #include <lauxlib.h>
 #include <lua.h>
+#include <string.h>
 
 #if LUA_VERSION_NUM >= 502
 #define ge_rawlen(L, i) lua_rawlen(L, i)
@@ -43,10 +44,25 @@ static inline void ge_pushint(lua_State *L, long long v) {
 #endif
 }
 
-/* Pushes nil, message, code name: the binding's answer for bad input. */
+/* Pushes nil, message, code name: the binding's answer for bad input. A
+ * limit error (the core names the limit, "max_...") also says how to raise
+ * it from Lua; the command rewrites that into its environment variable. */
 static inline int ge_pushfail(lua_State *L, const char *msg, const char *code) {
   lua_pushnil(L);
-  lua_pushstring(L, msg);
+  const char *name = strcmp(code, "limit") == 0 ? strstr(msg, "max_") : NULL;
+  if (name) {
+    size_t n = 4;
+    while ((name[n] >= 'a' && name[n] <= 'z') || name[n] == '_') n++;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, msg);
+    luaL_addstring(&b, "; raise it with {limits = {");
+    luaL_addlstring(&b, name, n);
+    luaL_addstring(&b, " = N}}");
+    luaL_pushresult(&b);
+  } else {
+    lua_pushstring(L, msg);
+  }
   lua_pushstring(L, code);
   return 3;
 }

@@ -10,7 +10,12 @@
  * message: the first decodes everything but samples (mappings, locations,
  * functions and the string table may come in any order), the second decodes
  * samples with ids already resolvable, so each sample's location ids become
- * indices while it is read. */
+ * indices while it is read.
+ *
+ * One file, though long: the counting pass and the decoding passes read the
+ * same fields of the same messages, and what the first counts the others
+ * must store exactly (the arrays are sized by it); side by side, a field
+ * added to one is seen missing from the other. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-/* Nodes, stacks and edges of the aggregation (graph.h), each in its own
- * open-addressing table. */
+/* Nodes, stacks and edges of the aggregation (graph.h), each indexed by a
+ * core/hashidx.h table. */
 #include "graph.h"
 
 #include <inttypes.h>
@@ -11,14 +11,6 @@
 
 static ge_err nomem(ge_error *err) { return ge_fail(err, GE_ERR_NOMEM, "out of memory"); }
 
-static uint64_t mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xBF58476D1CE4E5B9ull;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 /* ------------------------------------------------------------------ nodes */
 
 /* Each field goes through the mixer in turn: keys built by input (a
@@ -26,12 +18,12 @@ static uint64_t mix64(uint64_t x) {
  * other out, as fields multiplied by one constant and xored could (name a
  * with line b and name b with line a hashed alike). */
 static uint32_t hash_key(const nkey *k) {
-  uint64_t h = mix64(k->name + 0x9E3779B97F4A7C15ull);
-  h = mix64(h ^ k->file);
-  h = mix64(h ^ k->obj);
-  h = mix64(h ^ (uint64_t)k->start);
-  h = mix64(h ^ (uint64_t)k->line);
-  h = mix64(h ^ k->addr);
+  uint64_t h = ge_mix64(k->name + 0x9E3779B97F4A7C15ull);
+  h = ge_mix64(h ^ k->file);
+  h = ge_mix64(h ^ k->obj);
+  h = ge_mix64(h ^ (uint64_t)k->start);
+  h = ge_mix64(h ^ (uint64_t)k->line);
+  h = ge_mix64(h ^ k->addr);
   return (uint32_t)h;
 }
 
@@ -40,35 +32,21 @@ static int key_eq(const nkey *a, const nkey *b) {
          a->line == b->line && a->addr == b->addr;
 }
 
-static int grow_nodes(agg *a) {
-  size_t ns = a->nslots ? a->nslots * 2 : 1024;
-  uint32_t *sl = calloc(ns, sizeof *sl);
-  if (!sl) return -1;
-  for (size_t i = 0; i < a->nodes.n; i++) {
-    size_t j = hash_key(&a->nodes.v[i].k) & (ns - 1);
-    while (sl[j]) j = (j + 1) & (ns - 1);
-    sl[j] = (uint32_t)i + 1;
-  }
-  free(a->slots);
-  a->slots = sl;
-  a->nslots = ns;
-  return 0;
+static uint32_t node_hash(const void *ctx, uint32_t i) {
+  return hash_key(&((const agg *)ctx)->nodes.v[i].k);
 }
 
 /* The id of the node keyed k, added when new; GE_NONE when out of memory. */
 static uint32_t node_get(agg *a, const nkey *k) {
-  if ((a->nodes.n + 1) * 2 > a->nslots && grow_nodes(a)) return GE_NONE;
-  size_t j = hash_key(k) & (a->nslots - 1);
-  while (a->slots[j]) {
-    node *n = &a->nodes.v[a->slots[j] - 1];
-    if (key_eq(&n->k, k)) return a->slots[j] - 1;
-    j = (j + 1) & (a->nslots - 1);
-  }
+  if (ge_hashidx_reserve(&a->ix, a->nodes.n, node_hash, a)) return GE_NONE;
+  size_t j = ge_hashidx_first(&a->ix, hash_key(k));
+  for (uint32_t i; (i = ge_hashidx_at(&a->ix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&a->ix, j))
+    if (key_eq(&a->nodes.v[i].k, k)) return i;
   node *n = GE_VEC_PUSH_SLOT(a->nodes);
   if (!n) return GE_NONE;
   memset(n, 0, sizeof *n);
   n->k = *k;
-  a->slots[j] = (uint32_t)a->nodes.n;
+  ge_hashidx_set(&a->ix, j, (uint32_t)a->nodes.n - 1);
   return (uint32_t)a->nodes.n - 1;
 }
 
@@ -114,7 +92,7 @@ void ge_agg_free(agg *a) {
   free(a->fn_file);
   free(a->map_obj);
   GE_VEC_FREE(a->nodes);
-  free(a->slots);
+  ge_hashidx_free(&a->ix);
   free(a->loc_off);
   GE_VEC_FREE(a->loc_nodes);
 }
@@ -278,42 +256,26 @@ void ge_stacks_free(stacks *st) {
   GE_VEC_FREE(st->off);
   GE_VEC_FREE(st->val);
   GE_VEC_FREE(st->hash);
-  free(st->slots);
+  ge_hashidx_free(&st->ix);
 }
 
-static int stacks_grow(stacks *st) {
-  size_t ns = st->nslots ? st->nslots * 2 : 1024;
-  uint32_t *sl = calloc(ns, sizeof *sl);
-  if (!sl) return -1;
-  for (size_t i = 0; i < st->val.n; i++) {
-    size_t j = st->hash.v[i] & (ns - 1);
-    while (sl[j]) j = (j + 1) & (ns - 1);
-    sl[j] = (uint32_t)i + 1;
-  }
-  free(st->slots);
-  st->slots = sl;
-  st->nslots = ns;
-  return 0;
-}
+static uint32_t stack_hash(const void *ctx, uint32_t k) { return ((const stacks *)ctx)->hash.v[k]; }
 
 /* The sequence is the tail of st->ids from `start`; keeps it if new,
  * otherwise drops it and adds w to the existing one. */
 static int stacks_add(stacks *st, size_t start, int64_t w) {
   size_t len = st->ids.n - start;
   const uint32_t *seq = st->ids.v + start;
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < len; i++) h = (h ^ seq[i]) * 16777619u;
-  if ((st->val.n + 1) * 2 > st->nslots && stacks_grow(st)) return -1;
-  size_t j = h & (st->nslots - 1);
-  while (st->slots[j]) {
-    size_t k = st->slots[j] - 1;
+  uint32_t h = ge_hash(seq, len * sizeof *seq);
+  if (ge_hashidx_reserve(&st->ix, st->val.n, stack_hash, st)) return -1;
+  size_t j = ge_hashidx_first(&st->ix, h);
+  for (uint32_t k; (k = ge_hashidx_at(&st->ix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&st->ix, j)) {
     size_t ks = st->off.v[k], kl = (k + 1 < st->val.n ? st->off.v[k + 1] : start) - ks;
-    if (st->hash.v[k] == h && kl == len && memcmp(st->ids.v + ks, seq, len * 4) == 0) {
+    if (st->hash.v[k] == h && kl == len && memcmp(st->ids.v + ks, seq, len * sizeof *seq) == 0) {
       st->val.v[k] = ge_add64(st->val.v[k], w);
       st->ids.n = start;
       return 0;
     }
-    j = (j + 1) & (st->nslots - 1);
   }
   uint32_t *o = GE_VEC_PUSH_SLOT(st->off);
   int64_t *v = GE_VEC_PUSH_SLOT(st->val);
@@ -322,7 +284,7 @@ static int stacks_add(stacks *st, size_t start, int64_t w) {
   *o = (uint32_t)start;
   *v = w;
   *hh = h;
-  st->slots[j] = (uint32_t)st->val.n;
+  ge_hashidx_set(&st->ix, j, (uint32_t)st->val.n - 1);
   return 0;
 }
 
@@ -352,66 +314,52 @@ ge_err ge_stacks_build(const agg *a, const sel *s, size_t si, stacks *st, int64_
 
 /* ------------------------------------------------------------------ edges */
 
-/* Keys are mixed so that crafted node numbers cannot pile up in one run of
- * slots. */
-static int edges_grow(edges *e) {
-  size_t nc = e->cap ? e->cap * 2 : 1024;
-  uint64_t *nk = calloc(nc, sizeof *nk);
-  uint8_t *ni = calloc(nc, 1);
-  if (!nk || !ni) {
-    free(nk);
-    free(ni);
-    return -1;
-  }
-  for (size_t i = 0; i < e->cap; i++) {
-    if (!e->keys[i]) continue;
-    size_t j = mix64(e->keys[i]) & (nc - 1);
-    while (nk[j]) j = (j + 1) & (nc - 1);
-    nk[j] = e->keys[i];
-    ni[j] = e->all_inline[i];
-  }
-  free(e->keys);
-  free(e->all_inline);
-  e->keys = nk;
-  e->all_inline = ni;
-  e->cap = nc;
-  return 0;
+static uint32_t edge_hash(uint64_t key) { return (uint32_t)ge_mix64(key); }
+
+static uint32_t edge_hash_at(const void *ctx, uint32_t i) {
+  return edge_hash(((const edges *)ctx)->key.v[i]);
 }
 
 static uint64_t edge_key(uint32_t parent, uint32_t child) {
-  return ((uint64_t)parent + 1) << 32 | ((uint64_t)child + 1);
+  return (uint64_t)parent << 32 | child;
+}
+
+/* The index of edge k, or GE_HASHIDX_NONE with *slot where it goes. */
+static uint32_t edge_probe(const edges *e, uint64_t k, size_t *slot) {
+  size_t j = ge_hashidx_first(&e->ix, edge_hash(k));
+  uint32_t i;
+  while ((i = ge_hashidx_at(&e->ix, j)) != GE_HASHIDX_NONE && e->key.v[i] != k)
+    j = ge_hashidx_next(&e->ix, j);
+  *slot = j;
+  return i;
 }
 
 int ge_edge_add(edges *e, uint32_t parent, uint32_t child, int inl) {
-  if ((e->n + 1) * 2 > e->cap && edges_grow(e)) return -1;
+  if (ge_hashidx_reserve(&e->ix, e->key.n, edge_hash_at, e)) return -1;
   uint64_t k = edge_key(parent, child);
-  size_t j = mix64(k) & (e->cap - 1);
-  while (e->keys[j] && e->keys[j] != k) j = (j + 1) & (e->cap - 1);
-  if (!e->keys[j]) {
-    e->keys[j] = k;
-    e->all_inline[j] = (uint8_t)inl;
-    e->n++;
-  } else if (!inl) {
-    e->all_inline[j] = 0;
+  size_t j;
+  uint32_t i = edge_probe(e, k, &j);
+  if (i != GE_HASHIDX_NONE) {
+    if (!inl) e->all_inline.v[i] = 0;
+    return 0;
   }
+  uint64_t *kk = GE_VEC_PUSH_SLOT(e->key);
+  uint8_t *ii = GE_VEC_PUSH_SLOT(e->all_inline);
+  if (!kk || !ii) return -1;
+  *kk = k;
+  *ii = (uint8_t)inl;
+  ge_hashidx_set(&e->ix, j, (uint32_t)e->key.n - 1);
   return 0;
 }
 
 size_t ge_edge_find(const edges *e, uint32_t parent, uint32_t child) {
-  if (!e->cap) return SIZE_MAX;
-  uint64_t k = edge_key(parent, child);
-  size_t j = mix64(k) & (e->cap - 1);
-  while (e->keys[j]) {
-    if (e->keys[j] == k) return j;
-    j = (j + 1) & (e->cap - 1);
-  }
-  return SIZE_MAX;
+  size_t j;
+  uint32_t i = edge_probe(e, edge_key(parent, child), &j);
+  return i == GE_HASHIDX_NONE ? SIZE_MAX : i;
 }
 
 void ge_edges_free(edges *e) {
-  free(e->keys);
-  free(e->all_inline);
-  e->keys = NULL;
-  e->all_inline = NULL;
-  e->cap = e->n = 0;
+  GE_VEC_FREE(e->key);
+  GE_VEC_FREE(e->all_inline);
+  ge_hashidx_free(&e->ix);
 }

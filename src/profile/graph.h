@@ -33,8 +33,7 @@ typedef struct agg {
   uint32_t *fn_name, *fn_file; /* per function, ids in ls */
   uint32_t *map_obj;           /* per mapping */
   GE_VEC(node) nodes;
-  uint32_t *slots;
-  size_t nslots;
+  ge_hashidx ix;               /* nodes by key */
   uint32_t *loc_off;           /* per location: nodes loc_nodes[loc_off[i]..loc_off[i+1]) */
   GE_VEC(uint32_t) loc_nodes;  /* innermost (line 0) first */
 } agg;
@@ -57,9 +56,8 @@ typedef struct stacks {
   GE_VEC(uint32_t) ids;   /* concatenated sequences */
   GE_VEC(uint32_t) off;   /* per stack: start in ids */
   GE_VEC(int64_t) val;
-  GE_VEC(uint32_t) hash;
-  uint32_t *slots;
-  size_t nslots;
+  GE_VEC(uint32_t) hash;  /* per stack */
+  ge_hashidx ix;          /* stacks by their ids */
 } stacks;
 
 /* Adds every sample s selects with a nonzero value of sample type si to st
@@ -74,20 +72,20 @@ static inline size_t ge_stack_end(const stacks *st, size_t k) {
 }
 
 /* Edges caller -> callee, each with whether every path that added it was
- * an inlined call, in an open-addressing table keyed on the node pair. */
+ * an inlined call, indexed on the node pair. */
 typedef struct edges {
-  uint64_t *keys; /* (parent + 1) << 32 | (child + 1); 0 = empty */
-  uint8_t *all_inline;
-  size_t cap, n;
+  GE_VEC(uint64_t) key; /* parent << 32 | child */
+  GE_VEC(uint8_t) all_inline;
+  ge_hashidx ix;
 } edges;
 
 /* Adds edge parent -> child (inl: an inlined call); -1 when out of memory. */
 int ge_edge_add(edges *e, uint32_t parent, uint32_t child, int inl);
-/* The slot of edge parent -> child, or SIZE_MAX. */
+/* The index of edge parent -> child, or SIZE_MAX. */
 size_t ge_edge_find(const edges *e, uint32_t parent, uint32_t child);
-/* The callee of the edge in slot j (which must hold one). */
-static inline uint32_t ge_edge_child(const edges *e, size_t j) {
-  return (uint32_t)(e->keys[j] & 0xffffffffu) - 1;
+/* The callee of edge i. */
+static inline uint32_t ge_edge_child(const edges *e, size_t i) {
+  return (uint32_t)(e->key.v[i] & 0xffffffffu);
 }
 void ge_edges_free(edges *e);
 

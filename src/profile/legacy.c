@@ -108,29 +108,17 @@ static int expect(const char *s, size_t n, size_t *i, char c) {
 
 typedef struct lp {
   ge_profile *P;
-  uint32_t *slots; /* address -> location index + 1 */
-  size_t nslots;
+  ge_hashidx locs; /* locations by address */
   ge_error *err;
   size_t lineno;
   size_t len;      /* bytes of input */
   uint64_t budget; /* ge_prof_budget for them */
 } lp;
 
-static uint32_t addr_hash(uint64_t a) { return ge_mix64(a); }
+static uint32_t addr_hash(uint64_t a) { return (uint32_t)ge_mix64(a); }
 
-static int loc_grow(lp *x) {
-  size_t ns = x->nslots ? x->nslots * 2 : 256;
-  uint32_t *sl = calloc(ns, sizeof *sl);
-  if (!sl) return -1;
-  for (size_t i = 0; i < x->P->locs.n; i++) {
-    size_t j = addr_hash(x->P->locs.v[i].address) & (ns - 1);
-    while (sl[j]) j = (j + 1) & (ns - 1);
-    sl[j] = (uint32_t)i + 1;
-  }
-  free(x->slots);
-  x->slots = sl;
-  x->nslots = ns;
-  return 0;
+static uint32_t loc_hash(const void *ctx, uint32_t i) {
+  return addr_hash(((const ge_profile *)ctx)->locs.v[i].address);
 }
 
 static ge_err lnomem(lp *x) { return ge_fail(x->err, GE_ERR_NOMEM, "out of memory"); }
@@ -174,17 +162,12 @@ static ge_err stack(lp *x, const char *s, size_t n, size_t i) {
     }
     if (!digits) return ge_fail(x->err, GE_ERR_FORMAT, "line %zu: malformed address", x->lineno);
     a--;
-    if ((P->locs.n + 1) * 2 > x->nslots && loc_grow(x)) return lnomem(x);
-    size_t j = addr_hash(a) & (x->nslots - 1);
-    uint32_t li = GE_NONE;
-    while (x->slots[j]) {
-      if (P->locs.v[x->slots[j] - 1].address == a) {
-        li = x->slots[j] - 1;
-        break;
-      }
-      j = (j + 1) & (x->nslots - 1);
-    }
-    if (li == GE_NONE) {
+    if (ge_hashidx_reserve(&x->locs, P->locs.n, loc_hash, P)) return lnomem(x);
+    size_t j = ge_hashidx_first(&x->locs, addr_hash(a));
+    uint32_t li;
+    while ((li = ge_hashidx_at(&x->locs, j)) != GE_HASHIDX_NONE && P->locs.v[li].address != a)
+      j = ge_hashidx_next(&x->locs, j);
+    if (li == GE_HASHIDX_NONE) {
       if (P->locs.n >= P->lim.max_records)
         return ge_fail(x->err, GE_ERR_LIMIT,
                        "line %zu: more than %llu locations (limit max_records)", x->lineno,
@@ -197,7 +180,7 @@ static ge_err stack(lp *x, const char *s, size_t n, size_t i) {
       l->mapping = GE_NONE;
       l->line_off = (uint32_t)P->lines.n;
       li = (uint32_t)P->locs.n - 1;
-      x->slots[j] = li + 1;
+      ge_hashidx_set(&x->locs, j, li);
       ge_err rc;
       if ((P->locs.n & 4095) == 0 && (rc = over_budget(x))) return rc;
     }
@@ -453,7 +436,7 @@ static ge_err frame_info(lp *x) {
 }
 
 ge_err ge_prof_decode_legacy(ge_profile *P, const unsigned char *b, size_t n, ge_error *err) {
-  lp x = {P, NULL, 0, err, 0, n, ge_prof_budget(&P->lim, n)};
+  lp x = {P, {NULL, 0}, err, 0, n, ge_prof_budget(&P->lim, n)};
   lrd r = {(const char *)b, (const char *)b + n, 0};
   if (ge_prof_begin_samples(P)) return lnomem(&x);
   const char *s;
@@ -465,7 +448,7 @@ ge_err ge_prof_decode_legacy(ge_profile *P, const unsigned char *b, size_t n, ge
   if (has_prefix(s, len, "heap profile:")) rc = heap(&x, &r, s, len);
   else if (count_header(s, len, &wl)) rc = counts(&x, &r, s, wl);
   else rc = contention(&x, &r);
-  free(x.slots);
+  ge_hashidx_free(&x.locs);
   if (!rc) rc = frame_info(&x);
   if (rc) {
     char pre[64];

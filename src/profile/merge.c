@@ -16,61 +16,43 @@
 
 /* An index over records of the output, by hash with caller equality. */
 typedef struct hix {
-  uint32_t *slots; /* record index + 1 */
-  size_t nslots;
-  GE_VEC(uint32_t) hash;
+  ge_hashidx ix;
+  GE_VEC(uint32_t) hash; /* per record */
 } hix;
 
 typedef int (*eq_fn)(const void *ctx, uint32_t idx);
 
+static uint32_t hix_hash(const void *ctx, uint32_t i) { return ((const hix *)ctx)->hash.v[i]; }
+
 /* Finds the record equal to ctx (hash h) or reserves slot for a new record
  * with index `count` (the caller must then push it). -1 out of memory. */
-static int hix_find(hix *x, uint32_t h, size_t count, eq_fn eq, const void *ctx, uint32_t *idx,
+static int hix_find(hix *x, uint64_t h64, size_t count, eq_fn eq, const void *ctx, uint32_t *idx,
                     int *added) {
-  if ((count + 1) * 2 > x->nslots) {
-    size_t ns = x->nslots ? x->nslots * 2 : 256;
-    uint32_t *sl = calloc(ns, sizeof *sl);
-    if (!sl) return -1;
-    for (size_t i = 0; i < x->hash.n; i++) {
-      size_t j = x->hash.v[i] & (ns - 1);
-      while (sl[j]) j = (j + 1) & (ns - 1);
-      sl[j] = (uint32_t)i + 1;
-    }
-    free(x->slots);
-    x->slots = sl;
-    x->nslots = ns;
-  }
-  size_t j = h & (x->nslots - 1);
-  while (x->slots[j]) {
-    uint32_t k = x->slots[j] - 1;
+  uint32_t h = (uint32_t)h64;
+  if (ge_hashidx_reserve(&x->ix, count, hix_hash, x)) return -1;
+  size_t j = ge_hashidx_first(&x->ix, h);
+  for (uint32_t k; (k = ge_hashidx_at(&x->ix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&x->ix, j)) {
     if (x->hash.v[k] == h && eq(ctx, k)) {
       *idx = k;
       *added = 0;
       return 0;
     }
-    j = (j + 1) & (x->nslots - 1);
   }
   uint32_t *hh = GE_VEC_PUSH_SLOT(x->hash);
   if (!hh) return -1;
   *hh = h;
-  x->slots[j] = (uint32_t)count + 1;
+  ge_hashidx_set(&x->ix, j, (uint32_t)count);
   *idx = (uint32_t)count;
   *added = 1;
   return 0;
 }
 
 static void hix_free(hix *x) {
-  free(x->slots);
+  ge_hashidx_free(&x->ix);
   GE_VEC_FREE(x->hash);
 }
 
-static uint32_t mix(uint32_t h, uint64_t v) {
-  h ^= (uint32_t)v;
-  h *= 16777619u;
-  h ^= (uint32_t)(v >> 32);
-  h *= 16777619u;
-  return h;
-}
+static uint64_t mix(uint64_t h, uint64_t v) { return ge_mix64(h ^ v); }
 
 typedef struct mg {
   ge_profile *Q;
@@ -156,7 +138,7 @@ static ge_err merge_one(mg *m, const ge_profile *P, double scale, const char *la
     pfunc c = {0, restr(Q, P, f->name), restr(Q, P, f->sysname), restr(Q, P, f->file),
                f->start_line};
     if (c.name == UINT32_MAX || c.sysname == UINT32_MAX || c.file == UINT32_MAX) goto oom;
-    uint32_t h = mix(mix(mix(2166136261u, c.name), c.sysname), c.file);
+    uint64_t h = mix(mix(mix(0, c.name), c.sysname), c.file);
     h = mix(h, (uint64_t)c.start_line);
     m->cand = &c;
     if (hix_find(&m->fx, h, Q->funcs.n, eq_func, m, &id, &added)) goto oom;
@@ -173,7 +155,7 @@ static ge_err merge_one(mg *m, const ge_profile *P, double scale, const char *la
     c.file = restr(Q, P, c.file);
     c.build_id = restr(Q, P, c.build_id);
     if (c.file == UINT32_MAX || c.build_id == UINT32_MAX) goto oom;
-    uint32_t h = mix(mix(mix(mix(mix(2166136261u, c.start), c.limit), c.offset), c.file),
+    uint64_t h = mix(mix(mix(mix(mix(0, c.start), c.limit), c.offset), c.file),
                      c.build_id);
     m->cand = &c;
     if (hix_find(&m->mx, h, Q->maps.n, eq_map, m, &id, &added)) goto oom;
@@ -195,7 +177,7 @@ static ge_err merge_one(mg *m, const ge_profile *P, double scale, const char *la
     const ploc *l = &P->locs.v[i];
     ploc c = {0, l->address, l->mapping == GE_NONE ? GE_NONE : mmap[l->mapping],
               (uint32_t)Q->lines.n, l->nlines, l->folded};
-    uint32_t h = mix(mix(2166136261u, c.address), c.mapping);
+    uint64_t h = mix(mix(0, c.address), c.mapping);
     for (uint32_t k = 0; k < l->nlines; k++) {
       const pline *ln = &P->lines.v[l->line_off + k];
       pline *nl = GE_VEC_PUSH_SLOT(Q->lines);
@@ -234,7 +216,7 @@ static ge_err merge_one(mg *m, const ge_profile *P, double scale, const char *la
       if (v[k]) zero = 0;
     if (zero) continue;
     seq.n = labs.n = 0;
-    uint32_t h = 2166136261u;
+    uint64_t h = 0;
     for (uint32_t k = P->s_loff.v[i]; k < P->s_loff.v[i + 1]; k++) {
       uint32_t *s = GE_VEC_PUSH_SLOT(seq);
       if (!s) goto oom;

@@ -40,6 +40,7 @@ typedef struct plabel {
   int64_t num;
 } plabel;
 
+/* copy.c duplicates every array of this struct: a new array goes there too. */
 struct ge_profile {
   ge_intern str;
   ge_limits lim;

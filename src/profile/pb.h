@@ -1,4 +1,4 @@
-/* Protocol-buffer wire format reading: varints (at most 10 bytes), fixed
+/* Protocol-buffer wire format reading: varints (core/varint.h), fixed
  * 32/64-bit fields, length-delimited fields, all bounds-checked against an
  * end pointer. A failing read returns -1 and leaves the cursor where the
  * bad field began, so that errors can report its offset. */
@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/varint.h"
+
 typedef struct pb {
   const unsigned char *p, *end;
 } pb;
@@ -14,32 +16,7 @@ typedef struct pb {
 enum { PB_VARINT = 0, PB_I64 = 1, PB_LEN = 2, PB_I32 = 5 };
 
 static inline int pb_varint(pb *r, uint64_t *out) {
-  const unsigned char *p = r->p;
-  if (p < r->end && *p < 0x80) {
-    *out = *p;
-    r->p = p + 1;
-    return 0;
-  }
-  /* two bytes: location and function ids of profiles with 128 to 16383 of
-   * them, most of the ids a sample lists */
-  if (r->end - p >= 2 && p[1] < 0x80) {
-    *out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
-    r->p = p + 2;
-    return 0;
-  }
-  uint64_t v = 0;
-  for (int shift = 0; shift < 70; shift += 7) {
-    if (p >= r->end) return -1;
-    unsigned char c = *p++;
-    if (shift == 63 && c > 1) return -1; /* more than 64 bits */
-    v |= (uint64_t)(c & 0x7f) << shift;
-    if (c < 0x80) {
-      *out = v;
-      r->p = p;
-      return 0;
-    }
-  }
-  return -1;
+  return ge_uvarint(&r->p, r->end, out) ? 0 : -1;
 }
 
 /* Reads a length-delimited payload into *sub. */

@@ -116,7 +116,7 @@ static void weigh_sample(tally *tl, size_t i, int64_t w, edges *ed) {
         inl[id] |= CALL_EDGE_IN;
         if (inl[id] & INLINED_SOMEWHERE) {
           size_t e = ge_edge_find(ed, leaf, id);
-          if (e != SIZE_MAX) ed->all_inline[e] = 0;
+          if (e != SIZE_MAX) ed->all_inline.v[e] = 0;
         }
       }
       leaf = id;
@@ -130,7 +130,8 @@ static void weigh_sample(tally *tl, size_t i, int64_t w, edges *ed) {
 static ge_err weigh_nodes(tally *tl, const sel *s, size_t si, ge_error *err) {
   const ge_profile *p = tl->a.p;
   size_t nst = p->st.n;
-  edges ed = {NULL, NULL, 0, 0};
+  edges ed;
+  memset(&ed, 0, sizeof ed);
   tl->inl = calloc(tl->a.nodes.n + 1, 1);
   if (!tl->inl) return nomem(err);
   ge_err rc = add_inline_edges(tl, s, si, &ed, err);
@@ -144,10 +145,9 @@ static ge_err weigh_nodes(tally *tl, const sel *s, size_t si, ge_error *err) {
     tl->total = ge_add64(tl->total, w);
     weigh_sample(tl, i, w, &ed);
   }
-  for (size_t j = 0; j < ed.cap; j++) {
-    if (!ed.keys[j]) continue;
+  for (size_t j = 0; j < ed.key.n; j++) {
     uint32_t child = ge_edge_child(&ed, j);
-    if (child < tl->a.nodes.n) tl->inl[child] |= ed.all_inline[j] ? INLINE_EDGE_IN : CALL_EDGE_IN;
+    if (child < tl->a.nodes.n) tl->inl[child] |= ed.all_inline.v[j] ? INLINE_EDGE_IN : CALL_EDGE_IN;
   }
   ge_edges_free(&ed);
   return GE_OK;

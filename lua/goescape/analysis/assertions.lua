@@ -11,12 +11,14 @@
 -- A directive applies to its own line when code precedes it (trailing
 -- comment), else to the next line with code (so it can sit in a doc comment).
 --
---   local res = ge.analysis.assertions.check{log = log_or_path, sources = {dir_or_file...}}
+--   local res = ge.analysis.assertions{escape = log_or_paths, sources = {dir_or_file...}}
 --   res.ok, res.passed (count), res.failed = {{file=, line=, directive=, message=}...},
 --   res.checked (count), res.directives (every directive found)
-local escape = require "goescape.escape"
+local inputs = require "goescape.analysis.inputs"
 
 local M = {}
+
+local OPTIONS = inputs.keys({ escape = "escape" }, { "sources" })
 
 local HEAP = require("goescape.escape").HEAP
 local LEAK = { leaking_param = true, leaking_param_content = true }
@@ -287,29 +289,24 @@ local function check_one(d, funcs, recs)
   return nil
 end
 
---- Checks every //goescape: directive of the sources against the log.
--- opts: {log = escape log or path(s), sources = {file or directory...}}
--- Returns {ok=, passed=, checked=, failed = {{file=, line=, col=, directive=,
--- message=}...}, directives = {{file=, line=, directive=, args=, target=}...}}
--- or nil, err for unreadable input.
-function M.check(opts)
-  if type(opts) ~= "table" then error("bad argument #1 to 'check' (table expected)", 2) end
-  local log = opts.log
-  if type(log) == "string" or (type(log) == "table" and type(log[1]) == "string") then
-    local err
-    log, err = escape.open(log)
-    if not log then return nil, err end
-  elseif type(log) ~= "userdata" then
-    error("bad option 'log' to 'check' (escape log or path expected)", 2)
-  end
+-- Checks every //goescape: directive of the sources against the log.
+-- opts: {escape = escape log, path or list of paths, sources = {file or
+-- directory...}}. Returns {ok=, passed=, checked=, failed = {{file=, line=,
+-- col=, directive=, message=}...}, directives = {{file=, line=, directive=,
+-- args=, target=}...}}, or nil, err, code for unreadable input.
+local function check(inp, opts)
   local sources = opts.sources
   if type(sources) == "string" then sources = { sources } end
   if type(sources) ~= "table" then
-    error("bad option 'sources' to 'check' (list of paths expected)", 2)
+    error("assertions: sources must be a path or a list of paths (got " .. type(sources) .. ")", 3)
   end
+  for _, p in ipairs(sources) do
+    if type(p) ~= "string" then error("assertions: sources must be paths (got " .. type(p) .. ")", 3) end
+  end
+  local log, lerr, code = inp:open_escape("escape")
+  if not log then return nil, lerr, code end
   local files = {}
   for _, p in ipairs(sources) do
-    if type(p) ~= "string" then error("bad option 'sources' to 'check' (paths expected)", 2) end
     if is_dir(p) then
       for _, f in ipairs(go_files(p)) do files[#files + 1] = f end
     else
@@ -342,4 +339,4 @@ function M.check(opts)
   return res
 end
 
-return M
+return inputs.analysis(M, "assertions", OPTIONS, check)

@@ -1,5 +1,7 @@
---- ge.analysis.diff(before, after [, opts]): what changed between two escape
--- logs of one program (before/after a change, same compiler and flags).
+--- ge.analysis.diff{before = LOG, after = LOG [, kinds = {kind...}]
+-- [, package = "import/path"]}: what changed between two escape logs of one
+-- program (before/after a change, same compiler and flags). Each log is an
+-- escape log, a path or a list of paths.
 --
 -- Records are matched by a key that survives line shifts:
 --   package, scope, kind, normalized subject, occurrence
@@ -19,9 +21,12 @@
 -- message=, key=} (positions from AFTER for added and changed, from BEFORE for
 -- removed); changed entries also carry before = {kind=, file=, line=, col=,
 -- message=, cost=, target=} and changes = {attr = {before, after}}.
-local escape = require "goescape.escape"
+local inputs = require "goescape.analysis.inputs"
+local lines = require "goescape.analysis.lines"
 
 local M = {}
+
+local OPTIONS = inputs.keys({ before = "escape", after = "escape" }, { "kinds", "package" })
 
 local HEAP = require("goescape.escape").HEAP
 M.LEAK = { leaking_param = true, leaking_param_content = true, leaking_param_result = true }
@@ -48,13 +53,6 @@ function M.stable_name(n)
     :gsub("%f[%w_]init%.%d+", "init.#"):gsub("(go%.shape%.[%w_%.%*]-)_%d+%f[^%w_]", "%1"))
 end
 
---- A path without the module version of a module-cache directory:
--- ".../mod/example.com/x@v1.2.3/y.go" -> ".../mod/example.com/x/y.go".
-function M.unversioned(p)
-  if not p then return p end
-  return (p:gsub("@v[%w%.%-%+]+/", "/"))
-end
-
 -- The top-level function of a closure or range-func body: "F.func1.func2"
 -- -> "F" (a closure's span in its file is unknown, so records after it
 -- belong to the enclosing function as much as to it).
@@ -67,10 +65,6 @@ local function norm_subject(s)
   return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
 end
 
-local function is_log(x)
-  return type(x) == "userdata" and getmetatable(x) ~= nil and x.list ~= nil
-end
-
 local function decl_name(r)
   if (r.kind == "can_inline" or r.kind == "cannot_inline") and (r.line or 0) > 0 then
     local n = r.func or r.subject
@@ -78,7 +72,7 @@ local function decl_name(r)
   end
 end
 
-local function file_key(r) return (r.package or "") .. "\0" .. M.unversioned(r.file or "") end
+local function file_key(r) return (r.package or "") .. "\0" .. lines.unversioned(r.file or "") end
 
 -- Function declarations per package+file: name -> true.
 local function decl_names(recs)
@@ -302,21 +296,10 @@ local function removed_category(k, after_has_cannot)
   return "removed"
 end
 
-local function to_list(x, what)
-  if type(x) == "string" then
-    local log, err = escape.open(x)
-    if not log then return nil, err end
-    return log:list()
-  end
-  if is_log(x) then return x:list() end
-  if type(x) == "table" and (x[1] == nil or type(x[1]) == "table") then return x end
-  error(("bad argument #%d to 'diff' (escape log, path or list of records expected)"):format(what), 3)
-end
-
 local function set_of(v, name)
   if v == nil then return nil end
   if type(v) == "string" then return { [v] = true } end
-  if type(v) ~= "table" then error("bad option '" .. name .. "' to 'diff' (kind or list expected)", 3) end
+  if type(v) ~= "table" then error(("diff: %s must be a kind or a list of kinds (got %s)"):format(name, type(v)), 4) end
   local t = {}
   for k, x in pairs(v) do
     if type(k) == "number" then t[x] = true else t[k] = x and true or nil end
@@ -324,22 +307,19 @@ local function set_of(v, name)
   return t
 end
 
---- Compares two escape logs (log handles, paths, or lists of records).
--- opts: {kinds = {kind...} (only these kinds), package = "import/path"}.
-function M.diff(before, after, opts)
-  if opts ~= nil and type(opts) ~= "table" then
-    error("bad argument #3 to 'diff' (table expected)", 2)
-  end
-  opts = opts or {}
+-- Compares the two escape logs of opts (see the top of this file):
+-- {added=, removed=, changed=, summary=}, or nil, err, code.
+local function diff(inp, opts)
   local o = { kinds = set_of(opts.kinds, "kinds"), package = opts.package }
   if o.package ~= nil and type(o.package) ~= "string" then
-    error("bad option 'package' to 'diff' (string expected)", 2)
+    error("diff: package must be a string (got " .. type(o.package) .. ")", 3)
   end
-  local brecs, err = to_list(before, 1)
-  if not brecs then return nil, err end
-  local arecs
-  arecs, err = to_list(after, 2)
-  if not arecs then return nil, err end
+  local before, err, code = inp:open_escape("before")
+  if not before then return nil, err, code end
+  local after
+  after, err, code = inp:open_escape("after")
+  if not after then return nil, err, code end
+  local brecs, arecs = before:list(), after:list()
 
   local bnames, anames = decl_names(brecs), decl_names(arecs)
   local scopes = {}
@@ -454,4 +434,4 @@ function M.gated(e, conditions)
   return false
 end
 
-return setmetatable(M, { __call = function(_, ...) return M.diff(...) end })
+return inputs.analysis(M, "diff", OPTIONS, diff)

@@ -4,15 +4,18 @@
 -- lines, so that a chain like `buf -> ~r0 -> {heap}` can be seen.
 --
 --   local fg = ge.analysis.flowgraph
+--   local recs = fg{escape = log_or_paths [, file=, line=] [, func=] [, package=]
+--                   [, progress = function(done, total, label)]}  --> records with a flow
+--
+-- The analysis selects the records; these draw them (a record or a list):
 --   fg.dot(rec_or_records [, opts])      --> Graphviz DOT text
 --   fg.mermaid(rec_or_records [, opts])  --> Mermaid flowchart text
 --   fg.text(rec_or_records)              --> one block per diagnostic with its chains
 --   fg.graph(rec_or_records [, opts])    --> the model {nodes=, edges=, clusters=}
 --   fg.chains(rec)                       --> { {"p", "~r0"}, ... } location chains
---   fg.select(log, {file=, line=, func=, package=})  --> records with a flow
 --
--- opts: diagnostics (default true: a note node per diagnostic, dotted to
--- the start of its flow), name (graph name).
+-- Drawing opts: diagnostics (default true: a note node per diagnostic,
+-- dotted to the start of its flow), name (graph name), rankdir.
 --
 -- Go prints flow steps as `flow: dst ← src` (Go ≥ 1.22) or `dst = src`
 -- (Go ≤ 1.21); the parser gives both as {type="flow", dst=, src=}. Leading
@@ -21,8 +24,13 @@
 -- diagnostic's function (its `func`, or the function declared above it when
 -- the log does not say, as Go ≤ 1.21 logs); {heap} is one shared node.
 local dot = require "goescape.report.dot"
+local inputs = require "goescape.analysis.inputs"
+local options = require "goescape.options"
 
 local M = {}
+
+local OPTIONS = inputs.keys({ escape = "escape" }, { "file", "line", "func", "package", "progress" })
+local DRAW = inputs.keys { "diagnostics", "name", "rankdir" }
 
 local HEAP = "{heap}"
 
@@ -116,13 +124,15 @@ local function func_matches(want, have)
     or #have > #want and have:sub(-#want - 1) == "." .. want
 end
 
---- Records with a -m=2 flow: at file:line (sel.file and sel.line), in a
--- function (sel.func: "f", "pkg.f" or "(*T).M"), in a package (sel.package),
--- or all of them; sel.progress(done, total, "flow") is called as records
--- are read. Each record gets `func` filled in when the log did not
--- name it. Returns the list (possibly empty).
-function M.select(log, sel)
-  sel = sel or {}
+-- Records with a -m=2 flow: at file:line (opts.file and opts.line), in a
+-- function (opts.func: "f", "pkg.f" or "(*T).M"), in a package
+-- (opts.package), or all of them; opts.progress(done, total, "flow") is
+-- called as records are read. Each record gets `func` filled in when the
+-- log did not name it. Returns the list (possibly empty), or nil, err,
+-- code when the log cannot be read.
+local function flows(inp, sel)
+  local log, err, code = inp:open_escape("escape")
+  if not log then return nil, err, code end
   local out, cache = {}, {}
   local function take(d)
     if d.flow and #d.flow > 0 then
@@ -157,7 +167,7 @@ end
 --- The graph model of the records' flows (see goescape.report.dot).
 function M.graph(input, opts)
   local list = as_list(input)
-  opts = opts or {}
+  opts = options(opts, DRAW, "flowgraph.graph")
   local show_diag = opts.diagnostics ~= false
   local g = { name = opts.name or "goescape flow", rankdir = opts.rankdir or "LR",
     nodes = {}, edges = {}, clusters = {} }
@@ -249,4 +259,4 @@ function M.text(input)
   return table.concat(out, "\n") .. (#out > 0 and "\n" or "")
 end
 
-return M
+return inputs.analysis(M, "flowgraph", OPTIONS, flows)

@@ -5,6 +5,7 @@
 --   local g = ge.analysis.growth{escape = log, before = p1, after = p2
 --                                [, sample = "inuse_space"] [, n = 20] [, all = false]
 --                                [, focus = ..., the other profile filters]
+--                                [, source = false]
 --                                [, progress = function(done, total, label)]}
 --   g.rows   { {file=, line=, func=, before=, after=, delta=,
 --               diagnostics = {...}, advice = {reason=, title=, why=, fix=}} ... }
@@ -12,50 +13,36 @@
 --            keeps unchanged lines too)
 --   g.total_delta, g.before_total, g.after_total, g.sample ({type=, unit=})
 --
--- before/after are ge.profile objects or paths; escape is a log or a path (or
--- nil: rows without diagnostics). Values are the flat values per line, as
--- `go tool pprof -top -lines` shows them; the delta of a line is what
--- `go tool pprof -diff_base=BEFORE AFTER` reports for it.
-local hotspots = require "goescape.analysis.hotspots"
+-- before/after are ge.profile objects or paths; escape is a log, a path or a
+-- list of paths (or nil: rows without diagnostics). Values are the flat
+-- values per line, as `go tool pprof -top -lines` shows them; the delta of a
+-- line is what `go tool pprof -diff_base=BEFORE AFTER` reports for it.
 local advice = require "goescape.analysis.advice"
 local logctx = require "goescape.analysis.logctx"
-local diff = require "goescape.analysis.diff"
+local inputs = require "goescape.analysis.inputs"
+local lines = require "goescape.analysis.lines"
 
 local M = {}
 
-
-local function open_profile(p, what)
-  if type(p) == "string" then
-    local prof, err, code = require("goescape.profile").open(p)
-    if not prof then return nil, err, code end
-    return prof
-  end
-  if type(p) ~= "table" or type(p.top) ~= "function" then
-    error("growth: " .. what .. " must be a profile or a path", 3)
-  end
-  return p
-end
+local OPTIONS = inputs.keys({ escape = "escape?", before = "profile", after = "profile" },
+  { "sample", "n", "all", "source", "progress" }, inputs.FILTERS)
 
 -- Rows match by function and line, the path compared without a module
 -- version (a dependency upgraded between the two profiles is the same file).
 local function key(r)
-  return (r.func or "") .. "\0" .. diff.unversioned(r.file or "") .. "\0" .. (r.line or 0)
+  return (r.func or "") .. "\0" .. lines.unversioned(r.file or "") .. "\0" .. (r.line or 0)
 end
 
-function M.run(opts)
-  if type(opts) ~= "table" then error("growth: options table expected", 2) end
-  local log = opts.escape
-  if type(log) == "string" or (type(log) == "table" and not log.at_line) then
-    local err
-    log, err = require("goescape.escape").open(log)
-    if not log then return nil, err end
-  end
-  if log ~= nil and type(log.at_line) ~= "function" then error("growth: escape log expected", 2) end
-  local before, err, code = open_profile(opts.before, "before")
+-- The growth of opts (see the top of this file), or nil, err, code.
+local function growth(inp, opts)
+  local before, err, code = inp:open_profile("before")
   if not before then return nil, err, code end
   local after
-  after, err, code = open_profile(opts.after, "after")
+  after, err, code = inp:open_profile("after")
   if not after then return nil, err, code end
+  local log
+  log, err, code = inp:open_escape("escape")
+  if err then return nil, err, code end
   local sample = opts.sample or after.default_sample
   local _, st = after:sample_type(sample)
   if type(st) ~= "table" then return nil, "growth: after: " .. tostring(st) end
@@ -96,14 +83,14 @@ function M.run(opts)
     for i = #kept, opts.n + 1, -1 do kept[i] = nil end
   end
 
-  local env = log and { ctx = logctx.new(log), source = hotspots.source_reader(opts) } or nil
+  local env = log and { ctx = logctx.new(log), source = lines.source_reader(opts) } or nil
   local report = opts.progress
   for i, x in ipairs(kept) do
     if report then report(i, #kept, "growth") end
     x.diagnostics = {}
     if log and x.file and x.line and x.line > 0 then
       local recs = {}
-      for _, idx in ipairs(log:at_line(x.file, x.line, hotspots.func_package(x.func))) do
+      for _, idx in ipairs(log:at_line(x.file, x.line, lines.func_package(x.func))) do
         recs[#recs + 1] = log:get(idx)
       end
       local l = advice.row(recs, env, x.file, x.line)
@@ -127,4 +114,4 @@ function M.run(opts)
   }
 end
 
-return setmetatable(M, { __call = function(_, opts) return M.run(opts) end })
+return inputs.analysis(M, "growth", OPTIONS, growth)

@@ -3,7 +3,11 @@
 -- diagnostic about that line, with its -m=2 flow and advice.
 --
 --   local hot = ge.analysis.hotspots{escape = log, profile = prof [, binary = bin]
---                                    [, sample = "alloc_space"] [, n = 20]}
+--                                    [, sample = "alloc_space"] [, n = 20]
+--                                    [, focus = ..., the other profile filters]
+--                                    [, source = false]}
+--   (escape: a log, a path or a list of paths; profile, binary: objects or
+--   paths; source = false reads no source lines)
 --   hot.rows      {file=, line=, func=, flat=, cum=, diagnostics={...}, advice=,
 --                  others=}...: diagnostics folded (identical ones carry count);
 --                 advice is the most specific heap reason of the line, or, when
@@ -21,21 +25,12 @@
 -- their (few thousand) rows.
 local advice = require "goescape.analysis.advice"
 local logctx = require "goescape.analysis.logctx"
+local inputs = require "goescape.analysis.inputs"
+local lines = require "goescape.analysis.lines"
 
 local M = {}
 
 local HEAP = require("goescape.escape").HEAP
-
---- The package of a Go symbol: "example.com/a/b.(*T).M" -> "example.com/a/b",
--- "main.f" -> "main", generic brackets ignored.
-function M.func_package(name)
-  if not name or name == "" then return nil end
-  local plain = name:gsub("%b[]", "")
-  local dir, rest = plain:match("^(.*/)([^/]*)$")
-  dir, rest = dir or "", rest or plain
-  local p = rest:match("^([^.]+)%.")
-  return p and (dir .. p) or nil
-end
 
 local function basename(p) return (p or ""):match("([^/\\]+)$") or "" end
 
@@ -52,54 +47,30 @@ end
 --- Variable sizes from DWARF, when the binary has them: a function
 -- (func, name) -> bytes or nil. Variables moved to the heap carry their type
 -- but often no size of their own; the type's size is then taken from another
--- variable of that type.
+-- variable of that type (met before or after it).
 local function dwarf_sizes(binary, units)
-  if not binary or type(binary.dwarf) ~= "function" then return nil end
-  local ok, dw = pcall(binary.dwarf, binary, units and #units > 0 and { units = units } or nil)
-  if not ok or type(dw) ~= "table" or type(dw.variables) ~= "table" then return nil end
-  local by_type, by_var = {}, {}
-  for _, v in ipairs(dw.variables) do
-    if v.size and v.type and v.type ~= "" then by_type[v.type] = v.size end
-  end
-  for _, v in ipairs(dw.variables) do
-    if v.func and v.name then
-      local size = v.size or by_type[v.type]
-      if size then by_var[v.func .. "\0" .. v.name] = size end
+  if not binary or type(binary.each_variable) ~= "function" then return nil end
+  local ok, vars = pcall(binary.each_variable, binary, units and #units > 0 and { units = units } or nil)
+  if not ok or type(vars) ~= "function" then return nil end
+  local by_type, seen, by_var = {}, {}, {}
+  ok = pcall(function()
+    for v in vars do
+      if v.size and v.type and v.type ~= "" then by_type[v.type] = v.size end
+      if v.func and v.name then
+        seen[#seen + 1] = v.func .. "\0" .. v.name
+        seen[#seen + 1] = v.size or v.type or false
+      end
     end
+  end)
+  if not ok then return nil end
+  for i = 1, #seen, 2 do
+    local s = seen[i + 1]
+    local size = type(s) == "number" and s or by_type[s]
+    if size then by_var[seen[i]] = size end
   end
   return function(func, name) return by_var[(func or "") .. "\0" .. (name or "")] end
 end
 
---- A reader of source lines for explanations (which statement a func
--- literal belongs to, what a line without a heap diagnostic does): the
--- paths as the profile names them, tried once each, or none when
--- opts.source is false. Only patterns are matched: no text is reported.
-function M.source_reader(opts)
-  if opts and opts.source == false then return nil end
-  local files = {}
-  return function(file, line)
-    if not file then return nil end
-    local lines = files[file]
-    if lines == nil then
-      lines = false
-      local f = io.open(file, "rb")
-      if f then
-        local size = f:seek("end")
-        if size and size < 8 * 1024 * 1024 then
-          f:seek("set")
-          lines = {}
-          for l in f:lines() do lines[#lines + 1] = l end
-        end
-        f:close()
-      end
-      files[file] = lines
-    end
-    return lines and lines[line] or nil
-  end
-end
-
--- Whether the log has any record for a file of the profile (the package
--- was compiled with -m), by base name and package.
 -- Whether one path is the other or ends with it on a path boundary.
 local function same_file(a, b)
   a, b = a:gsub("^%./", ""), b:gsub("^%./", "")
@@ -107,6 +78,8 @@ local function same_file(a, b)
   return a == b or (a:sub(-#b - 1) == "/" .. b)
 end
 
+-- Whether the log has any record for a file of the profile (the package
+-- was compiled with -m), by base name and package.
 local function log_has_file(log, file, pkg, cache)
   local key = file .. "\0" .. (pkg or "")
   local v = cache[key]
@@ -166,7 +139,7 @@ local function inlinable_names(log)
 end
 
 -- Module versions the log's module-cache paths name ("mod@v1.2.3/...").
-local function log_versions(log, files)
+local function log_versions(files)
   local v = {}
   for f in pairs(files) do
     local mod, ver = f:match("/pkg/mod/(.-)@(v[^/]+)/")
@@ -224,7 +197,7 @@ function M.mismatch(log, rows_recs, source, binary)
     for _, rr in ipairs(rows_recs) do
       for _, d in ipairs(rr.recs) do files[d.file or ""] = true end
     end
-    local lv = log_versions(log, files)
+    local lv = log_versions(files)
     for _, dep in ipairs(binary.deps) do
       local ver = dep.version and lv[dep.path or ""]
       if ver and ver ~= dep.version then
@@ -236,14 +209,30 @@ function M.mismatch(log, rows_recs, source, binary)
   return warnings
 end
 
-function M.run(opts)
-  if type(opts) ~= "table" then error("hotspots: options table expected", 2) end
-  local log, prof = opts.escape, opts.profile
-  if not log or type(log.at_line) ~= "function" then error("hotspots: escape log expected", 2) end
-  if not prof or type(prof.top) ~= "function" then error("hotspots: profile expected", 2) end
+local OPTIONS = inputs.keys({ escape = "escape", profile = "profile", binary = "binary?" },
+  { "sample", "n", "source" }, inputs.FILTERS)
+
+-- The hotspots of opts (see the top of this file), or nil, err, code.
+local function hotspots(inp, caller)
+  local log, prof, bin
+  do
+    local err, code
+    log, err, code = inp:open_escape("escape")
+    if not log then return nil, err, code end
+    prof, err, code = inp:open_profile("profile")
+    if not prof then return nil, err, code end
+    bin, err, code = inp:open_binary("binary")
+    if err then return nil, err, code end
+  end
+  -- The opened inputs in place of the caller's fields, in a copy: the
+  -- caller's table stays as it was.
+  local opts = {}
+  for k, v in pairs(caller) do opts[k] = v end
+  opts.escape, opts.profile, opts.binary = log, prof, bin
   if opts.binary and type(prof.symbolize) == "function" then
-    local ok, err = prof:symbolize(opts.binary)
-    if not ok and err then return nil, err end
+    local err
+    prof, err = prof:symbolize(opts.binary) -- a copy: the caller's profile stays as it was
+    if not prof then return nil, err end
   end
   local rows, selected, total = prof:top(require("goescape.profile").query(opts, { by = "line", n = 0 }))
   if not rows then return nil, selected, total end
@@ -258,7 +247,7 @@ function M.run(opts)
       if files[b] == nil then files[b] = r.file elseif files[b] ~= r.file then files[b] = false end
     end
     if r.flat ~= 0 and r.file and r.line and r.line > 0 then
-      local pkg = M.func_package(r.func)
+      local pkg = lines.func_package(r.func)
       local recs = {}
       for k, i in ipairs(log:at_line(r.file, r.line, pkg)) do
         matched[i] = true
@@ -287,7 +276,7 @@ function M.run(opts)
     end
     if #pkgs > 0 then dw = dwarf_sizes(opts.binary, pkgs) end
   end
-  local source = M.source_reader(opts)
+  local source = lines.source_reader(opts)
   local env = { ctx = logctx.new(log), source = source }
   local out, seen_files, checked_rows = {}, {}, {}
   -- The runtime function a line calls to allocate, read from the call
@@ -399,4 +388,4 @@ function M.run(opts)
   }
 end
 
-return M
+return inputs.analysis(M, "hotspots", OPTIONS, hotspots)

@@ -1,14 +1,17 @@
 --- goescape.analysis: joins and analyses built on escape logs, profiles and
--- binaries. Each part is a module goescape.analysis.NAME, loaded on first use:
---   ge.analysis.hotspots{escape=, profile=, binary=, sample=, n=}
---   ge.analysis.advice      reason -> explanation and fix
---   ge.analysis.diff        two escape logs: what newly escapes, what no longer does
---   ge.analysis.assertions  //goescape:noescape and //goescape:inline directives
---   ge.analysis.growth      two heap profiles by line, joined with escape reasons
---   ge.analysis.flowgraph   -m=2 flows as Graphviz DOT / Mermaid
-local M = {}
-
-
-function M.hotspots(opts) return require("goescape.analysis.hotspots").run(opts) end
-
-return require("goescape.lazy")(M, "goescape.analysis", { "advice", "diff", "assertions", "growth", "flowgraph" })
+-- binaries. Each analysis is a module goescape.analysis.NAME, loaded on first
+-- use, and is called one way: ge.analysis.NAME(opts), the same as
+-- require("goescape.analysis.NAME").run(opts). Its inputs are fields of
+-- opts named alike everywhere (escape, profile, binary, before/after,
+-- sources), each an opened object or a path (goescape.analysis.inputs); it
+-- returns its result, or nil, err, code; misuse raises; progress, where
+-- there is any, goes to opts.progress.
+--   ge.analysis.hotspots{escape=, profile=, binary=, ...}  allocating lines with their reasons
+--   ge.analysis.growth{before=, after=, escape=, ...}      two heap profiles by line, with reasons
+--   ge.analysis.diff{before=, after=, ...}                 two escape logs: what newly escapes
+--   ge.analysis.assertions{escape=, sources=}              //goescape:noescape and :inline directives
+--   ge.analysis.flowgraph{escape=, file=, line=, ...}      records with -m=2 flows (and their drawing)
+-- Helpers the analyses share: advice (reason -> explanation and fix),
+-- logctx, lines, inputs.
+return require("goescape.lazy")({}, "goescape.analysis",
+  { "hotspots", "growth", "diff", "assertions", "flowgraph", "advice", "logctx", "lines", "inputs" })

@@ -15,7 +15,7 @@ function M.setup(c)
 end
 
 function M.run(args)
-  local res = cli.check(ge.analysis.assertions.check { log = args.log, sources = args.sources })
+  local res = cli.check(ge.analysis.assertions { escape = args.log, sources = args.sources })
   if args.format == "json" then
     local out = { ok = res.ok, passed = res.passed, checked = res.checked,
       failed = setmetatable(res.failed, json.array_mt) }

@@ -130,7 +130,7 @@ local function escape_diff(args, before, after)
   local A = ge.analysis
   local blog = cli.check(ge.escape.open(before))
   local alog = cli.check(ge.escape.open(after))
-  local d = cli.check(A.diff(blog, alog))
+  local d = cli.check(A.diff { before = blog, after = alog })
   local hit = A.diff.gate(d, fail_on)
   local format = args.format
   if format == "sarif" then

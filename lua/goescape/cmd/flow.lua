@@ -19,9 +19,8 @@ end
 
 function M.run(args)
   if args.line and not args.file then cli.usage("flow: --line needs --file") end
-  local log = cli.check(ge.escape.open(args.log))
   local fg = ge.analysis.flowgraph
-  local recs = fg.select(log, { file = args.file, line = args.line, func = args.func,
+  local recs = cli.check(fg { escape = args.log, file = args.file, line = args.line, func = args.func,
     package = args.package, progress = require("goescape.progress").reporter() })
   if #recs == 0 then
     local where = args.file and (args.file .. (args.line and (":" .. args.line) or ""))

@@ -8,6 +8,7 @@ local flame = require "goescape.report.flame"
 local advice = require "goescape.analysis.advice"
 local logctx = require "goescape.analysis.logctx"
 local hotspots = require "goescape.analysis.hotspots"
+local lines = require "goescape.analysis.lines"
 local profile_query = require("goescape.profile").query
 
 local sources = require "goescape.report.sources"
@@ -74,7 +75,7 @@ local function flame_data(tree)
 end
 
 local function diff_escape(base, log, max)
-  local d, err = require("goescape.analysis.diff").diff(base, log)
+  local d, err = require("goescape.analysis.diff").run { before = base, after = log }
   if not d then return nil, err end
   local function cut(list)
     local out = arr()
@@ -204,7 +205,7 @@ local function costed_rows(data, hot, row_objects, n)
     elseif #r.diagnostics > 0 then reason = "no heap diagnostic on the line"
     else reason = "not in the escape log" end
     add(reasons, reason, r, o)
-    add(packages, hotspots.func_package(r.func) or "?", r, o)
+    add(packages, lines.func_package(r.func) or "?", r, o)
     if i <= n then
       local diags, heap = diags_of(r.diagnostics)
       out[#out + 1] = { rank = i, file = r.file, line = r.line, func = r.func,
@@ -225,7 +226,7 @@ local function annotated(data, opts, log, rows, objects)
       local l = lines_by_file[r.file]
       if not l then l = {}; lines_by_file[r.file] = l; file_cost[r.file] = 0 end
       l[#l + 1] = { line = r.line, flat = r.flat, cum = r.cum,
-        pkg = hotspots.func_package(r.func) }
+        pkg = lines.func_package(r.func) }
       file_cost[r.file] = file_cost[r.file] + r.flat
     end
   end
@@ -309,6 +310,13 @@ function M.build(opts)
   if not prof and opts.hotspots then
     hotspots_rows(data, opts.hotspots, n)
   elseif prof then
+    if opts.binary then
+      -- one symbolized copy serves every part of the page; the caller's
+      -- profile stays as it was
+      local err
+      prof, err = prof:symbolize(opts.binary)
+      if not prof then return nil, err end
+    end
     local ok, err = profile_part(data, opts, prof, log, n)
     if not ok then return nil, err end
   elseif log then

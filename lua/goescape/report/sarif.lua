@@ -131,7 +131,7 @@ function M.diff(result, opts)
   return M.encode { rules = M.DIFF_RULES, results = res, version = opts and opts.version }
 end
 
---- SARIF for a ge.analysis.assertions.check result: one error per failure.
+--- SARIF for a ge.analysis.assertions result: one error per failure.
 function M.assertions(result, opts)
   if type(result) ~= "table" or type(result.failed) ~= "table" then
     error("bad argument #1 to 'assertions' (check result expected)", 2)

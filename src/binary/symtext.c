@@ -6,15 +6,15 @@
 #include <string.h>
 
 #include "core/bigmem.h"
+#include "core/threads.h"
 
 /* Lines a chunk holds: ~0.5 MB of text, enough that handing chunks over
  * costs nothing next to formatting them, few enough that the buffers stay
  * in cache-sized pieces and the threads start together. */
-#ifndef SYMTEXT_CHUNK_LINES
-#define SYMTEXT_CHUNK_LINES 4096
+#ifndef GE_SYMTEXT_CHUNK_LINES
+#define GE_SYMTEXT_CHUNK_LINES 4096
 #endif
-#define MAXTHREADS 8
-/* The calling thread writes its chunks straight to the file through this. */
+/* One thread writes its lines to the file through a buffer this large. */
 #define DIRECT_BUF ((size_t)64 << 10)
 
 /* Where lines go: a buffer written to a file when full (direct), or one
@@ -199,7 +199,7 @@ static int text_line(out *o, uint64_t pc, const ge_frame *fr, size_t n) {
 }
 
 /* Lines [from, to) into o: 0, or -1 when out of memory. */
-static int lines(out *o, const symtext_in *in, size_t from, size_t to) {
+static int lines(out *o, const ge_symtext_in *in, size_t from, size_t to) {
   const ge_pcframes *res = in->res;
   const ge_frame *frames = in->frames;
   for (size_t i = from; i < to; i++) {
@@ -220,145 +220,134 @@ static int lines(out *o, const symtext_in *in, size_t from, size_t to) {
   return 0;
 }
 
-/* ---- several threads: chunk k is formatted by thread k % nthreads (the
- * calling thread is thread 0 and writes every chunk, in order). A worker
- * formats into two buffers in turn, so it can run one chunk ahead. */
+/* ---- several threads: the pool's threads take chunks in turn, each
+ * formatting its chunk into a ring of buffers, one a thread and one more,
+ * so that a thread that finished its chunk can start the next while the
+ * chunk before is written; chunk k waits for its buffer until chunk
+ * k - nbuf is written. Chunks go to the file in order: the chunk next in
+ * line, when no one is writing, is formatted straight to the file; else
+ * the thread that completes the chunk next in line writes it and every
+ * completed one after it. */
 
-typedef struct slot {
-  out o;
-  int ready; /* holds its chunk's text, not yet written */
-  int fail;  /* out of memory formatting it */
-} slot;
-
-typedef struct pipeline pipeline;
-
-typedef struct worker {
-  pipeline *p;
-  size_t id;
-  slot s[2];
-  pthread_t th;
-  int started;
-} worker;
-
-struct pipeline {
-  const symtext_in *in;
-  size_t nthreads, nchunks;
-  int stop; /* the writer gave up: workers return */
+typedef struct ring {
+  const ge_symtext_in *in;
+  FILE *f;
+  size_t nchunks, nbuf;
+  unsigned nthreads;
+  size_t next;  /* the next chunk to write */
+  int writing;  /* a thread is writing chunks */
+  int stop;     /* out of memory or a write error: the rest is skipped */
+  int nomem, ioerr;
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  worker w[MAXTHREADS];
-};
+  out buf[GE_POOL_MAXTHREADS + 1];
+  out direct[GE_POOL_MAXTHREADS]; /* per thread */
+  uint8_t ready[GE_POOL_MAXTHREADS + 1]; /* holds its chunk, not yet written */
+} ring;
 
-static size_t chunk_from(const pipeline *p, size_t k) {
-  size_t at = k * SYMTEXT_CHUNK_LINES;
-  return at < p->in->n ? at : p->in->n;
+static size_t chunk_from(const ring *r, size_t k) {
+  size_t at = k * GE_SYMTEXT_CHUNK_LINES;
+  return at < r->in->n ? at : r->in->n;
 }
 
-static void *worker_main(void *arg) {
-  worker *w = arg;
-  pipeline *p = w->p;
-  for (size_t k = w->id, turn = 0; k < p->nchunks; k += p->nthreads, turn ^= 1) {
-    slot *s = &w->s[turn];
-    pthread_mutex_lock(&p->mu);
-    while (s->ready && !p->stop) pthread_cond_wait(&p->cv, &p->mu);
-    int stop = p->stop;
-    pthread_mutex_unlock(&p->mu);
-    if (stop) break;
-    s->o.n = 0;
-    int fail = lines(&s->o, p->in, chunk_from(p, k), chunk_from(p, k + 1)) < 0;
-    pthread_mutex_lock(&p->mu);
-    s->ready = 1;
-    s->fail = fail;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    if (fail) break;
+/* Writes the completed chunks next in line; r->mu held (released while
+ * writing). */
+static void write_ready(ring *r) {
+  r->writing = 1;
+  while (!r->stop && r->next < r->nchunks && r->ready[r->next % r->nbuf]) {
+    out *o = &r->buf[r->next % r->nbuf];
+    pthread_mutex_unlock(&r->mu);
+    int bad = o->n && fwrite(o->buf, 1, o->n, r->f) != o->n;
+    pthread_mutex_lock(&r->mu);
+    if (bad) r->stop = r->ioerr = 1;
+    r->ready[r->next % r->nbuf] = 0;
+    r->next++;
+    pthread_cond_broadcast(&r->cv);
   }
-  return NULL;
+  r->writing = 0;
 }
 
-/* Tells the workers to return, waits for them and frees their buffers. */
-static void stop_workers(pipeline *p) {
-  pthread_mutex_lock(&p->mu);
-  p->stop = 1;
-  pthread_cond_broadcast(&p->cv);
-  pthread_mutex_unlock(&p->mu);
-  for (size_t t = 1; t < p->nthreads; t++) {
-    worker *w = &p->w[t];
-    if (w->started) pthread_join(w->th, NULL);
-    w->started = 0;
-    out_free(&w->s[0].o);
-    out_free(&w->s[1].o);
+static void format_chunk(void *ctx, unsigned thread, size_t k) {
+  ring *r = ctx;
+  pthread_mutex_lock(&r->mu);
+  while (!r->stop && r->next + r->nbuf <= k) pthread_cond_wait(&r->cv, &r->mu);
+  int stop = r->stop;
+  /* The chunk next in line, with no one writing, goes straight to the file
+   * through the thread's small buffer, which stays in cache. */
+  int direct = !stop && !r->writing && r->next == k;
+  if (direct) r->writing = 1;
+  pthread_mutex_unlock(&r->mu);
+  if (stop) return;
+  out *o = direct ? &r->direct[thread] : &r->buf[k % r->nbuf];
+  if (!direct) o->n = 0;
+  int fail = lines(o, r->in, chunk_from(r, k), chunk_from(r, k + 1)) < 0;
+  if (direct && !fail) out_room(o, 0); /* with a file and no growth: only writes */
+  pthread_mutex_lock(&r->mu);
+  if (fail) {
+    r->stop = r->nomem = 1;
+    if (direct) r->writing = 0;
+    pthread_cond_broadcast(&r->cv);
+  } else if (direct) {
+    if (o->ioerr) r->stop = r->ioerr = 1;
+    r->next++;
+    pthread_cond_broadcast(&r->cv);
+    write_ready(r);
+  } else {
+    r->ready[k % r->nbuf] = 1;
+    if (!r->writing) write_ready(r);
   }
+  pthread_mutex_unlock(&r->mu);
 }
 
-int symtext_write(const symtext_in *in, FILE *f) {
-  out direct = {malloc(DIRECT_BUF), 0, DIRECT_BUF, f, 0};
-  if (!direct.buf) return SYMTEXT_NOMEM;
-  pipeline *p = calloc(1, sizeof *p);
-  if (!p) {
-    free(direct.buf);
-    return SYMTEXT_NOMEM;
+static int write_threaded(ring *r) {
+  if (pthread_mutex_init(&r->mu, NULL) != 0) return -1;
+  if (pthread_cond_init(&r->cv, NULL) != 0) {
+    pthread_mutex_destroy(&r->mu);
+    return -1;
   }
-  p->in = in;
-  p->nchunks = (in->n + SYMTEXT_CHUNK_LINES - 1) / SYMTEXT_CHUNK_LINES;
+  ge_pool_run(r->nthreads, r->nchunks, format_chunk, r);
+  pthread_cond_destroy(&r->cv);
+  pthread_mutex_destroy(&r->mu);
+  for (size_t b = 0; b < r->nbuf; b++) out_free(&r->buf[b]);
+  if (r->nomem) return GE_SYMTEXT_NOMEM;
+  return r->ioerr ? GE_SYMTEXT_IOERR : GE_SYMTEXT_OK;
+}
+
+int ge_symtext_write(const ge_symtext_in *in, FILE *f) {
+  size_t nchunks = (in->n + GE_SYMTEXT_CHUNK_LINES - 1) / GE_SYMTEXT_CHUNK_LINES;
   /* A second thread only when each has a few chunks to do. */
-  size_t nthreads = p->nchunks / 4;
+  size_t nthreads = nchunks / 4;
   if (nthreads > in->threads) nthreads = in->threads;
-  if (nthreads > MAXTHREADS) nthreads = MAXTHREADS;
-  if (nthreads < 1) nthreads = 1;
-  int sync = 0;
-  if (nthreads > 1 && pthread_mutex_init(&p->mu, NULL) == 0) {
-    if (pthread_cond_init(&p->cv, NULL) == 0) sync = 1;
-    else pthread_mutex_destroy(&p->mu);
-  }
-  p->nthreads = sync ? nthreads : 1;
-  for (size_t t = 1; t < p->nthreads; t++) {
-    worker *w = &p->w[t];
-    w->p = p;
-    w->id = t;
-    w->started = pthread_create(&w->th, NULL, worker_main, w) == 0;
-    if (!w->started) { /* no thread after all: the started ones stop */
-      stop_workers(p);
-      p->nthreads = 1;
+  if (nthreads > GE_POOL_MAXTHREADS) nthreads = GE_POOL_MAXTHREADS;
+  if (nthreads >= 2) {
+    ring *r = calloc(1, sizeof *r);
+    if (!r) return GE_SYMTEXT_NOMEM;
+    r->in = in;
+    r->f = f;
+    r->nchunks = nchunks;
+    r->nthreads = (unsigned)nthreads;
+    r->nbuf = nthreads + 1;
+    size_t t = 0;
+    for (; t < nthreads; t++) {
+      r->direct[t] = (out){malloc(DIRECT_BUF), 0, DIRECT_BUF, f, 0};
+      if (!r->direct[t].buf) break;
     }
+    int rc = t < nthreads ? GE_SYMTEXT_NOMEM : write_threaded(r); /* -1: no threads after all */
+    for (t = 0; t < nthreads; t++) out_free(&r->direct[t]);
+    free(r);
+    if (rc != -1) return rc;
   }
-  nthreads = p->nthreads;
-  int rc = SYMTEXT_OK;
-  for (size_t k = 0; k < p->nchunks && rc == SYMTEXT_OK; k++) {
-    size_t t = k % nthreads;
-    if (t == 0) {
-      if (lines(&direct, in, chunk_from(p, k), chunk_from(p, k + 1)) < 0) rc = SYMTEXT_NOMEM;
-      continue;
-    }
-    slot *s = &p->w[t].s[(k / nthreads) & 1];
-    pthread_mutex_lock(&p->mu);
-    while (!s->ready) pthread_cond_wait(&p->cv, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-    if (s->fail) {
-      rc = SYMTEXT_NOMEM;
-      break;
-    }
-    /* The chunk goes out after what the direct buffer holds. */
-    out_room(&direct, 0);
-    if (s->o.n && fwrite(s->o.buf, 1, s->o.n, f) != s->o.n) direct.ioerr = 1;
-    pthread_mutex_lock(&p->mu);
-    s->ready = 0;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-  }
+  /* One thread: the lines go to the file through one small buffer. */
+  out direct = {malloc(DIRECT_BUF), 0, DIRECT_BUF, f, 0};
+  if (!direct.buf) return GE_SYMTEXT_NOMEM;
+  int rc = lines(&direct, in, 0, in->n) < 0 ? GE_SYMTEXT_NOMEM : GE_SYMTEXT_OK;
   out_room(&direct, 0); /* with a file and no growth: only writes */
-  if (nthreads > 1) stop_workers(p);
-  if (sync) {
-    pthread_cond_destroy(&p->cv);
-    pthread_mutex_destroy(&p->mu);
-  }
-  free(p);
   out_free(&direct);
-  if (rc == SYMTEXT_OK && direct.ioerr) rc = SYMTEXT_IOERR;
+  if (rc == GE_SYMTEXT_OK && direct.ioerr) rc = GE_SYMTEXT_IOERR;
   return rc;
 }
 
-char *symtext_string(const symtext_in *in, size_t *len, size_t *cap) {
+char *ge_symtext_string(const ge_symtext_in *in, size_t *len, size_t *cap) {
   out o = {NULL, 0, 0, NULL, 0};
   /* Room for typical lines up front (untouched pages cost nothing): growing
    * copies what was written. */
@@ -374,4 +363,4 @@ char *symtext_string(const symtext_in *in, size_t *len, size_t *cap) {
   return o.buf;
 }
 
-void symtext_string_free(char *p, size_t cap) { ge_big_free(p, cap); }
+void ge_symtext_string_free(char *p, size_t cap) { ge_big_free(p, cap); }

@@ -1,0 +1,217 @@
+/* goescape.core: a binary's ELF symbols and DWARF.
+ *   binary:symbols() -> {name, value, size, type}... | nil, err, code
+ *   binary:dwarf([{units = {"pkg/path", ...}}]) -> {version, units,
+ *       variables, inlined} | nil (no DWARF) | nil, err, code
+ *   binary:each_variable([{units = ...}]) -> iterator over dwarf()'s
+ *       variables, one per step | nil, err, code
+ * A DWARF load replaces what an earlier one with other units loaded
+ * (ge_binary_dwarf_load_units): every table is built with the binary in
+ * use, and an iterator loads its units again when another set came
+ * between two of its steps. */
+#include "lbinary_parts.h"
+
+static int symbols_work(lua_State *L, void *ctx) {
+  ge_binary *b = ctx;
+  size_t n;
+  ge_error err;
+  ge_err rc = ge_binary_symbols(b, &n, &err);
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    ge_symbol s;
+    ge_binary_symbol(b, i, &s);
+    lua_createtable(L, 0, 4);
+    lbin_setsv(L, "name", s.name);
+    lbin_setint(L, "value", (long long)s.value);
+    lbin_setint(L, "size", (long long)s.size);
+    lbin_setint(L, "type", s.type);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
+int lbin_symbols(lua_State *L) {
+  lbin *u = lbin_check(L, 1);
+  return ge_lua_call(L, &u->h, "symbols", 0, symbols_work, u->h.ptr);
+}
+
+#define MAXUNITS 256
+
+/* Reads the units of the options table at idx (or none) into units, and
+ * pushes the table of ours that keeps their strings (nil when no units are
+ * asked for): Lua code can run before the load (a finalizer, when the
+ * protected call grows the stack) and change the caller's table. The
+ * options are read raw, as every option table the binding reads. */
+static size_t read_units(lua_State *L, int idx, const char *units[MAXUNITS], const char *what) {
+  size_t nunits = 0;
+  if (lua_isnoneornil(L, idx)) {
+    lua_pushnil(L);
+    return 0;
+  }
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_pushliteral(L, "units");
+  lua_rawget(L, idx);
+  if (lua_isnil(L, -1)) return 0;
+  luaL_checktype(L, -1, LUA_TTABLE);
+  int list = lua_gettop(L);
+  size_t n = ge_rawlen(L, list);
+  if (n > MAXUNITS) luaL_error(L, "%s: at most %d units", what, MAXUNITS);
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 1; i <= n; i++) {
+    lua_rawgeti(L, list, (int)i);
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s: units must be strings", what);
+    units[nunits++] = lua_tostring(L, -1);
+    lua_rawseti(L, list + 1, (int)i);
+  }
+  if (nunits == 0) luaL_error(L, "%s: units is empty", what);
+  lua_replace(L, list);
+  return nunits;
+}
+
+static void push_var(lua_State *L, const ge_dwarf_var *v) {
+  lua_createtable(L, 0, 7);
+  lbin_setsv(L, "name", v->name);
+  lbin_setsv(L, "type", v->type);
+  if (v->func.len) lbin_setsv(L, "func", v->func);
+  if (v->file.len) lbin_setsv(L, "file", v->file);
+  if (v->line) lbin_setint(L, "line", v->line);
+  if (v->size != UINT64_MAX) lbin_setint(L, "size", (long long)v->size);
+  if (v->param) lbin_setbool(L, "param", 1);
+  if (v->heap) lbin_setbool(L, "heap", 1);
+}
+
+typedef struct dwarf_ctx {
+  ge_binary *b;
+  const char *const *units;
+  size_t nunits;
+} dwarf_ctx;
+
+static int dwarf_work(lua_State *L, void *ctx) {
+  const dwarf_ctx *dc = ctx;
+  ge_binary *b = dc->b;
+  ge_dwarf_stats st;
+  ge_error err;
+  ge_err rc = ge_binary_dwarf_load_units(b, dc->units, dc->nunits, &st, &err);
+  if (rc == GE_ERR_NOTFOUND) return 0;
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  lua_createtable(L, 0, 6);
+  lbin_setint(L, "version", st.max_version);
+  lua_createtable(L, (int)st.ncus, 0);
+  for (size_t i = 0; i < st.ncus; i++) {
+    ge_dwarf_cu c;
+    ge_binary_dwarf_cu(b, i, &c);
+    lua_createtable(L, 0, 7);
+    lbin_setsv(L, "name", c.name);
+    lbin_setsv(L, "producer", c.producer);
+    lbin_setsv(L, "flags", c.flags);
+    lbin_setint(L, "version", c.version);
+    lbin_setint(L, "subprograms", c.nsubprograms);
+    lbin_setint(L, "inlined", c.ninlined);
+    lbin_setint(L, "variables", c.nvariables);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_setfield(L, -2, "units");
+  lua_createtable(L, (int)st.nvariables, 0);
+  for (size_t i = 0; i < st.nvariables; i++) {
+    ge_dwarf_var v;
+    ge_binary_dwarf_var(b, i, &v);
+    push_var(L, &v);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_setfield(L, -2, "variables");
+  lua_createtable(L, (int)st.ninlined, 0);
+  for (size_t i = 0; i < st.ninlined; i++) {
+    ge_dwarf_inline v;
+    ge_binary_dwarf_inline(b, i, &v);
+    lua_createtable(L, 0, 7);
+    lbin_setsv(L, "func", v.func);
+    lbin_setsv(L, "caller", v.caller);
+    lbin_setsv(L, "call_file", v.call_file);
+    lbin_setint(L, "call_line", v.call_line);
+    lbin_setint(L, "depth", v.depth);
+    lbin_setint(L, "low_pc", (long long)v.low_pc);
+    lbin_setint(L, "high_pc", (long long)v.high_pc);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_setfield(L, -2, "inlined");
+  return 1;
+}
+
+/* b:dwarf([{units = {"pkg/path", ...}}]): every unit, or only those. */
+int lbin_dwarf(lua_State *L) {
+  lbin_check(L, 1);
+  lua_settop(L, 2);
+  const char *units[MAXUNITS];
+  size_t nunits = read_units(L, 2, units, "dwarf");
+  lbin *u = lbin_check(L, 1);
+  dwarf_ctx c = {u->h.ptr, units, nunits};
+  return ge_lua_call(L, &u->h, "dwarf", 0, dwarf_work, &c);
+}
+
+typedef struct var_ctx {
+  ge_binary *b;
+  size_t i;
+} var_ctx;
+
+static int var_at_work(lua_State *L, void *ctx) {
+  const var_ctx *c = ctx;
+  ge_dwarf_var v;
+  ge_binary_dwarf_var(c->b, c->i, &v);
+  push_var(L, &v);
+  return 1;
+}
+
+/* Iterator: upvalues (trampoline, binary, units (our table, or nil), next
+ * index; -1 when the binary has no DWARF). */
+static int each_var_next(lua_State *L) {
+  lua_settop(L, 0);
+  lua_pushvalue(L, lua_upvalueindex(2)); /* 1 */
+  lua_pushvalue(L, lua_upvalueindex(3)); /* 2 */
+  lbin_check(L, 1);
+  lua_Number pos = lua_tonumber(L, lua_upvalueindex(4));
+  if (!(pos >= 0)) return 0;
+  const char *units[MAXUNITS];
+  size_t nunits = 0;
+  if (lua_istable(L, 2)) { /* our own list: strings, at most MAXUNITS */
+    size_t n = ge_rawlen(L, 2);
+    for (size_t i = 1; i <= n && nunits < MAXUNITS; i++) {
+      lua_rawgeti(L, 2, (int)i);
+      if (lua_type(L, -1) == LUA_TSTRING) units[nunits++] = lua_tostring(L, -1); /* kept by 2 */
+      lua_pop(L, 1);
+    }
+  }
+  lbin *u = lbin_check(L, 1);
+  ge_dwarf_stats st;
+  ge_error err;
+  /* the units this iterator walks, loaded again if others came since */
+  if (ge_binary_dwarf_load_units(u->h.ptr, units, nunits, &st, &err))
+    return luaL_error(L, "each_variable: %s", err.msg);
+  if (!(pos < (lua_Number)st.nvariables)) return 0;
+  var_ctx c = {u->h.ptr, (size_t)pos};
+  int n = ge_lua_call(L, &u->h, "each_variable", 0, var_at_work, &c);
+  lua_pushnumber(L, pos + 1);
+  lua_replace(L, lua_upvalueindex(4));
+  return n;
+}
+
+/* each_variable([{units = ...}]) -> an iterator over the variables dwarf()
+ * lists, one table per step (nothing when the binary has no DWARF); nil,
+ * err, code when the DWARF is corrupt. The load happens here, so that its
+ * failure is an answer, not an error in the middle of a loop. */
+int lbin_each_variable(lua_State *L) {
+  lbin_check(L, 1);
+  lua_settop(L, 2);
+  const char *units[MAXUNITS];
+  size_t nunits = read_units(L, 2, units, "each_variable"); /* 3 */
+  lbin *u = lbin_check(L, 1);
+  ge_dwarf_stats st;
+  ge_error err;
+  ge_err rc = ge_binary_dwarf_load_units(u->h.ptr, units, nunits, &st, &err);
+  if (rc && rc != GE_ERR_NOTFOUND) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  lua_pushvalue(L, lua_upvalueindex(1)); /* the trampoline, for the steps' ge_lua_call */
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 3);
+  lua_pushnumber(L, rc ? -1 : 0);
+  lua_pushcclosure(L, each_var_next, 4);
+  return 1;
+}
