@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "core/hashidx.h"
 #include "core/mapfile.h"
+#include "core/varint.h"
 #include "goescape/trace.h"
 
 enum { GE_TRACE_SPEC_STRUCT = 1, GE_TRACE_SPEC_TIMED, GE_TRACE_SPEC_TABLE_EVENT };
@@ -42,29 +44,15 @@ enum {
 #define PSTATUS_SYSCALL 3
 
 /* An unsigned LEB128 number at *p (before end), as Go's binary.Uvarint reads
- * it: at most 10 bytes, padded (non-minimal) forms accepted since the
- * runtime back-patches batch lengths into 10 reserved bytes. Returns 0, or
- * -1 when the bytes end first, -2 when it overflows 64 bits. */
+ * it (core/varint.h: at most 10 bytes; padded forms accepted, since the
+ * runtime back-patches batch lengths into 10 reserved bytes). Returns 0, or
+ * -1 when the bytes end first (a cut-off trace), -2 when it overflows 64
+ * bits (a corrupt one). */
 static inline int ge_tr_uvarint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
-  const unsigned char *q = *p;
-  if (q < end && *q < 0x80) {
-    *v = *q;
-    *p = q + 1;
-    return 0;
-  }
-  uint64_t x = 0;
-  for (unsigned s = 0, i = 0; i < 10; i++, s += 7) {
-    if (q >= end) return -1;
-    unsigned char b = *q++;
-    if (b < 0x80) {
-      if (i == 9 && b > 1) return -2;
-      *v = x | (uint64_t)b << s;
-      *p = q;
-      return 0;
-    }
-    x |= (uint64_t)(b & 0x7f) << s;
-  }
-  return -2;
+  if (ge_uvarint(p, end, v)) return 0;
+  for (const unsigned char *q = *p; q < end; q++)
+    if (*q < 0x80 || q - *p >= 9) return -2;
+  return -1;
 }
 
 /* Trace clock ticks to nanoseconds the way Go's reader does (float64
@@ -86,12 +74,7 @@ typedef struct ge_tr_map {
   size_t cap, n;  /* cap a power of two */
 } ge_tr_map;
 
-static inline size_t ge_tr_hash(uint64_t k) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdULL;
-  k ^= k >> 33;
-  return (size_t)k;
-}
+static inline size_t ge_tr_hash(uint64_t k) { return (size_t)ge_mix64(k); }
 
 /* The value stored for k, or UINT32_MAX. */
 static inline uint32_t ge_tr_map_get(const ge_tr_map *m, uint64_t k) {
