@@ -3,6 +3,7 @@
 --   ge.escape   compiler escape/inlining diagnostics (goescape.escape)
 --   ge.profile  pprof profiles (goescape.profile)
 --   ge.binary   Go ELF binaries (goescape.binary)
+--   ge.trace    Go execution traces (goescape.trace)
 --   ge.analysis joins and reports built on the three (goescape.analysis)
 --   ge.report   output writers (goescape.report)
 local core = require "goescape.core"
@@ -16,4 +17,4 @@ local ge = {
 --- The default resource limits, or the defaults overridden by `t`.
 function ge.limits(t) return core.limits(t) end
 
-return require("goescape.lazy")(ge, "goescape", { "escape", "profile", "binary", "analysis", "report" })
+return require("goescape.lazy")(ge, "goescape", { "escape", "profile", "binary", "trace", "analysis", "report" })

@@ -9,6 +9,7 @@ void ge_lua_open_common(lua_State *L);
 void ge_lua_open_escape(lua_State *L);
 void ge_lua_open_profile(lua_State *L);
 void ge_lua_open_binary(lua_State *L);
+void ge_lua_open_trace(lua_State *L);
 
 /* Every handle userdata (log, profile, binary) starts with this. */
 typedef struct ge_handle {

@@ -1,0 +1,55 @@
+/* libFuzzer harness: ge_trace_parse over arbitrary bytes, then every event
+ * through an iterator with its strings and stacks resolved, and again
+ * through a filter (types, goroutine, time range) taken from the input.
+ * Seeds: fuzz/corpus/trace/ (traces of the Go 1.22, 1.23, 1.25 and 1.26
+ * formats from spec/fixtures/trace/data). */
+#include <stdlib.h>
+
+#include "goescape/trace.h"
+
+static void walk(const ge_trace *t, const ge_trace_filter *f) {
+  ge_error err;
+  ge_trace_iter *it;
+  if (ge_trace_iter_new(t, f, &it, &err)) return;
+  ge_trace_event ev;
+  ge_trace_frame fr[8];
+  size_t guard = 0;
+  while (ge_trace_iter_next(it, &ev, &err) == 1 && guard++ < 1000000) {
+    for (unsigned i = 0; i < ev.nargs; i++) {
+      ge_trace_arg_kind kind;
+      ge_trace_arg_name(ev.type, i, &kind);
+      ge_strview s;
+      if (kind == GE_TRACE_ARG_STRING && ge_trace_iter_string(it, ev.args[i], &s) && s.len)
+        (void)(volatile char)s.ptr[s.len - 1];
+      if (kind == GE_TRACE_ARG_STACK) {
+        size_t n = ge_trace_iter_stack(it, ev.args[i], fr, 8);
+        for (size_t k = 0; k < n && k < 8; k++)
+          if (fr[k].func.len) (void)(volatile char)fr[k].func.ptr[fr[k].func.len - 1];
+      }
+    }
+  }
+  ge_trace_iter_free(it);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  ge_limits lim;
+  ge_limits_default(&lim);
+  ge_error err;
+  ge_trace *t;
+  if (ge_trace_parse("fuzz", data, size, &lim, &t, &err)) return 0;
+  ge_trace_info in;
+  ge_trace_info_get(t, &in);
+  walk(t, NULL);
+  uint8_t types[GE_TRACE_NTYPES] = {0};
+  for (size_t i = 16; i < size && i < 48; i++) types[data[i]] = 1;
+  ge_trace_filter f = {0};
+  f.types = types;
+  f.g = size > 20 ? data[20] : 1;
+  f.by_g = size & 1;
+  f.from = in.start_ns + (in.end_ns - in.start_ns) / 3;
+  f.to = in.end_ns - (in.end_ns - in.start_ns) / 3;
+  f.by_from = f.by_to = 1;
+  walk(t, &f);
+  ge_trace_free(t);
+  return 0;
+}

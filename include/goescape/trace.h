@@ -1,0 +1,141 @@
+/* goescape — ge_trace API: Go execution traces (see goescape.h for errors
+ * and limits).
+ *
+ * A ge_trace reads the v2 trace format that Go 1.22 through 1.27 write
+ * (headers "go 1.22 trace" to "go 1.26 trace"); older headers are refused
+ * with GE_ERR_FORMAT naming the Go versions that wrote them. A trace is a
+ * sequence of generations, each self-contained (its own string and stack
+ * tables, written after its events). ge_trace_open reads the input one
+ * generation at a time: it checks every batch and event, counts events by
+ * type, and keeps only an index of the generations, so its memory is bounded
+ * by the largest generation, not the file (a path is read again by
+ * iterators; "-" and other streams are held whole in memory, bounded by
+ * lim->max_inflated_bytes). A trace cut off inside a generation keeps every
+ * complete generation: `warning` says what was lost.
+ *
+ * Events come out of an iterator, generation by generation, each one in
+ * time order across the Ms (OS threads) that wrote it, with its goroutine,
+ * P and M from a replay of each M's scheduling context, and its time in
+ * nanoseconds (the trace clock converted by the generation's frequency, as
+ * Go's own reader does).
+ */
+#ifndef GOESCAPE_TRACE_H
+#define GOESCAPE_TRACE_H
+#include "../goescape.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ge_trace ge_trace;
+typedef struct ge_trace_iter ge_trace_iter;
+
+#define GE_TRACE_NONE UINT64_MAX /* no goroutine, P or M */
+#define GE_TRACE_NTYPES 256      /* event type ids are one byte */
+#define GE_TRACE_MAXARGS 5
+
+/* Opens a file ("-" reads stdin) and decodes it in full once. */
+GE_API ge_err ge_trace_open(const char *path, const ge_limits *lim, ge_trace **out,
+                            ge_error *err);
+/* The same over bytes in memory (copied: not referenced after the call).
+ * `name` prefixes error messages. */
+GE_API ge_err ge_trace_parse(const char *name, const void *data, size_t len,
+                             const ge_limits *lim, ge_trace **out, ge_error *err);
+GE_API void ge_trace_free(ge_trace *t);
+
+typedef struct ge_trace_info {
+  unsigned go_minor;        /* the header's version: 22, 23, 25 or 26 */
+  uint64_t generations;     /* complete generations */
+  uint64_t goroutines;      /* distinct goroutine ids named by any event */
+  uint64_t gc_cycles;       /* GC cycles: GCBegin events, plus the cycle running
+                               when the trace started, if any */
+  uint64_t events;          /* events of every type (ge_trace_type_is_event) */
+  uint64_t bytes;           /* the input's size */
+  uint64_t max_generation_bytes;
+  uint64_t lost_bytes;      /* bytes after the last complete generation */
+  int64_t start_ns, end_ns; /* first and last event time (0, 0 without events) */
+  const char *warning;      /* NULL, or what a cut-off trace lost */
+} ge_trace_info;
+
+GE_API void ge_trace_info_get(const ge_trace *t, ge_trace_info *out);
+/* How many times a type occurs in the complete generations, for every type
+ * `go tool trace -d=wire` prints: events and the structural ones
+ * (EventBatch, Strings, String, Stacks, Stack, CPUSamples, Sync,
+ * ExperimentalBatch, EndOfGeneration). */
+GE_API uint64_t ge_trace_count(const ge_trace *t, unsigned type);
+
+typedef struct ge_trace_gen {
+  uint64_t gen;             /* the generation's number in the trace */
+  uint64_t offset, size;    /* its bytes in the input */
+  uint64_t freq;            /* trace clock ticks per second */
+  uint64_t events;
+  int64_t start_ns, end_ns; /* first and last event */
+} ge_trace_gen;
+
+GE_API size_t ge_trace_ngens(const ge_trace *t);
+GE_API ge_err ge_trace_generation(const ge_trace *t, size_t i, ge_trace_gen *out);
+
+/* ------------------------------------------------------------ event types */
+
+typedef enum ge_trace_arg_kind {
+  GE_TRACE_ARG_NUM,    /* a number */
+  GE_TRACE_ARG_STRING, /* a string id of the event's generation */
+  GE_TRACE_ARG_STACK   /* a stack id of the event's generation (0: none) */
+} ge_trace_arg_kind;
+
+/* The wire name of a type ("GoCreate"), NULL for an unused id. */
+GE_API const char *ge_trace_type_name(unsigned type);
+/* The type of a wire name, -1 when none. */
+GE_API int ge_trace_type_id(const char *name);
+/* 1 for the types that are events (timed events, CPUSample, Frequency,
+ * ClockSnapshot), 0 for batch and table markers and unused ids. */
+GE_API int ge_trace_type_is_event(unsigned type);
+/* The type's arguments after its time delta, with the names -d=wire prints. */
+GE_API unsigned ge_trace_type_nargs(unsigned type);
+GE_API const char *ge_trace_arg_name(unsigned type, unsigned i, ge_trace_arg_kind *kind);
+
+/* ------------------------------------------------------------------ events */
+
+typedef struct ge_trace_event {
+  uint64_t gen;                    /* generation number */
+  int64_t time;                    /* nanoseconds on the trace clock */
+  uint64_t g, p, m;                /* context; GE_TRACE_NONE when none */
+  uint64_t args[GE_TRACE_MAXARGS]; /* wire arguments after dt */
+  uint8_t type, nargs;
+} ge_trace_event;
+
+/* What an iterator yields; zero for everything. */
+typedef struct ge_trace_filter {
+  const uint8_t *types; /* NULL: every event type; else types[id] != 0 selects */
+  uint64_t g;           /* with by_g: events whose goroutine is g */
+  int64_t from, to;     /* with by_from / by_to: time bounds, inclusive */
+  int by_g, by_from, by_to;
+} ge_trace_filter;
+
+/* An iterator over t's events (the filter is copied). t must outlive it and
+ * stay unchanged. Its memory: one generation and its tables. */
+GE_API ge_err ge_trace_iter_new(const ge_trace *t, const ge_trace_filter *f,
+                                ge_trace_iter **out, ge_error *err);
+/* 1: *ev is the next event; 0: no more; -1: error (the file changed since
+ * open, or out of memory), err set. */
+GE_API int ge_trace_iter_next(ge_trace_iter *it, ge_trace_event *ev, ge_error *err);
+/* A string of the current event's generation; 0 when it has no such id. */
+GE_API int ge_trace_iter_string(const ge_trace_iter *it, uint64_t id, ge_strview *out);
+
+typedef struct ge_trace_frame {
+  uint64_t pc, line;
+  ge_strview func, file;
+} ge_trace_frame;
+
+/* The frames of a stack of the current event's generation, innermost first:
+ * their number (at most 128: the runtime cuts deeper stacks), of which the
+ * first min(n, cap) are written; 0 for id 0 or an unknown id. Views stay
+ * valid until the iterator moves to another generation. */
+GE_API size_t ge_trace_iter_stack(const ge_trace_iter *it, uint64_t id, ge_trace_frame *frames,
+                                  size_t cap);
+GE_API void ge_trace_iter_free(ge_trace_iter *it);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

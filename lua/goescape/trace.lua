@@ -1,0 +1,112 @@
+--- Go execution traces (runtime/trace, go test -trace, /debug/pprof/trace,
+-- the flight recorder): the v2 format of Go 1.22 through 1.27.
+--
+--   local t = assert(ge.trace.open("trace.out"))    -- or "-" for stdin
+--   t.go_version, t.generations, t.goroutines, t.gc_cycles, t.warning
+--   t:summary()                                      -- counts by event type
+--   t:count{type = "GoStart", g = 8}                 -- filtered in C, no tables
+--   for ev in t:each{type = "HeapAlloc", g = 8, from = ns, to = ns} do
+--     print(ev.time, ev.g, ev.args.heapalloc_value)
+--   end
+--
+-- Events are tables: type (the name `go tool trace -d=wire` prints), time
+-- (ns), gen, g, p, m (absent when none), args by wire name (string ids
+-- resolved and named without "_string": reason, name, key, value, kind,
+-- label), stack (the event's stack, innermost frame first: {func=, file=,
+-- line=, pc=}). Decoding, time ordering and filtering run in C.
+local core = require "goescape.core"
+local handle = require "goescape.handle"
+local options = require "goescape.options"
+
+local M = {}
+local LIMITS = { limits = true }
+local FILTER = { type = true, g = true, from = true, to = true }
+
+local class = handle.class("goescape.trace", "trace")
+local methods = class.methods
+
+local function attach(t, err, code)
+  if not t then return nil, err, code end
+  local info = t:info()
+  return class.attach(t, {
+    go_version = info.go_version,
+    generations = info.generations,
+    goroutines = info.goroutines,
+    gc_cycles = info.gc_cycles,
+    events = info.events,
+    bytes = info.bytes,
+    start = info.start,
+    ["end"] = info["end"],
+    warning = info.warning,
+    lost_bytes = info.lost_bytes,
+  })
+end
+
+--- Opens a trace file ("-" reads stdin) and decodes it once, generation by
+-- generation. A trace cut off inside a generation keeps its complete
+-- generations and says what was lost in `t.warning`.
+-- @param path a path, or "-"
+-- @param opts optional {limits = {...}}
+-- @return trace, or nil, error message, error code
+function M.open(path, opts)
+  if type(path) ~= "string" then error("bad argument #1 to 'open' (path expected)", 2) end
+  return attach(core.trace_open(path, options(opts, LIMITS, "goescape.trace.open").limits))
+end
+
+--- Decodes a trace held in a Lua string (`name` stands for it in messages).
+function M.parse(bytes, name, opts)
+  if type(bytes) ~= "string" then error("bad argument #1 to 'parse' (string expected)", 2) end
+  return attach(core.trace_parse(bytes, name, options(opts, LIMITS, "goescape.trace.parse").limits))
+end
+
+--- t:gens() (C): one row per complete generation: {gen=, offset=, size=,
+-- freq=, events=, start=, end=}.
+
+--- The event table: {{name=, id=, event = true|false, args = {names}}...}.
+function M.types() return core.trace_types() end
+
+--- Iterates over the events in time order (generation by generation),
+-- filtered in C: type (a name or a list of names), g (goroutine id), from
+-- and to (ns, inclusive).
+function methods:each(filter)
+  if filter ~= nil then options(filter, FILTER, "trace:each") end
+  return self:iter(filter)
+end
+
+local count_c = methods.count
+--- The number of events that pass the filter (as each's), counted in C:
+-- the full decode and goroutine attribution without a table per event.
+function methods:count(filter)
+  if filter ~= nil then options(filter, FILTER, "trace:count") end
+  return count_c(self, filter)
+end
+
+--- One table of what the trace holds: go_version, generations, goroutines,
+-- gc_cycles, events (name -> count for every event type that occurs),
+-- tables (batch and table markers: EventBatch, Strings, String, Stacks,
+-- Stack, CPUSamples, Sync, ExperimentalBatch, EndOfGeneration), total
+-- (events in all), bytes, start, end, duration (ns), and warning /
+-- lost_bytes for a cut-off trace.
+function methods:summary()
+  local info, counts = self:info(), self:counts()
+  return {
+    go_version = info.go_version,
+    generations = info.generations,
+    goroutines = info.goroutines,
+    gc_cycles = info.gc_cycles,
+    events = counts.events,
+    tables = counts.tables,
+    total = info.events,
+    bytes = info.bytes,
+    start = info.start,
+    ["end"] = info["end"],
+    duration = info["end"] - info.start,
+    max_generation_bytes = info.max_generation_bytes,
+    warning = info.warning,
+    lost_bytes = info.warning and info.lost_bytes or nil,
+  }
+end
+
+M.Trace = methods
+M.is_trace = class.is
+return M
