@@ -110,7 +110,7 @@ describe("text from inputs", function()
 
   it("never prints a control character, in text or JSON, and JSON stays valid UTF-8", function()
     for _, c in ipairs { "escapes", "escapes --json", "summary", "summary --json",
-      "diff --format json", "diff --format sarif", "diff" } do
+      "diff --json", "diff --sarif", "diff" } do
       local args = c:match("^diff") and (c .. " " .. H.q(log_path) .. " " .. H.q(log_path .. ".2")) or
         (c .. " " .. H.q(log_path))
       if c:match("^diff") then H.write(log_path .. ".2", "# example.com/p\n") end

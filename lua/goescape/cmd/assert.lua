@@ -1,4 +1,4 @@
---- goescape assert [--format text|json|sarif] --log LOG SRC_DIR_OR_FILES...
+--- goescape assert --escape LOG [--json | --sarif] SRC_DIR_OR_FILES...
 -- Checks //goescape:noescape and //goescape:inline directives in Go sources
 -- against an existing escape log (go build -gcflags=-m=2 2> LOG), without
 -- rebuilding. Exit status 1 when an assertion fails.
@@ -10,18 +10,18 @@ local M = { help = "Check //goescape:noescape and //goescape:inline directives a
 
 function M.setup(c)
   c:argument("sources", "Go source files or directories (searched recursively)"):args("+")
-  c:option("--log", "Escape log: text (-gcflags=-m or -m=2), logopt dir or .json"):count(1)
-  c:option("--format", "Output format", "text"):choices { "text", "json", "sarif" }
+  c:option("--escape", "Escape log(s): text (-gcflags=-m or -m=2), logopt dir or .json"):count("+"):args(1)
+  c:mutex(c:flag("--json", "One JSON object"), c:flag("--sarif", "A SARIF 2.1.0 log (code scanning)"))
 end
 
 function M.run(args)
-  local res = cli.check(ge.analysis.assertions { escape = args.log, sources = args.sources })
-  if args.format == "json" then
+  local res = cli.check(ge.analysis.assertions { escape = args.escape, sources = args.sources })
+  if args.json then
     local out = { ok = res.ok, passed = res.passed, checked = res.checked,
       failed = setmetatable(res.failed, json.array_mt) }
     io.stdout:write(json.encode(out, { "ok", "checked", "passed", "failed", "file", "line", "col",
       "directive", "message" }), "\n")
-  elseif args.format == "sarif" then
+  elseif args.sarif then
     io.stdout:write(require("goescape.report.sarif").assertions(res, { version = ge.version }), "\n")
   else
     for _, f in ipairs(res.failed) do

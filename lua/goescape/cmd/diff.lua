@@ -1,4 +1,4 @@
---- goescape diff BEFORE AFTER [--fail-on C] [--format text|json|sarif]
+--- goescape diff BEFORE AFTER [--fail-on C] [--json | --sarif]
 --
 -- Two escape logs (text or logopt): what newly escapes, what no longer does,
 -- what changed inlining, keyed so that line shifts are no change; --fail-on
@@ -15,10 +15,9 @@ function M.setup(c)
   c:argument("after", "Escape log after the change")
   c:option("--fail-on", "Exit 1 on: new-escapes, new-heap, lost-inline, any (repeatable, or a,b)")
     :count("*")
-  c:option("--format", "Output format: text, json, sarif", "text")
-    :choices { "text", "json", "sarif" }
+  c:mutex(c:flag("--json", "One JSON object"), c:flag("--sarif", "A SARIF 2.1.0 log (code scanning)"))
   c:epilog([[
-  goescape diff before.log after.log --fail-on new-escapes --format sarif > escapes.sarif
+  goescape diff before.log after.log --fail-on new-escapes --sarif > escapes.sarif
 Profiles: goescape top --base before.pb.gz after.pb.gz]])
 end
 
@@ -132,10 +131,9 @@ local function escape_diff(args, before, after)
   local alog = cli.check(ge.escape.open(after))
   local d = cli.check(A.diff { before = blog, after = alog })
   local hit = A.diff.gate(d, fail_on)
-  local format = args.format
-  if format == "sarif" then
+  if args.sarif then
     io.stdout:write(require("goescape.report.sarif").diff(d, { fail_on = fail_on, version = ge.version }), "\n")
-  elseif format == "json" then
+  elseif args.json then
     local o = { before = before, after = after, summary = d.summary, failed = setmetatable(hit, json.array_mt),
       added = setmetatable(d.added, json.array_mt), removed = setmetatable(d.removed, json.array_mt),
       changed = setmetatable(d.changed, json.array_mt) }
