@@ -11,6 +11,21 @@ void ge_lua_open_profile(lua_State *L);
 void ge_lua_open_binary(lua_State *L);
 void ge_lua_open_trace(lua_State *L);
 
+/* Field setters for the table on top of the stack: t[k] = v. A string
+ * view with no bytes may have a NULL ptr: it is the empty string. */
+static inline void ge_setsv(lua_State *L, const char *k, ge_strview v) {
+  lua_pushlstring(L, v.ptr ? v.ptr : "", v.len);
+  lua_setfield(L, -2, k);
+}
+static inline void ge_setint(lua_State *L, const char *k, long long v) {
+  ge_pushint(L, v);
+  lua_setfield(L, -2, k);
+}
+static inline void ge_setbool(lua_State *L, const char *k, int v) {
+  lua_pushboolean(L, v);
+  lua_setfield(L, -2, k);
+}
+
 /* Every handle userdata (log, profile, binary) starts with this. */
 typedef struct ge_handle {
   void *ptr;        /* the C object; NULL once closed */
@@ -59,6 +74,17 @@ int ge_lua_call(lua_State *L, ge_handle *h, const char *name, int nargs, ge_lua_
  * metatable tname (methods in __index). */
 void ge_lua_funcs(lua_State *L, const luaL_Reg *fns);
 void ge_lua_class(lua_State *L, const char *tname, const luaL_Reg *methods, const luaL_Reg *meta);
+
+/* Iterators over a handle's records by position (each_sample, each_func,
+ * each_variable): ge_lua_iterator pushes a closure of step whose upvalues
+ * are (1) the trampoline, for the steps' ge_lua_call, (2) the handle at
+ * stack index 1, (3) the next position, first, and (4..) the nextra values
+ * on top of the stack, which it pops. A step calls ge_lua_iter_next first:
+ * it gives the handle, open and not in use (raises otherwise: a step after
+ * close is misuse), and the position to answer, and saves the one after it;
+ * the step returns 0 results when the position is past the end. */
+void ge_lua_iterator(lua_State *L, lua_CFunction step, double first, int nextra);
+ge_handle *ge_lua_iter_next(lua_State *L, const ge_handle_class *k, double *pos);
 
 /* Reads an optional limits table at index idx ({max_line_bytes=..., ...})
  * over the defaults; raises on a field of the wrong type. */

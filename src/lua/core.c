@@ -263,6 +263,28 @@ static void push_trampoline(lua_State *L) {
   lua_setupvalue(L, -2, 1);
 }
 
+void ge_lua_iterator(lua_State *L, lua_CFunction step, double first, int nextra) {
+  luaL_checkstack(L, 3, "goescape");
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 1);
+  lua_pushnumber(L, first);
+  /* the upvalues in order: trampoline, handle, position, then the extras */
+  for (int i = 0; i < nextra; i++) lua_pushvalue(L, -(nextra + 3));
+  for (int i = 0; i < nextra; i++) lua_remove(L, -(nextra + 4));
+  lua_pushcclosure(L, step, 3 + nextra);
+}
+
+ge_handle *ge_lua_iter_next(lua_State *L, const ge_handle_class *k, double *pos) {
+  ge_handle *h = ge_lua_checkhandle(L, lua_upvalueindex(2), k);
+  double at = lua_tonumber(L, lua_upvalueindex(3));
+  *pos = at;
+  if (at >= 0) {
+    lua_pushnumber(L, at + 1); /* a number: no allocation, no finalizer */
+    lua_replace(L, lua_upvalueindex(3));
+  }
+  return h;
+}
+
 void ge_lua_funcs(lua_State *L, const luaL_Reg *fns) {
   push_trampoline(L);
   ge_setfuncs(L, fns, 1);

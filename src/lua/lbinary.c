@@ -68,14 +68,14 @@ static int l_tostring(lua_State *L) {
 
 static void push_module(lua_State *L, const ge_module *m) {
   lua_createtable(L, 0, 4);
-  lbin_setsv(L, "path", m->path);
-  lbin_setsv(L, "version", m->version);
-  lbin_setsv(L, "sum", m->sum);
+  ge_setsv(L, "path", m->path);
+  ge_setsv(L, "version", m->version);
+  ge_setsv(L, "sum", m->sum);
   if (m->rpath.len) {
     lua_createtable(L, 0, 3);
-    lbin_setsv(L, "path", m->rpath);
-    lbin_setsv(L, "version", m->rversion);
-    lbin_setsv(L, "sum", m->rsum);
+    ge_setsv(L, "path", m->rpath);
+    ge_setsv(L, "version", m->rversion);
+    ge_setsv(L, "sum", m->rsum);
     lua_setfield(L, -2, "replace");
   }
 }
@@ -95,8 +95,8 @@ static int info_work(lua_State *L, void *ctx) {
   ge_binary_info in;
   ge_binary_info_get(b, &in);
   lua_createtable(L, 0, 20);
-  if (in.go_version.len) lbin_setsv(L, "go_version", in.go_version);
-  if (in.main_path.len) lbin_setsv(L, "main_path", in.main_path);
+  if (in.go_version.len) ge_setsv(L, "go_version", in.go_version);
+  if (in.main_path.len) ge_setsv(L, "main_path", in.main_path);
   if (in.main.path.len) {
     push_module(L, &in.main);
     lua_setfield(L, -2, "module");
@@ -123,17 +123,17 @@ static int info_work(lua_State *L, void *ctx) {
     lua_pushstring(L, pv);
     lua_setfield(L, -2, "pclntab_version");
   }
-  lbin_setsv(L, "pclntab_where", in.pclntab_where);
-  lbin_setint(L, "pclntab_addr", (long long)in.pclntab_addr);
-  lbin_setint(L, "text_start", (long long)in.text_start);
-  lbin_setint(L, "nfuncs", (long long)in.nfuncs);
-  lbin_setint(L, "ptrsize", in.ptrsize);
-  lbin_setint(L, "machine", in.machine);
-  lbin_setbool(L, "stripped", in.stripped);
-  lbin_setbool(L, "pie", in.pie);
-  lbin_setbool(L, "dwarf", in.has_dwarf);
-  lbin_setbool(L, "sections", in.has_sections);
-  lbin_setbool(L, "inline", in.has_inline);
+  ge_setsv(L, "pclntab_where", in.pclntab_where);
+  ge_setint(L, "pclntab_addr", (long long)in.pclntab_addr);
+  ge_setint(L, "text_start", (long long)in.text_start);
+  ge_setint(L, "nfuncs", (long long)in.nfuncs);
+  ge_setint(L, "ptrsize", in.ptrsize);
+  ge_setint(L, "machine", in.machine);
+  ge_setbool(L, "stripped", in.stripped);
+  ge_setbool(L, "pie", in.pie);
+  ge_setbool(L, "dwarf", in.has_dwarf);
+  ge_setbool(L, "sections", in.has_sections);
+  ge_setbool(L, "inline", in.has_inline);
   return 1;
 }
 

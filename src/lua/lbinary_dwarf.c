@@ -21,10 +21,10 @@ static int symbols_work(lua_State *L, void *ctx) {
     ge_symbol s;
     ge_binary_symbol(b, i, &s);
     lua_createtable(L, 0, 4);
-    lbin_setsv(L, "name", s.name);
-    lbin_setint(L, "value", (long long)s.value);
-    lbin_setint(L, "size", (long long)s.size);
-    lbin_setint(L, "type", s.type);
+    ge_setsv(L, "name", s.name);
+    ge_setint(L, "value", (long long)s.value);
+    ge_setint(L, "size", (long long)s.size);
+    ge_setint(L, "type", s.type);
     lua_rawseti(L, -2, (int)i + 1);
   }
   return 1;
@@ -70,14 +70,14 @@ static size_t read_units(lua_State *L, int idx, const char *units[MAXUNITS], con
 
 static void push_var(lua_State *L, const ge_dwarf_var *v) {
   lua_createtable(L, 0, 7);
-  lbin_setsv(L, "name", v->name);
-  lbin_setsv(L, "type", v->type);
-  if (v->func.len) lbin_setsv(L, "func", v->func);
-  if (v->file.len) lbin_setsv(L, "file", v->file);
-  if (v->line) lbin_setint(L, "line", v->line);
-  if (v->size != UINT64_MAX) lbin_setint(L, "size", (long long)v->size);
-  if (v->param) lbin_setbool(L, "param", 1);
-  if (v->heap) lbin_setbool(L, "heap", 1);
+  ge_setsv(L, "name", v->name);
+  ge_setsv(L, "type", v->type);
+  if (v->func.len) ge_setsv(L, "func", v->func);
+  if (v->file.len) ge_setsv(L, "file", v->file);
+  if (v->line) ge_setint(L, "line", v->line);
+  if (v->size != UINT64_MAX) ge_setint(L, "size", (long long)v->size);
+  if (v->param) ge_setbool(L, "param", 1);
+  if (v->heap) ge_setbool(L, "heap", 1);
 }
 
 typedef struct dwarf_ctx {
@@ -95,19 +95,19 @@ static int dwarf_work(lua_State *L, void *ctx) {
   if (rc == GE_ERR_NOTFOUND) return 0;
   if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
   lua_createtable(L, 0, 6);
-  lbin_setint(L, "version", st.max_version);
+  ge_setint(L, "version", st.max_version);
   lua_createtable(L, (int)st.ncus, 0);
   for (size_t i = 0; i < st.ncus; i++) {
     ge_dwarf_cu c;
     ge_binary_dwarf_cu(b, i, &c);
     lua_createtable(L, 0, 7);
-    lbin_setsv(L, "name", c.name);
-    lbin_setsv(L, "producer", c.producer);
-    lbin_setsv(L, "flags", c.flags);
-    lbin_setint(L, "version", c.version);
-    lbin_setint(L, "subprograms", c.nsubprograms);
-    lbin_setint(L, "inlined", c.ninlined);
-    lbin_setint(L, "variables", c.nvariables);
+    ge_setsv(L, "name", c.name);
+    ge_setsv(L, "producer", c.producer);
+    ge_setsv(L, "flags", c.flags);
+    ge_setint(L, "version", c.version);
+    ge_setint(L, "subprograms", c.nsubprograms);
+    ge_setint(L, "inlined", c.ninlined);
+    ge_setint(L, "variables", c.nvariables);
     lua_rawseti(L, -2, (int)i + 1);
   }
   lua_setfield(L, -2, "units");
@@ -124,13 +124,13 @@ static int dwarf_work(lua_State *L, void *ctx) {
     ge_dwarf_inline v;
     ge_binary_dwarf_inline(b, i, &v);
     lua_createtable(L, 0, 7);
-    lbin_setsv(L, "func", v.func);
-    lbin_setsv(L, "caller", v.caller);
-    lbin_setsv(L, "call_file", v.call_file);
-    lbin_setint(L, "call_line", v.call_line);
-    lbin_setint(L, "depth", v.depth);
-    lbin_setint(L, "low_pc", (long long)v.low_pc);
-    lbin_setint(L, "high_pc", (long long)v.high_pc);
+    ge_setsv(L, "func", v.func);
+    ge_setsv(L, "caller", v.caller);
+    ge_setsv(L, "call_file", v.call_file);
+    ge_setint(L, "call_line", v.call_line);
+    ge_setint(L, "depth", v.depth);
+    ge_setint(L, "low_pc", (long long)v.low_pc);
+    ge_setint(L, "high_pc", (long long)v.high_pc);
     lua_rawseti(L, -2, (int)i + 1);
   }
   lua_setfield(L, -2, "inlined");
@@ -161,37 +161,31 @@ static int var_at_work(lua_State *L, void *ctx) {
   return 1;
 }
 
-/* Iterator: upvalues (trampoline, binary, units (our table, or nil), next
- * index; -1 when the binary has no DWARF). */
+/* Iterator: the units (our table, or nil) are upvalue 4; the position is
+ * -1 when the binary has no DWARF. */
 static int each_var_next(lua_State *L) {
-  lua_settop(L, 0);
-  lua_pushvalue(L, lua_upvalueindex(2)); /* 1 */
-  lua_pushvalue(L, lua_upvalueindex(3)); /* 2 */
-  lbin_check(L, 1);
-  lua_Number pos = lua_tonumber(L, lua_upvalueindex(4));
+  double pos;
+  lbin *u = (lbin *)ge_lua_iter_next(L, &ge_lua_binary_class, &pos);
   if (!(pos >= 0)) return 0;
   const char *units[MAXUNITS];
   size_t nunits = 0;
-  if (lua_istable(L, 2)) { /* our own list: strings, at most MAXUNITS */
-    size_t n = ge_rawlen(L, 2);
+  if (lua_istable(L, lua_upvalueindex(4))) { /* our own list: strings, at most MAXUNITS */
+    size_t n = ge_rawlen(L, lua_upvalueindex(4));
     for (size_t i = 1; i <= n && nunits < MAXUNITS; i++) {
-      lua_rawgeti(L, 2, (int)i);
-      if (lua_type(L, -1) == LUA_TSTRING) units[nunits++] = lua_tostring(L, -1); /* kept by 2 */
+      lua_rawgeti(L, lua_upvalueindex(4), (int)i);
+      /* kept by the upvalue; reading it allocates nothing */
+      if (lua_type(L, -1) == LUA_TSTRING) units[nunits++] = lua_tostring(L, -1);
       lua_pop(L, 1);
     }
   }
-  lbin *u = lbin_check(L, 1);
   ge_dwarf_stats st;
   ge_error err;
   /* the units this iterator walks, loaded again if others came since */
   if (ge_binary_dwarf_load_units(u->h.ptr, units, nunits, &st, &err))
     return luaL_error(L, "each_variable: %s", err.msg);
-  if (!(pos < (lua_Number)st.nvariables)) return 0;
+  if (!(pos < (double)st.nvariables)) return 0;
   var_ctx c = {u->h.ptr, (size_t)pos};
-  int n = ge_lua_call(L, &u->h, "each_variable", 0, var_at_work, &c);
-  lua_pushnumber(L, pos + 1);
-  lua_replace(L, lua_upvalueindex(4));
-  return n;
+  return ge_lua_call(L, &u->h, "each_variable", 0, var_at_work, &c);
 }
 
 /* each_variable([{units = ...}]) -> an iterator over the variables dwarf()
@@ -208,10 +202,6 @@ int lbin_each_variable(lua_State *L) {
   ge_error err;
   ge_err rc = ge_binary_dwarf_load_units(u->h.ptr, units, nunits, &st, &err);
   if (rc && rc != GE_ERR_NOTFOUND) return ge_pushfail(L, err.msg, ge_err_name(rc));
-  lua_pushvalue(L, lua_upvalueindex(1)); /* the trampoline, for the steps' ge_lua_call */
-  lua_pushvalue(L, 1);
-  lua_pushvalue(L, 3);
-  lua_pushnumber(L, rc ? -1 : 0);
-  lua_pushcclosure(L, each_var_next, 4);
+  ge_lua_iterator(L, each_var_next, rc ? -1 : 0, 1); /* the units at 3 */
   return 1;
 }

@@ -18,10 +18,10 @@ static void push_frames(lua_State *L, const ge_frame *fr, size_t n) {
   lua_createtable(L, (int)n, 0);
   for (size_t i = 0; i < n; i++) {
     lua_createtable(L, 0, 4);
-    lbin_setsv(L, "func", fr[i].func);
-    lbin_setsv(L, "file", fr[i].file);
-    lbin_setint(L, "line", fr[i].line);
-    lbin_setbool(L, "inlined", fr[i].inlined);
+    ge_setsv(L, "func", fr[i].func);
+    ge_setsv(L, "file", fr[i].file);
+    ge_setint(L, "line", fr[i].line);
+    ge_setbool(L, "inlined", fr[i].inlined);
     lua_rawseti(L, -2, (int)i + 1);
   }
 }
@@ -138,11 +138,11 @@ int lbin_lookup_many(lua_State *L) {
 
 static void push_func(lua_State *L, const ge_func_info *f) {
   lua_createtable(L, 0, 5);
-  lbin_setsv(L, "name", f->name);
-  lbin_setsv(L, "file", f->file);
-  lbin_setint(L, "entry", (long long)f->entry);
-  lbin_setint(L, "end", (long long)f->end);
-  lbin_setint(L, "line", f->start_line);
+  ge_setsv(L, "name", f->name);
+  ge_setsv(L, "file", f->file);
+  ge_setint(L, "entry", (long long)f->entry);
+  ge_setint(L, "end", (long long)f->end);
+  ge_setint(L, "line", f->start_line);
 }
 
 static int funcs_work(lua_State *L, void *ctx) {
@@ -182,20 +182,14 @@ static int func_at_work(lua_State *L, void *ctx) {
   return 1;
 }
 
-/* Iterator: upvalues (trampoline, binary, next index). */
 static int each_func_next(lua_State *L) {
-  lua_settop(L, 0);
-  lua_pushvalue(L, lua_upvalueindex(2));
-  lbin *u = lbin_check(L, 1);
-  lua_Number pos = lua_tonumber(L, lua_upvalueindex(3));
+  double pos;
+  lbin *u = (lbin *)ge_lua_iter_next(L, &ge_lua_binary_class, &pos);
   ge_binary_info in;
   ge_binary_info_get(u->h.ptr, &in);
-  if (!(pos >= 0 && pos < (lua_Number)in.nfuncs)) return 0; /* the end (or upvalues changed by debug) */
+  if (!(pos >= 0 && pos < (double)in.nfuncs)) return 0;
   at_ctx c = {u->h.ptr, (size_t)pos};
-  int n = ge_lua_call(L, &u->h, "each_func", 0, func_at_work, &c);
-  lua_pushnumber(L, pos + 1);
-  lua_replace(L, lua_upvalueindex(3));
-  return n;
+  return ge_lua_call(L, &u->h, "each_func", 0, func_at_work, &c);
 }
 
 /* each_func() -> an iterator over funcs()'s functions, one table per step,
@@ -204,10 +198,7 @@ static int each_func_next(lua_State *L) {
 int lbin_each_func(lua_State *L) {
   lbin_check(L, 1);
   lua_settop(L, 1);
-  lua_pushvalue(L, lua_upvalueindex(1)); /* the trampoline, for the steps' ge_lua_call */
-  lua_pushvalue(L, 1);
-  lua_pushnumber(L, 0);
-  lua_pushcclosure(L, each_func_next, 3);
+  ge_lua_iterator(L, each_func_next, 0, 0);
   return 1;
 }
 

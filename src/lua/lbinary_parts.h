@@ -25,21 +25,6 @@ static inline lbin *lbin_check(lua_State *L, int idx) {
   return (lbin *)ge_lua_checkhandle(L, idx, &ge_lua_binary_class);
 }
 
-static inline void lbin_setsv(lua_State *L, const char *k, ge_strview v) {
-  lua_pushlstring(L, v.ptr, v.len);
-  lua_setfield(L, -2, k);
-}
-
-static inline void lbin_setint(lua_State *L, const char *k, long long v) {
-  ge_pushint(L, v);
-  lua_setfield(L, -2, k);
-}
-
-static inline void lbin_setbool(lua_State *L, const char *k, int v) {
-  lua_pushboolean(L, v);
-  lua_setfield(L, -2, k);
-}
-
 /* The methods, by part. */
 int lbin_lookup(lua_State *L);          /* lbinary_lookup.c */
 int lbin_lookup_many(lua_State *L);

@@ -139,8 +139,8 @@ static int info_work(lua_State *L, void *ctx) {
     ge_strview t, un;
     ge_profile_sample_type(p, i, &t, &un);
     lua_createtable(L, 0, 2);
-    ge_lprof_setsv(L, "type", t);
-    ge_lprof_setsv(L, "unit", un);
+    ge_setsv(L, "type", t);
+    ge_setsv(L, "unit", un);
     lua_rawseti(L, -2, (int)i + 1);
   }
   lua_setfield(L, -2, "sample_types");
@@ -152,18 +152,18 @@ static int info_work(lua_State *L, void *ctx) {
     lua_rawseti(L, -2, (int)i + 1);
   }
   lua_setfield(L, -2, "comments");
-  ge_lprof_setnum(L, "default_sample", (long long)in.default_sample + 1);
-  ge_lprof_setnum(L, "nsamples", (long long)in.nsamples);
-  ge_lprof_setnum(L, "nlocations", (long long)in.nlocations);
-  ge_lprof_setnum(L, "nfunctions", (long long)in.nfunctions);
-  ge_lprof_setnum(L, "nmappings", (long long)in.nmappings);
-  ge_lprof_setnum(L, "time_nanos", in.time_nanos);
-  ge_lprof_setnum(L, "duration_nanos", in.duration_nanos);
-  ge_lprof_setnum(L, "period", in.period);
-  ge_lprof_setsv(L, "period_type", in.period_type);
-  ge_lprof_setsv(L, "period_unit", in.period_unit);
-  ge_lprof_setsv(L, "drop_frames", in.drop_frames);
-  ge_lprof_setsv(L, "keep_frames", in.keep_frames);
+  ge_setint(L, "default_sample", (long long)in.default_sample + 1);
+  ge_setint(L, "nsamples", (long long)in.nsamples);
+  ge_setint(L, "nlocations", (long long)in.nlocations);
+  ge_setint(L, "nfunctions", (long long)in.nfunctions);
+  ge_setint(L, "nmappings", (long long)in.nmappings);
+  ge_setint(L, "time_nanos", in.time_nanos);
+  ge_setint(L, "duration_nanos", in.duration_nanos);
+  ge_setint(L, "period", in.period);
+  ge_setsv(L, "period_type", in.period_type);
+  ge_setsv(L, "period_unit", in.period_unit);
+  ge_setsv(L, "drop_frames", in.drop_frames);
+  ge_setsv(L, "keep_frames", in.keep_frames);
   lua_pushstring(L, in.format);
   lua_setfield(L, -2, "format");
   return 1;

@@ -37,16 +37,6 @@ static inline int ge_lprof_fail(lua_State *L, const ge_error *e) {
   return ge_pushfail(L, e->msg, ge_err_name(e->code));
 }
 
-static inline void ge_lprof_setsv(lua_State *L, const char *k, ge_strview v) {
-  lua_pushlstring(L, v.ptr ? v.ptr : "", v.len);
-  lua_setfield(L, -2, k);
-}
-
-static inline void ge_lprof_setnum(lua_State *L, const char *k, long long v) {
-  ge_pushint(L, v);
-  lua_setfield(L, -2, k);
-}
-
 /* A method's malloc'd result, freed after its protected work (done or
  * failed); release returns n, or raises the work's error again (n < 0). */
 typedef struct ge_lprof_held {

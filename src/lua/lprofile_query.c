@@ -101,13 +101,13 @@ static int top_work(lua_State *L, void *ctx) {
   for (size_t i = 0; i < n && i < INT32_MAX; i++) {
     const ge_prof_row *row = ge_prof_top_row(t, i);
     lua_createtable(L, 0, 6);
-    ge_lprof_setsv(L, "name", row->name);
-    if (c->q->by != GE_PROF_BY_FILE && row->func.len) ge_lprof_setsv(L, "func", row->func);
-    if (row->file.len) ge_lprof_setsv(L, "file", row->file);
-    if (row->line) ge_lprof_setnum(L, "line", row->line);
-    if (row->objfile.len) ge_lprof_setsv(L, "objfile", row->objfile);
-    ge_lprof_setnum(L, "flat", row->flat);
-    ge_lprof_setnum(L, "cum", row->cum);
+    ge_setsv(L, "name", row->name);
+    if (c->q->by != GE_PROF_BY_FILE && row->func.len) ge_setsv(L, "func", row->func);
+    if (row->file.len) ge_setsv(L, "file", row->file);
+    if (row->line) ge_setint(L, "line", row->line);
+    if (row->objfile.len) ge_setsv(L, "objfile", row->objfile);
+    ge_setint(L, "flat", row->flat);
+    ge_setint(L, "cum", row->cum);
     if (row->inl) {
       lua_pushstring(L, row->inl == 1 ? "inline" : "partial-inline");
       lua_setfield(L, -2, "inline");
@@ -170,9 +170,9 @@ static int flame_work(lua_State *L, void *ctx) {
   for (size_t i = n; i-- > 0;) {
     const ge_prof_fnode *nd = ge_prof_flame_node(f, i);
     lua_createtable(L, 0, 4);
-    ge_lprof_setsv(L, "name", nd->name);
-    ge_lprof_setnum(L, "value", nd->value);
-    ge_lprof_setnum(L, "self", nd->self);
+    ge_setsv(L, "name", nd->name);
+    ge_setint(L, "value", nd->value);
+    ge_setint(L, "self", nd->self);
     if (nd->nchildren) {
       lua_createtable(L, (int)nd->nchildren, 0);
       for (uint32_t k = 0; k < nd->nchildren; k++) {

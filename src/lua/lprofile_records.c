@@ -70,12 +70,12 @@ static void push_location(lua_State *L, const ge_profile *p, uint32_t i) {
   ge_prof_location l;
   ge_profile_location(p, i, &l);
   lua_createtable(L, 0, 5);
-  ge_lprof_setnum(L, "id", (long long)l.id);
-  ge_lprof_setnum(L, "address", (long long)l.address);
+  ge_setint(L, "id", (long long)l.id);
+  ge_setint(L, "address", (long long)l.address);
   if (l.mapping != GE_NONE) {
     ge_prof_mapping m;
     ge_profile_mapping(p, l.mapping, &m);
-    ge_lprof_setnum(L, "mapping", (long long)m.id);
+    ge_setint(L, "mapping", (long long)m.id);
   }
   lua_pushboolean(L, l.is_folded);
   lua_setfield(L, -2, "is_folded");
@@ -85,12 +85,12 @@ static void push_location(lua_State *L, const ge_profile *p, uint32_t i) {
     if (l.lines[k].function != GE_NONE) {
       ge_prof_function f;
       ge_profile_function(p, l.lines[k].function, &f);
-      ge_lprof_setsv(L, "func", f.name);
-      ge_lprof_setsv(L, "file", f.filename);
-      ge_lprof_setnum(L, "function_id", (long long)f.id);
+      ge_setsv(L, "func", f.name);
+      ge_setsv(L, "file", f.filename);
+      ge_setint(L, "function_id", (long long)f.id);
     }
-    ge_lprof_setnum(L, "line", l.lines[k].line);
-    if (l.lines[k].column) ge_lprof_setnum(L, "column", l.lines[k].column);
+    ge_setint(L, "line", l.lines[k].line);
+    if (l.lines[k].column) ge_setint(L, "column", l.lines[k].column);
     lua_rawseti(L, -2, (int)k + 1);
   }
   lua_setfield(L, -2, "lines");
@@ -139,11 +139,11 @@ static int functions_work(lua_State *L, void *ctx) {
     ge_prof_function f;
     ge_profile_function(p, (uint32_t)i, &f);
     lua_createtable(L, 0, 5);
-    ge_lprof_setnum(L, "id", (long long)f.id);
-    ge_lprof_setsv(L, "name", f.name);
-    ge_lprof_setsv(L, "system_name", f.system_name);
-    ge_lprof_setsv(L, "filename", f.filename);
-    ge_lprof_setnum(L, "start_line", f.start_line);
+    ge_setint(L, "id", (long long)f.id);
+    ge_setsv(L, "name", f.name);
+    ge_setsv(L, "system_name", f.system_name);
+    ge_setsv(L, "filename", f.filename);
+    ge_setint(L, "start_line", f.start_line);
     lua_rawseti(L, -2, (int)i + 1);
   }
   return 1;
@@ -152,11 +152,6 @@ static int functions_work(lua_State *L, void *ctx) {
 int ge_lprof_functions(lua_State *L) {
   ge_handle *h = ge_lprof_check(L, 1);
   return ge_lua_call(L, h, "functions", 0, functions_work, h->ptr);
-}
-
-static void setbool(lua_State *L, const char *k, int v) {
-  lua_pushboolean(L, v);
-  lua_setfield(L, -2, k);
 }
 
 static int mappings_work(lua_State *L, void *ctx) {
@@ -168,16 +163,16 @@ static int mappings_work(lua_State *L, void *ctx) {
     ge_prof_mapping m;
     ge_profile_mapping(p, (uint32_t)i, &m);
     lua_createtable(L, 0, 10);
-    ge_lprof_setnum(L, "id", (long long)m.id);
-    ge_lprof_setnum(L, "memory_start", (long long)m.memory_start);
-    ge_lprof_setnum(L, "memory_limit", (long long)m.memory_limit);
-    ge_lprof_setnum(L, "file_offset", (long long)m.file_offset);
-    ge_lprof_setsv(L, "filename", m.filename);
-    ge_lprof_setsv(L, "build_id", m.build_id);
-    setbool(L, "has_functions", m.has_functions);
-    setbool(L, "has_filenames", m.has_filenames);
-    setbool(L, "has_line_numbers", m.has_line_numbers);
-    setbool(L, "has_inline_frames", m.has_inline_frames);
+    ge_setint(L, "id", (long long)m.id);
+    ge_setint(L, "memory_start", (long long)m.memory_start);
+    ge_setint(L, "memory_limit", (long long)m.memory_limit);
+    ge_setint(L, "file_offset", (long long)m.file_offset);
+    ge_setsv(L, "filename", m.filename);
+    ge_setsv(L, "build_id", m.build_id);
+    ge_setbool(L, "has_functions", m.has_functions);
+    ge_setbool(L, "has_filenames", m.has_filenames);
+    ge_setbool(L, "has_line_numbers", m.has_line_numbers);
+    ge_setbool(L, "has_inline_frames", m.has_inline_frames);
     lua_rawseti(L, -2, (int)i + 1);
   }
   return 1;
@@ -213,15 +208,12 @@ static int step_work(lua_State *L, void *ctx) {
 }
 
 static int step(lua_State *L, int sample) {
-  ge_handle *h = ge_lua_checkhandle(L, lua_upvalueindex(2), &ge_lprof_class);
-  lua_Number at = lua_tonumber(L, lua_upvalueindex(3));
+  double at;
+  ge_handle *h = ge_lua_iter_next(L, &ge_lprof_class, &at);
   ge_prof_info in;
   ge_profile_info(h->ptr, &in);
-  size_t i = (size_t)at;
-  if (i >= (sample ? in.nsamples : in.nlocations)) return 0;
-  lua_pushnumber(L, at + 1); /* a number: no allocation, no finalizer */
-  lua_replace(L, lua_upvalueindex(3));
-  step_ctx c = {h->ptr, i, sample};
+  if (!(at >= 0 && at < (double)(sample ? in.nsamples : in.nlocations))) return 0;
+  step_ctx c = {h->ptr, (size_t)at, sample};
   return ge_lua_call(L, h, sample ? "each_sample" : "each_location", 0, step_work, &c);
 }
 
@@ -231,10 +223,7 @@ static int location_step(lua_State *L) { return step(L, 0); }
 static int iterator(lua_State *L, lua_CFunction fn) {
   ge_lprof_check(L, 1);
   lua_settop(L, 1);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushvalue(L, 1);
-  lua_pushnumber(L, 0);
-  lua_pushcclosure(L, fn, 3);
+  ge_lua_iterator(L, fn, 0, 0);
   return 1;
 }
 

@@ -71,11 +71,6 @@ static int l_parse(lua_State *L) {
   return 1;
 }
 
-static void setnum(lua_State *L, const char *k, uint64_t v) {
-  ge_pushint(L, (long long)v);
-  lua_setfield(L, -2, k);
-}
-
 static int m_info(lua_State *L) {
   ge_trace *t = checktrace(L, 1)->ptr;
   ge_trace_info in;
@@ -83,15 +78,15 @@ static int m_info(lua_State *L) {
   lua_createtable(L, 0, 14);
   lua_pushfstring(L, "1.%d", (int)in.go_minor);
   lua_setfield(L, -2, "go_version");
-  setnum(L, "generations", in.generations);
-  setnum(L, "goroutines", in.goroutines);
-  setnum(L, "gc_cycles", in.gc_cycles);
-  setnum(L, "events", in.events);
-  setnum(L, "bytes", in.bytes);
-  setnum(L, "max_generation_bytes", in.max_generation_bytes);
-  setnum(L, "lost_bytes", in.lost_bytes);
-  setnum(L, "start", (uint64_t)in.start_ns);
-  setnum(L, "end", (uint64_t)in.end_ns);
+  ge_setint(L, "generations", in.generations);
+  ge_setint(L, "goroutines", in.goroutines);
+  ge_setint(L, "gc_cycles", in.gc_cycles);
+  ge_setint(L, "events", in.events);
+  ge_setint(L, "bytes", in.bytes);
+  ge_setint(L, "max_generation_bytes", in.max_generation_bytes);
+  ge_setint(L, "lost_bytes", in.lost_bytes);
+  ge_setint(L, "start", (uint64_t)in.start_ns);
+  ge_setint(L, "end", (uint64_t)in.end_ns);
   if (in.warning) {
     lua_pushstring(L, in.warning);
     lua_setfield(L, -2, "warning");
@@ -124,13 +119,13 @@ static int m_generations(lua_State *L) {
     ge_trace_gen g;
     ge_trace_generation(t, i, &g);
     lua_createtable(L, 0, 7);
-    setnum(L, "gen", g.gen);
-    setnum(L, "offset", g.offset);
-    setnum(L, "size", g.size);
-    setnum(L, "freq", g.freq);
-    setnum(L, "events", g.events);
-    setnum(L, "start", (uint64_t)g.start_ns);
-    setnum(L, "end", (uint64_t)g.end_ns);
+    ge_setint(L, "gen", g.gen);
+    ge_setint(L, "offset", g.offset);
+    ge_setint(L, "size", g.size);
+    ge_setint(L, "freq", g.freq);
+    ge_setint(L, "events", g.events);
+    ge_setint(L, "start", (uint64_t)g.start_ns);
+    ge_setint(L, "end", (uint64_t)g.end_ns);
     lua_rawseti(L, -2, (int)i + 1);
   }
   return 1;
@@ -372,7 +367,7 @@ static int l_types(lua_State *L) {
     lua_createtable(L, 0, 4);
     lua_pushstring(L, name);
     lua_setfield(L, -2, "name");
-    setnum(L, "id", k);
+    ge_setint(L, "id", k);
     lua_pushboolean(L, ge_trace_type_is_event(k));
     lua_setfield(L, -2, "event");
     unsigned na = ge_trace_type_nargs(k);
