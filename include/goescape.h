@@ -1,8 +1,10 @@
 /*
  * goescape — public C API.
  *
- * Three opaque handles, one per input kind: ge_log (compiler escape/inlining
- * diagnostics), ge_profile (pprof profiles) and ge_binary (Go ELF binaries).
+ * One opaque handle per input kind: ge_log (compiler escape/inlining
+ * diagnostics, here), ge_profile (pprof profiles, goescape/profile.h),
+ * ge_binary (Go ELF binaries, goescape/binary.h) and ge_trace (Go execution
+ * traces, goescape/trace.h).
  * Every function that reads input takes a ge_error* and returns a ge_err; the
  * error message names the input and the byte offset or line where it went
  * wrong. Nothing here keeps global mutable state: handles are independent and
