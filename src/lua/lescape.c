@@ -4,7 +4,8 @@
  *   core.log_stream(path | "-", fn, limits?, filter?) -> stats | nil, err, code
  *   log:count(filter?) log:get(i) log:iter(filter?) log:group(by, filter?)
  *   log:stats() log:close()
- * Records are plain tables (see push_record); filters are tables with
+ * (log_stream is in lescape_stream.c.) Records are plain tables (see
+ * ge_lescape_push_record); filters are tables with
  * optional kind / package / file / func fields. */
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "binding.h"
+#include "lescape.h"
 #include "core/vec.h"
 
 #define LOG_MT "goescape.log"
@@ -39,7 +41,7 @@ static void setint(lua_State *L, const char *key, int64_t v) {
 
 /* Pushes the record as a table: kind, file, line, col, package, func,
  * subject, message, target, cost, budget, level, derefs, size, flow. */
-static void push_record(lua_State *L, const ge_log *log, size_t i) {
+void ge_lescape_push_record(lua_State *L, const ge_log *log, size_t i) {
   ge_diag d;
   ge_log_get(log, i, &d);
   lua_createtable(L, 0, 12);
@@ -105,7 +107,7 @@ static void push_record(lua_State *L, const ge_log *log, size_t i) {
  * during the call (a stream callback) cannot free what the C side points
  * at. A list of files (filter.file = {...}) is gathered into a userdata left
  * on the stack with the list. */
-static void read_filter(lua_State *L, int idx, ge_log_filter *f) {
+void ge_lescape_read_filter(lua_State *L, int idx, ge_log_filter *f) {
   memset(f, 0, sizeof *f);
   if (lua_isnoneornil(L, idx)) return;
   luaL_checktype(L, idx, LUA_TTABLE);
@@ -204,46 +206,7 @@ static int l_log_parse(lua_State *L) {
   return 1;
 }
 
-typedef struct stream_ud {
-  lua_State *L;
-  int failed; /* the callback raised: its error is on the stack */
-  ge_log_filter f;
-} stream_ud;
-
-typedef struct stream_rec {
-  const ge_log *log;
-  size_t i;
-} stream_rec;
-
-/* fn(record) -> its first result; protected (ge_lua_run): the record's
- * pushes can raise as well as fn, and the stream's C state must be freed. */
-static int stream_call(lua_State *L, void *ctx) {
-  const stream_rec *r = ctx;
-  lua_pushvalue(L, 2);
-  push_record(L, r->log, r->i);
-  lua_call(L, 1, 1);
-  return 1;
-}
-
-static int stream_cb(void *ud, const ge_log *log, size_t i) {
-  stream_ud *s = ud;
-  ge_diag d;
-  ge_log_get(log, i, &d);
-  if (!ge_log_filter_match(&s->f, &d)) return 0;
-  /* the stack room ge_lua_run needs was reserved before the stream began:
-   * nothing here raises past the stream's buffers */
-  stream_rec r = {log, i};
-  if (ge_lua_run(s->L, NULL, NULL, 2, stream_call, &r) < 0) {
-    s->failed = 1;
-    return 1;
-  }
-  /* returning false stops the stream */
-  int stop = lua_type(s->L, -1) == LUA_TBOOLEAN && !lua_toboolean(s->L, -1);
-  lua_pop(s->L, 1);
-  return stop;
-}
-
-static void push_stats(lua_State *L, const ge_log_stats *st) {
+void ge_lescape_push_stats(lua_State *L, const ge_log_stats *st) {
   lua_createtable(L, 0, 7);
   ge_pushint(L, (long long)st->lines);
   lua_setfield(L, -2, "lines");
@@ -263,39 +226,6 @@ static void push_stats(lua_State *L, const ge_log_stats *st) {
   lua_setfield(L, -2, "skipped_files");
 }
 
-/* Streams a text log through fn(record); fn returning false stops early.
- * The file descriptor is opened here and closed before any error is raised. */
-static int l_log_stream(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  luaL_checktype(L, 2, LUA_TFUNCTION);
-  ge_limits lim;
-  ge_lua_limits(L, 3, &lim);
-  stream_ud s = {L, 0, {0}};
-  read_filter(L, 4, &s.f);
-  if (s.f.kind && ge_kind_from_name(s.f.kind, strlen(s.f.kind)) == GE_K__COUNT &&
-      strcmp(s.f.kind, "escape") && strcmp(s.f.kind, "inline") && strcmp(s.f.kind, "other"))
-    return luaL_error(L, "unknown diagnostic kind '%s'", s.f.kind);
-  /* room for ge_lua_run in the callback (2 values and 2 forwarded) */
-  luaL_checkstack(L, 8, "goescape");
-  int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: cannot open", path);
-    lua_pushstring(L, "io");
-    return 3;
-  }
-  ge_log_stats st;
-  memset(&st, 0, sizeof st);
-  ge_error err;
-  ge_err rc = ge_log_stream_fd(fd, strcmp(path, "-") ? path : "<stdin>", &lim, stream_cb, &s,
-                               &st, &err);
-  if (fd != 0) close(fd);
-  if (s.failed) return lua_error(L); /* the callback's error, re-raised */
-  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
-  push_stats(L, &st);
-  return 1;
-}
-
 static int count_one(void *ud, size_t i) {
   (void)i;
   ++*(size_t *)ud;
@@ -305,7 +235,7 @@ static int count_one(void *ud, size_t i) {
 static int l_count(lua_State *L) {
   checklog(L, 1);
   ge_log_filter f;
-  read_filter(L, 2, &f);
+  ge_lescape_read_filter(L, 2, &f);
   /* the filter's reading allocated: the log is checked again, then used by
    * C code alone */
   ge_log *log = checklog(L, 1);
@@ -332,7 +262,7 @@ typedef struct get_ctx {
 
 static int get_work(lua_State *L, void *ctx) {
   const get_ctx *c = ctx;
-  push_record(L, c->log, c->i);
+  ge_lescape_push_record(L, c->log, c->i);
   return 1;
 }
 
@@ -410,7 +340,7 @@ static int l_iter(lua_State *L) {
   checklog(L, 1);
   lua_settop(L, 2);
   ge_log_filter f;
-  read_filter(L, 2, &f);
+  ge_lescape_read_filter(L, 2, &f);
   ge_handle *h = loghandle(L, 1);
   iter_ctx c = {h->ptr, &f, {0}};
   int n = ge_lua_run(L, h, "iter", 1, iter_work, &c);
@@ -504,7 +434,7 @@ static int l_group(lua_State *L) {
   if (k < 0) return luaL_argerror(L, 2, "group by kind, package, file, func, subject or line");
   lua_settop(L, 3);
   ge_log_filter f;
-  read_filter(L, 3, &f);
+  ge_lescape_read_filter(L, 3, &f);
   ge_handle *h = loghandle(L, 1);
   group_ctx c = {h->ptr, &f, k, NULL};
   int n = ge_lua_run(L, h, "group", 0, group_work, &c);
@@ -515,7 +445,7 @@ static int l_group(lua_State *L) {
 static int l_stats(lua_State *L) {
   ge_log_stats st;
   ge_log_stats_get(checklog(L, 1), &st); /* a copy: the pushes read no log */
-  push_stats(L, &st);
+  ge_lescape_push_stats(L, &st);
   return 1;
 }
 
@@ -544,7 +474,7 @@ void ge_lua_open_escape(lua_State *L) {
   ge_lua_class(L, LOG_MT, methods, meta);
   static const luaL_Reg fns[] = {{"log_open", l_log_open},
                                  {"log_parse", l_log_parse},
-                                 {"log_stream", l_log_stream},
+                                 {"log_stream", ge_lescape_log_stream},
                                  {NULL, NULL}};
   ge_lua_funcs(L, fns);
 }
