@@ -27,7 +27,10 @@ int ge_hashidx_reserve(ge_hashidx *x, size_t n, ge_hashidx_hash_fn hash_of, cons
   if (n >= UINT32_MAX - 1) return -1;
   size_t nslots = x->slots ? x->mask + 1 : 0;
   if ((n + 1) * 2 <= nslots) return 0;
+  /* doubled until it fits, so that a reserve on an empty table indexes
+   * entries 0..n-1 in one pass (an index built over existing entries) */
   size_t ns = nslots ? nslots * 2 : 256;
+  while ((n + 1) * 2 > ns) ns *= 2;
   uint32_t *sl = calloc(ns, sizeof *sl);
   if (!sl) return -1;
   for (uint32_t i = 0; i < n; i++) {
@@ -45,4 +48,8 @@ void ge_hashidx_free(ge_hashidx *x) {
   free(x->slots);
   x->slots = NULL;
   x->mask = 0;
+}
+
+void ge_hashidx_clear(ge_hashidx *x) {
+  if (x->slots) memset(x->slots, 0, (x->mask + 1) * sizeof *x->slots);
 }

@@ -29,11 +29,15 @@ typedef struct ge_hashidx {
 typedef uint32_t (*ge_hashidx_hash_fn)(const void *ctx, uint32_t i);
 
 /* Makes room for entry n when entries 0..n-1 are in the table: grows it
- * (rehashing them through hash_of) when it would be over half full.
+ * (rehashing them through hash_of) when it would be over half full. On an
+ * empty table (new, freed) it indexes entries 0..n-1 that already exist.
  * Returns 0, or -1 when out of memory or n does not fit an index. Probe
  * positions taken before it are stale. */
 int ge_hashidx_reserve(ge_hashidx *x, size_t n, ge_hashidx_hash_fn hash_of, const void *ctx);
 void ge_hashidx_free(ge_hashidx *x);
+/* Empties the table, keeping its size: for callers that start their
+ * entries afresh (a parser's per-package state). */
+void ge_hashidx_clear(ge_hashidx *x);
 
 /* The first slot to probe for hash h. */
 static inline size_t ge_hashidx_first(const ge_hashidx *x, uint32_t h) { return h & x->mask; }

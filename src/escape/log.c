@@ -40,7 +40,9 @@ void ge_log_free(ge_log *log) {
   GE_VEC_FREE(log->recs);
   GE_VEC_FREE(log->steps);
   ge_intern_free(&log->strings);
-  free(log->lines.heads);
+  ge_hashidx_free(&log->lines.ix);
+  free(log->lines.head);
+  free(log->lines.hash);
   free(log->lines.next);
   free(log);
 }

@@ -48,9 +48,10 @@ typedef struct ge_step {
 
 /* Records by (file basename, line), built on first use by ge_log_at_line. */
 typedef struct ge_line_index {
-  uint32_t *heads; /* slot -> record index + 1 */
-  uint32_t *next;  /* record index -> next record index + 1 in its chain */
-  size_t nslots;
+  ge_hashidx ix;   /* the distinct (basename, line) keys */
+  uint32_t *head;  /* key -> its first record, index + 1 */
+  uint32_t *hash;  /* key -> its hash */
+  uint32_t *next;  /* record index -> next record index + 1 of its key */
   size_t nrecs;    /* records indexed (the log may grow after) */
 } ge_line_index;
 

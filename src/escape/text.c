@@ -34,76 +34,70 @@ void ge_text_init(ge_text *t, ge_log *log, uint32_t si) {
 
 void ge_text_free(ge_text *t) {
   GE_VEC_FREE(t->pos);
-  free(t->slots);
-  t->slots = NULL;
-  t->nslots = 0;
+  GE_VEC_FREE(t->keys);
+  ge_hashidx_free(&t->ix);
 }
 
 void ge_text_reset_positions(ge_text *t) {
   t->pos.n = 0;
-  if (t->slots) memset(t->slots, 0, t->nslots * sizeof *t->slots);
+  t->keys.n = 0;
+  ge_hashidx_clear(&t->ix);
   t->npending = 0;
 }
 
 static uint32_t pos_hash(uint32_t file, uint32_t line, uint32_t col) {
-  return ge_mix64(((uint64_t)file << 40) ^ ((uint64_t)line << 16) ^ col);
+  uint64_t h = ge_mix64((uint64_t)file << 32 | line);
+  return (uint32_t)ge_mix64(h ^ col);
 }
 
-/* Entries are chained per position, oldest first: the table holds one
- * slot per distinct position (its first entry), so the headers the compiler
+static uint32_t key_hash(const void *ctx, uint32_t i) {
+  const ge_poskey *k = &((const ge_text *)ctx)->keys.v[i];
+  return pos_hash(k->file, k->line, k->col);
+}
+
+/* Entries are chained per position, oldest first, and the index holds the
+ * distinct positions (keys), not the entries: the headers the compiler
  * prints many times at one position (generic code, one header per path to
  * the heap; 100k in a crafted 3 MB log) make one list walked once, not one
  * probe cluster scanned from its start at every insert and lookup. Dead
- * entries are unlinked as walks pass them. */
-static int pos_rehash(ge_text *t) {
-  size_t ns = t->nslots ? t->nslots * 2 : 1024;
-  uint32_t *s = calloc(ns, sizeof *s);
-  if (!s) return -1;
-  for (size_t i = 0; i < t->nslots; i++) {
-    uint32_t head = t->slots[i];
-    if (!head) continue;
-    const ge_posent *e = &t->pos.v[head - 1];
-    size_t h = pos_hash(e->file, e->line, e->col) & (ns - 1);
-    while (s[h]) h = (h + 1) & (ns - 1);
-    s[h] = head;
+ * entries are unlinked from their chain as walks pass them, so nothing is
+ * ever removed from the index; a new package clears it.
+ *
+ * pos_probe: the slot of a position in the index; *key is its key, or
+ * GE_HASHIDX_NONE when the probe ended at an empty slot (where a new key
+ * goes). */
+static size_t pos_probe(const ge_text *t, uint32_t file, uint32_t line, uint32_t col,
+                        uint32_t *key) {
+  size_t j = ge_hashidx_first(&t->ix, pos_hash(file, line, col));
+  uint32_t i;
+  for (; (i = ge_hashidx_at(&t->ix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&t->ix, j)) {
+    const ge_poskey *k = &t->keys.v[i];
+    if (k->file == file && k->line == line && k->col == col) break;
   }
-  free(t->slots);
-  t->slots = s;
-  t->nslots = ns;
-  return 0;
-}
-
-/* The slot of a position: its index, with *found set when it holds one. */
-static size_t pos_slot(const ge_text *t, uint32_t file, uint32_t line, uint32_t col, int *found) {
-  size_t h = pos_hash(file, line, col) & (t->nslots - 1);
-  while (t->slots[h]) {
-    const ge_posent *e = &t->pos.v[t->slots[h] - 1];
-    if (e->file == file && e->line == line && e->col == col) {
-      *found = 1;
-      return h;
-    }
-    h = (h + 1) & (t->nslots - 1);
-  }
-  *found = 0;
-  return h;
+  *key = i;
+  return j;
 }
 
 static int pos_add(ge_text *t, uint32_t file, uint32_t line, uint32_t col, uint8_t type,
                    uint32_t val, uint32_t subject_hash) {
-  if ((t->pos.n + 1) * 2 > t->nslots && pos_rehash(t)) return -1;
+  if (ge_hashidx_reserve(&t->ix, t->keys.n, key_hash, t)) return -1;
+  uint32_t i;
+  size_t j = pos_probe(t, file, line, col, &i);
+  if (i == GE_HASHIDX_NONE) {
+    ge_poskey *k = GE_VEC_PUSH_SLOT(t->keys);
+    if (!k) return -1;
+    *k = (ge_poskey){file, line, col, 0, 0};
+    i = (uint32_t)t->keys.n - 1;
+    ge_hashidx_set(&t->ix, j, i);
+  }
   ge_posent *e = GE_VEC_PUSH_SLOT(t->pos);
   if (!e) return -1;
   uint32_t id = (uint32_t)t->pos.n; /* index+1 */
-  *e = (ge_posent){file, line, col, val, subject_hash, 0, id, type};
-  int found;
-  size_t h = pos_slot(t, file, line, col, &found);
-  if (found) {
-    ge_posent *head = &t->pos.v[t->slots[h] - 1];
-    t->pos.v[head->tail - 1].next = id;
-    head->tail = id;
-  } else {
-    t->slots[h] = id;
-  }
+  *e = (ge_posent){val, subject_hash, 0, type};
+  ge_poskey *k = &t->keys.v[i];
+  if (k->tail) t->pos.v[k->tail - 1].next = id;
+  else k->head = id;
+  k->tail = id;
   if (type == POS_PENDING) t->npending++;
   return 0;
 }
@@ -113,24 +107,21 @@ static int pos_add(ge_text *t, uint32_t file, uint32_t line, uint32_t col, uint8
  * returns that entry (NULL at the end). */
 static ge_posent *pos_walk(ge_text *t, uint32_t file, uint32_t line, uint32_t col, uint8_t type,
                            int (*visit)(ge_posent *, void *), void *ud) {
-  if (!t->nslots) return NULL;
-  int found;
-  size_t h = pos_slot(t, file, line, col, &found);
-  if (!found) return NULL;
-  uint32_t prev = 0, cur = t->slots[h];
+  uint32_t i;
+  pos_probe(t, file, line, col, &i);
+  if (i == GE_HASHIDX_NONE) return NULL;
+  ge_poskey *k = &t->keys.v[i];
+  uint32_t prev = 0, cur = k->head;
   while (cur) {
     ge_posent *e = &t->pos.v[cur - 1];
     uint32_t next = e->next;
     if (e->type == POS_DEAD && (prev || next)) {
-      /* unlink; a dead first entry hands the slot and the tail to the next */
+      /* unlink; a dead first entry hands the head to the next */
       if (prev) {
-        ge_posent *p = &t->pos.v[prev - 1];
-        p->next = next;
-        ge_posent *head = &t->pos.v[t->slots[h] - 1];
-        if (head->tail == cur) head->tail = prev;
+        t->pos.v[prev - 1].next = next;
+        if (k->tail == cur) k->tail = prev;
       } else {
-        t->pos.v[next - 1].tail = e->tail;
-        t->slots[h] = next;
+        k->head = next;
       }
       cur = next;
       continue;

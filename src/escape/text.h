@@ -7,13 +7,17 @@
 /* Positions that -m=2 output links: an explained header waiting for its
  * final diagnostic, or the function named by a parameter-leak header. */
 typedef struct ge_posent {
-  uint32_t file, line, col;
   uint32_t val;   /* PENDING: record index; HINT: interned function id */
   uint32_t subject_hash;
   uint32_t next;  /* the next entry at this position (index+1, 0: none) */
-  uint32_t tail;  /* in a position's first entry: its last entry (index+1) */
   uint8_t type;   /* 0 dead, 1 pending header, 2 function hint */
 } ge_posent;
+
+/* A distinct position and its chain of entries, oldest first. */
+typedef struct ge_poskey {
+  uint32_t file, line, col;
+  uint32_t head, tail; /* its first and last entries (index+1) */
+} ge_poskey;
 
 typedef struct ge_text {
   ge_log *log;
@@ -24,8 +28,8 @@ typedef struct ge_text {
   uint32_t last_file;     /* cache: last file path seen and its id */
   uint32_t last_file_off, last_file_len;
   GE_VEC(ge_posent) pos;  /* linear, small: cleared per package */
-  uint32_t *slots;        /* hash of positions: their first entry, index+1; 0 empty */
-  size_t nslots;
+  GE_VEC(ge_poskey) keys; /* the positions of pos, indexed by ix */
+  ge_hashidx ix;
   size_t npending;        /* alive pending headers */
   size_t dead;            /* records folded into others, awaiting compaction */
 } ge_text;

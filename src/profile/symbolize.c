@@ -13,32 +13,21 @@
 
 typedef struct symtab {
   ge_profile *p;
-  uint32_t *slots; /* open addressing over funcs by (name, file): index+1, 0 = empty */
-  size_t nslots;
+  ge_hashidx ix;    /* funcs by (name, file) */
   uint64_t next_id; /* the largest function id: new functions follow it */
   int maxf;         /* frames kept per location */
 } symtab;
 
-static uint32_t fhash(uint32_t a, uint32_t b) {
-  uint64_t h = ((uint64_t)a << 32 | b) * 0x9E3779B97F4A7C15ull;
-  return (uint32_t)(h >> 29);
+static uint32_t fhash(uint32_t name, uint32_t file) {
+  return (uint32_t)ge_mix64((uint64_t)name << 32 | file);
+}
+
+static uint32_t func_hash(const void *ctx, uint32_t i) {
+  const pfunc *f = &((const ge_profile *)ctx)->funcs.v[i];
+  return fhash(f->name, f->file);
 }
 
 static ge_err nomem(ge_error *err) { return ge_fail(err, GE_ERR_NOMEM, "symbolize: out of memory"); }
-
-static int rehash(symtab *t, size_t ns) {
-  uint32_t *sl = calloc(ns, sizeof *sl);
-  if (!sl) return -1;
-  for (size_t q = 0; q < t->p->funcs.n; q++) {
-    size_t j = fhash(t->p->funcs.v[q].name, t->p->funcs.v[q].file) & (ns - 1);
-    while (sl[j]) j = (j + 1) & (ns - 1);
-    sl[j] = (uint32_t)q + 1;
-  }
-  free(t->slots);
-  t->slots = sl;
-  t->nslots = ns;
-  return 0;
-}
 
 static ge_err sym_begin(symtab *t, ge_profile *p, ge_error *err) {
   memset(t, 0, sizeof *t);
@@ -47,27 +36,26 @@ static ge_err sym_begin(symtab *t, ge_profile *p, ge_error *err) {
    * turn negative as an int, and so would a buffer's size */
   uint32_t depth = p->lim.max_inline_depth ? p->lim.max_inline_depth : 1;
   t->maxf = depth > 4096 ? 4096 : (int)depth;
-  size_t ns = 1024;
-  while (ns < (p->funcs.n + 1) * 4) ns *= 2;
   for (size_t i = 0; i < p->funcs.n; i++)
     if (p->funcs.v[i].id > t->next_id) t->next_id = p->funcs.v[i].id;
-  return rehash(t, ns) ? nomem(err) : GE_OK;
+  /* the existing functions, in order: of two with one (name, file), the
+   * first is the one found */
+  return ge_hashidx_reserve(&t->ix, p->funcs.n, func_hash, p) ? nomem(err) : GE_OK;
 }
 
 /* The function (name, file), found or added; GE_NONE when out of memory. */
 static uint32_t sym_func(symtab *t, uint32_t nm, uint32_t fl) {
   ge_profile *p = t->p;
-  if ((p->funcs.n + 1) * 2 > t->nslots && rehash(t, t->nslots * 2)) return GE_NONE;
-  size_t j = fhash(nm, fl) & (t->nslots - 1);
-  while (t->slots[j]) {
-    const pfunc *pf = &p->funcs.v[t->slots[j] - 1];
-    if (pf->name == nm && pf->file == fl) return t->slots[j] - 1;
-    j = (j + 1) & (t->nslots - 1);
+  if (ge_hashidx_reserve(&t->ix, p->funcs.n, func_hash, p)) return GE_NONE;
+  size_t j = ge_hashidx_first(&t->ix, fhash(nm, fl));
+  for (uint32_t i; (i = ge_hashidx_at(&t->ix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&t->ix, j)) {
+    const pfunc *pf = &p->funcs.v[i];
+    if (pf->name == nm && pf->file == fl) return i;
   }
   pfunc *nf = GE_VEC_PUSH_SLOT(p->funcs);
   if (!nf) return GE_NONE;
   *nf = (pfunc){++t->next_id, nm, nm, fl, 0};
-  t->slots[j] = (uint32_t)p->funcs.n;
+  ge_hashidx_set(&t->ix, j, (uint32_t)p->funcs.n - 1);
   return (uint32_t)p->funcs.n - 1;
 }
 
@@ -100,7 +88,7 @@ static ge_err sym_set(symtab *t, size_t i, const ge_sym_frame *fr, int n, ge_err
 }
 
 static ge_err sym_end(symtab *t, ge_err rc, ge_error *err) {
-  free(t->slots);
+  ge_hashidx_free(&t->ix);
   return rc ? rc : ge_prof_prune(t->p, err);
 }
 
