@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/hashidx.h"
 #include "log.h"
 
 typedef struct compiled {
@@ -157,6 +158,11 @@ typedef struct gkey {
   uint64_t count;
 } gkey;
 
+static uint32_t gkey_hash(uint64_t key) { return (uint32_t)ge_mix64(key); }
+static uint32_t gkey_hash_at(const void *ctx, uint32_t i) {
+  return gkey_hash(((const gkey *)ctx)[i].key);
+}
+
 static int cmp_rows(const void *a, const void *b) {
   const ge_group_row *x = a, *y = b;
   if (x->count != y->count) return x->count < y->count ? 1 : -1;
@@ -178,11 +184,9 @@ ge_err ge_log_group(const ge_log *log, const ge_log_filter *f, ge_group_by by,
   ge_intern subjects; /* ids for grouping by subject; keys point at log bytes */
   ge_intern_init(&subjects);
   GE_VEC(ge_strview) subj_view = {0};
-  /* open-addressing table from key to row */
-  size_t cap = 1024, n = 0;
-  gkey *tab = calloc(cap, sizeof *tab);
-  uint8_t *used = calloc(cap, 1);
-  if (!tab || !used) goto oom;
+  /* the rows, one per key, found through the core's hash index */
+  GE_VEC(gkey) keys = {0};
+  ge_hashidx ix = {0};
   for (size_t i = 0; i < log->recs.n && !c.none; i++) {
     const ge_rec *r = &log->recs.v[i];
     if (!match(&c, r)) continue;
@@ -206,54 +210,38 @@ ge_err ge_log_group(const ge_log *log, const ge_log_filter *f, ge_group_by by,
       break;
     }
     default:
-      free(tab);
-      free(used);
+      GE_VEC_FREE(keys);
+      ge_hashidx_free(&ix);
       GE_VEC_FREE(subj_view);
       ge_intern_free(&subjects);
       compiled_free(&c);
       return ge_fail(err, GE_ERR_ARG, "unknown group key %d", (int)by);
     }
-    if ((n + 1) * 2 > cap) {
-      size_t ncap = cap * 2;
-      gkey *nt = calloc(ncap, sizeof *nt);
-      uint8_t *nu = calloc(ncap, 1);
-      if (!nt || !nu) {
-        free(nt);
-        free(nu);
-        goto oom;
-      }
-      for (size_t k = 0; k < cap; k++)
-        if (used[k]) {
-          size_t h = (tab[k].key * 0x9e3779b97f4a7c15ull) >> 20 & (ncap - 1);
-          while (nu[h]) h = (h + 1) & (ncap - 1);
-          nt[h] = tab[k];
-          nu[h] = 1;
-        }
-      free(tab);
-      free(used);
-      tab = nt;
-      used = nu;
-      cap = ncap;
+    uint32_t h = gkey_hash(key);
+    size_t j = ge_hashidx_first(&ix, h);
+    uint32_t at;
+    while ((at = ge_hashidx_at(&ix, j)) != GE_HASHIDX_NONE && keys.v[at].key != key)
+      j = ge_hashidx_next(&ix, j);
+    if (at == GE_HASHIDX_NONE) {
+      if (ge_hashidx_reserve(&ix, keys.n, gkey_hash_at, keys.v)) goto oom;
+      j = ge_hashidx_first(&ix, h);
+      while (ge_hashidx_at(&ix, j) != GE_HASHIDX_NONE) j = ge_hashidx_next(&ix, j);
+      gkey *g = GE_VEC_PUSH_SLOT(keys);
+      if (!g) goto oom;
+      *g = (gkey){key, 0};
+      at = (uint32_t)(keys.n - 1);
+      ge_hashidx_set(&ix, j, at);
     }
-    size_t h = (key * 0x9e3779b97f4a7c15ull) >> 20 & (cap - 1);
-    while (used[h] && tab[h].key != key) h = (h + 1) & (cap - 1);
-    if (!used[h]) {
-      used[h] = 1;
-      tab[h].key = key;
-      tab[h].count = 0;
-      n++;
-    }
-    tab[h].count++;
+    keys.v[at].count++;
   }
-  ge_group_row *out = malloc((n ? n : 1) * sizeof *out);
+  ge_group_row *out = malloc((keys.n ? keys.n : 1) * sizeof *out);
   if (!out) goto oom;
   size_t k = 0;
-  for (size_t s = 0; s < cap; s++) {
-    if (!used[s]) continue;
+  for (size_t s = 0; s < keys.n; s++) {
     ge_group_row *row = &out[k++];
-    row->count = tab[s].count;
+    row->count = keys.v[s].count;
     row->line = 0;
-    uint64_t key = tab[s].key;
+    uint64_t key = keys.v[s].key;
     if (by == GE_BY_KIND) {
       const char *nm = ge_kind_name((ge_kind)key);
       row->key = (ge_strview){nm, strlen(nm)};
@@ -267,8 +255,8 @@ ge_err ge_log_group(const ge_log *log, const ge_log_filter *f, ge_group_by by,
     }
   }
   qsort(out, k, sizeof *out, cmp_rows);
-  free(tab);
-  free(used);
+  GE_VEC_FREE(keys);
+  ge_hashidx_free(&ix);
   GE_VEC_FREE(subj_view);
   ge_intern_free(&subjects);
   compiled_free(&c);
@@ -276,8 +264,8 @@ ge_err ge_log_group(const ge_log *log, const ge_log_filter *f, ge_group_by by,
   *nrows = k;
   return GE_OK;
 oom:
-  free(tab);
-  free(used);
+  GE_VEC_FREE(keys);
+  ge_hashidx_free(&ix);
   GE_VEC_FREE(subj_view);
   ge_intern_free(&subjects);
   compiled_free(&c);
