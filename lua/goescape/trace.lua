@@ -25,21 +25,11 @@ local FILTER = { type = true, g = true, from = true, to = true }
 local class = handle.class("goescape.trace", "trace")
 local methods = class.methods
 
+-- The attributes of a trace are its info (go_version, generations,
+-- goroutines, gc_cycles, events, bytes, start, end, warning, lost_bytes).
 local function attach(t, err, code)
   if not t then return nil, err, code end
-  local info = t:info()
-  return class.attach(t, {
-    go_version = info.go_version,
-    generations = info.generations,
-    goroutines = info.goroutines,
-    gc_cycles = info.gc_cycles,
-    events = info.events,
-    bytes = info.bytes,
-    start = info.start,
-    ["end"] = info["end"],
-    warning = info.warning,
-    lost_bytes = info.lost_bytes,
-  })
+  return class.attach(t, t:info())
 end
 
 --- Opens a trace file ("-" reads stdin) and decodes it once, generation by
