@@ -65,7 +65,7 @@ end
 --- The inputs under root: escape logs, profiles, binaries (the ones the
 -- specs build under build/fixtures when present) and some fuzz seeds.
 function M.inputs(root)
-  local I = { logs = {}, profiles = {}, binaries = {}, texts = {}, blobs = {} }
+  local I = { logs = {}, profiles = {}, binaries = {}, traces = {}, texts = {}, blobs = {}, trace_blobs = {} }
   local function add(list, paths) for _, p in ipairs(paths) do list[#list + 1] = p end end
   add(I.logs, sh_lines("ls -d " .. root .. "/spec/fixtures/escape/*.log"))
   add(I.logs, sh_lines("ls -d " .. root .. "/spec/fixtures/escape/*.logopt"))
@@ -79,6 +79,13 @@ function M.inputs(root)
   add(I.binaries, sh_lines("ls -d " .. fx .. "/binary2-go1.26/go1.26.* " .. fx .. "/profile-gen/profgen"))
   I.good_binaries = first(I.binaries, #I.binaries)
   add(I.binaries, first(sh_lines("ls -d " .. root .. "/fuzz/corpus/binary_elf/*"), 8))
+  add(I.traces, sh_lines("ls -d " .. root .. "/spec/fixtures/trace/data/*.trace"))
+  I.good_traces = first(I.traces, #I.traces)
+  add(I.traces, first(sh_lines("ls -d " .. root .. "/fuzz/corpus/trace/*"), 12))
+  for i = 1, math.min(6, #I.traces) do
+    local s = read(I.traces[i], 200000)
+    if s then I.trace_blobs[#I.trace_blobs + 1] = s end
+  end
   for i = 1, math.min(6, #I.logs) do
     local s = read(I.logs[i], 20000)
     if s then I.texts[#I.texts + 1] = s end
@@ -224,6 +231,24 @@ local function filter(env)
     end
   end
   if r.chance(0.1) then rawset(f, "by", r.pick { "kind", "package", "file", "func", "subject", "line" }) end
+  return given(env, f)
+end
+
+-- A trace filter: {type=, g=, from=, to=} with names of real event types.
+local TRACE_TYPES = { "GoCreate", "GoStart", "GoBlock", "UserLog", "UserRegionBegin", "HeapAlloc",
+  "GCBegin", "ProcStart", "nope" }
+local function trace_filter(env)
+  local r = env.r
+  if r.chance(0.15) then return nil end
+  if r.chance(0.1) then return value(env) end
+  local f = r.chance(0.2) and new_hostile_table(env) or {}
+  if r.chance(0.5) then
+    if r.chance(0.7) then rawset(f, "type", r.chance(0.9) and r.pick(TRACE_TYPES) or value(env))
+    else rawset(f, "type", { r.pick(TRACE_TYPES), r.pick(TRACE_TYPES) }) end
+  end
+  if r.chance(0.2) then rawset(f, "g", r.chance(0.9) and r.int(0, 50) or value(env)) end
+  if r.chance(0.2) then rawset(f, "from", r.chance(0.9) and r.int(0, 10000000) or value(env)) end
+  if r.chance(0.2) then rawset(f, "to", r.chance(0.9) and r.int(0, 10000000) or value(env)) end
   return given(env, f)
 end
 
@@ -443,6 +468,8 @@ local PROF_H_METHODS = { "info", "samples", "locations", "functions", "mappings"
   "close", "__tostring" }
 local PROF_W_METHODS = { "top", "folded", "flame", "diff", "encode", "write", "symbolize",
   "symbolize_bin", "close", "sample_type", "samples", "locations" }
+local TRACE_METHODS = { "info", "counts", "gens", "iter", "count", "each", "summary", "close",
+  "__tostring" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 
@@ -544,6 +571,13 @@ function call_method(env, o)
     else args = {} end
     return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 2)) end)
   end
+  if o.kind == "trace" then
+    local m = r.pick(TRACE_METHODS)
+    if m == "__tostring" then return invoke(env, o, m, tostring, v) end
+    local args = {}
+    if m == "iter" or m == "count" or m == "each" then args = { trace_filter(env) } end
+    return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 1)) end)
+  end
   if o.kind == "bin" or o.kind == "wbin" then
     local m = r.pick(BIN_METHODS)
     if m == "__tostring" then return invoke(env, o, m, tostring, v) end
@@ -584,7 +618,7 @@ end
 ------------------------------------------------------------------ actions
 local function open_something(env)
   local r, core, ge, I = env.r, env.core, env.ge, env.I
-  local k = r.pick { 1, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9 }
+  local k = r.pick { 1, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 10, 11 }
   local function try(kind, f, ...)
     env.calls = env.calls + 1
     local ok, v = pcall(f, ...)
@@ -616,6 +650,12 @@ local function open_something(env)
     return try("prof", core.profile_parse, b, maybe(env, 0.9, function() return "p" end), lim)
   elseif k == 7 then
     return try("bin", core.binary_open, path(env, I.binaries, I.good_binaries), limits(env))
+  elseif k == 10 then
+    return try("trace", function() return ge.trace.open(path(env, I.traces, I.good_traces), { limits = limits(env) }) end)
+  elseif k == 11 and #I.trace_blobs > 0 then
+    local b = r.pick(I.trace_blobs)
+    if r.chance(0.4) then b = b:sub(1, r.int(0, #b)) end
+    return try("trace", core.trace_parse, b, maybe(env, 0.9, function() return "t.trace" end), limits(env))
   elseif k == 8 then
     return try("wbin", function() return ge.binary.open(path(env, I.binaries, I.good_binaries), { limits = limits(env) }) end)
   else
@@ -748,7 +788,7 @@ function M.run(opts)
   local say = opts.say or function(s) io.stderr:write(s, "\n") end
   local I = M.inputs(root)
   I.root = root
-  local _ = { ge.escape, ge.profile, ge.binary } -- the wrappers' methods, loaded up front
+  local _ = { ge.escape, ge.profile, ge.binary, ge.trace } -- the Lua methods, loaded up front
   local pcs = {}
   for _, p in ipairs(I.binaries) do
     for _, x in ipairs(pcs_of(core, p)) do pcs[#pcs + 1] = x end
@@ -759,7 +799,7 @@ function M.run(opts)
   local own = {}
   for _, v in pairs(core) do if type(v) == "function" then own[v] = true end end
   local reg = debug.getregistry()
-  for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary" } do
+  for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary", "goescape.trace" } do
     add_handle_functions(own, reg[name])
   end
   local t0 = os.time()
