@@ -3,50 +3,35 @@
  * hashed, never used as array indices. */
 #include <string.h>
 
+#include "core/vec.h"
 #include "trace/internal.h"
 
+static uint32_t entry_hash(const void *ctx, uint32_t i) {
+  return ge_tr_hash(((const ge_tr_entry *)ctx)[i].key);
+}
+
 uint32_t ge_tr_map_put(ge_tr_map *m, uint64_t k, uint32_t v) {
-  if ((m->n + 1) * 4 > m->cap * 3) {
-    size_t ncap = m->cap ? m->cap * 2 : 64;
-    uint64_t *nk = malloc(ncap * sizeof *nk);
-    uint32_t *nv = calloc(ncap, sizeof *nv);
-    if (!nk || !nv) {
-      free(nk);
-      free(nv);
-      return UINT32_MAX;
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-      if (!m->vals[i]) continue;
-      size_t j = ge_tr_hash(m->keys[i]) & (ncap - 1);
-      while (nv[j]) j = (j + 1) & (ncap - 1);
-      nk[j] = m->keys[i];
-      nv[j] = m->vals[i];
-    }
-    free(m->keys);
-    free(m->vals);
-    m->keys = nk;
-    m->vals = nv;
-    m->cap = ncap;
-  }
-  size_t mask = m->cap - 1;
-  for (size_t i = ge_tr_hash(k) & mask;; i = (i + 1) & mask) {
-    if (!m->vals[i]) {
-      m->keys[i] = k;
-      m->vals[i] = v + 1;
-      m->n++;
-      return v;
-    }
-    if (m->keys[i] == k) return m->vals[i] - 1;
-  }
+  uint32_t h = ge_tr_hash(k), i;
+  size_t j = ge_hashidx_first(&m->ix, h);
+  for (; (i = ge_hashidx_at(&m->ix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&m->ix, j))
+    if (m->v[i].key == k) return m->v[i].val;
+  if (ge_hashidx_reserve(&m->ix, m->n, entry_hash, m->v)) return UINT32_MAX;
+  if (ge_vec_reserve((void **)&m->v, &m->cap, m->n, 1, sizeof *m->v)) return UINT32_MAX;
+  /* the reserve may have grown the index: probe again for the empty slot */
+  j = ge_hashidx_first(&m->ix, h);
+  while (ge_hashidx_at(&m->ix, j) != GE_HASHIDX_NONE) j = ge_hashidx_next(&m->ix, j);
+  m->v[m->n] = (ge_tr_entry){k, v};
+  ge_hashidx_set(&m->ix, j, (uint32_t)m->n++);
+  return v;
 }
 
 void ge_tr_map_clear(ge_tr_map *m) {
-  if (m->cap) memset(m->vals, 0, m->cap * sizeof *m->vals);
+  ge_hashidx_clear(&m->ix);
   m->n = 0;
 }
 
 void ge_tr_map_free(ge_tr_map *m) {
-  free(m->keys);
-  free(m->vals);
+  free(m->v);
+  ge_hashidx_free(&m->ix);
   memset(m, 0, sizeof *m);
 }

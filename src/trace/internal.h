@@ -66,24 +66,28 @@ static inline int64_t ge_tr_ns(uint64_t ticks, double nspt) {
 
 /* ------------------------------------------------ id -> index hash maps */
 
-/* Open addressing, linear probing, keys are uint64 ids (any value: the
- * slot's index is 0 when empty, index + 1 otherwise). */
+/* The core's hash index (core/hashidx.h) over (id, value) entries: ids
+ * are any 64-bit values from the input. */
+typedef struct ge_tr_entry {
+  uint64_t key;
+  uint32_t val;
+} ge_tr_entry;
+
 typedef struct ge_tr_map {
-  uint64_t *keys;
-  uint32_t *vals; /* index + 1; 0: empty */
-  size_t cap, n;  /* cap a power of two */
+  ge_tr_entry *v;
+  size_t n, cap;
+  ge_hashidx ix;
 } ge_tr_map;
 
-static inline size_t ge_tr_hash(uint64_t k) { return (size_t)ge_mix64(k); }
+static inline uint32_t ge_tr_hash(uint64_t k) { return (uint32_t)ge_mix64(k); }
 
 /* The value stored for k, or UINT32_MAX. */
 static inline uint32_t ge_tr_map_get(const ge_tr_map *m, uint64_t k) {
-  if (!m->cap) return UINT32_MAX;
-  size_t mask = m->cap - 1;
-  for (size_t i = ge_tr_hash(k) & mask;; i = (i + 1) & mask) {
-    if (!m->vals[i]) return UINT32_MAX;
-    if (m->keys[i] == k) return m->vals[i] - 1;
-  }
+  uint32_t i;
+  for (size_t j = ge_hashidx_first(&m->ix, ge_tr_hash(k));
+       (i = ge_hashidx_at(&m->ix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&m->ix, j))
+    if (m->v[i].key == k) return m->v[i].val;
+  return UINT32_MAX;
 }
 
 /* Stores k -> v unless k is present; returns the value now stored, or
