@@ -264,7 +264,7 @@ static void push_trampoline(lua_State *L) {
 }
 
 void ge_lua_iterator(lua_State *L, lua_CFunction step, double first, int nextra) {
-  luaL_checkstack(L, 3, "goescape");
+  luaL_checkstack(L, 3 + nextra, "goescape"); /* the extras are pushed again */
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_pushvalue(L, 1);
   lua_pushnumber(L, first);
