@@ -57,6 +57,7 @@ struct ge_trace_iter {
   size_t gi; /* next generation to load */
   int loaded;
   int64_t last; /* the time of the last event yielded or skipped */
+  int after_freq; /* the last one was a Frequency */
 
   unsigned char *buf;
   size_t cap;
@@ -458,7 +459,11 @@ int ge_trace_iter_next(ge_trace_iter *it, ge_trace_event *ev, ge_error *err) {
     }
     /* Go's reader makes times strictly increasing (Ms' clocks can tie or
      * step back a little); so do we, for the same times */
-    if (ev->time <= it->last) ev->time = it->last + 1;
+    if (ev->type == EV_CLOCKSNAPSHOT && it->after_freq)
+      ev->time = it->last; /* with its Frequency, one Sync event of Go's reader: one time */
+    else if (ev->time <= it->last)
+      ev->time = it->last + 1;
+    it->after_freq = ev->type == EV_FREQUENCY;
     it->last = ev->time;
     if (wanted(it, ev)) return 1;
   }
