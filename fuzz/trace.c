@@ -1,6 +1,8 @@
 /* libFuzzer harness: ge_trace_parse over arbitrary bytes, then every event
  * through an iterator with its strings and stacks resolved, and again
- * through a filter (types, goroutine, time range) taken from the input.
+ * through a filter (types, goroutine, time range) taken from the input,
+ * and the model (heap timeline, GC, goroutines) with every string and
+ * stack of it read.
  * Seeds: fuzz/corpus/trace/ (traces of the Go 1.22, 1.23, 1.25 and 1.26
  * formats from spec/fixtures/trace/data). */
 #include <stdlib.h>
@@ -31,6 +33,42 @@ static void walk(const ge_trace *t, const ge_trace_filter *f) {
   ge_trace_iter_free(it);
 }
 
+static void touch(ge_strview s) {
+  if (s.len) (void)(volatile char)s.ptr[s.len - 1];
+}
+
+static void model(const ge_trace *t) {
+  ge_error err;
+  ge_trace_model *m;
+  if (ge_trace_model_new(t, GE_TRACE_MODEL_HEAP | GE_TRACE_MODEL_GC | GE_TRACE_MODEL_GOROUTINES,
+                         &m, &err))
+    return;
+  const ge_trace_heap_sample *h;
+  size_t n = ge_trace_model_heap(m, &h);
+  if (n) (void)(volatile int64_t)h[n - 1].time;
+  const ge_trace_gc_cycle *c;
+  n = ge_trace_model_gc(m, &c);
+  if (n) (void)(volatile int64_t)c[n - 1].end;
+  const ge_trace_stw *s;
+  n = ge_trace_model_stw(m, &s);
+  for (size_t i = 0; i < n; i++) touch(ge_trace_model_string(m, s[i].kind));
+  ge_trace_gc_totals tot;
+  ge_trace_model_gc_totals(m, &tot);
+  const ge_trace_goroutine *g;
+  n = ge_trace_model_goroutines(m, &g);
+  ge_trace_frame fr[8];
+  ge_trace_blocked b[8];
+  for (size_t i = 0; i < n; i++) {
+    size_t k = ge_trace_model_stack(m, g[i].stack, fr, 8);
+    for (size_t j = 0; j < k && j < 8; j++) touch(fr[j].func), touch(fr[j].file);
+    k = ge_trace_model_stack(m, g[i].entry, fr, 8);
+    for (size_t j = 0; j < k && j < 8; j++) touch(fr[j].func);
+    k = ge_trace_model_blocked(m, &g[i], b, 8);
+    for (size_t j = 0; j < k && j < 8; j++) touch(ge_trace_model_string(m, b[j].reason));
+  }
+  ge_trace_model_free(m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ge_limits lim;
   ge_limits_default(&lim);
@@ -50,6 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   f.to = in.end_ns - (in.end_ns - in.start_ns) / 3;
   f.by_from = f.by_to = 1;
   walk(t, &f);
+  model(t);
   ge_trace_free(t);
   return 0;
 }

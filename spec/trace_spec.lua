@@ -4,9 +4,12 @@
 -- experiment; a /debug/pprof/trace capture; a flight recorder's), built by every Go this machine has (Debian's 1.19, the
 -- machine's Go, GOTOOLCHAIN=go1.27.3). Oracles in the same run: `go tool
 -- trace -d=wire` (count of each type, exactly) and `-d=parsed` (goroutine
--- and time of logs, regions, heap metrics).
+-- and time of logs, regions, heap metrics; the heap timeline, GC and STW
+-- ranges, and goroutine state durations summed from its transitions by
+-- spec/trace_oracle.lua).
 local H = require "spec.helpers"
 local ge = require "goescape"
+local O = require "spec.trace_oracle"
 
 local SRC = H.root .. "/spec/fixtures/trace/src/traceprog"
 local RUNS = {
@@ -143,6 +146,23 @@ describe("ge.trace on traces of real programs", function()
             [[ | grep -o 'GoID=[0-9]*\|G=[0-9]*' | sed 's/.*=//' | sort -un | grep -c .]])
           assert.are.equal(tonumber(gs), t.goroutines)
           assert.are.equal(t:summary().events.GCBegin or 0, t.gc_cycles)
+        end
+      end)
+
+      it(("computes the heap timeline, GC, STW and goroutine states as -d=parsed (%s)"):format(c.name), function()
+        local names = { "annot", "gc", "allocfree", "http" }
+        if v >= 25 then names[#names + 1] = "flight" end -- begins with goroutines and GC under way
+        for _, name in ipairs(names) do
+          local path = d.dir .. "/" .. name .. ".trace"
+          local want = O.parse(H.must("go tool trace -d=parsed " .. H.q(path) .. " | awk -f " ..
+            H.q(H.root .. "/" .. O.AWK)))
+          local got = O.ours(assert(ge.trace.open(path)))
+          assert.are.equal(want["end"], got["end"])
+          assert.are.same(want.heap, got.heap)
+          assert.are.same(want.cycles, got.cycles)
+          assert.are.same(want.stw, got.stw)
+          assert.are.same(want.goroutines, got.goroutines)
+          assert.is_true(#got.heap > 0)
         end
       end)
 

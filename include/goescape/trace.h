@@ -135,6 +135,96 @@ GE_API size_t ge_trace_iter_stack(const ge_trace_iter *it, uint64_t id, ge_trace
                                   size_t cap);
 GE_API void ge_trace_iter_free(ge_trace_iter *it);
 
+/* ------------------------------------------------------------------ model */
+
+/* What one walk over the events computes (ge_trace_model_new's `what`). */
+#define GE_TRACE_MODEL_HEAP 1u       /* the heap timeline */
+#define GE_TRACE_MODEL_GC 2u         /* GC cycles and stop-the-world pauses */
+#define GE_TRACE_MODEL_GOROUTINES 4u /* goroutine lifetimes and state durations */
+
+typedef struct ge_trace_model ge_trace_model;
+
+/* One HeapAlloc or HeapGoal event: both levels just after it (the one it
+ * sets and the last value of the other; GE_TRACE_NONE until one is known),
+ * and the goroutine it fired on (HeapAlloc: the allocating one). */
+typedef struct ge_trace_heap_sample {
+  int64_t time;
+  uint64_t heap_alloc, heap_goal, g;
+  uint8_t is_goal; /* 1: a HeapGoal event, 0: HeapAlloc */
+} ge_trace_heap_sample;
+
+/* A GC cycle: GCBegin to GCEnd (the concurrent mark phase). A cycle that
+ * was running when the trace started (GCActive before any GCBegin of it)
+ * has no start; one still running at the end has no end. */
+typedef struct ge_trace_gc_cycle {
+  uint64_t seq;
+  int64_t start, end;
+  uint8_t has_start, has_end;
+} ge_trace_gc_cycle;
+
+/* A stop-the-world pause: STWBegin to STWEnd; kind is a model string
+ * (STWBegin's kind_string: "GC sweep termination", ...). */
+typedef struct ge_trace_stw {
+  int64_t start, end;
+  uint64_t g; /* the goroutine that stopped the world */
+  uint32_t kind;
+  uint8_t has_end;
+} ge_trace_stw;
+
+typedef struct ge_trace_gc_totals {
+  uint64_t cycles, stw;     /* cycles and pauses seen (whole or not) */
+  int64_t gc_ns;            /* the summed durations of whole cycles */
+  int64_t stw_ns, stw_max_ns; /* of whole pauses */
+} ge_trace_gc_totals;
+
+typedef enum ge_trace_gstate {
+  GE_TRACE_G_RUNNABLE = 1, GE_TRACE_G_RUNNING, GE_TRACE_G_SYSCALL, GE_TRACE_G_WAITING,
+  GE_TRACE_G_DEAD
+} ge_trace_gstate;
+
+/* A goroutine named by a state transition (GoCreate*, GoStart, GoStatus,
+ * ...), in the order it was first seen. Durations (ns) sum the time spent
+ * in each state between transitions, the last state running to the trace's
+ * end; `waiting` is waiting without a reason (GoSwitch, a goroutine created
+ * blocked or already waiting when the trace began), and blocked time with a
+ * GoBlock reason is per reason (ge_trace_model_blocked). */
+typedef struct ge_trace_goroutine {
+  uint64_t id, creator;       /* creator: the goroutine that ran GoCreate, or NONE */
+  int64_t created, ended;     /* GoCreate*; GoDestroy* / GoSwitchDestroy */
+  int64_t first;              /* when its state was first known */
+  int64_t running, runnable, syscall, waiting, blocked;
+  uint32_t stack, entry;      /* model stacks (0: none): GoCreate's stack, new_stack */
+  uint32_t reasons;           /* private: the first of its blocked-by-reason sums */
+  uint8_t has_created, has_ended, state; /* state: ge_trace_gstate at the end */
+} ge_trace_goroutine;
+
+typedef struct ge_trace_blocked {
+  uint32_t reason; /* a model string */
+  int64_t ns;
+} ge_trace_blocked;
+
+/* Walks every event once and builds what `what` asks for. The model does
+ * not reference t after the call. */
+GE_API ge_err ge_trace_model_new(const ge_trace *t, unsigned what, ge_trace_model **out,
+                                 ge_error *err);
+GE_API void ge_trace_model_free(ge_trace_model *m);
+/* Arrays owned by the model, in time order (goroutines: first seen). */
+GE_API size_t ge_trace_model_heap(const ge_trace_model *m, const ge_trace_heap_sample **out);
+GE_API size_t ge_trace_model_gc(const ge_trace_model *m, const ge_trace_gc_cycle **out);
+GE_API size_t ge_trace_model_stw(const ge_trace_model *m, const ge_trace_stw **out);
+GE_API void ge_trace_model_gc_totals(const ge_trace_model *m, ge_trace_gc_totals *out);
+GE_API size_t ge_trace_model_goroutines(const ge_trace_model *m, const ge_trace_goroutine **out);
+/* A goroutine's blocked time by GoBlock reason: the number of reasons, of
+ * which the first min(n, cap) are written. */
+GE_API size_t ge_trace_model_blocked(const ge_trace_model *m, const ge_trace_goroutine *g,
+                                     ge_trace_blocked *out, size_t cap);
+/* A model string (STW kinds, block reasons). */
+GE_API ge_strview ge_trace_model_string(const ge_trace_model *m, uint32_t id);
+/* The frames of a model stack, innermost first (as ge_trace_iter_stack);
+ * views live as long as the model. */
+GE_API size_t ge_trace_model_stack(const ge_trace_model *m, uint32_t stack, ge_trace_frame *frames,
+                                   size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,9 @@
 --   for ev in t:each{type = "HeapAlloc", g = 8, from = ns, to = ns} do
 --     print(ev.time, ev.g, ev.args.heapalloc_value)
 --   end
+--   t:heap()                  -- {{type, time, heap_alloc, heap_goal, g}...}
+--   t:gc()                    -- {cycles = {...}, stw = {...}, totals = {...}}
+--   for g in t:each_goroutine() do print(g.id, g.func, g.running, g.blocked_by) end
 --
 -- Events are tables: type (the name `go tool trace -d=wire` prints), time
 -- (ns), gen, g, p, m (absent when none), args by wire name (string ids
@@ -51,6 +54,10 @@ end
 
 --- t:gens() (C): one row per complete generation: {gen=, offset=, size=,
 -- freq=, events=, start=, end=}.
+
+--- t:heap(), t:gc(), t:each_goroutine() (C, src/lua/ltrace_model.c: one
+-- walk of the events each): the heap timeline, GC cycles and pauses, and
+-- each goroutine's life; see doc/trace.md.
 
 --- The event table: {{name=, id=, event = true|false, args = {names}}...}.
 function M.types() return core.trace_types() end

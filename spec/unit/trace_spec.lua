@@ -4,7 +4,8 @@
 -- 50 goroutines, CPU samples and 20 ms generations; the AllocFree
 -- experiment). Oracles recorded from `go tool trace -d=wire` (counts by
 -- type) and `-d=parsed` (goroutine and time of logs, regions and heap
--- metrics). spec/trace_spec.lua makes traces afresh with the installed Go.
+-- metrics; NAME.model: heap metrics, GC and STW ranges, goroutine
+-- transitions, summed by spec/trace_oracle.lua). spec/trace_spec.lua makes traces afresh with the installed Go.
 local H = require "spec.helpers"
 local ge = require "goescape"
 
@@ -365,6 +366,110 @@ describe("ge.trace", function()
       assert.are.equal(1, rc)
       assert.are.equal("", out)
       assert.matches("^goescape: .*go 1.19 trace .*unsupported", err)
+    end)
+  end)
+  describe("heap, gc, goroutines", function()
+    local O = require "spec.trace_oracle"
+    local MODELS = { "go122-annotations", "go122-annotations-stress", "go122-gc-stress", "go126-annot", "go126-gc" }
+    for _, name in ipairs(MODELS) do
+      it("equal -d=parsed's heap metrics, GC and STW ranges and goroutine states: " .. name, function()
+        local want = O.parse(H.read(DIR .. "/" .. name .. ".model"))
+        local got = O.ours(open(name))
+        assert.are.equal(want["end"], got["end"])
+        assert.are.same(want.heap, got.heap)
+        assert.are.same(want.cycles, got.cycles)
+        assert.are.same(want.stw, got.stw)
+        assert.are.same(want.goroutines, got.goroutines)
+      end)
+    end
+
+    it("gives heap samples both levels and their goroutine", function()
+      local h = open("go126-annot"):heap()
+      assert.are.equal(53, #h)
+      assert.are.same({ type = "HeapGoal", time = h[1].time, heap_goal = 4194304, g = 1 }, h[1])
+      assert.are.same({ type = "HeapAlloc", time = h[2].time, heap_alloc = 2744320, heap_goal = 4194304, g = 1 }, h[2])
+      for i = 2, #h do assert.is_true(h[i].time > h[i - 1].time) end
+    end)
+
+    it("gives GC cycles, pauses and totals", function()
+      local g = open("go126-gc"):gc()
+      assert.are.equal(11, #g.cycles)
+      assert.are.equal(23, #g.stw)
+      local sum, stw, max = 0, 0, 0
+      for _, c in ipairs(g.cycles) do
+        assert.are.equal(c["end"] - c.start, c.duration)
+        sum = sum + c.duration
+      end
+      for _, s in ipairs(g.stw) do
+        stw = stw + s.duration
+        max = math.max(max, s.duration)
+      end
+      assert.are.same({ cycles = 11, gc_ns = sum, stw = 23, stw_ns = stw, stw_max_ns = max }, g.totals)
+      assert.are.equal("start trace", g.stw[1].kind)
+      assert.are.equal("GC sweep termination", g.stw[2].kind)
+      -- a cycle running when the trace began has no start (go122-gc-stress)
+      local c = open("go122-gc-stress"):gc().cycles
+      assert.are.equal(1, #c)
+      assert.is_nil(c[1].start)
+      assert.is_number(c[1]["end"])
+    end)
+
+    it("gives goroutines their creation stack, entry function and end", function()
+      local gs = {}
+      for g in open("go126-annot"):each_goroutine() do gs[#gs + 1] = g end
+      assert.are.equal(15, #gs)
+      assert.are.equal(1, gs[1].id)
+      assert.is_nil(gs[1].created) -- running when the trace began
+      assert.are.equal("running", gs[1].state)
+      local w
+      for _, g in ipairs(gs) do if g.func == "main.annot.func1" then w = g break end end
+      assert.is_table(w)
+      assert.are.equal(1, w.creator)
+      assert.are.equal("main.annot", w.stack[1].func)
+      assert.matches("main%.go$", w.stack[1].file)
+      assert.are.equal("dead", w.state)
+      assert.is_true(w.ended > w.created)
+      -- its states fill its life
+      assert.are.equal(w.ended - w.created, w.running + w.runnable + w.syscall + w.waiting + w.blocked)
+    end)
+
+    it("raises on a closed trace", function()
+      local t = open("go126-annot")
+      t:close()
+      assert.has_error(function() t:heap() end, "goescape: the trace is closed")
+      assert.has_error(function() t:gc() end, "goescape: the trace is closed")
+      assert.has_error(function() t:each_goroutine() end, "goescape: the trace is closed")
+      local t2 = open("go126-annot")
+      local it = t2:each_goroutine()
+      assert.is_table(it())
+      t2:close()
+      assert.has_error(function() it() end, "goescape: the trace is closed")
+    end)
+
+    it("prints them in goescape trace heap|gc|goroutines, as tables or JSON", function()
+      local path = DIR .. "/go126-annot.trace"
+      local t = open("go126-annot")
+      local out = H.must(H.cli_cmd("trace heap --json " .. H.q(path)))
+      local n = 0
+      for line in out:gmatch("[^\n]+") do
+        n = n + 1
+        assert.are.same(t:heap()[n], require("cjson").decode(line))
+      end
+      assert.are.equal(53, n)
+      local j = require("cjson").decode(H.must(H.cli_cmd("trace gc --json " .. H.q(path))))
+      assert.are.same(t:gc(), j)
+      out = H.must(H.cli_cmd("trace goroutines --json " .. H.q(path)))
+      n = 0
+      local it = t:each_goroutine()
+      for line in out:gmatch("[^\n]+") do
+        n = n + 1
+        assert.are.same(it(), require("cjson").decode(line))
+      end
+      assert.are.equal(15, n)
+      assert.matches("1 GC cycles, [%d.]+ ms in mark phases; 3 stop%-the%-world pauses",
+        H.must(H.cli_cmd("trace gc " .. H.q(path))))
+      assert.matches("main%.annot%.func1", H.must(H.cli_cmd("trace goroutines " .. H.q(path))))
+      assert.matches("HeapAlloc", H.must(H.cli_cmd("trace heap " .. H.q(path))))
     end)
   end)
 end)

@@ -3,6 +3,7 @@
  *   core.trace_parse(bytes, name?, limits?)     -> trace | nil, err, code
  *   core.trace_types()                          -> {{name=, event=, args={...}}...}
  *   t:info() t:counts() t:gens() t:iter(filter?) t:count(filter?) t:close()
+ *   (t:heap(), t:gc(), t:goroutines(): ltrace_model.c)
  * An iterator step yields one event table: type, time, gen, g, p, m (absent
  * when none), args by wire name (string ids resolved, named without their
  * "_string" suffix; stacks other than the event's own as frame lists), and
@@ -431,6 +432,7 @@ void ge_lua_open_trace(lua_State *L) {
   static const luaL_Reg meta[] = {
       {"__gc", m_close}, {"__close", m_close}, {"__tostring", m_tostring}, {NULL, NULL}};
   ge_lua_class(L, TRACE_MT, methods, meta);
+  ge_lua_open_trace_model(L);
   static const luaL_Reg itermeta[] = {{"__gc", iter_gc}, {NULL, NULL}};
   static const luaL_Reg none[] = {{NULL, NULL}};
   ge_lua_class(L, ITER_MT, none, itermeta);
