@@ -163,10 +163,12 @@ static int index_table(ge_trace_iter *it, const unsigned char *p, const unsigned
   return 0;
 }
 
+/* Go's reader turns the sync batch into one Sync event that opens the
+ * generation, before any other, at the earliest batch time: ours get
+ * INT64_MIN so that the sort puts them first, and that time once known. */
 static int index_sync(ge_trace_iter *it, const unsigned char *p, const unsigned char *end,
-                      uint64_t btime, ge_error *err) {
+                      ge_error *err) {
   if (it->t->minor >= 25) p++;
-  int64_t bt = ge_tr_ns(btime, it->nspt);
   while (p < end) {
     unsigned type = *p++;
     unsigned n = type == EV_FREQUENCY ? 1 : type == EV_CLOCKSNAPSHOT ? 4 : 0;
@@ -178,13 +180,9 @@ static int index_sync(ge_trace_iter *it, const unsigned char *p, const unsigned 
     tevent *e = &it->tev[it->ntev++];
     memset(e, 0, sizeof *e);
     e->type = (uint8_t)type;
-    if (type == EV_FREQUENCY) {
-      e->time = bt;
-      e->args[0] = v[0];
-    } else {
-      e->time = bt + ge_tr_ns(v[0], it->nspt);
-      memcpy(e->args, v + 1, 3 * sizeof *v);
-    }
+    e->time = INT64_MIN;
+    if (type == EV_FREQUENCY) e->args[0] = v[0];
+    else memcpy(e->args, v + 1, 3 * sizeof *v);
   }
   return 0;
 }
@@ -283,6 +281,7 @@ static int load_gen(ge_trace_iter *it, ge_error *err) {
   ge_tr_map_clear(&it->curmap);
   it->nstrs = it->nstks = it->ntev = it->neb = it->ncur = it->nheap = 0;
   const unsigned char *p = it->g, *end = it->g + it->glen;
+  uint64_t min_time = UINT64_MAX;
   while (p < end) {
     if (*p == EV_ENDOFGEN && t->minor >= 26) {
       p++;
@@ -295,11 +294,12 @@ static int load_gen(ge_trace_iter *it, ge_error *err) {
       return changed(it, err);
     const unsigned char *d = p + b.hdr, *de = d + b.len;
     p = de;
+    if (b.time < min_time) min_time = b.time;
     if (b.exp >= 0) continue;
     unsigned kind = b.len ? d[0] : 0;
     int rc = 0;
     if ((t->minor < 25 && kind == EV_FREQUENCY) || (t->minor >= 25 && kind == EV_SYNC))
-      rc = index_sync(it, d, de, b.time, err);
+      rc = index_sync(it, d, de, err);
     else if (kind == EV_STRINGS) rc = index_table(it, d, de, EV_STRING, err);
     else if (kind == EV_STACKS) rc = index_table(it, d, de, EV_STACK, err);
     else if (kind == EV_CPUSAMPLES) rc = index_table(it, d, de, EV_CPUSAMPLE, err);
@@ -331,6 +331,8 @@ static int load_gen(ge_trace_iter *it, ge_error *err) {
     msort(it->tev, tmp, it->ntev);
     free(tmp);
   }
+  for (size_t i = 0; i < it->ntev && it->tev[i].time == INT64_MIN; i++)
+    it->tev[i].time = ge_tr_ns(min_time, it->nspt);
   uint32_t *nh = realloc(it->heap, (it->ncur ? it->ncur : 1) * sizeof *nh);
   if (!nh) return nomem(it, err);
   it->heap = nh;
@@ -406,6 +408,8 @@ static int replay(ge_trace_iter *it, const cursor *c, ge_trace_event *ev) {
   return 0;
 }
 
+static int is_sync_event(unsigned type) { return type == EV_FREQUENCY || type == EV_CLOCKSNAPSHOT; }
+
 static int wanted(const ge_trace_iter *it, const ge_trace_event *ev) {
   if (!it->types[ev->type]) return 0;
   if (it->f.by_g && ev->g != it->f.g) return 0;
@@ -432,8 +436,10 @@ int ge_trace_iter_next(ge_trace_iter *it, ge_trace_event *ev, ge_error *err) {
       it->loaded = 1;
       continue;
     }
-    /* a table event comes first when strictly earlier (Go's reader) */
-    if (it->ti < it->ntev && (!it->nheap || it->tev[it->ti].time < htime(it, 0))) {
+    /* a table event comes first when strictly earlier (Go's reader); the
+     * sync events open the generation whatever the times */
+    if (it->ti < it->ntev && (!it->nheap || it->tev[it->ti].time < htime(it, 0) ||
+                              is_sync_event(it->tev[it->ti].type))) {
       const tevent *e = &it->tev[it->ti++];
       memset(ev, 0, sizeof *ev);
       ev->type = e->type;
