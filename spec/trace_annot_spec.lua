@@ -25,7 +25,7 @@ describe("trace annotations and heap growth on traces of real programs", functio
     local c = d.compiler
     local v = F.minor(c)
     if v >= 22 then
-      local names = { "annot", "gc", "allocfree", "http" }
+      local names = { "annot", "gc", "allocfree", "http", "edges" }
       if v >= 25 then names[#names + 1] = "flight" end
 
       it(("pairs tasks, regions and logs as -d=parsed does, and charges growth as its metrics say (%s)")
@@ -72,6 +72,21 @@ describe("trace annotations and heap growth on traces of real programs", functio
         end
         table.sort(values)
         assert.are.same({ "0", "1", "2", "3" }, values)
+      end)
+
+      it(("marks the regions and tasks whose begin or end the trace lacks (%s)"):format(c.name), function()
+        local t = assert(ge.trace.open(d.dir .. "/edges.trace"))
+        local r = {}
+        for _, x in ipairs(t:regions()) do r[x.name] = x end
+        assert.is_nil(r["spans-start"].start)
+        assert.is_not_nil(r["spans-start"]["end"])
+        assert.is_nil(r["open-at-stop"]["end"])
+        assert.is_true(r["left-open"].exited)
+        assert.are.equal(1, r.inner.depth)
+        local tasks = t:tasks()
+        assert.are.equal("child", tasks[1].name)
+        assert.are.equal(tasks[2].id, tasks[1].parent)
+        assert.is_nil(tasks[2].start)
       end)
 
       it(("charges each positive HeapAlloc increment once per grouping (%s)"):format(c.name), function()

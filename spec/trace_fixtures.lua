@@ -3,7 +3,8 @@
 -- build/fixtures/trace-<go> (spec/helpers.lua's H.cached): traceprog's runs
 -- (spec/fixtures/trace/src/traceprog: a task, regions and logs on
 -- allocating workers; 50 goroutines, a GC-heavy phase and CPU samples over
--- 20 ms generations; the AllocFree experiment; a /debug/pprof/trace capture)
+-- 20 ms generations; the AllocFree experiment; a /debug/pprof/trace capture;
+-- annotations at the trace's edges)
 -- and, from Go 1.25, a flight recorder's capture. Shared by
 -- spec/trace_spec.lua and spec/trace_annot_spec.lua, so that nothing is
 -- recorded twice.
@@ -18,6 +19,7 @@ M.RUNS = {
   { name = "gc", args = "gc", env = "GODEBUG=traceadvanceperiod=20000000" },
   { name = "allocfree", args = "annot", env = "GODEBUG=traceallocfree=1" },
   { name = "http", args = "http" }, -- /debug/pprof/trace from a server on 127.0.0.1
+  { name = "edges", args = "edges" }, -- annotations begun before the trace, left open, nested
 }
 
 --- The minor version of a compiler of H.go_compilers().
