@@ -12,9 +12,10 @@
  * after the trace's first has an increment, its value minus the previous
  * HeapAlloc's (whichever goroutine that one fired on). A positive increment
  * is charged to the goroutine the event fired on, to that goroutine's
- * innermost open region and to that region's task; a negative one is GC
- * (heapLive reset at mark termination) and is counted as `freed` where it
- * fired, never subtracted from growth. Every positive increment is charged
+ * innermost open region and to that region's task; a negative one (GC's
+ * reset of heapLive at mark termination, or an mcache flush handing back
+ * slots a refill counted) is counted as `freed` where it fired, never
+ * subtracted from growth. Every positive increment is charged
  * to exactly one row of each grouping (an `unattributed` row takes the ones
  * outside any region, or on no goroutine), so a grouping's rows sum to the
  * trace's total. */

@@ -76,22 +76,25 @@ local function regions(t, rows)
     local name = string.rep("  ", r.depth) .. text(r.name)
     io.stdout:write(("%6s  %-28s  %-18s  %12s  %12s  %10s  %7d%s\n"):format(r.g or "-", name,
       task_label(r.task, names[r.task]), ms(r.start, t.start), dur(r.duration), bytes(r.growth), r.samples,
-      r.exited and "  (ended by its goroutine's end)" or ""))
+      r.exited and "  (ended by its goroutine's end)" or not r.start and "  (begun before the trace)" or
+      not r["end"] and "  (open at the trace's end)" or ""))
   end
 end
 
 local function logs(t, rows)
+  local names = {}
+  for _, k in ipairs(t:tasks()) do names[k.id] = names[k.id] or k.name end
   io.stdout:write(("%12s  %6s  %-18s  %-20s  %s\n"):format("ms", "g", "task", "key", "value"))
   for _, r in ipairs(rows) do
     io.stdout:write(("%12s  %6s  %-18s  %-20s  %s\n"):format(ms(r.time, t.start), r.g or "-",
-      task_label(r.task), text(r.key), text(r.value)))
+      task_label(r.task, names[r.task]), text(r.key), text(r.value)))
   end
 end
 
 local function growth(_, rows, by)
   local total, freed = 0, 0
   for _, r in ipairs(rows) do total, freed = total + r.growth, freed + r.freed end
-  io.stdout:write(("heap growth %s in HeapAlloc increments, %s freed by GC; by %s:\n\n")
+  io.stdout:write(("heap growth %s in HeapAlloc increments, %s given back (GC, mcache flushes); by %s:\n\n")
     :format(bytes(total), bytes(freed), by))
   local head = by == "goroutine" and "g" or by == "region" and "region (task)" or "task"
   io.stdout:write(("%-36s  %10s  %6s  %8s  %10s\n"):format(head, "growth", "%", "samples", "freed"))
