@@ -2,12 +2,13 @@
  * through an iterator with its strings and stacks resolved, and again
  * through a filter (types, goroutine, time range) taken from the input,
  * and the model (heap timeline, GC, goroutines) with every string and
- * stack of it read.
+ * stack of it read, and the annotations (tasks, regions, logs, growth).
  * Seeds: fuzz/corpus/trace/ (traces of the Go 1.22, 1.23, 1.25 and 1.26
  * formats from spec/fixtures/trace/data). */
 #include <stdlib.h>
 
 #include "goescape/trace.h"
+#include "goescape/trace_annot.h"
 
 static void walk(const ge_trace *t, const ge_trace_filter *f) {
   ge_error err;
@@ -69,6 +70,45 @@ static void model(const ge_trace *t) {
   ge_trace_model_free(m);
 }
 
+static void annot_stack(const ge_trace_annot *a, uint32_t s) {
+  ge_trace_frame fr[8];
+  size_t k = ge_trace_annot_stack(a, s, fr, 8);
+  for (size_t j = 0; j < k && j < 8; j++) touch(fr[j].func), touch(fr[j].file);
+}
+
+static void annot(const ge_trace *t) {
+  ge_error err;
+  ge_trace_annot *a;
+  if (ge_trace_annot_new(t, &a, &err)) return;
+  const ge_trace_task *tk;
+  size_t n = ge_trace_annot_tasks(a, &tk);
+  for (size_t i = 0; i < n; i++) touch(ge_trace_annot_string(a, tk[i].name)), annot_stack(a, tk[i].stack);
+  const ge_trace_region *r;
+  n = ge_trace_annot_regions(a, &r);
+  for (size_t i = 0; i < n; i++) {
+    touch(ge_trace_annot_string(a, r[i].name));
+    annot_stack(a, r[i].stack);
+    if (r[i].parent) (void)(volatile uint32_t)r[r[i].parent - 1].depth;
+  }
+  const ge_trace_log *l;
+  n = ge_trace_annot_logs(a, &l);
+  for (size_t i = 0; i < n; i++) {
+    touch(ge_trace_annot_string(a, l[i].key));
+    touch(ge_trace_annot_string(a, l[i].value));
+    annot_stack(a, l[i].stack);
+  }
+  for (int by = GE_TRACE_BY_GOROUTINE; by <= GE_TRACE_BY_TASK; by++) {
+    const ge_trace_growth *g;
+    n = ge_trace_annot_growth(a, (ge_trace_by)by, &g);
+    uint32_t name;
+    for (size_t i = 0; i < n; i++) {
+      touch(ge_trace_annot_string(a, g[i].name));
+      if (ge_trace_annot_task_name(a, g[i].task, &name)) touch(ge_trace_annot_string(a, name));
+    }
+  }
+  ge_trace_annot_free(a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ge_limits lim;
   ge_limits_default(&lim);
@@ -89,6 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   f.by_from = f.by_to = 1;
   walk(t, &f);
   model(t);
+  annot(t);
   ge_trace_free(t);
   return 0;
 }

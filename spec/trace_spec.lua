@@ -11,37 +11,10 @@ local H = require "spec.helpers"
 local ge = require "goescape"
 local O = require "spec.trace_oracle"
 
-local SRC = H.root .. "/spec/fixtures/trace/src/traceprog"
-local RUNS = {
-  { name = "annot", args = "annot" },
-  { name = "gc", args = "gc", env = "GODEBUG=traceadvanceperiod=20000000" },
-  { name = "allocfree", args = "annot", env = "GODEBUG=traceallocfree=1" },
-  { name = "http", args = "http" }, -- /debug/pprof/trace from a server on 127.0.0.1
-}
+local F = require "spec.trace_fixtures"
 
-local FLIGHT = H.root .. "/spec/fixtures/trace/src/flightrec"
-
-local function minor(c) return tonumber(c.version:match("^1%.(%d+)")) end
-
-local dirs = {}
-for _, c in ipairs(H.go_compilers()) do
-  dirs[#dirs + 1] = {
-    compiler = c,
-    dir = H.cached("trace-" .. c.name, function(dir)
-      H.must(("cd %s && env -u LD_PRELOAD %s build -o %s/traceprog main.go"):format(H.q(SRC), c.go, H.q(dir)))
-      for _, r in ipairs(RUNS) do
-        H.must(("cd %s && env -u LD_PRELOAD %s ./traceprog %s %s.trace")
-          :format(H.q(dir), r.env or "", r.args, r.name))
-      end
-      -- the flight recorder (Go 1.25+): the last generations of a busy run
-      if minor(c) >= 25 then
-        H.must(("cd %s && env -u LD_PRELOAD %s build -o %s/flightrec main.go"):format(H.q(FLIGHT), c.go, H.q(dir)))
-        H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceadvanceperiod=20000000 ./flightrec flight.trace")
-          :format(H.q(dir)))
-      end
-    end),
-  }
-end
+local RUNS, minor = F.RUNS, F.minor
+local dirs = F.dirs()
 
 local function wire_counts(path)
   local out = H.must("go tool trace -d=wire " .. H.q(path) .. " | grep -v '^\t' | awk '{print $1}' | sort | uniq -c")

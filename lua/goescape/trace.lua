@@ -104,6 +104,22 @@ function methods:summary()
   }
 end
 
+--- t:tasks(), t:regions(), t:logs() (C, src/lua/ltrace_annot.c: one walk
+-- each): the user annotations, paired as Go's reader pairs them; see
+-- doc/trace.md.
+
+local GROWTH = { by = true }
+local growth_c = methods.growth
+--- The heap growth charged to goroutines, regions or tasks (by =
+-- "goroutine", the default, "region" or "task"): rows ranked by growth,
+-- {g | region, task, task_name | task, name; growth, freed, samples, first,
+-- last}, an `unattributed` row for growth outside any region (or on no
+-- goroutine). The rule is in doc/trace.md.
+function methods:growth(opts)
+  if opts ~= nil then options(opts, GROWTH, "trace:growth") end
+  return growth_c(self, opts and opts.by)
+end
+
 M.Trace = methods
 M.is_trace = class.is
 return M

@@ -7,6 +7,9 @@
 --   gc          GC cycles, stop-the-world pauses, totals (--json: one object)
 --   goroutines  each goroutine's creation, end and time in each state
 --               (--json: one object per line)
+--   tasks, regions, logs, growth [--by goroutine|region|task]: the user
+--               annotations and the heap growth charged to them
+--               (lua/goescape/cmd/trace_annot.lua)
 local ge = require "goescape"
 local cli = require "goescape.cli"
 local json = require "goescape.report.json"
@@ -29,6 +32,7 @@ function M.setup(c)
     sc:argument("trace", "Trace file, or -")
     sc:flag("--json", "Print " .. d[3])
   end
+  require("goescape.cmd.trace_annot").setup(c)
 end
 
 local ORDER = { "go_version", "generations", "goroutines", "gc_cycles", "events", "tables", "total",
@@ -157,6 +161,9 @@ function M.run(args)
   if args.heap then return heap(args) end
   if args.gc then return gc(args) end
   if args.goroutines then return goroutines(args) end
+  for _, d in ipairs(require("goescape.cmd.trace_annot").COMMANDS) do
+    if args[d[1]] then return require("goescape.cmd.trace_annot").run(d[1], args) end
+  end
 end
 
 return M
