@@ -320,20 +320,40 @@ describe("the trace timeline", function()
     assert.has_error(function() t:timeline() end)
   end)
 
-  it("draws itself in headless Chromium, lanes named from the data", function()
+  -- A copy of the page with a probe script: it moves the pointer over the
+  -- first GC band and over the heap chart, and writes what the tooltip
+  -- said into <body data-probe>.
+  local PROBE = [[<script>
+(function () {
+  function over(el, dx) {
+    var r = el.getBoundingClientRect();
+    el.dispatchEvent(new MouseEvent("mousemove", { bubbles: true, clientX: r.left + (dx || 1), clientY: r.top + 2 }));
+    return document.querySelector(".tl-tip").textContent;
+  }
+  var gc = document.querySelector(".tl-span.tl-gc"), hit = document.querySelector('.tl-hit[data-area="heap"]');
+  document.body.setAttribute("data-probe", over(gc) + " || " + over(hit, hit.getBoundingClientRect().width / 2));
+})();
+</script>]]
+
+  it("draws itself in headless Chromium: lanes named from the data, hover shows a span and a slice", function()
     local out = OUT .. "/timeline-" .. dirs[#dirs].name .. ".html"
     local o, rc = H.sh("command -v chromium")
     if rc ~= 0 then pending("chromium is not installed") return end
+    local probe = OUT .. "/timeline-probe.html"
+    H.write(probe, (H.read(out):gsub("</body>", function() return PROBE .. "</body>" end)))
     local ud = H.tmpdir("chromium-timeline")
     local dom, rc2, err = H.sh(("timeout 90 %s --headless --no-sandbox --disable-gpu --no-first-run "
       .. "--enable-logging=stderr --v=0 --user-data-dir=%s --dump-dom %s"):format(o:gsub("%s+$", ""), H.q(ud),
-      H.q("file://" .. out)))
+      H.q("file://" .. probe)))
     H.sh("rm -rf " .. H.q(ud))
     assert.are.equal(0, rc2, err)
     assert.is_truthy(dom:find('data-timeline="1"', 1, true))
     assert.is_truthy(dom:find('<section id="timeline">', 1, true))
     assert.is_truthy(dom:find('data%-lane="1"[^>]*>GC<title>GC</title></text>'))
     assert.is_truthy(dom:find('href="#timeline"', 1, true))
+    local said = assert(dom:match('data%-probe="([^"]*)"'))
+    assert.matches("^GC cycle 1.- ms", said)
+    assert.matches("|| [%d.]+ ms \226\134\146 [%d.]+ ms.-heap [%d.]+ [KM]iB.-running [%d.]+ on average", said)
     for line in err:gmatch("[^\n]+") do
       assert.is_nil(line:find("Uncaught", 1, true), line)
       assert.is_nil(line:find("Refused to", 1, true), line)
