@@ -469,7 +469,7 @@ local PROF_H_METHODS = { "info", "samples", "locations", "functions", "mappings"
 local PROF_W_METHODS = { "top", "folded", "flame", "diff", "encode", "write", "symbolize",
   "symbolize_bin", "close", "sample_type", "samples", "locations" }
 local TRACE_METHODS = { "info", "counts", "gens", "iter", "count", "each", "summary", "close",
-  "__tostring" }
+  "__tostring", "timeline" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 
@@ -576,6 +576,7 @@ function call_method(env, o)
     if m == "__tostring" then return invoke(env, o, m, tostring, v) end
     local args = {}
     if m == "iter" or m == "count" or m == "each" then args = { trace_filter(env) } end
+    if m == "timeline" then args = { r.chance(0.8) and { buckets = r.int(1, 64) } or value(env) } end
     return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 1)) end)
   end
   if o.kind == "bin" or o.kind == "wbin" then

@@ -342,7 +342,7 @@ describe("the trace timeline", function()
     local probe = OUT .. "/timeline-probe.html"
     H.write(probe, (H.read(out):gsub("</body>", function() return PROBE .. "</body>" end)))
     local ud = H.tmpdir("chromium-timeline")
-    local dom, rc2, err = H.sh(("timeout 90 %s --headless --no-sandbox --disable-gpu --no-first-run "
+    local dom, rc2, err = H.sh(("env -u LD_PRELOAD timeout 90 %s --headless --no-sandbox --disable-gpu --no-first-run "
       .. "--enable-logging=stderr --v=0 --user-data-dir=%s --dump-dom %s"):format(o:gsub("%s+$", ""), H.q(ud),
       H.q("file://" .. probe)))
     H.sh("rm -rf " .. H.q(ud))

@@ -103,22 +103,23 @@ function M.render(m, opts)
     end
   end
   local gcy0 = hy1 + 6
-  for k, s in ipairs(m.spans) do
+  for _, s in ipairs(m.spans) do
     if s.kind == "gc" then
       local x = tx(s.start)
       add(('<rect x="%s" y="%s" width="%s" height="%d" fill="#7a5fb5" fill-opacity="0.10" pointer-events="none"/>')
         :format(num(x), num(hy0), num(math.max(1, tx(s["end"]) - x)), HEAP_H))
     end
-    local _ = k
   end
   local hp = level_path(m.heap, bx, hy, X0 + PW)
   if hp ~= "" then
-    add(('<path class="tl-heap-area" d="%sV%sH%sZ" fill="#cfe0f5" stroke="none"/>'):format(hp, num(hy1), num(bx(m.heap.i[1]))))
+    add(('<path class="tl-heap-area" d="%sV%sH%sZ" fill="#cfe0f5" stroke="none"/>')
+      :format(hp, num(hy1), num(bx(m.heap.i[1]))))
     add(('<path class="tl-heap" d="%s" fill="none" stroke="#3b6fb6" stroke-width="1"/>'):format(hp))
   end
   local gp = level_path(m.goal, bx, hy, X0 + PW)
   if gp ~= "" then
-    add(('<path class="tl-goal" d="%s" fill="none" stroke="#d9822b" stroke-width="1.2" stroke-dasharray="4 2"/>'):format(gp))
+    add(('<path class="tl-goal" d="%s" fill="none" stroke="#d9822b" stroke-width="1.2" stroke-dasharray="4 2"/>')
+      :format(gp))
   end
   add(('<rect class="tl-hit" data-area="heap" x="%d" y="%s" width="%s" height="%d" fill="transparent"/>')
     :format(X0, num(hy0), num(PW), HEAP_H))
@@ -180,11 +181,13 @@ function M.render(m, opts)
   local function gyv(v) return gy1 - v / gtop * G_H end
   add(('<text x="8" y="%s" font-size="11" fill="#555">goroutines</text>'):format(num(gy0 + 12)))
   add(('<text x="8" y="%s" font-size="9" fill="#777">running, runnable</text>'):format(num(gy0 + 24)))
-  add(('<text x="%d" y="%s" font-size="10" fill="#777" text-anchor="end">%s</text>'):format(X0 - 4, num(gy0 + 8), ("%g"):format(math.floor(gtop * 10 + 0.5) / 10)))
+  add(('<text x="%d" y="%s" font-size="10" fill="#777" text-anchor="end">%s</text>')
+    :format(X0 - 4, num(gy0 + 8), ("%g"):format(math.floor(gtop * 10 + 0.5) / 10)))
   add(('<line x1="%d" x2="%s" y1="%s" y2="%s" stroke="#e6e6e6"/>'):format(X0, num(X0 + PW), num(gy1), num(gy1)))
   add(('<path class="tl-runnable" d="%s" fill="#f0ad4e" fill-opacity="0.7"/>'):format(area_path(both, bx, gyv, gy1, n)))
   add(('<path class="tl-running" d="%s" fill="#4caf50" fill-opacity="0.8"/>'):format(area_path(run, bx, gyv, gy1, n)))
-  add(('<path class="tl-running-max" d="%s" fill="none" stroke="#2e7d32" stroke-width="0.8"/>'):format(step_line(gs.running_max, bx, gyv, n)))
+  add(('<path class="tl-running-max" d="%s" fill="none" stroke="#2e7d32" stroke-width="0.8"/>')
+    :format(step_line(gs.running_max, bx, gyv, n)))
   add(('<rect class="tl-hit" data-area="goroutines" x="%d" y="%s" width="%s" height="%d" fill="transparent"/>')
     :format(X0, num(gy0), num(PW), G_H))
 
@@ -201,7 +204,8 @@ function M.render(m, opts)
     t = t + step
   end
   local H = ay + AXIS_H
-  add(('<line class="tl-cursor" x1="0" x2="0" y1="%s" y2="%s" stroke="#000" stroke-opacity="0.4" visibility="hidden" pointer-events="none"/>')
+  add(('<line class="tl-cursor" x1="0" x2="0" y1="%s" y2="%s" stroke="#000" stroke-opacity="0.4" '
+    .. 'visibility="hidden" pointer-events="none"/>')
     :format(num(hy0), num(ay)))
   local W = X0 + PW + RIGHT
   return ('<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 %s %s" width="%s" height="%s" '
