@@ -195,6 +195,32 @@ describe("the trace timeline", function()
         end
       end)
 
+      it(("keeps to a time range of the %s %s trace"):format(d.name, name), function()
+        local t = assert(ge.trace.open(path))
+        local span = t["end"] - t.start
+        local from, to = t.start + math.floor(span / 3), t["end"] - math.floor(span / 4)
+        local n = 250
+        local m = timeline.model(t, { buckets = n, from = from, to = to })
+        assert.are.equal(from, m.edges[1])
+        assert.are.equal(to, m.edges[n + 1])
+        local heap = {}
+        for _, r in ipairs(t:heap()) do
+          if r.type == "HeapAlloc" and r.time >= from and r.time <= to then
+            heap[#heap + 1] = { time = r.time, v = r.heap_alloc }
+          end
+        end
+        assert.are.same(buckets_of(heap, m.edges, n), plain(m.heap))
+        local cycles = {}
+        for _, c in ipairs(t:gc().cycles) do
+          local s, e = c.start or t.start, c["end"] or t["end"]
+          if e >= from and s <= to then
+            cycles[#cycles + 1] = { start = math.max(s, from), ["end"] = math.min(e, to) }
+          end
+        end
+        assert.are.same(merged(cycles, math.floor((to - from) / n)), spans_of(m, "gc"))
+        assert.are.equal(#cycles, m.totals.gc_cycles)
+      end)
+
       it(("draws GC cycles, pauses, goroutines, regions and logs of the %s %s trace as the trace has them")
         :format(d.name, name), function()
         local t = assert(ge.trace.open(path))

@@ -197,7 +197,12 @@ function M.model(t, opts)
     heap_n = heap_n + n
     if not peak or m.heap.max[k] > peak then peak, peak_i = m.heap.max[k], m.heap.i[k] end
   end
-  m.totals = { gc_cycles = #tl.gc.cycles, stw = #tl.gc.stw, regions = tl.counts.regions, logs = tl.counts.logs,
+  local within = { gc = 0, stw = 0 }
+  for _, s in ipairs(m.spans) do
+    if within[s.kind] then within[s.kind] = within[s.kind] + s.n end
+  end
+  -- what lies within from..to
+  m.totals = { gc_cycles = within.gc, stw = within.stw, regions = tl.counts.regions, logs = tl.counts.logs,
     heap_samples = heap_n, peak_heap = peak, peak_bucket = peak_i, goroutines = t.goroutines }
   if opts.rows then
     for _, s in ipairs(m.spans) do
