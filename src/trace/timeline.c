@@ -1,7 +1,7 @@
 /* The trace over time in fixed buckets, for drawing: one walk of the events
  * (the goroutine model's, src/trace/model.c) whose goroutine state changes
  * are counted as they happen, then the model's heap samples put in their
- * buckets. A 100 MB trace has some 200k heap samples and millions of state
+ * buckets, then a walk of the regions and logs (timeline_notes.c). A 100 MB trace has some 200k heap samples and millions of state
  * changes; a picture has a thousand pixels across, so the buckets keep the
  * least, most, first and last value of each (a peak survives in its
  * bucket) and, for goroutines, the time-integral of the counts (their mean)
