@@ -469,7 +469,7 @@ local PROF_H_METHODS = { "info", "samples", "locations", "functions", "mappings"
 local PROF_W_METHODS = { "top", "folded", "flame", "diff", "encode", "write", "symbolize",
   "symbolize_bin", "close", "sample_type", "samples", "locations" }
 local TRACE_METHODS = { "info", "counts", "gens", "iter", "count", "each", "summary", "close",
-  "__tostring", "tasks", "regions", "logs", "growth" }
+  "__tostring", "tasks", "regions", "logs", "growth", "timeline", "heap", "gc", "each_goroutine" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 
@@ -579,6 +579,7 @@ function call_method(env, o)
     if m == "growth" and r.chance(0.9) then
       args = { { by = r.chance(0.95) and r.pick { "goroutine", "region", "task" } or value(env) } }
     elseif m == "growth" then args = { value(env) } end
+    if m == "timeline" then args = { r.chance(0.8) and { buckets = r.int(1, 64) } or value(env) } end
     return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 1)) end)
   end
   if o.kind == "bin" or o.kind == "wbin" then

@@ -2,7 +2,8 @@
  * through an iterator with its strings and stacks resolved, and again
  * through a filter (types, goroutine, time range) taken from the input,
  * and the model (heap timeline, GC, goroutines) with every string and
- * stack of it read, and the annotations (tasks, regions, logs, growth).
+ * stack of it read, the annotations (tasks, regions, logs, growth), and the
+ * timeline (buckets, regions, logs) over a range taken from the input.
  * Seeds: fuzz/corpus/trace/ (traces of the Go 1.22, 1.23, 1.25 and 1.26
  * formats from spec/fixtures/trace/data). */
 #include <stdlib.h>
@@ -109,6 +110,31 @@ static void annot(const ge_trace *t) {
   ge_trace_annot_free(a);
 }
 
+static void timeline(const ge_trace *t, int64_t from, int64_t to, size_t buckets) {
+  ge_error err;
+  ge_trace_timeline *tl;
+  if (ge_trace_timeline_new(t, from, to, buckets, &tl, &err)) return;
+  const int64_t *e;
+  const ge_trace_tl_level *h, *g;
+  const ge_trace_tl_gs *gs;
+  size_t n = ge_trace_timeline_buckets(tl, &e, &h, &g, &gs);
+  (void)(volatile int64_t)e[n];
+  (void)(volatile uint64_t)h[n - 1].max;
+  (void)(volatile int64_t)gs[n - 1].running_ns;
+  size_t nn = ge_trace_timeline_names(tl);
+  for (size_t i = 0; i < nn; i++) {
+    touch(ge_trace_timeline_name(tl, i));
+    const ge_trace_tl_span *s;
+    size_t k = ge_trace_timeline_regions(tl, i, &s);
+    if (k) (void)(volatile int64_t)s[k - 1].end;
+  }
+  const ge_trace_tl_span *l;
+  size_t nl = ge_trace_timeline_logs(tl, &l);
+  for (size_t i = 0; i < nl; i++)
+    touch(ge_trace_timeline_text(tl, l[i].name)), touch(ge_trace_timeline_text(tl, l[i].value));
+  ge_trace_timeline_free(tl);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ge_limits lim;
   ge_limits_default(&lim);
@@ -130,6 +156,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   walk(t, &f);
   model(t);
   annot(t);
+  timeline(t, in.start_ns, in.end_ns, 1 + size % 97);
+  timeline(t, f.from, f.to, 1 + (size > 21 ? data[21] : 3));
   ge_trace_free(t);
   return 0;
 }

@@ -224,6 +224,73 @@ GE_API ge_strview ge_trace_model_string(const ge_trace_model *m, uint32_t id);
  * views live as long as the model. */
 GE_API size_t ge_trace_model_stack(const ge_trace_model *m, uint32_t stack, ge_trace_frame *frames,
                                    size_t cap);
+/* Told of each goroutine state change of the walk (GE_TRACE_MODEL_GOROUTINES),
+ * in time order: its time, the state before (0: unknown) and after. */
+typedef void (*ge_trace_gstate_fn)(void *ctx, int64_t time, uint8_t from, uint8_t to);
+/* ge_trace_model_new, calling on_state(ctx, ...) at every state change. */
+GE_API ge_err ge_trace_model_new_observed(const ge_trace *t, unsigned what,
+                                          ge_trace_gstate_fn on_state, void *ctx,
+                                          ge_trace_model **out, ge_error *err);
+
+/* --------------------------------------------------------------- timeline */
+
+/* The trace over time in fixed buckets: bucket i covers [edge i, edge i+1)
+ * (the last one [edge n-1, to], inclusive), edge i = from + (to - from) * i / n
+ * (integer division), so a time belongs to the last bucket whose edge is at
+ * or before it. Heap and goal: the HeapAlloc / HeapGoal values of the events
+ * in a bucket (n = 0: none); goroutines: the ns spent running and runnable
+ * summed over goroutines (the goroutine model's states) and the most at
+ * once. GC cycles and pauses come with the walk's model. */
+typedef struct ge_trace_tl_level {
+  uint64_t first, min, max, last, n;
+} ge_trace_tl_level;
+
+typedef struct ge_trace_tl_gs {
+  int64_t running_ns, runnable_ns;
+  uint32_t running_max, runnable_max;
+} ge_trace_tl_gs;
+
+typedef struct ge_trace_timeline ge_trace_timeline;
+
+/* Two walks of t's events (heap, GC, goroutines; regions and logs) into
+ * `buckets` buckets over
+ * from..to (ns; from <= to, 1 <= buckets <= 1000000). */
+GE_API ge_err ge_trace_timeline_new(const ge_trace *t, int64_t from, int64_t to, size_t buckets,
+                                    ge_trace_timeline **out, ge_error *err);
+GE_API void ge_trace_timeline_free(ge_trace_timeline *tl);
+/* The buckets: their number; the arrays (n of each, edges n + 1 with
+ * edges[n] = to) live as long as tl. */
+GE_API size_t ge_trace_timeline_buckets(const ge_trace_timeline *tl, const int64_t **edges,
+                                        const ge_trace_tl_level **heap,
+                                        const ge_trace_tl_level **goal,
+                                        const ge_trace_tl_gs **gs);
+/* A band or marker of the timeline: user regions of one name, or logs,
+ * closer to each other than a bucket merged into one: n of them, busy their
+ * summed ns (regions; clipped to from..to); g and task are the first's.
+ * name: the region's name, or the first log's key; value: its value (text
+ * ids: ge_trace_timeline_text). open_start: a region begun before the trace
+ * (its start is from), open_end: one still open at its end. */
+typedef struct ge_trace_tl_span {
+  int64_t start, end, busy;
+  uint64_t n, g, task;
+  uint32_t name, value;
+  uint8_t open_start, open_end;
+} ge_trace_tl_span;
+
+/* Region names (first seen first): their number; name i's text and spans
+ * (start order). */
+GE_API size_t ge_trace_timeline_names(const ge_trace_timeline *tl);
+GE_API ge_strview ge_trace_timeline_name(const ge_trace_timeline *tl, size_t i);
+GE_API size_t ge_trace_timeline_regions(const ge_trace_timeline *tl, size_t i,
+                                        const ge_trace_tl_span **out);
+/* Logs as markers (time order). */
+GE_API size_t ge_trace_timeline_logs(const ge_trace_timeline *tl, const ge_trace_tl_span **out);
+GE_API ge_strview ge_trace_timeline_text(const ge_trace_timeline *tl, uint32_t id);
+/* Regions and logs within from..to, each counted once. */
+GE_API void ge_trace_timeline_counts(const ge_trace_timeline *tl, uint64_t *regions,
+                                     uint64_t *logs);
+/* The walk's model (GC cycles and pauses, heap samples, goroutines). */
+GE_API const ge_trace_model *ge_trace_timeline_model(const ge_trace_timeline *tl);
 
 #ifdef __cplusplus
 }

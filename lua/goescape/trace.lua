@@ -120,6 +120,18 @@ function methods:growth(opts)
   return growth_c(self, opts and opts.by)
 end
 
+local TIMELINE = { buckets = true, from = true, to = true }
+local timeline_c = methods.timeline
+--- The trace in buckets over time (C, src/lua/ltrace_timeline.c: one walk):
+-- heap and goal per bucket (first, min, max, last, n), goroutines running
+-- and runnable (ns summed, most at once), GC cycles and pauses. opts:
+-- buckets (default 1000), from, to (ns; default the trace's start and end).
+function methods:timeline(opts)
+  opts = options(opts, TIMELINE, "trace:timeline")
+  local info = self:info()
+  return timeline_c(self, opts.from or info.start, opts.to or info["end"], opts.buckets or 1000)
+end
+
 M.Trace = methods
 M.is_trace = class.is
 return M

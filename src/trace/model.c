@@ -56,6 +56,8 @@ struct ge_trace_model {
   uint64_t gen;
   uint64_t open_stw_g;
   int64_t end;
+  ge_trace_gstate_fn on_state; /* told of every goroutine state change */
+  void *on_state_ctx;
 };
 
 /* Grows *p (n used of *cap elements of size sz) to hold one more. */
@@ -208,6 +210,7 @@ static int set_state(ge_trace_model *m, walkstate *w, uint64_t gid, int64_t now,
     w->capwhy = nc;
   }
   if (charge(m, g, now, w->why[i])) return -1;
+  if (m->on_state) m->on_state(m->on_state_ctx, now, g->state, st);
   g->state = st;
   w->why[i] = why;
   if (st == GE_TRACE_G_DEAD) {
@@ -354,9 +357,16 @@ static ge_err build(ge_trace_model *m, const ge_trace *t, unsigned what, ge_erro
 }
 
 ge_err ge_trace_model_new(const ge_trace *t, unsigned what, ge_trace_model **out, ge_error *err) {
+  return ge_trace_model_new_observed(t, what, NULL, NULL, out, err);
+}
+
+ge_err ge_trace_model_new_observed(const ge_trace *t, unsigned what, ge_trace_gstate_fn on_state,
+                                   void *ctx, ge_trace_model **out, ge_error *err) {
   *out = NULL;
   ge_trace_model *m = calloc(1, sizeof *m);
   if (!m) return ge_fail(err, GE_ERR_NOMEM, "trace model: out of memory");
+  m->on_state = on_state;
+  m->on_state_ctx = ctx;
   ge_err e = build(m, t, what, err);
   if (e) {
     ge_trace_model_free(m);

@@ -1,7 +1,7 @@
---- goescape html [--escape LOG...] [--profile PROF] [--binary BIN] [-o report.html] ...
+--- goescape html [--escape LOG...] [--profile PROF] [--binary BIN] [--trace TRACE] [-o report.html] ...
 -- One self-contained HTML file: summary, hotspots (with diagnostics, -m=2
--- flows and advice), annotated source, flame graph, and a diff against a
--- base log or profile.
+-- flows and advice), annotated source, flame graph, a diff against a
+-- base log or profile, and an execution trace's timeline.
 local ge = require "goescape"
 local cli = require "goescape.cli"
 local html = require "goescape.report.html"
@@ -12,6 +12,7 @@ function M.setup(c)
   c:option("--escape", "Escape log(s): text, logopt dir or .json"):count("*"):args(1)
   c:option("--profile", "pprof profile (allocs/heap; any sample type)")
   c:option("--binary", "Go binary: symbolizes address-only profiles, sizes from DWARF")
+  c:option("--trace", "Execution trace (runtime/trace): a timeline of heap, GC, goroutines, regions, logs")
   c:option("-n", "Hotspot rows in the table", "100"):convert(cli.count)
   c:option("--min", "Flame graph: leave out frames under this fraction of the total", "0.001")
     :convert(cli.number)
@@ -32,7 +33,9 @@ end
 
 function M.run(args)
   local escapes, bases = flat(args.escape), flat(args.base_escape)
-  if #escapes == 0 and not args.profile then cli.fail("html: give --escape LOG and/or --profile PROF") end
+  if #escapes == 0 and not args.profile and not args.trace then
+    cli.fail("html: give --escape LOG, --profile PROF and/or --trace TRACE")
+  end
   if #bases > 0 and #escapes == 0 then cli.usage("html: --base-escape needs --escape") end
   if args.base_profile and not args.profile then cli.usage("html: --base-profile needs --profile") end
   if args.min and (args.min < 0 or args.min >= 1) then cli.usage("html: --min must be in [0, 1)") end
@@ -41,6 +44,8 @@ function M.run(args)
   local bin = args.binary and cli.check(ge.binary.open(args.binary)) or nil
   local base_log = #bases > 0 and cli.check(ge.escape.open(bases)) or nil
   local base_prof = args.base_profile and cli.check(ge.profile.open(args.base_profile)) or nil
+  local trace = args.trace and cli.check(ge.trace.open(args.trace)) or nil
+  if trace and trace.warning then io.stderr:write("goescape: warning: ", trace.warning, "\n") end
   if prof and args.sample and not prof:sample_type(args.sample) then
     cli.fail("html: %s: no sample type %s", args.profile, args.sample)
   end
@@ -51,10 +56,10 @@ function M.run(args)
   if prof then cli.check_filters(prof, cli.profile_query(args)) end
   local data, err = html.write(args.output, cli.profile_query(args, {
     escape = log, profile = prof, binary = bin, n = args.n, min = args.min,
-    base_escape = base_log, base_profile = base_prof, source = not args.no_source,
+    base_escape = base_log, base_profile = base_prof, source = not args.no_source, trace = trace,
     source_dirs = flat(args.source_dir), title = args.title,
     names = { escape = #escapes > 0 and table.concat(escapes, ", ") or nil, profile = args.profile,
-      binary = args.binary, base = base_name },
+      binary = args.binary, base = base_name, trace = args.trace },
   }))
   if not data then cli.fail("html: %s", tostring(err)) end
   io.stderr:write("goescape: wrote ", args.output, "\n")

@@ -7,6 +7,8 @@
 --     [, sample = "alloc_space"] [, n = 100] [, min = 0.001]
 --     [, base_escape = log0] [, base_profile = prof0] [, source_dirs = {...}]})
 --   ge.report.html("report.html", {hotspots = hot, escape = log, profile = prof})
+--   ge.report.html("report.html", {trace = t_or_path [, timeline = {buckets =, lanes =, rows =}]})
+--     (a trace alone, or with the others: a timeline section, goescape.report.timeline)
 --   local data = html.data(opts); local text = html.render(data)
 --
 -- Nothing from the inputs is ever markup: all of it travels as JSON in a
@@ -57,6 +59,14 @@ end
 --- The page for a data model (M.data).
 function M.render(data)
   local css, js = asset("report.css"), asset("report.js")
+  -- the timeline's SVG holds numbers and fixed words only (its lane names
+  -- are set by the script from the data): it can be markup
+  local tl = ""
+  if data.timeline then
+    tl = '<template id="ge-timeline">' .. require("goescape.report.timeline").svg(data.timeline, { text = false })
+      .. "</template>\n"
+    js = js .. asset("timeline.js")
+  end
   local out = {
     '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; ',
@@ -71,6 +81,7 @@ function M.render(data)
     left_out_note(data),
     '<main id="app"><noscript>This report draws itself with JavaScript; the data is in the ',
     'goescape-data block of the page source.</noscript></main>\n',
+    tl,
     '<script type="application/json" id="goescape-data">', M.embed_json(data), "</script>\n",
     "<script>\n", js, "</script>\n</body>\n</html>\n",
   }

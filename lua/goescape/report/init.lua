@@ -4,6 +4,7 @@
 --   ge.report.svg                      SVG escaping, `dot -Tsvg` (goescape.report.svg)
 --   ge.report.json                     JSON with exact numbers and key order
 --   ge.report.dot, ge.report.sarif     Graphviz DOT / Mermaid, SARIF 2.1.0
+--   ge.report.timeline                 an execution trace's timeline: model, SVG (goescape.report.timeline)
 local M = {}
 
 
@@ -12,4 +13,4 @@ local M = {}
 -- model, or nil, err.
 function M.html(path, opts) return require("goescape.report.html").write(path, opts) end
 
-return require("goescape.lazy")(M, "goescape.report", { "flame", "svg", "json", "dot", "sarif", "top" })
+return require("goescape.lazy")(M, "goescape.report", { "flame", "svg", "json", "dot", "sarif", "top", "timeline" })

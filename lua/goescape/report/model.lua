@@ -111,7 +111,10 @@ end
 -- annotated source), source_dirs (the roots sources are quoted from, with
 -- the working directory, GOROOT and the module cache; files elsewhere are
 -- listed in data.sources_left_out), source_files (8), source_lines (2500),
--- title, names = {escape=, profile=, binary=, base=} (shown in the header).
+-- title, names = {escape=, profile=, binary=, base=, trace=} (shown in the
+-- header), trace (a ge.trace or a path: the timeline section, with or
+-- without the other inputs) and timeline (goescape.report.timeline.model's
+-- options).
 -- Returns the table, or nil, err.
 -- The log's summary: totals, kinds, the 30 packages with most heap moves.
 local function log_summary(log)
@@ -296,17 +299,37 @@ local function log_rows(data, log, n)
   data.rows, data.nrows = out, #groups
 end
 
+-- The timeline of a trace (a ge.trace, or a path opened here and closed).
+local function timeline_part(trace, topts)
+  local T = require "goescape.trace"
+  if type(trace) == "string" then
+    local t, err = T.open(trace)
+    if not t then return nil, err end
+    local ok, m = pcall(require("goescape.report.timeline").model, t, topts)
+    t:close()
+    if not ok then error(m, 0) end
+    return m
+  end
+  if not T.is_trace(trace) then error("html: opts.trace: a trace or a path expected", 3) end
+  return require("goescape.report.timeline").model(trace, topts)
+end
+
 --- The model for opts (html.write's options). Returns data, or nil, err.
 function M.build(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'data' (options table expected)", 2) end
   local log, prof = opts.escape, opts.profile
-  if not log and not prof and not opts.hotspots then
-    error("html: an escape log, a profile or a hotspots result is needed", 2)
+  if not log and not prof and not opts.hotspots and not opts.trace then
+    error("html: an escape log, a profile, a hotspots result or a trace is needed", 2)
   end
   local n = opts.n or 100
   local data = { title = opts.title or "goescape report", version = 1, names = opts.names or {},
     generated = os.date("!%Y-%m-%d %H:%M UTC") }
   if log then data.log = log_summary(log) end
+  if opts.trace then
+    local tl, err = timeline_part(opts.trace, opts.timeline)
+    if not tl then return nil, err end
+    data.timeline = tl
+  end
   if not prof and opts.hotspots then
     hotspots_rows(data, opts.hotspots, n)
   elseif prof then

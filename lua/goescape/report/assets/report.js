@@ -103,7 +103,7 @@ function barTable(rows, cols) {
 }
 (function summary() {
   var inputs = [];
-  if (D.names) ["escape", "profile", "binary", "base"].forEach(function (k) {
+  if (D.names) ["escape", "profile", "binary", "base", "trace"].forEach(function (k) {
     if (D.names[k]) inputs.push(k + ": " + D.names[k]);
   });
   var sec = section("summary", "Summary", inputs.join("   \u00b7   ") + (D.generated ? "   \u00b7   " + D.generated : ""));
@@ -251,7 +251,7 @@ function toggle(r, open) {
   if (open && !isOpen) { tr.parentNode.insertBefore(detail(r), next); tr.classList.add("open"); }
   if (!open && isOpen) { next.parentNode.removeChild(next); tr.classList.remove("open"); }
 }
-(function hot() {
+if (D.rows !== undefined || !D.timeline) (function hot() {
   var rows = list(D.rows);
   var costed = !!D.sample;
   var sec = section("hotspots", costed ? "Hotspots" : "Heap diagnostics by line",
@@ -458,7 +458,7 @@ function onHash() {
   var m = /(?:^|&)expand=([0-9,]+|all)/.exec(hs);
   if (m) {
     var want = m[1] === "all" ? list(D.rows).map(function (r) { return r.rank; }) : m[1].split(",").map(Number);
-    want.forEach(function (n) { window.goescape.expand(n); });
+    if (window.goescape) want.forEach(function (n) { window.goescape.expand(n); });
     var first = document.getElementById("detail-" + want[0]);
     if (!/noscroll/.test(hs) && first && first.previousSibling) first.previousSibling.scrollIntoView();
   }
