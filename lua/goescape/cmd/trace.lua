@@ -7,9 +7,12 @@
 --   gc          GC cycles, stop-the-world pauses, totals (--json: one object)
 --   goroutines  each goroutine's creation, end and time in each state
 --               (--json: one object per line)
+--   lifetimes   heap objects by type, short- vs long-lived (a trace recorded
+--               with GODEBUG=traceallocfree=1; cmd/trace_lifetimes.lua)
 local ge = require "goescape"
 local cli = require "goescape.cli"
 local json = require "goescape.report.json"
+local lifetimes = require "goescape.cmd.trace_lifetimes"
 
 local M = { help = "Read a Go execution trace (summary, heap, gc, goroutines)" }
 
@@ -29,6 +32,7 @@ function M.setup(c)
     sc:argument("trace", "Trace file, or -")
     sc:flag("--json", "Print " .. d[3])
   end
+  lifetimes.setup(c)
 end
 
 local ORDER = { "go_version", "generations", "goroutines", "gc_cycles", "events", "tables", "total",
@@ -157,6 +161,7 @@ function M.run(args)
   if args.heap then return heap(args) end
   if args.gc then return gc(args) end
   if args.goroutines then return goroutines(args) end
+  if args.lifetimes then return lifetimes.run(args) end
 end
 
 return M
