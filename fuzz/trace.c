@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "goescape/trace.h"
+#include "goescape/trace_allocfree.h"
 
 static void walk(const ge_trace *t, const ge_trace_filter *f) {
   ge_error err;
@@ -69,6 +70,17 @@ static void model(const ge_trace *t) {
   ge_trace_model_free(m);
 }
 
+/* Heap lifetimes: every row's name read. */
+static void lifetimes(const ge_trace *t) {
+  ge_trace_lifetimes *l;
+  ge_error err;
+  if (ge_trace_lifetimes_new(t, &l, &err)) return;
+  const ge_trace_lt_type *rows;
+  size_t n = ge_trace_lifetimes_types(l, &rows);
+  for (size_t i = 0; i < n; i++) touch(rows[i].name);
+  ge_trace_lifetimes_free(l);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ge_limits lim;
   ge_limits_default(&lim);
@@ -89,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   f.by_from = f.by_to = 1;
   walk(t, &f);
   model(t);
+  lifetimes(t);
   ge_trace_free(t);
   return 0;
 }

@@ -42,6 +42,7 @@ typedef struct ge_trace_lt_type {
 
 typedef struct ge_trace_lt_totals {
   uint64_t allocs, frees, existing, live; /* heap objects */
+  uint64_t free_events;    /* HeapObjectFree events (a tiny slot's frees more objects) */
   uint64_t unknown_frees;  /* frees of objects the trace never showed alive */
   uint64_t unknown_types;  /* allocations naming a type id not in their table */
   uint64_t gc_cycles;      /* GCBegin events walked */

@@ -4,7 +4,7 @@
  *                      frees=, existing=, live=, live_bytes=, lifetimes=,
  *                      survived = {[0]=n, [1]=n, [2]=n, [3]=n (3 or more)},
  *                      median_ns=, p90_ns=}...,
- *                     totals = {allocs=, frees=, existing=, live=, ...}}
+ *                     totals = {allocs=, frees=, free_events=, existing=, live=, ...}}
  *                   | nil, err, code ("notfound": not recorded with
  *                     GODEBUG=traceallocfree=1)
  * median_ns and p90_ns are absent for a type none of whose objects were
@@ -56,6 +56,7 @@ static int lifetimes_work(lua_State *L, void *ctx) {
   lua_createtable(L, 0, 20);
   setu(L, "allocs", t.allocs);
   setu(L, "frees", t.frees);
+  setu(L, "free_events", t.free_events);
   setu(L, "existing", t.existing);
   setu(L, "live", t.live);
   setu(L, "unknown_frees", t.unknown_frees);

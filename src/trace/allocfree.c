@@ -245,6 +245,7 @@ static int free_id(ge_trace_lifetimes *l, uint64_t id, int64_t now, int only_nos
 static int on_free(ge_trace_lifetimes *l, uint64_t id, int64_t now) {
   size_t n = 0;
   int ns = 0;
+  l->tot.free_events++;
   if (free_id(l, id, now, 0, &n, &ns)) return -1;
   if (!n) {
     l->tot.unknown_frees++;
