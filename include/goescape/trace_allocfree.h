@@ -31,10 +31,13 @@ typedef struct ge_trace_lt_type {
   ge_strview name;            /* the runtime's type string: "main.node", "[]uint8"... */
   uint64_t addr;              /* the type's address in the traced program (0: none) */
   uint64_t size, ptr_bytes;   /* the type's size and the bytes that may hold pointers */
-  uint64_t allocs, bytes;     /* allocations seen; allocs * size */
+  uint64_t allocs, bytes;     /* allocations seen; the bytes of their heap slots (a
+                                 slice's array is recorded with its element type:
+                                 bytes, not size, is what it took); a tiny object
+                                 (no pointers, under 16 bytes): its size */
   uint64_t frees;             /* frees matched to an object of this type */
   uint64_t existing;          /* objects alive when tracing began (the snapshot) */
-  uint64_t live, live_bytes;  /* objects not freed by the trace's end */
+  uint64_t live, live_bytes;  /* objects not freed by the trace's end, their slots' bytes */
   uint64_t lifetimes;         /* freed objects whose allocation was seen */
   uint64_t survived[GE_TRACE_SURVIVED]; /* of those, by GC cycles survived */
   int64_t median_ns, p90_ns;  /* their lifetimes (a histogram's: within 1/16) */

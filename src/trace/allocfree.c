@@ -10,13 +10,16 @@
  * experimental batch written at its end); across generations a type is its
  * address in the program, so rows are keyed by that.
  *
- * The runtime's tiny allocator packs noscan objects under 16 bytes into one
- * 16-byte slot: each gets an alloc event at its own address (several share
- * an id, offsets 8..15 the next id), but the sweeper frees the slot once,
- * at its base. So a free takes every object of its id and, when they have
- * no pointers, the noscan objects of the ids up to the slot's end: Go's
- * allocator never starts another object there (noscan objects under 16
- * bytes always go to the tiny allocator).
+ * The sweeper frees a slot at its base, and allocations are named by the
+ * address mallocgc returns, which is not always the slot's base: the tiny
+ * allocator packs objects without pointers under 16 bytes into one 16-byte
+ * slot (each gets an event at its own address: several share an id,
+ * offsets 8..15 the next id), and a slot over 512 bytes of an object with
+ * pointers starts with an 8-byte malloc header. The spans (afspans.c) tell
+ * which slot a free's address is: a free takes the objects of its id and
+ * those of the ids its slot holds past the base. Bytes are the slot's
+ * (a tiny object: its type's size), since a slice's backing array is
+ * recorded with its element type.
  *
  * GC cycles survived: the sweeper frees what cycle k found dead before
  * cycle k+1 begins, and objects allocated during a mark phase are kept by
@@ -27,6 +30,7 @@
 #include "core/error.h"
 #include "core/vec.h"
 #include "goescape/trace_allocfree.h"
+#include "trace/afspans.h"
 #include "trace/internal.h"
 
 enum {
@@ -37,6 +41,8 @@ enum {
 #define AF_TYPES 0      /* traceAllocFreeTypesBatch */
 #define AF_INFO 1       /* traceAllocFreeInfoBatch */
 #define TINY_SLOT 16    /* the runtime's maxTinySize */
+#define HEADER_MIN 512  /* slots above this hold a malloc header (gc.MinSizeForMallocHeader) */
+#define HEADER 8        /* gc.MallocHeaderSize */
 #define EXISTING UINT32_MAX
 /* Lifetime histogram: values 0..7 exact, then 8 buckets per power of two
  * (a bucket's middle is within 1/16 of any value in it). */
@@ -45,6 +51,7 @@ enum {
 
 typedef struct obj {
   uint64_t id;
+  uint64_t bytes; /* its slot's (a tiny object: its type's size) */
   int64_t time;
   uint32_t type;
   uint32_t cycle; /* GCBegins before its allocation; EXISTING: in the snapshot */
@@ -70,6 +77,7 @@ struct ge_trace_lifetimes {
   obj *objs;
   size_t nobjs, capobjs;
   ge_hashidx live;
+  ge_afspans spans;
   uint64_t cycles;
   ge_trace_lt_totals tot;
   unsigned char *buf;
@@ -242,21 +250,41 @@ static int free_id(ge_trace_lifetimes *l, uint64_t id, int64_t now, int only_nos
   return 0;
 }
 
+static uint64_t heap_align(const ge_trace_lifetimes *l) {
+  return l->tot.has_info && l->tot.heap_align ? l->tot.heap_align : 8; /* gc.MinHeapAlign */
+}
+
+static uint64_t page_size(const ge_trace_lifetimes *l) {
+  return l->tot.has_info && l->tot.page_size ? l->tot.page_size : 8192; /* the runtime's pageSize */
+}
+
+/* The span page under object id, or NULL. */
+static const ge_afpage *span_of(const ge_trace_lifetimes *l, uint64_t id) {
+  return ge_afspans_find(&l->spans, id * heap_align(l) / page_size(l));
+}
+
+/* A free names a slot's base. The objects the slot held: those of its id;
+ * in a tiny slot (16 bytes, no pointers) those of the ids up to its end;
+ * in a slot with a malloc header, the object after the header, which its
+ * allocation named. Without the span (a capture with no snapshot of the
+ * spans), the tiny rule is applied to objects without pointers. */
 static int on_free(ge_trace_lifetimes *l, uint64_t id, int64_t now) {
   size_t n = 0;
   int ns = 0;
   l->tot.free_events++;
   if (free_id(l, id, now, 0, &n, &ns)) return -1;
-  if (!n) {
-    l->tot.unknown_frees++;
-    return 0;
+  uint64_t align = heap_align(l);
+  const ge_afpage *pg = span_of(l, id);
+  if (pg && !pg->large && pg->noscan && pg->elemsize == TINY_SLOT) {
+    for (uint64_t k = 1; k * align < TINY_SLOT; k++)
+      if (free_id(l, id + k, now, 0, &n, &ns)) return -1;
+  } else if (pg && !pg->large && !pg->noscan && pg->elemsize > HEADER_MIN) {
+    if (align <= HEADER && free_id(l, id + HEADER / align, now, 0, &n, &ns)) return -1;
+  } else if (!pg && n && ns) {
+    for (uint64_t k = 1; k * align < TINY_SLOT; k++)
+      if (free_id(l, id + k, now, 1, &n, &ns)) return -1;
   }
-  if (!ns) return 0;
-  uint64_t align = l->tot.has_info && l->tot.heap_align ? l->tot.heap_align : 8;
-  for (uint64_t k = 1; k * align < TINY_SLOT; k++) {
-    size_t m = 0;
-    if (free_id(l, id + k, now, 1, &m, &ns)) return -1;
-  }
+  if (!n) l->tot.unknown_frees++;
   return 0;
 }
 
@@ -272,18 +300,22 @@ static int on_alloc(ge_trace_lifetimes *l, const ge_trace_event *ev, int existin
   if (ge_hashidx_reserve(&l->live, l->nobjs, obj_hash, l->objs) ||
       ge_vec_reserve((void **)&l->objs, &l->capobjs, l->nobjs, 1, sizeof *l->objs))
     return nomem(l);
+  atype *a = &l->types[type];
+  const ge_afpage *pg = span_of(l, ev->args[0]);
+  uint64_t bytes = pg ? pg->elemsize : a->row.size;
+  if (pg && pg->noscan && pg->elemsize == TINY_SLOT && a->row.size && a->row.size < TINY_SLOT)
+    bytes = a->row.size; /* a tiny object: its share of the slot */
   size_t j = ge_hashidx_first(&l->live, ge_tr_hash(ev->args[0]));
   while (ge_hashidx_at(&l->live, j) != GE_HASHIDX_NONE) j = ge_hashidx_next(&l->live, j);
-  l->objs[l->nobjs] = (obj){ev->args[0], ev->time, type,
+  l->objs[l->nobjs] = (obj){ev->args[0], bytes, ev->time, type,
                             existing ? EXISTING : (uint32_t)(l->cycles < EXISTING ? l->cycles : EXISTING - 1)};
   ge_hashidx_set(&l->live, j, (uint32_t)l->nobjs++);
-  atype *a = &l->types[type];
   if (existing) {
     a->row.existing++;
     l->tot.existing++;
   } else {
     a->row.allocs++;
-    a->row.bytes += a->row.size;
+    a->row.bytes += bytes;
     l->tot.allocs++;
   }
   return 0;
@@ -313,7 +345,7 @@ static int finish(ge_trace_lifetimes *l) {
   for (size_t i = 0; i < l->nobjs; i++) {
     atype *a = &l->types[l->objs[i].type];
     a->row.live++;
-    a->row.live_bytes += a->row.size;
+    a->row.live_bytes += l->objs[i].bytes;
   }
   l->tot.live = l->nobjs;
   l->rows = malloc((l->ntypes ? l->ntypes : 1) * sizeof *l->rows);
@@ -365,9 +397,15 @@ static int walk(ge_trace_lifetimes *l) {
     case EV_HEAPOBJ: err = on_alloc(l, &ev, 1); break;
     case EV_HEAPOBJALLOC: err = on_alloc(l, &ev, 0); break;
     case EV_HEAPOBJFREE: err = on_free(l, ev.args[0], ev.time); break;
-    case EV_SPAN: l->tot.spans++; break;
-    case EV_SPANALLOC: l->tot.span_allocs++; break;
-    case EV_SPANFREE: l->tot.span_frees++; break;
+    case EV_SPAN: case EV_SPANALLOC:
+      if (ev.type == EV_SPAN) l->tot.spans++;
+      else l->tot.span_allocs++;
+      if (ge_afspans_add(&l->spans, ev.args[0], ev.args[1], ev.args[2], page_size(l))) err = nomem(l);
+      break;
+    case EV_SPANFREE:
+      l->tot.span_frees++;
+      ge_afspans_remove(&l->spans, ev.args[0]);
+      break;
     case EV_GSTACK: l->tot.stacks++; break;
     case EV_GSTACKALLOC: l->tot.stack_allocs++; break;
     case EV_GSTACKFREE: l->tot.stack_frees++; break;
@@ -401,6 +439,7 @@ ge_err ge_trace_lifetimes_new(const ge_trace *t, ge_trace_lifetimes **out, ge_er
   ge_err rc = (ge_err)walk(l);
   /* what only the walk needs */
   ge_hashidx_free(&l->live);
+  ge_afspans_free(&l->spans);
   free(l->buf);
   l->buf = NULL;
   if (rc) {
@@ -422,6 +461,7 @@ void ge_trace_lifetimes_free(ge_trace_lifetimes *l) {
   free(l->objs);
   free(l->buf);
   ge_hashidx_free(&l->live);
+  ge_afspans_free(&l->spans);
   ge_tr_map_free(&l->byaddr);
   ge_tr_map_free(&l->bygen);
   free(l);
