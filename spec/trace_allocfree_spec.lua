@@ -1,7 +1,8 @@
 -- t:lifetimes() and `goescape trace lifetimes` on traces recorded here with
 -- GODEBUG=traceallocfree=1 by spec/fixtures/trace/src/traceprog (its annot
 -- mode: the allocfree.trace of spec/trace_spec.lua's setup, reused when
--- that setup has run; its lifetimes mode: two types over 8 forced GCs),
+-- that setup has run; its lifetimes mode: objects kept for 0 or 3 forced
+-- GCs; its gc mode: many GC cycles over 20 ms generations),
 -- built by every Go here from 1.23. Oracle in the same run:
 -- spec/fixtures/trace/src/allocfree_oracle, the same per-type counts
 -- computed over golang.org/x/exp/trace's decoding and event order (built
@@ -30,6 +31,9 @@ for _, c in ipairs(H.go_compilers()) do
       H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceallocfree=1 ./traceprog annot allocfree.trace")
         :format(H.q(dir)))
       H.must(("cd %s && env -u LD_PRELOAD ./traceprog annot plain.trace"):format(H.q(dir)))
+      -- many GC cycles over 20 ms generations: a type table per generation
+      H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceallocfree=1,traceadvanceperiod=20000000 ./traceprog gc gc.trace")
+        :format(H.q(dir)))
     end)
     local shared = H.build .. "/trace-" .. c.name
     local annot = H.exists(shared .. "/.done") and H.exists(shared .. "/allocfree.trace")
@@ -84,8 +88,8 @@ local function src_num(pattern) return tonumber((assert(source:match(pattern), p
 describe("t:lifetimes() on traces of real programs", function()
   for _, run in ipairs(runs) do
     local c = run.compiler
-    for _, name in ipairs({ "annot", "lifetimes" }) do
-      local path = name == "annot" and run.annot or run.dir .. "/lifetimes.trace"
+    for _, name in ipairs({ "annot", "lifetimes", "gc" }) do
+      local path = name == "annot" and run.annot or run.dir .. "/" .. name .. ".trace"
       it(("counts each type's objects as the x/exp/trace oracle does (%s, %s)"):format(c.name, name), function()
         local t = assert(ge.trace.open(path))
         local rows = assert(t:lifetimes())
@@ -111,6 +115,11 @@ describe("t:lifetimes() on traces of real programs", function()
         for k in pairs(wtot) do tot[k] = rows.totals[k] end
         assert.are.same(wtot, tot)
         assert.are.equal(n, rows.totals.types)
+        if name == "gc" then
+          assert.is_true(t.generations > 1)
+          local node = assert(by_type(rows, "main.node"))
+          assert.is_true(node.survived[0] > 0 and node.survived[1] + node.survived[2] + node.survived[3] > 0)
+        end
       end)
     end
 
