@@ -74,7 +74,13 @@ function M.run(args)
   io.stdout:write(("spans: %d at the start, %d allocated, %d freed; goroutine stacks: %d, %d, %d\n"):format(
     tot.spans, tot.span_allocs, tot.span_frees, tot.stacks, tot.stack_allocs, tot.stack_frees))
   if tot.unknown_frees > 0 then
-    io.stdout:write(("%d frees of objects allocated before the trace (no snapshot of them)\n"):format(tot.unknown_frees))
+    io.stdout:write(("%d frees of objects allocated before the trace (no snapshot of them)\n")
+      :format(tot.unknown_frees))
+  end
+  if tot.unknown_types > 0 then
+    io.stdout:write(("%d allocations name a type missing from their generation's table "
+      .. "(a flight recorder's capture keeps no tables)\n")
+      :format(tot.unknown_types))
   end
   local short, long = {}, {}
   for _, r in ipairs(rows) do
