@@ -12,6 +12,7 @@ local ge = require "goescape"
 
 local SRC = H.root .. "/spec/fixtures/trace/src/traceprog"
 local ORACLE = H.root .. "/spec/fixtures/trace/src/allocfree_oracle"
+local FLIGHT = H.root .. "/spec/fixtures/trace/src/flightrec"
 
 local function minor(c) return tonumber(c.version:match("^1%.(%d+)")) end
 
@@ -34,6 +35,12 @@ for _, c in ipairs(H.go_compilers()) do
       -- many GC cycles over 20 ms generations: a type table per generation
       H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceallocfree=1,traceadvanceperiod=20000000 ./traceprog gc gc.trace")
         :format(H.q(dir)))
+      -- a flight recorder's capture (Go 1.25+): no type tables, no snapshot
+      if minor(c) >= 25 then
+        H.must(("cd %s && env -u LD_PRELOAD %s build -o %s/flightrec main.go"):format(H.q(FLIGHT), c.go, H.q(dir)))
+        H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceallocfree=1,traceadvanceperiod=20000000 ./flightrec flight.trace")
+          :format(H.q(dir)))
+      end
     end)
     local shared = H.build .. "/trace-" .. c.name
     local annot = H.exists(shared .. "/.done") and H.exists(shared .. "/allocfree.trace")
@@ -88,7 +95,7 @@ local function src_num(pattern) return tonumber((assert(source:match(pattern), p
 describe("t:lifetimes() on traces of real programs", function()
   for _, run in ipairs(runs) do
     local c = run.compiler
-    for _, name in ipairs({ "annot", "lifetimes", "gc" }) do
+    for _, name in ipairs(minor(c) >= 25 and { "annot", "lifetimes", "gc", "flight" } or { "annot", "lifetimes", "gc" }) do
       local path = name == "annot" and run.annot or run.dir .. "/" .. name .. ".trace"
       it(("counts each type's objects as the x/exp/trace oracle does (%s, %s)"):format(c.name, name), function()
         local t = assert(ge.trace.open(path))
@@ -115,6 +122,10 @@ describe("t:lifetimes() on traces of real programs", function()
         for k in pairs(wtot) do tot[k] = rows.totals[k] end
         assert.are.same(wtot, tot)
         assert.are.equal(n, rows.totals.types)
+        if name == "flight" then
+          assert.is_nil(rows.totals.heap_align) -- the info batch is the first generation's
+          assert.is_true(rows.totals.unknown_types > 0)
+        end
         if name == "gc" then
           assert.is_true(t.generations > 1)
           local node = assert(by_type(rows, "main.node"))

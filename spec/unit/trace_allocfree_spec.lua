@@ -78,6 +78,16 @@ describe("t:lifetimes()", function()
     assert.matches("heap objects live at once %(limit max_records%); raise it with {limits = {max_records = N}}", err)
   end)
 
+  it("answers a corrupt type table with nil, the byte and generation, format", function()
+    local b = H.read(DIR .. "/go126-allocfree.trace")
+    local at = assert(b:find("\tmain.node", 1, true)) -- its name's length, 9
+    local t = assert(ge.trace.parse(b:sub(1, at - 1) .. "\137" .. b:sub(at + 1), "t.trace"))
+    local rows, err, code = t:lifetimes()
+    assert.is_nil(rows)
+    assert.are.equal("format", code)
+    assert.matches("^t%.trace: byte %d+: generation 1: AllocFree type name past its batch$", err)
+  end)
+
   it("raises on a closed trace", function()
     local t = open("go126-allocfree")
     t:close()
