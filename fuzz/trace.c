@@ -3,13 +3,15 @@
  * through a filter (types, goroutine, time range) taken from the input,
  * and the model (heap timeline, GC, goroutines) with every string and
  * stack of it read, the annotations (tasks, regions, logs, growth), and the
- * timeline (buckets, regions, logs) over a range taken from the input.
+ * timeline (buckets, regions, logs) over a range taken from the input, and
+ * the AllocFree lifetimes.
  * Seeds: fuzz/corpus/trace/ (traces of the Go 1.22, 1.23, 1.25 and 1.26
  * formats from spec/fixtures/trace/data). */
 #include <stdlib.h>
 
 #include "goescape/trace.h"
 #include "goescape/trace_annot.h"
+#include "goescape/trace_allocfree.h"
 
 static void walk(const ge_trace *t, const ge_trace_filter *f) {
   ge_error err;
@@ -135,6 +137,17 @@ static void timeline(const ge_trace *t, int64_t from, int64_t to, size_t buckets
   ge_trace_timeline_free(tl);
 }
 
+/* Heap lifetimes: every row's name read. */
+static void lifetimes(const ge_trace *t) {
+  ge_trace_lifetimes *l;
+  ge_error err;
+  if (ge_trace_lifetimes_new(t, &l, &err)) return;
+  const ge_trace_lt_type *rows;
+  size_t n = ge_trace_lifetimes_types(l, &rows);
+  for (size_t i = 0; i < n; i++) touch(rows[i].name);
+  ge_trace_lifetimes_free(l);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ge_limits lim;
   ge_limits_default(&lim);
@@ -158,6 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   annot(t);
   timeline(t, in.start_ns, in.end_ns, 1 + size % 97);
   timeline(t, f.from, f.to, 1 + (size > 21 ? data[21] : 3));
+  lifetimes(t);
   ge_trace_free(t);
   return 0;
 }

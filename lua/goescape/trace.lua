@@ -59,6 +59,10 @@ end
 -- walk of the events each): the heap timeline, GC cycles and pauses, and
 -- each goroutine's life; see doc/trace.md.
 
+--- t:lifetimes() (C, src/lua/ltrace_allocfree.c): heap objects by type in a
+-- trace recorded with GODEBUG=traceallocfree=1, largest bytes first; nil,
+-- err, "notfound" for any other trace; see doc/trace.md.
+
 --- The event table: {{name=, id=, event = true|false, args = {names}}...}.
 function M.types() return core.trace_types() end
 

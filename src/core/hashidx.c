@@ -53,3 +53,20 @@ void ge_hashidx_free(ge_hashidx *x) {
 void ge_hashidx_clear(ge_hashidx *x) {
   if (x->slots) memset(x->slots, 0, (x->mask + 1) * sizeof *x->slots);
 }
+
+void ge_hashidx_remove(ge_hashidx *x, size_t j, ge_hashidx_hash_fn hash_of, const void *ctx) {
+  size_t hole = j;
+  for (size_t k = j;;) {
+    k = (k + 1) & x->mask;
+    if (!x->slots[k]) break;
+    size_t home = hash_of(ctx, x->slots[k] - 1) & x->mask;
+    /* the entry at k may fill the hole unless its home lies after the hole
+     * (cyclically, in (hole, k]) */
+    int after = hole <= k ? (home > hole && home <= k) : (home > hole || home <= k);
+    if (!after) {
+      x->slots[hole] = x->slots[k];
+      hole = k;
+    }
+  }
+  x->slots[hole] = 0;
+}

@@ -39,6 +39,13 @@ void ge_hashidx_free(ge_hashidx *x);
  * entries afresh (a parser's per-package state). */
 void ge_hashidx_clear(ge_hashidx *x);
 
+/* Takes the entry out of slot j (where a probe found it), moving the
+ * entries after it back so that every probe still reaches its entry
+ * (linear probing has no tombstones). The caller then owns the entry's
+ * index: to keep its entries dense it may move its last entry there and
+ * point that entry's slot at the new index. */
+void ge_hashidx_remove(ge_hashidx *x, size_t j, ge_hashidx_hash_fn hash_of, const void *ctx);
+
 /* The first slot to probe for hash h. */
 static inline size_t ge_hashidx_first(const ge_hashidx *x, uint32_t h) { return h & x->mask; }
 /* The entry in slot j, or GE_HASHIDX_NONE: the probe ends there, and a new

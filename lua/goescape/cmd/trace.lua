@@ -10,9 +10,12 @@
 --   tasks, regions, logs, growth [--by goroutine|region|task]: the user
 --               annotations and the heap growth charged to them
 --               (lua/goescape/cmd/trace_annot.lua)
+--   lifetimes   heap objects by type, short- vs long-lived (a trace recorded
+--               with GODEBUG=traceallocfree=1; cmd/trace_lifetimes.lua)
 local ge = require "goescape"
 local cli = require "goescape.cli"
 local json = require "goescape.report.json"
+local lifetimes = require "goescape.cmd.trace_lifetimes"
 
 local M = { help = "Read a Go execution trace (summary, heap, gc, goroutines)" }
 
@@ -33,6 +36,7 @@ function M.setup(c)
     sc:flag("--json", "Print " .. d[3])
   end
   require("goescape.cmd.trace_annot").setup(c)
+  lifetimes.setup(c)
 end
 
 local ORDER = { "go_version", "generations", "goroutines", "gc_cycles", "events", "tables", "total",
@@ -164,6 +168,7 @@ function M.run(args)
   for _, d in ipairs(require("goescape.cmd.trace_annot").COMMANDS) do
     if args[d[1]] then return require("goescape.cmd.trace_annot").run(d[1], args) end
   end
+  if args.lifetimes then return lifetimes.run(args) end
 end
 
 return M
