@@ -225,6 +225,22 @@ GE_API ge_strview ge_trace_model_string(const ge_trace_model *m, uint32_t id);
 GE_API size_t ge_trace_model_stack(const ge_trace_model *m, uint32_t stack, ge_trace_frame *frames,
                                    size_t cap);
 
+/* ------------------------------------------------------------------ pprof */
+
+/* The profiles of `go tool trace -pprof=TYPE` (src/trace/pprof.c says what
+ * each holds), and cpu: the trace's CPU samples. */
+enum {
+  GE_TRACE_PPROF_SCHED, GE_TRACE_PPROF_SYNC, GE_TRACE_PPROF_NET, GE_TRACE_PPROF_SYSCALL,
+  GE_TRACE_PPROF_CPU
+};
+/* The kind of a name ("sched", "sync", "net", "syscall", "cpu"), -1 when none. */
+GE_API int ge_trace_pprof_kind(const char *name);
+/* Walks every event once and returns the profile (free with
+ * ge_profile_free). period: the CPU sampling period in ns for cpu (<= 0:
+ * 10 ms, runtime/pprof's 100 Hz; the trace does not record it). */
+GE_API ge_err ge_trace_pprof(const ge_trace *t, unsigned kind, int64_t period, ge_profile **out,
+                             ge_error *err);
+
 #ifdef __cplusplus
 }
 #endif

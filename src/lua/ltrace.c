@@ -433,6 +433,7 @@ void ge_lua_open_trace(lua_State *L) {
       {"__gc", m_close}, {"__close", m_close}, {"__tostring", m_tostring}, {NULL, NULL}};
   ge_lua_class(L, TRACE_MT, methods, meta);
   ge_lua_open_trace_model(L);
+  ge_lua_open_trace_pprof(L);
   static const luaL_Reg itermeta[] = {{"__gc", iter_gc}, {NULL, NULL}};
   static const luaL_Reg none[] = {{NULL, NULL}};
   ge_lua_class(L, ITER_MT, none, itermeta);
