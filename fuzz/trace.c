@@ -2,7 +2,8 @@
  * through an iterator with its strings and stacks resolved, and again
  * through a filter (types, goroutine, time range) taken from the input,
  * and the model (heap timeline, GC, goroutines) with every string and
- * stack of it read.
+ * stack of it read, and a pprof profile of it (the kind from the input),
+ * encoded.
  * Seeds: fuzz/corpus/trace/ (traces of the Go 1.22, 1.23, 1.25 and 1.26
  * formats from spec/fixtures/trace/data). */
 #include <stdlib.h>
@@ -69,6 +70,16 @@ static void model(const ge_trace *t) {
   ge_trace_model_free(m);
 }
 
+static void pprof(const ge_trace *t, unsigned kind) {
+  ge_error err;
+  ge_profile *p;
+  if (ge_trace_pprof(t, kind, 0, &p, &err)) return;
+  unsigned char *buf;
+  size_t n;
+  if (!ge_profile_encode(p, 0, &buf, &n, &err)) free(buf);
+  ge_profile_free(p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ge_limits lim;
   ge_limits_default(&lim);
@@ -89,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   f.by_from = f.by_to = 1;
   walk(t, &f);
   model(t);
+  pprof(t, (unsigned)(size % 5));
   ge_trace_free(t);
   return 0;
 }
