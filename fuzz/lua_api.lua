@@ -470,6 +470,7 @@ local PROF_W_METHODS = { "top", "folded", "flame", "diff", "encode", "write", "s
   "symbolize_bin", "close", "sample_type", "samples", "locations" }
 local TRACE_METHODS = { "info", "counts", "gens", "iter", "count", "each", "summary", "close",
   "__tostring" }
+TRACE_METHODS[#TRACE_METHODS + 1] = "pprof" -- t:pprof(kind, opts), then the profile's methods
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 
@@ -576,6 +577,11 @@ function call_method(env, o)
     if m == "__tostring" then return invoke(env, o, m, tostring, v) end
     local args = {}
     if m == "iter" or m == "count" or m == "each" then args = { trace_filter(env) } end
+    if m == "pprof" then
+      args = { r.chance(0.9) and r.pick { "sched", "sync", "net", "syscall", "cpu" } or value(env),
+        r.chance(0.7) and nil or r.chance(0.5) and { period = r.int(1, 1e9) } or value(env) }
+      return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 2)) end)
+    end
     return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 1)) end)
   end
   if o.kind == "bin" or o.kind == "wbin" then
