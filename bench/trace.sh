@@ -65,3 +65,17 @@ awk -v size="$size" -v gb="$gen_bytes" -v ng="$ngens" -v ne="$nevents" \
   printf "C walk vs go tool trace -d=parsed: %.1fx faster\n", tp / tc
   printf "peak RSS of the C walk / largest generation: %.2f (target < 4)\n", rc * 1024 / gb
 }'
+
+# Export of a profile: `goescape trace export --pprof=sched` (one C walk,
+# the profile encoded and gzipped) against `go tool trace -pprof=sched`.
+out=$(mktemp --suffix=.pb.gz)
+export_cmd=(env "${env[@]}" "$lua" bin/goescape trace export --pprof=sched -o "$out" "$trace")
+t_e=$(best_of 3 "${export_cmd[@]}"); r_e=$(rss "${export_cmd[@]}")
+gopprof=(sh -c "$GO tool trace -pprof=sched '$trace' > '$out.go'")
+t_g=$(best_of 1 "${gopprof[@]}"); r_g=$(rss $GO tool trace -pprof=sched "$trace")
+rm -f "$out" "$out.go"
+awk -v te="$t_e" -v re="$r_e" -v tg="$t_g" -v rg="$r_g" 'BEGIN {
+  printf "%-34s %9.3f %8.1f MB\n", "goescape trace export --pprof=sched", te, re / 1024
+  printf "%-34s %9.3f %8.1f MB\n", "go tool trace -pprof=sched", tg, rg / 1024
+  printf "trace export vs go tool trace -pprof=sched: %.1fx faster\n", tg / te
+}'

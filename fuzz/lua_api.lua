@@ -470,7 +470,7 @@ local PROF_W_METHODS = { "top", "folded", "flame", "diff", "encode", "write", "s
   "symbolize_bin", "close", "sample_type", "samples", "locations" }
 local TRACE_METHODS = { "info", "counts", "gens", "iter", "count", "each", "summary", "close",
   "__tostring", "tasks", "regions", "logs", "growth", "timeline", "heap", "gc", "each_goroutine",
-  "lifetimes" }
+  "lifetimes", "pprof" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 
@@ -581,6 +581,11 @@ function call_method(env, o)
       args = { { by = r.chance(0.95) and r.pick { "goroutine", "region", "task" } or value(env) } }
     elseif m == "growth" then args = { value(env) } end
     if m == "timeline" then args = { r.chance(0.8) and { buckets = r.int(1, 64) } or value(env) } end
+    if m == "pprof" then
+      args = { r.chance(0.9) and r.pick { "sched", "sync", "net", "syscall", "cpu" } or value(env),
+        r.chance(0.7) and nil or r.chance(0.5) and { period = r.int(1, 1e9) } or value(env) }
+      return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 2)) end)
+    end
     return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 1)) end)
   end
   if o.kind == "bin" or o.kind == "wbin" then

@@ -4,7 +4,8 @@
  * and the model (heap timeline, GC, goroutines) with every string and
  * stack of it read, the annotations (tasks, regions, logs, growth), and the
  * timeline (buckets, regions, logs) over a range taken from the input, and
- * the AllocFree lifetimes.
+ * the AllocFree lifetimes, and a pprof profile of it (the kind from the
+ * input), encoded.
  * Seeds: fuzz/corpus/trace/ (traces of the Go 1.22, 1.23, 1.25 and 1.26
  * formats from spec/fixtures/trace/data). */
 #include <stdlib.h>
@@ -148,6 +149,16 @@ static void lifetimes(const ge_trace *t) {
   ge_trace_lifetimes_free(l);
 }
 
+static void pprof(const ge_trace *t, unsigned kind) {
+  ge_error err;
+  ge_profile *p;
+  if (ge_trace_pprof(t, kind, 0, &p, &err)) return;
+  unsigned char *buf;
+  size_t n;
+  if (!ge_profile_encode(p, 0, &buf, &n, &err)) free(buf);
+  ge_profile_free(p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ge_limits lim;
   ge_limits_default(&lim);
@@ -172,6 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   timeline(t, in.start_ns, in.end_ns, 1 + size % 97);
   timeline(t, f.from, f.to, 1 + (size > 21 ? data[21] : 3));
   lifetimes(t);
+  pprof(t, (unsigned)(size % 5));
   ge_trace_free(t);
   return 0;
 }

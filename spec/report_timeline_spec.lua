@@ -1,6 +1,6 @@
 -- The HTML report's trace timeline (goescape.report.timeline, t:timeline)
--- on the traces spec/trace_spec.lua records (the same build/fixtures/trace-*
--- directories: made once, by whichever spec runs first). Each part of the
+-- on the traces of spec/trace_fixtures.lua (recorded once for all the
+-- trace specs). Each part of the
 -- model is recomputed here from the trace's own methods and events: heap and
 -- goal buckets from t:heap(), GC bands from t:gc(), goroutine time from
 -- t:each_goroutine(), regions and logs from their events (paired and merged
@@ -11,23 +11,12 @@ local H = require "spec.helpers"
 local ge = require "goescape"
 local timeline = require "goescape.report.timeline"
 
--- The trace fixtures: trace_spec.lua's own setup, run with `describe` left
--- out (so its recorder, and every run it makes, stays in one place).
+-- The trace fixtures of every trace spec (spec/trace_fixtures.lua).
 local function trace_dirs()
-  local path = H.root .. "/spec/trace_spec.lua"
-  local env = setmetatable({ describe = function() end }, { __index = _G })
-  local chunk
-  if setfenv then
-    chunk = assert(loadfile(path))
-    setfenv(chunk, env)
-  else
-    chunk = assert(loadfile(path, "t", env))
-  end
-  chunk()
   local dirs = {}
-  for _, c in ipairs(H.go_compilers()) do
-    local v = tonumber(c.version:match("^1%.(%d+)"))
-    if v >= 22 then dirs[#dirs + 1] = { name = c.name, dir = H.build .. "/trace-" .. c.name } end
+  for _, d in ipairs(require("spec.trace_fixtures").dirs()) do
+    local c = d.compiler
+    if tonumber(c.version:match("^1%.(%d+)")) >= 22 then dirs[#dirs + 1] = { name = c.name, dir = d.dir } end
   end
   return dirs
 end

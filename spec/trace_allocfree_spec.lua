@@ -1,9 +1,8 @@
 -- t:lifetimes() and `goescape trace lifetimes` on traces recorded here with
 -- GODEBUG=traceallocfree=1 by spec/fixtures/trace/src/traceprog (its annot
--- mode: the allocfree.trace of spec/trace_spec.lua's setup, reused when
--- that setup has run; its lifetimes mode: objects kept for 0 or 3 forced
--- GCs; its gc mode: many GC cycles over 20 ms generations),
--- built by every Go here from 1.23. Oracle in the same run:
+-- mode: the allocfree.trace of spec/trace_fixtures.lua; its lifetimes
+-- mode: objects kept for 0 or 3 forced GCs; its gc mode: many GC cycles
+-- over 20 ms generations), built by every Go here from 1.23. Oracle in the same run:
 -- spec/fixtures/trace/src/allocfree_oracle, the same per-type counts
 -- computed over golang.org/x/exp/trace's decoding and event order (built
 -- offline from the module cache, pinned as bench/trace/xread is).
@@ -22,14 +21,16 @@ local oracle = H.cached("trace-allocfree-oracle", function(dir)
     :format(H.q(ORACLE), H.q(dir)))
 end) .. "/oracle"
 
+-- the annot mode's AllocFree trace: spec/trace_fixtures.lua's
+local shared = {}
+for _, d in ipairs(require("spec.trace_fixtures").dirs()) do shared[d.compiler.name] = d.dir end
+
 local runs = {}
 for _, c in ipairs(H.go_compilers()) do
   if minor(c) >= 23 then
     local dir = H.cached("trace-lifetimes-" .. c.name, function(dir)
       H.must(("cd %s && env -u LD_PRELOAD %s build -o %s/traceprog main.go"):format(H.q(SRC), c.go, H.q(dir)))
       H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceallocfree=1 ./traceprog lifetimes lifetimes.trace")
-        :format(H.q(dir)))
-      H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceallocfree=1 ./traceprog annot allocfree.trace")
         :format(H.q(dir)))
       H.must(("cd %s && env -u LD_PRELOAD ./traceprog annot plain.trace"):format(H.q(dir)))
       -- many GC cycles over 20 ms generations: a type table per generation
@@ -42,10 +43,7 @@ for _, c in ipairs(H.go_compilers()) do
           :format(H.q(dir)))
       end
     end)
-    local shared = H.build .. "/trace-" .. c.name
-    local annot = H.exists(shared .. "/.done") and H.exists(shared .. "/allocfree.trace")
-      and shared .. "/allocfree.trace" or dir .. "/allocfree.trace"
-    runs[#runs + 1] = { compiler = c, dir = dir, annot = annot }
+    runs[#runs + 1] = { compiler = c, dir = dir, annot = shared[c.name] .. "/allocfree.trace" }
   end
 end
 

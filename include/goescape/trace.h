@@ -292,6 +292,22 @@ GE_API void ge_trace_timeline_counts(const ge_trace_timeline *tl, uint64_t *regi
 /* The walk's model (GC cycles and pauses, heap samples, goroutines). */
 GE_API const ge_trace_model *ge_trace_timeline_model(const ge_trace_timeline *tl);
 
+/* ------------------------------------------------------------------ pprof */
+
+/* The profiles of `go tool trace -pprof=TYPE` (src/trace/pprof.c says what
+ * each holds), and cpu: the trace's CPU samples. */
+enum {
+  GE_TRACE_PPROF_SCHED, GE_TRACE_PPROF_SYNC, GE_TRACE_PPROF_NET, GE_TRACE_PPROF_SYSCALL,
+  GE_TRACE_PPROF_CPU
+};
+/* The kind of a name ("sched", "sync", "net", "syscall", "cpu"), -1 when none. */
+GE_API int ge_trace_pprof_kind(const char *name);
+/* Walks every event once and returns the profile (free with
+ * ge_profile_free). period: the CPU sampling period in ns for cpu (<= 0:
+ * 10 ms, runtime/pprof's 100 Hz; the trace does not record it). */
+GE_API ge_err ge_trace_pprof(const ge_trace *t, unsigned kind, int64_t period, ge_profile **out,
+                             ge_error *err);
+
 #ifdef __cplusplus
 }
 #endif

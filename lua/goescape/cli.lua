@@ -218,6 +218,12 @@ local function watch_stdout()
     for i = 1, n do t[i] = tostring((select(i, ...))) end
     io.stdout:write(table.concat(t, "\t"), "\n")
   end
+  -- bytes that are data, not text (a profile written to stdout): unescaped
+  M.write_bytes = function(s)
+    local r, e = write(io.stdout, s)
+    if not r and not state.err then state.err = e end
+    return r, e
+  end
   return state
 end
 

@@ -136,6 +136,30 @@ function methods:timeline(opts)
   return timeline_c(self, opts.from or info.start, opts.to or info["end"], opts.buckets or 1000)
 end
 
+local PPROF = { sched = true, sync = true, net = true, syscall = true, cpu = true }
+local PPROF_OPTS = { period = true }
+M.PPROF = { "sched", "sync", "net", "syscall", "cpu" }
+
+--- A profile of the trace (a goescape profile handle: prof:top,
+-- prof:folded, prof:write...), or nil, err, code. kind: "sched" (time
+-- runnable), "sync" (blocked on channels, select, sync), "net" (blocked on
+-- the network), "syscall" (in syscalls) -- `go tool trace -pprof=kind`'s
+-- contentions/count and delay/nanoseconds by stack -- or "cpu" (the trace's
+-- CPU samples: samples/count and cpu/nanoseconds, opts.period ns a sample,
+-- default 10 ms). Walked in C, one pass over the events.
+function methods:pprof(kind, opts)
+  if type(kind) ~= "string" or not PPROF[kind] then
+    error(("trace:pprof: unknown profile type %s (sched, sync, net, syscall, cpu)"):format(tostring(kind)), 2)
+  end
+  opts = options(opts, PPROF_OPTS, "trace:pprof")
+  if opts.period ~= nil and (type(opts.period) ~= "number" or opts.period <= 0) then
+    error("trace:pprof: period must be a positive number of ns", 2)
+  end
+  local bytes, err, code = self:_pprof(kind, opts.period)
+  if not bytes then return nil, err, code end
+  return require("goescape.profile").parse(bytes, ("%s (%s)"):format(self.name or "trace", kind))
+end
+
 M.Trace = methods
 M.is_trace = class.is
 return M

@@ -472,4 +472,95 @@ describe("ge.trace", function()
       assert.matches("HeapAlloc", H.must(H.cli_cmd("trace heap " .. H.q(path))))
     end)
   end)
+
+  describe("pprof", function()
+    local function totals(p)
+      local t = {}
+      for smp in p:each_sample() do
+        for i, v in ipairs(smp.values) do t[i] = (t[i] or 0) + v end
+      end
+      return t
+    end
+
+    it("makes go tool trace -pprof's profiles (NAME.TYPE.pb, gen.sh): same stacks, same values", function()
+      for _, name in ipairs({ "go126-annot", "go126-gc" }) do
+        local t = open(name)
+        for _, kind in ipairs({ "sched", "sync", "syscall" }) do
+          local want = assert(ge.profile.open(DIR .. "/" .. name .. "." .. kind .. ".pb"))
+          local got = assert(t:pprof(kind))
+          assert.are.same(want.sample_types, got.sample_types)
+          assert.are.same(totals(want), totals(got))
+          assert.is_true(totals(got)[2] > 0)
+          for _, st in ipairs({ "contentions", "delay" }) do
+            assert.are.equal(want:folded { sample = st }, got:folded { sample = st })
+          end
+        end
+      end
+    end)
+
+    it("charges no more than the goroutines' time in the state", function()
+      local t = open("go126-gc")
+      local runnable, syscall, blocked = 0, 0, 0
+      for g in t:each_goroutine() do
+        runnable, syscall = runnable + g.runnable, syscall + g.syscall
+        for reason, ns in pairs(g.blocked_by) do
+          if reason:find("chan") or reason:find("sync") or reason:find("select") then blocked = blocked + ns end
+        end
+      end
+      assert.is_true(totals(t:pprof("sched"))[2] <= runnable)
+      assert.is_true(totals(t:pprof("syscall"))[2] <= syscall)
+      assert.is_true(totals(t:pprof("sync"))[2] <= blocked)
+      assert.are.same({}, totals(t:pprof("net"))) -- no network here
+    end)
+
+    it("makes a cpu profile of the CPU samples: one sample each, the period's ns", function()
+      local t = open("go126-gc")
+      local n = t:count { type = "CPUSample" }
+      assert.is_true(n > 0)
+      local p = t:pprof("cpu")
+      assert.are.same({ { type = "samples", unit = "count" }, { type = "cpu", unit = "nanoseconds" } },
+        p.sample_types)
+      assert.are.same({ n, n * 10000000 }, totals(p))
+      assert.are.same({ n, n * 250 }, totals(t:pprof("cpu", { period = 250 })))
+      local frames = 0
+      for ev in t:each { type = "CPUSample" } do frames = frames + #(ev.stack or {}) end
+      local locs = 0
+      for smp in p:each_sample() do locs = locs + #smp.locations * smp.values[1] end
+      assert.are.equal(frames, locs)
+    end)
+
+    it("walks every fixture, Go's hand-made traces too", function()
+      for _, name in ipairs(fixtures()) do
+        local t = open(name)
+        for _, kind in ipairs(ge.trace.PPROF) do
+          local p, err = t:pprof(kind)
+          assert(p, err)
+          for _, v in ipairs(totals(p)) do assert.is_true(v >= 0) end
+        end
+      end
+    end)
+
+    it("raises on misuse", function()
+      local t = open("go126-annot")
+      assert.has_error(function() t:pprof("block") end)
+      assert.has_error(function() t:pprof() end)
+      assert.has_error(function() t:pprof("cpu", { rate = 1 }) end, "trace:pprof: unknown option 'rate'")
+      assert.has_error(function() t:pprof("cpu", { period = -1 }) end)
+      t:close()
+      assert.has_error(function() t:pprof("sched") end, "goescape: the trace is closed")
+    end)
+
+    it("writes it in goescape trace export, a file or stdout", function()
+      local path = DIR .. "/go126-gc.trace"
+      local out = os.tmpname()
+      H.must(H.cli_cmd(("trace export --pprof=sync -o %s %s"):format(H.q(out), H.q(path))))
+      local p = assert(ge.profile.open(out))
+      assert.are.same(totals(open("go126-gc"):pprof("sync")), totals(p))
+      assert.are.equal(H.read(out), H.must(H.cli_cmd("trace export --pprof=sync -o - " .. H.q(path))))
+      os.remove(out)
+      local _, rc, err = H.cli("trace export --pprof=block -o - " .. H.q(path))
+      assert.are.equal(2, rc)
+      assert.matches("must be one of", err)
+    end)
+  end)
 end)

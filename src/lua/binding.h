@@ -14,6 +14,7 @@ void ge_lua_open_trace_model(lua_State *L); /* t:heap(), t:gc(), t:goroutines() 
 void ge_lua_open_trace_annot(lua_State *L); /* t:tasks(), t:regions(), t:logs(), t:growth() */
 void ge_lua_open_trace_timeline(lua_State *L); /* t:timeline() */
 void ge_lua_open_trace_allocfree(lua_State *L); /* t:lifetimes() */
+void ge_lua_open_trace_pprof(lua_State *L); /* t:_pprof() */
 
 /* Field setters for the table on top of the stack: t[k] = v. A string
  * view with no bytes may have a NULL ptr: it is the empty string. */

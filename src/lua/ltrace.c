@@ -436,6 +436,7 @@ void ge_lua_open_trace(lua_State *L) {
   ge_lua_open_trace_annot(L);
   ge_lua_open_trace_timeline(L);
   ge_lua_open_trace_allocfree(L);
+  ge_lua_open_trace_pprof(L);
   static const luaL_Reg itermeta[] = {{"__gc", iter_gc}, {NULL, NULL}};
   static const luaL_Reg none[] = {{NULL, NULL}};
   ge_lua_class(L, ITER_MT, none, itermeta);

@@ -12,6 +12,9 @@
 --               (lua/goescape/cmd/trace_annot.lua)
 --   lifetimes   heap objects by type, short- vs long-lived (a trace recorded
 --               with GODEBUG=traceallocfree=1; cmd/trace_lifetimes.lua)
+--   export      --pprof=sched|sync|net|syscall|cpu -o OUT: a pprof profile
+--               (gzipped profile.proto; -o - for stdout), as
+--               `go tool trace -pprof=TYPE` (cpu: the trace's CPU samples)
 local ge = require "goescape"
 local cli = require "goescape.cli"
 local json = require "goescape.report.json"
@@ -37,6 +40,14 @@ function M.setup(c)
   end
   require("goescape.cmd.trace_annot").setup(c)
   lifetimes.setup(c)
+  local e = c:command("export", "Write a pprof profile of the trace, as go tool trace -pprof=TYPE")
+  e:argument("trace", "Trace file, or -")
+  e:option("--pprof", "Profile: sched (runnable time), sync (blocked on channels, select, sync), "
+    .. "net (blocked on the network), syscall (in syscalls), cpu (the trace's CPU samples)")
+    :choices({ "sched", "sync", "net", "syscall", "cpu" }):count(1)
+  e:option("-o --output", "Write the gzipped profile.proto here (- for stdout)"):count(1)
+  e:option("--period", "cpu: ns per CPU sample (the trace does not record the rate)", "10000000")
+    :convert(cli.count)
 end
 
 local ORDER = { "go_version", "generations", "goroutines", "gc_cycles", "events", "tables", "total",
@@ -160,7 +171,20 @@ local function goroutines(args)
   t:close()
 end
 
+local function export(args)
+  local t = open(args)
+  local prof = cli.check(t:pprof(args.pprof, { period = args.period }))
+  t:close()
+  if args.output == "-" then
+    local bytes = cli.check(prof:encode(true))
+    if cli.write_bytes then cli.write_bytes(bytes) else io.stdout:write(bytes) end
+  else
+    cli.check(prof:write(args.output))
+  end
+end
+
 function M.run(args)
+  if args.export then return export(args) end
   if args.summary then return summary(args) end
   if args.heap then return heap(args) end
   if args.gc then return gc(args) end
