@@ -41,7 +41,7 @@ describe("trace:pprof and trace export on traces of real programs", function()
   for _, d in ipairs(dirs) do
     local c = d.compiler
     local names = { "annot", "gc", "allocfree", "http" }
-    if minor(c) >= 25 then names[#names + 1] = "flight" end
+    if F.minor(c) >= 25 then names[#names + 1] = "flight" end
     it(("makes go tool trace -pprof's sched, sync, net and syscall profiles (%s)"):format(c.name), function()
       local seen = {}
       for _, name in ipairs(names) do
