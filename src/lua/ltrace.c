@@ -72,8 +72,11 @@ static int l_parse(lua_State *L) {
   return 1;
 }
 
-static int m_info(lua_State *L) {
-  ge_trace *t = checktrace(L, 1)->ptr;
+/* The tables of info, counts and gens are made under ge_lua_call: an
+ * allocation can run a finalizer that closes the trace whose memory they
+ * are read from. */
+static int info_work(lua_State *L, void *ctx) {
+  const ge_trace *t = ctx;
   ge_trace_info in;
   ge_trace_info_get(t, &in);
   lua_createtable(L, 0, 14);
@@ -95,9 +98,14 @@ static int m_info(lua_State *L) {
   return 1;
 }
 
+static int m_info(lua_State *L) {
+  ge_handle *h = checktrace(L, 1);
+  return ge_lua_call(L, h, "info", 1, info_work, h->ptr);
+}
+
 /* {events = {name = n}, tables = {name = n}}: every type that occurs. */
-static int m_counts(lua_State *L) {
-  ge_trace *t = checktrace(L, 1)->ptr;
+static int counts_work(lua_State *L, void *ctx) {
+  const ge_trace *t = ctx;
   lua_createtable(L, 0, 2);
   lua_newtable(L);
   lua_newtable(L);
@@ -112,8 +120,13 @@ static int m_counts(lua_State *L) {
   return 1;
 }
 
-static int m_generations(lua_State *L) {
-  ge_trace *t = checktrace(L, 1)->ptr;
+static int m_counts(lua_State *L) {
+  ge_handle *h = checktrace(L, 1);
+  return ge_lua_call(L, h, "counts", 1, counts_work, h->ptr);
+}
+
+static int gens_work(lua_State *L, void *ctx) {
+  const ge_trace *t = ctx;
   size_t n = ge_trace_ngens(t);
   lua_createtable(L, n > 1000000 ? 0 : (int)n, 0);
   for (size_t i = 0; i < n; i++) {
@@ -130,6 +143,11 @@ static int m_generations(lua_State *L) {
     lua_rawseti(L, -2, (int)i + 1);
   }
   return 1;
+}
+
+static int m_generations(lua_State *L) {
+  ge_handle *h = checktrace(L, 1);
+  return ge_lua_call(L, h, "gens", 1, gens_work, h->ptr);
 }
 
 /* ------------------------------------------------------------ iterator */
