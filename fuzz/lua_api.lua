@@ -470,7 +470,7 @@ local PROF_W_METHODS = { "top", "folded", "flame", "diff", "encode", "write", "s
   "symbolize_bin", "close", "sample_type", "samples", "locations" }
 local TRACE_METHODS = { "info", "counts", "gens", "iter", "count", "each", "summary", "close",
   "__tostring", "tasks", "regions", "logs", "growth", "timeline", "heap", "gc", "each_goroutine",
-  "lifetimes", "pprof" }
+  "lifetimes", "pprof", "allocs" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 

@@ -2,7 +2,7 @@
  * through an iterator with its strings and stacks resolved, and again
  * through a filter (types, goroutine, time range) taken from the input,
  * and the model (heap timeline, GC, goroutines) with every string and
- * stack of it read, the annotations (tasks, regions, logs, growth), and the
+ * stack of it read, the annotations (tasks, regions, logs, allocations, growth), and the
  * timeline (buckets, regions, logs) over a range taken from the input, and
  * the AllocFree lifetimes, and a pprof profile of it (the kind from the
  * input), encoded.
@@ -100,6 +100,14 @@ static void annot(const ge_trace *t) {
     touch(ge_trace_annot_string(a, l[i].key));
     touch(ge_trace_annot_string(a, l[i].value));
     annot_stack(a, l[i].stack);
+  }
+  const ge_trace_alloc *al;
+  n = ge_trace_annot_allocs(a, &al);
+  for (size_t i = 0; i < n; i++) {
+    ge_trace_frame fr[8];
+    size_t k = ge_trace_annot_stack(a, al[i].stack, fr, 8);
+    if (al[i].site < k && al[i].site < 8) touch(fr[al[i].site].func);
+    if (al[i].region) (void)(volatile uint32_t)r[al[i].region - 1].depth;
   }
   for (int by = GE_TRACE_BY_GOROUTINE; by <= GE_TRACE_BY_TASK; by++) {
     const ge_trace_growth *g;

@@ -73,6 +73,26 @@ describe("examples/", function()
     assert.matches("<svg", H.read(page:gsub("%.html$", "") .. ".flame.svg"))
   end)
 
+  it("heap-growth: tracedemo's regions ranked, index first at main.grow's append", function()
+    local TD = require "spec.tracedemo"
+    local run = TD.runs()[1]
+    if not run then pending("no Go that writes Go 1.22+ traces") return end
+    local d = run.dir
+    local out = ok("heap-growth.lua", ("%s %s %s"):format(H.q(d .. "/trace.out"), H.q(d .. "/m2.log"),
+      H.q(d .. "/allocs.pb.gz")))
+    local ls = lines(out)
+    assert.matches("^heap growth by region: ", ls[1])
+    assert.matches("^%s*[%d.]+%%%s+[%d.]+ %a+B?%s+index %(task serve%)$", ls[2])
+    assert.matches("main%.go:" .. TD.line_of("out = append(out, i)") .. " main%.grow %(.- in the profile%): append growth",
+      ls[3])
+    assert.is_truthy(out:find("decode (task serve)", 1, true))
+    assert.is_truthy(out:find("render (task serve)", 1, true))
+    -- by goroutine, trace alone: the allocating frames with their allocator
+    out = ok("heap-growth.lua", H.q(d .. "/trace.out") .. " '' '' goroutine")
+    assert.matches("goroutine %d+", out)
+    assert.is_truthy(out:find("via runtime.growslice", 1, true))
+  end)
+
   it("top-reasons: bytes by reason, led by the too-large array of main.bigArray", function()
     local out = ok("top-reasons.lua", H.q(LOG) .. " " .. H.q(P1))
     local top = first_data_line(out)

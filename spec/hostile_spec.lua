@@ -247,7 +247,7 @@ end)
 describe("shapes that were quadratic", function()
   it("folds 100k -m=2 headers at one position into one record (one walk of the position)", function()
     local t = { "# p" }
-    for i = 1, 100000 do
+    for _ = 1, 100000 do
       t[#t + 1] = "./a.go:1:2: x escapes to heap:"
       t[#t + 1] = "./a.go:1:2:   flow: {heap} = &x:"
     end

@@ -122,10 +122,10 @@ describe("on a real module (" .. ZAP .. ")", function()
       if c.version == "1.19" or c == H.go_compilers()[2] then
         local logs = {}
         for _, v in ipairs { "v1.26.0", "v1.27.0" } do
-          local d = H.cached("realcode-zap-" .. v .. "-" .. c.name, function(dir)
-            H.write(dir .. "/go.mod", "module example.com/zv\n\ngo 1.19\n")
-            H.write(dir .. "/x.go", 'package zv\n\nimport _ "go.uber.org/zap"\n')
-            local env = ("cd %s && GOFLAGS=-mod=mod GOCACHE=%s/.cache "):format(H.q(dir), H.q(dir))
+          local d = H.cached("realcode-zap-" .. v .. "-" .. c.name, function(zdir)
+            H.write(zdir .. "/go.mod", "module example.com/zv\n\ngo 1.19\n")
+            H.write(zdir .. "/x.go", 'package zv\n\nimport _ "go.uber.org/zap"\n')
+            local env = ("cd %s && GOFLAGS=-mod=mod GOCACHE=%s/.cache "):format(H.q(zdir), H.q(zdir))
             H.must(env .. "go get go.uber.org/zap@" .. v .. " >/dev/null 2>&1")
             H.must(env .. "go mod tidy >/dev/null 2>&1")
             H.must(env .. c.go .. " build -gcflags='go.uber.org/zap/...=-m=2' ./... 2> m2.log")

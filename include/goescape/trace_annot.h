@@ -72,6 +72,21 @@ typedef struct ge_trace_log {
   uint32_t key, value, stack;
 } ge_trace_log;
 
+/* An allocation the trace saw with its stack: a GCMarkAssistBegin (the
+ * allocating goroutine pays for GC work inside mallocgc) or a CPU sample
+ * taken inside runtime.mallocgc. site is the index in the stack of the
+ * frame that allocates: the first frame out of the runtime above mallocgc
+ * (its allocator, e.g. runtime.growslice, is the frame before it), or
+ * mallocgc's caller when every frame is the runtime's. region is the
+ * goroutine's innermost open region then (index + 1, 0 for none), task its
+ * task (0 outside any region). */
+typedef struct ge_trace_alloc {
+  int64_t time;
+  uint64_t g, task;
+  uint32_t region, stack, site;
+  uint8_t cpu; /* 1: a CPU sample; 0: a mark assist */
+} ge_trace_alloc;
+
 typedef enum ge_trace_by {
   GE_TRACE_BY_GOROUTINE, GE_TRACE_BY_REGION, GE_TRACE_BY_TASK
 } ge_trace_by;
@@ -91,6 +106,8 @@ GE_API size_t ge_trace_annot_logs(const ge_trace_annot *a, const ge_trace_log **
  * by key); rows with neither growth nor freed bytes are left out. */
 GE_API size_t ge_trace_annot_growth(const ge_trace_annot *a, ge_trace_by by,
                                     const ge_trace_growth **out);
+/* The allocations seen with a stack, in time order. */
+GE_API size_t ge_trace_annot_allocs(const ge_trace_annot *a, const ge_trace_alloc **out);
 /* The name of a task id, when a UserTaskBegin named it (annot string). */
 GE_API int ge_trace_annot_task_name(const ge_trace_annot *a, uint64_t task, uint32_t *name);
 GE_API ge_strview ge_trace_annot_string(const ge_trace_annot *a, uint32_t id);

@@ -212,8 +212,9 @@ local function watch_stdout()
     if not r and f == io.stdout and not state.err then state.err = e end
     return r, e
   end
-  io.write = function(...) return io.stdout:write(...) end
-  print = function(...)
+  -- the recipes' and commands' io.write and print go through the watch too
+  io.write = function(...) return io.stdout:write(...) end -- luacheck: ignore 122
+  print = function(...) -- luacheck: ignore 121
     local n, t = select("#", ...), {}
     for i = 1, n do t[i] = tostring((select(i, ...))) end
     io.stdout:write(table.concat(t, "\t"), "\n")
@@ -257,8 +258,8 @@ function M.main(argv)
   if done then
     -- A full disk or a closed pipe shows at the latest here: a report that
     -- did not reach its reader is a failure, not exit 0.
-    local ok, werr = io.stdout:flush()
-    if not ok or out.err then
+    local flushed, werr = io.stdout:flush()
+    if not flushed or out.err then
       io.stderr:write("goescape: write error: ", tostring(out.err or werr), "\n")
       return 1
     end

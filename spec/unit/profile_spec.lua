@@ -9,8 +9,8 @@ local ge = require "goescape"
 
 local DIR = H.root .. "/spec/fixtures/profile/data"
 local O = require("spec.pprof_oracle")(DIR, os.getenv("GOESCAPE_RECORD_ORACLES") == "1")
-local pprof, oracle_top, oracle_raw, ours_raw, check_top, UNITS =
-  O.pprof, O.oracle_top, O.oracle_raw, O.ours_raw, O.check_top, O.UNITS
+local pprof, oracle_top, oracle_raw, ours_raw, check_top =
+  O.pprof, O.oracle_top, O.oracle_raw, O.ours_raw, O.check_top
 
 local PROTO = { "heap", "allocs", "cpu", "mutex", "block", "goroutine", "threadcreate", "merged" }
 local LEGACY = { "heap", "mutex", "block", "goroutine", "threadcreate" }

@@ -92,7 +92,7 @@ describe("trace annotations", function()
     assert.has_error(function() t:growth(5) end)
     assert.are.same(t:growth(), t:growth { by = "goroutine" })
     t:close()
-    for _, m in ipairs({ "tasks", "regions", "logs", "growth" }) do
+    for _, m in ipairs({ "tasks", "regions", "logs", "growth", "allocs" }) do
       assert.has_error(function() t[m](t) end, "goescape: the trace is closed")
     end
   end)
@@ -102,5 +102,31 @@ describe("trace annotations", function()
     assert.are.same({}, t:tasks())
     assert.are.same({}, t:regions())
     assert.are.same({}, t:logs())
+    assert.are.same({}, t:allocs())
+  end)
+
+  it("lists the allocations seen with a stack: mark assists and CPU samples in mallocgc", function()
+    local t = open("go126-gc")
+    local n = { assist = 0, cpu = 0 }
+    local assists = t:count { type = "GCMarkAssistBegin" }
+    local regions = {}
+    for _, r in ipairs(t:regions()) do regions[r.name] = true end
+    for _, a in ipairs(t:allocs()) do
+      n[a.source] = n[a.source] + 1
+      -- the allocating frame is in the stack, with mallocgc further in
+      local site, malloc
+      for i, f in ipairs(a.stack) do
+        if f.func == "runtime.mallocgc" then malloc = malloc or i end
+        if f.func == a.func and f.file == a.file and f.line == a.line and malloc then site = site or i end
+      end
+      assert.is_number(malloc)
+      assert.is_true(site > malloc)
+      if a.allocator then assert.are.equal(a.allocator, a.stack[site - 1].func) end
+      assert.is_true(a.region == nil or regions[a.region] == true)
+      assert.is_true(a.region ~= nil or a.task == 0)
+    end
+    -- every mark assist is inside mallocgc
+    assert.are.equal(assists, n.assist)
+    assert.is_true(n.assist > 0)
   end)
 end)

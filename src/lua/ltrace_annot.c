@@ -5,6 +5,12 @@
  *   t:regions() -> {{task=, name=, g=, start=, ["end"]=, duration=, depth=,
  *                   exited=, growth=, freed=, samples=, stack=}...}
  *   t:logs()    -> {{time=, g=, task=, key=, value=, stack=}...}
+ *   t:allocs()  -> {{time=, g=, task=, region=, source=, func=, file=, line=,
+ *                   allocator=, stack=}...}: the allocations seen with a
+ *                   stack (source "assist": a mark assist, "cpu": a CPU
+ *                   sample inside mallocgc); func, file and line are the
+ *                   allocating frame's, allocator the runtime function it
+ *                   called (absent when the frame is the runtime's own)
  *   t:growth(by) (by: "goroutine", "region" or "task"; lua/goescape/trace.lua
  *               checks t:growth{by = ...}) -> rows, growth descending:
  *               {g= | region=, task=, task_name= | task=, name=; growth=,
@@ -126,6 +132,38 @@ static int logs_work(lua_State *L, void *ctx) {
   return 1;
 }
 
+static int allocs_work(lua_State *L, void *ctx) {
+  const ge_trace_annot *a = ((actx *)ctx)->a;
+  const ge_trace_alloc *al;
+  const ge_trace_region *regions;
+  size_t n = ge_trace_annot_allocs(a, &al);
+  ge_trace_annot_regions(a, &regions);
+  lua_createtable(L, n > 10000000 ? 0 : (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_createtable(L, 0, 10);
+    setns(L, "time", al[i].time);
+    setid(L, "g", al[i].g);
+    ge_setint(L, "task", (long long)al[i].task);
+    if (al[i].region) ge_setsv(L, "region", ge_trace_annot_string(a, regions[al[i].region - 1].name));
+    lua_pushstring(L, al[i].cpu ? "cpu" : "assist");
+    lua_setfield(L, -2, "source");
+    ge_trace_frame fr[128];
+    size_t k = ge_trace_annot_stack(a, al[i].stack, fr, 128);
+    if (k > 128) k = 128;
+    if (al[i].site < k) {
+      const ge_trace_frame *f = &fr[al[i].site];
+      ge_setsv(L, "func", f->func);
+      ge_setsv(L, "file", f->file);
+      ge_setint(L, "line", (long long)f->line);
+      if (al[i].site > 0 && !(f->func.len >= 8 && memcmp(f->func.ptr, "runtime.", 8) == 0))
+        ge_setsv(L, "allocator", fr[al[i].site - 1].func);
+    }
+    setstack(L, a, "stack", al[i].stack);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
 static int growth_work(lua_State *L, void *ctx) {
   const actx *c = ctx;
   const ge_trace_growth *r;
@@ -185,6 +223,11 @@ static int m_logs(lua_State *L) {
   return annot_method(L, "logs", logs_work, GE_TRACE_BY_GOROUTINE);
 }
 
+static int m_allocs(lua_State *L) {
+  lua_settop(L, 1);
+  return annot_method(L, "allocs", allocs_work, GE_TRACE_BY_GOROUTINE);
+}
+
 static int m_growth(lua_State *L) {
   static const char *const BY[] = {"goroutine", "region", "task", NULL};
   lua_settop(L, 2);
@@ -202,6 +245,7 @@ void ge_lua_open_trace_annot(lua_State *L) {
                                      {"regions", m_regions},
                                      {"logs", m_logs},
                                      {"growth", m_growth},
+                                     {"allocs", m_allocs},
                                      {NULL, NULL}};
   ge_lua_funcs(L, methods);
   lua_pop(L, 2);

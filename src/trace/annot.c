@@ -1,6 +1,7 @@
-/* A trace's user annotations and the heap growth charged to them, in one
- * walk of the UserTask*, UserRegion*, UserLog, HeapAlloc and goroutine-end
- * events (the rules are in goescape/trace_annot.h).
+/* A trace's user annotations, the heap growth charged to them and the
+ * allocations seen with a stack, in one walk of the UserTask*, UserRegion*,
+ * UserLog, HeapAlloc, GCMarkAssistBegin, CPUSample and goroutine-end events
+ * (the rules are in goescape/trace_annot.h).
  *
  * Region pairing follows Go's reader: its ordering (internal/trace/order.go
  * gState.beginRegion/endRegion) keeps a stack of open regions per goroutine
@@ -117,10 +118,38 @@ void ge_tr_charge(ge_trace_growth *r, uint64_t up, uint64_t down, int64_t now) {
 }
 
 typedef struct walk {
-  int task_begin, task_end, region_begin, region_end, log, heap_alloc;
+  int task_begin, task_end, region_begin, region_end, log, heap_alloc, assist, cpu;
   uint64_t prev; /* the last HeapAlloc value */
   int have_prev;
 } walk;
+
+static int is_runtime(ge_strview f) {
+  return (f.len >= 8 && memcmp(f.ptr, "runtime.", 8) == 0) ||
+         (f.len >= 17 && memcmp(f.ptr, "internal/runtime/", 17) == 0);
+}
+
+/* A mark assist's or CPU sample's stack, when it is inside mallocgc: an
+ * allocation (ge_trace_alloc); -1 when out of memory. */
+static int alloc_site(ge_trace_annot *a, const ge_trace_iter *it, const ge_trace_event *ev,
+                      uint64_t stack, int cpu) {
+  ge_trace_frame fr[MAX_FRAMES];
+  size_t n = ge_trace_iter_stack(it, stack, fr, MAX_FRAMES);
+  if (n > MAX_FRAMES) n = MAX_FRAMES;
+  size_t m = 0;
+  while (m < n && !(fr[m].func.len == 16 && memcmp(fr[m].func.ptr, "runtime.mallocgc", 16) == 0))
+    m++;
+  if (m + 1 >= n) return 0;
+  size_t site = m + 1;
+  while (site < n && is_runtime(fr[site].func)) site++;
+  if (site == n) site = m + 1; /* the runtime's own allocation */
+  uint32_t s = astack(a, it, stack);
+  ge_tr_agor *g = agor(a, ev->g);
+  if (s == UINT32_MAX || !g || VPUSH(a->allocs)) return -1;
+  const ge_trace_region *r = g->top ? &a->regions.v[g->top - 1] : NULL;
+  a->allocs.v[a->allocs.n++] = (ge_trace_alloc){ev->time, ev->g, r ? r->task : 0, g->top, s,
+                                                (uint32_t)site, (uint8_t)cpu};
+  return 0;
+}
 
 /* One event; -1 when out of memory. */
 static int step(ge_trace_annot *a, walk *w, const ge_trace_iter *it, const ge_trace_event *ev) {
@@ -177,6 +206,9 @@ static int step(ge_trace_annot *a, walk *w, const ge_trace_iter *it, const ge_tr
       r->end = ev->time;
       r->has_end = 1;
     }
+  } else if (ty == w->assist || ty == w->cpu) {
+    if (ev->g == GE_TRACE_NONE) return 0;
+    return alloc_site(a, it, ev, ty == w->cpu ? ev->args[4] : ev->args[0], ty == w->cpu);
   } else if (ty == w->log) {
     uint32_t key = astring(a, it, ev->args[1]), value = astring(a, it, ev->args[2]),
              stack = astack(a, it, ev->args[3]);
@@ -199,10 +231,11 @@ static int step(ge_trace_annot *a, walk *w, const ge_trace_iter *it, const ge_tr
 static ge_err build(ge_trace_annot *a, const ge_trace *t, ge_error *err) {
   walk w = {ge_trace_type_id("UserTaskBegin"), ge_trace_type_id("UserTaskEnd"),
             ge_trace_type_id("UserRegionBegin"), ge_trace_type_id("UserRegionEnd"),
-            ge_trace_type_id("UserLog"), ge_trace_type_id("HeapAlloc"), 0, 0};
+            ge_trace_type_id("UserLog"), ge_trace_type_id("HeapAlloc"),
+            ge_trace_type_id("GCMarkAssistBegin"), ge_trace_type_id("CPUSample"), 0, 0};
   uint8_t types[GE_TRACE_NTYPES] = {0};
   types[w.task_begin] = types[w.task_end] = types[w.region_begin] = types[w.region_end] = 1;
-  types[w.log] = types[w.heap_alloc] = 1;
+  types[w.log] = types[w.heap_alloc] = types[w.assist] = types[w.cpu] = 1;
   types[EV_GODESTROY] = types[EV_GODESTROYSYSCALL] = types[EV_GOSWITCHDESTROY] = 1;
   ge_trace_filter f = {0};
   f.types = types;
@@ -251,6 +284,7 @@ void ge_trace_annot_free(ge_trace_annot *a) {
   free(a->tasks.v);
   free(a->regions.v);
   free(a->logs.v);
+  free(a->allocs.v);
   free(a->gs.v);
   free(a->taskrow.v);
   free(a->taskname.v);
@@ -284,6 +318,11 @@ size_t ge_trace_annot_growth(const ge_trace_annot *a, ge_trace_by by, const ge_t
   }
   *out = a->rows[by].v;
   return a->rows[by].n;
+}
+
+size_t ge_trace_annot_allocs(const ge_trace_annot *a, const ge_trace_alloc **out) {
+  *out = a->allocs.v;
+  return a->allocs.n;
 }
 
 int ge_trace_annot_task_name(const ge_trace_annot *a, uint64_t task, uint32_t *name) {

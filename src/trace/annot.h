@@ -25,6 +25,7 @@ struct ge_trace_annot {
   GE_VEC(ge_trace_task) tasks;
   GE_VEC(ge_trace_region) regions;
   GE_VEC(ge_trace_log) logs;
+  GE_VEC(ge_trace_alloc) allocs;
   GE_VEC(ge_tr_agor) gs;
   GE_VEC(uint32_t) taskrow;  /* per taskmap slot: the task id's latest row */
   GE_VEC(uint32_t) taskname; /* per taskmap slot: its last begin's name, or UINT32_MAX */

@@ -182,7 +182,7 @@ static void charge(builder *b, const pstk *s, int64_t d) {
     c->show = s->n;
   }
   c->count++;
-  c->ns += d;
+  c->ns = (int64_t)((uint64_t)c->ns + (uint64_t)d); /* Go's int64 wraps; C's must not overflow */
 }
 
 static pg *goroutine(builder *b, uint64_t id) {

@@ -368,7 +368,8 @@ end
 local RANK = {
   too_large = 1, non_constant_size = 2, variadic_slice = 3, goroutine = 4, defer = 5,
   go_or_defer = 6, method_value = 7, stored_in_returned = 8, returned_address = 9, closure = 10,
-  interface = 11, interface_pointer = 11, map_put = 12, send = 13, append = 14, string_bytes = 15, concat = 16, make_slice = 16,
+  interface = 11, interface_pointer = 11, map_put = 12, send = 13, append = 14, string_bytes = 15,
+  concat = 16, make_slice = 16,
   map_growth = 17, make_chan = 18, call_parameter = 19, global = 20, stored_in = 21,
   leaking_param = 22, new_object = 23, escapes = 24, chan_wait = 25, runtime_internal = 26, not_in_log = 27,
 }

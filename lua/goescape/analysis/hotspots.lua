@@ -86,7 +86,10 @@ local function log_has_file(log, file, pkg, cache)
   if v == nil then
     v = false
     local base = basename(file)
-    for d in log:each { file = base, package = pkg } do
+    -- symbols of main packages say "main", the log's header the import path
+    -- the first record of the file tells (its iterator stops there)
+    local d = log:each { file = base, package = pkg ~= "main" and pkg or nil }()
+    if d then
       v = true
       -- logopt keeps one <base>.json per package: another source with this
       -- base name (generic or inlined code from another package) may have
@@ -98,7 +101,6 @@ local function log_has_file(log, file, pkg, cache)
           .. "use a text log (-gcflags=-m=2) for this file"):format(d.source, d.file, file,
           base:gsub("%.go$", ""))
       end
-      break
     end
     cache[key] = v
   end
@@ -213,6 +215,54 @@ local OPTIONS = inputs.keys({ escape = "escape", profile = "profile", binary = "
   { "sample", "n", "source" }, inputs.FILTERS)
 
 -- The hotspots of opts (see the top of this file), or nil, err, code.
+--- The explanation of source lines from a log: explain(r, recs, hooks) ->
+-- {diagnostics = {...}, advice =, others =, recs =} for r = {file=, line=,
+-- func=} (recs: the log's records of the line, looked up when nil; hooks:
+-- size(d), a record's byte size, and runtime_of(), the runtime function the
+-- line calls to allocate, for lines the compiler reported no heap move
+-- for). Also returns the source reader, the cache of the files the log
+-- holds (whose `ambiguous` lists logopt files that replaced each other) and
+-- has_file(file, func): whether the log has records of that file (of the
+-- function's package). Shared by hotspots and the trace's heap growth.
+function M.explainer(log, opts)
+  local source = lines.source_reader(opts)
+  local env = { ctx = logctx.new(log), source = source }
+  local seen_files = {}
+  local function explain(r, recs, hooks)
+    local pkg = lines.func_package(r.func)
+    if not recs then
+      recs = {}
+      for k, i in ipairs(log:at_line(r.file, r.line, pkg)) do recs[k] = log:get(i) end
+    end
+    env.size = hooks and hooks.size or nil
+    -- Source lines are read at the profile's path; the log's own path is
+    -- tried when it is the one that exists (relative builds).
+    env.source = source and function(file, line)
+      return source(file, line) or (file ~= r.file and line == r.line and source(r.file, line)) or nil
+    end or nil
+    env.runtime_of = hooks and hooks.runtime_of or nil
+    local absent = #recs == 0 and not log_has_file(log, r.file, pkg, seen_files)
+    local l = advice.row(recs, env, r.file, r.line, absent)
+    local diags = {}
+    for _, v in ipairs(l.folded) do
+      local dv = diag_view(v.rec, v.count)
+      dv.advice = v.advice
+      diags[#diags + 1] = dv
+    end
+    local best = l.best
+    local fn = r.func
+    if absent and not best then
+      best = advice.fixed((fn and (fn:match("^runtime%.") or fn:match("^internal/runtime/")))
+        and "runtime_internal" or "not_in_log")
+    end
+    return { diagnostics = diags, advice = best, others = #l.others > 0 and l.others or nil, recs = recs }
+  end
+  local function has_file(file, func)
+    return file ~= nil and log_has_file(log, file, lines.func_package(func), seen_files)
+  end
+  return explain, source, seen_files, has_file
+end
+
 local function hotspots(inp, caller)
   local log, prof, bin
   do
@@ -276,9 +326,8 @@ local function hotspots(inp, caller)
     end
     if #pkgs > 0 then dw = dwarf_sizes(opts.binary, pkgs) end
   end
-  local source = lines.source_reader(opts)
-  local env = { ctx = logctx.new(log), source = source }
-  local out, seen_files, checked_rows = {}, {}, {}
+  local explain, source, seen_files = M.explainer(log, opts)
+  local out, checked_rows = {}, {}
   -- The runtime function a line calls to allocate, read from the call
   -- instructions at its locations' addresses (runtime/pprof hides those
   -- frames in the profile itself); the index of locations by their
@@ -308,38 +357,21 @@ local function hotspots(inp, caller)
   end
   local with_diag = 0
   for _, c in ipairs(costed) do
-    local r, pkg, recs = c.r, c.pkg, c.recs
+    local r, recs = c.r, c.recs
     local fn = r.func
-    env.size = dw and function(d)
-      return d.kind == "moved_to_heap" and dw(fn, d.subject) or nil
-    end or nil
-    -- Source lines are read at the profile's path; the log's own path is
-    -- tried when it is the one that exists (relative builds).
-    env.source = source and function(file, line)
-      return source(file, line) or (file ~= r.file and line == r.line and source(r.file, line)) or nil
-    end or nil
-    -- read from the binary only when the line's diagnostics report no heap move
-    env.runtime_of = opts.binary and function() return called_allocator(r) end or nil
-    local absent = #recs == 0 and not log_has_file(log, r.file, pkg, seen_files)
-    local l = advice.row(recs, env, r.file, r.line, absent)
-    local diags = {}
-    for _, v in ipairs(l.folded) do
-      local dv = diag_view(v.rec, v.count)
-      dv.advice = v.advice
-      diags[#diags + 1] = dv
-    end
-    local best = l.best
-    if absent and not best then
-      best = advice.fixed((fn and (fn:match("^runtime%.") or fn:match("^internal/runtime/")))
-        and "runtime_internal" or "not_in_log")
-    end
+    local e = explain(r, recs, {
+      size = dw and function(d) return d.kind == "moved_to_heap" and dw(fn, d.subject) or nil end,
+      -- read from the binary only when the line's diagnostics report no heap move
+      runtime_of = opts.binary and function() return called_allocator(r) end,
+    })
+    local diags, best = e.diagnostics, e.advice
     if #diags > 0 then with_diag = with_diag + 1 end
     if #recs > 0 and #checked_rows < 200 then
       checked_rows[#checked_rows + 1] = { file = r.file, line = r.line, recs = recs, all = recs }
     end
     out[#out + 1] = {
       file = r.file, line = r.line, func = fn, flat = r.flat, cum = r.cum,
-      diagnostics = diags, advice = best, others = #l.others > 0 and l.others or nil,
+      diagnostics = diags, advice = best, others = e.others,
     }
   end
   local ranked = out

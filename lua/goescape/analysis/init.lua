@@ -11,7 +11,8 @@
 --   ge.analysis.diff{before=, after=, ...}                 two escape logs: what newly escapes
 --   ge.analysis.assertions{escape=, sources=}              //goescape:noescape and :inline directives
 --   ge.analysis.flowgraph{escape=, file=, line=, ...}      records with -m=2 flows (and their drawing)
+--   ge.analysis.heapgrowth{trace=, escape=, profile=, by=}  who grows the heap (a trace's regions...)
 -- Helpers the analyses share: advice (reason -> explanation and fix),
 -- logctx, lines, inputs.
 return require("goescape.lazy")({}, "goescape.analysis",
-  { "hotspots", "growth", "diff", "assertions", "flowgraph", "advice", "logctx", "lines", "inputs" })
+  { "hotspots", "growth", "heapgrowth", "diff", "assertions", "flowgraph", "advice", "logctx", "lines", "inputs" })

@@ -15,7 +15,7 @@
 --   local OPTIONS = inputs.keys({ escape = "escape?", before = "profile", ... }, { "n", ... })
 --   return inputs.analysis(M, "growth", OPTIONS, growth)   -- sets M.run, makes M callable
 --
--- open_escape / open_profile / open_binary return the object, nil when an
+-- open_escape / open_profile / open_binary / open_trace return the object, nil when an
 -- optional field is absent, or nil, err, code when a path cannot be opened.
 -- A value of the wrong type, or a required input that is absent, raises
 -- before anything is opened, naming the analysis and the field.
@@ -69,6 +69,12 @@ local KINDS = {
     path = function(v) return type(v) == "string" end,
     open = function(v) return require("goescape.binary").open(v) end,
   },
+  trace = {
+    what = "a trace or a path",
+    is = function(v) return require("goescape.trace").is_trace(v) end,
+    path = function(v) return type(v) == "string" end,
+    open = function(v) return require("goescape.trace").open(v) end,
+  },
 }
 
 -- "<analysis>: <field> must be ..." for a value that is neither an opened
@@ -102,6 +108,9 @@ Inputs.open_profile = opener("profile")
 
 --- The binary of opts[field] (see open_escape).
 Inputs.open_binary = opener("binary")
+
+--- The execution trace of opts[field] (see open_escape).
+Inputs.open_trace = opener("trace")
 
 --- Closes what this analysis opened from paths (never its caller's objects).
 function Inputs:close()

@@ -117,7 +117,6 @@ function M:package_params(pkg)
   local t = self.params[pkg]
   if t then return t end
   t = {}
-  local decl_lines = {}
   local function owner(d)
     if d.func and d.func ~= "" then return d.func end
     local f = d.file and d.line and self:func_at(d.file, d.line)
@@ -148,8 +147,6 @@ function M:package_params(pkg)
           if kind == "leaking_param" then p.kind = kind end
           p.target = p.target or d.target
         end
-        local f = self:func_at(d.file, d.line)
-        if f then decl_lines[d.file .. ":" .. f.line] = true end
       end
     end
   end

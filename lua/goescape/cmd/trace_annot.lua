@@ -4,11 +4,17 @@
 --   regions  TRACE [--json]   user regions per goroutine, with the heap growth
 --                             charged to each
 --   logs     TRACE [--json]   user logs: time, goroutine, task, key, value
---   growth   TRACE [--by goroutine|region|task] [--json]
---                             heap growth charged to goroutines, regions or
---                             tasks, ranked (doc/trace.md says the rule)
+--   growth   TRACE [--by goroutine|region|task] [--escape LOG...]
+--            [--profile PROF [--sample S]] [-n N] [--lines N] [--json]
+--                             who grows the heap: the growth charged to
+--                             goroutines, regions or tasks, ranked (the rule
+--                             is in doc/trace.md), each with the lines that
+--                             allocated while it ran, their reasons from the
+--                             escape log and bytes from a heap profile of the
+--                             same run (ge.analysis.heapgrowth)
 -- --json prints one object per line (the rows of t:tasks(), t:regions(),
--- t:logs(), t:growth{by = ...}), frames included.
+-- t:logs(), ge.analysis.heapgrowth's rows with their lines), frames
+-- included.
 local ge = require "goescape"
 local cli = require "goescape.cli"
 local json = require "goescape.report.json"
@@ -31,13 +37,20 @@ function M.setup(c)
     if d[1] == "growth" then
       sc:option("--by", "Group by goroutine, region or task", "goroutine")
         :choices { "goroutine", "region", "task" }
+      sc:option("--escape", "Escape log(s) of the same build: the compiler's reason for each line")
+        :count("*"):args(1)
+      sc:option("--profile", "A heap profile of the same run: each line's bytes")
+      sc:option("--sample", "The profile's sample type (default: its default)")
+      sc:option("-n", "Rows shown (0: all)", "0"):convert(cli.count)
+      sc:option("--lines", "Allocating lines shown per row", "5"):convert(cli.count)
     end
   end
 end
 
 local ORDER = { "id", "name", "parent", "region", "task", "task_name", "g", "end_g", "time", "start",
   "end", "duration", "depth", "exited", "key", "value", "growth", "freed", "samples", "first", "last",
-  "unattributed", "stack", "func", "file", "line", "pc" }
+  "unattributed", "share", "lines", "allocator", "assists", "cpu", "bytes", "advice", "reason",
+  "title", "why", "fix", "diagnostics", "via", "n", "stack", "func", "file", "line", "pc" }
 
 local function lines(rows)
   local out = {}
@@ -91,13 +104,39 @@ local function logs(t, rows)
   end
 end
 
-local function growth(_, rows, by)
-  local total, freed = 0, 0
-  for _, r in ipairs(rows) do total, freed = total + r.growth, freed + r.freed end
+-- The allocating lines under a growth row (ge.analysis.heapgrowth's).
+local function row_lines(r, unit)
+  for _, l in ipairs(r.lines or {}) do
+    local ev = {}
+    if l.assists > 0 then ev[#ev + 1] = ("%d assist%s"):format(l.assists, l.assists == 1 and "" or "s") end
+    if l.cpu > 0 then ev[#ev + 1] = ("%d cpu sample%s"):format(l.cpu, l.cpu == 1 and "" or "s") end
+    io.stdout:write(("    %s:%d %s%s: %s%s\n"):format(text(l.file), l.line, text(l.func or "?"),
+      l.allocator and (" (" .. l.allocator .. ")") or "", table.concat(ev, ", "),
+      l.bytes and ("; %s in the profile"):format(units.human(l.bytes, unit)) or ""))
+    for _, v in ipairs(l.via or {}) do
+      io.stdout:write(("        via %s:%d %s%s\n"):format(text(v.file), v.line, text(v.func or "?"),
+        v.allocator and (" (" .. v.allocator .. ")") or ""))
+    end
+    for _, d in ipairs(l.diagnostics or {}) do
+      if ge.core.kind_family(d.kind) == "escape" then
+        io.stdout:write(("        %s%s\n"):format(text(d.message), d.count and (" (x%d)"):format(d.count) or ""))
+      end
+    end
+    if l.advice and l.diagnostics then
+      io.stdout:write(("        reason: %s\n        fix: %s\n"):format(l.advice.title, l.advice.fix))
+    end
+  end
+end
+
+local function growth(_, hg, by)
+  local rows = hg.rows
+  local freed = 0
+  for _, r in ipairs(rows) do freed = freed + r.freed end
   io.stdout:write(("heap growth %s in HeapAlloc increments, %s given back (GC, mcache flushes); by %s:\n\n")
-    :format(bytes(total), bytes(freed), by))
+    :format(bytes(hg.total), bytes(freed), by))
   local head = by == "goroutine" and "g" or by == "region" and "region (task)" or "task"
   io.stdout:write(("%-36s  %10s  %6s  %8s  %10s\n"):format(head, "growth", "%", "samples", "freed"))
+  local unit = hg.sample and hg.sample.unit
   for _, r in ipairs(rows) do
     local key
     if r.unattributed then
@@ -110,7 +149,11 @@ local function growth(_, rows, by)
       key = task_label(r.task, r.name)
     end
     io.stdout:write(("%-36s  %10s  %6.1f  %8d  %10s\n"):format(key, bytes(r.growth),
-      total > 0 and 100 * r.growth / total or 0, r.samples, bytes(r.freed)))
+      100 * r.share, r.samples, bytes(r.freed)))
+    row_lines(r, unit)
+  end
+  if hg.evidence.assists + hg.evidence.cpu == 0 then
+    io.stdout:write("\n(no allocation in the trace has a stack: no mark assist, no CPU sample in mallocgc)\n")
   end
 end
 
@@ -120,9 +163,28 @@ local SHOW = { tasks = tasks, regions = regions, logs = logs, growth = growth }
 function M.run(name, args)
   local t = cli.check(ge.trace.open(args.trace))
   if t.warning then io.stderr:write("goescape: warning: ", cli.escape_controls(t.warning), "\n") end
-  local rows
-  if name == "growth" then rows = t:growth { by = args.by } else rows = t[name](t) end
-  if args.json then lines(rows) else SHOW[name](t, rows, args.by) end
+  if name == "growth" then
+    local paths
+    for _, e in ipairs(args.escape or {}) do
+      paths = paths or {}
+      paths[#paths + 1] = type(e) == "table" and e[1] or e
+    end
+    local hg = cli.check(ge.analysis.heapgrowth { trace = t, escape = paths, profile = args.profile,
+      by = args.by, n = args.n > 0 and args.n or math.huge, lines = args.lines, sample = args.sample })
+    if args.json then
+      for _, r in ipairs(hg.rows) do
+        for _, l in ipairs(r.lines) do
+          if l.advice then l.advice = { reason = l.advice.reason, title = l.advice.title, fix = l.advice.fix } end
+        end
+      end
+      lines(hg.rows)
+    else
+      growth(t, hg, args.by)
+    end
+  else
+    local rows = t[name](t)
+    if args.json then lines(rows) else SHOW[name](t, rows, args.by) end
+  end
   t:close()
 end
 

@@ -1,0 +1,183 @@
+-- Who grows the heap (t:allocs, ge.analysis.heapgrowth, `goescape trace
+-- growth --escape --profile`) on examples/tracedemo: three regions on four
+-- workers, each allocating for its own reason, built with -gcflags=-m=2 by
+-- every Go here that writes Go 1.22+ traces, traced with CPU samples and
+-- profiled (allocs) in the same run. Oracles: `go tool trace -d=parsed`
+-- (every mark assist and CPU sample, its goroutine's innermost open region
+-- paired here from the region events, the allocating frame found here from
+-- its printed stack), and the program's own source: the line of each
+-- region's allocation and the compiler's reason for it.
+local H = require "spec.helpers"
+local ge = require "goescape"
+
+local TD = require "spec.tracedemo"
+local runs, line_of = TD.runs(), TD.line_of
+
+local function is_runtime(f) return f:match("^runtime%.") or f:match("^internal/runtime/") end
+
+-- -d=parsed's allocations with a stack: "region source func file:line" -> count
+local function oracle(path)
+  local out = H.must("go tool trace -d=parsed " .. H.q(path))
+  local open = {} -- goroutine -> list of open region names
+  local counts = {}
+  local cur -- the event whose stack is being read
+  local function finish()
+    if not cur then return end
+    local fr, m = cur.frames, nil
+    for i, f in ipairs(fr) do if f.func == "runtime.mallocgc" then m = i break end end
+    if m and m < #fr then
+      local s = m + 1
+      while s <= #fr and is_runtime(fr[s].func) do s = s + 1 end
+      if s > #fr then s = m + 1 end
+      local k = ("%s %s %s %s:%d"):format(cur.region or "-", cur.source, fr[s].func, fr[s].file, fr[s].line)
+      counts[k] = (counts[k] or 0) + 1
+    end
+    cur = nil
+  end
+  local frame
+  for line in out:gmatch("[^\n]+") do
+    if line:sub(1, 1) ~= "\t" and line ~= "Stack=" then
+      finish()
+      local g, kind = line:match("^M=%-?%d+ P=%-?%d+ G=(%-?%d+) (%a+)")
+      if kind == "RegionBegin" then
+        local st = open[g] or {}
+        open[g] = st
+        st[#st + 1] = line:match('Type="([^"]*)"')
+      elseif kind == "RegionEnd" then
+        local st = open[g]
+        if st and #st > 0 then st[#st] = nil end
+      elseif kind == "StateTransition" and line:match("GoID=") and line:match("%->NotExist") then
+        open[line:match("GoID=(%d+)")] = nil
+      elseif kind == "RangeBegin" and line:find('Name="GC mark assist"', 1, true) and g ~= "-1" then
+        local st = open[g]
+        cur = { source = "assist", region = st and st[#st], frames = {} }
+      elseif kind == "StackSample" and g ~= "-1" then
+        local st = open[g]
+        cur = { source = "cpu", region = st and st[#st], frames = {} }
+      end
+    elseif cur and line:match("^\t[^\t]") then
+      frame = { func = line:match("^\t(.-) @ 0x") }
+      cur.frames[#cur.frames + 1] = frame
+    elseif cur and frame and line:match("^\t\t") then
+      local file, ln = line:match("^\t\t(.*):(%d+)$")
+      frame.file, frame.line = file, tonumber(ln)
+    end
+  end
+  finish()
+  return counts
+end
+
+describe("who grows the heap (tracedemo)", function()
+  for _, run in ipairs(runs) do
+    local d, name = run.dir, run.compiler.name
+    local trace, log, prof = d .. "/trace.out", d .. "/m2.log", d .. "/allocs.pb.gz"
+
+    it(("finds the allocations -d=parsed shows, in the same regions (%s)"):format(name), function()
+      local t = assert(ge.trace.open(trace))
+      local got = {}
+      for _, a in ipairs(t:allocs()) do
+        local k = ("%s %s %s %s:%d"):format(a.region or "-", a.source, a.func, a.file, a.line)
+        got[k] = (got[k] or 0) + 1
+      end
+      local want = oracle(trace)
+      assert.are.same(want, got)
+      assert.is_true(next(got) ~= nil)
+    end)
+
+    it(("ranks the regions by growth, each with its allocating line and reason (%s)"):format(name), function()
+      local hg = assert(ge.analysis.heapgrowth { trace = trace, escape = log, profile = prof, by = "region" })
+      local t = assert(ge.trace.open(trace))
+      local rows = t:growth { by = "region" }
+      assert.are.equal(#rows, #hg.rows) -- n defaults to 10 > the four rows here
+      local share = 0
+      for i, r in ipairs(hg.rows) do
+        assert.are.equal(rows[i].growth, r.growth)
+        assert.are.equal(rows[i].region, r.region)
+        share = share + r.share
+      end
+      assert.is_true(math.abs(share - 1) < 1e-9)
+      local by = {}
+      for _, r in ipairs(hg.rows) do if r.region then by[r.region] = r end end
+      -- the program's facts: index appends (and stores in a map), decode
+      -- returns a pointer to a local, render formats with fmt
+      local top = by.index.lines[1]
+      assert.are.equal(line_of("out = append(out, i)"), top.line)
+      assert.are.equal("main.grow", top.func)
+      assert.are.equal("runtime.growslice", top.allocator)
+      assert.are.equal("append", top.advice.reason)
+      assert.is_true(top.bytes > 0)
+      top = by.decode.lines[1]
+      assert.are.equal(line_of("r := record{"), top.line)
+      assert.are.equal("runtime.newobject", top.allocator)
+      local moved = false
+      for _, dg in ipairs(top.diagnostics) do moved = moved or dg.message == "moved to heap: r" end
+      assert.is_true(moved)
+      top = by.render.lines[1]
+      assert.are.equal(line_of("fmt.Sprintf("), top.line)
+      assert.are.equal("main.render", top.func)
+      assert.are.equal("interface", top.advice.reason)
+      -- index allocates the most: 16-48 ints per call, every call
+      assert.are.equal("index", hg.rows[1].region)
+      assert.is_true(hg.evidence.assists + hg.evidence.cpu > 0)
+    end)
+
+    it(("explains a line of a package outside the log at its caller, keeping the line (%s)"):format(name),
+      function()
+        local hg = assert(ge.analysis.heapgrowth { trace = trace, escape = log, by = "region", lines = 50 })
+        for _, r in ipairs(hg.rows) do
+          for _, l in ipairs(r.lines) do
+            assert.are_not.equal("fmt.Sprintf", l.func) -- fmt is not in the log: its caller is
+            for _, v in ipairs(l.via or {}) do
+              assert.does_not.match("^main%.", v.func) -- the log's package is main
+              assert.matches("^main%.", l.func)
+            end
+          end
+        end
+        -- without a log, the lines are the allocating frames themselves
+        hg = assert(ge.analysis.heapgrowth { trace = trace, by = "region", lines = 50 })
+        local seen
+        for _, r in ipairs(hg.rows) do
+          for _, l in ipairs(r.lines) do
+            assert.is_nil(l.via)
+            assert.is_nil(l.advice)
+            seen = seen or l.func
+          end
+        end
+        assert.is_truthy(seen)
+      end)
+
+    it(("prints it in goescape trace growth, as text and JSON (%s)"):format(name), function()
+      local out = H.must(H.cli_cmd(("trace growth --by region --escape %s --profile %s %s")
+        :format(H.q(log), H.q(prof), H.q(trace))))
+      assert.matches("index %(1 serve%)%s+[%d.]+ MiB", out)
+      assert.matches("main%.go:" .. line_of("out = append(out, i)") .. " main%.grow %(runtime%.growslice%)", out)
+      assert.matches("reason: append growth", out)
+      assert.matches("in the profile", out)
+      out = H.must(H.cli_cmd(("trace growth --by goroutine --json -n 2 --lines 1 --escape %s %s")
+        :format(H.q(log), H.q(trace))))
+      local cjson = require "cjson"
+      local n = 0
+      for line in out:gmatch("[^\n]+") do
+        n = n + 1
+        local j = cjson.decode(line)
+        assert.is_number(j.g or (j.unattributed and 0))
+        assert.is_true(#j.lines <= 1)
+      end
+      assert.are.equal(2, n)
+    end)
+  end
+
+  it("raises on misuse and returns nil, err for a path that is no trace", function()
+    assert.has_error(function() ge.analysis.heapgrowth { escape = "x" } end)
+    assert.has_error(function() ge.analysis.heapgrowth { trace = 42 } end)
+    assert.has_error(function() ge.analysis.heapgrowth { trace = "x", bogus = 1 } end)
+    local hg, err = ge.analysis.heapgrowth { trace = H.root .. "/README.md" }
+    assert.is_nil(hg)
+    assert.matches("not a Go execution trace", err)
+    if runs[1] then
+      assert.has_error(function()
+        ge.analysis.heapgrowth { trace = runs[1].dir .. "/trace.out", by = "line" }
+      end)
+    end
+  end)
+end)
