@@ -244,6 +244,43 @@ describe("corrupted input", function()
     return st
   end
 
+  -- A trace that opens is walked by every method: none may raise (a cut
+  -- trace keeps its complete generations; a flipped byte is an error at
+  -- open, or values that every walk takes as they come).
+  local function trace_load(name)
+    return function(bytes, case)
+      case = name .. ", " .. case
+      local t, err = safe(case, ge.trace.parse, bytes, name)
+      if not t then check_err(name, case, err); return true end
+      safe(case, function()
+        t:summary()
+        assert(t:count() == t.events)
+        for _ in t:each { type = { "HeapAlloc", "UserLog", "CPUSample" } } do end
+        t:heap(); t:gc(); for _ in t:each_goroutine() do end
+        t:tasks(); t:regions(); t:logs(); t:allocs()
+        for _, by in ipairs { "goroutine", "region", "task" } do t:growth { by = by } end
+        t:timeline { buckets = 50 }
+        local l, e = t:lifetimes()
+        assert(l or type(e) == "string")
+        for _, k in ipairs { "sched", "sync", "net", "syscall", "cpu" } do
+          local p, pe = t:pprof(k)
+          assert(p or type(pe) == "string")
+        end
+      end)
+      t:close()
+      return false
+    end
+  end
+
+  for _, f in ipairs { "go126-annot", "go126-allocfree", "go122-annotations" } do
+    it(("execution traces (%s) open and walk, or give a located error"):format(f), function()
+      local name = f .. ".trace"
+      local s = rd(H.root .. "/spec/fixtures/trace/data/" .. name)
+      local st = torture(s, 150, trace_load(name))
+      assert.is_true(st.errors > 0 and st.results > 0)
+    end)
+  end
+
   it("a stripped Go binary (-ldflags='-s -w') opens and looks up or gives a located error", function()
     if not BIN then pending("no Go compiler") return end
     local st = torture_binary(BIN.stripped, {
