@@ -96,6 +96,16 @@ describe("who grows the heap (tracedemo)", function()
         share = share + r.share
       end
       assert.is_true(math.abs(share - 1) < 1e-9)
+      -- by goroutine: the workers, each created by main.main, entry main.main.func1
+      local hgg = assert(ge.analysis.heapgrowth { trace = t, by = "goroutine", n = 4 })
+      assert.are.equal(4, #hgg.rows)
+      assert.are.equal(hg.total, hgg.total)
+      assert.are.equal(hg.freed, hgg.freed)
+      for _, r in ipairs(hgg.rows) do
+        assert.are.equal("main.main.func1", r.func)
+        assert.are.equal("main.main", r.stack[1].func)
+        assert.are.equal(line_of("go func() {"), r.stack[1].line)
+      end
       local by = {}
       for _, r in ipairs(hg.rows) do if r.region then by[r.region] = r end end
       -- the program's facts: index appends (and stores in a map), decode

@@ -9,14 +9,17 @@
 --   (trace, escape, profile: objects or paths; by: "goroutine", "region"
 --   (default) or "task")
 --   hg.rows     t:growth's rows (key fields, growth, freed, samples, first,
---               last) with share (of hg.total) and lines = {{file=, line=,
+--               last; by goroutine also func, its entry function, and
+--               stack, its creation stack) with share (of hg.total) and
+--               lines = {{file=, line=,
 --               func=, allocator=, assists=, cpu=, bytes=, diagnostics=,
 --               advice=, others=, via=}...}: allocator is the runtime
 --               function the line called (runtime.growslice...), via the
 --               lines further in that allocated for it ({file=, line=,
 --               func=, allocator=, n=}...), when those are outside the
 --               log's files
---   hg.total    the heap growth of the whole trace; hg.by; hg.evidence
+--   hg.total    the heap growth of the whole trace, hg.freed what was given
+--               back (both over every row, shown or not); hg.by; hg.evidence
 --               ({assists=, cpu=}: the allocations the trace saw with a
 --               stack); hg.sample ({type=, unit=} of the profile)
 --
@@ -86,8 +89,8 @@ local function heapgrowth(inp, opts)
   if err then return nil, err, code end
 
   local rows = t:growth { by = by }
-  local total = 0
-  for _, r in ipairs(rows) do total = total + r.growth end
+  local total, freed = 0, 0
+  for _, r in ipairs(rows) do total, freed = total + r.growth, freed + r.freed end
 
   -- the profile's bytes per line, over the whole run
   local bytes, sample
@@ -147,8 +150,17 @@ local function heapgrowth(inp, opts)
     end
   end
 
+  -- by goroutine: each one's entry function and creation stack
+  local gor
+  if by == "goroutine" then
+    gor = {}
+    for g in t:each_goroutine() do gor[g.id] = g end
+  end
+
   local out = {}
   for i, r in ipairs(rows) do
+    local g = gor and r.g and gor[r.g]
+    if g then r.func, r.stack = g.func, g.stack end
     if i > nrows then break end
     r.share = total > 0 and r.growth / total or 0
     local set = per[row_key(by, r)]
@@ -176,7 +188,7 @@ local function heapgrowth(inp, opts)
     r.lines = kept
     out[#out + 1] = r
   end
-  return { by = by, rows = out, total = total, evidence = evidence, sample = sample }
+  return { by = by, rows = out, total = total, freed = freed, evidence = evidence, sample = sample }
 end
 
 return inputs.analysis(M, "heapgrowth", OPTIONS, heapgrowth)

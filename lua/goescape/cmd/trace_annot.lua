@@ -130,10 +130,8 @@ end
 
 local function growth(_, hg, by)
   local rows = hg.rows
-  local freed = 0
-  for _, r in ipairs(rows) do freed = freed + r.freed end
   io.stdout:write(("heap growth %s in HeapAlloc increments, %s given back (GC, mcache flushes); by %s:\n\n")
-    :format(bytes(hg.total), bytes(freed), by))
+    :format(bytes(hg.total), bytes(hg.freed), by))
   local head = by == "goroutine" and "g" or by == "region" and "region (task)" or "task"
   io.stdout:write(("%-36s  %10s  %6s  %8s  %10s\n"):format(head, "growth", "%", "samples", "freed"))
   local unit = hg.sample and hg.sample.unit
@@ -142,7 +140,7 @@ local function growth(_, hg, by)
     if r.unattributed then
       key = by == "goroutine" and "(no goroutine)" or "(outside any region)"
     elseif by == "goroutine" then
-      key = tostring(r.g)
+      key = ("%d %s"):format(r.g, text(r.func or ""))
     elseif by == "region" then
       key = ("%s (%s)"):format(text(r.region), task_label(r.task, r.task_name))
     else
@@ -150,6 +148,10 @@ local function growth(_, hg, by)
     end
     io.stdout:write(("%-36s  %10s  %6.1f  %8d  %10s\n"):format(key, bytes(r.growth),
       100 * r.share, r.samples, bytes(r.freed)))
+    local creator = r.stack and r.stack[1]
+    if creator then
+      io.stdout:write(("    created at %s:%d %s\n"):format(text(creator.file), creator.line, text(creator.func)))
+    end
     row_lines(r, unit)
   end
   if hg.evidence.assists + hg.evidence.cpu == 0 then
