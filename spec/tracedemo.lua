@@ -1,7 +1,8 @@
 -- examples/tracedemo built with -gcflags=-m=2 by each Go here that writes
--- Go 1.22+ traces and run once (trace.out, allocs.pb.gz, m2.log in its
--- build/fixtures/tracedemo-<go> directory): shared by the heap growth
--- specs and the recipe's.
+-- Go 1.22+ traces and run (trace.out, allocs.pb.gz, m2.log, and af.trace
+-- recorded with GODEBUG=traceallocfree=1, in its
+-- build/fixtures/tracedemo-<go> directory): shared by the heap growth and
+-- lifetime specs and the recipe's.
 local H = require "spec.helpers"
 
 local M = {}
@@ -21,6 +22,9 @@ function M.runs()
           H.must(("cd %s && env -u LD_PRELOAD GOCACHE=%s/.cache GOFLAGS=-mod=mod %s build -gcflags=-m=2 "
             .. "-o tracedemo . 2> m2.log"):format(H.q(d), H.q(d), c.go))
           H.must(("cd %s && env -u LD_PRELOAD ./tracedemo trace.out allocs.pb.gz > /dev/null"):format(H.q(d)))
+          -- the AllocFree experiment: every allocation and free
+          H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceallocfree=1 ./tracedemo af.trace af.pb.gz > /dev/null")
+            :format(H.q(d)))
         end),
       }
     end

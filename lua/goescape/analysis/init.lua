@@ -12,7 +12,9 @@
 --   ge.analysis.assertions{escape=, sources=}              //goescape:noescape and :inline directives
 --   ge.analysis.flowgraph{escape=, file=, line=, ...}      records with -m=2 flows (and their drawing)
 --   ge.analysis.heapgrowth{trace=, escape=, profile=, by=}  who grows the heap (a trace's regions...)
+--   ge.analysis.lifetimes{trace=, escape=, binary=}        heap objects by type, with their escapes
 -- Helpers the analyses share: advice (reason -> explanation and fix),
 -- logctx, lines, inputs.
 return require("goescape.lazy")({}, "goescape.analysis",
-  { "hotspots", "growth", "heapgrowth", "diff", "assertions", "flowgraph", "advice", "logctx", "lines", "inputs" })
+  { "hotspots", "growth", "heapgrowth", "lifetimes", "diff",
+    "assertions", "flowgraph", "advice", "logctx", "lines", "inputs" })

@@ -1,10 +1,12 @@
---- goescape trace lifetimes [--json] [-n N] TRACE
+--- goescape trace lifetimes [--escape LOG... [--binary BIN]] [--json] [-n N] TRACE
 -- Heap objects by type in a trace recorded with GODEBUG=traceallocfree=1
 -- (t:lifetimes()): two tables, the types whose objects mostly die before
 -- the next GC (short-lived: candidates for the stack, or for reuse) and the
--- others (long-lived), each by bytes allocated. --json prints one object:
--- {totals = {...}, types = [{..., class = "short"|"long",
--- survived = [n0, n1, n2, n3plus]}...]}.
+-- others (long-lived), each by bytes allocated; with the escape log of the
+-- same build (and its binary, for the types of variables moved to the
+-- heap), each type's escapes under it (ge.analysis.lifetimes). --json
+-- prints one object: {totals = {...}, types = [{..., class =
+-- "short"|"long", survived = [n0, n1, n2, n3plus], escapes = [...]}...]}.
 local ge = require "goescape"
 local cli = require "goescape.cli"
 local json = require "goescape.report.json"
@@ -16,6 +18,8 @@ function M.setup(c)
   sc:argument("trace", "Trace file, or -")
   sc:flag("--json", "Print one JSON object")
   sc:option("-n", "Rows per table (0: all)", "20")
+  sc:option("--escape", "Escape log(s) of the same build: the escapes that make each type"):count("*"):args(1)
+  sc:option("--binary", "The program's binary: the DWARF types of variables moved to the heap")
 end
 
 --- A type is short-lived when most of its allocations died before the
@@ -25,7 +29,8 @@ function M.class(r)
 end
 
 local ORDER = { "totals", "types", "type", "class", "size", "ptr_bytes", "allocs", "bytes", "frees",
-  "existing", "live", "live_bytes", "lifetimes", "survived", "median_ns", "p90_ns", "addr" }
+  "existing", "live", "live_bytes", "lifetimes", "survived", "median_ns", "p90_ns", "addr", "escapes",
+  "file", "line", "col", "func", "package", "kind", "message", "advice", "reason", "title", "fix" }
 
 local function dur(ns)
   if not ns then return "-" end
@@ -47,19 +52,36 @@ local function table_of(title, rows, n)
     io.stdout:write(("%10d %12d %10d %10d %8d %8d %8d %8d %9s %9s  %s\n"):format(r.allocs, r.bytes, r.frees,
       r.live, r.survived[0], r.survived[1], r.survived[2], r.survived[3], dur(r.median_ns), dur(r.p90_ns),
       cli.escape_controls(r.type)))
+    local es = r.escapes or {}
+    for k = 1, math.min(3, #es) do
+      local e = es[k]
+      io.stdout:write(("%12s %s:%d: %s%s\n"):format("", cli.escape_controls(e.file), e.line,
+        cli.escape_controls(e.message), e.advice and (" [" .. e.advice.title .. "]") or ""))
+    end
+    if #es > 3 then io.stdout:write(("%12s ... %d more escapes\n"):format("", #es - 3)) end
   end
 end
 
 function M.run(args)
   local t = cli.check(ge.trace.open(args.trace))
   if t.warning then io.stderr:write("goescape: warning: ", cli.escape_controls(t.warning), "\n") end
-  local rows = cli.check(t:lifetimes())
+  local rows
+  if #(args.escape or {}) > 0 then
+    local paths = {}
+    for _, e in ipairs(args.escape) do paths[#paths + 1] = type(e) == "table" and e[1] or e end
+    local lt = cli.check(ge.analysis.lifetimes { trace = t, escape = paths, binary = args.binary, n = 0 })
+    rows = lt.rows
+    rows.totals = lt.totals
+  else
+    rows = cli.check(t:lifetimes())
+  end
   t:close()
   local tot = rows.totals
   if args.json then
     local types = {}
     for i, r in ipairs(rows) do
       r.class = M.class(r)
+      if r.escapes and #r.escapes == 0 then setmetatable(r.escapes, json.array_mt) end
       local s = r.survived
       r.survived = { s[0], s[1], s[2], s[3] }
       types[i] = r
