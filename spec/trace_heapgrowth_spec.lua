@@ -229,6 +229,32 @@ describe("who grows the heap (tracedemo)", function()
     end)
   end
 
+  for _, run in ipairs(runs) do
+    local d, name = run.dir, run.compiler.name
+    it(("shows a timeline span's allocating lines with their reasons on hover (%s)"):format(name), function()
+      local m = ge.report.html(H.tmpdir("heapgrowth-html") .. "/r.html",
+        { trace = d .. "/trace.out", escape = assert(ge.escape.open(d .. "/m2.log")) })
+      local lanes = m.timeline.lanes
+      local seen = {}
+      for _, s in ipairs(m.timeline.spans) do
+        local lane = lanes[s.lane]
+        if s.rows and lane.kind == "region" then
+          for _, r in ipairs(s.rows) do
+            seen[lane.name .. " " .. r[2] .. " " .. r[4]] = true
+            -- a region's span lists its own region's lines only
+            if lane.name == "decode" then assert.are.equal("main.decode", r[2]) end
+          end
+        end
+      end
+      assert.is_true(seen["index main.grow append growth"])
+      assert.is_true(seen["decode main.decode returned to the caller"])
+      -- the caller's rows replace them
+      m = ge.report.html(H.tmpdir("heapgrowth-html") .. "/r2.html",
+        { trace = d .. "/trace.out", timeline = { rows = function() return { { "x" } } end } })
+      for _, s in ipairs(m.timeline.spans) do assert.are.same({ { "x" } }, s.rows) end
+    end)
+  end
+
   it("names the types a record allocates as the runtime does", function()
     local rt = require("goescape.analysis.lifetimes").record_types
     local function types(kind, subject, pkg)

@@ -299,19 +299,84 @@ local function log_rows(data, log, n)
   data.rows, data.nrows = out, #groups
 end
 
--- The timeline of a trace (a ge.trace, or a path opened here and closed).
-local function timeline_part(trace, topts)
+-- The rows a timeline span shows on hover: the lines that allocated in it
+-- (t:allocs(): mark assists and CPU samples inside mallocgc; a region
+-- span's own region only), most first, with the log's reason when there is
+-- a log, else the runtime function that allocated.
+local function span_rows(t, log)
+  local allocs = t:allocs()
+  if #allocs == 0 then return nil end
+  local explain = log and require("goescape.analysis.hotspots").explainer(log, {})
+  local reasons = {}
+  local function reason(l)
+    if not explain then return l.allocator or "" end
+    local k = l.file .. ":" .. l.line .. "\0" .. (l.func or "")
+    if reasons[k] == nil then
+      local e = explain(l, nil, { runtime_of = l.allocator and function() return l.allocator end })
+      reasons[k] = e.advice and e.advice.title or ""
+    end
+    return reasons[k]
+  end
+  -- the first allocation at or after time x
+  local function first_at(x)
+    local lo, hi = 1, #allocs + 1
+    while lo < hi do
+      local mid = math.floor((lo + hi) / 2)
+      if allocs[mid].time < x then lo = mid + 1 else hi = mid end
+    end
+    return lo
+  end
+  return function(s, lane)
+    local region = lane and lane.kind == "region" and s.n and lane.name or nil
+    local by, list = {}, {}
+    for i = first_at(s.start), #allocs do
+      local a = allocs[i]
+      if a.time > (s["end"] or s.start) then break end
+      if a.file and (not region or a.region == region) then
+        local k = a.file .. ":" .. a.line .. "\0" .. (a.func or "")
+        local l = by[k]
+        if not l then
+          l = { file = a.file, line = a.line, func = a.func, allocator = a.allocator, n = 0 }
+          by[k] = l
+          list[#list + 1] = l
+        end
+        l.n = l.n + 1
+      end
+    end
+    table.sort(list, function(x, y)
+      if x.n ~= y.n then return x.n > y.n end
+      return x.file .. x.line < y.file .. y.line
+    end)
+    local rows = {}
+    for i = 1, math.min(3, #list) do
+      local l = list[i]
+      rows[i] = { ("%s:%d"):format(l.file:match("[^/]*$"), l.line), l.func or "?",
+        ("%d allocation%s seen"):format(l.n, l.n == 1 and "" or "s"), reason(l) }
+    end
+    return rows
+  end
+end
+
+-- The timeline of a trace (a ge.trace, or a path opened here and closed);
+-- its spans show their allocating lines unless topts.rows says otherwise.
+local function timeline_part(trace, topts, log)
   local T = require "goescape.trace"
+  local function model(t)
+    local o = {}
+    for k, v in pairs(topts or {}) do o[k] = v end
+    if o.rows == nil then o.rows = span_rows(t, log) end
+    return require("goescape.report.timeline").model(t, o)
+  end
   if type(trace) == "string" then
     local t, err = T.open(trace)
     if not t then return nil, err end
-    local ok, m = pcall(require("goescape.report.timeline").model, t, topts)
+    local ok, m = pcall(model, t)
     t:close()
     if not ok then error(m, 0) end
     return m
   end
   if not T.is_trace(trace) then error("html: opts.trace: a trace or a path expected", 3) end
-  return require("goescape.report.timeline").model(trace, topts)
+  return model(trace)
 end
 
 --- The model for opts (html.write's options). Returns data, or nil, err.
@@ -326,7 +391,7 @@ function M.build(opts)
     generated = os.date("!%Y-%m-%d %H:%M UTC") }
   if log then data.log = log_summary(log) end
   if opts.trace then
-    local tl, err = timeline_part(opts.trace, opts.timeline)
+    local tl, err = timeline_part(opts.trace, opts.timeline, log)
     if not tl then return nil, err end
     data.timeline = tl
   end

@@ -160,8 +160,8 @@ end
 --- The timeline of trace t. opts: buckets (across the picture, default
 -- 1000, at most 4000), from, to (ns, default the trace's start and end),
 -- lanes (region names with a lane of their own, default 8), rows (a
--- function(span) -> list of rows, each a list of cells, shown under the
--- span on hover). Returns the model: {from, to, buckets, edges (buckets + 1
+-- function(span, lane) -> list of rows, each a list of cells, shown under
+-- the span on hover). Returns the model: {from, to, buckets, edges (buckets + 1
 -- times: bucket i is edges[i] .. edges[i + 1]), heap and goal ({i, first,
 -- min, max, last, n}: columns over the buckets with samples), goroutines
 -- ({running, runnable (ns summed over goroutines), running_max,
@@ -206,7 +206,7 @@ function M.model(t, opts)
     heap_samples = heap_n, peak_heap = peak, peak_bucket = peak_i, goroutines = t.goroutines }
   if opts.rows then
     for _, s in ipairs(m.spans) do
-      local rows = opts.rows(s)
+      local rows = opts.rows(s, m.lanes[s.lane])
       if rows ~= nil and type(rows) ~= "table" then error("timeline.model: rows: a list of rows expected", 2) end
       if rows and #rows > 0 then s.rows = rows end
     end
