@@ -79,3 +79,28 @@ awk -v te="$t_e" -v re="$r_e" -v tg="$t_g" -v rg="$r_g" 'BEGIN {
   printf "%-34s %9.3f %8.1f MB\n", "go tool trace -pprof=sched", tg, rg / 1024
   printf "trace export vs go tool trace -pprof=sched: %.1fx faster\n", tg / te
 }'
+
+# The trace's models, each one C walk of the events and its tables, against
+# the one Go tool that computes anything like them (`-d=parsed`, which
+# derives every goroutine transition): the heap timeline, GC, goroutine
+# states, annotations with heap growth and allocation sites (who grows the
+# heap: `goescape trace growth --by region`).
+model_time() {
+  local code=$1
+  local s; s=$(mktemp --suffix=.lua)
+  printf 'local t = assert(require("goescape").trace.open(arg[1])) %s\n' "$code" > "$s"
+  best_of 1 env "${env[@]}" "$lua" "$s" "$trace"
+  rm -f "$s"
+}
+t_heap=$(model_time 't:heap()')
+t_gc=$(model_time 't:gc()')
+t_gor=$(model_time 'for _ in t:each_goroutine() do end')
+t_growth=$(model_time 't:growth{by = "region"}')
+t_hg=$(best_of 1 env "${env[@]}" "$lua" bin/goescape trace growth --by region "$trace")
+awk -v a="$t_heap" -v b="$t_gc" -v c="$t_gor" -v d="$t_growth" -v e="$t_hg" -v tp="$t_p" 'BEGIN {
+  printf "%-34s %9.3f  (%.1fx faster than -d=parsed)\n", "t:heap()", a, tp / a
+  printf "%-34s %9.3f  (%.1fx)\n", "t:gc()", b, tp / b
+  printf "%-34s %9.3f  (%.1fx)\n", "t:each_goroutine()", c, tp / c
+  printf "%-34s %9.3f  (%.1fx)\n", "t:growth{by=\"region\"}", d, tp / d
+  printf "%-34s %9.3f  (%.1fx)\n", "goescape trace growth --by region", e, tp / e
+}'
