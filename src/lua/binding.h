@@ -16,6 +16,11 @@ void ge_lua_open_trace_timeline(lua_State *L); /* t:timeline() */
 void ge_lua_open_trace_allocfree(lua_State *L); /* t:lifetimes() */
 void ge_lua_open_trace_pprof(lua_State *L); /* t:_pprof() */
 
+/* A trace stack's frames as a new list of {func, file, line, pc} tables
+ * on top of the stack (the model's and the annotations' stacks). */
+struct ge_trace_frame;
+void ge_lua_push_trace_frames(lua_State *L, const struct ge_trace_frame *fr, size_t n);
+
 /* Field setters for the table on top of the stack: t[k] = v. A string
  * view with no bytes may have a NULL ptr: it is the empty string. */
 static inline void ge_setsv(lua_State *L, const char *k, ge_strview v) {

@@ -150,6 +150,18 @@ static int m_generations(lua_State *L) {
   return ge_lua_call(L, h, "gens", 1, gens_work, h->ptr);
 }
 
+void ge_lua_push_trace_frames(lua_State *L, const ge_trace_frame *fr, size_t n) {
+  lua_createtable(L, n > 128 ? 128 : (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_createtable(L, 0, 4);
+    ge_setsv(L, "func", fr[i].func);
+    ge_setsv(L, "file", fr[i].file);
+    ge_setint(L, "line", (long long)fr[i].line);
+    ge_setint(L, "pc", (long long)fr[i].pc);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+}
+
 /* ------------------------------------------------------------ iterator */
 
 typedef struct iterbox {

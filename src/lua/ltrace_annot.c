@@ -46,16 +46,7 @@ static void setstack(lua_State *L, const ge_trace_annot *a, const char *k, uint3
     lua_pop(L, 1);
     ge_trace_frame fr[128];
     size_t n = ge_trace_annot_stack(a, s, fr, 128);
-    if (n > 128) n = 128;
-    lua_createtable(L, (int)n, 0);
-    for (size_t i = 0; i < n; i++) {
-      lua_createtable(L, 0, 4);
-      ge_setsv(L, "func", fr[i].func);
-      ge_setsv(L, "file", fr[i].file);
-      ge_setint(L, "line", (long long)fr[i].line);
-      ge_setint(L, "pc", (long long)fr[i].pc);
-      lua_rawseti(L, -2, (int)i + 1);
-    }
+    ge_lua_push_trace_frames(L, fr, n > 128 ? 128 : n);
     lua_pushvalue(L, -1);
     lua_rawseti(L, 1, (int)s);
   }

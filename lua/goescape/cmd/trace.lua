@@ -104,12 +104,7 @@ local function heap(args)
   local rows, start = t:heap(), t.start
   t:close()
   if args.json then
-    local out = {}
-    for i, r in ipairs(rows) do
-      out[#out + 1] = json.encode(r, HEAP_ORDER)
-      if i % 4096 == 0 then io.stdout:write(table.concat(out, "\n"), "\n"); out = {} end
-    end
-    if #out > 0 then io.stdout:write(table.concat(out, "\n"), "\n") end
+    json.write_lines(rows, HEAP_ORDER)
     return
   end
   io.stdout:write(("%12s  %-9s  %14s  %14s  %8s\n"):format("ms", "event", "heap_alloc", "heap_goal", "g"))

@@ -52,14 +52,7 @@ local ORDER = { "id", "name", "parent", "region", "task", "task_name", "g", "end
   "unattributed", "share", "lines", "allocator", "assists", "cpu", "bytes", "advice", "reason",
   "title", "why", "fix", "diagnostics", "via", "n", "stack", "func", "file", "line", "pc" }
 
-local function lines(rows)
-  local out = {}
-  for i, r in ipairs(rows) do
-    out[#out + 1] = json.encode(r, ORDER)
-    if i % 4096 == 0 then io.stdout:write(table.concat(out, "\n"), "\n"); out = {} end
-  end
-  if #out > 0 then io.stdout:write(table.concat(out, "\n"), "\n") end
-end
+local function lines(rows) json.write_lines(rows, ORDER) end
 
 local function ms(ns, start) return ns and ("%.3f"):format((ns - start) / 1e6) or "-" end
 local function dur(ns) return ns and ("%.3f"):format(ns / 1e6) or "-" end

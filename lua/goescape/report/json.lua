@@ -101,6 +101,17 @@ M.decode = cjson.decode
 --- Writes analysis rows (hotspots, growth) to stdout as JSON lines, keys in
 -- `order`: advice left out with no_advice, an empty diagnostics list kept
 -- as [].
+--- Writes rows to stdout as JSON Lines (one object per line, keys in
+-- order), a few thousand lines per write.
+function M.write_lines(rows, order)
+  local out = {}
+  for i, r in ipairs(rows) do
+    out[#out + 1] = M.encode(r, order)
+    if i % 4096 == 0 then io.stdout:write(table.concat(out, "\n"), "\n"); out = {} end
+  end
+  if #out > 0 then io.stdout:write(table.concat(out, "\n"), "\n") end
+end
+
 function M.write_rows(rows, order, no_advice)
   for _, r in ipairs(rows) do
     if no_advice then
