@@ -11,6 +11,7 @@ void ge_lua_open_profile(lua_State *L);
 void ge_lua_open_binary(lua_State *L);
 void ge_lua_open_trace(lua_State *L);
 void ge_lua_open_trace_model(lua_State *L); /* t:heap(), t:gc(), t:goroutines() */
+void ge_lua_open_bench(lua_State *L);
 
 /* Field setters for the table on top of the stack: t[k] = v. A string
  * view with no bytes may have a NULL ptr: it is the empty string. */
