@@ -176,12 +176,17 @@ function M.compare(old, new, opts)
 
   -- First-seen order of configurations, units and names over old then new,
   -- as benchproc sorts keys.
-  local cfg_ix, unit_ix, name_ix = {}, {}, {}
+  -- Tables sort as benchproc sorts benchstat's ".config,.unit" keys: by
+  -- each configuration key in the order keys were first seen, values
+  -- compared as strings (a missing key is ""), then by unit in the order
+  -- units were first seen. Rows sort by name in first-seen order.
+  local key_ix, unit_ix, name_ix = {}, {}, {}
   local function note(ix, k) if not ix[k] then ix[#ix + 1] = k; ix[k] = #ix end end
   local tables, tables_by = {}, {}
   for _, order in ipairs({ order_o, order_n }) do
     for _, c in ipairs(order) do
-      note(cfg_ix, c.ckey); note(unit_ix, c.unit); note(name_ix, c.name)
+      for _, k in ipairs(c.config_keys) do note(key_ix, k) end
+      note(unit_ix, c.unit); note(name_ix, c.name)
       local tk = c.ckey .. "\0" .. c.unit
       local t = tables_by[tk]
       if not t then
@@ -194,9 +199,18 @@ function M.compare(old, new, opts)
     end
   end
   table.sort(tables, function(a, b)
-    if a.ckey ~= b.ckey then return cfg_ix[a.ckey] < cfg_ix[b.ckey] end
+    for _, k in ipairs(key_ix) do
+      local x, y = a.config[k] or "", b.config[k] or ""
+      if x ~= y then return x < y end
+    end
     return unit_ix[a.unit] < unit_ix[b.unit]
   end)
+  for _, t in ipairs(tables) do
+    -- every key of the comparison, "" where this table's results had none
+    local keys = {}
+    for i, k in ipairs(key_ix) do keys[i] = k end
+    t.all_keys = keys
+  end
 
   local out = {}
   for ti, t in ipairs(tables) do
@@ -212,6 +226,7 @@ function M.compare(old, new, opts)
       if co then
         local w
         row.old, w = summarize(co, conf, exact)
+        row.old.warnings = w
         add(w)
         centers_o[#centers_o + 1] = row.old.center
         nbase = nbase + 1
@@ -219,6 +234,7 @@ function M.compare(old, new, opts)
       if cn then
         local w
         row.new, w = summarize(cn, conf, exact)
+        row.new.warnings = w
         add(w)
         centers_n[#centers_n + 1] = row.new.center
       end
@@ -229,13 +245,15 @@ function M.compare(old, new, opts)
         else
           local _, why
           p, _, why = core.bench_utest(co.values, cn.values)
-          if why then add({ why }) end
+          local cw = { why }
           if p > alpha then
             local op, need = usamples(alpha)
             if #co.values < need and #cn.values < need then
-              add({ ("need %s %d samples to detect a difference at alpha level %s"):format(op, need, tostring(alpha)) })
+              cw[#cw + 1] = ("need %s %d samples to detect a difference at alpha level %s"):format(op, need, tostring(alpha))
             end
           end
+          row.compare_warnings = cw
+          add(cw)
         end
         row.p = p
         row.delta, row.delta_text = delta_text(p, alpha, row.old.center, row.new.center)
@@ -250,26 +268,42 @@ function M.compare(old, new, opts)
       t.rows[#t.rows + 1] = row
       out[#out + 1] = row
     end
-    -- The geomean row (benchtab's summarizeCol).
+    -- The geomean row (benchtab's summarizeCol), per column present: a
+    -- table whose results all come from one side has that column alone,
+    -- and it is its own baseline (no ratios).
     local g = { table = ti, name = "geomean", unit = t.unit, config = t.config, geomean = true,
-                warnings = {}, old = {}, new = {} }
-    local gm_o, gm_n = core.bench_geomean(centers_o), core.bench_geomean(centers_n)
-    g.old.center, g.new.center = gm_o, gm_n
+                warnings = {} }
     local ws = g.warnings
-    if not gm_o then ws[#ws + 1] = "summaries must be >0 to compute geomean" end
-    if nbase ~= #ratios then
-      ws[#ws + 1] = "benchmark set differs from baseline; geomeans may not be comparable"
+    local function column(centers)
+      local gm = core.bench_geomean(centers)
+      local w = {}
+      if not gm then w[1] = "summaries must be >0 to compute geomean" end
+      return { center = gm, warnings = w }
     end
-    if not gm_n then ws[#ws + 1] = "summaries must be >0 to compute geomean" end
-    -- A zero baseline gives no ratio and no message; a zero ratio, a message.
-    local gr = not bad_ratio and core.bench_geomean(ratios)
-    if gr then
-      g.delta = gr - 1
-      g.delta_text = ("%+.2f%%"):format((gr - 1) * 100)
-    else
-      if not bad_ratio then ws[#ws + 1] = "ratios must be >0 to compute geomean" end
-      g.delta_text = "?"
+    local has_o, has_n = #centers_o > 0, #centers_n > 0
+    if has_o then g.old = column(centers_o) end
+    if has_n then g.new = column(centers_n) end
+    if has_o and has_n then
+      local nw = {}
+      if nbase ~= #ratios then
+        nw[1] = "benchmark set differs from baseline; geomeans may not be comparable"
+      end
+      nw[#nw + 1] = g.new.warnings[1]
+      -- A zero baseline gives no ratio and no message; a zero ratio, a message.
+      local gr = not bad_ratio and core.bench_geomean(ratios)
+      if gr then
+        g.delta = gr - 1
+        g.delta_text = ("%+.2f%%"):format((gr - 1) * 100)
+      else
+        if not bad_ratio then nw[#nw + 1] = "ratios must be >0 to compute geomean" end
+        g.delta_text = "?"
+      end
+      g.new.warnings = nw
     end
+    for _, side in ipairs({ g.old or {}, g.new or {} }) do
+      for _, w in ipairs(side.warnings or {}) do ws[#ws + 1] = w end
+    end
+    t.sides = { old = has_o, new = has_n }
     t.geomean = g
     out[#out + 1] = g
   end

@@ -83,8 +83,15 @@ local function center(s, w)
   return (" "):rep(l) .. s .. (" "):rep(n - l)
 end
 
+-- One table: a label column, then per column present (old, new) its
+-- center, ± interval and footnotes, and for the second column the delta,
+-- "(p=… n=…)" and footnotes.
 local function render_table(out, t, labels)
   local binary = M.binary(t.unit)
+  local sides = {}
+  if t.sides.old then sides[#sides + 1] = "old" end
+  if t.sides.new then sides[#sides + 1] = "new" end
+  local two = #sides == 2
   local notes, note_ix = {}, {}
   local function foot(ws)
     local f = {}
@@ -94,52 +101,80 @@ local function render_table(out, t, labels)
     end
     return table.concat(f, " ")
   end
-  -- cells: name, oc, oci, ow, nc, nci, nw?, delta, note, dw
+  -- per line: name, then per side {center, ci, foot}, then delta, note, foot
   local lines = {}
-  local rows = {}
-  for _, r in ipairs(t.rows) do rows[#rows + 1] = r end
-  for _, r in ipairs(rows) do
+  for _, r in ipairs(t.rows) do
     local vals = {}
-    if r.old then vals[#vals + 1] = r.old.center end
-    if r.new then vals[#vals + 1] = r.new.center end
+    for _, sd in ipairs(sides) do if r[sd] then vals[#vals + 1] = r[sd].center end end
     local sc = M.scaler(vals, binary)
-    local c = { r.name, "", "", "", "", "", "", "" }
-    if r.old then c[2], c[3] = M.format(sc, r.old.center), r.old.ci_text end
-    if r.new then c[5], c[6] = M.format(sc, r.new.center), r.new.ci_text end
-    if r.old and r.new then c[7], c[8] = r.delta_text, "(" .. r.note .. ")" end
-    c[4] = foot(r.warnings)
-    c.has_old, c.has_new = r.old ~= nil, r.new ~= nil
+    local c = { name = r.name }
+    for i, sd in ipairs(sides) do
+      if r[sd] then c[i] = { M.format(sc, r[sd].center), r[sd].ci_text, foot(r[sd].warnings) } end
+    end
+    if two and r.old and r.new then c.d = { r.delta_text, "(" .. r.note .. ")", foot(r.compare_warnings) } end
     lines[#lines + 1] = c
   end
   if #t.rows > 1 then
     local g = t.geomean
-    local c = { "geomean", "", "", "", "", "", g.delta_text, "" }
-    if g.old.center then c[2] = M.format(M.scaler({ g.old.center }, binary), g.old.center) end
-    if g.new.center then c[5] = M.format(M.scaler({ g.new.center }, binary), g.new.center) end
-    c[4] = foot(g.warnings)
-    c.geo = true
+    local c = { name = "geomean", geo = true }
+    for i, sd in ipairs(sides) do
+      local s = g[sd]
+      c[i] = { s.center and M.format(M.scaler({ s.center }, binary), s.center) or "", "",
+               foot(s.warnings) }
+    end
+    if two then
+      -- benchstat puts the new column's geomean footnotes after the delta
+      c.d = { g.delta_text or "", "", c[2][3] }
+      c[2][3] = ""
+    end
     lines[#lines + 1] = c
   end
-  local w = { 0, 0, 0, 0, 0, 0, 0, 0 }
+  local wn, wc, wi, wf, wd, wp = 0, { 0, 0 }, { 0, 0 }, { 0, 0 }, 0, 0
   for _, c in ipairs(lines) do
-    for i = 1, 8 do w[i] = math.max(w[i], width(c[i])) end
+    wn = math.max(wn, width(c.name))
+    for i = 1, #sides do
+      if c[i] then
+        wc[i] = math.max(wc[i], width(c[i][1]))
+        wi[i] = math.max(wi[i], width(c[i][2]))
+        wf[i] = math.max(wf[i], width(c[i][3]))
+      end
+    end
+    if c.d then wd, wp = math.max(wd, width(c.d[1])), math.max(wp, width(c.d[2])) end
   end
-  local oldw = w[2] + 3 + w[3]
-  local neww = w[5] + 3 + w[6] + 2 + w[7] + 1 + w[8]
-  oldw = math.max(oldw, width(labels[1]), width(t.unit))
-  neww = math.max(neww, width(labels[2]), width(t.unit) + 10)
-  local name = (" "):rep(w[1])
-  out[#out + 1] = ("%s │ %s │ %s │"):format(name, center(labels[1], oldw), center(labels[2], neww))
-  local unitrow = pad(center(t.unit, w[5] + 3 + w[6]) .. "  vs base", neww, true)
-  out[#out + 1] = ("%s │ %s │ %s │"):format(name, center(t.unit, oldw), unitrow)
+  local colw = {}
+  for i = 1, #sides do
+    local inner = wc[i] + 3 + wi[i] + (wf[i] > 0 and wf[i] + 1 or 0)
+    if i == 2 then inner = math.max(inner + 2 + wd + 1 + wp, width(t.unit) + 10) end
+    colw[i] = math.max(inner, width(labels[sides[i] == "old" and 1 or 2]), width(t.unit))
+  end
+  local name = (" "):rep(wn)
+  local h1, h2 = { name }, { name }
+  for i, sd in ipairs(sides) do
+    h1[#h1 + 1] = center(labels[sd == "old" and 1 or 2], colw[i])
+    if i == 2 then
+      h2[#h2 + 1] = pad(center(t.unit, wc[i] + 3 + wi[i]) .. "  vs base", colw[i], true)
+    else
+      h2[#h2 + 1] = center(t.unit, colw[i])
+    end
+  end
+  out[#out + 1] = table.concat(h1, " │ ") .. " │"
+  out[#out + 1] = table.concat(h2, " │ ") .. " │"
   for _, c in ipairs(lines) do
-    local o = c[2] ~= "" and (pad(c[2], w[2]) .. (c.geo and "   " or " ± ") .. pad(c[3], w[3])) or ""
-    local n = c[5] ~= "" and (pad(c[5], w[5]) .. (c.geo and "   " or " ± ") .. pad(c[6], w[6])) or ""
-    local d = c[7] ~= "" and (pad(c[7], w[7]) .. " " .. pad(c[8], w[8], true)) or ""
-    local line = pad(c[1], w[1], true) .. "   " .. pad(o, oldw, true) .. "   " ..
-      pad(pad(n, w[5] + 3 + w[6], true) .. "  " .. d, neww, true)
-    if c[4] ~= "" then line = line .. " " .. c[4] end
-    out[#out + 1] = (line:gsub("%s+$", ""))
+    local parts = { pad(c.name, wn, true) }
+    for i = 1, #sides do
+      local cell = ""
+      if c[i] and c[i][1] ~= "" then
+        cell = pad(c[i][1], wc[i]) .. (c.geo and "   " or " ± ") .. pad(c[i][2], wi[i])
+      end
+      if c[i] and c[i][3] ~= "" then cell = pad(cell, wc[i] + 3 + wi[i], true) .. " " .. c[i][3] end
+      if i == 2 and c.d then
+        cell = pad(cell, wc[i] + 3 + wi[i] + (wf[i] > 0 and wf[i] + 1 or 0), true) .. "  " ..
+          pad(c.d[1], wd) .. " " .. pad(c.d[2], wp, true)
+        if c.d[3] ~= "" then cell = cell .. " " .. c.d[3] end
+      end
+      parts[#parts + 1] = pad(cell, colw[i], true)
+    end
+    out[#out + 1] = (table.concat(parts, "   "):gsub("%s+$", ""))
   end
   for i, n in ipairs(notes) do out[#out + 1] = superscript(i) .. " " .. n end
 end
@@ -147,15 +182,15 @@ end
 --- The text benchstat prints for a comparison (ge.bench.compare's result).
 function M.render(cmp, labels)
   local out = {}
-  local last_cfg
+  local prev
   for i, t in ipairs(cmp.tables) do
-    if t.ckey ~= last_cfg then
-      if i > 1 then out[#out + 1] = "" end
-      for _, k in ipairs(t.config_keys) do out[#out + 1] = k .. ": " .. t.config[k] end
-      last_cfg = t.ckey
-    elseif i > 1 then
-      out[#out + 1] = ""
+    if i > 1 then out[#out + 1] = "" end
+    -- the configuration keys whose value changed since the last table
+    for _, k in ipairs(t.all_keys) do
+      local v = t.config[k] or ""
+      if not prev or v ~= (prev.config[k] or "") then out[#out + 1] = k .. ": " .. v end
     end
+    prev = t
     render_table(out, t, labels or cmp.labels)
   end
   return table.concat(out, "\n") .. "\n"
