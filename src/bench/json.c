@@ -216,9 +216,9 @@ ge_err ge_bench_json_line(ge_bench *b, const char *s, size_t n, ge_error *err) {
   if (ge_vec_reserve((void **)&b->scratch.v, &b->scratch.cap, 0, kn + output.n, 1))
     return ge_fail(err, GE_ERR_NOMEM, "out of memory");
   key = b->scratch.v;
-  memcpy(key, pkg.p, pkg.n);
+  if (pkg.n) memcpy(key, pkg.p, pkg.n);
   key[pkg.n] = 0;
-  memcpy(key + pkg.n + 1, test.p, test.n);
+  if (test.n) memcpy(key + pkg.n + 1, test.p, test.n);
   uint32_t kid = ge_intern_add(&b->strs, key, kn);
   if (kid == UINT32_MAX) return ge_fail(err, GE_ERR_NOMEM, "out of memory");
   size_t pi = 0;

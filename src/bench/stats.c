@@ -7,8 +7,10 @@
 
 #include "internal.h"
 
+/* Ascending, NaN first: Go's sort.Float64s, which benchstat sorts with. */
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
+  if (isnan(x) || isnan(y)) return (isnan(y) != 0) - (isnan(x) != 0);
   return x < y ? -1 : x > y;
 }
 

@@ -104,6 +104,11 @@ static double cdf_ties(int n1, int n2, const int *T, size_t K, double U) {
   return count / ge_go_choose(n1 + n2, n1);
 }
 
+/* The order of ge_bench_sort (NaN first, as Go's sort.Float64s), and NaN
+ * equal to NaN, so that a NaN measurement cannot stall the walk below. */
+static int before(double a, double b) { return (isnan(a) && !isnan(b)) || a < b; }
+static int same(double a, double b) { return a == b || (isnan(a) && isnan(b)); }
+
 int ge_bench_utest(const double *x1, size_t n1, const double *x2, size_t n2, double *p,
                    int *exact) {
   *p = 1;
@@ -118,10 +123,10 @@ int ge_bench_utest(const double *x1, size_t n1, const double *x2, size_t n2, dou
   size_t K = 0, i = 0, j = 0, pos = 0;
   int has_ties = 0;
   while (pos < N) {
-    double v = i < n1 && (j >= n2 || x1[i] <= x2[j]) ? x1[i] : x2[j];
+    double v = i < n1 && (j >= n2 || !before(x2[j], x1[i])) ? x1[i] : x2[j];
     size_t rank1 = pos + 1, nx1 = 0;
-    while (i < n1 && x1[i] == v) i++, nx1++, pos++;
-    while (j < n2 && x2[j] == v) j++, pos++;
+    while (i < n1 && same(x1[i], v)) i++, nx1++, pos++;
+    while (j < n2 && same(x2[j], v)) j++, pos++;
     if (nx1) R1 += (double)(pos + rank1) / 2 * (double)nx1;
     T[K++] = (int)(pos - rank1 + 1);
     if (pos > rank1) has_ties = 1;
