@@ -32,6 +32,13 @@ typedef struct ge_bench_kv {
   uint32_t key, value;
 } ge_bench_kv;
 
+/* A value of the result line being read, and its unit. */
+typedef struct ge_bench_field {
+  double v;
+  const char *unit;
+  size_t len;
+} ge_bench_field;
+
 /* Text lines of -json Output, held until their newline arrives. */
 typedef struct ge_bench_pending {
   uint32_t key; /* intern id of "Package\0Test" */
@@ -62,6 +69,7 @@ struct ge_bench {
   uint32_t cfg_id;
   int cfg_dirty;
   GE_VEC(char) scratch;
+  GE_VEC(ge_bench_field) fields;
   GE_VEC(ge_bench_pending) pending;
 };
 

@@ -66,14 +66,38 @@ static const char *parse_iters(const char *s, size_t n) {
 }
 
 /* strconv.ParseFloat's accepted syntax, near enough: strtod over the whole
- * field (decimal, exponent, hex, inf, nan). */
+ * field (decimal, exponent, hex, inf, nan). Plain decimals of up to 15
+ * digits take Clinger's fast path first: both the digits and the power of
+ * ten are exact doubles, so one division rounds correctly, as strtod
+ * would. */
 static const char *parse_value(const char *s, size_t n, double *out) {
+  static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  uint64_t m = 0;
+  size_t digits = 0, frac = 0, i = 0;
+  int dot = 0;
+  for (; i < n; i++) {
+    char c = s[i];
+    if (c >= '0' && c <= '9') {
+      if (++digits > 15) break;
+      m = m * 10 + (uint64_t)(c - '0');
+      frac += (size_t)dot;
+    } else if (c == '.' && !dot) {
+      dot = 1;
+    } else {
+      break;
+    }
+  }
+  if (i == n && digits > 0) {
+    *out = (double)m / pow10[frac];
+    return NULL;
+  }
   char buf[128];
   if (n == 0 || n >= sizeof buf) return "invalid syntax";
   memcpy(buf, s, n);
   buf[n] = 0;
-  for (size_t i = 0; i < n; i++)
-    if (buf[i] == '_') return "invalid syntax";
+  for (size_t k = 0; k < n; k++)
+    if (buf[k] == '_') return "invalid syntax";
   char *end;
   errno = 0;
   double v = strtod(buf, &end);
@@ -94,36 +118,33 @@ static ge_err result_line(ge_bench *b, const char *s, const char *end, ge_error 
   if (fn == 0) return ge_bench_skip(b, err, "missing iteration count");
   const char *why = parse_iters(f, fn);
   if (why) return ge_bench_skip(b, err, "parsing iteration count: %s", why);
-  /* Check the whole line before keeping any value of it, as benchfmt
-   * drops a line with an error in full. */
-  const char *q = p;
-  size_t nvals = 0;
+  /* Read the whole line before keeping any value of it: benchfmt drops a
+   * line with an error in full. */
+  b->fields.n = 0;
   for (;;) {
-    split_field(&q, end, &f, &fn);
+    split_field(&p, end, &f, &fn);
     if (fn == 0) {
-      if (nvals) break;
+      if (b->fields.n) break;
       return ge_bench_skip(b, err, "missing measurements");
     }
-    double v;
+    double v = 0;
     why = parse_value(f, fn, &v);
     if (why) return ge_bench_skip(b, err, "parsing measurement: %s", why);
-    split_field(&q, end, &f, &fn);
-    if (fn == 0) return ge_bench_skip(b, err, "missing units");
-    nvals++;
+    const char *u;
+    size_t un;
+    split_field(&p, end, &u, &un);
+    if (un == 0) return ge_bench_skip(b, err, "missing units");
+    ge_bench_field *fl = GE_VEC_PUSH_SLOT(b->fields);
+    if (!fl) return ge_fail(err, GE_ERR_NOMEM, "out of memory");
+    fl->v = v, fl->unit = u, fl->len = un;
   }
   uint32_t nid = ge_intern_add(&b->strs, name, name_n);
   if (nid == UINT32_MAX) return ge_fail(err, GE_ERR_NOMEM, "out of memory");
-  for (;;) {
-    const char *vf;
-    size_t vn;
-    split_field(&p, end, &vf, &vn);
-    if (vn == 0) break;
-    split_field(&p, end, &f, &fn);
-    double v = 0;
-    parse_value(vf, vn, &v);
-    uint32_t uid = ge_intern_add(&b->strs, f, fn);
+  for (size_t i = 0; i < b->fields.n; i++) {
+    const ge_bench_field *fl = &b->fields.v[i];
+    uint32_t uid = ge_intern_add(&b->strs, fl->unit, fl->len);
     if (uid == UINT32_MAX) return ge_fail(err, GE_ERR_NOMEM, "out of memory");
-    ge_err e = ge_bench_add_value(b, nid, uid, v, err);
+    ge_err e = ge_bench_add_value(b, nid, uid, fl->v, err);
     if (e) return e;
   }
   b->results++;

@@ -31,6 +31,7 @@ void ge_bench_free(ge_bench *b) {
   GE_VEC_FREE(b->meta);
   GE_VEC_FREE(b->cfg);
   GE_VEC_FREE(b->scratch);
+  GE_VEC_FREE(b->fields);
   for (size_t i = 0; i < b->pending.n; i++) GE_VEC_FREE(b->pending.v[i].text);
   GE_VEC_FREE(b->pending);
   free(b);
