@@ -103,7 +103,7 @@ local function collect(set, cells, order)
   end
 end
 
-local function as_set(v, what, opts)
+local function as_set(v, opts)
   if class.is(v) then return v, false end
   local s, err, code = M.open(v, { limits = opts.limits, strict = opts.strict })
   if not s then return nil, err, code end
@@ -161,10 +161,10 @@ end
 function M.compare(old, new, opts)
   opts = options(opts, COMPARE, "goescape.bench.compare")
   local conf, alpha = opts.confidence or 0.95, opts.alpha or 0.05
-  local so, closeo, err, code, sn, closen
-  so, closeo, code = as_set(old, "old", opts)
+  local so, closeo, code, sn, closen
+  so, closeo, code = as_set(old, opts)
   if not so then return nil, closeo, code end
-  sn, closen, code = as_set(new, "new", opts)
+  sn, closen, code = as_set(new, opts)
   if not sn then
     if closeo then so:close() end
     return nil, closen, code
@@ -249,7 +249,8 @@ function M.compare(old, new, opts)
           if p > alpha then
             local op, need = usamples(alpha)
             if #co.values < need and #cn.values < need then
-              cw[#cw + 1] = ("need %s %d samples to detect a difference at alpha level %s"):format(op, need, tostring(alpha))
+              cw[#cw + 1] = ("need %s %d samples to detect a difference at alpha level %s")
+                :format(op, need, tostring(alpha))
             end
           end
           row.compare_warnings = cw
