@@ -6,7 +6,8 @@
 -- Runs: 10 vs 10 (exact U without ties; ties on B/op), 3 vs 5 (too few
 -- values: unbounded intervals), 60 vs 60 (normal approximations of the
 -- interval and the U test), -json 5 vs 5 (benchstat reads its Output text,
--- decoded by spec/fixtures/bench/unjson), and two files on the old side.
+-- decoded by spec/fixtures/bench/unjson), two files on the old side, and
+-- synthetic sets of random sizes.
 local H = require "spec.helpers"
 local ge = require "goescape"
 local O = require "spec.bench_oracle"
@@ -85,6 +86,42 @@ describe("ge.bench.compare against benchstat on fresh runs", function()
       end
     end
     assert.truthy(paths["exact"] and paths["exact ties"] and (paths["normal"] or paths["normal ties"]))
+  end)
+
+  it("synthetic sets of 1 to 60 values a side: heavy ties, no ties, one decimal, zeros", function()
+    -- Random sizes reach every rule of the statistics (exact and normal U
+    -- with and without ties, exact and normal intervals, unbounded ones,
+    -- benchstat's quirks: 0 ns/op kept in a unit of its own, the tie
+    -- counts' truncating division); the answers are benchstat's.
+    local dir = H.tmpdir("bench-synthetic")
+    math.randomseed(20261201)
+    local function gen(path, n, shift)
+      local out = { "goos: linux", "pkg: x" }
+      for _ = 1, n do
+        for b = 1, 4 do
+          local ns = b == 1 and tostring(math.random(1, 5) * 10 + shift)
+            or b == 2 and ("%.9f"):format(100 + math.random() * 10 + shift)
+            or b == 3 and ("%.1f"):format(50 + math.random() * 2 + shift / 10)
+            or tostring(math.random(0, 2))
+          out[#out + 1] = ("BenchmarkB%d-8\t100\t%s ns/op\t%d B/op"):format(b, ns, math.random(0, 3) * 8)
+        end
+      end
+      H.write(path, table.concat(out, "\n") .. "\n")
+    end
+    local compared = 0
+    for case = 1, 40 do
+      local n1, n2 = math.random(1, 60), math.random(1, 60)
+      if case % 3 == 0 then n1, n2 = math.random(18, 32), math.random(18, 32) end
+      gen(dir .. "/o.txt", n1, 0)
+      gen(dir .. "/n.txt", n2, math.random(0, 3))
+      local cmp = assert(ge.bench.compare(dir .. "/o.txt", dir .. "/n.txt"))
+      local csv, rc, stderr = H.sh(("cd %s && %s -format csv o.txt n.txt"):format(H.q(dir), H.q(benchstat)))
+      assert.equal(0, rc)
+      local bad, n = O.check(cmp, csv, stderr)
+      assert.same({}, bad, ("case %d: %d vs %d values"):format(case, n1, n2))
+      compared = compared + n
+    end
+    assert.is_true(compared > 2000)
   end)
 
   it("goescape benchstat prints benchstat's tables (the same words in the same order)", function()

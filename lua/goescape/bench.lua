@@ -74,6 +74,26 @@ local function config_key(row)
   return table.concat(parts)
 end
 
+-- Go's %v of a float64: the shortest digits that read back as x, in
+-- exponent form below 1e-4 and from 1e21 on.
+local function go_v(x)
+  if x ~= x then return "NaN" end
+  if x == math.huge then return "+Inf" elseif x == -math.huge then return "-Inf" end
+  if x == 0 then return "0" end
+  local e
+  for p = 0, 16 do
+    e = ("%." .. p .. "e"):format(x)
+    if tonumber(e) == x then break end
+  end
+  local mant, exp = e:match("^(.-)e([-+]%d+)$")
+  exp = tonumber(exp)
+  if exp < -4 or exp >= 21 then
+    return ("%se%s%02d"):format(mant, exp < 0 and "-" or "+", math.abs(exp))
+  end
+  local digits = mant:gsub("[-.]", "")
+  return ("%." .. math.max(0, #digits - 1 - exp) .. "f"):format(x)
+end
+
 -- Benchstat's ± text and its value as a fraction (nil when it is not a
 -- number: "∞", "?").
 local function ci_of(s)
@@ -83,23 +103,29 @@ local function ci_of(s)
   if c ~= sign(s.lo) or c ~= sign(s.hi) then return nil, "?" end
   if s.center == 0 then return 0, "0%" end
   local v = math.max(s.hi / s.center - 1, 1 - s.lo / s.center)
-  return v, ("%.0f%%"):format(100 * v)
+  return v, core.bench_fmt("%.0f", 100 * v) .. "%"
 end
 
 local function collect(set, cells, order)
   for row in set:each() do
-    local unit, factor = core.bench_tidy(row.unit)
+    local tidied, factor = core.bench_tidy(row.unit)
     local ck = config_key(row)
-    local key = ck .. "\0" .. row.name .. "\0" .. unit
-    local cell = cells[key]
-    if not cell then
-      cell = { config = row.config, config_keys = row.config_keys, ckey = ck, name = row.name,
-               unit = unit, values = {} }
-      cells[key] = cell
-      order[#order + 1] = cell
+    for _, v in ipairs(row.values) do
+      -- benchfmt keeps a value whose tidying leaves it unchanged (0 ns/op)
+      -- in its own unit: benchstat shows those in a table of their own.
+      local tv = v * factor
+      local unit = tv == v and row.unit or tidied
+      local key = ck .. "\0" .. row.name .. "\0" .. unit
+      local cell = cells[key]
+      if not cell then
+        cell = { config = row.config, config_keys = row.config_keys, ckey = ck, name = row.name,
+                 unit = unit, values = {} }
+        cells[key] = cell
+        order[#order + 1] = cell
+      end
+      local vs = cell.values
+      vs[#vs + 1] = tv
     end
-    local vs = cell.values
-    for _, v in ipairs(row.values) do vs[#vs + 1] = v * factor end
   end
 end
 
@@ -127,7 +153,7 @@ local function summarize(cell, conf, exact)
   if s.spread then
     local lo, hi = math.huge, -math.huge
     for _, v in ipairs(cell.values) do lo, hi = math.min(lo, v), math.max(hi, v) end
-    w[#w + 1] = ("exact distribution expected, but values range from %.17g to %.17g"):format(lo, hi)
+    w[#w + 1] = ("exact distribution expected, but values range from %s to %s"):format(go_v(lo), go_v(hi))
   end
   return { center = s.center, lo = s.lo, hi = s.hi, ci = ci, ci_text = ci_text, n = s.n,
            confidence = s.confidence }, w
@@ -148,7 +174,7 @@ local function delta_text(p, alpha, old, new)
   if old == new then return 0, "0.00%" end
   if old == 0 then return nil, "?" end
   local d = new / old - 1
-  return d, ("%+.2f%%"):format(d * 100)
+  return d, core.bench_fmt("%+.2f", d * 100) .. "%"
 end
 
 --- benchstat OLD NEW: one table per (configuration, unit), one row per
@@ -246,7 +272,8 @@ function M.compare(old, new, opts)
           local _, why
           p, _, why = core.bench_utest(co.values, cn.values)
           local cw = { why }
-          if p > alpha then
+          -- a failed test ("all samples are equal") says only that
+          if not why and p > alpha then
             local op, need = usamples(alpha)
             if #co.values < need and #cn.values < need then
               cw[#cw + 1] = ("need %s %d samples to detect a difference at alpha level %s")
@@ -260,7 +287,7 @@ function M.compare(old, new, opts)
         row.delta, row.delta_text = delta_text(p, alpha, row.old.center, row.new.center)
         local nn = #co.values == #cn.values and ("n=%d"):format(#co.values)
           or ("n=%d+%d"):format(#co.values, #cn.values)
-        row.note = (p ~= 0 and ("p=%0.3f "):format(p) or "") .. nn
+        row.note = (p ~= 0 and ("p=" .. core.bench_fmt("%0.3f", p) .. " ") or "") .. nn
         local a, b = row.new.center, row.old.center
         if a == b then ratios[#ratios + 1] = 1
         elseif b == 0 then bad_ratio = true; ratios[#ratios + 1] = 0
@@ -294,7 +321,7 @@ function M.compare(old, new, opts)
       local gr = not bad_ratio and core.bench_geomean(ratios)
       if gr then
         g.delta = gr - 1
-        g.delta_text = ("%+.2f%%"):format((gr - 1) * 100)
+        g.delta_text = core.bench_fmt("%+.2f", (gr - 1) * 100) .. "%"
       else
         if not bad_ratio then nw[#nw + 1] = "ratios must be >0 to compute geomean" end
         g.delta_text = "?"

@@ -58,50 +58,151 @@ static double cdf_noties(int n1, int n2, double U) {
   return flip ? 1 - p : p;
 }
 
-/* UDist.CDF with ties T[0..K) (group sizes, ascending values): the number
- * of ways to pick which n1 of the pooled values are sample 1 with 2*U1 <=
- * twoU, over C(n1+n2, n1). Groups are placed in ascending order; state
- * (a = sample-1 values placed, 2U so far); r of a group's t values from
- * sample 1, with b sample-2 values below it, add r*(2b + t - r) to 2U. */
-static double cdf_ties(int n1, int n2, const int *T, size_t K, double U) {
+/* UDist.CDF with ties T[0..K) (group sizes, ascending values): Cheung and
+ * Klotz's counts as go-moremath's makeUmemo computes them, step for step,
+ * quirks included: its K = 2 base case divides a possibly negative number
+ * with Go's truncating division, which counts arrangements whose U is past
+ * the one asked for (3 equal values against 11 lower and 7 equal ones: p =
+ * 0.248 where the exact answer is 0), and benchstat prints that p. */
+typedef struct umemo {
+  int *k, *n1, *tu; /* entries */
+  double *val;
+  size_t n, cap;
+  uint32_t *slots; /* entry + 1 */
+  size_t mask;
+} umemo;
+
+static uint32_t ukey_hash(int k, int n1, int tu) {
+  uint64_t h = ((uint64_t)(uint32_t)k << 42) ^ ((uint64_t)(uint32_t)n1 << 21) ^ (uint32_t)tu;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return (uint32_t)h;
+}
+
+/* The entry of (k, n1, tu), or -1; with add, made (value 0) when missing
+ * (-2: out of memory). */
+static long umemo_get(umemo *m, int k, int n1, int tu, int add) {
+  if (add && 2 * (m->n + 1) > m->mask + 1) {
+    size_t ncap = (m->mask + 1) * 2;
+    uint32_t *ns = calloc(ncap, sizeof *ns);
+    if (!ns) return -2;
+    for (size_t i = 0; i < m->n; i++) {
+      size_t j = ukey_hash(m->k[i], m->n1[i], m->tu[i]) & (ncap - 1);
+      while (ns[j]) j = (j + 1) & (ncap - 1);
+      ns[j] = (uint32_t)i + 1;
+    }
+    free(m->slots);
+    m->slots = ns, m->mask = ncap - 1;
+  }
+  size_t j = ukey_hash(k, n1, tu) & m->mask;
+  for (; m->slots[j]; j = (j + 1) & m->mask) {
+    size_t i = m->slots[j] - 1;
+    if (m->k[i] == k && m->n1[i] == n1 && m->tu[i] == tu) return (long)i;
+  }
+  if (!add) return -1;
+  if (m->n == m->cap) {
+    size_t nc = m->cap ? m->cap * 2 : 256;
+    int *a = realloc(m->k, nc * sizeof *a);
+    if (a) m->k = a;
+    int *b = realloc(m->n1, nc * sizeof *b);
+    if (b) m->n1 = b;
+    int *c = realloc(m->tu, nc * sizeof *c);
+    if (c) m->tu = c;
+    double *d = realloc(m->val, nc * sizeof *d);
+    if (d) m->val = d;
+    if (!a || !b || !c || !d) return -2;
+    m->cap = nc;
+  }
+  size_t i = m->n++;
+  m->k[i] = k, m->n1[i] = n1, m->tu[i] = tu, m->val[i] = 0;
+  m->slots[j] = (uint32_t)i + 1;
+  return (long)i;
+}
+
+static int two_umin(int n1, const int *t, int K, const int *a) {
+  int tu = -n1 * n1, left = n1;
+  for (int k = 1; k <= K; k++) {
+    int take = left < t[k - 1] ? left : t[k - 1];
+    tu += take * a[k];
+    left -= take;
+  }
+  return tu;
+}
+
+static int two_umax(int n1, const int *t, int K, const int *a) {
+  int tu = -n1 * n1, left = n1;
+  for (int k = K; k > 0; k--) {
+    int take = left < t[k - 1] ? left : t[k - 1];
+    tu += take * a[k];
+    left -= take;
+  }
+  return tu;
+}
+
+static double cdf_ties(int n1, int n2, const int *t, size_t Kz, double U) {
   if (U < 0) return 0;
   if (U >= (double)n1 * n2) return 1;
-  int twoU = (int)(2 * U);
-  int maxu = 2 * n1 * n2;
-  size_t w = (size_t)maxu + 1;
-  double *cur = calloc((size_t)(n1 + 1) * w, sizeof *cur);
-  double *nxt = calloc((size_t)(n1 + 1) * w, sizeof *nxt);
-  if (!cur || !nxt) {
-    free(cur), free(nxt);
-    return -1;
-  }
-  cur[0] = 1;
-  int placed = 0;
-  for (size_t g = 0; g < K; g++) {
-    int t = T[g];
-    memset(nxt, 0, (size_t)(n1 + 1) * w * sizeof *nxt);
-    for (int a = 0; a <= n1 && a <= placed; a++) {
-      int b = placed - a;
-      if (b > n2) continue;
-      const double *row = cur + (size_t)a * w;
-      for (int r = 0; r <= t && a + r <= n1; r++) {
-        if (b + (t - r) > n2) continue;
-        double c = ge_go_choose(t, r);
-        int add = r * (2 * b + t - r);
-        double *orow = nxt + (size_t)(a + r) * w;
-        for (int u = 0; u + add <= maxu; u++)
-          if (row[u] != 0) orow[u + add] += row[u] * c;
+  int K = (int)Kz, twoU = (int)(2 * U);
+  int *a = malloc((size_t)(K + 1) * sizeof *a);
+  umemo m = {0};
+  m.mask = 255;
+  m.slots = calloc(m.mask + 1, sizeof *m.slots);
+  double res = -1;
+  if (!a || !m.slots) goto out;
+  a[1] = t[0];
+  for (int k = 2; k <= K; k++) a[k] = a[k - 1] + t[k - 2] + t[k - 1];
+  /* The keys each level needs, from level K (the one asked) down to 2. */
+  if (umemo_get(&m, K, n1, twoU, 1) < 0) goto out;
+  int tsum = 0;
+  for (int k = 0; k < K; k++) tsum += t[k];
+  for (int k = K - 1; k >= 2; k--) {
+    tsum -= t[k];
+    size_t made = m.n;
+    for (size_t i = 0; i < made; i++) {
+      if (m.k[i] != k + 1) continue;
+      int pn1 = m.n1[i], ptu = m.tu[i];
+      int lo = pn1 - tsum > 0 ? pn1 - tsum : 0, hi = pn1 < t[k] ? pn1 : t[k];
+      for (int rk = lo; rk <= hi; rk++) {
+        int tuk = ptu - rk * (a[k + 1] - 2 * pn1 + rk), n1k = pn1 - rk;
+        if (two_umin(n1k, t, k, a) <= tuk && tuk <= two_umax(n1k, t, k, a))
+          if (umemo_get(&m, k, n1k, tuk, 1) == -2) goto out;
       }
     }
-    double *tmp = cur;
-    cur = nxt, nxt = tmp;
-    placed += t;
   }
-  double count = 0;
-  const double *row = cur + (size_t)n1 * w;
-  for (int u = 0; u <= twoU && u <= maxu; u++) count += row[u];
-  free(cur), free(nxt);
-  return count / ge_go_choose(n1 + n2, n1);
+  /* The K = 2 base case, then levels 3..K from the one below. */
+  for (size_t i = 0; i < m.n; i++) {
+    if (m.k[i] != 2) continue;
+    int N2 = t[0] + t[1];
+    int lo = m.n1[i] - t[0] > 0 ? m.n1[i] - t[0] : 0;
+    int hi = (m.tu[i] - m.n1[i] * (t[0] - m.n1[i])) / N2; /* truncating, as Go */
+    double sum = 0;
+    for (int r2 = lo; r2 <= hi; r2++)
+      sum += ge_go_choose(t[0], m.n1[i] - r2) * ge_go_choose(t[1], r2);
+    m.val[i] = sum;
+  }
+  tsum = t[0];
+  for (int k = 3; k <= K; k++) {
+    tsum += t[k - 2];
+    for (size_t i = 0; i < m.n; i++) {
+      if (m.k[i] != k) continue;
+      int n1k = m.n1[i], tuk = m.tu[i];
+      int lo = n1k - tsum > 0 ? n1k - tsum : 0, hi = n1k < t[k - 1] ? n1k : t[k - 1];
+      double sum = 0;
+      for (int rk = lo; rk <= hi; rk++) {
+        int tu1 = tuk - rk * (a[k] - 2 * n1k + rk), n11 = n1k - rk;
+        long e = umemo_get(&m, k - 1, n11, tu1, 0);
+        double x = e >= 0 ? m.val[e] : 0;
+        if (e < 0 && two_umax(n11, t, k - 1, a) < tu1) x = ge_go_choose(tsum, n11);
+        sum += x * ge_go_choose(t[k - 1], rk);
+      }
+      m.val[i] = sum;
+    }
+  }
+  res = m.val[0] / ge_go_choose(n1 + n2, n1);
+out:
+  free(a), free(m.k), free(m.n1), free(m.tu), free(m.val), free(m.slots);
+  return res;
 }
 
 /* The order of ge_bench_sort (NaN first, as Go's sort.Float64s), and NaN

@@ -6,9 +6,11 @@
  *   core.bench_utest(x, y)                            -> p, exact | 1, false, "all samples are equal"
  *   core.bench_geomean(values)                        -> number | nil
  *   core.bench_tidy(unit)                             -> tidied unit, factor
+ *   core.bench_fmt("%+.2f", x)                        -> C's (Go's) rounding of x
  * A row is {file, input, config = {key = value}, config_keys = {...}, name,
  * unit, values = {...}}. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -298,6 +300,29 @@ static int l_tidy(lua_State *L) {
   return 2;
 }
 
+/* core.bench_fmt("%+.2f", x): C's fixed-point formatting, which rounds an
+ * exact half to even as Go's strconv does (LuaJIT's own string.format
+ * rounds it away from zero: 62.5 -> "63" where benchstat prints "62").
+ * Only "%[+][0].Nf" is accepted. */
+static int l_fmt(lua_State *L) {
+  size_t n;
+  const char *spec = luaL_checklstring(L, 1, &n);
+  double x = luaL_checknumber(L, 2);
+  size_t i = 0;
+  int ok = n >= 4 && spec[i++] == '%';
+  if (ok && spec[i] == '+') i++;
+  if (ok && spec[i] == '0') i++;
+  ok = ok && spec[i++] == '.';
+  size_t d = i;
+  while (ok && i < n && spec[i] >= '0' && spec[i] <= '9') i++;
+  ok = ok && i > d && i - d <= 2 && i + 1 == n && spec[i] == 'f';
+  if (!ok) return luaL_argerror(L, 1, "a format %[+][0].Nf expected");
+  char buf[400];
+  snprintf(buf, sizeof buf, spec, x);
+  lua_pushstring(L, buf);
+  return 1;
+}
+
 void ge_lua_open_bench(lua_State *L) {
   static const luaL_Reg methods[] = {{"info", m_info}, {"row", m_row},           {"rows", m_rows},
                                      {"each", m_each}, {"unit_meta", m_unit_meta}, {"close", m_close},
@@ -308,6 +333,7 @@ void ge_lua_open_bench(lua_State *L) {
   static const luaL_Reg fns[] = {{"bench_open", l_open},       {"bench_parse", l_parse},
                                  {"bench_summary", l_summary}, {"bench_utest", l_utest},
                                  {"bench_geomean", l_geomean}, {"bench_tidy", l_tidy},
+                                 {"bench_fmt", l_fmt},
                                  {NULL, NULL}};
   ge_lua_funcs(L, fns);
 }

@@ -61,7 +61,8 @@ function M.scaler(vals, binary)
   end
 end
 
-function M.format(s, v) return ("%." .. s[1] .. "f"):format(v / s[2]) .. s[3] end
+local fmt = require("goescape.core").bench_fmt
+function M.format(s, v) return fmt("%." .. s[1] .. "f", v / s[2]) .. s[3] end
 
 local SUP = { "⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹" }
 local function superscript(i)
