@@ -59,6 +59,23 @@ function M.summary(values, confidence, exact)
   return core.bench_summary(values, confidence or 0.95, exact)
 end
 
+--- benchfmt's Name.Parts: a full name ("Decode/text=digits/level=speed-8")
+-- as its base name ("Decode"), its sub-benchmark parts ({{key = "text",
+-- value = "digits"}, {key = "level", value = "speed"}}; a part without "="
+-- has only a value) and its GOMAXPROCS (8; nil without a "-N" suffix).
+function M.name_parts(name)
+  if type(name) ~= "string" then error("bad argument #1 to 'name_parts' (string expected)", 2) end
+  local rest, procs = name:match("^(.*)%-(%d+)$")
+  if not rest then rest = name end
+  local base, tail = rest:match("^([^/]*)(.*)$")
+  local parts = {}
+  for part in tail:gmatch("/([^/]*)") do
+    local k, v = part:match("^([^=]*)=(.*)$")
+    parts[#parts + 1] = k and { key = k, value = v } or { value = part }
+  end
+  return base, parts, procs and tonumber(procs)
+end
+
 --- The two-sided Mann-Whitney U test: p, exact (bool), and benchstat's
 -- reason when the test fails ("all samples are equal": p is then 1).
 M.utest = core.bench_utest

@@ -139,6 +139,26 @@ describe("ge.bench parsing", function()
     assert.is_true(n >= 2)
   end)
 
+  it("name parts: base, /key=value parts, -N (benchfmt's Name.Parts)", function()
+    -- every name of the corners, split, joins back to itself
+    local s = assert(ge.bench.open(DIR .. "corners_old.txt"))
+    local n = 0
+    for r in s:each() do
+      local base, parts, procs = ge.bench.name_parts(r.name)
+      local out = { base }
+      for _, p in ipairs(parts) do out[#out + 1] = "/" .. (p.key and (p.key .. "=") or "") .. p.value end
+      if procs then out[#out + 1] = "-" .. procs end
+      assert.equal(r.name, table.concat(out))
+      assert.falsy(base:find("/", 1, true))
+      n = n + 1
+    end
+    assert.is_true(n > 4)
+    local base, parts, procs = ge.bench.name_parts("Decode/text=digits/level=speed-8")
+    assert.equal("Decode", base)
+    assert.same({ { key = "text", value = "digits" }, { key = "level", value = "speed" } }, parts)
+    assert.equal(8, procs)
+  end)
+
   it("CRLF line ends are not part of values", function()
     local s = assert(ge.bench.open(DIR .. "crlf.txt"))
     local r = s:row(1)
