@@ -71,6 +71,7 @@ struct ge_bench {
   GE_VEC(char) scratch;
   GE_VEC(ge_bench_field) fields;
   GE_VEC(ge_bench_pending) pending;
+  uint64_t json_events; /* test2json events read from this input */
 };
 
 /* One text line of the benchmark format (no newline). */

@@ -122,6 +122,7 @@ static ge_err read_input(ge_bench *b, const char *name, const char *data, size_t
   b->line = 0;
   b->cfg.n = 0;
   b->cfg_dirty = 1;
+  b->json_events = 0;
   size_t pos = 0;
   while (pos < len) {
     const char *s = data + pos;
