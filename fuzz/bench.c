@@ -3,7 +3,7 @@
  * every row with its strings and values read, its unit tidied and its unit
  * metadata looked up, each row summarized (median interval and exact
  * summary) and U-tested against the next row, and the geomean of the
- * centers.
+ * centers; then benchstat's cells of the set.
  * Seeds: fuzz/corpus/bench/ (real go test -bench runs, text and -json, and
  * the format corners of spec/fixtures/bench/data). */
 #include <math.h>
@@ -65,6 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   free(prev);
   (void)(volatile double)ge_bench_geomean(centers, nc);
+  const ge_bench_cell *cells;
+  size_t ncells;
+  if (ge_bench_cells(b, &cells, &ncells, &err) == GE_OK)
+    for (size_t i = 0; i < ncells; i++) {
+      touch(cells[i].config), touch(cells[i].name), touch(cells[i].unit);
+      if (cells[i].count) (void)(volatile double)cells[i].values[cells[i].count - 1];
+    }
   ge_bench_free(b);
   return 0;
 }

@@ -58,6 +58,18 @@ typedef struct ge_bench_row {
 /* Row i (first-seen order), 0 past the end; 1 when filled. */
 GE_API int ge_bench_row_get(ge_bench *b, size_t i, ge_bench_row *out);
 
+/* benchstat's cells of the set: the values of every input grouped by
+ * (configuration, full name, tidied unit), in the order benchstat first
+ * sees them (result line by result line), each value tidied. A value that
+ * tidying leaves unchanged (0 ns/op) keeps its unit as written, as benchfmt
+ * keeps it. Owned by the set, valid until it reads another input. */
+typedef struct ge_bench_cell {
+  ge_strview config, name, unit;
+  const double *values;
+  size_t count;
+} ge_bench_cell;
+GE_API ge_err ge_bench_cells(ge_bench *b, const ge_bench_cell **out, size_t *n, ge_error *err);
+
 /* Unit metadata from `Unit UNIT key=value` lines, by tidied unit. */
 GE_API ge_strview ge_bench_unit_meta(const ge_bench *b, const char *tidied_unit, size_t len,
                                      const char *key);

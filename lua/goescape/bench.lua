@@ -123,31 +123,14 @@ local function ci_of(s)
   return v, core.bench_fmt("%.0f", 100 * v) .. "%"
 end
 
+-- The set's cells as benchstat groups them (in C: set:cells()), by key.
 local function collect(set, cells, order)
-  for row in set:each() do
-    local tidied, factor = core.bench_tidy(row.unit)
-    local ck = config_key(row)
-    local mine = {} -- unit -> this row's cell
-    local function cell_of(unit)
-      local c = mine[unit]
-      if c then return c end
-      local key = ck .. "\0" .. row.name .. "\0" .. unit
-      c = cells[key]
-      if not c then
-        c = { config = row.config, config_keys = row.config_keys, ckey = ck, name = row.name,
-              unit = unit, values = {} }
-        cells[key] = c
-        order[#order + 1] = c
-      end
-      mine[unit] = c
-      return c
-    end
-    for _, v in ipairs(row.values) do
-      -- benchfmt keeps a value whose tidying leaves it unchanged (0 ns/op)
-      -- in its own unit: benchstat shows those in a table of their own.
-      local tv = v * factor
-      local vs = cell_of(tv == v and row.unit or tidied).values
-      vs[#vs + 1] = tv
+  for _, c in ipairs(set:cells()) do
+    c.ckey = config_key(c)
+    local key = c.ckey .. "\0" .. c.name .. "\0" .. c.unit
+    if not cells[key] then
+      cells[key] = c
+      order[#order + 1] = c
     end
   end
 end

@@ -18,4 +18,5 @@ local ge = {
 --- The default resource limits, or the defaults overridden by `t`.
 function ge.limits(t) return core.limits(t) end
 
-return require("goescape.lazy")(ge, "goescape", { "escape", "profile", "binary", "trace", "bench", "analysis", "report" })
+return require("goescape.lazy")(ge, "goescape",
+  { "escape", "profile", "binary", "trace", "bench", "analysis", "report" })

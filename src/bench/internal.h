@@ -46,6 +46,11 @@ typedef struct ge_bench_pending {
   uint64_t line; /* the JSON line that started it */
 } ge_bench_pending;
 
+typedef struct ge_bench_cellrec {
+  uint32_t config, name, unit, hash;
+  size_t count, first;
+} ge_bench_cellrec;
+
 struct ge_bench {
   ge_limits lim;
   int strict;
@@ -58,6 +63,12 @@ struct ge_bench {
   double *flat; /* values by row, rebuilt when stale */
   size_t flat_n;
   GE_VEC(ge_bench_meta) meta;
+  /* benchstat's cells (ge_bench_cells), rebuilt when stale */
+  GE_VEC(ge_bench_cellrec) cells;
+  ge_bench_cell *cell_out;
+  double *cell_vals;
+  size_t cells_n; /* values when built */
+  int cells_built;
   const char *warnings[GE_BENCH_MAX_WARNINGS];
   size_t nwarn;
   uint64_t lines, results, skipped;

@@ -29,6 +29,9 @@ void ge_bench_free(ge_bench *b) {
   GE_VEC_FREE(b->vals);
   free(b->flat);
   GE_VEC_FREE(b->meta);
+  GE_VEC_FREE(b->cells);
+  free(b->cell_out);
+  free(b->cell_vals);
   GE_VEC_FREE(b->cfg);
   GE_VEC_FREE(b->scratch);
   GE_VEC_FREE(b->fields);

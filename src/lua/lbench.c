@@ -1,7 +1,8 @@
 /* goescape.core: the ge_bench part of the binding.
  *   core.bench_open(path | {paths}, limits?, strict?)  -> set | nil, err, code
  *   core.bench_parse(text, name?, limits?, strict?)   -> set | nil, err, code
- *   set:info() set:row(i) set:rows() set:each() set:unit_meta(unit, key) set:close()
+ *   set:info() set:row(i) set:rows() set:each() set:cells() set:unit_meta(unit, key)
+ *   set:close()
  *   core.bench_summary(values, confidence, exact?)    -> {center, lo, hi, ...}
  *   core.bench_utest(x, y)                            -> p, exact | 1, false, "all samples are equal"
  *   core.bench_geomean(values)                        -> number | nil
@@ -118,6 +119,37 @@ static int m_info(lua_State *L) {
   return 1;
 }
 
+/* t.config = {key = value}, t.config_keys = {key...} of a configuration
+ * string ("key\tvalue\n"...), for the table on top of the stack. */
+static void set_config(lua_State *L, ge_strview config) {
+  lua_newtable(L); /* config */
+  lua_newtable(L); /* config_keys */
+  int nk = 0;
+  for (size_t p = 0; p < config.len;) {
+    const char *s = config.ptr + p;
+    const char *tab = memchr(s, '\t', config.len - p);
+    const char *nl = memchr(s, '\n', config.len - p);
+    if (!tab || !nl) break;
+    lua_pushlstring(L, s, (size_t)(tab - s));
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, ++nk);
+    lua_pushlstring(L, tab + 1, (size_t)(nl - tab - 1));
+    lua_rawset(L, -4);
+    p = (size_t)(nl - config.ptr) + 1;
+  }
+  lua_setfield(L, -3, "config_keys");
+  lua_setfield(L, -2, "config");
+}
+
+static void set_values(lua_State *L, const double *v, size_t n) {
+  lua_createtable(L, n > 1000000 ? 0 : (int)n, 0);
+  for (size_t k = 0; k < n; k++) {
+    lua_pushnumber(L, v[k]);
+    lua_rawseti(L, -2, (int)k + 1);
+  }
+  lua_setfield(L, -2, "values");
+}
+
 /* Pushes row i, or nothing (returns 0) past the end. */
 static int push_row(lua_State *L, ge_bench *b, size_t i) {
   ge_bench_row r;
@@ -130,29 +162,8 @@ static int push_row(lua_State *L, ge_bench *b, size_t i) {
   ge_setsv(L, "name", r.name);
   ge_setsv(L, "unit", r.unit);
   ge_setint(L, "config_id", r.config_id);
-  lua_newtable(L); /* config */
-  lua_newtable(L); /* config_keys */
-  int nk = 0;
-  for (size_t p = 0; p < r.config.len;) {
-    const char *s = r.config.ptr + p;
-    const char *tab = memchr(s, '\t', r.config.len - p);
-    const char *nl = memchr(s, '\n', r.config.len - p);
-    if (!tab || !nl) break;
-    lua_pushlstring(L, s, (size_t)(tab - s));
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, -3, ++nk);
-    lua_pushlstring(L, tab + 1, (size_t)(nl - tab - 1));
-    lua_rawset(L, -4);
-    p = (size_t)(nl - r.config.ptr) + 1;
-  }
-  lua_setfield(L, -3, "config_keys");
-  lua_setfield(L, -2, "config");
-  lua_createtable(L, r.count > 1000000 ? 0 : (int)r.count, 0);
-  for (size_t k = 0; k < r.count; k++) {
-    lua_pushnumber(L, r.values[k]);
-    lua_rawseti(L, -2, (int)k + 1);
-  }
-  lua_setfield(L, -2, "values");
+  set_config(L, r.config);
+  set_values(L, r.values, r.count);
   return 1;
 }
 
@@ -185,6 +196,26 @@ static int m_each(lua_State *L) {
   checkset(L, 1);
   lua_settop(L, 1);
   ge_lua_iterator(L, each_step, 0, 0);
+  return 1;
+}
+
+/* set:cells(): benchstat's cells ({config, config_keys, name, unit,
+ * values}, values tidied; see ge_bench_cells). */
+static int m_cells(lua_State *L) {
+  ge_bench *b = checkset(L, 1)->ptr;
+  const ge_bench_cell *c;
+  size_t n;
+  ge_error err;
+  if (ge_bench_cells(b, &c, &n, &err)) return luaL_error(L, "goescape: %s", err.msg);
+  lua_createtable(L, n > 1000000 ? 0 : (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_createtable(L, 0, 5);
+    ge_setsv(L, "name", c[i].name);
+    ge_setsv(L, "unit", c[i].unit);
+    set_config(L, c[i].config);
+    set_values(L, c[i].values, c[i].count);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
   return 1;
 }
 
@@ -325,7 +356,7 @@ static int l_fmt(lua_State *L) {
 
 void ge_lua_open_bench(lua_State *L) {
   static const luaL_Reg methods[] = {{"info", m_info}, {"row", m_row},           {"rows", m_rows},
-                                     {"each", m_each}, {"unit_meta", m_unit_meta}, {"close", m_close},
+                                     {"each", m_each}, {"cells", m_cells}, {"unit_meta", m_unit_meta}, {"close", m_close},
                                      {NULL, NULL}};
   static const luaL_Reg meta[] = {
       {"__gc", m_close}, {"__close", m_close}, {"__tostring", m_tostring}, {NULL, NULL}};
