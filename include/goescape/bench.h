@@ -55,7 +55,8 @@ typedef struct ge_bench_row {
   size_t count;
   uint32_t config_id, name_id, unit_id; /* equal strings, equal ids */
 } ge_bench_row;
-/* Row i (first-seen order), 0 past the end; 1 when filled. */
+/* Row i (first-seen order): 1 when filled, 0 past the end, -1 out of memory
+ * (the values of every row are laid out together on first use). */
 GE_API int ge_bench_row_get(ge_bench *b, size_t i, ge_bench_row *out);
 
 /* benchstat's cells of the set: the values of every input grouped by
