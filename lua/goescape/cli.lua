@@ -9,7 +9,7 @@ local M = {}
 -- goescape.cmd.NAME returning {help=, setup=function(cmd), run=function(args, io)}.
 M.commands = {
   "escapes", "summary", "top", "folded", "diff", "merge", "info", "symbolize",
-  "hotspots", "assert", "growth", "flow", "html", "flame", "trace", "run",
+  "hotspots", "assert", "growth", "flow", "html", "flame", "trace", "run", "benchstat",
 }
 
 --- Errors raised with M.fail carry this marker so that main can tell bad input

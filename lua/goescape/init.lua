@@ -4,6 +4,7 @@
 --   ge.profile  pprof profiles (goescape.profile)
 --   ge.binary   Go ELF binaries (goescape.binary)
 --   ge.trace    Go execution traces (goescape.trace)
+--   ge.bench    Go benchmark results and benchstat statistics (goescape.bench)
 --   ge.analysis joins and reports built on the three (goescape.analysis)
 --   ge.report   output writers (goescape.report)
 local core = require "goescape.core"
@@ -17,4 +18,5 @@ local ge = {
 --- The default resource limits, or the defaults overridden by `t`.
 function ge.limits(t) return core.limits(t) end
 
-return require("goescape.lazy")(ge, "goescape", { "escape", "profile", "binary", "trace", "analysis", "report" })
+return require("goescape.lazy")(ge, "goescape",
+  { "escape", "profile", "binary", "trace", "bench", "analysis", "report" })

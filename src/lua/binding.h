@@ -20,6 +20,7 @@ void ge_lua_open_trace_pprof(lua_State *L); /* t:_pprof() */
  * on top of the stack (the model's and the annotations' stacks). */
 struct ge_trace_frame;
 void ge_lua_push_trace_frames(lua_State *L, const struct ge_trace_frame *fr, size_t n);
+void ge_lua_open_bench(lua_State *L);
 
 /* Field setters for the table on top of the stack: t[k] = v. A string
  * view with no bytes may have a NULL ptr: it is the empty string. */

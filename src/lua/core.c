@@ -333,5 +333,6 @@ GE_API int luaopen_goescape_core(lua_State *L) {
   ge_lua_open_profile(L);
   ge_lua_open_binary(L);
   ge_lua_open_trace(L);
+  ge_lua_open_bench(L);
   return 1;
 }
