@@ -65,7 +65,8 @@ end
 --- The inputs under root: escape logs, profiles, binaries (the ones the
 -- specs build under build/fixtures when present) and some fuzz seeds.
 function M.inputs(root)
-  local I = { logs = {}, profiles = {}, binaries = {}, traces = {}, texts = {}, blobs = {}, trace_blobs = {} }
+  local I = { logs = {}, profiles = {}, binaries = {}, traces = {}, texts = {}, blobs = {}, trace_blobs = {},
+    benches = {}, bench_texts = {} }
   local function add(list, paths) for _, p in ipairs(paths) do list[#list + 1] = p end end
   add(I.logs, sh_lines("ls -d " .. root .. "/spec/fixtures/escape/*.log"))
   add(I.logs, sh_lines("ls -d " .. root .. "/spec/fixtures/escape/*.logopt"))
@@ -85,6 +86,12 @@ function M.inputs(root)
   for i = 1, math.min(6, #I.traces) do
     local s = read(I.traces[i], 200000)
     if s then I.trace_blobs[#I.trace_blobs + 1] = s end
+  end
+  add(I.benches, sh_lines("ls -d " .. root .. "/spec/fixtures/bench/data/*.txt"))
+  add(I.benches, first(sh_lines("ls -d " .. root .. "/fuzz/corpus/bench/*"), 8))
+  for i = 1, math.min(6, #I.benches) do
+    local s = read(I.benches[i], 100000)
+    if s then I.bench_texts[#I.bench_texts + 1] = s end
   end
   for i = 1, math.min(6, #I.logs) do
     local s = read(I.logs[i], 20000)
@@ -471,6 +478,7 @@ local PROF_W_METHODS = { "top", "folded", "flame", "diff", "encode", "write", "s
 local TRACE_METHODS = { "info", "counts", "gens", "iter", "count", "each", "summary", "close",
   "__tostring", "tasks", "regions", "logs", "growth", "timeline", "heap", "gc", "each_goroutine",
   "lifetimes", "pprof", "allocs" }
+local BENCH_METHODS = { "info", "row", "rows", "each", "cells", "unit_meta", "close", "__tostring" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 
@@ -588,6 +596,23 @@ function call_method(env, o)
     end
     return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 1)) end)
   end
+  if o.kind == "bench" then
+    local m = r.pick(BENCH_METHODS)
+    if m == "__tostring" then return invoke(env, o, m, tostring, v) end
+    local args = {}
+    if m == "row" then args = { r.chance(0.8) and r.int(-2, 50) or value(env) } end
+    if m == "each" then
+      local it = invoke(env, o, m, function() return v:each() end)
+      if type(it) == "function" then
+        for _ = 1, r.int(0, 20) do
+          if not pcall(it) then break end
+          if r.chance(0.05) then hostile(env) end
+        end
+      end
+      return
+    end
+    return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 1)) end)
+  end
   if o.kind == "bin" or o.kind == "wbin" then
     local m = r.pick(BIN_METHODS)
     if m == "__tostring" then return invoke(env, o, m, tostring, v) end
@@ -628,7 +653,7 @@ end
 ------------------------------------------------------------------ actions
 local function open_something(env)
   local r, core, ge, I = env.r, env.core, env.ge, env.I
-  local k = r.pick { 1, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 10, 11 }
+  local k = r.pick { 1, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 10, 11, 12, 13 }
   local function try(kind, f, ...)
     env.calls = env.calls + 1
     local ok, v = pcall(f, ...)
@@ -666,6 +691,16 @@ local function open_something(env)
     local b = r.pick(I.trace_blobs)
     if r.chance(0.4) then b = b:sub(1, r.int(0, #b)) end
     return try("trace", core.trace_parse, b, maybe(env, 0.9, function() return "t.trace" end), limits(env))
+  elseif k == 12 and #I.benches > 0 then
+    local p = r.chance(0.2) and { path(env, I.benches), path(env, I.benches) } or path(env, I.benches)
+    return try("bench", function() return ge.bench.open(given(env, p), { limits = limits(env) }) end)
+  elseif k == 13 and #I.bench_texts > 0 then
+    local b = r.pick(I.bench_texts)
+    if r.chance(0.4) then b = b:sub(1, r.int(0, #b)) end
+    return try("bench", function()
+      return ge.bench.parse(b, maybe(env, 0.9, function() return "b.txt" end),
+        r.chance(0.8) and { limits = limits(env) } or value(env))
+    end)
   elseif k == 8 then
     return try("wbin", function() return ge.binary.open(path(env, I.binaries, I.good_binaries), { limits = limits(env) }) end)
   else
@@ -707,7 +742,15 @@ local function module_call(env)
   elseif k == 6 then ok = pcall(core.realpath, value(env))
   elseif k == 7 then ok = pcall(core.escape_controls, value(env))
   elseif k == 8 then ok = pcall(core.utf8_latin1, r.chance(0.5) and "caf\233\1\194\133" or value(env))
-  elseif k == 9 then ok = pcall(core.kinds)
+  elseif k == 9 then
+    if r.chance(0.5) then
+      ok = pcall(core.kinds)
+    else
+      -- two benchmark sets compared (some closed, some not sets), hostile options
+      local a, b = of_kind(env, { bench = true }), of_kind(env, { bench = true })
+      ok = pcall(ge.bench.compare, a and a.v or value(env), b and b.v or value(env),
+        r.chance(0.7) and { alpha = r.chance(0.9) and 0.05 or value(env) } or value(env))
+    end
   else ok = pcall(core.log_parse, value(env), value(env), limits(env)) end
   if not ok then env.errors = env.errors + 1 end
 end
@@ -798,7 +841,7 @@ function M.run(opts)
   local say = opts.say or function(s) io.stderr:write(s, "\n") end
   local I = M.inputs(root)
   I.root = root
-  local _ = { ge.escape, ge.profile, ge.binary, ge.trace } -- the Lua methods, loaded up front
+  local _ = { ge.escape, ge.profile, ge.binary, ge.trace, ge.bench } -- the Lua methods, loaded up front
   local pcs = {}
   for _, p in ipairs(I.binaries) do
     for _, x in ipairs(pcs_of(core, p)) do pcs[#pcs + 1] = x end
@@ -809,7 +852,7 @@ function M.run(opts)
   local own = {}
   for _, v in pairs(core) do if type(v) == "function" then own[v] = true end end
   local reg = debug.getregistry()
-  for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary", "goescape.trace" } do
+  for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary", "goescape.trace", "goescape.bench" } do
     add_handle_functions(own, reg[name])
   end
   local t0 = os.time()

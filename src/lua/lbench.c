@@ -93,8 +93,18 @@ static int l_parse(lua_State *L) {
   return 1;
 }
 
-static int m_info(lua_State *L) {
-  ge_bench *b = checkset(L, 1)->ptr;
+/* Every method that reads the set while it makes Lua values runs that part
+ * under ge_lua_call: an allocation can run a finalizer that closes the set
+ * (or a hook that does). */
+typedef struct bctx {
+  ge_bench *b;
+  size_t i;
+  const char *unit, *key;
+  size_t n;
+} bctx;
+
+static int info_work(lua_State *L, void *ctx) {
+  ge_bench *b = ((bctx *)ctx)->b;
   ge_bench_info in;
   ge_bench_info_get(b, &in);
   lua_createtable(L, 0, 7);
@@ -117,6 +127,12 @@ static int m_info(lua_State *L) {
   }
   lua_setfield(L, -2, "warnings");
   return 1;
+}
+
+static int m_info(lua_State *L) {
+  ge_handle *h = checkset(L, 1);
+  bctx c = {h->ptr, 0, NULL, NULL, 0};
+  return ge_lua_call(L, h, "info", 1, info_work, &c);
 }
 
 /* t.config = {key = value}, t.config_keys = {key...} of a configuration
@@ -167,15 +183,25 @@ static int push_row(lua_State *L, ge_bench *b, size_t i) {
   return 1;
 }
 
-static int m_row(lua_State *L) {
-  lua_Integer i = luaL_checkinteger(L, 2);
-  ge_bench *b = checkset(L, 1)->ptr;
-  if (i < 1 || !push_row(L, b, (size_t)(i - 1))) lua_pushnil(L);
+static int row_work(lua_State *L, void *ctx) {
+  const bctx *c = ctx;
+  if (!push_row(L, c->b, c->i)) lua_pushnil(L);
   return 1;
 }
 
-static int m_rows(lua_State *L) {
-  ge_bench *b = checkset(L, 1)->ptr;
+static int m_row(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 2);
+  ge_handle *h = checkset(L, 1);
+  if (i < 1) {
+    lua_pushnil(L);
+    return 1;
+  }
+  bctx c = {h->ptr, (size_t)(i - 1), NULL, NULL, 0};
+  return ge_lua_call(L, h, "row", 2, row_work, &c);
+}
+
+static int rows_work(lua_State *L, void *ctx) {
+  ge_bench *b = ((bctx *)ctx)->b;
   ge_bench_info in;
   ge_bench_info_get(b, &in);
   lua_createtable(L, in.rows > 1000000 ? 0 : (int)in.rows, 0);
@@ -186,10 +212,22 @@ static int m_rows(lua_State *L) {
   return 1;
 }
 
+static int m_rows(lua_State *L) {
+  ge_handle *h = checkset(L, 1);
+  bctx c = {h->ptr, 0, NULL, NULL, 0};
+  return ge_lua_call(L, h, "rows", 1, rows_work, &c);
+}
+
+static int step_work(lua_State *L, void *ctx) {
+  const bctx *c = ctx;
+  return push_row(L, c->b, c->i);
+}
+
 static int each_step(lua_State *L) {
   double pos;
   ge_handle *h = ge_lua_iter_next(L, &BENCH_CLASS, &pos);
-  return push_row(L, h->ptr, (size_t)pos);
+  bctx c = {h->ptr, (size_t)pos, NULL, NULL, 0};
+  return ge_lua_call(L, h, "an iterator", 0, step_work, &c);
 }
 
 static int m_each(lua_State *L) {
@@ -201,8 +239,8 @@ static int m_each(lua_State *L) {
 
 /* set:cells(): benchstat's cells ({config, config_keys, name, unit,
  * values}, values tidied; see ge_bench_cells). */
-static int m_cells(lua_State *L) {
-  ge_bench *b = checkset(L, 1)->ptr;
+static int cells_work(lua_State *L, void *ctx) {
+  ge_bench *b = ((bctx *)ctx)->b;
   const ge_bench_cell *c;
   size_t n;
   ge_error err;
@@ -219,15 +257,27 @@ static int m_cells(lua_State *L) {
   return 1;
 }
 
+static int m_cells(lua_State *L) {
+  ge_handle *h = checkset(L, 1);
+  bctx c = {h->ptr, 0, NULL, NULL, 0};
+  return ge_lua_call(L, h, "cells", 1, cells_work, &c);
+}
+
+static int meta_work(lua_State *L, void *ctx) {
+  const bctx *c = ctx;
+  ge_strview v = ge_bench_unit_meta(c->b, c->unit, c->n, c->key);
+  if (v.ptr) lua_pushlstring(L, v.ptr, v.len);
+  else lua_pushnil(L);
+  return 1;
+}
+
 static int m_unit_meta(lua_State *L) {
   size_t n;
   const char *unit = luaL_checklstring(L, 2, &n);
   const char *key = luaL_checkstring(L, 3);
-  ge_bench *b = checkset(L, 1)->ptr;
-  ge_strview v = ge_bench_unit_meta(b, unit, n, key);
-  if (v.ptr) lua_pushlstring(L, v.ptr, v.len);
-  else lua_pushnil(L);
-  return 1;
+  ge_handle *h = checkset(L, 1);
+  bctx c = {h->ptr, 0, unit, key, n};
+  return ge_lua_call(L, h, "unit_meta", 3, meta_work, &c);
 }
 
 static int m_close(lua_State *L) { return ge_lua_closehandle(L, &BENCH_CLASS, free_set); }
