@@ -22,25 +22,26 @@ local oracle = H.cached("trace-allocfree-oracle", function(dir)
 end) .. "/oracle"
 
 -- the annot mode's AllocFree trace: spec/trace_fixtures.lua's
+local F = require "spec.trace_fixtures"
 local shared = {}
-for _, d in ipairs(require("spec.trace_fixtures").dirs()) do shared[d.compiler.name] = d.dir end
+for _, d in ipairs(F.dirs()) do shared[d.compiler.name] = d.dir end
 
 local runs = {}
 for _, c in ipairs(H.go_compilers()) do
   if minor(c) >= 23 then
     local dir = H.cached("trace-lifetimes-" .. c.name, function(dir)
       H.must(("cd %s && env -u LD_PRELOAD %s build -o %s/traceprog main.go"):format(H.q(SRC), c.go, H.q(dir)))
-      H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceallocfree=1 ./traceprog lifetimes lifetimes.trace")
-        :format(H.q(dir)))
-      H.must(("cd %s && env -u LD_PRELOAD ./traceprog annot plain.trace"):format(H.q(dir)))
+      F.record(dir, "env -u LD_PRELOAD GODEBUG=traceallocfree=1 ./traceprog lifetimes lifetimes.trace",
+        "lifetimes.trace")
+      F.record(dir, "env -u LD_PRELOAD ./traceprog annot plain.trace", "plain.trace")
       -- many GC cycles over 20 ms generations: a type table per generation
-      H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceallocfree=1,traceadvanceperiod=20000000 ./traceprog gc gc.trace")
-        :format(H.q(dir)))
+      F.record(dir, "env -u LD_PRELOAD GODEBUG=traceallocfree=1,traceadvanceperiod=20000000 ./traceprog gc gc.trace",
+        "gc.trace")
       -- a flight recorder's capture (Go 1.25+): no type tables, no snapshot
       if minor(c) >= 25 then
         H.must(("cd %s && env -u LD_PRELOAD %s build -o %s/flightrec main.go"):format(H.q(FLIGHT), c.go, H.q(dir)))
-        H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceallocfree=1,traceadvanceperiod=20000000 ./flightrec flight.trace")
-          :format(H.q(dir)))
+        F.record(dir, "env -u LD_PRELOAD GODEBUG=traceallocfree=1,traceadvanceperiod=20000000 ./flightrec flight.trace",
+          "flight.trace")
       end
     end)
     runs[#runs + 1] = { compiler = c, dir = dir, annot = shared[c.name] .. "/allocfree.trace" }

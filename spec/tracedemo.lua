@@ -21,10 +21,11 @@ function M.runs()
           H.must(("cp %s/main.go %s/go.mod %s/"):format(H.q(DEMO), H.q(DEMO), H.q(d)))
           H.must(("cd %s && env -u LD_PRELOAD GOCACHE=%s/.cache GOFLAGS=-mod=mod %s build -gcflags=-m=2 "
             .. "-o tracedemo . 2> m2.log"):format(H.q(d), H.q(d), c.go))
-          H.must(("cd %s && env -u LD_PRELOAD ./tracedemo trace.out allocs.pb.gz > /dev/null"):format(H.q(d)))
+          local F = require "spec.trace_fixtures"
+          F.record(d, "env -u LD_PRELOAD ./tracedemo trace.out allocs.pb.gz > /dev/null", "trace.out")
           -- the AllocFree experiment: every allocation and free
-          H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceallocfree=1 ./tracedemo af.trace af.pb.gz > /dev/null")
-            :format(H.q(d)))
+          F.record(d, "env -u LD_PRELOAD GODEBUG=traceallocfree=1 ./tracedemo af.trace af.pb.gz > /dev/null",
+            "af.trace")
         end),
       }
     end
