@@ -26,3 +26,17 @@ rss() {
   /usr/bin/time -f '%M' "$@" 2>&1 > /dev/null | tail -1
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# bench_trace CORPUS_DIR MEGABYTES: the path of the large execution trace
+# that bench/trace/gen writes (CORPUS_DIR/bench.trace), made once.
+bench_trace() {
+  local corpus=$1 mb=$2
+  mkdir -p "$corpus"
+  local trace="$corpus/bench.trace"
+  if [ ! -f "$trace" ]; then
+    echo "bench: writing a ${mb} MB trace to $trace" >&2
+    (cd bench/trace/gen && env -u LD_PRELOAD GOTOOLCHAIN=local go build -o "$OLDPWD/build/trace-gen" main.go) >&2
+    build/trace-gen "$trace" "$mb" >&2
+  fi
+  printf '%s\n' "$trace"
+}

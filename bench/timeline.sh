@@ -9,13 +9,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 corpus=${1:-build/corpus}
 mb=${2:-100}
-mkdir -p "$corpus"
-trace="$corpus/bench.trace"
-if [ ! -f "$trace" ]; then
-  echo "bench: writing a ${mb} MB trace to $trace" >&2
-  (cd bench/trace/gen && env -u LD_PRELOAD GOTOOLCHAIN=local go build -o "$OLDPWD/build/trace-gen" main.go)
-  build/trace-gen "$trace" "$mb"
-fi
+trace=$(bench_trace "$corpus" "$mb")
 lua=${GOESCAPE_LUA:-luajit}
 out=$(mktemp --suffix=.html); trap 'rm -f "$out"' EXIT
 cmd=(env "LUA_PATH=lua/?.lua;lua/?/init.lua;;" "LUA_CPATH=build/$lua/?.so;;" "$lua" bin/goescape html --trace "$trace" -o "$out")

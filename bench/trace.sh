@@ -17,14 +17,8 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 corpus=${1:-build/corpus}
 mb=${2:-100}
-mkdir -p "$corpus"
-trace="$corpus/bench.trace"
+trace=$(bench_trace "$corpus" "$mb")
 GO="env -u LD_PRELOAD GOTOOLCHAIN=local go"
-if [ ! -f "$trace" ]; then
-  echo "bench: writing a ${mb} MB trace to $trace" >&2
-  (cd bench/trace/gen && $GO build -o "$OLDPWD/build/trace-gen" main.go)
-  build/trace-gen "$trace" "$mb"
-fi
 xread=""
 if (cd bench/trace/xread && $GO build -o "$OLDPWD/build/trace-xread" . 2> /dev/null); then
   xread=build/trace-xread

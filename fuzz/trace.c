@@ -80,10 +80,10 @@ static void annot_stack(const ge_trace_annot *a, uint32_t s) {
   for (size_t j = 0; j < k && j < 8; j++) touch(fr[j].func), touch(fr[j].file);
 }
 
-static void annot(const ge_trace *t) {
+static void annot(const ge_trace *t, int sums) {
   ge_error err;
   ge_trace_annot *a;
-  if (ge_trace_annot_new(t, &a, &err)) return;
+  if (ge_trace_annot_new(t, sums ? GE_TRACE_ANNOT_SUMS : GE_TRACE_ANNOT_ALL, &a, &err)) return;
   const ge_trace_task *tk;
   size_t n = ge_trace_annot_tasks(a, &tk);
   for (size_t i = 0; i < n; i++) touch(ge_trace_annot_string(a, tk[i].name)), annot_stack(a, tk[i].stack);
@@ -107,7 +107,7 @@ static void annot(const ge_trace *t) {
     ge_trace_frame fr[8];
     size_t k = ge_trace_annot_stack(a, al[i].stack, fr, 8);
     if (al[i].site < k && al[i].site < 8) touch(fr[al[i].site].func);
-    if (al[i].region) (void)(volatile uint32_t)r[al[i].region - 1].depth;
+    if (al[i].in_region) touch(ge_trace_annot_string(a, al[i].region));
   }
   for (int by = GE_TRACE_BY_GOROUTINE; by <= GE_TRACE_BY_TASK; by++) {
     const ge_trace_growth *g;
@@ -187,7 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   f.by_from = f.by_to = 1;
   walk(t, &f);
   model(t);
-  annot(t);
+  annot(t, 0);
+  annot(t, 1);
   timeline(t, in.start_ns, in.end_ns, 1 + size % 97);
   timeline(t, f.from, f.to, 1 + (size > 21 ? data[21] : 3));
   lifetimes(t);

@@ -78,12 +78,14 @@ typedef struct ge_trace_log {
  * frame that allocates: the first frame out of the runtime above mallocgc
  * (its allocator, e.g. runtime.growslice, is the frame before it), or
  * mallocgc's caller when every frame is the runtime's. region is the
- * goroutine's innermost open region then (index + 1, 0 for none), task its
- * task (0 outside any region). */
+ * goroutine's innermost open region then (its name, when in_region), task
+ * its task (0 outside any region). */
 typedef struct ge_trace_alloc {
   int64_t time;
   uint64_t g, task;
-  uint32_t region, stack, site;
+  uint32_t region; /* the region's name (annot string), when in_region */
+  uint32_t stack, site;
+  uint8_t in_region;
   uint8_t cpu; /* 1: a CPU sample; 0: a mark assist */
 } ge_trace_alloc;
 
@@ -93,8 +95,15 @@ typedef enum ge_trace_by {
 
 
 /* Walks the annotation and HeapAlloc events once. The result does not
- * reference t after the call. */
-GE_API ge_err ge_trace_annot_new(const ge_trace *t, ge_trace_annot **out, ge_error *err);
+ * reference t after the call. flags GE_TRACE_ANNOT_SUMS keeps the growth
+ * groupings, tasks and allocations only: no region or log list (a region's
+ * sums go to its (task, name) as it ends, its slot is reused), so memory
+ * follows the goroutines and regions open at once, not the trace's
+ * regions (2.4 M regions of a 100 MB trace: 450 MB kept otherwise). */
+#define GE_TRACE_ANNOT_ALL 0u
+#define GE_TRACE_ANNOT_SUMS 1u
+GE_API ge_err ge_trace_annot_new(const ge_trace *t, unsigned flags, ge_trace_annot **out,
+                                 ge_error *err);
 GE_API void ge_trace_annot_free(ge_trace_annot *a);
 
 /* Arrays owned by a: tasks in the order they begin (one begun before the

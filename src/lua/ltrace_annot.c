@@ -126,16 +126,14 @@ static int logs_work(lua_State *L, void *ctx) {
 static int allocs_work(lua_State *L, void *ctx) {
   const ge_trace_annot *a = ((actx *)ctx)->a;
   const ge_trace_alloc *al;
-  const ge_trace_region *regions;
   size_t n = ge_trace_annot_allocs(a, &al);
-  ge_trace_annot_regions(a, &regions);
   lua_createtable(L, n > 10000000 ? 0 : (int)n, 0);
   for (size_t i = 0; i < n; i++) {
     lua_createtable(L, 0, 10);
     setns(L, "time", al[i].time);
     setid(L, "g", al[i].g);
     ge_setint(L, "task", (long long)al[i].task);
-    if (al[i].region) ge_setsv(L, "region", ge_trace_annot_string(a, regions[al[i].region - 1].name));
+    if (al[i].in_region) ge_setsv(L, "region", ge_trace_annot_string(a, al[i].region));
     lua_pushstring(L, al[i].cpu ? "cpu" : "assist");
     lua_setfield(L, -2, "source");
     ge_trace_frame fr[128];
@@ -186,11 +184,12 @@ static int growth_work(lua_State *L, void *ctx) {
 
 /* Walks the trace, then builds its tables by work (protected: the walk's
  * result is freed whatever happens). */
-static int annot_method(lua_State *L, const char *name, ge_lua_work work, ge_trace_by by) {
+static int annot_method(lua_State *L, const char *name, ge_lua_work work, ge_trace_by by,
+                        unsigned flags) {
   ge_handle *h = ge_lua_checkhandle(L, 1, &TRACE_CLASS);
   actx c = {NULL, by};
   ge_error err;
-  if (ge_trace_annot_new(h->ptr, &c.a, &err)) return luaL_error(L, "%s", err.msg);
+  if (ge_trace_annot_new(h->ptr, flags, &c.a, &err)) return luaL_error(L, "%s", err.msg);
   lua_settop(L, 0);
   lua_newtable(L); /* the stack cache */
   int r = ge_lua_run(L, h, name, 1, work, &c);
@@ -201,22 +200,22 @@ static int annot_method(lua_State *L, const char *name, ge_lua_work work, ge_tra
 
 static int m_tasks(lua_State *L) {
   lua_settop(L, 1);
-  return annot_method(L, "tasks", tasks_work, GE_TRACE_BY_GOROUTINE);
+  return annot_method(L, "tasks", tasks_work, GE_TRACE_BY_GOROUTINE, GE_TRACE_ANNOT_ALL);
 }
 
 static int m_regions(lua_State *L) {
   lua_settop(L, 1);
-  return annot_method(L, "regions", regions_work, GE_TRACE_BY_GOROUTINE);
+  return annot_method(L, "regions", regions_work, GE_TRACE_BY_GOROUTINE, GE_TRACE_ANNOT_ALL);
 }
 
 static int m_logs(lua_State *L) {
   lua_settop(L, 1);
-  return annot_method(L, "logs", logs_work, GE_TRACE_BY_GOROUTINE);
+  return annot_method(L, "logs", logs_work, GE_TRACE_BY_GOROUTINE, GE_TRACE_ANNOT_ALL);
 }
 
 static int m_allocs(lua_State *L) {
   lua_settop(L, 1);
-  return annot_method(L, "allocs", allocs_work, GE_TRACE_BY_GOROUTINE);
+  return annot_method(L, "allocs", allocs_work, GE_TRACE_BY_GOROUTINE, GE_TRACE_ANNOT_SUMS);
 }
 
 static int m_growth(lua_State *L) {
@@ -225,7 +224,7 @@ static int m_growth(lua_State *L) {
   ge_lua_checkhandle(L, 1, &TRACE_CLASS);
   int by = luaL_checkoption(L, 2, "goroutine", BY);
   lua_settop(L, 1);
-  return annot_method(L, "growth", growth_work, (ge_trace_by)by);
+  return annot_method(L, "growth", growth_work, (ge_trace_by)by, GE_TRACE_ANNOT_SUMS);
 }
 
 /* Adds the methods to the trace's method table. */

@@ -95,8 +95,13 @@ static ge_trace_task *new_task(ge_trace_annot *a, uint64_t id) {
 /* A new region of goroutine state gs (not yet opened on it); NULL: no memory. */
 static ge_trace_region *new_region(ge_trace_annot *a, const ge_trace_event *ev, uint32_t name,
                                    uint32_t stack) {
-  if (VPUSH(a->regions)) return NULL;
-  ge_trace_region *r = &a->regions.v[a->regions.n++];
+  ge_trace_region *r;
+  if (a->sums_only && a->freeslots.n) {
+    r = &a->regions.v[a->freeslots.v[--a->freeslots.n]];
+  } else {
+    if (VPUSH(a->regions)) return NULL;
+    r = &a->regions.v[a->regions.n++];
+  }
   memset(r, 0, sizeof *r);
   r->task = ev->args[0];
   r->g = ev->g;
@@ -106,6 +111,29 @@ static ge_trace_region *new_region(ge_trace_annot *a, const ge_trace_event *ev, 
   r->heap.task = r->task;
   r->heap.name = name;
   return r;
+}
+
+/* sums_only: region r has ended; its sums go to its (task, name) and its
+ * slot is free for the next one. -1 when out of memory. */
+static int retire(ge_trace_annot *a, ge_trace_region *r) {
+  if (!a->sums_only) return 0;
+  unsigned char key[12];
+  memcpy(key, &r->task, 8);
+  memcpy(key + 8, &r->name, 4);
+  uint32_t k = ge_intern_add(&a->keys, (const char *)key, sizeof key);
+  if (k == UINT32_MAX) return -1;
+  while (a->sums.n <= k) { /* ids are dense (the intern's first may be taken) */
+    if (VPUSH(a->sums)) return -1;
+    memset(&a->sums.v[a->sums.n++], 0, sizeof *a->sums.v);
+  }
+  a->sums.v[k].task = r->task;
+  a->sums.v[k].name = r->name;
+  a->sums.v[k].g = GE_TRACE_NONE;
+  ge_tr_merge(&a->sums.v[k], &r->heap);
+  memset(&r->heap, 0, sizeof r->heap);
+  if (VPUSH(a->freeslots)) return -1;
+  a->freeslots.v[a->freeslots.n++] = (uint32_t)(r - a->regions.v);
+  return 0;
 }
 
 void ge_tr_charge(ge_trace_growth *r, uint64_t up, uint64_t down, int64_t now) {
@@ -146,8 +174,8 @@ static int alloc_site(ge_trace_annot *a, const ge_trace_iter *it, const ge_trace
   ge_tr_agor *g = agor(a, ev->g);
   if (s == UINT32_MAX || !g || VPUSH(a->allocs)) return -1;
   const ge_trace_region *r = g->top ? &a->regions.v[g->top - 1] : NULL;
-  a->allocs.v[a->allocs.n++] = (ge_trace_alloc){ev->time, ev->g, r ? r->task : 0, g->top, s,
-                                                (uint32_t)site, (uint8_t)cpu};
+  a->allocs.v[a->allocs.n++] = (ge_trace_alloc){ev->time, ev->g, r ? r->task : 0, r ? r->name : 0, s,
+                                                (uint32_t)site, r != NULL, (uint8_t)cpu};
   return 0;
 }
 
@@ -194,7 +222,7 @@ static int step(ge_trace_annot *a, walk *w, const ge_trace_iter *it, const ge_tr
       r->has_start = 1;
       r->parent = g->top;
       r->depth = g->top ? a->regions.v[g->top - 1].depth + 1 : 0;
-      g->top = (uint32_t)a->regions.n;
+      g->top = (uint32_t)(r - a->regions.v) + 1;
     } else {
       ge_trace_region *r;
       if (g->top) {
@@ -205,6 +233,7 @@ static int step(ge_trace_annot *a, walk *w, const ge_trace_iter *it, const ge_tr
       }
       r->end = ev->time;
       r->has_end = 1;
+      if (retire(a, r)) return -1;
     }
   } else if (ty == w->assist || ty == w->cpu) {
     if (ev->g == GE_TRACE_NONE) return 0;
@@ -212,16 +241,19 @@ static int step(ge_trace_annot *a, walk *w, const ge_trace_iter *it, const ge_tr
   } else if (ty == w->log) {
     uint32_t key = astring(a, it, ev->args[1]), value = astring(a, it, ev->args[2]),
              stack = astack(a, it, ev->args[3]);
+    if (a->sums_only) return 0;
     if (key == UINT32_MAX || value == UINT32_MAX || stack == UINT32_MAX || VPUSH(a->logs))
       return -1;
     a->logs.v[a->logs.n++] = (ge_trace_log){ev->time, ev->g, ev->args[0], key, value, stack};
   } else if (ev->g != GE_TRACE_NONE) { /* the goroutine ends: its open regions with it */
     uint32_t i = ge_tr_map_get(&a->gmap, ev->g);
     if (i == UINT32_MAX) return 0;
-    for (uint32_t k = a->gs.v[i].top; k; k = a->regions.v[k - 1].parent) {
+    for (uint32_t k = a->gs.v[i].top; k;) {
       ge_trace_region *r = &a->regions.v[k - 1];
+      k = r->parent;
       r->end = ev->time;
       r->has_end = r->exited = 1;
+      if (retire(a, r)) return -1;
     }
     a->gs.v[i].top = 0;
   }
@@ -260,11 +292,14 @@ static ge_err build(ge_trace_annot *a, const ge_trace *t, ge_error *err) {
   return GE_OK;
 }
 
-ge_err ge_trace_annot_new(const ge_trace *t, ge_trace_annot **out, ge_error *err) {
+ge_err ge_trace_annot_new(const ge_trace *t, unsigned flags, ge_trace_annot **out,
+                          ge_error *err) {
   *out = NULL;
   ge_trace_annot *a = calloc(1, sizeof *a);
   if (!a) return ge_fail(err, GE_ERR_NOMEM, "trace annotations: out of memory");
   ge_intern_init(&a->str);
+  ge_intern_init(&a->keys);
+  a->sums_only = flags & GE_TRACE_ANNOT_SUMS;
   ge_err e = build(a, t, err);
   if (e) {
     ge_trace_annot_free(a);
@@ -279,6 +314,9 @@ ge_err ge_trace_annot_new(const ge_trace *t, ge_trace_annot **out, ge_error *err
 void ge_trace_annot_free(ge_trace_annot *a) {
   if (!a) return;
   ge_intern_free(&a->str);
+  ge_intern_free(&a->keys);
+  free(a->sums.v);
+  free(a->freeslots.v);
   free(a->frames.v);
   free(a->stackend.v);
   free(a->tasks.v);
@@ -303,7 +341,7 @@ size_t ge_trace_annot_tasks(const ge_trace_annot *a, const ge_trace_task **out) 
 
 size_t ge_trace_annot_regions(const ge_trace_annot *a, const ge_trace_region **out) {
   *out = a->regions.v;
-  return a->regions.n;
+  return a->sums_only ? 0 : a->regions.n;
 }
 
 size_t ge_trace_annot_logs(const ge_trace_annot *a, const ge_trace_log **out) {

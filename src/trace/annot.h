@@ -32,9 +32,15 @@ struct ge_trace_annot {
   ge_tr_map gmap, taskmap;   /* goroutine id -> gs; task id -> taskrow slot */
   ge_tr_map genstk, genstr;  /* the walk's generation: stack / string id -> annot id */
   ge_trace_growth outside;   /* increments outside any region */
+  unsigned sums_only;        /* GE_TRACE_ANNOT_SUMS */
+  GE_VEC(uint32_t) freeslots; /* sums_only: region slots to reuse */
+  ge_intern keys;            /* sums_only: (task, name) -> index in sums */
+  GE_VEC(ge_trace_growth) sums; /* sums_only: the ended regions' sums by key */
   GE_VEC(ge_trace_growth) rows[3]; /* by ge_trace_by */
 };
 
+/* Adds row r's sums to into's. */
+void ge_tr_merge(ge_trace_growth *into, const ge_trace_growth *r);
 /* Adds an increment to a row's sums. */
 void ge_tr_charge(ge_trace_growth *r, uint64_t up, uint64_t down, int64_t now);
 /* Builds a->rows from the walk's sums (growth.c); -1 when out of memory. */

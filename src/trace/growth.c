@@ -27,7 +27,7 @@ static int by_rank(const void *x, const void *y) {
   return c ? c : by_key(a, b);
 }
 
-static void merge(ge_trace_growth *into, const ge_trace_growth *r) {
+void ge_tr_merge(ge_trace_growth *into, const ge_trace_growth *r) {
   if (r->samples && (!into->samples || r->first < into->first)) into->first = r->first;
   if (r->samples && (!into->samples || r->last > into->last)) into->last = r->last;
   into->growth += r->growth;
@@ -46,12 +46,14 @@ static int push(ge_trace_annot *a, ge_trace_by by, const ge_trace_growth *r) {
 
 /* The regions' sums merged by key (by task: the task alone). */
 static int group_regions(ge_trace_annot *a, ge_trace_by by) {
-  size_t n = a->regions.n;
+  /* the regions' own sums (sums_only: the regions still open, and free
+   * slots, whose sums are zero) and, sums_only, the ended ones' by key */
+  size_t nr = a->regions.n, n = nr + a->sums.n;
   if (n) {
     ge_trace_growth *tmp = malloc(n * sizeof *tmp);
     if (!tmp) return -1;
     for (size_t i = 0; i < n; i++) {
-      tmp[i] = a->regions.v[i].heap;
+      tmp[i] = i < nr ? a->regions.v[i].heap : a->sums.v[i - nr];
       tmp[i].g = GE_TRACE_NONE; /* many goroutines run a region */
       if (by == GE_TRACE_BY_TASK) tmp[i].name = 0;
     }
@@ -59,7 +61,7 @@ static int group_regions(ge_trace_annot *a, ge_trace_by by) {
     for (size_t i = 0; i < n;) {
       ge_trace_growth r = tmp[i];
       size_t j = i + 1;
-      for (; j < n && !by_key(&tmp[j], &r); j++) merge(&r, &tmp[j]);
+      for (; j < n && !by_key(&tmp[j], &r); j++) ge_tr_merge(&r, &tmp[j]);
       if (push(a, by, &r)) {
         free(tmp);
         return -1;
