@@ -20,6 +20,10 @@ void ge_lua_open_trace_pprof(lua_State *L); /* t:_pprof() */
  * on top of the stack (the model's and the annotations' stacks). */
 struct ge_trace_frame;
 void ge_lua_push_trace_frames(lua_State *L, const struct ge_trace_frame *fr, size_t n);
+/* t:gc()'s table of a trace model: {cycles, stw, totals} (also the
+ * timeline's gc). */
+struct ge_trace_model;
+void ge_lua_push_trace_gc(lua_State *L, const struct ge_trace_model *m);
 void ge_lua_open_bench(lua_State *L);
 
 /* Field setters for the table on top of the stack: t[k] = v. A string

@@ -45,8 +45,7 @@ static int heap_work(lua_State *L, void *ctx) {
   return 1;
 }
 
-static int gc_work(lua_State *L, void *ctx) {
-  ge_trace_model *m = ((mctx *)ctx)->m;
+void ge_lua_push_trace_gc(lua_State *L, const ge_trace_model *m) {
   lua_createtable(L, 0, 3);
   const ge_trace_gc_cycle *c;
   size_t n = ge_trace_model_gc(m, &c);
@@ -84,6 +83,10 @@ static int gc_work(lua_State *L, void *ctx) {
   setns(L, "stw_ns", tot.stw_ns);
   setns(L, "stw_max_ns", tot.stw_max_ns);
   lua_setfield(L, -2, "totals");
+}
+
+static int gc_work(lua_State *L, void *ctx) {
+  ge_lua_push_trace_gc(L, ((mctx *)ctx)->m);
   return 1;
 }
 

@@ -41,33 +41,6 @@ static void levels(lua_State *L, const int64_t *edges, const ge_trace_tl_level *
   }
 }
 
-static void gc_tables(lua_State *L, const ge_trace_model *m) {
-  lua_createtable(L, 0, 2);
-  const ge_trace_gc_cycle *c;
-  size_t n = ge_trace_model_gc(m, &c);
-  lua_createtable(L, n > 10000000 ? 0 : (int)n, 0);
-  for (size_t i = 0; i < n; i++) {
-    lua_createtable(L, 0, 3);
-    ge_setint(L, "seq", (long long)c[i].seq);
-    if (c[i].has_start) ge_setint(L, "start", (long long)c[i].start);
-    if (c[i].has_end) ge_setint(L, "end", (long long)c[i].end);
-    lua_rawseti(L, -2, (int)i + 1);
-  }
-  lua_setfield(L, -2, "cycles");
-  const ge_trace_stw *s;
-  n = ge_trace_model_stw(m, &s);
-  lua_createtable(L, n > 10000000 ? 0 : (int)n, 0);
-  for (size_t i = 0; i < n; i++) {
-    lua_createtable(L, 0, 4);
-    ge_setsv(L, "kind", ge_trace_model_string(m, s[i].kind));
-    ge_setint(L, "start", (long long)s[i].start);
-    if (s[i].has_end) ge_setint(L, "end", (long long)s[i].end);
-    if (s[i].g != GE_TRACE_NONE) ge_setint(L, "g", (long long)s[i].g);
-    lua_rawseti(L, -2, (int)i + 1);
-  }
-  lua_setfield(L, -2, "stw");
-}
-
 static void span_fields(lua_State *L, const ge_trace_tl_span *s) {
   ge_setint(L, "n", (long long)s->n);
   if (s->n == 1 && s->g != GE_TRACE_NONE) ge_setint(L, "g", (long long)s->g);
@@ -149,7 +122,7 @@ static int timeline_work(lua_State *L, void *ctx) {
     lua_rawseti(L, -2, (int)i + 1);
   }
   lua_setfield(L, -2, "goroutines");
-  gc_tables(L, ge_trace_timeline_model(c->tl));
+  ge_lua_push_trace_gc(L, ge_trace_timeline_model(c->tl));
   lua_setfield(L, -2, "gc");
   notes(L, c->tl);
   return 1;
