@@ -477,7 +477,7 @@ local PROF_W_METHODS = { "top", "folded", "flame", "diff", "encode", "write", "s
   "symbolize_bin", "close", "sample_type", "samples", "locations" }
 local TRACE_METHODS = { "info", "counts", "gens", "iter", "count", "each", "summary", "close",
   "__tostring", "tasks", "regions", "logs", "growth", "timeline", "heap", "gc", "each_goroutine",
-  "lifetimes", "pprof", "allocs" }
+  "lifetimes", "pprof", "allocs", "_growth_allocs" }
 local BENCH_METHODS = { "info", "row", "rows", "each", "cells", "unit_meta", "close", "__tostring" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
@@ -588,6 +588,9 @@ function call_method(env, o)
     if m == "growth" and r.chance(0.9) then
       args = { { by = r.chance(0.95) and r.pick { "goroutine", "region", "task" } or value(env) } }
     elseif m == "growth" then args = { value(env) } end
+    if m == "_growth_allocs" then
+      args = { r.chance(0.9) and r.pick { "goroutine", "region", "task" } or value(env) }
+    end
     if m == "timeline" then args = { r.chance(0.8) and { buckets = r.int(1, 64) } or value(env) } end
     if m == "pprof" then
       args = { r.chance(0.9) and r.pick { "sched", "sync", "net", "syscall", "cpu" } or value(env),

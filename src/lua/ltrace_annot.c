@@ -11,6 +11,7 @@
  *                   sample inside mallocgc); func, file and line are the
  *                   allocating frame's, allocator the runtime function it
  *                   called (absent when the frame is the runtime's own)
+ *   t:_growth_allocs(by) -> t:growth(by), t:allocs() from one walk
  *   t:growth(by) (by: "goroutine", "region" or "task"; lua/goescape/trace.lua
  *               checks t:growth{by = ...}) -> rows, growth descending:
  *               {g= | region=, task=, task_name= | task=, name=; growth=,
@@ -195,7 +196,7 @@ static int annot_method(lua_State *L, const char *name, ge_lua_work work, ge_tra
   int r = ge_lua_run(L, h, name, 1, work, &c);
   ge_trace_annot_free(c.a);
   if (r < 0) return lua_error(L);
-  return 1;
+  return r;
 }
 
 static int m_tasks(lua_State *L) {
@@ -218,13 +219,27 @@ static int m_allocs(lua_State *L) {
   return annot_method(L, "allocs", allocs_work, GE_TRACE_BY_GOROUTINE, GE_TRACE_ANNOT_SUMS);
 }
 
-static int m_growth(lua_State *L) {
+/* The growth rows and the allocations of one walk (ge.analysis.heapgrowth
+ * needs both: one walk, not two). */
+static int growth_allocs_work(lua_State *L, void *ctx) {
+  growth_work(L, ctx);
+  allocs_work(L, ctx);
+  return 2;
+}
+
+static int growth_method(lua_State *L, const char *name, ge_lua_work work) {
   static const char *const BY[] = {"goroutine", "region", "task", NULL};
   lua_settop(L, 2);
   ge_lua_checkhandle(L, 1, &TRACE_CLASS);
   int by = luaL_checkoption(L, 2, "goroutine", BY);
   lua_settop(L, 1);
-  return annot_method(L, "growth", growth_work, (ge_trace_by)by, GE_TRACE_ANNOT_SUMS);
+  return annot_method(L, name, work, (ge_trace_by)by, GE_TRACE_ANNOT_SUMS);
+}
+
+static int m_growth(lua_State *L) { return growth_method(L, "growth", growth_work); }
+
+static int m_growth_allocs(lua_State *L) {
+  return growth_method(L, "growth", growth_allocs_work);
 }
 
 /* Adds the methods to the trace's method table. */
@@ -236,6 +251,7 @@ void ge_lua_open_trace_annot(lua_State *L) {
                                      {"logs", m_logs},
                                      {"growth", m_growth},
                                      {"allocs", m_allocs},
+                                     {"_growth_allocs", m_growth_allocs},
                                      {NULL, NULL}};
   ge_lua_funcs(L, methods);
   lua_pop(L, 2);

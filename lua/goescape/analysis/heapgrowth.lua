@@ -88,7 +88,7 @@ local function heapgrowth(inp, opts)
   prof, err, code = inp:open_profile("profile")
   if err then return nil, err, code end
 
-  local rows = t:growth { by = by }
+  local rows, allocs = t:_growth_allocs(by) -- t:growth{by=} and t:allocs(), one walk
   local total, freed = 0, 0
   for _, r in ipairs(rows) do total, freed = total + r.growth, freed + r.freed end
 
@@ -116,7 +116,7 @@ local function heapgrowth(inp, opts)
 
   -- allocations by row, then by line
   local per, evidence = {}, { assists = 0, cpu = 0 }
-  for _, a in ipairs(t:allocs()) do
+  for _, a in ipairs(allocs) do
     if a.file then
       local src = a.source == "cpu" and "cpu" or "assists"
       evidence[src] = evidence[src] + 1
