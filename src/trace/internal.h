@@ -64,6 +64,14 @@ static inline int64_t ge_tr_ns(uint64_t ticks, double nspt) {
   return (int64_t)d;
 }
 
+/* t plus a delta of ticks, saturating as ge_tr_ns does: crafted deltas near
+ * 2^64 summed over a batch would overflow a signed time, which C leaves
+ * undefined. t is never negative. */
+static inline int64_t ge_tr_after(int64_t t, uint64_t dt, double nspt) {
+  int64_t d = ge_tr_ns(dt, nspt);
+  return t > INT64_MAX / 2 - d ? INT64_MAX / 2 : t + d;
+}
+
 /* ------------------------------------------------ id -> index hash maps */
 
 /* The core's hash index (core/hashidx.h) over (id, value) entries: ids

@@ -223,7 +223,7 @@ static int cursor_step(ge_trace_iter *it, cursor *c, ge_error *err) {
   if (ge_tr_uvarint(&c->p, c->end, &dt)) return changed(it, err);
   for (unsigned i = 0; i < n; i++)
     if (ge_tr_uvarint(&c->p, c->end, &ev->args[i])) return changed(it, err);
-  c->ts += ge_tr_ns(dt, it->nspt);
+  c->ts = ge_tr_after(c->ts, dt, it->nspt);
   ev->type = (uint8_t)type;
   ev->nargs = (uint8_t)n;
   ev->time = c->ts;

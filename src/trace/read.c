@@ -141,6 +141,9 @@ typedef struct scan {
   gbatch *batches;
   size_t nbatches, capbatches;
   ge_tr_map goroutines;
+  /* the goroutine ids noted last, direct-mapped: most events name one of a
+   * few running goroutines, and the hash set is the scan's costliest step */
+  uint64_t recent[256];
   /* GC cycles: the runtime numbers GCBegin, GCActive and GCEnd from one
    * counter, so a cycle is a GCBegin, plus the one that was running when
    * the trace started (an Active or End numbered below every Begin) */
@@ -156,6 +159,9 @@ static ge_err bad(scan *s, uint64_t off, const char *what) {
 
 static ge_err note_id(scan *s, ge_tr_map *set, uint64_t id) {
   if (id == 0 || id == GE_TRACE_NONE) return GE_OK;
+  uint64_t *slot = &s->recent[id & 255];
+  if (*slot == id) return GE_OK;
+  *slot = id;
   if (ge_tr_map_put(set, id, 0) == UINT32_MAX)
     return ge_fail(s->err, GE_ERR_NOMEM, "%s: out of memory", s->t->name);
   return GE_OK;
@@ -213,7 +219,7 @@ static ge_err check_events(scan *s, const unsigned char *p, const unsigned char 
     if (ge_tr_uvarint(&p, end, &dt)) return bad(s, off + (uint64_t)(p - start), "event cut short");
     for (unsigned i = 0; i < n; i++)
       if (ge_tr_uvarint(&p, end, &a[i])) return bad(s, off + (uint64_t)(p - start), "event cut short");
-    t += ge_tr_ns(dt, nspt);
+    t = ge_tr_after(t, dt, nspt);
     if (first == INT64_MAX) first = t;
     s->counts[type]++;
     switch (type) {
