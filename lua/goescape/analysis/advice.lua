@@ -278,13 +278,19 @@ local function call_chain(d, env, hint)
     hint = nil
     local p = ctx:callee_param(st, pkg, arg)
     chain[#chain + 1] = { file = st.file, line = st.line, col = st.col, func = rec.func,
-      text = ("passed to %s"):format(st.callee) }
+      target = st.callee, text = ("passed to %s"):format(st.callee) }
     if not p then
-      if ctx:dynamic_call(st.callee) then
+      local dyn = ctx:dynamic_call(st.callee, pkg)
+      if dyn == "value" then
+        chain[#chain].dynamic, chain[#chain].certain = true, true
+        chain[#chain].text = ("passed to %s, a func value: escape analysis cannot see the "
+          .. "callee and assumes it keeps its arguments"):format(st.callee)
+      elseif dyn then
         chain[#chain].dynamic = true
-        chain[#chain].text = ("passed to %s, a call through an interface or a func value: "
-          .. "escape analysis cannot see the callee and assumes it keeps its arguments")
-          :format(st.callee)
+        chain[#chain].text = ("passed to %s, which the log has no parameter records for: a "
+          .. "call through an interface or a func value (escape analysis cannot see the callee "
+          .. "and assumes it keeps its arguments), or a function of a package built without "
+          .. "-m=2 whose export data says it keeps them"):format(st.callee)
       end
       break
     end
@@ -326,8 +332,20 @@ function M.explain(d, size, siblings, env)
   if (key == "variadic_slice" or key == "call_parameter") and not (env and env.no_chain) then
     chain = call_chain(d, env, key == "variadic_slice" and "... argument" or nil)
     local p = chain and chain[2]
-    callee = chain and chain[1].text:match("^passed to (.*)$")
-    if key == "variadic_slice" and p then
+    callee = chain and chain[1].target
+    if chain and chain[1].certain then
+      -- The first callee is unknown to the compiler: the advice is about the call.
+      local slice = key == "variadic_slice"
+      key = "dynamic_call"
+      why = ("%s %s, a func value: escape analysis "
+        .. "cannot see the callee, so it assumes the callee keeps %s, which is therefore "
+        .. "allocated on the heap at every call."):format(slice
+          and "The call packs its ... arguments into a new slice and passes it to"
+          or "It is passed to", callee, slice and "the slice" or "it")
+      fix = ("On a hot path, call a function or method directly instead of %s (escape analysis "
+        .. "then sees what the callee does with %s), or pass %s built once and reused.")
+        :format(callee, slice and "the slice" or "it", slice and "a slice" or "a value")
+    elseif key == "variadic_slice" and p then
       local rest = {}
       for i = 2, #chain do rest[#rest + 1] = chain[i] end
       why = ("The call packs its ... arguments into a new slice and passes it to %s, which "
@@ -358,7 +376,7 @@ function M.explain(d, size, siblings, env)
   if size and size > 0 then
     why = ("%s (%s: %s per allocation)"):format(why, d.subject or "it", human_bytes(size))
   end
-  return { reason = key, title = r.title, why = why, fix = fix, size = size, callee = callee,
+  return { reason = key, title = R[key].title, why = why, fix = fix, size = size, callee = callee,
     chain = chain }
 end
 
@@ -366,7 +384,7 @@ end
 -- one among its heap diagnostics, so that the order the compiler printed
 -- them in (which differs across Go releases) does not change it.
 local RANK = {
-  too_large = 1, non_constant_size = 2, variadic_slice = 3, goroutine = 4, defer = 5,
+  too_large = 1, non_constant_size = 2, variadic_slice = 3, dynamic_call = 3, goroutine = 4, defer = 5,
   go_or_defer = 6, method_value = 7, stored_in_returned = 8, returned_address = 9, closure = 10,
   interface = 11, interface_pointer = 11, map_put = 12, send = 13, append = 14, string_bytes = 15,
   concat = 16, make_slice = 16,
@@ -457,6 +475,31 @@ local silent = require "goescape.analysis.silent"
 M.runtime_allocators = silent.runtime_allocators
 M.runtime_reason = silent.runtime_reason
 M.infer = silent.infer
+
+--- A line's advice when most of its allocations are a sync.Pool refilling
+-- itself (New called from sync.(*Pool).Get): the escape is what the pool
+-- needs, so the fix is about how often New runs, not about the escape.
+-- `a` is the line's advice (or nil), `share` the fraction of the line's
+-- allocations under Get. Returns a copy with `pool` = share.
+M.POOL_GET = "sync.(*Pool).Get"
+function M.pooled(a, share)
+  local out = {}
+  for k, v in pairs(a or R.escapes) do out[k] = v end
+  if not a then out.reason = "escapes" end
+  out.pool = share
+  out.title = (out.title or "on the heap") .. ", made by a sync.Pool's New"
+  out.why = ("%s %d%% of this line's allocations are a sync.Pool's New function, called by "
+    .. "sync.(*Pool).Get when the pool is empty: the pool hands the object out to be reused, "
+    .. "so it has to be on the heap."):format(out.why or "", math.floor(share * 100 + 0.5))
+    :gsub("^ ", "")
+  out.fix = "The escape is what a pool is for; what costs is how often New runs. Get finds the "
+    .. "pool empty after garbage collections (an object not taken again within two cycles is "
+    .. "dropped) and when more objects are out at once than were put back. Make GCs rarer "
+    .. "(GOGC, GOMEMLIMIT), Put every object back when done (a Get without a Put is an "
+    .. "allocation on the next Get), and leave out of the pool the buffers that grew far "
+    .. "beyond the usual size."
+  return out
+end
 
 --- {reason=, title=, why=, fix=} of a reason key, as it is written.
 function M.fixed(key)

@@ -59,6 +59,9 @@ end
 
 -- The frame an allocation is explained at: its own, or the first caller
 -- whose file the log has (nil: its own).
+local advice = require "goescape.analysis.advice"
+local POOL_GET = advice.POOL_GET
+
 local function explained_frame(a, has_file)
   if not has_file or has_file(a.file, a.func) then return nil end
   local st = a.stack or {}
@@ -78,7 +81,10 @@ local function heapgrowth(inp, opts)
   if not BY[by] then
     error(("heapgrowth: by must be goroutine, region or task (got %s)"):format(tostring(by)), 3)
   end
+  -- 0 is "all", as in every analysis's n
   local nrows, nlines = opts.n or 10, opts.lines or 5
+  if nrows == 0 then nrows = math.huge end
+  if nlines == 0 then nlines = math.huge end
   local t, err, code = inp:open_trace("trace")
   if not t then return nil, err, code end
   local log
@@ -128,7 +134,7 @@ local function heapgrowth(inp, opts)
       local lk = file .. ":" .. line .. "\0" .. (func or "")
       local l = set.index[lk]
       if not l then
-        l = { file = file, line = line, func = func, assists = 0, cpu = 0 }
+        l = { file = file, line = line, func = func, assists = 0, cpu = 0, pooled = 0 }
         set.index[lk] = l
         set.list[#set.list + 1] = l
       end
@@ -147,6 +153,10 @@ local function heapgrowth(inp, opts)
         l.allocator = l.allocator or a.allocator
       end
       l[src] = l[src] + 1
+      -- a sync.Pool's New, called by Get: the advice is the pool's
+      for _, fr in ipairs(a.stack or {}) do
+        if fr.func == POOL_GET then l.pooled = l.pooled + 1 break end
+      end
     end
   end
 
@@ -180,8 +190,22 @@ local function heapgrowth(inp, opts)
         for _, v in ipairs(l.via) do l.via[v.file .. ":" .. v.line] = nil end
       end
       if explain then
-        local e = explain(l, nil, { runtime_of = l.allocator and function() return l.allocator end })
+        local e = explain(l, nil, { runtime_of = l.allocator and function() return l.allocator end,
+          pool = l.pooled / math.max(1, l.assists + l.cpu) })
         l.diagnostics, l.advice, l.others = e.diagnostics, e.advice, e.others
+        local v = l.via and l.via[1]
+        if not l.advice and v then
+          -- the line only calls code the log has nothing for: say where the
+          -- allocation is, and how to get its reason
+          local a = advice.fixed("not_in_log")
+          a.why = ("The allocation is in %s (%s:%d), called from this line; the log has no "
+            .. "diagnostics for its package (it was not compiled with -m)."):format(
+            v.func or "?", v.file or "?", v.line or 0)
+          a.fix = ("Build with -gcflags='%s=-m=2' as well to get the compiler's reason there; "
+            .. "this line is where the program's own code reaches it."):format(
+            lines.func_package(v.func) or "all")
+          l.advice = a
+        end
       end
       kept[j] = l
     end

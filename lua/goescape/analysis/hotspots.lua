@@ -255,12 +255,33 @@ function M.explainer(log, opts)
       best = advice.fixed((fn and (fn:match("^runtime%.") or fn:match("^internal/runtime/")))
         and "runtime_internal" or "not_in_log")
     end
+    local pool = hooks and hooks.pool
+    -- (the pool's own bookkeeping, pinSlow's per-P arrays, is not a refill)
+    if pool and pool >= 0.5 and not (fn or ""):match("^sync%.") then best = advice.pooled(best, math.min(pool, 1)) end
     return { diagnostics = diags, advice = best, others = #l.others > 0 and l.others or nil, recs = recs }
   end
   local function has_file(file, func)
     return file ~= nil and log_has_file(log, file, lines.func_package(func), seen_files)
   end
   return explain, source, seen_files, has_file
+end
+
+--- The share of each line's samples (func, file, line) whose stack passes
+-- through sync.(*Pool).Get: a pool's New refilling it. A function of
+-- (func, file, line, flat) -> share or nil.
+function M.pool_shares(prof, sample)
+  local rows = prof:top { by = "line", n = 0, sample = sample, focus = "^sync\\.\\(\\*Pool\\)\\.Get$" }
+  local under = {}
+  for _, r in ipairs(rows or {}) do
+    if r.flat ~= 0 and r.file and r.line then
+      under[(r.func or "") .. "\0" .. r.file .. "\0" .. r.line] = r.flat
+    end
+  end
+  return function(func, file, line, flat)
+    local u = under[(func or "") .. "\0" .. (file or "") .. "\0" .. (line or 0)]
+    if not u or not flat or flat == 0 then return nil end
+    return u / flat
+  end
 end
 
 local function hotspots(inp, caller)
@@ -355,6 +376,7 @@ local function hotspots(inp, caller)
     end
     return best
   end
+  local pool_of = M.pool_shares(prof, opts.sample)
   local with_diag = 0
   for _, c in ipairs(costed) do
     local r, recs = c.r, c.recs
@@ -363,6 +385,7 @@ local function hotspots(inp, caller)
       size = dw and function(d) return d.kind == "moved_to_heap" and dw(fn, d.subject) or nil end,
       -- read from the binary only when the line's diagnostics report no heap move
       runtime_of = opts.binary and function() return called_allocator(r) end,
+      pool = pool_of(r.func, r.file, r.line, r.flat),
     })
     local diags, best = e.diagnostics, e.advice
     if #diags > 0 then with_diag = with_diag + 1 end

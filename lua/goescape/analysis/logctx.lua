@@ -242,17 +242,49 @@ function M:callee_param(step, caller_pkg, hint)
   return nil
 end
 
---- Whether a printed callee is a call through a value (an interface
+--- Whether a printed callee may be a call through a value (an interface
 -- method or a func value): an indexed or called receiver
 -- ("ce.cores[i].Write", "f().M"), or "x.M" / "x.y.M" where x names no
--- package of the log and no method in the caller's package.
-function M:dynamic_call(callee)
+-- package of the log and no method in the caller's package. Those forms are
+-- also how a method of a concrete type, or a function of a package the log
+-- has no records for, is printed: true means "may be". "value" is certain:
+-- a bare name the caller's package does not declare.
+-- A bare name ("withMethod", "fn") is a call through a func value when the
+-- caller's package declares no function of that name: -m=2 gives every
+-- declared function an inliner verdict, so a package with verdicts and none
+-- for the name calls a variable (a parameter, a local, a field's func).
+local BUILTINS = {}
+for b in ("append cap clear close complex copy delete imag len make max min new panic print "
+  .. "println real recover"):gmatch("%S+") do BUILTINS[b] = true end
+
+function M:dynamic_call(callee, caller_pkg)
   local c = callee or ""
   if c:match("^%(") or c:match("^func literal") then return false end
   if c:find("[", 1, true) or c:find("(", 1, true) then return true end
   local q = c:match("^([%w_]+)%.")
-  if not q then return false end
+  if not q then
+    if not (caller_pkg and c:match("^[%a_][%w_]*$")) or BUILTINS[c] then return false end
+    local names = self:declared(caller_pkg)
+    return next(names) ~= nil and not names[c] and "value"
+  end
   return #self:packages_named(q) == 0 and not c:match("^[%u]")
+end
+
+--- The names of a package's declared functions and methods ("F",
+-- "(*T).M", "F.func1"), from the inliner's verdicts; empty for a log
+-- built without -m=2.
+function M:declared(pkg)
+  self.decl = self.decl or {}
+  local t = self.decl[pkg]
+  if t then return t end
+  t = {}
+  for _, kind in ipairs { "can_inline", "cannot_inline" } do
+    for d in self.log:each { kind = kind, package = pkg } do
+      if d.subject then t[d.subject] = true end
+    end
+  end
+  self.decl[pkg] = t
+  return t
 end
 
 --- The record that allocates "{storage for SUBJECT}" (a composite literal,

@@ -126,6 +126,13 @@ R.variadic_slice = {
   fix = "Call a non-variadic form (a fixed-arity method, or a []T you build once and reuse), "
     .. "or change the callee so that it does not retain the slice (copy what it keeps).",
 }
+R.dynamic_call = {
+  title = "passed to a func value",
+  why = "It is passed to a call through a func value: escape analysis cannot see the "
+    .. "callee, so it assumes the callee keeps its arguments.",
+  fix = "On a hot path, call a function or method directly instead (escape analysis then "
+    .. "sees what the callee does with the argument), or pass a value built once and reused.",
+}
 R.stored_in = {
   title = "stored in a value that escapes",
   why = "It is stored in another value (a field of a composite literal, an element) that "
