@@ -119,6 +119,41 @@ describe("on a real module (" .. ZAP .. ")", function()
     assert.is_true(pooled >= 1)
   end)
 
+  -- An allocation/free trace of the same benchmarks with a heap profile of
+  -- the run: each type's escapes carry their line's bytes (go tool pprof's
+  -- flat for the line) and the ones the run allocated come first.
+  it("orders each type's escapes by what the run allocated (lifetimes with a profile)", function()
+    local adir = H.cached("realcode-zap-allocfree", function(d)
+      H.must(("cd %s && GODEBUG=traceallocfree=1 %s/zap.test -test.run x -test.bench %s "
+        .. "-test.benchtime 1000x -test.trace af.trace -test.memprofile mem.pb.gz "
+        .. "-test.memprofilerate 1 > /dev/null"):format(H.q(d), H.q(dir), H.q(BENCH)))
+    end)
+    local lt = assert(ge.analysis.lifetimes { trace = adir .. "/af.trace", escape = dir .. "/m2.log",
+      binary = dir .. "/zap.test", profile = adir .. "/mem.pb.gz", sample = "alloc_space", n = 0 })
+    local out = H.must(("cd %s && go tool pprof -top -lines -nodefraction=0 -nodecount=1000000 "
+      .. "-sample_index=alloc_space -unit=B mem.pb.gz 2>/dev/null"):format(H.q(adir)))
+    local flat = {}
+    local pc = "[%d.e+-]+%%"
+    for f, rest in out:gmatch("\n%s*(%d+)B%s+" .. pc .. "%s+" .. pc .. "%s+%d+B%s+" .. pc .. "%s+([^\n]+)") do
+      local loc = rest:gsub("%s+%(inline%)%s*$", ""):match("(%S+)$")
+      flat[loc] = (flat[loc] or 0) + tonumber(f)
+    end
+    local with = 0
+    for _, r in ipairs(lt.rows) do
+      local prev = math.huge
+      for _, e in ipairs(r.escapes or {}) do
+        local want = flat[e.file .. ":" .. e.line]
+        if want == 0 then want = nil end
+        assert.are.equal(want, e.bytes, e.file .. ":" .. e.line)
+        local b = e.bytes or -1
+        assert.is_true(b <= prev, r.type)
+        prev = b
+        if e.bytes then with = with + 1 end
+      end
+    end
+    assert.is_true(with >= 5)
+  end)
+
   it("finds the log and the profile of one build consistent (no mismatch warning)", function()
     assert.are.same({}, hot.warnings)
   end)

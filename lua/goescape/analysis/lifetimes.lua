@@ -6,10 +6,16 @@
 -- on the heap what the stack could hold; a "long" one is retained (pools,
 -- caches, globals, long-lived structures).
 --
---   local lt = ge.analysis.lifetimes{trace = t [, escape = log] [, binary = bin] [, n = 20]}
+--   local lt = ge.analysis.lifetimes{trace = t [, escape = log] [, binary = bin]
+--                                    [, profile = prof [, sample = "alloc_space"]] [, n = 20]}
 --   lt.rows     t:lifetimes()'s rows by bytes allocated (the first n), each
 --               with class ("short" or "long") and escapes = {{file=, line=,
---               col=, func=, package=, kind=, message=, advice=}...}
+--               col=, func=, package=, kind=, message=, advice=, bytes=}...}
+--
+-- A type is allocated by every escape that can make it, in the tests and
+-- code paths the run never took as well: a heap profile of the same run
+-- (profile) gives each escape its line's bytes (`bytes`) and puts the
+-- escapes the run did allocate at first, most bytes first.
 --   lt.totals   t:lifetimes().totals
 --
 -- How a record names its type: a variable moved to the heap has the type
@@ -24,7 +30,8 @@ local inputs = require "goescape.analysis.inputs"
 
 local M = {}
 
-local OPTIONS = inputs.keys({ trace = "trace", escape = "escape?", binary = "binary?" }, { "n" })
+local OPTIONS = inputs.keys({ trace = "trace", escape = "escape?", binary = "binary?",
+  profile = "profile?" }, { "n", "sample" })
 
 local BUILTIN = {
   bool = true, string = true, int = true, int8 = true, int16 = true, int32 = true, int64 = true,
@@ -133,10 +140,29 @@ local function lifetimes(inp, opts)
   local bin
   bin, err, code = inp:open_binary("binary")
   if err then return nil, err, code end
+  local prof
+  prof, err, code = inp:open_profile("profile")
+  if err then return nil, err, code end
   local rows
   rows, err, code = t:lifetimes()
   if not rows then return nil, err, code end
   local n = opts.n or 20
+
+  -- the profile's bytes per line (the innermost line of each location's
+  -- samples: where the allocation is)
+  local bytes
+  if prof then
+    local top, e2, c2 = prof:top { by = "line", sample = opts.sample, n = 0 }
+    if not top then return nil, e2, c2 end
+    local lines = require "goescape.analysis.lines"
+    bytes = {}
+    for _, r in ipairs(top) do
+      if r.file and r.line and r.flat ~= 0 then
+        local k = lines.unversioned(r.file) .. ":" .. r.line
+        bytes[k] = (bytes[k] or 0) + r.flat
+      end
+    end
+  end
 
   local by_type, boxing = {}, {}
   if log then
@@ -171,6 +197,19 @@ local function lifetimes(inp, opts)
       for _, v in ipairs(list) do
         local k = v.file .. ":" .. v.line .. ":" .. (v.col or 0) .. ":" .. v.message
         if not seen[k] then seen[k] = true; escapes[#escapes + 1] = v end
+      end
+      if bytes then
+        local lines = require "goescape.analysis.lines"
+        for k, v in ipairs(escapes) do
+          v.bytes = bytes[lines.unversioned(v.file) .. ":" .. v.line]
+          v.order = k
+        end
+        table.sort(escapes, function(a, b)
+          local x, y = a.bytes or -1, b.bytes or -1
+          if x ~= y then return x > y end
+          return a.order < b.order
+        end)
+        for _, v in ipairs(escapes) do v.order = nil end
       end
       r.escapes = escapes
     end

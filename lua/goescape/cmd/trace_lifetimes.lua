@@ -1,4 +1,4 @@
---- goescape trace lifetimes [--escape LOG... [--binary BIN]] [--json] [-n N] TRACE
+--- goescape trace lifetimes [--escape LOG... [--binary BIN] [--profile PROF]] [--json] [-n N] TRACE
 -- Heap objects by type in a trace recorded with GODEBUG=traceallocfree=1
 -- (t:lifetimes()): two tables, the types whose objects mostly die before
 -- the next GC (short-lived: candidates for the stack, or for reuse) and the
@@ -10,6 +10,7 @@
 local ge = require "goescape"
 local cli = require "goescape.cli"
 local json = require "goescape.report.json"
+local units = require "goescape.report.units"
 
 local M = {}
 
@@ -20,6 +21,9 @@ function M.setup(c)
   sc:option("-n", "Rows per table (0: all)", "20")
   sc:option("--escape", "Escape log(s) of the same build: the escapes that make each type"):count("*"):args(1)
   sc:option("--binary", "The program's binary: the DWARF types of variables moved to the heap")
+  sc:option("--profile", "A heap profile of the same run: each escape's bytes, the ones the run "
+    .. "allocated at first")
+  sc:option("--sample", "The profile's sample type (default: its default)"):convert(cli.sample)
 end
 
 --- A type is short-lived when most of its allocations died before the
@@ -30,7 +34,8 @@ end
 
 local ORDER = { "totals", "types", "type", "class", "size", "ptr_bytes", "allocs", "bytes", "frees",
   "existing", "live", "live_bytes", "lifetimes", "survived", "median_ns", "p90_ns", "addr", "escapes",
-  "file", "line", "col", "func", "package", "kind", "message", "advice", "reason", "title", "fix" }
+  "file", "line", "col", "func", "package", "kind", "message", "bytes", "advice", "reason", "title",
+  "fix" }
 
 local function dur(ns)
   if not ns then return "-" end
@@ -55,8 +60,9 @@ local function table_of(title, rows, n)
     local es = r.escapes or {}
     for k = 1, math.min(3, #es) do
       local e = es[k]
-      io.stdout:write(("%12s %s:%d: %s%s\n"):format("", cli.escape_controls(e.file), e.line,
-        cli.escape_controls(e.message), e.advice and (" [" .. e.advice.title .. "]") or ""))
+      io.stdout:write(("%12s %s:%d: %s%s%s\n"):format("", cli.escape_controls(e.file), e.line,
+        cli.escape_controls(e.message), e.advice and (" [" .. e.advice.title .. "]") or "",
+        e.bytes and (" (%s in the profile)"):format(units.human(e.bytes, "bytes")) or ""))
     end
     if #es > 3 then io.stdout:write(("%12s ... %d more escapes\n"):format("", #es - 3)) end
   end
@@ -69,7 +75,8 @@ function M.run(args)
   if #(args.escape or {}) > 0 then
     local paths = {}
     for _, e in ipairs(args.escape) do paths[#paths + 1] = type(e) == "table" and e[1] or e end
-    local lt = cli.check(ge.analysis.lifetimes { trace = t, escape = paths, binary = args.binary, n = 0 })
+    local lt = cli.check(ge.analysis.lifetimes { trace = t, escape = paths, binary = args.binary,
+      profile = args.profile, sample = args.sample, n = 0 })
     rows = lt.rows
     rows.totals = lt.totals
   else
