@@ -20,6 +20,8 @@ end
 -- modules, go, work (a directory for the outputs), bench, count,
 -- benchtime, memprofilerate, label, say (progress). Returns {dir=, log=,
 -- binary=, results=, set=, names=, profiles = {name -> path}}, or nil, err.
+-- In work: escape.log, bench.test, bench.txt (the raw results),
+-- profiles/N.pb.gz and profiles/index.txt ("NAME<tab>N.pb.gz" lines).
 function M.run(opts)
   local ge = require "goescape"
   local say = opts.say or function() end
@@ -60,6 +62,7 @@ function M.run(opts)
   -- One profile per benchmark: a process writes one memory profile, of
   -- everything it ran.
   gorun.read("mkdir -p " .. gorun.q(w .. "/profiles"))
+  local index = {}
   for i, name in ipairs(side.names) do
     local path = ("%s/profiles/%d.pb.gz"):format(w, i)
     say("%s: profiling %s (%d/%d)", opts.label, name, i, #side.names)
@@ -70,7 +73,11 @@ function M.run(opts)
       return nil, ("%s: the profile run of %s failed (exit status %d)"):format(opts.label, name, rc)
     end
     side.profiles[name] = path
+    index[#index + 1] = name .. "\t" .. ("%d.pb.gz"):format(i)
   end
+  -- which profile is which benchmark's, for what reads a --keep directory
+  local f = io.open(w .. "/profiles/index.txt", "wb")
+  if f then f:write(table.concat(index, "\n"), "\n"); f:close() end
   return side
 end
 
