@@ -28,7 +28,7 @@ end
 
 -- The line of codec.go.v2 that the second commit added.
 local function new_line()
-  local old, new = {}, {}
+  local old = {}
   for l in H.read(FIX .. "/codec.go"):gmatch("[^\n]*\n") do old[l] = true end
   local n = 0
   for l in H.read(FIX .. "/codec.go.v2"):gmatch("[^\n]*\n") do
@@ -146,6 +146,25 @@ describe("goescape bench --against HEAD~1", function()
     end
   end)
 
+  it("examples/did-my-change-allocate.lua names the escape and exits 1", function()
+    local o, code, e = H.cli("run " .. H.q(H.root .. "/examples/did-my-change-allocate.lua") .. " "
+      .. H.q(keep .. "/old") .. " " .. H.q(keep .. "/new"))
+    assert.equal(1, code, e)
+    local line = new_line()
+    local n = 0
+    for l in o:gmatch("[^\n]+") do
+      n = n + 1
+      assert.matches("^Encode[-%d]*: ", l)
+      assert.truthy(l:find(("at codec.go:%d in (*Encoder).Encode"):format(line), 1, true), l)
+    end
+    assert.equal(2, n)
+    -- the same directory on both sides: nothing changed, exit 0
+    o, code = H.cli("run " .. H.q(H.root .. "/examples/did-my-change-allocate.lua") .. " "
+      .. H.q(keep .. "/new") .. " " .. H.q(keep .. "/new"))
+    assert.equal(0, code)
+    assert.equal("no significant change of B/op or allocs/op\n", o)
+  end)
+
   it("fails cleanly on an unknown revision, and on a -bench that matches nothing", function()
     local o, code, e = H.sh("cd " .. H.q(repo) .. " && " .. H.cli_cmd("bench -q --against no-such-rev"))
     assert.equal(1, code)
@@ -153,6 +172,7 @@ describe("goescape bench --against HEAD~1", function()
     assert.matches("^goescape: %-%-against no%-such%-rev: not a directory, nor a revision", e)
     o, code, e = H.sh("cd " .. H.q(repo) .. " && " .. H.cli_cmd("bench -q -bench NoSuchBench --against HEAD~1"))
     assert.equal(1, code)
+    assert.equal("", o)
     assert.matches("matched no benchmark", e)
     assert.falsy(e:find("traceback", 1, true))
     local wts = H.must("cd " .. H.q(repo) .. " && git worktree list")
@@ -231,12 +251,14 @@ describe("goescape build", function()
     assert.matches("undefined: undefinedThing", err)
     out, rc, err = H.sh("cd " .. H.q(repo) .. " && " .. H.cli_cmd("bench -q --go " .. H.q(GO)))
     assert.equal(1, rc)
+    assert.equal("", out)
     assert.matches("undefined: undefinedThing\n", err)
     assert.matches("goescape: bench: go test %-c %. failed %(exit status %d+%)\n$", err)
     assert.falsy(err:find("traceback", 1, true))
     -- a package that does not exist: go's message, go's status
     out, rc, err = H.sh("cd " .. H.q(repo) .. " && " .. H.cli_cmd("build -o m2.log ./nope"))
     assert.is_true(rc ~= 0)
+    assert.equal("", out)
     assert.matches("nope", err)
   end)
 end)

@@ -76,8 +76,8 @@ function M.run(opts)
     index[#index + 1] = name .. "\t" .. ("%d.pb.gz"):format(i)
   end
   -- which profile is which benchmark's, for what reads a --keep directory
-  local f = io.open(w .. "/profiles/index.txt", "wb")
-  if f then f:write(table.concat(index, "\n"), "\n"); f:close() end
+  local idx = io.open(w .. "/profiles/index.txt", "wb")
+  if idx then idx:write(table.concat(index, "\n"), "\n"); idx:close() end
   return side
 end
 
