@@ -19,8 +19,8 @@ end) .. "/benchstat"
 
 -- A fresh repository of the fixture with its two commits, in dir.
 local function make_repo(dir)
-  H.must(("mkdir -p %s && cp %s/go.mod %s/codec.go %s/codec_test.go %s/"):format(H.q(dir), H.q(FIX),
-    H.q(FIX), H.q(FIX), H.q(dir)))
+  H.must(("mkdir -p %s/wire && cp %s/go.mod %s/codec.go %s/codec_test.go %s/ && cp %s/wire/*.go %s/wire/")
+    :format(H.q(dir), H.q(FIX), H.q(FIX), H.q(FIX), H.q(dir), H.q(FIX), H.q(dir)))
   H.must(("cd %s && %s init -q && %s add . && %s commit -qm 'codec' && cp %s/codec.go.v2 codec.go"
     .. " && %s commit -qam 'Encode keeps its header'"):format(H.q(dir), GIT, GIT, GIT, H.q(FIX), GIT))
   return dir
@@ -179,6 +179,26 @@ describe("goescape bench --against HEAD~1", function()
     assert.equal(1, select(2, wts:gsub("\n", "")))
   end)
 
+  it("runs several packages (./...): each change named with its package, explained in its callers", function()
+    local o, code, e = H.sh("cd " .. H.q(repo) .. " && " .. H.cli_cmd(("bench -q -count 6 -benchtime %s "
+      .. "-bench Encode --against HEAD~1 ./..."):format(BENCHTIME)))
+    assert.equal(0, code, e)
+    local changes = o:match("\nAllocation changes:\n(.*)$")
+    local line, n = new_line(), 0
+    local at = ("new heap escape `Header{...}` at codec.go:%d in (*Encoder).Encode, called by "):format(line)
+    for l in changes:gmatch("[^\n]+") do
+      n = n + 1
+      if l:match("^example%.com/gobench/wire ") then
+        assert.truthy(l:find(at .. "Frame", 1, true), l)
+      else
+        assert.matches("^example%.com/gobench Encode", l)
+        assert.truthy(l:find(at .. "BenchmarkEncode", 1, true), l)
+      end
+      assert.equal(1, select(2, l:gsub("new heap escape", ""))) -- the log merged: each escape once
+    end
+    assert.equal(4, n)
+  end)
+
   it("--against DIR compares with another checkout", function()
     local other = H.tmpdir("gobench-other")
     H.must(("cd %s && git archive HEAD~1 | tar -x -C %s"):format(H.q(repo), H.q(other)))
@@ -253,7 +273,7 @@ describe("goescape build", function()
     assert.equal(1, rc)
     assert.equal("", out)
     assert.matches("undefined: undefinedThing\n", err)
-    assert.matches("goescape: bench: go test %-c %. failed %(exit status %d+%)\n$", err)
+    assert.matches("goescape: bench: go test %-c example%.com/gobench failed %(exit status %d+%)\n$", err)
     assert.falsy(err:find("traceback", 1, true))
     -- a package that does not exist: go's message, go's status
     out, rc, err = H.sh("cd " .. H.q(repo) .. " && " .. H.cli_cmd("build -o m2.log ./nope"))
@@ -290,6 +310,13 @@ describe("goescape.gobuild and goescape.gorun", function()
     finish()
     assert.equal("# a\n./a.go:3:6: can inline F with cost 2\n./a.go:4:2:   flow: x = &y:\n", table.concat(log))
     assert.equal("go: downloading x v1\n# b\n./b.go:3:2: undefined: z\n\thave ()\nnote: done\n", table.concat(errs))
+  end)
+
+  it("merge_logs keeps each package's diagnostics once, its test variant when there is one", function()
+    local a = "# p [p.test]\n./a.go:1:6: can inline F\n./a_test.go:3:6: can inline B\n# p.test\nx.go:1: y\n"
+    local b = "# p\n./a.go:1:6: can inline F\n# q [q.test]\n./q.go:1:6: can inline G\n# p.test\nx.go:1: y\n"
+    assert.equal("# p [p.test]\n./a.go:1:6: can inline F\n./a_test.go:3:6: can inline B\n# p.test\nx.go:1: y\n"
+      .. "# q [q.test]\n./q.go:1:6: can inline G\n", gobuild.merge_logs({ a, b }))
   end)
 
   it("stream and read return exit statuses on every Lua; finally cleans up after errors", function()

@@ -78,7 +78,9 @@ end
 -- opts.packages and opts.modules; the diagnostics go to the file opts.log,
 -- the rest of the go command's output to opts.stderr (default io.stderr).
 -- opts: go (a command line), dir, packages, modules, test, output (the
--- binary: -o), flags (more arguments for the go command, already quoted).
+-- binary: -o), flags (more arguments for the go command, already quoted),
+-- target (the one package to build, when packages only say where -m=2
+-- applies).
 -- Returns the go command's exit status, or nil, err when the log cannot be
 -- written.
 function M.build(opts)
@@ -89,7 +91,11 @@ function M.build(opts)
   if opts.output then parts[#parts + 1] = "-o " .. q(opts.output) end
   parts[#parts + 1] = M.gcflags(opts.packages, opts.modules)
   if opts.flags then parts[#parts + 1] = opts.flags end
-  for _, p in ipairs(opts.packages or {}) do parts[#parts + 1] = q(p) end
+  if opts.target then
+    parts[#parts + 1] = q(opts.target)
+  else
+    for _, p in ipairs(opts.packages or {}) do parts[#parts + 1] = q(p) end
+  end
   local cmd = ("cd %s && %s 2>&1"):format(q(opts.dir or "."), table.concat(parts, " "))
   local on_line, finish = M.splitter(log, out)
   local rc = gorun.stream(cmd, on_line)
@@ -97,6 +103,37 @@ function M.build(opts)
   log:close()
   out:flush()
   return rc
+end
+
+--- The logs of several builds as one: each package's diagnostics once.
+-- A package is compiled (or its output replayed from the cache) by every
+-- build that needs it: as itself ("# P") where another package's tests
+-- import it, as its test variant ("# P [P.test]", its _test.go files
+-- too) in its own test build. The test variant is kept when there is one;
+-- identical blocks are kept once. Returns the text.
+function M.merge_logs(texts)
+  local blocks, tested = {}, {}
+  for _, text in ipairs(texts) do
+    local cur
+    for line in text:gmatch("[^\n]*\n?") do
+      if line:sub(1, 2) == "# " or not cur then
+        cur = { header = line:match("^# ([^\n]*)") or "", lines = {} }
+        blocks[#blocks + 1] = cur
+        local pkg = cur.header:match("^(%S+) %[%S+%.test%]$")
+        if pkg then tested[pkg] = true end
+      end
+      cur.lines[#cur.lines + 1] = line
+    end
+  end
+  local out, seen = {}, {}
+  for _, b in ipairs(blocks) do
+    local text = table.concat(b.lines)
+    if not tested[b.header] and not seen[text] then
+      seen[text] = true
+      out[#out + 1] = text
+    end
+  end
+  return table.concat(out)
 end
 
 --- Go's regexp.QuoteMeta.

@@ -10,16 +10,17 @@
 --     [, alpha = 0.05] [, confidence = 0.95] [, n = 5 (growth rows)]
 --     [, units = {"B/op", "allocs/op"}]}
 --   r.comparison   ge.bench.compare's result (benchstat's tables)
---   r.changes      one per significant change: {name=, unit=, old=, new=, delta=,
+--   r.changes      one per significant change: {name=, package=, unit=, old=, new=, delta=,
 --                  p=, escapes = {diff entries + called_by=}, growth = {rows}|nil,
 --                  profiled = bool, text = "allocs/op 3 → 4 (+33%, p=0.002): ..."}
 --   r.diff         the escape diff of the two logs (ge.analysis.diff)
 --
 -- A benchmark's functions are those with allocation samples in either
 -- side's profile and their callers in the profiles' stacks: an escape
--- elsewhere in the program cannot explain that benchmark. Names are the
--- profile's keys as benchmark results print them ("Encode/small-2"); a
--- key without the -N GOMAXPROCS suffix matches too. Without a profile for
+-- elsewhere in the program cannot explain that benchmark. The profiles'
+-- keys are names as benchmark results print them ("Encode/small-2"), or
+-- "PKG NAME" (PKG as the results' pkg: line says) when names of several
+-- packages meet; a key without the -N GOMAXPROCS suffix matches too. Without a profile for
 -- a benchmark its change is explained by the whole diff (profiled = false).
 -- A change with no escape to show for it carries the growth rows of its
 -- two profiles (ge.analysis.growth) instead.
@@ -156,11 +157,13 @@ local function open_side(name, side, opened)
   return out
 end
 
-local function profile_for(side, name)
-  local p = side.profiles[name]
-  if p then return p end
-  local stripped = name:gsub("%-%d+$", "")
-  return side.profiles[stripped]
+-- A benchmark's profile: by "PKG NAME" (several packages), then NAME,
+-- each with and without the -N suffix.
+local function profile_for(side, r)
+  local stripped = r.name:gsub("%-%d+$", "")
+  local pkg = r.config and r.config.pkg
+  return pkg and (side.profiles[pkg .. " " .. r.name] or side.profiles[pkg .. " " .. stripped])
+    or side.profiles[r.name] or side.profiles[stripped]
 end
 
 local function significant(r, alpha, units)
@@ -172,7 +175,7 @@ end
 
 local function explain(r, old, new, d, opts)
   local more = r.new.center > r.old.center
-  local pold, pnew = profile_for(old, r.name), profile_for(new, r.name)
+  local pold, pnew = profile_for(old, r), profile_for(new, r)
   local funcs
   if pold or pnew then
     funcs = {}
@@ -180,10 +183,14 @@ local function explain(r, old, new, d, opts)
     if pnew then profile_funcs(pnew, r.name, funcs) end
   end
   local cats = more and MORE or LESS
-  local escapes = {}
+  local escapes, dup = {}, {}
   for _, which in ipairs { "added", "removed", "changed" } do
     for _, e in ipairs(d[which]) do
-      if cats[e.category] then
+      -- one line per escape: a package's diagnostics appear once per build
+      -- that compiles it (its test variant, and as another package's import)
+      local id = table.concat({ e.category, e.file or "", e.line or 0, e.col or 0, e.subject or "" }, "\0")
+      if cats[e.category] and not dup[id] then
+        dup[id] = true
         local key = e.func and M.func_key((e.package or "") .. "." .. e.func)
         local f = funcs and key and funcs[key]
         if not funcs or f then
@@ -202,7 +209,8 @@ local function explain(r, old, new, d, opts)
   end)
   local head = ("%s %s → %s (%s, p=%.3f)"):format(r.unit, num(r.old.center), num(r.new.center),
     r.delta and pct(r.delta) or "from 0", r.p)
-  local ch = { name = r.name, unit = r.unit, old = r.old, new = r.new, delta = r.delta, p = r.p,
+  local ch = { name = r.name, package = r.config and r.config.pkg, unit = r.unit, old = r.old,
+    new = r.new, delta = r.delta, p = r.p,
     escapes = escapes, profiled = funcs ~= nil }
   if #escapes > 0 then
     local parts = {}

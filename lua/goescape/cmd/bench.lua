@@ -1,6 +1,6 @@
---- goescape bench [PKG] [-bench RE] [-count N] [-benchtime D] [--memprofilerate N]
+--- goescape bench [PKG...] [-bench RE] [-count N] [-benchtime D] [--memprofilerate N]
 --   [--against REV|DIR] [--keep DIR] [--json]
--- Builds the package's test binary with -m=2, runs its benchmarks with
+-- Builds each package's test binary with -m=2, runs its benchmarks with
 -- -benchmem and a memory profile per benchmark, and prints each benchmark's
 -- B/op and allocs/op (benchstat's center ± interval) with its hotspots and
 -- the compiler's reasons. With --against, the same for another revision or
@@ -27,7 +27,7 @@ function M.argv(args)
 end
 
 function M.setup(c)
-  c:argument("package", "The package whose benchmarks run (default .)"):args("?")
+  c:argument("packages", "Packages whose benchmarks run (go's patterns; default .)"):args("*")
   c:option("--bench", "Benchmarks to run (go test -bench)", ".")
   c:option("--count", "Runs of each benchmark (>= 6 for intervals)", "6"):convert(cli.count)
   c:option("--benchtime", "go test -benchtime (1s, 2000x, ...)")
@@ -60,14 +60,14 @@ local function side_dirs(keep)
   return root, cleanup
 end
 
-local function hotspots(side, name, n)
-  local hot = ge.analysis.hotspots { escape = side.log, profile = side.profiles[name],
-    binary = side.binary, sample = "alloc_space", n = n, focus = ge.analysis.benchdiff.focus(name) }
+local function hotspots(side, b, n)
+  local hot = ge.analysis.hotspots { escape = side.log, profile = b.profile,
+    binary = b.binary, sample = "alloc_space", n = n, focus = ge.analysis.benchdiff.focus(b.name) }
   return hot and hot.rows or {}
 end
 
 local function side_opts(args, dir, work, label, say)
-  return { dir = dir, package = args.package, modules = args.module, go = args.go, work = work,
+  return { dir = dir, packages = args.packages, modules = args.module, go = args.go, work = work,
     bench = args.bench, count = args.count, benchtime = args.benchtime,
     memprofilerate = args.memprofilerate, label = label, say = say }
 end
@@ -86,8 +86,9 @@ local function print_alone(args, side)
   else
     io.stdout:write(require("goescape.report.benchtext").render(cmp, { side.results }))
   end
-  for _, name in ipairs(side.names) do
-    local rows = hotspots(side, name, args.n)
+  for _, b in ipairs(side.benchmarks) do
+    local name = b.key
+    local rows = hotspots(side, b, args.n)
     if args.json then
       local t = {}
       for i, r in ipairs(rows) do
@@ -106,7 +107,7 @@ local function print_alone(args, side)
   end
 end
 
-local CHANGE_ORDER = { "change", "unit", "old", "new", "delta", "p", "text", "escapes", "growth",
+local CHANGE_ORDER = { "change", "package", "unit", "old", "new", "delta", "p", "text", "escapes", "growth",
   "category", "kind", "file", "line", "func", "subject", "message", "called_by", "before", "after" }
 
 local function print_compare(args, r)
@@ -125,7 +126,8 @@ local function print_compare(args, r)
         es[i] = { category = e.category, kind = e.kind, file = e.file, line = e.line, func = e.func,
           subject = e.subject, message = e.message, called_by = e.called_by }
       end
-      io.stdout:write(json.encode({ change = c.name, unit = c.unit, old = c.old.center, new = c.new.center,
+      io.stdout:write(json.encode({ change = c.name, package = c.package, unit = c.unit,
+        old = c.old.center, new = c.new.center,
         delta = c.delta, p = c.p, text = c.text, escapes = setmetatable(es, json.array_mt) },
         CHANGE_ORDER), "\n")
     end
@@ -138,8 +140,11 @@ local function print_compare(args, r)
     return
   end
   io.stdout:write("Allocation changes:\n")
+  local pkgs = {}
+  for _, row in ipairs(r.comparison.rows) do pkgs[row.config.pkg or ""] = true end
+  local several = next(pkgs, next(pkgs)) ~= nil
   for _, c in ipairs(r.changes) do
-    io.stdout:write(c.name, ": ", c.text, "\n")
+    io.stdout:write(several and c.package and (c.package .. " ") or "", c.name, ": ", c.text, "\n")
     for _, g in ipairs(c.growth or {}) do
       io.stdout:write(("    %+d  %s:%d %s%s\n"):format(g.delta, g.file or "?", g.line or 0, g.func or "",
         g.advice and ("  (" .. g.advice.title .. ")") or ""))
