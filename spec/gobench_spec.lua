@@ -275,6 +275,11 @@ describe("goescape build", function()
     assert.matches("undefined: undefinedThing\n", err)
     assert.matches("goescape: bench: go test %-c example%.com/gobench failed %(exit status %d+%)\n$", err)
     assert.falsy(err:find("traceback", 1, true))
+    -- a log that cannot be written: one line
+    out, rc, err = H.sh("cd " .. H.q(repo) .. " && " .. H.cli_cmd("build -o /nonexistent/m2.log ."))
+    assert.equal(1, rc)
+    assert.equal("", out)
+    assert.matches("^goescape: cannot write the escape log: /nonexistent/m2.log: [^\n]+\n$", err)
     -- a package that does not exist: go's message, go's status
     out, rc, err = H.sh("cd " .. H.q(repo) .. " && " .. H.cli_cmd("build -o m2.log ./nope"))
     assert.is_true(rc ~= 0)

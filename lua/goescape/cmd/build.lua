@@ -23,7 +23,7 @@ end
 function M.run(args)
   local rc, err = gobuild.build { go = args.go, packages = args.packages, modules = args.module,
     test = args.test, output = args.binary, log = args.log }
-  if not rc then cli.fail("%s: %s", args.log, err) end
+  if not rc then cli.fail("%s", err) end
   return rc
 end
 
