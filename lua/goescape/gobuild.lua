@@ -85,7 +85,7 @@ end
 -- written.
 function M.build(opts)
   local log, err = io.open(opts.log, "wb")
-  if not log then return nil, ("cannot write the log: %s"):format(tostring(err)) end
+  if not log then return nil, ("cannot write the escape log: %s"):format(tostring(err)) end
   local out = opts.stderr or io.stderr
   local parts = { gorun.go_command(opts.go), opts.test and "test -c" or "build" }
   if opts.output then parts[#parts + 1] = "-o " .. q(opts.output) end
