@@ -288,6 +288,7 @@ describe("goescape build", function()
     -- $GO chooses the go command
     out, rc, err = H.sh("cd " .. H.q(repo) .. " && GO=/nonexistent/go " .. H.cli_cmd("build -o m2.log ."))
     assert.equal(127, rc)
+    assert.equal("", out)
     assert.matches("/nonexistent/go", err)
     -- a package that does not exist: go's message, go's status
     out, rc, err = H.sh("cd " .. H.q(repo) .. " && " .. H.cli_cmd("build -o m2.log ./nope"))
