@@ -78,7 +78,10 @@ end
 function M.tmpdir(prefix)
   local out, rc = M.read("mktemp -d -t " .. M.q((prefix or "goescape") .. ".XXXXXXXX") .. " 2>&1")
   local dir = out:match("^([^\n]+)")
-  if rc ~= 0 or not dir then return nil, "cannot make a temporary directory: " .. out end
+  if rc ~= 0 or not dir then
+    if dir and dir:match("^/") then M.remove_tree(dir) end
+    return nil, "cannot make a temporary directory: " .. out
+  end
   return dir
 end
 
