@@ -9,7 +9,7 @@ local M = {}
 -- goescape.cmd.NAME returning {help=, setup=function(cmd), run=function(args, io)}.
 M.commands = {
   "escapes", "summary", "top", "folded", "diff", "merge", "info", "symbolize",
-  "hotspots", "assert", "growth", "flow", "html", "flame", "trace", "run", "benchstat",
+  "hotspots", "assert", "growth", "flow", "html", "flame", "trace", "run", "benchstat", "build", "bench",
 }
 
 --- Errors raised with M.fail carry this marker so that main can tell bad input
@@ -242,6 +242,8 @@ function M.main(argv)
     if args[1] == name then only = name end
   end
   local parser, cmds, parsers = M.parser(only)
+  -- a command may take go's single-dash flags (bench: -bench, -count)
+  if only and cmds[only] and cmds[only].argv then args = cmds[only].argv(args) end
   local ok, parsed = parser:pparse(args)
   -- A subcommand's usage error shows that subcommand's usage.
   local usage_of = only and parsers[only] or parser
