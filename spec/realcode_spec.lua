@@ -154,6 +154,25 @@ describe("on a real module (" .. ZAP .. ")", function()
     assert.is_true(with >= 5)
   end)
 
+  -- goescape bench on zap's nested sub-benchmarks: testing.(*B).Run compiles
+  -- the -bench pattern's regexps under the parent benchmark's frame for each
+  -- sub-benchmark; that is the harness, not the benchmark's allocations.
+  it("shows a sub-benchmark's own allocating lines under goescape bench, not the harness's", function()
+    local out, rc, err = H.sh(("cd %s && GOFLAGS=-mod=mod GOCACHE=%s/.cache %s"):format(H.q(dir), H.q(dir),
+      H.cli_cmd("bench go.uber.org/zap -q -bench 'BenchmarkAny$/string/(field-only|log)$' "
+        .. "-count 1 -benchtime 2000x -n 5")))
+    assert.are.equal(0, rc, err)
+    local n = 0
+    for name, sect in out:gmatch("\n([^\n]*): allocating lines[^\n]*\n(.-)\n\n") do
+      n = n + 1
+      assert.falsy(sect:find("regexp", 1, true), name .. "\n" .. sect)
+      if name:find("/log/") then
+        assert.truthy(sect:find("logger_bench_test.go:", 1, true), name .. "\n" .. sect)
+      end
+    end
+    assert.is_true(n >= 4, out)
+  end)
+
   it("finds the log and the profile of one build consistent (no mismatch warning)", function()
     assert.are.same({}, hot.warnings)
   end)

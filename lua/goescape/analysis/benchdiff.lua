@@ -59,6 +59,14 @@ function M.focus(name)
   return "\\.Benchmark" .. base:gsub("[\\%.%+%*%?%(%)%|%[%]%{%}%^%$]", "\\%0") .. "(\\.|$)"
 end
 
+--- The profile filter (pprof's ignore) that leaves out the testing
+-- harness: testing.(*B).Run matches sub-benchmark names (compiling the
+-- -bench pattern's regexps) under the parent benchmark's frame, while a
+-- benchmark's body always runs in a goroutine of its own (run1, launch,
+-- RunParallel) with no B.Run on its stack.
+M.HARNESS = "^testing\\.\\(\\*B\\)\\.Run$"
+local RUN = "testing.(*B).Run"
+
 -- Whether a frame is the benchmark's function or one of its closures.
 local function bench_frame(frame, base)
   local s = M.short(frame)
@@ -83,10 +91,13 @@ local function profile_funcs(prof, bench, into)
     if stack and v and v ~= 0 then
       local frames = {}
       local mine = false
+      local harness = false
       for f in stack:gmatch("[^;]+") do
         frames[#frames + 1] = f
         mine = mine or bench_frame(f, base)
+        harness = harness or f == RUN
       end
+      if harness then mine = false end
       if not mine then frames = {} end
       for i, f in ipairs(frames) do
         local k = M.func_key(f)
@@ -223,7 +234,7 @@ local function explain(r, old, new, d, opts)
       local ge = require "goescape"
       local g = ge.analysis.growth { before = pold, after = pnew, escape = new.escape,
         sample = r.unit == "allocs/op" and "alloc_objects" or "alloc_space", n = opts.n or 5,
-        focus = M.focus(r.name) }
+        focus = M.focus(r.name), ignore = M.HARNESS }
       ch.growth = g and g.rows
     end
   end

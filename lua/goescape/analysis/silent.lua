@@ -94,6 +94,9 @@ function M.infer(recs, env, file, line, not_in_log)
   local key, via, what
   local rt = env and (env.runtime or (env.runtime_of and env.runtime_of()))
   local rk = rt and M.runtime_reason(rt)
+  -- makeslice is also how an escaping make([]T, constant) allocates: only a
+  -- log that reports no heap move for the line says the size is the cause
+  if rk == "non_constant_size" and not_in_log then rk = "make_slice" end
   if rk then key, via, what = rk, "stack", rt end
   if not key then
     for _, d in ipairs(recs or {}) do

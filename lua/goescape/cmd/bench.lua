@@ -62,7 +62,8 @@ end
 
 local function hotspots(side, b, n)
   local hot = ge.analysis.hotspots { escape = side.log, profile = b.profile,
-    binary = b.binary, sample = "alloc_space", n = n, focus = ge.analysis.benchdiff.focus(b.name) }
+    binary = b.binary, sample = "alloc_space", n = n, focus = ge.analysis.benchdiff.focus(b.name),
+    ignore = ge.analysis.benchdiff.HARNESS }
   return hot and hot.rows or {}
 end
 
@@ -84,7 +85,9 @@ local function print_alone(args, side)
         ci = o.ci == nil and json.null or o.ci }, { "name", "unit", "center", "ci" }), "\n")
     end
   else
-    io.stdout:write(require("goescape.report.benchtext").render(cmp, { side.results }))
+    -- the column is the packages benchmarked, not the temporary results file
+    io.stdout:write(require("goescape.report.benchtext").render(cmp,
+      { #(args.packages or {}) > 0 and table.concat(args.packages, " ") or "." }))
   end
   for _, b in ipairs(side.benchmarks) do
     local name = b.key
@@ -133,7 +136,7 @@ local function print_compare(args, r)
     end
     return
   end
-  io.stdout:write(require("goescape.report.benchtext").render(r.comparison, { "old", "new" }))
+  io.stdout:write(require("goescape.report.benchtext").render(r.comparison, { args.against, "new" }))
   io.stdout:write("\n")
   if #r.changes == 0 then
     io.stdout:write("No significant change of B/op or allocs/op.\n")
