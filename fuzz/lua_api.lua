@@ -845,6 +845,7 @@ function M.run(opts)
   local I = M.inputs(root)
   I.root = root
   local _ = { ge.escape, ge.profile, ge.binary, ge.trace, ge.bench } -- the Lua methods, loaded up front
+  ge.net.disable() -- no path the fuzzer makes is a URL; were one to be, it fails without a fetch
   local pcs = {}
   for _, p in ipairs(I.binaries) do
     for _, x in ipairs(pcs_of(core, p)) do pcs[#pcs + 1] = x end

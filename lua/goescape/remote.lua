@@ -1,0 +1,64 @@
+--- Where a profile or trace "path" is a live service's URL: the one place
+-- every opener (ge.profile.open, ge.trace.open, hence the analyses and
+-- commands) asks. The forms are `go tool pprof`'s (cmd/pprof's adjustURL):
+--   http://host:port/debug/pprof/heap?gc=1    as written (https:// too)
+--   host:port/debug/pprof/heap                http:// is added
+--   host:port, http://host:port, .../         the kind's default path:
+--                                             /debug/pprof/profile (pprof's:
+--                                             a 30 s CPU profile) for a
+--                                             profile, /debug/pprof/trace
+--                                             (1 s) for a trace
+-- The query (`seconds=N`, `gc=1`, `debug=1`) is passed on unchanged. A
+-- host:port form that names an existing file is the file. Another scheme
+-- (ftp://, file://) is an error, never a path.
+local M = {}
+
+M.DEFAULT_PATH = { profile = "/debug/pprof/profile", trace = "/debug/pprof/trace" }
+
+local function file_exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+--- The URL src stands for (with the kind's default path), or nil when src
+-- is a path; false, err, "arg" for a URL of another scheme.
+function M.url(src, kind)
+  if type(src) ~= "string" then return nil end
+  local scheme, rest = src:match("^(%a[%w+.-]*)://(.*)$")
+  if scheme then
+    scheme = scheme:lower()
+    if scheme ~= "http" and scheme ~= "https" then
+      return false, ("%s: only http:// and https:// URLs can be fetched"):format(src), "arg"
+    end
+  else
+    local host = src:match("^[%w.-]+:%d+") or src:match("^%[[%x:.]+%]:%d+")
+    if not host then return nil end
+    local after = src:sub(#host + 1, #host + 1)
+    if after ~= "" and after ~= "/" and after ~= "?" then return nil end
+    if file_exists(src) then return nil end
+    scheme, rest = "http", src
+  end
+  local authority, path = rest:match("^([^/?#]*)(.*)$")
+  if authority == "" then return false, ("%s: no host in the URL"):format(src), "arg" end
+  local p, tail = path:match("^([^?#]*)(.*)$")
+  if (p == "" or p == "/") and M.DEFAULT_PATH[kind] then p = M.DEFAULT_PATH[kind] end
+  return scheme .. "://" .. authority .. p .. tail
+end
+
+--- Whether src is a URL (of any form above).
+function M.is_url(src) return M.url(src) ~= nil end
+
+--- Fetches url and parses it with parse(bytes, name, {limits}) (the kind's
+-- parse): the handle, or nil, err, code. opts: limits (max_fetch_bytes for
+-- the answer, the rest for the parser), timeout, connect_timeout.
+function M.open(url, kind, opts, parse)
+  local net = require "goescape.net"
+  local body, info, code = net.fetch(url, {
+    expect = kind, limits = opts.limits, timeout = opts.timeout, connect_timeout = opts.connect_timeout,
+  })
+  if not body then return nil, info, code end
+  return parse(body, url, { limits = opts.limits })
+end
+
+return M
