@@ -338,5 +338,6 @@ GE_API int luaopen_goescape_core(lua_State *L) {
   ge_lua_open_trace(L);
   ge_lua_open_bench(L);
   ge_lua_open_net(L);
+  ge_lua_open_memory(L);
   return 1;
 }
