@@ -13,7 +13,10 @@
 -- (ftp://, file://) is an error, never a path.
 local M = {}
 
-M.DEFAULT_PATH = { profile = "/debug/pprof/profile", trace = "/debug/pprof/trace" }
+M.DEFAULT_PATH = {
+  profile = "/debug/pprof/profile", trace = "/debug/pprof/trace",
+  heap = "/debug/pprof/heap", -- goescape watch's
+}
 
 local function file_exists(path)
   local f = io.open(path, "rb")

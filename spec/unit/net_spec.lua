@@ -103,3 +103,22 @@ describe("durations", function()
     assert.equal("-5m0s", duration.format(-300e9))
   end)
 end)
+
+describe("goescape.watch", function()
+  local watch = require "goescape.watch"
+  it("samples /debug/pprof/heap of a host:port, and MemStats from its debug=1 form", function()
+    assert.same({ heap = "http://h:1/debug/pprof/heap", memstats = "http://h:1/debug/pprof/heap?debug=1" },
+      watch.target("h:1"))
+    assert.same({ heap = "http://h:1/debug/pprof/heap?gc=1&debug=0",
+      memstats = "http://h:1/debug/pprof/heap?gc=1&debug=1" }, watch.target("http://h:1/debug/pprof/heap?gc=1&debug=0"))
+    local t, err, code = watch.target("heap.pb.gz")
+    assert.is_nil(t)
+    assert.equal("arg", code)
+    assert.truthy(err:find("not a URL", 1, true))
+  end)
+  it("formats a sample as one line", function()
+    local l = watch.line { time = 0, inuse = 2048, since_first = 1024, since_last = -512,
+      top = { func = "main.leak", delta = 1024 }, memstats = { HeapAlloc = 4096, HeapIdle = 3072, HeapReleased = 1024, Sys = 8192 } }
+    assert.truthy(l:match("^%d%d:%d%d:%d%d +2%.0 KiB +%+1%.0 KiB +%-512 bytes +main%.leak %+1%.0 KiB +4%.0 KiB +2%.0 KiB +8%.0 KiB$"), l)
+  end)
+end)

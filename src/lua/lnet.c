@@ -2,8 +2,12 @@
  *   core.net_get(url, connect_timeout_ms?, timeout_ms?, limits?)
  *     -> body, {status, content_type, url, seconds, bytes} | nil, err, code
  *   core.net_disable(), core.net_disabled() -> bool
+ *   core.net_sleep(seconds): waits (goescape watch's ticks; Lua has no sleep)
+ *   core.net_clock() -> seconds of a monotonic clock (the ticks' schedule)
  * The fetch runs with no Lua value made; the answer is pushed under
  * ge_lua_run, so that a failed allocation there still frees it. */
+#include <time.h>
+
 #include "binding.h"
 #include "goescape/net.h"
 
@@ -71,8 +75,29 @@ static int l_net_get(lua_State *L) {
   return n < 0 ? lua_error(L) : n;
 }
 
+/* A signal (Ctrl-C) ends the wait early: the interpreter's handler then
+ * stops the command at its next step. */
+static int l_net_sleep(lua_State *L) {
+  lua_Number s = luaL_checknumber(L, 1);
+  if (!(s > 0)) return 0;
+  if (s > 86400) s = 86400;
+  struct timespec ts;
+  ts.tv_sec = (time_t)s;
+  ts.tv_nsec = (long)((s - (lua_Number)ts.tv_sec) * 1e9);
+  nanosleep(&ts, NULL);
+  return 0;
+}
+
+static int l_net_clock(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  return 1;
+}
+
 void ge_lua_open_net(lua_State *L) {
   static const luaL_Reg fns[] = {
-      {"net_get", l_net_get}, {"net_disable", l_net_disable}, {"net_disabled", l_net_disabled}, {NULL, NULL}};
+      {"net_get", l_net_get}, {"net_disable", l_net_disable}, {"net_disabled", l_net_disabled},
+      {"net_sleep", l_net_sleep}, {"net_clock", l_net_clock}, {NULL, NULL}};
   ge_lua_funcs(L, fns);
 }
