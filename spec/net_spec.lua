@@ -75,6 +75,30 @@ describe("live services", function()
     assert.same(want, got)
   end)
 
+  it("hotspots joins the compiler's reasons with two instances' profiles", function()
+    local log = H.cached("net-server-log", function(d)
+      H.must(("cd %s && %s build -gcflags=-m=2 -o /dev/null . 2> %s/m2.log"):format(
+        H.q(H.root .. "/spec/fixtures/net/server"), GO, H.q(d)))
+    end) .. "/m2.log"
+    local u = srv.url .. "/fixed"
+    local out, rc, err = H.cli(("hotspots --json -n 0 --sample inuse_space --escape %s --profile %s --profile %s")
+      :format(H.q(log), H.q(u), H.q(srv.addr .. "/fixed")))
+    assert.equal(0, rc, err)
+    local want = ours_top(assert(ge.profile.open(u)), "inuse_space")["main.leak"]
+    local found
+    for line in out:gmatch("[^\n]+") do
+      local r = cjson.decode(line)
+      if r.func == "main.leak" then
+        found = r
+        assert.equal(2 * want, r.flat)
+        local msgs = {}
+        for _, d in ipairs(r.diagnostics) do msgs[#msgs + 1] = d.message end
+        assert.truthy(table.concat(msgs, "\n"):find("escapes to heap", 1, true), table.concat(msgs, "\n"))
+      end
+    end
+    assert.truthy(found, out)
+  end)
+
   it("a legacy text heap profile (debug=1) and the form without a scheme", function()
     local p = assert(ge.profile.open(srv.addr .. "/debug/pprof/heap?debug=1"))
     assert.equal("legacy-heap", p.format)

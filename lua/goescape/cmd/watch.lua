@@ -45,29 +45,38 @@ function M.run(args)
   local every = args.every / 1e9
   local header_done = false
   local tick = 0
-  while true do
-    local s, err = w:sample()
-    if not s then
-      if tick == 0 then cli.fail(tostring(err)) end
-      io.stderr:write("goescape: warning: ", cli.escape_controls(tostring(err)), "\n")
-    elseif json then
-      io.stdout:write(json.encode(s, ORDER), "\n")
-    else
-      if not header_done then
-        io.stdout:write(watch.header(s.memstats ~= nil), "\n")
-        header_done = true
+  local function loop()
+    while true do
+      local s, err = w:sample()
+      if not s then
+        if tick == 0 then cli.fail(tostring(err)) end
+        io.stderr:write("goescape: warning: ", cli.escape_controls(tostring(err)), "\n")
+      elseif json then
+        io.stdout:write(json.encode(s, ORDER), "\n")
+      else
+        if not header_done then
+          io.stdout:write(watch.header(s.memstats ~= nil), "\n")
+          header_done = true
+        end
+        io.stdout:write(cli.escape_controls(watch.line(s)), "\n")
       end
-      io.stdout:write(cli.escape_controls(watch.line(s)), "\n")
+      io.stdout:flush()
+      tick = tick + 1
+      if args.count and w.n >= args.count then break end
+      -- ticks on a fixed schedule from the start: a slow fetch does not push
+      -- the later ones back; ticks already missed are skipped
+      local now = clock() - start
+      local nxt = math.floor(now / every) + 1
+      if args["for"] and nxt * every > args["for"] / 1e9 + 1e-9 then break end
+      sleep(nxt * every - now)
     end
-    io.stdout:flush()
-    tick = tick + 1
-    if args.count and w.n >= args.count then break end
-    -- ticks on a fixed schedule from the start: a slow fetch does not push
-    -- the later ones back; ticks already missed are skipped
-    local now = clock() - start
-    local nxt = math.floor(now / every) + 1
-    if args["for"] and nxt * every > args["for"] / 1e9 + 1e-9 then break end
-    sleep(nxt * every - now)
+  end
+  -- Ctrl-C (the interpreter's "interrupted!" error) ends an open-ended
+  -- watch as --for would: the report is still written
+  local ok, e = pcall(loop)
+  if not ok then
+    if type(e) ~= "string" or not e:match("interrupted!$") then error(e, 0) end
+    io.stderr:write("goescape: watch interrupted after ", w.n, " samples\n")
   end
   if args.html then
     local first, last = w:ends()
