@@ -9,8 +9,17 @@ local S = {}
 
 local SRC = H.root .. "/spec/fixtures/net/server"
 
+--- A name for build/fixtures that changes with the server's source (a
+-- binary and a log built from an older main.go are not reused).
+function S.key()
+  local src = H.read(SRC .. "/main.go")
+  local h = 0
+  for i = 1, #src do h = (h * 31 + src:byte(i)) % 2147483647 end
+  return "net-server-" .. h
+end
+
 function S.binary()
-  return H.cached("net-server", function(dir)
+  return H.cached(S.key(), function(dir)
     H.must(("cd %s && env -u LD_PRELOAD GOTOOLCHAIN=local go build -o %s/server ."):format(H.q(SRC), H.q(dir)))
   end) .. "/server"
 end
@@ -21,12 +30,12 @@ function S.start(life)
   local out, pidf = dir .. "/out", dir .. "/pid"
   H.must(("%s -for %s > %s 2> %s/err < /dev/null & echo $! > %s"):format(
     H.q(bin), life or "5m", H.q(out), H.q(dir), H.q(pidf)))
-  local addr
+  local addr, tls
   for _ = 1, 100 do
     local f = io.open(out)
     local s = f and f:read("*a") or ""
     if f then f:close() end
-    addr = s:match("listening (%S+)")
+    addr, tls = s:match("listening (%S+)"), s:match("tls (%S+)")
     if addr then break end
     H.sh("sleep 0.1")
   end
@@ -35,6 +44,7 @@ function S.start(life)
   return {
     addr = addr,
     url = "http://" .. addr,
+    tls = tls, -- host:port of the same handlers over TLS (self-signed)
     stop = function() H.sh("kill " .. pid .. " 2>/dev/null") end,
   }
 end

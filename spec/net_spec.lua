@@ -76,7 +76,7 @@ describe("live services", function()
   end)
 
   it("hotspots joins the compiler's reasons with two instances' profiles", function()
-    local log = H.cached("net-server-log", function(d)
+    local log = H.cached(S.key() .. "-m2", function(d)
       H.must(("cd %s && %s build -gcflags=-m=2 -o /dev/null . 2> %s/m2.log"):format(
         H.q(H.root .. "/spec/fixtures/net/server"), GO, H.q(d)))
     end) .. "/m2.log"
@@ -130,6 +130,15 @@ describe("live services", function()
   it("follows a redirect and says where the answer came from", function()
     local _, info = assert(ge.net.fetch(srv.url .. "/redirect"))
     assert.equal(srv.url .. "/debug/pprof/heap", info.url)
+  end)
+
+  it("https: the certificate is checked, unless https+insecure:// (pprof's) says not to", function()
+    local p, err, code = ge.profile.open("https://" .. srv.tls .. "/fixed")
+    assert.is_nil(p)
+    assert.equal("io", code)
+    assert.truthy(err:lower():find("certificate", 1, true), err)
+    local q = assert(ge.profile.open("https+insecure://" .. srv.tls .. "/fixed"))
+    assert.same(ours_top(assert(ge.profile.open(srv.url .. "/fixed")), "inuse_space"), ours_top(q, "inuse_space"))
   end)
 
   it("a refused connection names host:port", function()

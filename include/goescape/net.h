@@ -21,6 +21,7 @@ typedef struct ge_net_request {
   uint64_t connect_timeout_ms; /* 0: 10 s */
   uint64_t timeout_ms;         /* the whole transfer; 0: 60 s */
   uint64_t max_bytes;          /* body size cap; 0: ge_limits_default's max_fetch_bytes */
+  int insecure;                /* https without certificate checks (pprof's https+insecure://) */
 } ge_net_request;
 
 typedef struct ge_net_response ge_net_response;

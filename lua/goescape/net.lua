@@ -72,8 +72,9 @@ local function looks_like(body, ctype)
   return nil
 end
 
---- GETs url (http:// or https://; "host:port/path" means http://) into a
--- string. opts: timeout, connect_timeout (ns, or a Go duration string:
+--- GETs url (http:// or https://; "host:port/path" means http://;
+-- https+insecure:// is https without certificate checks, as in pprof) into
+-- a string. opts: timeout, connect_timeout (ns, or a Go duration string:
 -- "90s"; defaults: see default_timeout, 10 s), limits = {max_fetch_bytes
 -- = N}, expect = "profile" | "trace" | "text" | "json" (an HTML answer is
 -- then an error, code "format": "URL answered HTML, not a profile").
@@ -86,10 +87,15 @@ function M.fetch(url, opts)
     error("goescape.net.fetch: expect must be profile, trace, text or json", 2)
   end
   if not url:match("^%a[%w+.-]*://") then url = "http://" .. url end
+  -- pprof's https+insecure://: https without checking the certificate
+  local insecure = false
+  if url:lower():match("^https%+insecure://") then
+    insecure, url = true, "https" .. url:sub(#"https+insecure" + 1)
+  end
   local timeout = ms(opts.timeout, "goescape.net.fetch: timeout") or
     math.floor(M.default_timeout(url) / 1e6)
   local connect = ms(opts.connect_timeout, "goescape.net.fetch: connect_timeout")
-  local body, info, code = core.net_get(url, connect, timeout, opts.limits)
+  local body, info, code = core.net_get(url, connect, timeout, opts.limits, insecure)
   if not body then return nil, info, code end
   if opts.expect then
     local got = looks_like(body, info.content_type)

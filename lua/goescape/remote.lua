@@ -1,7 +1,9 @@
 --- Where a profile or trace "path" is a live service's URL: the one place
 -- every opener (ge.profile.open, ge.trace.open, hence the analyses and
 -- commands) asks. The forms are `go tool pprof`'s (cmd/pprof's adjustURL):
---   http://host:port/debug/pprof/heap?gc=1    as written (https:// too)
+--   http://host:port/debug/pprof/heap?gc=1    as written (https:// too, and
+--                                             https+insecure://: no certificate
+--                                             checks)
 --   host:port/debug/pprof/heap                http:// is added
 --   host:port, http://host:port, .../         the kind's default path:
 --                                             /debug/pprof/profile (pprof's:
@@ -31,7 +33,7 @@ function M.url(src, kind)
   local scheme, rest = src:match("^(%a[%w+.-]*)://(.*)$")
   if scheme then
     scheme = scheme:lower()
-    if scheme ~= "http" and scheme ~= "https" then
+    if scheme ~= "http" and scheme ~= "https" and scheme ~= "https+insecure" then
       return false, ("%s: only http:// and https:// URLs can be fetched"):format(src), "arg"
     end
   else

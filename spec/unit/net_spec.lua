@@ -18,6 +18,7 @@ describe("goescape.remote.url", function()
       { "h:6060", "trace", "http://h:6060/debug/pprof/trace" },
       { "[::1]:6060/debug/pprof/heap", "profile", "http://[::1]:6060/debug/pprof/heap" },
       { "HTTP://h:1/x", "profile", "http://h:1/x" },
+      { "https+insecure://h:1", "profile", "https+insecure://h:1/debug/pprof/profile" },
     }
     for _, c in ipairs(cases) do assert.equal(c[3], remote.url(c[1], c[2]), c[1]) end
   end)

@@ -1,5 +1,5 @@
 /* goescape.core: the ge_net part of the binding.
- *   core.net_get(url, connect_timeout_ms?, timeout_ms?, limits?)
+ *   core.net_get(url, connect_timeout_ms?, timeout_ms?, limits?, insecure?)
  *     -> body, {status, content_type, url, seconds, bytes} | nil, err, code
  *   core.net_disable(), core.net_disabled() -> bool
  *   core.net_sleep(seconds): waits (goescape watch's ticks; Lua has no sleep)
@@ -62,7 +62,7 @@ static int l_net_get(lua_State *L) {
     lua_pushfstring(L, "%s: network access is disabled (ge.net.disable)", url);
     return ge_pushfail(L, lua_tostring(L, -1), "io");
   }
-  ge_net_request req = {url, opt_ms(L, 2), opt_ms(L, 3), 0};
+  ge_net_request req = {url, opt_ms(L, 2), opt_ms(L, 3), 0, lua_toboolean(L, 5)};
   ge_limits lim;
   ge_lua_limits(L, 4, &lim);
   req.max_bytes = lim.max_fetch_bytes;

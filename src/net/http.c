@@ -239,6 +239,10 @@ ge_err ge_net_get(const ge_net_request *req, ge_net_response **out, ge_error *er
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
   set_noproxy(h, noproxy, sizeof noproxy);
+  if (req->insecure) {
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
 
   CURLcode rc = curl_easy_perform(h);
   if (rc != CURLE_OK) {
