@@ -63,12 +63,16 @@ end
 local WHAT = { profile = "a profile", trace = "an execution trace", text = "text", json = "JSON" }
 
 -- What the body looks like when it is plainly not what was asked for:
--- "HTML" (a wrong port, an index page, a proxy's error page).
-local function looks_like(body, ctype)
+-- "HTML" (a wrong port, an index page, a proxy's error page), "JSON" (an
+-- expvar or API endpoint where a profile or trace was asked for).
+local function looks_like(body, ctype, expect)
   ctype = (ctype or ""):lower()
   if ctype:find("text/html", 1, true) then return "HTML" end
   local head = body:sub(1, 512):lower():gsub("^%s+", "")
   if head:sub(1, 9) == "<!doctype" or head:sub(1, 5) == "<html" then return "HTML" end
+  if (expect == "profile" or expect == "trace") and ctype:find("application/json", 1, true) then
+    return "JSON"
+  end
   return nil
 end
 
@@ -98,7 +102,7 @@ function M.fetch(url, opts)
   local body, info, code = core.net_get(url, connect, timeout, opts.limits, insecure)
   if not body then return nil, info, code end
   if opts.expect then
-    local got = looks_like(body, info.content_type)
+    local got = looks_like(body, info.content_type, opts.expect)
     if got then
       return nil, ("%s answered %s, not %s"):format(url, got, WHAT[opts.expect]), "format"
     end

@@ -63,7 +63,14 @@ function M.open(url, kind, opts, parse)
     expect = kind, limits = opts.limits, timeout = opts.timeout, connect_timeout = opts.connect_timeout,
   })
   if not body then return nil, info, code end
-  return parse(body, url, { limits = opts.limits })
+  local h, err, perr = parse(body, url, { limits = opts.limits })
+  if not h and perr == "format" and (info.content_type or ""):lower():match("^text/plain") then
+    -- text the parser does not take (a goroutine dump, some service's own
+    -- answer): its first line says more than the parser's complaint
+    local first = body:match("^%s*([^\r\n]*)"):sub(1, 80)
+    err = ("%s (the answer is text: %q)"):format(err, first)
+  end
+  return h, err, perr
 end
 
 return M
