@@ -25,7 +25,10 @@ external_dependencies = {
   LIBDWARF = { header = "libdwarf/libdwarf.h", library = "dwarf" },
   ZLIB = { header = "zlib.h", library = "z" },
   LIBDEFLATE = { header = "libdeflate.h", library = "deflate" },
-  LIBCURL = { header = "curl/curl.h", library = "curl" },
+  -- no header check: Debian keeps curl/curl.h in the multiarch include
+  -- directory (/usr/include/x86_64-linux-gnu), which the compiler searches
+  -- and LuaRocks does not
+  LIBCURL = { library = "curl" },
 }
 build = {
   type = "make",
