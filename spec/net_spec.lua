@@ -194,6 +194,13 @@ describe("live services", function()
     assert.truthy(err:find("limit max_fetch_bytes = 1000000", 1, true), err)
     assert.truthy(err:find("raise it with {limits = {max_fetch_bytes = N}}", 1, true), err)
     assert(ge.net.fetch(srv.url .. "/big?bytes=1000000", { limits = { max_fetch_bytes = 1000000 } }))
+    -- chunked, no Content-Length: stopped as the body passes the limit
+    b, err, code = ge.net.fetch(srv.url .. "/big?chunked=1&bytes=3000000", { limits = { max_fetch_bytes = 1000000 } })
+    assert.is_nil(b)
+    assert.equal("limit", code)
+    assert.truthy(err:find("the answer is over 1000000 bytes (limit max_fetch_bytes = 1000000)", 1, true), err)
+    local whole = assert(ge.net.fetch(srv.url .. "/big?chunked=1&bytes=1000000", { limits = { max_fetch_bytes = 1000000 } }))
+    assert.equal(1000000, #whole)
     local _, rc, stderr = H.sh("GOESCAPE_LIMITS=max_fetch_bytes=1000 " ..
       H.cli_cmd("top " .. H.q(srv.url .. "/debug/pprof/heap")))
     assert.equal(1, rc)
