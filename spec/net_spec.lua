@@ -127,6 +127,20 @@ describe("live services", function()
     assert.is_true(v.memstats.HeapAlloc > 0)
   end)
 
+  it("MemStats from a URL (ge.memory.memstats_open): heap?debug=1 and /debug/vars agree on what holds still", function()
+    local a = assert(ge.memory.memstats_open(srv.addr)) -- /debug/pprof/heap?debug=1
+    local b = assert(ge.memory.memstats_open(srv.url .. "/debug/pprof/allocs"))
+    local v = assert(ge.memory.memstats_open(srv.url .. "/debug/vars"))
+    assert.equal("pprof", a.source)
+    assert.equal("pprof", b.source)
+    assert.equal("expvar", v.source)
+    for _, s in ipairs { a, b, v } do assert.is_true(s.HeapAlloc > 0 and s.Sys >= s.HeapAlloc) end
+    assert.is_true(v.NumGC >= a.NumGC and v.TotalAlloc >= a.TotalAlloc)
+    local _, err, code = ge.memory.memstats_open(srv.url .. "/html")
+    assert.equal("format", code)
+    assert.equal(srv.url .. "/html answered HTML, not text", err)
+  end)
+
   it("follows a redirect and says where the answer came from", function()
     local _, info = assert(ge.net.fetch(srv.url .. "/redirect"))
     assert.equal(srv.url .. "/debug/pprof/heap", info.url)

@@ -37,7 +37,13 @@ function M.memstats(text, name)
 end
 
 --- memstats of a file ("-": stdin); nil, err, "io" when it cannot be read.
+-- A live service's URL is fetched (goescape.remote: host:port means
+-- /debug/pprof/heap?debug=1; /debug/vars as it is; doc/live.md).
 function M.memstats_open(path)
+  local remote = require "goescape.remote"
+  if type(path) == "string" and remote.url(path, "memstats") ~= nil then
+    return remote.open(path, "memstats", nil, M.memstats)
+  end
   local text, err, code = read_file(path, "memstats_open")
   if not text then return nil, err, code end
   return require("goescape.memory.memstats").parse(text, path == "-" and "<stdin>" or path)

@@ -9,7 +9,9 @@
 --                                             /debug/pprof/profile (pprof's:
 --                                             a 30 s CPU profile) for a
 --                                             profile, /debug/pprof/trace
---                                             (1 s) for a trace
+--                                             (1 s) for a trace,
+--                                             /debug/pprof/heap?debug=1 for
+--                                             MemStats
 -- The query (`seconds=N`, `gc=1`, `debug=1`) is passed on unchanged. A
 -- host:port form that names an existing file is the file. Another scheme
 -- (ftp://, file://) is an error, never a path.
@@ -18,7 +20,24 @@ local M = {}
 M.DEFAULT_PATH = {
   profile = "/debug/pprof/profile", trace = "/debug/pprof/trace",
   heap = "/debug/pprof/heap", -- goescape watch's
+  memstats = "/debug/pprof/heap", -- with debug=1: ends with runtime.MemStats
 }
+
+-- What a fetch of each kind expects (ge.net.fetch's expect).
+local EXPECT = { profile = "profile", trace = "trace", heap = "profile", memstats = "text" }
+
+--- url with its query's `debug` set to 1 (the text form of a heap or
+-- allocs profile, which ends with the `# runtime.MemStats` block), every
+-- other parameter kept.
+function M.debug1(url)
+  local base, q = url:match("^([^?#]*)%??([^#]*)")
+  local parts = {}
+  for kv in q:gmatch("[^&]+") do
+    if not kv:match("^debug=") then parts[#parts + 1] = kv end
+  end
+  parts[#parts + 1] = "debug=1"
+  return base .. "?" .. table.concat(parts, "&")
+end
 
 local function file_exists(path)
   local f = io.open(path, "rb")
@@ -48,19 +67,30 @@ function M.url(src, kind)
   if authority == "" then return false, ("%s: no host in the URL"):format(src), "arg" end
   local p, tail = path:match("^([^?#]*)(.*)$")
   if (p == "" or p == "/") and M.DEFAULT_PATH[kind] then p = M.DEFAULT_PATH[kind] end
-  return scheme .. "://" .. authority .. p .. tail
+  local url = scheme .. "://" .. authority .. p .. tail
+  if kind == "memstats" and (p:match("/debug/pprof/heap$") or p:match("/debug/pprof/allocs$")) then
+    url = M.debug1(url)
+  end
+  return url
 end
 
 --- Whether src is a URL (of any form above).
 function M.is_url(src) return M.url(src) ~= nil end
 
---- Fetches url and parses it with parse(bytes, name, {limits}) (the kind's
--- parse): the handle, or nil, err, code. opts: limits (max_fetch_bytes for
--- the answer, the rest for the parser), timeout, connect_timeout.
-function M.open(url, kind, opts, parse)
+--- Fetches the URL src stands for (M.url) and parses the answer with
+-- parse(bytes, name, {limits}) (the kind's parse): what parse returns, or
+-- nil, err, code. opts: limits (max_fetch_bytes for the answer, the rest
+-- for the parser), timeout, connect_timeout. For kind "memstats" a heap or
+-- allocs URL is fetched with debug=1 (host:port: /debug/pprof/heap?debug=1),
+-- any other (/debug/vars) as it is.
+function M.open(src, kind, opts, parse)
+  local url, uerr, ucode = M.url(src, kind)
+  if not url then return nil, uerr or (tostring(src) .. ": not a URL"), ucode or "arg" end
+  opts = opts or {}
   local net = require "goescape.net"
   local body, info, code = net.fetch(url, {
-    expect = kind, limits = opts.limits, timeout = opts.timeout, connect_timeout = opts.connect_timeout,
+    expect = EXPECT[kind] or "text", limits = opts.limits, timeout = opts.timeout,
+    connect_timeout = opts.connect_timeout,
   })
   if not body then return nil, info, code end
   local h, err, perr = parse(body, url, { limits = opts.limits })

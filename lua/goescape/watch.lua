@@ -16,18 +16,7 @@ local M = {}
 local Watch = {}
 Watch.__index = Watch
 
--- url with its query's `debug` set to 1 (the text form that ends with
--- MemStats), every other parameter kept.
-local function debug1(url)
-  local base, q = url:match("^([^?#]*)%??([^#]*)")
-  local parts = {}
-  for kv in q:gmatch("[^&]+") do
-    if not kv:match("^debug=") then parts[#parts + 1] = kv end
-  end
-  parts[#parts + 1] = "debug=1"
-  return base .. "?" .. table.concat(parts, "&")
-end
-M.debug1 = debug1
+M.debug1 = remote.debug1
 
 --- The heap profile URL a watch of src samples (host:port means
 -- /debug/pprof/heap) and its MemStats URL; nil, err, code when src is not
@@ -39,7 +28,7 @@ function M.target(src)
     return nil, ("%s: not a URL (goescape watch samples a live service: host:port or http://...)")
       :format(src), "arg"
   end
-  return { heap = url, memstats = debug1(url) }
+  return { heap = url, memstats = remote.debug1(url) }
 end
 
 --- A watch of the sources (URLs of instances of one service). opts:
@@ -60,9 +49,7 @@ local FIELDS = { "HeapAlloc", "HeapIdle", "HeapReleased", "Sys", "NumGC" }
 function Watch:memstats()
   local sum = {}
   for _, t in ipairs(self.targets) do
-    local text = ge.net.fetch(t.memstats, { expect = "text", timeout = self.opts.timeout,
-      connect_timeout = self.opts.connect_timeout, limits = self.opts.limits })
-    local m = text and ge.memory.memstats(text, t.memstats)
+    local m = remote.open(t.memstats, "memstats", self.opts, ge.memory.memstats)
     if not m then return nil end
     for _, k in ipairs(FIELDS) do sum[k] = (sum[k] or 0) + (m[k] or 0) end
   end

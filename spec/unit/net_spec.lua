@@ -19,6 +19,10 @@ describe("goescape.remote.url", function()
       { "[::1]:6060/debug/pprof/heap", "profile", "http://[::1]:6060/debug/pprof/heap" },
       { "HTTP://h:1/x", "profile", "http://h:1/x" },
       { "https+insecure://h:1", "profile", "https+insecure://h:1/debug/pprof/profile" },
+      { "h:1", "memstats", "http://h:1/debug/pprof/heap?debug=1" },
+      { "h:1/debug/pprof/allocs?gc=1", "memstats", "http://h:1/debug/pprof/allocs?gc=1&debug=1" },
+      { "h:1/debug/pprof/heap?debug=1", "memstats", "http://h:1/debug/pprof/heap?debug=1" },
+      { "h:1/debug/vars", "memstats", "http://h:1/debug/vars" },
     }
     for _, c in ipairs(cases) do assert.equal(c[3], remote.url(c[1], c[2]), c[1]) end
   end)
