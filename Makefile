@@ -28,9 +28,9 @@ CFLAGS ?= -O2 -g
 GE_CFLAGS = -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
 	-D_DEFAULT_SOURCE -Iinclude -Isrc -I/usr/include/libdwarf $(LUA_CFLAGS) $(GE_EXTRA_CFLAGS) $(SAN)
 LIBFLAG ?= -shared
-GE_LIBS := $(GE_EXTRA_LDFLAGS) -lelf -ldwarf -lz -ldeflate -lm -pthread
+GE_LIBS := $(GE_EXTRA_LDFLAGS) -lelf -ldwarf -lz -ldeflate -lcurl -lm -pthread
 
-CORE_SRC := $(sort $(wildcard src/core/*.c src/escape/*.c src/profile/*.c src/binary/*.c src/trace/*.c src/bench/*.c))
+CORE_SRC := $(sort $(wildcard src/core/*.c src/escape/*.c src/profile/*.c src/binary/*.c src/trace/*.c src/bench/*.c src/memory/*.c src/net/*.c))
 LUA_SRC := $(sort $(wildcard src/lua/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 LUA_OBJ := $(LUA_SRC:%.c=$(BUILD)/obj/%.o)

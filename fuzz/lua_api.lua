@@ -722,7 +722,7 @@ end
 
 local function module_call(env)
   local r, core, ge, I = env.r, env.core, env.ge, env.I
-  local k = r.int(1, 10)
+  local k = r.int(1, 11)
   env.calls = env.calls + 1
   local ok
   if k == 1 then
@@ -754,6 +754,15 @@ local function module_call(env)
       ok = pcall(ge.bench.compare, a and a.v or value(env), b and b.v or value(env),
         r.chance(0.7) and { alpha = r.chance(0.9) and 0.05 or value(env) } or value(env))
     end
+  elseif k == 11 then
+    -- the live-service entry points on hostile strings: ge.net is disabled
+    -- (M.run), so a string that reads as a URL fails without a fetch
+    local v = r.chance(0.5) and ("http://127.0.0.1:" .. r.int(1, 65535) .. "/") or value(env)
+    local f = r.pick { function() return ge.net.fetch(v, r.chance(0.5) and { timeout = value(env) } or nil) end,
+      function() return core.net_get(v, value(env), value(env), limits(env)) end,
+      function() return ge.net.parse_duration(v) end,
+      function() return ge.profile.open(v) end, function() return ge.trace.open(v) end }
+    ok = pcall(f)
   else ok = pcall(core.log_parse, value(env), value(env), limits(env)) end
   if not ok then env.errors = env.errors + 1 end
 end
@@ -845,6 +854,7 @@ function M.run(opts)
   local I = M.inputs(root)
   I.root = root
   local _ = { ge.escape, ge.profile, ge.binary, ge.trace, ge.bench } -- the Lua methods, loaded up front
+  ge.net.disable() -- no path the fuzzer makes is a URL; were one to be, it fails without a fetch
   local pcs = {}
   for _, p in ipairs(I.binaries) do
     for _, x in ipairs(pcs_of(core, p)) do pcs[#pcs + 1] = x end

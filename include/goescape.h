@@ -64,6 +64,7 @@ typedef struct ge_limits {
   uint32_t max_dir_files;      /* files read from one logopt directory (1000000) */
   uint32_t max_threads;        /* threads one batch may use (the CPUs the process
                                   may run on); 1: none but the caller's */
+  uint64_t max_fetch_bytes;    /* body of one HTTP answer (ge_net_get; 1 GiB) */
 } ge_limits;
 
 GE_API void ge_limits_default(ge_limits *lim);

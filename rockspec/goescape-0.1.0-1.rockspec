@@ -25,6 +25,10 @@ external_dependencies = {
   LIBDWARF = { header = "libdwarf/libdwarf.h", library = "dwarf" },
   ZLIB = { header = "zlib.h", library = "z" },
   LIBDEFLATE = { header = "libdeflate.h", library = "deflate" },
+  -- no header check: Debian keeps curl/curl.h in the multiarch include
+  -- directory (/usr/include/x86_64-linux-gnu), which the compiler searches
+  -- and LuaRocks does not
+  LIBCURL = { library = "curl" },
 }
 build = {
   type = "make",
@@ -33,8 +37,8 @@ build = {
     CFLAGS = "$(CFLAGS)",
     LIBFLAG = "$(LIBFLAG)",
     LUA_CFLAGS = "-I$(LUA_INCDIR)",
-    GE_EXTRA_CFLAGS = "-I$(LIBELF_INCDIR) -I$(LIBDWARF_INCDIR) -I$(LIBDWARF_INCDIR)/libdwarf -I$(ZLIB_INCDIR) -I$(LIBDEFLATE_INCDIR)",
-    GE_EXTRA_LDFLAGS = "-L$(LIBELF_LIBDIR) -L$(LIBDWARF_LIBDIR) -L$(ZLIB_LIBDIR) -L$(LIBDEFLATE_LIBDIR)",
+    GE_EXTRA_CFLAGS = "-I$(LIBELF_INCDIR) -I$(LIBDWARF_INCDIR) -I$(LIBDWARF_INCDIR)/libdwarf -I$(ZLIB_INCDIR) -I$(LIBDEFLATE_INCDIR) -I$(LIBCURL_INCDIR)",
+    GE_EXTRA_LDFLAGS = "-L$(LIBELF_LIBDIR) -L$(LIBDWARF_LIBDIR) -L$(ZLIB_LIBDIR) -L$(LIBDEFLATE_LIBDIR) -L$(LIBCURL_LIBDIR)",
     BUILD = "build/rock$(LUA_INCDIR)", -- one build per Lua
   },
   install_target = "install",

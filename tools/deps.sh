@@ -15,7 +15,7 @@ pkgs=()
 for g in "$@"; do
   case "$g" in
     build) pkgs+=(gcc make pkg-config luajit libluajit-5.1-dev liblua5.1-0-dev liblua5.4-dev
-                  libelf-dev libdwarf-dev zlib1g-dev libdeflate-dev) ;;
+                  libelf-dev libdwarf-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev) ;;
     test)  pkgs+=(luajit lua5.1 lua5.4 lua-busted lua-cjson lua-argparse lua-penlight
                   luarocks golang-1.19-go llvm binutils python3 graphviz chromium
                   python3-jsonschema) ;;

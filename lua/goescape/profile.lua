@@ -14,6 +14,7 @@
 local core = require "goescape.core"
 local handle = require "goescape.handle"
 local options = require "goescape.options"
+local remote = require "goescape.remote"
 
 local M = {}
 local LIMITS = { limits = true }
@@ -43,10 +44,43 @@ local function attach(h, err, code)
   })
 end
 
---- Opens a profile file ("-" for stdin). opts: {limits = {max_inflated_bytes=, ...}}.
+local OPEN = { limits = true, timeout = true, connect_timeout = true }
+
+local function open_one(path, opts)
+  local url, err, code = remote.url(path, "profile")
+  if url == false then return nil, err, code end
+  if url then return remote.open(url, "profile", opts, M.parse) end
+  return attach(core.profile_open(path, opts.limits))
+end
+
+--- Opens a profile file ("-" for stdin) or a live service's URL as `go
+-- tool pprof` takes it ("http://host:6060/debug/pprof/heap", "host:6060":
+-- see goescape.remote and doc/live.md); a list of them is opened and
+-- merged (instances of one service). opts: {limits = {max_inflated_bytes=,
+-- max_fetch_bytes=, ...}, timeout =, connect_timeout = (for URLs: ns or
+-- "30s")}.
 function M.open(path, opts)
-  if type(path) ~= "string" then error("goescape.profile.open: path must be a string", 2) end
-  return attach(core.profile_open(path, options(opts, LIMITS, "goescape.profile.open").limits))
+  opts = options(opts, OPEN, "goescape.profile.open")
+  if type(path) == "table" and path[1] ~= nil then
+    for i, p in ipairs(path) do
+      if type(p) ~= "string" then error("goescape.profile.open: item " .. i .. " must be a string", 2) end
+    end
+    local parts = {}
+    local function close_all() for _, p in ipairs(parts) do p:close() end end
+    for i, p in ipairs(path) do
+      local h, err, code = open_one(p, opts)
+      if not h then close_all(); return nil, err, code end
+      parts[i] = h
+    end
+    if #parts == 1 then return parts[1] end
+    local m, err, code = M.merge(parts)
+    close_all()
+    return m, err, code
+  end
+  if type(path) ~= "string" then
+    error("goescape.profile.open: path must be a string (a path or URL) or a list of them", 2)
+  end
+  return open_one(path, opts)
 end
 
 --- Decodes a profile held in a string; name is used in error messages.

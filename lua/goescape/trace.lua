@@ -20,9 +20,11 @@
 local core = require "goescape.core"
 local handle = require "goescape.handle"
 local options = require "goescape.options"
+local remote = require "goescape.remote"
 
 local M = {}
 local LIMITS = { limits = true }
+local OPEN = { limits = true, timeout = true, connect_timeout = true }
 local FILTER = { type = true, g = true, from = true, to = true }
 
 local class = handle.class("goescape.trace", "trace")
@@ -41,9 +43,16 @@ end
 -- @param path a path, or "-"
 -- @param opts optional {limits = {...}}
 -- @return trace, or nil, error message, error code
+-- A live service's URL is fetched (`/debug/pprof/trace?seconds=N`; a bare
+-- "host:port" means that path: see goescape.remote and doc/live.md); opts
+-- then also take timeout and connect_timeout (ns or "30s").
 function M.open(path, opts)
   if type(path) ~= "string" then error("bad argument #1 to 'open' (path expected)", 2) end
-  return attach(core.trace_open(path, options(opts, LIMITS, "goescape.trace.open").limits))
+  opts = options(opts, OPEN, "goescape.trace.open")
+  local url, err, code = remote.url(path, "trace")
+  if url == false then return nil, err, code end
+  if url then return remote.open(url, "trace", opts, M.parse) end
+  return attach(core.trace_open(path, opts.limits))
 end
 
 --- Decodes a trace held in a Lua string (`name` stands for it in messages).

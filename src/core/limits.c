@@ -11,6 +11,7 @@ void ge_limits_default(ge_limits *lim) {
   lim->max_flow_steps = 100000;
   lim->max_inline_depth = 1000;
   lim->max_dir_files = 1000000;
+  lim->max_fetch_bytes = 1ull << 30;
   int cpus = ge_cpus_available();
   lim->max_threads = cpus > 1 ? (uint32_t)cpus : 1;
 }

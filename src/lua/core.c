@@ -47,6 +47,8 @@ static int l_limits(lua_State *L) {
   lua_setfield(L, -2, "max_dir_files");
   ge_pushint(L, lim.max_threads);
   lua_setfield(L, -2, "max_threads");
+  ge_pushint(L, (long long)lim.max_fetch_bytes);
+  lua_setfield(L, -2, "max_fetch_bytes");
   return 1;
 }
 
@@ -105,6 +107,7 @@ void ge_lua_limits(lua_State *L, int idx, ge_limits *lim) {
   lim->max_dir_files = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
   v = limit_field(L, idx, "max_threads", lim->max_threads);
   lim->max_threads = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+  lim->max_fetch_bytes = limit_field(L, idx, "max_fetch_bytes", lim->max_fetch_bytes);
 }
 
 /* write_file(path, string) -> true | nil, err, code: the whole file, checked
@@ -334,5 +337,7 @@ GE_API int luaopen_goescape_core(lua_State *L) {
   ge_lua_open_binary(L);
   ge_lua_open_trace(L);
   ge_lua_open_bench(L);
+  ge_lua_open_net(L);
+  ge_lua_open_memory(L);
   return 1;
 }

@@ -58,9 +58,9 @@ local KINDS = {
     open = function(v) return require("goescape.escape").open(v) end,
   },
   profile = {
-    what = "a profile or a path",
+    what = "a profile, a path or URL, or a list of them (merged)",
     is = function(v) return require("goescape.profile").is_profile(v) end,
-    path = function(v) return type(v) == "string" end,
+    path = function(v) return type(v) == "string" or is_path_list(v) end,
     open = function(v) return require("goescape.profile").open(v) end,
   },
   binary = {
@@ -70,7 +70,7 @@ local KINDS = {
     open = function(v) return require("goescape.binary").open(v) end,
   },
   trace = {
-    what = "a trace or a path",
+    what = "a trace, a path or a URL",
     is = function(v) return require("goescape.trace").is_trace(v) end,
     path = function(v) return type(v) == "string" end,
     open = function(v) return require("goescape.trace").open(v) end,

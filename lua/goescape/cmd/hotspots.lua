@@ -9,7 +9,8 @@ local M = { help = "Allocating lines of a profile with the compiler's reasons an
 
 function M.setup(c)
   c:option("--escape", "Escape log(s): text, logopt dir or .json (.gz too)"):count("+"):args(1)
-  c:option("--profile", "pprof profile (allocs/heap; any sample type)"):args(1):count(1)
+  c:option("--profile", "pprof profile (allocs/heap; any sample type), or a live service's URL "
+    .. "(doc/live.md); repeated: merged"):count("+"):args(1)
   c:option("--binary", "Go binary: symbolizes address-only profiles, sizes from DWARF")
   c:option("-n", "Lines to show (0: all)", "20"):convert(cli.count)
   c:flag("--json", "One JSON object per line")
@@ -38,7 +39,10 @@ function M.run(args)
   local paths = {}
   for _, e in ipairs(args.escape) do paths[#paths + 1] = type(e) == "table" and e[1] or e end
   local log = cli.check(ge.escape.open(paths))
-  local prof = cli.check(ge.profile.open(args.profile))
+  local profs = {}
+  for _, p in ipairs(args.profile) do profs[#profs + 1] = type(p) == "table" and p[1] or p end
+  local prof = cli.check(ge.profile.open(#profs == 1 and profs[1] or profs))
+  args.profile = table.concat(profs, ", ")
   -- Heap costs are what the compiler's reasons explain: a profile without an
   -- allocation sample type (a CPU, block or mutex profile) needs an explicit
   -- --sample, so that a wrong file is not reported as if it were allocations.

@@ -11,7 +11,8 @@ local text = require "goescape.report.top"
 local M = { help = "Top functions, lines or files of a pprof profile (like go tool pprof -top)" }
 
 function M.setup(c)
-  c:argument("profile", "pprof profile (profile.proto, gzipped or not, or legacy text), or -")
+  c:argument("profile", "pprof profile (profile.proto, gzipped or not, or legacy text), -, or a "
+    .. "live service's URL (doc/live.md); several are merged"):args("+")
   c:option("--base", "Subtract this profile first (pprof's -diff_base): what changed from BASE to PROFILE")
   c:option("-o --output", "With --base: also write the difference as a gzipped profile.proto")
   c:option("--by", "Group by function, line, file or stack", "function")
@@ -24,11 +25,12 @@ function M.setup(c)
   cli.profile_options(c)
   c:epilog([[
   goescape top --by line -n 20 allocs.pb.gz
-  goescape top --base old.pb.gz new.pb.gz      what grew (like go tool pprof -top -diff_base=old.pb.gz new.pb.gz)]])
+  goescape top --base old.pb.gz new.pb.gz      what grew (like go tool pprof -top -diff_base=old.pb.gz new.pb.gz)
+  goescape top http://host1:6060/debug/pprof/heap http://host2:6060/debug/pprof/heap   two instances, merged]])
 end
 
 function M.run(args)
-  local prof = cli.open_profile(args.profile)
+  local prof = cli.open_profile(#args.profile == 1 and args.profile[1] or args.profile)
   if args.base then
     prof = cli.check(prof:diff(cli.open_profile(args.base)))
     if args.output then cli.check(prof:write(args.output)) end
