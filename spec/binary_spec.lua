@@ -785,8 +785,8 @@ describe("goescape symbolize", function()
     local b = assert(ge.binary.open(bd.path))
     local loop = b:func("main.loop")
     local pcs = { loop.entry, 1, loop.entry + 20, loop.entry + 40 }
-    local input = H.root .. "/build/spec-tmp/binary-pcs"
-    H.mkdir(H.root .. "/build/spec-tmp")
+    local input = H.tmproot .. "/binary-pcs"
+    H.mkdir(H.tmproot)
     H.write(input, ("%x\n0x1\n0x%x\n0X%X\n"):format(pcs[1], pcs[3], pcs[4]))
     local out, rc, err = H.cli("symbolize --json " .. H.q(bd.path) .. " < " .. H.q(input))
     assert.are.equal(0, rc, err)

@@ -172,7 +172,7 @@ describe("examples/", function()
     assert.is_truthy(err:find("moved to heap: p: p -> ~r0", 1, true), err)
     if H.sh("command -v dot")
       and select(2, H.sh("command -v dot")) == 0 then
-      local f = dir .. "/flow21.dot"
+      local f = H.tmproot .. "/flow21.dot"; H.mkdir(H.tmproot)
       H.write(f, out)
       H.must("dot -Tsvg " .. H.q(f) .. " > /dev/null")
     end

@@ -58,7 +58,7 @@ local have_dot = select(2, H.sh("command -v dot")) == 0
 
 -- Runs dot -Tsvg on the text; returns the number of nodes and edges drawn.
 local function svg_counts(text, name)
-  local f = H.build .. "/flow-" .. name .. ".dot"
+  local f = H.tmproot .. "/flow-" .. name .. ".dot"; H.mkdir(H.tmproot)
   H.write(f, text)
   local svg = H.must("dot -Tsvg " .. H.q(f))
   local _, nodes = svg:gsub('class="node"', "")
@@ -221,7 +221,7 @@ describe("goescape flow", function()
     out = H.must(H.cli_cmd("flow " .. log .. " --package example.com/flowgen --format mermaid --no-diagnostics"))
     assert.is_truthy(out:match("^flowchart LR\n"))
     assert.is_nil(out:find(">\"", 1, true))
-    local f = H.build .. "/flow-cli.dot"
+    local f = H.tmproot .. "/flow-cli.dot"; H.mkdir(H.tmproot)
     os.remove(f)
     H.must(H.cli_cmd("flow " .. log .. " --func mk -o " .. H.q(f)))
     assert.is_truthy(H.read(f):match("^digraph "))

@@ -54,8 +54,12 @@ end
 
 function H.mkdir(path) H.must("mkdir -p " .. H.q(path)) end
 
+-- Scratch space of this interpreter's run: `make test` runs interpreters at
+-- once, each in its own directory.
+H.tmproot = H.root .. "/build/spec-tmp/" .. (os.getenv("GOESCAPE_LUA") or "lua")
+
 function H.tmpdir(name)
-  local d = H.root .. "/build/spec-tmp/" .. name
+  local d = H.tmproot .. "/" .. name
   H.must("rm -rf " .. H.q(d) .. " && mkdir -p " .. H.q(d))
   return d
 end
@@ -109,12 +113,36 @@ end
 
 --- Builds (once per checkout) the output of `fn(dir)` in build/fixtures/NAME;
 -- fn runs only when the stamp file is missing.
+-- Interpreters that run at once (`make test`) build a fixture once: the
+-- first takes NAME.lock (mkdir is atomic) and the others wait for its
+-- stamp; a lock whose owner is gone is taken over.
+local function locked(dir, fn)
+  local lock = dir .. ".lock"
+  H.mkdir(H.build)
+  while select(2, H.sh("mkdir " .. H.q(lock))) ~= 0 do
+    local pid = (H.sh("cat " .. H.q(lock .. "/pid"))):match("%d+")
+    if pid and select(2, H.sh("kill -0 " .. pid)) ~= 0 then
+      H.sh("rm -rf " .. H.q(lock))
+    else
+      H.sh("sleep 0.5")
+    end
+  end
+  -- the shell's parent is this interpreter: its pid owns the lock
+  H.sh("echo $PPID > " .. H.q(lock .. "/pid"))
+  local ok, err = pcall(fn)
+  H.sh("rm -rf " .. H.q(lock))
+  if not ok then error(err, 0) end
+end
+
 function H.cached(name, fn)
   local dir = H.build .. "/" .. name
   if not H.exists(dir .. "/.done") then
-    H.must("rm -rf " .. H.q(dir) .. " && mkdir -p " .. H.q(dir))
-    fn(dir)
-    H.write(dir .. "/.done", "")
+    locked(dir, function()
+      if H.exists(dir .. "/.done") then return end
+      H.must("rm -rf " .. H.q(dir) .. " && mkdir -p " .. H.q(dir))
+      fn(dir)
+      H.write(dir .. "/.done", "")
+    end)
   end
   return dir
 end

@@ -2,7 +2,7 @@
 -- report is opened in headless Chromium (Debian's package, installed here
 -- with apt-get when running as root): the page's own script must build the
 -- hotspot table, expand a row to its -m=2 flow chain (#expand=1), draw the
--- flame graph, and log no error; a screenshot goes to build/spec-out/report.png.
+-- flame graph, and log no error; a screenshot goes to build/spec-tmp/LUA/spec-out/report.png.
 -- A crafted log and profile whose names are markup must not inject anything.
 local H = require "spec.helpers"
 local ge = require "goescape"
@@ -11,7 +11,7 @@ local flame = require "goescape.report.flame"
 local svg = require "goescape.report.svg"
 
 local DEMO = H.root .. "/examples/demo"
-local OUT = H.root .. "/build/spec-out"
+local OUT = H.tmproot .. "/spec-out"
 H.mkdir(OUT)
 
 -- The demo built by the machine's Go (else the first compiler found), run

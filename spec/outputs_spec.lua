@@ -134,7 +134,7 @@ describe("text from inputs", function()
   end)
 
   it("escapes function names of a crafted profile in top, folded, flame and JSON", function()
-    local prof = H.root .. "/build/spec-tmp/outputs-evil/evil.pb.gz"
+    local prof = H.tmproot .. "/outputs-evil/evil.pb.gz"
     if not H.exists(prof) then return pending("no legacy fixture profile") end
     for _, c in ipairs { "top -n 0", "top -n 0 --json", "folded", "flame", "top --by line -n 0" } do
       local out, rc = H.cli(c .. " " .. H.q(prof))

@@ -21,7 +21,7 @@ local function trace_dirs()
   return dirs
 end
 
-local OUT = H.root .. "/build/spec-out"
+local OUT = H.tmproot .. "/spec-out"
 H.mkdir(OUT)
 
 -- The bucket of time x: the last whose first ns is at or before it.
