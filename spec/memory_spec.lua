@@ -9,31 +9,12 @@ local H = require "spec.helpers"
 local ge = require "goescape"
 local cjson = require "cjson"
 
-local SRC = H.root .. "/spec/fixtures/memory/"
-
-local function build(c, prog, d, flags)
-  H.must(("cp %s/main.go %s/go.mod %s/ && cd %s && GOCACHE=%s/.cache GOFLAGS=-mod=mod %s build %s -o prog . %s")
-    :format(H.q(SRC .. prog), H.q(SRC .. prog), H.q(d), H.q(d), H.q(d), c.go, flags or "",
-      flags and "2> m2.log" or ""))
-end
+local F = require "spec.memory_fixtures"
+local SRC = F.src
 
 local runs = {}
 for _, c in ipairs(H.go_compilers()) do
-  runs[#runs + 1] = {
-    c = c,
-    phases = H.cached("memory-phases-" .. c.name, function(d)
-      build(c, "phases", d)
-      H.must(("cd %s && GODEBUG=gctrace=1,scavtrace=1 ./prog > oracle.json 2> gc.log"):format(H.q(d)))
-    end),
-    snap = H.cached("memory-snap-" .. c.name, function(d)
-      build(c, "snap", d)
-      H.must(("cd %s && ./prog . > oracle.json"):format(H.q(d)))
-    end),
-    rss = H.cached("memory-rss-" .. c.name, function(d)
-      build(c, "rss", d, "-gcflags=-m=2")
-      H.must(("cd %s && ./prog . > oracle.json"):format(H.q(d)))
-    end),
-  }
+  runs[#runs + 1] = { c = c, phases = F.phases(c), snap = F.snap(c), rss = F.rss(c) }
 end
 
 local function oracle(dir) return cjson.decode(H.read(dir .. "/oracle.json")) end
