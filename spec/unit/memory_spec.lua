@@ -204,3 +204,41 @@ describe("ge.memory.gctrace", function()
     assert.has_error(function() ge.memory.gctrace_parse(nil) end)
   end)
 end)
+
+describe("ge.analysis.rss", function()
+  local snaps = { DIR .. "heap-debug1.txt", DIR .. "vars.json", DIR .. "metrics.txt" }
+
+  it("splits each snapshot into parts that add up to Sys, and says which grew", function()
+    local r = assert(ge.analysis.rss { snapshots = snaps })
+    assert.are.equal(6, #r.parts)
+    for i, path in ipairs(snaps) do
+      local s = assert(ge.memory.memstats_open(path))
+      local sum = 0
+      for _, p in ipairs(r.parts) do sum = sum + p.values[i] end
+      assert.are.equal(s.Sys, sum)
+      assert.are.equal(s.Sys - s.HeapReleased, r.resident.values[i])
+      assert.are.equal(s.source, r.snapshots[i].source)
+    end
+    for _, p in ipairs(r.parts) do
+      assert.are.equal(p.values[3] - p.values[1], p.delta)
+      assert.is_string(p.meaning); assert.is_string(p.todo)
+    end
+    assert.is_string(r.verdict.text)
+    assert.is_nil(r.growth)
+    -- the same through ge.memory.rss, with snapshot tables
+    local tables = {}
+    for i, p in ipairs(snaps) do tables[i] = assert(ge.memory.memstats_open(p)) end
+    assert.same(r.parts, assert(ge.memory.rss { snapshots = tables }).parts)
+  end)
+
+  it("answers bad snapshots with nil, err, code; misuse raises", function()
+    local _, err, code = ge.analysis.rss { snapshots = { snaps[1], DIR .. "nope" } }
+    assert.are.equal("io", code); assert.matches("nope", err)
+    _, err, code = ge.analysis.rss { snapshots = { snaps[1], { name = "bare", HeapAlloc = 1 } } }
+    assert.are.equal("format", code); assert.matches("^bare: no HeapInuse", err)
+    assert.has_error(function() ge.analysis.rss { snapshots = { snaps[1] } } end)
+    assert.has_error(function() ge.analysis.rss { snapshots = { snaps[1], 42 } } end)
+    assert.has_error(function() ge.analysis.rss { snapshots = snaps, before = "x.pb.gz" } end)
+    assert.has_error(function() ge.analysis.rss { snapshots = snaps, max_records = 1 } end)
+  end)
+end)
