@@ -188,6 +188,13 @@ describe("ge.memory.gctrace", function()
     assert.are.equal(#t.cycles / 2, t.summary.gc_count)
     t = assert(ge.memory.gctrace_open({ DIR .. "phases-go126.log", DIR .. "phases-go119.log" }))
     assert.are.equal(2, t.runs); assert.are.equal(2, #t.inputs)
+    local crlf = assert(ge.memory.gctrace_parse((log:gsub("\n", "\r\n")), "crlf"))
+    local plain = assert(ge.memory.gctrace_parse(log, "plain"))
+    assert.are.equal(#plain.cycles, #crlf.cycles); assert.are.equal(#plain.scav, #crlf.scav)
+    assert.are.equal(0, crlf.malformed)
+    local heap = H.read(DIR .. "heap-debug1.txt")
+    assert.same(assert(ge.memory.memstats(heap, "h")).NumGC,
+      assert(ge.memory.memstats((heap:gsub("\n", "\r\n")), "h")).NumGC)
     t = assert(ge.memory.gctrace_parse("hello\nworld\n", "junk"))
     assert.are.equal(0, #t.cycles); assert.are.equal(2, t.skipped); assert.is_nil(t.summary.pause)
     for cut = 1, #log, 97 do
