@@ -66,7 +66,7 @@ end
 -- specs build under build/fixtures when present) and some fuzz seeds.
 function M.inputs(root)
   local I = { logs = {}, profiles = {}, binaries = {}, traces = {}, texts = {}, blobs = {}, trace_blobs = {},
-    benches = {}, bench_texts = {} }
+    benches = {}, bench_texts = {}, gc_texts = {} }
   local function add(list, paths) for _, p in ipairs(paths) do list[#list + 1] = p end end
   add(I.logs, sh_lines("ls -d " .. root .. "/spec/fixtures/escape/*.log"))
   add(I.logs, sh_lines("ls -d " .. root .. "/spec/fixtures/escape/*.logopt"))
@@ -92,6 +92,10 @@ function M.inputs(root)
   for i = 1, math.min(6, #I.benches) do
     local s = read(I.benches[i], 100000)
     if s then I.bench_texts[#I.bench_texts + 1] = s end
+  end
+  for _, f in ipairs(sh_lines("ls -d " .. root .. "/spec/fixtures/memory/data/*")) do
+    local s = read(f, 100000)
+    if s then I.gc_texts[#I.gc_texts + 1] = s end
   end
   for i = 1, math.min(6, #I.logs) do
     local s = read(I.logs[i], 20000)
@@ -656,7 +660,7 @@ end
 ------------------------------------------------------------------ actions
 local function open_something(env)
   local r, core, ge, I = env.r, env.core, env.ge, env.I
-  local k = r.pick { 1, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 10, 11, 12, 13 }
+  local k = r.pick { 1, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 10, 11, 12, 13, 14 }
   local function try(kind, f, ...)
     env.calls = env.calls + 1
     local ok, v = pcall(f, ...)
@@ -703,6 +707,19 @@ local function open_something(env)
     return try("bench", function()
       return ge.bench.parse(b, maybe(env, 0.9, function() return "b.txt" end),
         r.chance(0.8) and { limits = limits(env) } or value(env))
+    end)
+  elseif k == 14 and #I.gc_texts > 0 then
+    -- GC logs and MemStats answers are plain tables, no handle: read (cut
+    -- or whole) for the binding's paths alone (a table built under
+    -- ge_lua_run, the C set freed when building it raises)
+    local t = r.pick(I.gc_texts)
+    if r.chance(0.4) then t = t:sub(1, r.int(0, #t)) end
+    return try("none", function()
+      if r.chance(0.6) then
+        ge.memory.gctrace_parse(t, "gc.log", r.chance(0.8) and { limits = limits(env) } or value(env))
+      else
+        ge.memory.memstats(t, "snap")
+      end
     end)
   elseif k == 8 then
     return try("wbin", function() return ge.binary.open(path(env, I.binaries, I.good_binaries), { limits = limits(env) }) end)

@@ -15,7 +15,7 @@
  * read as one (cut by a crash, or mixed with another write) is malformed:
  * counted and its message kept ("file: line N: ..."), or the error under
  * `strict`. The GC line may follow a prefix ending in a space (a log
- * collector's timestamp).
+ * collector's timestamp), in lines up to 1 KiB.
  *
  * Units: the runtime prints heap sizes in MiB truncated (x >> 20): heap_*,
  * goal, stacks and globals are that number times 1048576, so the true value

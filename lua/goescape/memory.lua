@@ -49,6 +49,9 @@ function M.memstats_open(path)
   return require("goescape.memory.memstats").parse(text, path == "-" and "<stdin>" or path)
 end
 
+--- Why RSS grows: ge.analysis.rss (see lua/goescape/analysis/rss.lua).
+function M.rss(opts) return require("goescape.analysis.rss")(opts) end
+
 local GCTRACE = { limits = true, strict = true }
 
 local function with_summary(t, err, code)

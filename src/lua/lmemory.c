@@ -24,10 +24,16 @@ static void setnum(lua_State *L, const char *k, double v) {
   lua_setfield(L, -2, k);
 }
 
-static void setsize(lua_State *L, const char *k, uint64_t v) {
-  if (v == GE_GC_ABSENT) return;
-  lua_pushnumber(L, (double)v);
+/* A count or a size: an integer where Lua has them (5.4), a number past
+ * what one holds. */
+static void setcount(lua_State *L, const char *k, uint64_t v) {
+  if (v <= (uint64_t)INT64_MAX) ge_pushint(L, (long long)v);
+  else lua_pushnumber(L, (double)v);
   lua_setfield(L, -2, k);
+}
+
+static void setsize(lua_State *L, const char *k, uint64_t v) {
+  if (v != GE_GC_ABSENT) setcount(L, k, v);
 }
 
 static void list(lua_State *L, const char *k, const double *v, size_t n) {
@@ -65,11 +71,11 @@ static void cpu_names(lua_State *L, const ge_gc_cycle *c) {
 
 static void push_cycle(lua_State *L, const ge_gc_cycle *c) {
   lua_createtable(L, 0, 24);
-  setnum(L, "n", (double)c->n);
+  setcount(L, "n", c->n);
   ge_setint(L, "run", c->run + 1);
   ge_setint(L, "input", c->input + 1);
-  setnum(L, "line", (double)c->line);
-  if (c->t_ns >= 0) setnum(L, "t", (double)c->t_ns);
+  setcount(L, "line", c->line);
+  if (c->t_ns >= 0) setcount(L, "t", (uint64_t)c->t_ns);
   if (c->cpu_pct >= 0) ge_setint(L, "cpu_percent", c->cpu_pct);
   ge_setint(L, "form", c->form);
   ge_setbool(L, "forced", c->forced);
@@ -93,10 +99,10 @@ static void push_cycle(lua_State *L, const ge_gc_cycle *c) {
 
 static void push_scav(lua_State *L, const ge_scav_line *s) {
   lua_createtable(L, 0, 16);
-  setnum(L, "line", (double)s->line);
+  setcount(L, "line", s->line);
   ge_setint(L, "run", s->run + 1);
   ge_setint(L, "input", s->input + 1);
-  if (s->after_n) setnum(L, "after_gc", (double)s->after_n);
+  if (s->after_n) setcount(L, "after_gc", s->after_n);
   lua_pushstring(L, s->kind == GE_SCAV_SCVG ? "scvg" : "scav");
   lua_setfield(L, -2, "kind");
   ge_setbool(L, "forced", s->forced);
@@ -104,12 +110,15 @@ static void push_scav(lua_State *L, const ge_scav_line *s) {
   setsize(L, "work", s->work);
   setsize(L, "work_bg", s->work_bg);
   setsize(L, "work_eager", s->work_eager);
-  double freed = 0;
+  uint64_t freed = 0;
   int any = 0;
-  if (s->work != GE_GC_ABSENT) freed += (double)s->work, any = 1;
-  if (s->work_bg != GE_GC_ABSENT) freed += (double)s->work_bg, any = 1;
-  if (s->work_eager != GE_GC_ABSENT) freed += (double)s->work_eager, any = 1;
-  if (any) setnum(L, "freed", freed);
+  const uint64_t parts[] = {s->work, s->work_bg, s->work_eager};
+  for (int i = 0; i < 3; i++) {
+    if (parts[i] == GE_GC_ABSENT) continue;
+    any = 1;
+    freed = parts[i] > UINT64_MAX - 1 - freed ? UINT64_MAX - 1 : freed + parts[i];
+  }
+  if (any) setcount(L, "freed", freed);
   setsize(L, "released", s->released);
   if (s->util_pct >= 0) ge_setint(L, "util", s->util_pct);
   setsize(L, "inuse", s->inuse);
@@ -124,9 +133,9 @@ static int push_work(lua_State *L, void *ctx) {
   ge_gctrace_info_get(g, &in);
   lua_createtable(L, 0, 10);
   ge_setint(L, "runs", in.runs);
-  setnum(L, "lines", (double)in.lines);
-  setnum(L, "skipped", (double)in.skipped);
-  setnum(L, "malformed", (double)in.malformed);
+  setcount(L, "lines", in.lines);
+  setcount(L, "skipped", in.skipped);
+  setcount(L, "malformed", in.malformed);
   lua_createtable(L, (int)in.inputs, 0);
   for (uint32_t i = 0; i < in.inputs; i++) {
     ge_strview s = ge_gctrace_input_name(g, i);

@@ -8,6 +8,9 @@
 
 #include "goescape/memory.h"
 
+#define PREFIX_MAX_LINE 1024
+#define PREFIX_MAX_TRIES 8
+
 typedef struct cur {
   const char *p, *end;
 } cur;
@@ -270,9 +273,15 @@ int ge_gctrace_line(const char *s, size_t n, ge_gc_cycle *c, ge_scav_line *sc, c
   int r = line_at(p, end, c, sc, why);
   if (r != 0) return r;
   /* a prefix (a log collector's timestamp): the first known form after a
-   * space that reads in full */
-  for (const char *q = p; q < end; q++) {
+   * space that reads in full. Tried on short lines only, at the first few
+   * spaces that could start one: a GC line is under 300 bytes, and a
+   * crafted long line of "gc 1 @1s 1% (" pieces must not cost a scan to
+   * its end per piece. */
+  if (n > PREFIX_MAX_LINE) return 0;
+  int tries = 0;
+  for (const char *q = p; q < end && tries < PREFIX_MAX_TRIES; q++) {
     if (*q != ' ' || q + 1 == end || (q[1] != 'g' && q[1] != 's')) continue;
+    tries++;
     const char *w;
     int r2 = line_at(q + 1, end, c, sc, &w);
     if (r2 > 0) return r2;

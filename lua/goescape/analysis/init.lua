@@ -14,8 +14,9 @@
 --   ge.analysis.heapgrowth{trace=, escape=, profile=, by=}  who grows the heap (a trace's regions...)
 --   ge.analysis.lifetimes{trace=, escape=, binary=}        heap objects by type, with their escapes
 --   ge.analysis.benchdiff{old=, new=, ...}                 benchmark changes explained by escape diffs
+--   ge.analysis.rss{snapshots=, before=, after=, escape=}  why RSS grows: MemStats parts over time
 -- Helpers the analyses share: advice (reason -> explanation and fix),
 -- logctx, lines, inputs.
 return require("goescape.lazy")({}, "goescape.analysis",
-  { "hotspots", "growth", "heapgrowth", "lifetimes", "diff", "benchdiff",
+  { "hotspots", "growth", "heapgrowth", "lifetimes", "diff", "benchdiff", "rss",
     "assertions", "flowgraph", "advice", "logctx", "lines", "inputs" })
