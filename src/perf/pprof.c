@@ -1,0 +1,225 @@
+/* perf samples as a ge_profile: one sample type per event, each sample
+ * worth its period; one mapping per dso; a location per distinct (dso,
+ * symbol, address), with the Go frames of ge_perf_symbolize (inlined
+ * frames expanded, innermost first as profile.proto orders them) or perf's
+ * symbol; samples with the same locations merged. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hashidx.h"
+#include "internal.h"
+#include "profile/model.h"
+
+typedef struct lkey {
+  uint64_t addr;
+  uint32_t dso, sym, hash;
+} lkey;
+
+typedef struct srec {
+  uint64_t off; /* in stk */
+  uint32_t n, hash;
+} srec;
+
+typedef struct builder {
+  const ge_perf *perf;
+  ge_profile *p;
+  GE_VEC(lkey) keys;    /* by location index */
+  ge_hashidx lix;
+  GE_VEC(uint32_t) stk; /* location indices of each distinct stack */
+  GE_VEC(srec) recs;
+  ge_hashidx six;
+  GE_VEC(int64_t) vals; /* recs x nst */
+  ge_hashidx fix;       /* functions by (name, file) */
+  size_t nst;
+} builder;
+
+static uint32_t lkey_hash(const void *ctx, uint32_t i) { return ((const builder *)ctx)->keys.v[i].hash; }
+static uint32_t srec_hash(const void *ctx, uint32_t i) { return ((const builder *)ctx)->recs.v[i].hash; }
+static uint32_t func_hash(const void *ctx, uint32_t i) {
+  const pfunc *f = &((const builder *)ctx)->p->funcs.v[i];
+  return (uint32_t)ge_mix64((uint64_t)f->name << 32 | f->file);
+}
+
+static uint32_t pstr(builder *b, ge_strview s) { return ge_intern_add(&b->p->str, s.ptr ? s.ptr : "", s.len); }
+
+static uint32_t func_of(builder *b, uint32_t name, uint32_t file) {
+  ge_profile *p = b->p;
+  if (ge_hashidx_reserve(&b->fix, p->funcs.n, func_hash, b)) return GE_NONE;
+  size_t j = ge_hashidx_first(&b->fix, (uint32_t)ge_mix64((uint64_t)name << 32 | file));
+  for (uint32_t i; (i = ge_hashidx_at(&b->fix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&b->fix, j))
+    if (p->funcs.v[i].name == name && p->funcs.v[i].file == file) return i;
+  pfunc *f = GE_VEC_PUSH_SLOT(p->funcs);
+  if (!f) return GE_NONE;
+  *f = (pfunc){p->funcs.n, name, name, file, 0};
+  ge_hashidx_set(&b->fix, j, (uint32_t)p->funcs.n - 1);
+  return (uint32_t)p->funcs.n - 1;
+}
+
+static int add_line(builder *b, ge_strview func, ge_strview file, uint32_t line) {
+  uint32_t nm = pstr(b, func), fl = pstr(b, file);
+  if (nm == UINT32_MAX || fl == UINT32_MAX) return -1;
+  uint32_t fi = func_of(b, nm, fl);
+  pline *ln = fi == GE_NONE ? NULL : GE_VEC_PUSH_SLOT(b->p->lines);
+  if (!ln) return -1;
+  *ln = (pline){fi, line, 0};
+  return 0;
+}
+
+/* The location of frame f (its Go address when it has one), made on first
+ * sight; UINT32_MAX when out of memory. */
+static uint32_t location(builder *b, const pf_frame *f) {
+  const ge_perf *pf = b->perf;
+  lkey k = {f->ngo ? f->vaddr : f->ip, f->dso, f->ngo ? 0 : f->sym, 0};
+  k.hash = (uint32_t)ge_mix64(ge_mix64(k.addr) ^ ((uint64_t)k.dso << 32 | k.sym));
+  if (ge_hashidx_reserve(&b->lix, b->keys.n, lkey_hash, b)) return UINT32_MAX;
+  size_t j = ge_hashidx_first(&b->lix, k.hash);
+  for (uint32_t i; (i = ge_hashidx_at(&b->lix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&b->lix, j)) {
+    const lkey *o = &b->keys.v[i];
+    if (o->addr == k.addr && o->dso == k.dso && o->sym == k.sym) return i;
+  }
+  lkey *slot = GE_VEC_PUSH_SLOT(b->keys);
+  if (!slot) return UINT32_MAX;
+  *slot = k;
+  ge_hashidx_set(&b->lix, j, (uint32_t)b->keys.n - 1);
+  ge_profile *p = b->p;
+  uint32_t off = (uint32_t)p->lines.n, n = 0;
+  if (f->ngo) {
+    for (uint32_t q = 0; q < f->ngo; q++) {
+      const pf_go *g = &pf->gos.v[f->first_go + q];
+      if (add_line(b, ge_perf_sv(pf, g->func), ge_perf_sv(pf, g->file), g->line)) return UINT32_MAX;
+    }
+    n = f->ngo;
+  } else {
+    ge_strview none = {"", 0};
+    if (add_line(b, ge_perf_sv(pf, f->sym), none, 0)) return UINT32_MAX;
+    n = 1;
+  }
+  ploc *l = GE_VEC_PUSH_SLOT(p->locs);
+  if (!l) return UINT32_MAX;
+  *l = (ploc){p->locs.n, k.addr, pf->dso_of.v[f->dso] - 1, off, n, 0};
+  if (f->ngo) {
+    pmap *m = &p->maps.v[l->mapping];
+    m->has_functions = m->has_filenames = m->has_line_numbers = m->has_inline_frames = 1;
+    if (!m->start || k.addr < m->start) m->start = k.addr;
+    if (k.addr + 1 > m->limit) m->limit = k.addr + 1;
+  }
+  return (uint32_t)b->keys.n - 1;
+}
+
+/* Charges sample s's period to its stack's record, column col. */
+static int charge(builder *b, const pf_sample *s, size_t col) {
+  const ge_perf *pf = b->perf;
+  size_t base = b->stk.n;
+  if (ge_vec_reserve((void **)&b->stk.v, &b->stk.cap, b->stk.n, s->nframes, sizeof(uint32_t))) return -1;
+  for (uint32_t k = 0; k < s->nframes; k++) {
+    uint32_t li = location(b, &pf->frames.v[s->first_frame + k]);
+    if (li == UINT32_MAX) return -1;
+    b->stk.v[b->stk.n++] = li;
+  }
+  uint32_t h = ge_hash(b->stk.v + base, s->nframes * sizeof(uint32_t));
+  if (ge_hashidx_reserve(&b->six, b->recs.n, srec_hash, b)) return -1;
+  size_t j = ge_hashidx_first(&b->six, h);
+  uint32_t i;
+  for (; (i = ge_hashidx_at(&b->six, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&b->six, j)) {
+    const srec *r = &b->recs.v[i];
+    if (r->hash == h && r->n == s->nframes &&
+        memcmp(b->stk.v + r->off, b->stk.v + base, s->nframes * sizeof(uint32_t)) == 0)
+      break;
+  }
+  if (i == GE_HASHIDX_NONE) {
+    srec *r = GE_VEC_PUSH_SLOT(b->recs);
+    if (!r) return -1;
+    *r = (srec){base, s->nframes, h};
+    i = (uint32_t)b->recs.n - 1;
+    ge_hashidx_set(&b->six, j, i);
+    if (ge_vec_reserve((void **)&b->vals.v, &b->vals.cap, b->vals.n, b->nst, sizeof(int64_t))) return -1;
+    memset(b->vals.v + b->vals.n, 0, b->nst * sizeof(int64_t));
+    b->vals.n += b->nst;
+  } else {
+    b->stk.n = base;
+  }
+  int64_t *v = &b->vals.v[(size_t)i * b->nst + col];
+  *v = ge_add64(*v, (int64_t)(s->period > INT64_MAX ? INT64_MAX : s->period));
+  return 0;
+}
+
+static const char *unit_of(ge_strview ev) {
+  static const char *const ns[] = {"cpu-clock", "task-clock"};
+  for (size_t i = 0; i < 2; i++) {
+    size_t n = strlen(ns[i]);
+    if (ev.len >= n && memcmp(ev.ptr, ns[i], n) == 0 && (ev.len == n || ev.ptr[n] == ':'))
+      return "nanoseconds";
+  }
+  return "count";
+}
+
+static int build(builder *b, int event) {
+  const ge_perf *pf = b->perf;
+  ge_profile *p = b->p;
+  size_t first = event < 0 ? 0 : (size_t)event, last = event < 0 ? pf->events.n : (size_t)event + 1;
+  b->nst = last - first;
+  for (size_t e = first; e < last; e++) {
+    ge_strview name = ge_perf_sv(pf, pf->events.v[e].name);
+    const char *u = unit_of(name);
+    pvt *t = GE_VEC_PUSH_SLOT(p->st);
+    if (!t) return -1;
+    t->type = pstr(b, name);
+    t->unit = ge_intern_add(&p->str, u, strlen(u));
+    if (t->type == UINT32_MAX || t->unit == UINT32_MAX) return -1;
+  }
+  if (p->st.n) {
+    p->period_type = p->st.v[0];
+    const pf_event *e0 = &pf->events.v[first];
+    p->period = e0->samples ? (int64_t)(e0->period / e0->samples) : 0;
+  }
+  for (size_t i = 0; i < pf->dsos.n; i++) {
+    pmap *m = GE_VEC_PUSH_SLOT(p->maps);
+    if (!m) return -1;
+    memset(m, 0, sizeof *m);
+    m->id = i + 1;
+    m->file = pstr(b, ge_perf_sv(pf, pf->dso_ids.v[i]));
+    if (m->file == UINT32_MAX) return -1;
+  }
+  for (size_t i = 0; i < pf->samples.n; i++) {
+    const pf_sample *s = &pf->samples.v[i];
+    if (s->event < first || s->event >= last) continue;
+    if (charge(b, s, s->event - first)) return -1;
+  }
+  if (ge_prof_begin_samples(p)) return -1;
+  for (size_t i = 0; i < b->recs.n; i++) {
+    const srec *r = &b->recs.v[i];
+    if (ge_vec_reserve((void **)&p->s_locs.v, &p->s_locs.cap, p->s_locs.n, r->n, sizeof(uint32_t)) ||
+        ge_vec_reserve((void **)&p->values.v, &p->values.cap, p->values.n, b->nst, sizeof(int64_t)))
+      return -1;
+    memcpy(p->s_locs.v + p->s_locs.n, b->stk.v + r->off, r->n * sizeof(uint32_t));
+    p->s_locs.n += r->n;
+    memcpy(p->values.v + p->values.n, b->vals.v + i * b->nst, b->nst * sizeof(int64_t));
+    p->values.n += b->nst;
+    if (ge_prof_end_sample(p)) return -1;
+  }
+  return 0;
+}
+
+ge_err ge_perf_pprof(const ge_perf *pf, int event, ge_profile **out, ge_error *err) {
+  *out = NULL;
+  if (event >= (int)pf->events.n) return ge_fail(err, GE_ERR_ARG, "perf pprof: no event %d", event);
+  builder b;
+  memset(&b, 0, sizeof b);
+  b.perf = pf;
+  b.p = ge_prof_new(&pf->lim);
+  if (!b.p) return ge_fail(err, GE_ERR_NOMEM, "perf pprof: out of memory");
+  int rc = build(&b, event);
+  GE_VEC_FREE(b.keys);
+  GE_VEC_FREE(b.stk);
+  GE_VEC_FREE(b.recs);
+  GE_VEC_FREE(b.vals);
+  ge_hashidx_free(&b.lix);
+  ge_hashidx_free(&b.six);
+  ge_hashidx_free(&b.fix);
+  if (rc) {
+    ge_profile_free(b.p);
+    return ge_fail(err, GE_ERR_NOMEM, "perf pprof: out of memory");
+  }
+  *out = b.p;
+  return GE_OK;
+}
