@@ -95,6 +95,7 @@ typedef struct ge_perf_frame {
   uint64_t symoff;    /* +0x offset, 0 when not printed */
   ge_strview sym, dso; /* "[unknown]" as perf prints it */
   int from_chain;     /* a call-graph line (else the sample line's ip) */
+  int inlined;        /* perf's own inline frame (" (inlined)", perf --inline) */
   /* After ge_perf_symbolize, for frames in the binary: its link address
    * (0 when it could not be placed) and its Go frames, innermost first
    * (inlined ones before the physical function). */

@@ -148,6 +148,7 @@ static void push_frame(lua_State *L, const ge_perf *p, size_t i) {
   set_addr(L, "off", f.symoff);
   ge_setsv(L, "dso", f.dso);
   if (f.vaddr) set_addr(L, "vaddr", f.vaddr);
+  if (f.inlined) ge_setbool(L, "inlined", 1);
   if (f.ngo) {
     lua_createtable(L, (int)f.ngo, 0);
     for (size_t k = 0; k < f.ngo; k++) {

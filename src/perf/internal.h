@@ -17,7 +17,8 @@ typedef struct pf_sample {
   uint64_t first_frame;
 } pf_sample;
 
-enum { PF_CHAIN = 1, PF_HAS_OFF = 2 };
+/* PF_INLINED: perf's own inline frame (--inline), at its caller's ip */
+enum { PF_CHAIN = 1, PF_HAS_OFF = 2, PF_INLINED = 4 };
 
 typedef struct pf_frame {
   uint64_t ip, off, vaddr;

@@ -148,6 +148,7 @@ ge_err ge_perf_frame_get(const ge_perf *p, size_t i, ge_perf_frame *out) {
   out->sym = ge_perf_sv(p, f->sym);
   out->dso = ge_perf_sv(p, f->dso);
   out->from_chain = !!(f->flags & PF_CHAIN);
+  out->inlined = !!(f->flags & PF_INLINED);
   out->vaddr = f->vaddr;
   out->first_go = f->first_go;
   out->ngo = f->ngo;

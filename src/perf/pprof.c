@@ -30,6 +30,7 @@ typedef struct builder {
   ge_hashidx six;
   GE_VEC(int64_t) vals; /* recs x nst */
   ge_hashidx fix;       /* functions by (name, file) */
+  uint32_t *map_of;     /* dso index -> mapping index */
   size_t nst;
 } builder;
 
@@ -96,7 +97,7 @@ static uint32_t location(builder *b, const pf_frame *f) {
   }
   ploc *l = GE_VEC_PUSH_SLOT(p->locs);
   if (!l) return UINT32_MAX;
-  *l = (ploc){p->locs.n, k.addr, pf->dso_of.v[f->dso] - 1, off, n, 0};
+  *l = (ploc){p->locs.n, k.addr, b->map_of[pf->dso_of.v[f->dso] - 1], off, n, 0};
   if (f->ngo) {
     pmap *m = &p->maps.v[l->mapping];
     m->has_functions = m->has_filenames = m->has_line_numbers = m->has_inline_frames = 1;
@@ -111,25 +112,29 @@ static int charge(builder *b, const pf_sample *s, size_t col) {
   const ge_perf *pf = b->perf;
   size_t base = b->stk.n;
   if (ge_vec_reserve((void **)&b->stk.v, &b->stk.cap, b->stk.n, s->nframes, sizeof(uint32_t))) return -1;
+  uint32_t n = 0;
   for (uint32_t k = 0; k < s->nframes; k++) {
-    uint32_t li = location(b, &pf->frames.v[s->first_frame + k]);
+    const pf_frame *f = &pf->frames.v[s->first_frame + k];
+    if ((f->flags & PF_INLINED) && f->vaddr) continue; /* expanded from the binary instead */
+    uint32_t li = location(b, f);
     if (li == UINT32_MAX) return -1;
     b->stk.v[b->stk.n++] = li;
+    n++;
   }
-  uint32_t h = ge_hash(b->stk.v + base, s->nframes * sizeof(uint32_t));
+  uint32_t h = ge_hash(b->stk.v + base, n * sizeof(uint32_t));
   if (ge_hashidx_reserve(&b->six, b->recs.n, srec_hash, b)) return -1;
   size_t j = ge_hashidx_first(&b->six, h);
   uint32_t i;
   for (; (i = ge_hashidx_at(&b->six, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&b->six, j)) {
     const srec *r = &b->recs.v[i];
-    if (r->hash == h && r->n == s->nframes &&
-        memcmp(b->stk.v + r->off, b->stk.v + base, s->nframes * sizeof(uint32_t)) == 0)
+    if (r->hash == h && r->n == n &&
+        memcmp(b->stk.v + r->off, b->stk.v + base, n * sizeof(uint32_t)) == 0)
       break;
   }
   if (i == GE_HASHIDX_NONE) {
     srec *r = GE_VEC_PUSH_SLOT(b->recs);
     if (!r) return -1;
-    *r = (srec){base, s->nframes, h};
+    *r = (srec){base, n, h};
     i = (uint32_t)b->recs.n - 1;
     ge_hashidx_set(&b->six, j, i);
     if (ge_vec_reserve((void **)&b->vals.v, &b->vals.cap, b->vals.n, b->nst, sizeof(int64_t))) return -1;
@@ -172,11 +177,26 @@ static int build(builder *b, int event) {
     const pf_event *e0 = &pf->events.v[first];
     p->period = e0->samples ? (int64_t)(e0->period / e0->samples) : 0;
   }
+  /* pprof takes the first mapping for the program: the dso with the most
+   * samples (the Go binary, not the kernel a page fault entered) */
+  b->map_of = malloc((pf->dsos.n ? pf->dsos.n : 1) * sizeof *b->map_of);
+  if (!b->map_of) return -1;
   for (size_t i = 0; i < pf->dsos.n; i++) {
+    size_t rank = 0;
+    for (size_t k = 0; k < pf->dsos.n; k++) {
+      uint64_t a = pf->dsos.v[k].samples, c = pf->dsos.v[i].samples;
+      rank += a > c || (a == c && k < i);
+    }
+    b->map_of[i] = (uint32_t)rank;
+  }
+  for (size_t r = 0; r < pf->dsos.n; r++) {
     pmap *m = GE_VEC_PUSH_SLOT(p->maps);
     if (!m) return -1;
     memset(m, 0, sizeof *m);
-    m->id = i + 1;
+    m->id = r + 1;
+  }
+  for (size_t i = 0; i < pf->dsos.n; i++) {
+    pmap *m = &p->maps.v[b->map_of[i]];
     m->file = pstr(b, ge_perf_sv(pf, pf->dso_ids.v[i]));
     if (m->file == UINT32_MAX) return -1;
   }
@@ -209,6 +229,7 @@ ge_err ge_perf_pprof(const ge_perf *pf, int event, ge_profile **out, ge_error *e
   b.p = ge_prof_new(&pf->lim);
   if (!b.p) return ge_fail(err, GE_ERR_NOMEM, "perf pprof: out of memory");
   int rc = build(&b, event);
+  free(b.map_of);
   GE_VEC_FREE(b.keys);
   GE_VEC_FREE(b.stk);
   GE_VEC_FREE(b.recs);

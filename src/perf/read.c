@@ -145,7 +145,7 @@ ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, ge_error *err) {
       if (ge_perf_frame_line(s, l, &loc, &inl))
         return fail_line(p, err, "not a call-graph line (\"<hex> sym+0xoff (dso)\")");
       p->has_callchain = 1;
-      e = push_frame(p, &loc, PF_CHAIN, err);
+      e = push_frame(p, &loc, (uint8_t)(PF_CHAIN | (inl ? PF_INLINED : 0)), err);
     } else {
       int chain = next < end && *next == '\t';
       e = sample(p, s, l, chain, err);

@@ -169,7 +169,9 @@ static ge_err resolve(symctx *c, uint32_t *frame_pc, ge_error *err) {
        * before; the first user frame of a chain (the leaf, or the one
        * under kernel frames) is where the thread was */
       uint64_t pc = f->vaddr;
-      if (k > 0 && (f->flags & PF_CHAIN) && p->frames.v[i - 1].ip >> 63 == 0) pc--;
+      uint32_t q = k; /* perf's inline frames share the ip of the frame after them */
+      while (q > 0 && (p->frames.v[i - (k - q) - 1].flags & PF_INLINED)) q--;
+      if (q > 0 && (f->flags & PF_CHAIN) && p->frames.v[i - (k - q) - 1].ip >> 63 == 0) pc--;
       if ((frame_pc[i] = pc_index(&set, pc)) == UINT32_MAX) rc = nomem(err);
     }
   }
