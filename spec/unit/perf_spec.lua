@@ -129,6 +129,16 @@ describe("ge.perf reads real perf script output", function()
     assert.matches("no event cycles", err)
   end)
 
+  it("a sample line without ip or call graph (-F comm,tid,time,event) has no frames", function()
+    local p = assert(ge.perf.parse("prog 7 1.000001: cpu-clock: \nprog 7 1.000002: cpu-clock: \n", "bare"))
+    local s = p:samples()
+    assert.equal(2, #s)
+    assert.same({}, s[1].frames)
+    assert.equal(1, s[1].period) -- no period printed: each sample counts 1
+    local prof = assert(p:pprof())
+    assert.equal(1, #prof:samples())
+  end)
+
   it("hand-made hardware events: addr with its symbol, data_src, weight, PIE call graphs, inline frames, tracepoints", function()
     local p = assert(ge.perf.open(HAND .. "mem_events.txt"))
     local s = p:samples()

@@ -121,14 +121,14 @@ static int charge(builder *b, const pf_sample *s, size_t col) {
     b->stk.v[b->stk.n++] = li;
     n++;
   }
-  uint32_t h = ge_hash(b->stk.v + base, n * sizeof(uint32_t));
+  const uint32_t *mine = n ? b->stk.v + base : NULL; /* a sample may have no frames */
+  uint32_t h = n ? ge_hash(mine, n * sizeof(uint32_t)) : 0;
   if (ge_hashidx_reserve(&b->six, b->recs.n, srec_hash, b)) return -1;
   size_t j = ge_hashidx_first(&b->six, h);
   uint32_t i;
   for (; (i = ge_hashidx_at(&b->six, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&b->six, j)) {
     const srec *r = &b->recs.v[i];
-    if (r->hash == h && r->n == n &&
-        memcmp(b->stk.v + r->off, b->stk.v + base, n * sizeof(uint32_t)) == 0)
+    if (r->hash == h && r->n == n && (!n || memcmp(b->stk.v + r->off, mine, n * sizeof(uint32_t)) == 0))
       break;
   }
   if (i == GE_HASHIDX_NONE) {
@@ -211,7 +211,7 @@ static int build(builder *b, int event) {
     if (ge_vec_reserve((void **)&p->s_locs.v, &p->s_locs.cap, p->s_locs.n, r->n, sizeof(uint32_t)) ||
         ge_vec_reserve((void **)&p->values.v, &p->values.cap, p->values.n, b->nst, sizeof(int64_t)))
       return -1;
-    memcpy(p->s_locs.v + p->s_locs.n, b->stk.v + r->off, r->n * sizeof(uint32_t));
+    if (r->n) memcpy(p->s_locs.v + p->s_locs.n, b->stk.v + r->off, r->n * sizeof(uint32_t));
     p->s_locs.n += r->n;
     memcpy(p->values.v + p->values.n, b->vals.v + i * b->nst, b->nst * sizeof(int64_t));
     p->values.n += b->nst;
