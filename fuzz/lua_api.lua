@@ -66,7 +66,7 @@ end
 -- specs build under build/fixtures when present) and some fuzz seeds.
 function M.inputs(root)
   local I = { logs = {}, profiles = {}, binaries = {}, traces = {}, texts = {}, blobs = {}, trace_blobs = {},
-    benches = {}, bench_texts = {} }
+    benches = {}, bench_texts = {}, perfs = {}, perf_texts = {} }
   local function add(list, paths) for _, p in ipairs(paths) do list[#list + 1] = p end end
   add(I.logs, sh_lines("ls -d " .. root .. "/spec/fixtures/escape/*.log"))
   add(I.logs, sh_lines("ls -d " .. root .. "/spec/fixtures/escape/*.logopt"))
@@ -92,6 +92,12 @@ function M.inputs(root)
   for i = 1, math.min(6, #I.benches) do
     local s = read(I.benches[i], 100000)
     if s then I.bench_texts[#I.bench_texts + 1] = s end
+  end
+  add(I.perfs, sh_lines("ls -d " .. root .. "/spec/fixtures/perf/data/*.txt " .. root .. "/spec/fixtures/perf/handmade/*.txt"))
+  add(I.perfs, first(sh_lines("ls -d " .. root .. "/fuzz/corpus/perf/*"), 8))
+  for i = 1, math.min(6, #I.perfs) do
+    local s = read(I.perfs[i], 60000)
+    if s then I.perf_texts[#I.perf_texts + 1] = s end
   end
   for i = 1, math.min(6, #I.logs) do
     local s = read(I.logs[i], 20000)
@@ -479,6 +485,8 @@ local TRACE_METHODS = { "info", "counts", "gens", "iter", "count", "each", "summ
   "__tostring", "tasks", "regions", "logs", "growth", "timeline", "heap", "gc", "each_goroutine",
   "lifetimes", "pprof", "allocs", "_growth_allocs" }
 local BENCH_METHODS = { "info", "row", "rows", "each", "cells", "unit_meta", "close", "__tostring" }
+local PERF_METHODS = { "info", "each", "samples", "symbolize", "pprof", "_sample", "_pprof", "close",
+  "__tostring" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 
@@ -616,6 +624,31 @@ function call_method(env, o)
     end
     return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 1)) end)
   end
+  if o.kind == "perf" then
+    local m = r.pick(PERF_METHODS)
+    if m == "__tostring" then return invoke(env, o, m, tostring, v) end
+    local ev = r.chance(0.8) and r.pick { "cpu-clock", "page-faults", "cycles" } or value(env)
+    if m == "each" then
+      local it = invoke(env, o, m, function() return v:each(r.chance(0.7) and { event = ev } or value(env)) end)
+      if type(it) == "function" then
+        for _ = 1, r.int(0, 20) do
+          if not pcall(it) then break end
+          if r.chance(0.05) then hostile(env) end
+        end
+      end
+      return
+    end
+    local args = {}
+    if m == "samples" or m == "pprof" then args = { r.chance(0.7) and { event = ev } or value(env) }
+    elseif m == "_sample" then args = { r.chance(0.8) and r.int(-2, 300) or value(env), r.chance(0.7) and r.int(-2, 3) or value(env) }
+    elseif m == "_pprof" then args = { r.chance(0.7) and r.int(-2, 3) or value(env) }
+    elseif m == "symbolize" then
+      local b = of_kind(env, { bin = true, wbin = true })
+      args = { b and r.chance(0.7) and b.v or r.chance(0.5) and path(env, env.I.binaries, env.I.good_binaries) or value(env),
+        r.chance(0.8) and nil or value(env) }
+    end
+    return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 2)) end)
+  end
   if o.kind == "bin" or o.kind == "wbin" then
     local m = r.pick(BIN_METHODS)
     if m == "__tostring" then return invoke(env, o, m, tostring, v) end
@@ -656,7 +689,7 @@ end
 ------------------------------------------------------------------ actions
 local function open_something(env)
   local r, core, ge, I = env.r, env.core, env.ge, env.I
-  local k = r.pick { 1, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 10, 11, 12, 13 }
+  local k = r.pick { 1, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 10, 11, 12, 13, 14, 15 }
   local function try(kind, f, ...)
     env.calls = env.calls + 1
     local ok, v = pcall(f, ...)
@@ -702,6 +735,15 @@ local function open_something(env)
     if r.chance(0.4) then b = b:sub(1, r.int(0, #b)) end
     return try("bench", function()
       return ge.bench.parse(b, maybe(env, 0.9, function() return "b.txt" end),
+        r.chance(0.8) and { limits = limits(env) } or value(env))
+    end)
+  elseif k == 14 and #I.perfs > 0 then
+    return try("perf", function() return ge.perf.open(path(env, I.perfs), { limits = limits(env) }) end)
+  elseif k == 15 and #I.perf_texts > 0 then
+    local b = r.pick(I.perf_texts)
+    if r.chance(0.4) then b = b:sub(1, r.int(0, #b)) end
+    return try("perf", function()
+      return ge.perf.parse(b, maybe(env, 0.9, function() return "perf.txt" end),
         r.chance(0.8) and { limits = limits(env) } or value(env))
     end)
   elseif k == 8 then
@@ -844,7 +886,7 @@ function M.run(opts)
   local say = opts.say or function(s) io.stderr:write(s, "\n") end
   local I = M.inputs(root)
   I.root = root
-  local _ = { ge.escape, ge.profile, ge.binary, ge.trace, ge.bench } -- the Lua methods, loaded up front
+  local _ = { ge.escape, ge.profile, ge.binary, ge.trace, ge.bench, ge.perf } -- the Lua methods, loaded up front
   local pcs = {}
   for _, p in ipairs(I.binaries) do
     for _, x in ipairs(pcs_of(core, p)) do pcs[#pcs + 1] = x end
@@ -855,7 +897,8 @@ function M.run(opts)
   local own = {}
   for _, v in pairs(core) do if type(v) == "function" then own[v] = true end end
   local reg = debug.getregistry()
-  for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary", "goescape.trace", "goescape.bench" } do
+  for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary", "goescape.trace", "goescape.bench",
+      "goescape.perf" } do
     add_handle_functions(own, reg[name])
   end
   local t0 = os.time()
