@@ -274,3 +274,52 @@ describe("perf -G and page-faults -d", function()
     assert.is_true(s.samples_resolved >= 0.95 * s.samples)
   end)
 end)
+
+-- The machine's Go: Go 1.27's size-specialized allocation paths reach the
+-- heap without calling runtime.mallocgc for small objects (a probe there
+-- sees only the runtime's own allocations; doc/perf.md).
+describe("goescape perf --mallocs: every allocation through a uprobe on runtime.mallocgc", function()
+  local c
+  for _, x in ipairs(H.go_compilers()) do if x.go == "GOTOOLCHAIN=local go" then c = x end end
+  local dir = runs .. "/mallocs-" .. c.name
+  local N = 5000
+  local ok, why = pcall(function()
+    if H.exists(dir .. "/m.txt") then return end
+    H.must("mkdir -p " .. H.q(dir))
+    H.must(("cd %s && env -u LD_PRELOAD %s build -o %s/mprog ."):format(H.q(PROG), c.go, H.q(dir)))
+    H.must(("cd %s && env -u LD_PRELOAD %s build -gcflags=-m=2 -o /dev/null . 2> %s/escape.log"):format(H.q(PROG), c.go, H.q(dir)))
+    -- the probe is the machine's (tracefs): set, recorded, removed at once
+    H.must(("cd %s && perf probe -q -x ./mprog 'mallocgc=runtime.mallocgc size=%%ax:u64'"):format(H.q(dir)))
+    local _, rc, err = H.sh(("cd %s && perf record -q -g -e probe_mprog:mallocgc -o m.data ./mprog %d > /dev/null"):format(H.q(dir), N))
+    H.sh("perf probe -q -d 'probe_mprog:*'")
+    if rc ~= 0 then error(err) end
+    H.must(("cd %s && perf script -i m.data > m.txt"):format(H.q(dir)))
+  end)
+
+  it("main.go:14 allocates 6 x N points of 24 bytes, main.go:43 6 slices of N pointers", function()
+    if not ok then pending("uprobes unavailable here: " .. tostring(why):sub(1, 200)) return end
+    local p = assert(ge.perf.open(dir .. "/m.txt"))
+    assert(p:symbolize(dir .. "/mprog"))
+    local prof = assert(p:allocs())
+    assert.same({ { type = "alloc_objects", unit = "count" }, { type = "alloc_space", unit = "bytes" } }, prof.sample_types)
+    local function line(sample, n)
+      for _, r in ipairs(assert(prof:top { by = "line", sample = sample, n = 0 })) do
+        if r.file:match("perf/prog/main%.go$") and r.line == n then return r.flat end
+      end
+    end
+    -- at least every point; a few more: what the runtime allocates inside
+    -- those mallocgc calls (a GC start) is charged to the line that called
+    -- it, as pprof's drop_frames pruning charges it
+    local objs, bytes = line("alloc_objects", 14), line("alloc_space", 14)
+    assert.is_true(objs >= 6 * N and objs <= 6 * N * 1.01, tostring(objs))
+    assert.is_true(bytes >= 6 * N * 24 and bytes <= 6 * N * 24 * 1.05, tostring(bytes))
+    assert.equal(6, line("alloc_objects", 43))
+    assert.equal(6 * N * 8, line("alloc_space", 43))
+    local out, rc, err = H.cli(("perf %s --mallocs --binary %s --escape %s -n 3 --pprof -o %s"):format(
+      H.q(dir .. "/m.txt"), H.q(dir .. "/mprog"), H.q(dir .. "/escape.log"), H.q(dir .. "/allocs.pb.gz")))
+    assert.equal(0, rc, err)
+    assert.matches("main%.go:14 main%.newPoint\n%s+escapes_to_heap: &point{...} escapes to heap", out)
+    local top = H.must(("env -u LD_PRELOAD go tool pprof -sample_index=alloc_space -top %s"):format(H.q(dir .. "/allocs.pb.gz")))
+    assert.matches("main%.newPoint", top)
+  end)
+end)

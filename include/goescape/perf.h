@@ -123,6 +123,14 @@ GE_API ge_err ge_perf_symbolize(ge_perf *p, struct ge_binary *b, const char *bin
  * perf's symbols. */
 GE_API ge_err ge_perf_pprof(const ge_perf *p, int event, struct ge_profile **out, ge_error *err);
 
+/* The samples of an allocation probe (`perf probe -x BIN 'runtime.mallocgc
+ * size=%ax:u64'`, recorded with -g) as an exact allocation profile: every
+ * allocation, not a sample. Sample types alloc_objects/count and
+ * alloc_space/bytes (the "size=" field of each sample's trace text);
+ * the allocator's runtime frames dropped, as pprof drops them. */
+GE_API ge_err ge_perf_pprof_allocs(const ge_perf *p, int event, struct ge_profile **out,
+                                   ge_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -137,5 +137,33 @@ function methods:pprof(opts)
   return require("goescape.profile")._attach(h)
 end
 
+--- The samples of an allocation probe as an exact allocation profile
+-- (every allocation, not a sample): alloc_objects/count and
+-- alloc_space/bytes, the bytes read from each sample's "size=" field, the
+-- allocator's runtime frames dropped (cost on the line that allocates). The
+-- probe, set up as doc/perf.md says:
+--   perf probe -x ./prog 'mallocgc=runtime.mallocgc size=%ax:u64'
+--   perf record -g -e probe_prog:mallocgc ./prog; perf script > mallocs.txt
+-- {event = NAME}: the probe's event (default: the first "probe_" event).
+function methods:allocs(opts)
+  opts = options(opts, EACH, "perf:allocs")
+  local ev, err
+  if opts.event == nil then
+    for i, e in ipairs(self:info().events) do
+      if e.name:match("^probe_") then ev = i - 1; break end
+    end
+    if not ev then
+      return nil, ("%s: no probe event (perf probe -x BIN 'mallocgc=runtime.mallocgc size=%%ax:u64'; "
+        .. "see doc/perf.md)"):format(self.name or "perf"), "notfound"
+    end
+  else
+    ev, err = event_opt(self, opts, "perf:allocs")
+    if not ev then return nil, err, "notfound" end
+  end
+  local h, e2, code = self:_pprof(ev, true)
+  if not h then return nil, e2, code end
+  return require("goescape.profile")._attach(h)
+end
+
 M.Perf = methods
 return M

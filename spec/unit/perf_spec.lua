@@ -161,6 +161,18 @@ describe("ge.perf reads real perf script output", function()
     assert.equal("main.square", s[4].frames[1].sym)
     assert.equal("(46b3a0) size=0x18", s[5].trace)
   end)
+
+  it("p:allocs: a probe's samples as alloc_objects and alloc_space (its size= field)", function()
+    local p = assert(ge.perf.open(HAND .. "mem_events.txt"))
+    local prof = assert(p:allocs())
+    assert.same({ { type = "alloc_objects", unit = "count" }, { type = "alloc_space", unit = "bytes" } },
+      prof.sample_types)
+    local rows, total = prof:top { sample = "alloc_space" }
+    assert.equal(0x18, total)
+    assert.equal("main.newPoint", rows[1].func) -- runtime.mallocgc dropped, as pprof drops it
+    local _, _, code = ge.perf.open(DIR .. "cpu_fp.txt"):allocs()
+    assert.equal("notfound", code)
+  end)
 end)
 
 describe("ge.perf refuses what is not perf script output", function()

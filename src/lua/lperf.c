@@ -3,7 +3,7 @@
  *   core.perf_parse(text, name?, limits?)  -> perf | nil, err, code
  *   perf:info()  perf:_sample(i, event?) -> sample, next | nil
  *   perf:_symbolize(binary, bin_name, dso?) -> true | nil, err, code
- *   perf:_pprof(event?)                   -> profile handle | nil, err, code
+ *   perf:_pprof(event?, allocs?)          -> profile handle | nil, err, code
  *   perf:close()
  * lua/goescape/perf.lua puts the documented face on these. */
 #include <string.h>
@@ -235,11 +235,12 @@ static int m_symbolize(lua_State *L) {
 static int m_pprof(lua_State *L) {
   lua_Number ev = luaL_optnumber(L, 2, -1);
   if (!(ev >= -1 && ev < 1e9)) return luaL_argerror(L, 2, "bad event");
-  lua_settop(L, 1);
+  lua_settop(L, 3);
   ge_lprof_box *b = ge_lprof_newbox(L);
   ge_handle *h = checkperf(L, 1);
   ge_error err;
-  if (ge_perf_pprof(h->ptr, (int)ev, &b->ptr, &err))
+  int allocs = lua_toboolean(L, 3);
+  if ((allocs ? ge_perf_pprof_allocs : ge_perf_pprof)(h->ptr, (int)ev, &b->ptr, &err))
     return ge_pushfail(L, err.msg, ge_err_name(err.code));
   return ge_lprof_push(L, b);
 }

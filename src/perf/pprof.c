@@ -31,6 +31,7 @@ typedef struct builder {
   GE_VEC(int64_t) vals; /* recs x nst */
   ge_hashidx fix;       /* functions by (name, file) */
   uint32_t *map_of;     /* dso index -> mapping index */
+  int allocs;           /* alloc_objects, alloc_space from the trace's size= */
   size_t nst;
 } builder;
 
@@ -107,7 +108,30 @@ static uint32_t location(builder *b, const pf_frame *f) {
   return (uint32_t)b->keys.n - 1;
 }
 
-/* Charges sample s's period to its stack's record, column col. */
+/* The size an allocation probe recorded: the "size=" field of its trace
+ * text (`perf probe -x BIN 'runtime.mallocgc size=%ax:u64'` prints it in
+ * decimal; a probe without a type, in hex). 0 when absent. */
+static int64_t size_of(ge_strview t) {
+  for (size_t i = 0; i + 5 <= t.len; i++) {
+    if (memcmp(t.ptr + i, "size=", 5) || (i && t.ptr[i - 1] != ' ')) continue;
+    size_t k = i + 5;
+    int hex = k + 2 <= t.len && t.ptr[k] == '0' && t.ptr[k + 1] == 'x';
+    if (hex) k += 2;
+    uint64_t v = 0;
+    for (; k < t.len; k++) {
+      char c = t.ptr[k];
+      int d = c >= '0' && c <= '9' ? c - '0' : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (d < 0) break;
+      if (v > (uint64_t)INT64_MAX / 16) return INT64_MAX;
+      v = v * (hex ? 16 : 10) + (uint64_t)d;
+    }
+    return (int64_t)v;
+  }
+  return 0;
+}
+
+/* Charges sample s's period to its stack's record, column col (allocs: one
+ * object and its size to columns 0 and 1). */
 static int charge(builder *b, const pf_sample *s, size_t col) {
   const ge_perf *pf = b->perf;
   size_t base = b->stk.n;
@@ -144,7 +168,12 @@ static int charge(builder *b, const pf_sample *s, size_t col) {
     b->stk.n = base;
   }
   int64_t *v = &b->vals.v[(size_t)i * b->nst + col];
-  *v = ge_add64(*v, (int64_t)(s->period > INT64_MAX ? INT64_MAX : s->period));
+  if (b->allocs) {
+    v[0] = ge_add64(v[0], 1);
+    v[1] = ge_add64(v[1], size_of(ge_perf_sv(pf, s->trace)));
+  } else {
+    *v = ge_add64(*v, (int64_t)(s->period > INT64_MAX ? INT64_MAX : s->period));
+  }
   return 0;
 }
 
@@ -162,8 +191,27 @@ static int build(builder *b, int event) {
   const ge_perf *pf = b->perf;
   ge_profile *p = b->p;
   size_t first = event < 0 ? 0 : (size_t)event, last = event < 0 ? pf->events.n : (size_t)event + 1;
-  b->nst = last - first;
-  for (size_t e = first; e < last; e++) {
+  b->nst = b->allocs ? 2 : last - first;
+  if (b->allocs) {
+    static const char *const names[4] = {"alloc_objects", "count", "alloc_space", "bytes"};
+    for (int k = 0; k < 2; k++) {
+      pvt *t = GE_VEC_PUSH_SLOT(p->st);
+      if (!t) return -1;
+      t->type = ge_intern_add(&p->str, names[2 * k], strlen(names[2 * k]));
+      t->unit = ge_intern_add(&p->str, names[2 * k + 1], strlen(names[2 * k + 1]));
+      if (t->type == UINT32_MAX || t->unit == UINT32_MAX) return -1;
+    }
+    /* the allocator's own frames: cost lands on the line that allocates,
+     * as in a Go heap profile (pprof prunes drop_frames) */
+    static const char drop[] =
+        "runtime\\.(mallocgc.*|newobject|newarray|makeslice.*|makemap.*|growslice|mapassign.*|"
+        "rawstring.*|rawbyteslice|rawruneslice|convT.*|concatstring.*|slicebytetostring|"
+        "stringtoslicebyte|stringtoslicerune|makechan|newproc1|malg|mcommoninit|allocm|"
+        "(\\(\\*mcache\\)|\\(\\*mcentral\\)|\\(\\*mheap\\))\\..*|deferproc.*|newdefer)";
+    p->drop_frames = ge_intern_add(&p->str, drop, strlen(drop));
+    if (p->drop_frames == UINT32_MAX) return -1;
+  }
+  for (size_t e = first; e < last && !b->allocs; e++) {
     ge_strview name = ge_perf_sv(pf, pf->events.v[e].name);
     const char *u = unit_of(name);
     pvt *t = GE_VEC_PUSH_SLOT(p->st);
@@ -203,7 +251,7 @@ static int build(builder *b, int event) {
   for (size_t i = 0; i < pf->samples.n; i++) {
     const pf_sample *s = &pf->samples.v[i];
     if (s->event < first || s->event >= last) continue;
-    if (charge(b, s, s->event - first)) return -1;
+    if (charge(b, s, b->allocs ? 0 : s->event - first)) return -1;
   }
   if (ge_prof_begin_samples(p)) return -1;
   for (size_t i = 0; i < b->recs.n; i++) {
@@ -220,12 +268,13 @@ static int build(builder *b, int event) {
   return 0;
 }
 
-ge_err ge_perf_pprof(const ge_perf *pf, int event, ge_profile **out, ge_error *err) {
+static ge_err make(const ge_perf *pf, int event, int allocs, ge_profile **out, ge_error *err) {
   *out = NULL;
   if (event >= (int)pf->events.n) return ge_fail(err, GE_ERR_ARG, "perf pprof: no event %d", event);
   builder b;
   memset(&b, 0, sizeof b);
   b.perf = pf;
+  b.allocs = allocs;
   b.p = ge_prof_new(&pf->lim);
   if (!b.p) return ge_fail(err, GE_ERR_NOMEM, "perf pprof: out of memory");
   int rc = build(&b, event);
@@ -241,6 +290,19 @@ ge_err ge_perf_pprof(const ge_perf *pf, int event, ge_profile **out, ge_error *e
     ge_profile_free(b.p);
     return ge_fail(err, GE_ERR_NOMEM, "perf pprof: out of memory");
   }
+  if (allocs && ge_prof_prune(b.p, err)) {
+    ge_profile_free(b.p);
+    return err->code;
+  }
   *out = b.p;
   return GE_OK;
+}
+
+ge_err ge_perf_pprof(const ge_perf *pf, int event, ge_profile **out, ge_error *err) {
+  return make(pf, event, 0, out, err);
+}
+
+ge_err ge_perf_pprof_allocs(const ge_perf *pf, int event, ge_profile **out, ge_error *err) {
+  if (event < 0) return ge_fail(err, GE_ERR_ARG, "perf allocs: an event is needed");
+  return make(pf, event, 1, out, err);
 }

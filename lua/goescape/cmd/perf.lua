@@ -1,4 +1,4 @@
---- goescape perf SCRIPT [--binary BIN] [--escape LOG] [--event E] [-n N] [--json] [--pprof -o OUT]
+--- goescape perf SCRIPT [--binary BIN] [--escape LOG] [--event E] [-n N] [--json] [--mallocs] [--pprof -o OUT]
 -- `perf script` output of a Go program: the top functions and lines by an
 -- event, Go frames re-symbolized through the binary's pclntab (stripped
 -- binaries, DWARF 5, inlined frames); with --escape the hot lines with the
@@ -19,6 +19,8 @@ function M.setup(c)
   c:option("-n", "Rows to show (0: all)", "20"):convert(cli.count)
   c:flag("--json", "One JSON object per function and line")
   c:flag("--pprof", "Write the samples as a pprof profile (every event) to -o")
+  c:flag("--mallocs", "SCRIPT records an allocation probe (doc/perf.md): rank by the bytes allocated; "
+    .. "--pprof writes the exact allocation profile")
   c:option("-o --output", "Where --pprof writes (gzipped profile.proto)")
 end
 
@@ -82,22 +84,33 @@ function M.run(args)
   local info = p:info()
   if info.samples == 0 then cli.fail("%s: no samples (is it `perf script` output?)", args.script) end
   local bin, sym = symbolize(p, args, info)
-  if args.pprof then
-    local all = cli.check(p:pprof())
-    cli.check(all:write(args.output))
-    all:close()
+  local ev, prof
+  if args.mallocs then
+    prof = cli.check(p:allocs { event = args.event })
+    ev = { name = "alloc_space", samples = info.samples }
+    for _, e in ipairs(info.events) do
+      if e.name == args.event or (not args.event and e.name:match("^probe_")) then ev.samples = e.samples; break end
+    end
+    if args.pprof then cli.check(prof:write(args.output)) end
+  else
+    if args.pprof then
+      local all = cli.check(p:pprof())
+      cli.check(all:write(args.output))
+      all:close()
+    end
+    ev = event_of(info, args)
+    prof = cli.check(p:pprof { event = ev.name })
   end
-  local ev = event_of(info, args)
-  local prof = cli.check(p:pprof { event = ev.name })
-  local unit = prof.sample_types[1].unit
-  local funcs, total = cli.check(prof:top { by = "function", n = args.n })
-  local lines = cli.check(prof:top { by = "line", n = args.n })
+  local st = args.mallocs and 2 or 1
+  local unit = prof.sample_types[st].unit
+  local funcs, total = cli.check(prof:top { by = "function", n = args.n, sample = st })
+  local lines = cli.check(prof:top { by = "line", n = args.n, sample = st })
   local hot
   if args.escape and #args.escape > 0 then
     local paths = {}
     for _, e in ipairs(args.escape) do paths[#paths + 1] = type(e) == "table" and e[1] or e end
     local log = cli.check(ge.escape.open(paths))
-    hot = cli.check(ge.analysis.hotspots { escape = log, profile = prof, binary = bin, n = args.n })
+    hot = cli.check(ge.analysis.hotspots { escape = log, profile = prof, binary = bin, n = args.n, sample = st })
   end
   if args.json then
     for _, r in ipairs(funcs) do
