@@ -485,8 +485,8 @@ local TRACE_METHODS = { "info", "counts", "gens", "iter", "count", "each", "summ
   "__tostring", "tasks", "regions", "logs", "growth", "timeline", "heap", "gc", "each_goroutine",
   "lifetimes", "pprof", "allocs", "_growth_allocs" }
 local BENCH_METHODS = { "info", "row", "rows", "each", "cells", "unit_meta", "close", "__tostring" }
-local PERF_METHODS = { "info", "each", "samples", "symbolize", "pprof", "_sample", "_pprof", "close",
-  "__tostring" }
+local PERF_METHODS = { "info", "each", "samples", "symbolize", "pprof", "allocs", "data", "_sample", "_pprof",
+  "_data", "close", "__tostring" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 
@@ -639,15 +639,20 @@ function call_method(env, o)
       return
     end
     local args = {}
-    if m == "samples" or m == "pprof" then args = { r.chance(0.7) and { event = ev } or value(env) }
+    if m == "samples" or m == "allocs" or m == "data" then args = { r.chance(0.7) and { event = ev } or value(env) }
+    elseif m == "pprof" then
+      args = { r.chance(0.7) and { event = r.chance(0.5) and ev or nil,
+        data = r.chance(0.5) and r.pick { "heap", "global", "stack", "rom" } or nil } or value(env) }
+    elseif m == "_data" then args = { r.chance(0.7) and r.int(-2, 3) or value(env) }
     elseif m == "_sample" then args = { r.chance(0.8) and r.int(-2, 300) or value(env), r.chance(0.7) and r.int(-2, 3) or value(env) }
-    elseif m == "_pprof" then args = { r.chance(0.7) and r.int(-2, 3) or value(env) }
+    elseif m == "_pprof" then
+      args = { r.chance(0.7) and r.int(-2, 3) or value(env), r.chance(0.5), r.chance(0.7) and r.int(-1, 6) or value(env) }
     elseif m == "symbolize" then
       local b = of_kind(env, { bin = true, wbin = true })
       args = { b and r.chance(0.7) and b.v or r.chance(0.5) and path(env, env.I.binaries, env.I.good_binaries) or value(env),
         r.chance(0.8) and nil or value(env) }
     end
-    return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 2)) end)
+    return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 3)) end)
   end
   if o.kind == "bin" or o.kind == "wbin" then
     local m = r.pick(BIN_METHODS)

@@ -272,6 +272,12 @@ describe("perf -G and page-faults -d", function()
     local bin = runs .. "/" .. H.read(runs .. "/pf.bin")
     local s = assert(p:symbolize(bin))
     assert.is_true(s.samples_resolved >= 0.95 * s.samples)
+    -- --data: the heap's share and the lines whose first touches hit it
+    local out, rc, err = H.cli(("perf %s --binary %s --data -n 50"):format(H.q(runs .. "/pf.txt"), H.q(bin)))
+    assert.equal(0, rc, err)
+    assert.matches("%d+%s+[%d%.]+%%  heap\n", out)
+    assert.matches("accesses that hit the heap, by line", out)
+    assert.matches("main%.go:14 main%.newPoint", out)
   end)
 end)
 

@@ -76,6 +76,20 @@ enum {
   GE_PERF_HAS_DATA_SRC = 16, GE_PERF_HAS_WEIGHT = 32, GE_PERF_HAS_TID = 64
 };
 
+/* What a sample's data address (addr) points at, from the mapping perf
+ * resolved it in: the binary's data (a global, with perf's symbol), Go's
+ * heap (anonymous memory: Go's arenas hold the heap and the goroutine
+ * stacks alike), the main thread's stack, C's brk heap, or else. */
+typedef enum ge_perf_data_class {
+  GE_PERF_DATA_NONE = 0, /* no addr */
+  GE_PERF_DATA_HEAP,     /* "//anon" */
+  GE_PERF_DATA_GLOBAL,   /* a file: the binary's (or a library's) data */
+  GE_PERF_DATA_STACK,    /* "[stack]" */
+  GE_PERF_DATA_CHEAP,    /* "[heap]": C's malloc (cgo) */
+  GE_PERF_DATA_OTHER     /* [vdso], [vvar], [unknown], ... */
+} ge_perf_data_class;
+GE_API const char *ge_perf_data_class_name(ge_perf_data_class c);
+
 typedef struct ge_perf_sample {
   ge_strview comm;
   uint32_t event;   /* index for ge_perf_event_get */
@@ -87,6 +101,7 @@ typedef struct ge_perf_sample {
   uint64_t addr_off;
   ge_strview trace;  /* a tracepoint's text after the event, else empty */
   size_t first_frame, nframes; /* ge_perf_frame_get indices, innermost first */
+  ge_perf_data_class data_class;
 } ge_perf_sample;
 GE_API ge_err ge_perf_sample_get(const ge_perf *p, size_t i, ge_perf_sample *out);
 
@@ -122,6 +137,10 @@ GE_API ge_err ge_perf_symbolize(ge_perf *p, struct ge_binary *b, const char *bin
  * dso; Go frames as symbolized (inlined frames expanded), others with
  * perf's symbols. */
 GE_API ge_err ge_perf_pprof(const ge_perf *p, int event, struct ge_profile **out, ge_error *err);
+/* The same for the samples of one event whose data address is of class
+ * dclass (accesses that hit the heap: GE_PERF_DATA_HEAP). */
+GE_API ge_err ge_perf_pprof_data(const ge_perf *p, int event, ge_perf_data_class dclass,
+                                 struct ge_profile **out, ge_error *err);
 
 /* The samples of an allocation probe (`perf probe -x BIN 'runtime.mallocgc
  * size=%ax:u64'`, recorded with -g) as an exact allocation profile: every

@@ -21,6 +21,8 @@ local options = require "goescape.options"
 local M = {}
 local OPEN = { limits = true }
 local EACH = { event = true }
+local PPROF = { event = true, data = true }
+local DATA_CLASS = { heap = 1, global = 2, stack = 3, c_heap = 4, other = 5 }
 local SYMBOLIZE = { dso = true }
 
 local class = handle.class("goescape.perf", "perf script")
@@ -127,12 +129,19 @@ end
 --- The samples as a ge.profile: one sample type per event (or the one of
 -- {event = NAME}), each sample worth its period (ns for cpu-clock and
 -- task-clock, counts otherwise), a mapping per dso; Go frames as
--- p:symbolize made them, other frames with perf's symbols.
+-- p:symbolize made them, other frames with perf's symbols. {data = CLASS}
+-- keeps the samples whose data address is of that class (see p:data): the
+-- instructions whose accesses hit the heap with {data = "heap"}.
 function methods:pprof(opts)
-  opts = options(opts, EACH, "perf:pprof")
+  opts = options(opts, PPROF, "perf:pprof")
   local ev, err = event_opt(self, opts, "perf:pprof")
   if not ev then return nil, err, "notfound" end
-  local h, e2, code = self:_pprof(ev)
+  local dc = 0
+  if opts.data ~= nil then
+    dc = DATA_CLASS[opts.data]
+    if not dc then error("perf:pprof: data must be heap, global, stack, c_heap or other", 2) end
+  end
+  local h, e2, code = self:_pprof(ev, false, dc)
   if not h then return nil, e2, code end
   return require("goescape.profile")._attach(h)
 end
@@ -163,6 +172,28 @@ function methods:allocs(opts)
   local h, e2, code = self:_pprof(ev, true)
   if not h then return nil, e2, code end
   return require("goescape.profile")._attach(h)
+end
+
+--- Where the data addresses of the samples (page-faults -d, mem-loads,
+-- mem-stores) point, by the mapping perf resolved each in: "heap" (Go's
+-- arenas: anonymous memory, the heap and goroutine stacks alike), "global"
+-- (a file's data: the binary's globals, with perf's symbol), "stack" (the
+-- main thread's), "c_heap" (brk: C's malloc), "other". Returns {classes =
+-- {heap = {samples, period}, ...}, globals = {{sym, dso, samples, period}...}
+-- (hottest first)} for all samples or those of {event = NAME}.
+function methods:data(opts)
+  opts = options(opts, EACH, "perf:data")
+  local ev, err = event_opt(self, opts, "perf:data")
+  if not ev then return nil, err, "notfound" end
+  local d = self:_data(ev)
+  local globals = {}
+  for _, g in pairs(d.globals) do globals[#globals + 1] = g end
+  table.sort(globals, function(a, b)
+    if a.period ~= b.period then return a.period > b.period end
+    if a.sym ~= b.sym then return a.sym < b.sym end
+    return a.dso < b.dso
+  end)
+  return { classes = d.classes, globals = globals }
 end
 
 M.Perf = methods

@@ -108,6 +108,34 @@ describe("ge.perf reads real perf script output", function()
     assert.is_true(ev.addr and ev.data_src and not ev.weight)
   end)
 
+  it("p:data: classes of the data addresses by perf's mapping, globals by perf's symbol", function()
+    local text = H.read(DIR .. "pf_addr.txt")
+    -- the oracle: perf's own words on each sample line (its data dso)
+    local classes = { heap = 0, stack = 0, global = 0 }
+    local syms = {}
+    for l in text:gmatch("[^\n]+") do
+      if not l:match("^\t") then
+        local rest = l:match("page%-faults:%s+(.*)$")
+        local sym, dso = rest:match("^%x+ (.-) %((.-)%)")
+        if dso == "//anon" then classes.heap = classes.heap + 1
+        elseif dso == "[stack]" then classes.stack = classes.stack + 1
+        elseif dso:sub(1, 1) == "/" then classes.global = classes.global + 1; syms[sym:gsub("%+0x%x+$", "")] = true end
+      end
+    end
+    local p = assert(ge.perf.open(DIR .. "pf_addr.txt"))
+    local d = assert(p:data())
+    for k, n in pairs(classes) do assert.equal(n, d.classes[k] and d.classes[k].samples or 0, k) end
+    local got = {}
+    for _, g in ipairs(d.globals) do got[g.sym] = true end
+    assert.same(syms, got)
+    for i = 2, #d.globals do assert.is_true(d.globals[i - 1].period >= d.globals[i].period) end
+    local heap = assert(p:pprof { data = "heap" })
+    local _, total = heap:top {}
+    assert.equal(d.classes.heap.period, total)
+    assert.has_error(function() p:pprof { data = "rom" } end)
+    for s in p:each() do assert.is_string(s.data) end
+  end)
+
   it("two events in one input", function()
     local p = assert(ge.perf.open(DIR .. "two_events.txt"))
     local names = {}

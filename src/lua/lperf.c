@@ -192,6 +192,8 @@ static int sample_work(lua_State *L, void *ctx) {
     if (s.addr_sym.len) ge_setsv(L, "addr_sym", s.addr_sym);
     if (s.addr_dso.len) ge_setsv(L, "addr_dso", s.addr_dso);
     set_addr(L, "addr_off", s.addr_off);
+    lua_pushstring(L, ge_perf_data_class_name(s.data_class));
+    lua_setfield(L, -2, "data");
   }
   if (s.flags & GE_PERF_HAS_DATA_SRC) set_addr(L, "data_src", s.data_src);
   if (s.flags & GE_PERF_HAS_WEIGHT) ge_setint(L, "weight", (long long)s.weight);
@@ -235,14 +237,92 @@ static int m_symbolize(lua_State *L) {
 static int m_pprof(lua_State *L) {
   lua_Number ev = luaL_optnumber(L, 2, -1);
   if (!(ev >= -1 && ev < 1e9)) return luaL_argerror(L, 2, "bad event");
-  lua_settop(L, 3);
+  lua_Number dc = luaL_optnumber(L, 4, 0);
+  if (!(dc >= 0 && dc <= GE_PERF_DATA_OTHER)) return luaL_argerror(L, 4, "bad data class");
+  lua_settop(L, 4);
   ge_lprof_box *b = ge_lprof_newbox(L);
   ge_handle *h = checkperf(L, 1);
   ge_error err;
   int allocs = lua_toboolean(L, 3);
-  if ((allocs ? ge_perf_pprof_allocs : ge_perf_pprof)(h->ptr, (int)ev, &b->ptr, &err))
+  int dclass = (int)lua_tonumber(L, 4);
+  ge_err rc = allocs ? ge_perf_pprof_allocs(h->ptr, (int)ev, &b->ptr, &err)
+              : dclass > 0 ? ge_perf_pprof_data(h->ptr, (int)ev, (ge_perf_data_class)dclass, &b->ptr, &err)
+              : ge_perf_pprof(h->ptr, (int)ev, &b->ptr, &err);
+  if (rc)
     return ge_pushfail(L, err.msg, ge_err_name(err.code));
   return ge_lprof_push(L, b);
+}
+
+/* perf:_data(event): {classes = {name = {samples, period}}, globals =
+ * {["sym\0dso"] = {sym, dso, samples, period}}} of the samples with a data
+ * address (event -1: all). */
+static int data_work(lua_State *L, void *ctx) {
+  const pctx *c = ctx;
+  const ge_perf *p = c->p;
+  ge_perf_info in;
+  ge_perf_info_get(p, &in);
+  lua_createtable(L, 0, 2);
+  lua_newtable(L); /* classes */
+  lua_newtable(L); /* globals */
+  for (size_t i = 0; i < in.samples; i++) {
+    ge_perf_sample s;
+    ge_perf_sample_get(p, i, &s);
+    if (!s.data_class || (c->ev >= 0 && s.event != (uint32_t)c->ev)) continue;
+    const char *name = ge_perf_data_class_name(s.data_class);
+    lua_getfield(L, -2, name);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_createtable(L, 0, 2);
+      ge_setint(L, "samples", 0);
+      ge_setint(L, "period", 0);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -4, name);
+    }
+    lua_getfield(L, -1, "samples");
+    ge_pushint(L, (long long)lua_tonumber(L, -1) + 1);
+    lua_setfield(L, -3, "samples");
+    lua_getfield(L, -2, "period");
+    ge_pushint(L, (long long)lua_tonumber(L, -1) + (long long)s.period);
+    lua_setfield(L, -4, "period");
+    lua_pop(L, 3);
+    if (s.data_class != GE_PERF_DATA_GLOBAL) continue;
+    lua_pushlstring(L, s.addr_sym.ptr ? s.addr_sym.ptr : "", s.addr_sym.len);
+    lua_pushliteral(L, "\0");
+    lua_pushlstring(L, s.addr_dso.ptr ? s.addr_dso.ptr : "", s.addr_dso.len);
+    lua_concat(L, 3);
+    lua_pushvalue(L, -1);
+    lua_gettable(L, -3);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_createtable(L, 0, 4);
+      ge_setsv(L, "sym", s.addr_sym);
+      ge_setsv(L, "dso", s.addr_dso);
+      ge_setint(L, "samples", 0);
+      ge_setint(L, "period", 0);
+      lua_pushvalue(L, -2);
+      lua_pushvalue(L, -2);
+      lua_settable(L, -5);
+    }
+    lua_getfield(L, -1, "samples");
+    ge_pushint(L, (long long)lua_tonumber(L, -1) + 1);
+    lua_setfield(L, -3, "samples");
+    lua_getfield(L, -2, "period");
+    ge_pushint(L, (long long)lua_tonumber(L, -1) + (long long)s.period);
+    lua_setfield(L, -4, "period");
+    lua_pop(L, 4);
+  }
+  lua_setfield(L, -3, "globals");
+  lua_setfield(L, -2, "classes");
+  return 1;
+}
+
+static int m_data(lua_State *L) {
+  lua_Number ev = luaL_optnumber(L, 2, -1);
+  ge_handle *h = checkperf(L, 1);
+  if (!(ev >= -1 && ev < 1e9)) return luaL_argerror(L, 2, "bad event");
+  pctx c = {h->ptr, 0, (long)ev};
+  lua_settop(L, 0);
+  return ge_lua_call(L, h, "data", 0, data_work, &c);
 }
 
 static int m_close(lua_State *L) { return ge_lua_closehandle(L, &PERF_CLASS, free_perf); }
@@ -261,7 +341,7 @@ static int m_tostring(lua_State *L) {
 
 void ge_lua_open_perf(lua_State *L) {
   static const luaL_Reg methods[] = {{"info", m_info},     {"_sample", m_sample},
-                                     {"_symbolize", m_symbolize}, {"_pprof", m_pprof},
+                                     {"_symbolize", m_symbolize}, {"_pprof", m_pprof}, {"_data", m_data},
                                      {"close", m_close},   {NULL, NULL}};
   static const luaL_Reg meta[] = {
       {"__gc", m_close}, {"__close", m_close}, {"__tostring", m_tostring}, {NULL, NULL}};

@@ -15,6 +15,7 @@ typedef struct pf_sample {
   uint32_t addr_sym, addr_dso, trace; /* intern ids */
   uint32_t nframes;
   uint64_t first_frame;
+  uint8_t dclass; /* ge_perf_data_class of addr */
 } pf_sample;
 
 /* PF_INLINED: perf's own inline frame (--inline), at its caller's ip */

@@ -137,6 +137,7 @@ ge_err ge_perf_sample_get(const ge_perf *p, size_t i, ge_perf_sample *out) {
   out->trace = ge_perf_sv(p, s->trace);
   out->first_frame = (size_t)s->first_frame;
   out->nframes = s->nframes;
+  out->data_class = (ge_perf_data_class)s->dclass;
   return GE_OK;
 }
 
@@ -163,4 +164,9 @@ ge_err ge_perf_goframe_get(const ge_perf *p, size_t i, ge_perf_goframe *out) {
   out->line = g->line;
   out->inlined = g->inlined;
   return GE_OK;
+}
+
+const char *ge_perf_data_class_name(ge_perf_data_class c) {
+  static const char *const names[] = {"none", "heap", "global", "stack", "c_heap", "other"};
+  return (unsigned)c < sizeof names / sizeof *names ? names[c] : "other";
 }

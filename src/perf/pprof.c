@@ -32,6 +32,7 @@ typedef struct builder {
   ge_hashidx fix;       /* functions by (name, file) */
   uint32_t *map_of;     /* dso index -> mapping index */
   int allocs;           /* alloc_objects, alloc_space from the trace's size= */
+  int dclass;           /* only samples whose addr is of this class; -1 all */
   size_t nst;
 } builder;
 
@@ -251,6 +252,7 @@ static int build(builder *b, int event) {
   for (size_t i = 0; i < pf->samples.n; i++) {
     const pf_sample *s = &pf->samples.v[i];
     if (s->event < first || s->event >= last) continue;
+    if (b->dclass >= 0 && s->dclass != b->dclass) continue;
     if (charge(b, s, b->allocs ? 0 : s->event - first)) return -1;
   }
   if (ge_prof_begin_samples(p)) return -1;
@@ -268,13 +270,15 @@ static int build(builder *b, int event) {
   return 0;
 }
 
-static ge_err make(const ge_perf *pf, int event, int allocs, ge_profile **out, ge_error *err) {
+static ge_err make(const ge_perf *pf, int event, int allocs, int dclass, ge_profile **out,
+                   ge_error *err) {
   *out = NULL;
   if (event >= (int)pf->events.n) return ge_fail(err, GE_ERR_ARG, "perf pprof: no event %d", event);
   builder b;
   memset(&b, 0, sizeof b);
   b.perf = pf;
   b.allocs = allocs;
+  b.dclass = dclass;
   b.p = ge_prof_new(&pf->lim);
   if (!b.p) return ge_fail(err, GE_ERR_NOMEM, "perf pprof: out of memory");
   int rc = build(&b, event);
@@ -299,10 +303,15 @@ static ge_err make(const ge_perf *pf, int event, int allocs, ge_profile **out, g
 }
 
 ge_err ge_perf_pprof(const ge_perf *pf, int event, ge_profile **out, ge_error *err) {
-  return make(pf, event, 0, out, err);
+  return make(pf, event, 0, -1, out, err);
+}
+
+ge_err ge_perf_pprof_data(const ge_perf *pf, int event, ge_perf_data_class dclass, ge_profile **out,
+                          ge_error *err) {
+  return make(pf, event, 0, (int)dclass, out, err);
 }
 
 ge_err ge_perf_pprof_allocs(const ge_perf *pf, int event, ge_profile **out, ge_error *err) {
   if (event < 0) return ge_fail(err, GE_ERR_ARG, "perf allocs: an event is needed");
-  return make(pf, event, 1, out, err);
+  return make(pf, event, 1, -1, out, err);
 }

@@ -69,6 +69,17 @@ static void end_sample(ge_perf *p) {
   if (s->nframes) p->dsos.v[ge_perf_dso_index(p, p->frames.v[s->first_frame].dso)].samples++;
 }
 
+static ge_perf_data_class data_class(const pf_loc *a) {
+  const char *d = a->dso;
+  size_t n = a->dso_n;
+  if (!d || !n) return GE_PERF_DATA_OTHER;
+  if (n == 6 && memcmp(d, "//anon", 6) == 0) return GE_PERF_DATA_HEAP;
+  if (n == 7 && memcmp(d, "[stack]", 7) == 0) return GE_PERF_DATA_STACK;
+  if (n == 6 && memcmp(d, "[heap]", 6) == 0) return GE_PERF_DATA_CHEAP;
+  if (d[0] == '/') return GE_PERF_DATA_GLOBAL;
+  return GE_PERF_DATA_OTHER;
+}
+
 static ge_err sample(ge_perf *p, const char *s, size_t n, int chain, ge_error *err) {
   pf_sample o;
   pf_loc locs[2];
@@ -99,6 +110,7 @@ static ge_err sample(ge_perf *p, const char *s, size_t n, int chain, ge_error *e
     if (addr->dso && (o.addr_dso = ge_perf_str(p, addr->dso, addr->dso_n)) == UINT32_MAX)
       return nomem(err);
   }
+  if (addr) o.dclass = (uint8_t)data_class(addr);
   uint32_t ev = event_index(p, o.event);
   if (ev == UINT32_MAX) return nomem(err);
   pf_event *pe = &p->events.v[ev];

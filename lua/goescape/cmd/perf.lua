@@ -1,4 +1,4 @@
---- goescape perf SCRIPT [--binary BIN] [--escape LOG] [--event E] [-n N] [--json] [--mallocs] [--pprof -o OUT]
+--- goescape perf SCRIPT [--binary BIN] [--escape LOG] [--event E] [-n N] [--json] [--data | --mallocs] [--pprof -o OUT]
 -- `perf script` output of a Go program: the top functions and lines by an
 -- event, Go frames re-symbolized through the binary's pclntab (stripped
 -- binaries, DWARF 5, inlined frames); with --escape the hot lines with the
@@ -19,6 +19,8 @@ function M.setup(c)
   c:option("-n", "Rows to show (0: all)", "20"):convert(cli.count)
   c:flag("--json", "One JSON object per function and line")
   c:flag("--pprof", "Write the samples as a pprof profile (every event) to -o")
+  c:flag("--data", "Where the samples' data addresses point (page-faults -d, mem-loads): heap, globals, "
+    .. "stack; the lines ranked are those whose accesses hit the heap")
   c:flag("--mallocs", "SCRIPT records an allocation probe (doc/perf.md): rank by the bytes allocated; "
     .. "--pprof writes the exact allocation profile")
   c:option("-o --output", "Where --pprof writes (gzipped profile.proto)")
@@ -80,6 +82,7 @@ local ORDER = { "by", "function", "file", "line", "value", "percent", "event", "
 function M.run(args)
   if args.pprof and not args.output then cli.usage("perf: --pprof needs -o OUT.pb.gz") end
   if args.output and not args.pprof then cli.usage("perf: -o goes with --pprof") end
+  if args.data and args.mallocs then cli.usage("perf: --data or --mallocs, not both") end
   local p = cli.check(ge.perf.open(args.script))
   local info = p:info()
   if info.samples == 0 then cli.fail("%s: no samples (is it `perf script` output?)", args.script) end
@@ -99,7 +102,7 @@ function M.run(args)
       all:close()
     end
     ev = event_of(info, args)
-    prof = cli.check(p:pprof { event = ev.name })
+    prof = cli.check(p:pprof { event = ev.name, data = args.data and "heap" or nil })
   end
   local st = args.mallocs and 2 or 1
   local unit = prof.sample_types[st].unit
@@ -134,6 +137,25 @@ function M.run(args)
     return
   end
   local out = io.stdout
+  if args.data then
+    local d = cli.check(p:data { event = ev.name })
+    local sum = 0
+    for _, c in pairs(d.classes) do sum = sum + c.period end
+    if sum == 0 then
+      cli.fail("%s: no sample of %s has a data address (record with -d; doc/perf.md)", args.script, ev.name)
+    end
+    out:write(("%s: data addresses\n"):format(ev.name))
+    for _, k in ipairs { "heap", "global", "stack", "c_heap", "other" } do
+      local c = d.classes[k]
+      if c then out:write(("%10d %5.1f%%  %s\n"):format(c.period, pct(c.period, sum), k)) end
+    end
+    out:write("hot globals:\n")
+    for i, g in ipairs(d.globals) do
+      if args.n > 0 and i > args.n then break end
+      out:write(("%10d %5.1f%%  %s (%s)\n"):format(g.period, pct(g.period, sum), g.sym, g.dso))
+    end
+    out:write("accesses that hit the heap, by line:\n")
+  end
   out:write(("%s: %d samples, total %s"):format(ev.name, ev.samples, human(total, unit)))
   if sym then
     out:write(("; %s: %d of %d samples with a Go line"):format(bin.file, sym.samples_resolved, sym.samples))
