@@ -67,6 +67,7 @@ struct ge_perf {
   ge_perf_addr_form chain_form, ip_form;
   uint64_t bin_frames, bin_resolved, bin_samples, bin_samples_resolved;
   uint32_t unknown_id; /* "[unknown]" */
+  uint32_t last_dso;   /* the dso of the frame read last: frames run in dsos */
 };
 
 /* Reads the whole text (read.c). */

@@ -54,7 +54,14 @@ static ge_err push_frame(ge_perf *p, const pf_loc *l, uint8_t flags, ge_error *e
   f->off = l->off;
   f->flags = (uint8_t)(flags | (l->has_off ? PF_HAS_OFF : 0));
   f->sym = l->sym ? ge_perf_str(p, l->sym, l->sym_n) : p->unknown_id;
-  f->dso = l->dso ? ge_perf_str(p, l->dso, l->dso_n) : p->unknown_id;
+  if (!l->dso) {
+    f->dso = p->unknown_id;
+  } else {
+    const ge_intern_entry *last = ge_intern_get(&p->strs, p->last_dso);
+    f->dso = last->len == l->dso_n && memcmp(last->ptr, l->dso, l->dso_n) == 0
+                 ? p->last_dso : ge_perf_str(p, l->dso, l->dso_n);
+    if (f->dso != UINT32_MAX) p->last_dso = f->dso;
+  }
   if (f->sym == UINT32_MAX || f->dso == UINT32_MAX) return nomem(err);
   uint32_t d = ge_perf_dso_index(p, f->dso);
   if (d == UINT32_MAX) return nomem(err);
