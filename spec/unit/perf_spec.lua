@@ -71,6 +71,19 @@ describe("ge.perf reads real perf script output", function()
     end)
   end
 
+  it("a text longer than a read chunk (8 MiB) reads as it does whole", function()
+    local text = H.read(DIR .. "cpu_fp.txt")
+    local big = text:rep(math.ceil(10e6 / #text))
+    local path = H.tmpdir("perf-unit") .. "/big.txt"
+    H.write(path, big)
+    local a = assert(ge.perf.open(path)):info()
+    local b = assert(ge.perf.parse(big, "big")):info()
+    assert.equal(want.samples * math.ceil(10e6 / #text), a.samples)
+    for _, k in ipairs { "samples", "frames", "lines" } do assert.equal(b[k], a[k]) end
+    assert.equal(b.events[1].period, a.events[1].period)
+    os.remove(path)
+  end)
+
   it("the same samples in the three forms: comm, tid, times (us and ns), periods", function()
     local a = assert(ge.perf.open(DIR .. "cpu_fp.txt")):samples()
     local b = assert(ge.perf.open(DIR .. "cpu_fields.txt")):samples()

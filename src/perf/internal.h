@@ -64,14 +64,17 @@ struct ge_perf {
   GE_VEC(pf_go) gos;
   uint64_t lines;
   int has_callchain;
+  int in_sample; /* a sample line was read and no blank line since */
   ge_perf_addr_form chain_form, ip_form;
   uint64_t bin_frames, bin_resolved, bin_samples, bin_samples_resolved;
   uint32_t unknown_id; /* "[unknown]" */
   uint32_t last_dso;   /* the dso of the frame read last: frames run in dsos */
 };
 
-/* Reads the whole text (read.c). */
-ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, ge_error *err);
+/* Reads the lines of s[0, n) (read.c); with final = 0, only up to the last
+ * line whose successor has begun (*used: the bytes read), so that the rest
+ * is given again with more input. */
+ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, int final, size_t *used, ge_error *err);
 /* Parses a sample line (line.c): fills *out (frames of the ip excluded) and
  * the sample-line locations locs[0..*nlocs) for the caller to place; chain:
  * call-graph lines follow. Returns 0, or -1 when the line is not one. */

@@ -1,8 +1,11 @@
 /* ge_perf: opening an input, and the accessors of what was read. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "core/mapfile.h"
 #include "goescape/perf.h"
 #include "internal.h"
 
@@ -59,17 +62,67 @@ ge_err ge_perf_open_mem(const void *data, size_t len, const char *name, const ge
   ge_perf *p;
   ge_err e = make(name ? name : "<string>", lim, &p, err);
   if (e) return e;
-  return finish(p, ge_perf_read(p, data, len, err), out);
+  size_t used;
+  return finish(p, ge_perf_read(p, data, len, 1, &used, err), out);
+}
+
+/* The text is read in chunks, each parsed before the next is read, so that
+ * memory holds the records and one chunk, not the whole text (perf script
+ * output runs to gigabytes). */
+enum { CHUNK = 8 << 20 };
+
+static ge_err read_fd(ge_perf *p, int fd, int is_pipe, ge_error *err) {
+  size_t cap = CHUNK, have = 0;
+  char *buf = malloc(cap);
+  if (!buf) return ge_fail(err, GE_ERR_NOMEM, "perf: out of memory");
+  uint64_t total = 0;
+  ge_err e = GE_OK;
+  for (;;) {
+    if (have == cap) { /* one line longer than the buffer */
+      char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+      if (!nb) {
+        e = ge_fail(err, GE_ERR_NOMEM, "perf: out of memory");
+        break;
+      }
+      buf = nb, cap *= 2;
+    }
+    ssize_t r = read(fd, buf + have, cap - have);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      e = ge_fail(err, GE_ERR_IO, "%s: %s", p->name, strerror(errno));
+      break;
+    }
+    total += (uint64_t)r;
+    if (is_pipe && p->lim.max_inflated_bytes && total > p->lim.max_inflated_bytes) {
+      e = ge_fail(err, GE_ERR_LIMIT, "%s: more than %llu bytes read (limit max_inflated_bytes = %llu)",
+                  p->name, (unsigned long long)p->lim.max_inflated_bytes,
+                  (unsigned long long)p->lim.max_inflated_bytes);
+      break;
+    }
+    have += (size_t)r;
+    size_t used;
+    if ((e = ge_perf_read(p, buf, have, r == 0, &used, err)) || r == 0) break;
+    memmove(buf, buf + used, have - used);
+    have -= used;
+  }
+  free(buf);
+  return e;
 }
 
 ge_err ge_perf_open(const char *path, const ge_limits *lim, ge_perf **out, ge_error *err) {
   ge_perf *p;
-  ge_err e = make(strcmp(path, "-") == 0 ? "<stdin>" : path, lim, &p, err);
+  int std = strcmp(path, "-") == 0;
+  ge_err e = make(std ? "<stdin>" : path, lim, &p, err);
   if (e) return e;
-  ge_map m;
-  if ((e = ge_map_open_whole(path, &m, &p->lim, err))) return finish(p, e, out);
-  e = ge_perf_read(p, (const char *)m.data, m.size, err);
-  ge_map_close(&m);
+  int fd = std ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return finish(p, ge_fail(err, GE_ERR_IO, "%s: %s", path, strerror(errno)), out);
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (!std) close(fd);
+    return finish(p, ge_fail(err, GE_ERR_IO, "%s: is a directory", path), out);
+  }
+  e = read_fd(p, fd, fstat(fd, &st) != 0 || !S_ISREG(st.st_mode), err);
+  if (!std) close(fd);
   return finish(p, e, out);
 }
 

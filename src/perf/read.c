@@ -133,32 +133,36 @@ static ge_err sample(ge_perf *p, const char *s, size_t n, int chain, ge_error *e
   return ip ? push_frame(p, ip, 0, err) : GE_OK;
 }
 
-ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, ge_error *err) {
-  if (n >= 8 && (memcmp(s, "PERFILE2", 8) == 0 || memcmp(s, "PERFFILE", 8) == 0))
+ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, int final, size_t *used, ge_error *err) {
+  const char *start = s;
+  *used = 0;
+  if (!p->lines && n >= 8 && (memcmp(s, "PERFILE2", 8) == 0 || memcmp(s, "PERFFILE", 8) == 0))
     return ge_fail(err, GE_ERR_FORMAT,
                    "%s: a perf.data file, not `perf script` text: run perf script -i %s", p->name,
                    p->name);
-  int in_sample = 0; /* 1: a sample line was read and no blank line since */
   const char *end = s + n;
   while (s < end) {
     const char *nl = memchr(s, '\n', (size_t)(end - s));
     size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
     const char *next = nl ? nl + 1 : end;
-    p->lines++;
     if (len > p->lim.max_line_bytes)
       return ge_fail(err, GE_ERR_LIMIT, "%s: line %llu: %zu bytes long (limit max_line_bytes = %llu)",
-                     p->name, (unsigned long long)p->lines, len,
+                     p->name, (unsigned long long)p->lines + 1, len,
                      (unsigned long long)p->lim.max_line_bytes);
+    /* a line is read once it and the first byte of the next are in: a
+     * sample line's fields depend on whether a call graph follows */
+    if (!final && (!nl || next == end)) break;
+    p->lines++;
     size_t l = len;
     while (l && (s[l - 1] == '\r' || s[l - 1] == ' ')) l--;
     ge_err e = GE_OK;
     if (l == 0) {
-      in_sample = 0;
+      p->in_sample = 0;
     } else if (s[0] == '#') {
       if ((l >= 10 && memcmp(s, "# Overhead", 10) == 0) || (l >= 10 && memcmp(s, "# Children", 10) == 0))
         return fail_line(p, err, "`perf report` output, not `perf script`: run perf script -i perf.data");
     } else if (s[0] == '\t') {
-      if (!in_sample) return fail_line(p, err, "a call-graph line outside a sample");
+      if (!p->in_sample) return fail_line(p, err, "a call-graph line outside a sample");
       pf_loc loc;
       int inl;
       if (ge_perf_frame_line(s, l, &loc, &inl))
@@ -168,15 +172,16 @@ ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, ge_error *err) {
     } else {
       int chain = next < end && *next == '\t';
       e = sample(p, s, l, chain, err);
-      if (e == GE_ERR_FORMAT && in_sample && l >= 2 && s[0] == ' ' && s[1] == ' ') {
+      if (e == GE_ERR_FORMAT && p->in_sample && l >= 2 && s[0] == ' ' && s[1] == ' ') {
         e = GE_OK; /* srcline text ("  file.go:12", -F +srcline) under a frame */
       } else {
-        in_sample = 1;
+        p->in_sample = 1;
       }
     }
     if (e) return e;
     s = next;
+    *used = (size_t)(s - start);
   }
-  end_sample(p);
+  if (final) end_sample(p);
   return GE_OK;
 }
