@@ -66,7 +66,7 @@ end
 -- specs build under build/fixtures when present) and some fuzz seeds.
 function M.inputs(root)
   local I = { logs = {}, profiles = {}, binaries = {}, traces = {}, texts = {}, blobs = {}, trace_blobs = {},
-    benches = {}, bench_texts = {}, gc_texts = {} }
+    benches = {}, bench_texts = {}, gc_texts = {}, perfs = {}, perf_texts = {} }
   local function add(list, paths) for _, p in ipairs(paths) do list[#list + 1] = p end end
   add(I.logs, sh_lines("ls -d " .. root .. "/spec/fixtures/escape/*.log"))
   add(I.logs, sh_lines("ls -d " .. root .. "/spec/fixtures/escape/*.logopt"))
@@ -96,6 +96,12 @@ function M.inputs(root)
   for _, f in ipairs(sh_lines("ls -d " .. root .. "/spec/fixtures/memory/data/*")) do
     local s = read(f, 100000)
     if s then I.gc_texts[#I.gc_texts + 1] = s end
+  end
+  add(I.perfs, sh_lines("ls -d " .. root .. "/spec/fixtures/perf/data/*.txt " .. root .. "/spec/fixtures/perf/handmade/*.txt"))
+  add(I.perfs, first(sh_lines("ls -d " .. root .. "/fuzz/corpus/perf/*"), 8))
+  for i = 1, math.min(6, #I.perfs) do
+    local s = read(I.perfs[i], 60000)
+    if s then I.perf_texts[#I.perf_texts + 1] = s end
   end
   for i = 1, math.min(6, #I.logs) do
     local s = read(I.logs[i], 20000)
@@ -483,6 +489,8 @@ local TRACE_METHODS = { "info", "counts", "gens", "iter", "count", "each", "summ
   "__tostring", "tasks", "regions", "logs", "growth", "timeline", "heap", "gc", "each_goroutine",
   "lifetimes", "pprof", "allocs", "_growth_allocs" }
 local BENCH_METHODS = { "info", "row", "rows", "each", "cells", "unit_meta", "close", "__tostring" }
+local PERF_METHODS = { "info", "each", "samples", "symbolize", "pprof", "allocs", "data", "_sample", "_pprof",
+  "_data", "close", "__tostring" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 
@@ -620,6 +628,36 @@ function call_method(env, o)
     end
     return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 1)) end)
   end
+  if o.kind == "perf" then
+    local m = r.pick(PERF_METHODS)
+    if m == "__tostring" then return invoke(env, o, m, tostring, v) end
+    local ev = r.chance(0.8) and r.pick { "cpu-clock", "page-faults", "cycles" } or value(env)
+    if m == "each" then
+      local it = invoke(env, o, m, function() return v:each(r.chance(0.7) and { event = ev } or value(env)) end)
+      if type(it) == "function" then
+        for _ = 1, r.int(0, 20) do
+          if not pcall(it) then break end
+          if r.chance(0.05) then hostile(env) end
+        end
+      end
+      return
+    end
+    local args = {}
+    if m == "samples" or m == "allocs" or m == "data" then args = { r.chance(0.7) and { event = ev } or value(env) }
+    elseif m == "pprof" then
+      args = { r.chance(0.7) and { event = r.chance(0.5) and ev or nil,
+        data = r.chance(0.5) and r.pick { "heap", "global", "stack", "rom" } or nil } or value(env) }
+    elseif m == "_data" then args = { r.chance(0.7) and r.int(-2, 3) or value(env) }
+    elseif m == "_sample" then args = { r.chance(0.8) and r.int(-2, 300) or value(env), r.chance(0.7) and r.int(-2, 3) or value(env) }
+    elseif m == "_pprof" then
+      args = { r.chance(0.7) and r.int(-2, 3) or value(env), r.chance(0.5), r.chance(0.7) and r.int(-1, 6) or value(env) }
+    elseif m == "symbolize" then
+      local b = of_kind(env, { bin = true, wbin = true })
+      args = { b and r.chance(0.7) and b.v or r.chance(0.5) and path(env, env.I.binaries, env.I.good_binaries) or value(env),
+        r.chance(0.8) and nil or value(env) }
+    end
+    return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 3)) end)
+  end
   if o.kind == "bin" or o.kind == "wbin" then
     local m = r.pick(BIN_METHODS)
     if m == "__tostring" then return invoke(env, o, m, tostring, v) end
@@ -660,7 +698,7 @@ end
 ------------------------------------------------------------------ actions
 local function open_something(env)
   local r, core, ge, I = env.r, env.core, env.ge, env.I
-  local k = r.pick { 1, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 10, 11, 12, 13, 14 }
+  local k = r.pick { 1, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 10, 11, 12, 13, 14, 15, 16 }
   local function try(kind, f, ...)
     env.calls = env.calls + 1
     local ok, v = pcall(f, ...)
@@ -720,6 +758,15 @@ local function open_something(env)
       else
         ge.memory.memstats(t, "snap")
       end
+    end)
+  elseif k == 15 and #I.perfs > 0 then
+    return try("perf", function() return ge.perf.open(path(env, I.perfs), { limits = limits(env) }) end)
+  elseif k == 16 and #I.perf_texts > 0 then
+    local b = r.pick(I.perf_texts)
+    if r.chance(0.4) then b = b:sub(1, r.int(0, #b)) end
+    return try("perf", function()
+      return ge.perf.parse(b, maybe(env, 0.9, function() return "perf.txt" end),
+        r.chance(0.8) and { limits = limits(env) } or value(env))
     end)
   elseif k == 8 then
     return try("wbin", function() return ge.binary.open(path(env, I.binaries, I.good_binaries), { limits = limits(env) }) end)
@@ -870,7 +917,7 @@ function M.run(opts)
   local say = opts.say or function(s) io.stderr:write(s, "\n") end
   local I = M.inputs(root)
   I.root = root
-  local _ = { ge.escape, ge.profile, ge.binary, ge.trace, ge.bench } -- the Lua methods, loaded up front
+  local _ = { ge.escape, ge.profile, ge.binary, ge.trace, ge.bench, ge.perf } -- the Lua methods, loaded up front
   ge.net.disable() -- no path the fuzzer makes is a URL; were one to be, it fails without a fetch
   local pcs = {}
   for _, p in ipairs(I.binaries) do
@@ -882,7 +929,8 @@ function M.run(opts)
   local own = {}
   for _, v in pairs(core) do if type(v) == "function" then own[v] = true end end
   local reg = debug.getregistry()
-  for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary", "goescape.trace", "goescape.bench" } do
+  for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary", "goescape.trace", "goescape.bench",
+      "goescape.perf" } do
     add_handle_functions(own, reg[name])
   end
   local t0 = os.time()

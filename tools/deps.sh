@@ -18,7 +18,7 @@ for g in "$@"; do
                   libelf-dev libdwarf-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev) ;;
     test)  pkgs+=(luajit lua5.1 lua5.4 lua-busted lua-cjson lua-argparse lua-penlight
                   luarocks golang-1.19-go llvm binutils python3 graphviz chromium
-                  python3-jsonschema) ;;
+                  python3-jsonschema linux-perf) ;;
     asan)  pkgs+=(gcc libclang-rt-14-dev) ;;
     fuzz)  pkgs+=(clang libclang-rt-14-dev) ;;
     bench) pkgs+=(llvm hyperfine gawk) ;;

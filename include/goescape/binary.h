@@ -173,6 +173,15 @@ GE_API ge_err ge_binary_dwarf_cu(const ge_binary *b, size_t i, ge_dwarf_cu *out)
 GE_API ge_err ge_binary_dwarf_var(const ge_binary *b, size_t i, ge_dwarf_var *out);
 GE_API ge_err ge_binary_dwarf_inline(const ge_binary *b, size_t i, ge_dwarf_inline *out);
 
+
+/* PT_LOAD segment i (0-based) of the file: GE_ERR_ARG past the last. flags
+ * are the ELF p_flags (PF_X = 1, PF_W = 2, PF_R = 4). */
+typedef struct ge_load_segment {
+  uint64_t vaddr, offset, filesz, memsz;
+  uint32_t flags;
+} ge_load_segment;
+GE_API ge_err ge_binary_load_segment(const ge_binary *b, size_t i, ge_load_segment *out);
+
 #ifdef __cplusplus
 }
 #endif

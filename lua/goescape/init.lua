@@ -7,6 +7,7 @@
 --   ge.bench    Go benchmark results and benchstat statistics (goescape.bench)
 --   ge.net      HTTP GETs of live services (goescape.net; openers take URLs)
 --   ge.memory   GC traces, MemStats snapshots, why RSS grows (goescape.memory)
+--   ge.perf     `perf script` output of Go programs (goescape.perf)
 --   ge.analysis joins and reports built on the three (goescape.analysis)
 --   ge.report   output writers (goescape.report)
 local core = require "goescape.core"
@@ -21,4 +22,4 @@ local ge = {
 function ge.limits(t) return core.limits(t) end
 
 return require("goescape.lazy")(ge, "goescape",
-  { "escape", "profile", "binary", "trace", "bench", "analysis", "report", "memory", "net" })
+  { "escape", "profile", "binary", "trace", "bench", "analysis", "report", "memory", "net", "perf" })

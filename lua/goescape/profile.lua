@@ -105,6 +105,8 @@ function M.merge(list)
 end
 
 M.is_profile = class.is
+-- For kinds that build a profile handle in C (perf:pprof).
+M._attach = attach
 
 --- pprof's sample filters, by the names every query, analysis and command
 -- option uses (the C query reads the same names).

@@ -1,0 +1,59 @@
+/* libFuzzer harness: ge_perf over arbitrary bytes (tiny limits on every
+ * other run, from the first byte), then every event, dso, sample, frame
+ * and data-address string read, and the pprof profile of all events and of
+ * the first one built and encoded.
+ * Seeds: fuzz/corpus/perf/ (real perf script output of
+ * spec/fixtures/perf/data: default fields, -F lists with --ns, -G,
+ * page-faults -d with addr and data_src, two events; the hand-made
+ * hardware-event lines of spec/fixtures/perf/handmade). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "goescape/perf.h"
+#include "goescape/profile.h"
+
+static void touch(ge_strview s) {
+  if (s.len) (void)(volatile char)s.ptr[s.len - 1];
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  ge_limits lim;
+  ge_limits_default(&lim);
+  lim.max_records = size && (data[0] & 1) ? 64 : 100000;
+  lim.max_line_bytes = size && (data[0] & 2) ? 200 : 1 << 20;
+  ge_error err;
+  ge_perf *p;
+  if (ge_perf_open_mem(data, size, "fuzz", &lim, &p, &err)) return 0;
+  ge_perf_info in;
+  ge_perf_info_get(p, &in);
+  for (size_t i = 0; i < in.nevents; i++) {
+    ge_perf_event e;
+    if (ge_perf_event_get(p, i, &e) == GE_OK) touch(e.name);
+  }
+  for (size_t i = 0; i < in.ndsos; i++) {
+    ge_perf_dso d;
+    if (ge_perf_dso_get(p, i, &d) == GE_OK) touch(d.name);
+  }
+  for (size_t i = 0; i < in.samples; i++) {
+    ge_perf_sample s;
+    if (ge_perf_sample_get(p, i, &s)) abort();
+    touch(s.comm), touch(s.addr_sym), touch(s.addr_dso), touch(s.trace);
+    if (s.event >= in.nevents) abort();
+    for (size_t k = 0; k < s.nframes; k++) {
+      ge_perf_frame f;
+      if (ge_perf_frame_get(p, s.first_frame + k, &f)) abort();
+      touch(f.sym), touch(f.dso);
+    }
+  }
+  for (int ev = -1; ev < (in.nevents ? 1 : 0); ev++) {
+    ge_profile *prof;
+    if (ge_perf_pprof(p, ev, &prof, &err) == GE_OK) {
+      unsigned char *buf;
+      size_t len;
+      if (ge_profile_encode(prof, 0, &buf, &len, &err) == GE_OK) free(buf);
+      ge_profile_free(prof);
+    }
+  }
+  ge_perf_free(p);
+  return 0;
+}

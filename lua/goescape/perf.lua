@@ -1,0 +1,200 @@
+--- `perf script` output of Go programs: samples, call graphs, events,
+-- data addresses, re-symbolized through the Go binary's own tables.
+--
+--   local p = assert(ge.perf.open("perf.txt"))          -- perf script > perf.txt
+--   local bin = assert(ge.binary.open("./prog"))
+--   local s = assert(p:symbolize(bin))                  -- {samples, samples_resolved, ...}
+--   for smp in p:each{event = "cpu-clock"} do print(smp.period, smp.frames[1].go[1].func) end
+--   local prof = assert(p:pprof{event = "cpu-clock"})   -- a ge.profile: top, flame, hotspots
+--
+-- A sample is {comm, pid, tid, cpu?, time (ns)?, event, period, addr?,
+-- addr_sym?, addr_dso?, addr_off?, data_src?, weight?, trace?, frames}; a
+-- frame {ip, sym, off, dso, vaddr?, go?}: ip is the hex column as perf
+-- printed it, vaddr the binary's link address it stands for, go the Go
+-- frames at it (innermost first, inlined ones before their function:
+-- {func, file, line, inlined}), both after p:symbolize. Reading, the
+-- symbolization and the profile run in C (src/perf/).
+local core = require "goescape.core"
+local handle = require "goescape.handle"
+local options = require "goescape.options"
+
+local M = {}
+local OPEN = { limits = true }
+local EACH = { event = true }
+local PPROF = { event = true, data = true }
+local DATA_CLASS = { heap = 1, global = 2, stack = 3, c_heap = 4, other = 5 }
+local SYMBOLIZE = { dso = true }
+
+local class = handle.class("goescape.perf", "perf script")
+local methods = class.methods
+M.is_perf = class.is
+
+local function attach(h, err, code, name)
+  if not h then return nil, err, code end
+  return class.attach(h, { name = name })
+end
+
+--- Reads a `perf script` text file ("-" is stdin).
+-- @param opts optional {limits = {max_line_bytes =, max_records =, max_inflated_bytes =}}
+-- @return the handle, or nil, message, code
+function M.open(path, opts)
+  if type(path) ~= "string" then error("goescape.perf.open: path must be a string", 2) end
+  opts = options(opts, OPEN, "goescape.perf.open")
+  local h, err, code = core.perf_open(path, opts.limits)
+  return attach(h, err, code, path)
+end
+
+--- Reads `perf script` text held in a Lua string (`name` stands for it).
+function M.parse(text, name, opts)
+  if type(text) ~= "string" then error("goescape.perf.parse: text must be a string", 2) end
+  if name ~= nil and type(name) ~= "string" then error("goescape.perf.parse: name must be a string", 2) end
+  opts = options(opts, OPEN, "goescape.perf.parse")
+  local h, err, code = core.perf_parse(text, name or "<string>", opts.limits)
+  return attach(h, err, code, name or "<string>")
+end
+
+--- The 0-based index of event `name` (as perf prints it, or without its
+-- ":modifiers": "cpu-clock" is "cpu-clock:ppp"), or nil, message.
+local function event_index(self, name)
+  local evs = self:info().events
+  for i, e in ipairs(evs) do if e.name == name then return i - 1 end end
+  for i, e in ipairs(evs) do if e.name:match("^[^:]*") == name then return i - 1 end end
+  local names = {}
+  for _, e in ipairs(evs) do names[#names + 1] = e.name end
+  return nil, ("%s: no event %s (events: %s)"):format(self.name or "perf",
+    name, #names > 0 and table.concat(names, ", ") or "none")
+end
+
+local function event_opt(self, opts, fname)
+  if opts.event == nil then return -1 end
+  if type(opts.event) ~= "string" then error(fname .. ": event must be a string", 3) end
+  return event_index(self, opts.event)
+end
+
+--- Iterates the samples (of one event with {event = NAME}), in input order.
+-- An unknown event is nil, message, "notfound".
+function methods:each(opts)
+  opts = options(opts, EACH, "perf:each")
+  local ev, err = event_opt(self, opts, "perf:each")
+  if not ev then return nil, err, "notfound" end
+  local i = 0
+  return function()
+    local s, nxt = self:_sample(i, ev)
+    if s == nil then return nil end
+    i = nxt
+    return s
+  end
+end
+
+--- The samples as a list (of one event with {event = NAME}).
+function methods:samples(opts)
+  local it, err, code = self:each(opts)
+  if not it then return nil, err, code end
+  local out = {}
+  for s in it do out[#out + 1] = s end
+  return out
+end
+
+--- Gives every frame that lies in the Go binary its link address and Go
+-- frames (full paths, lines, inlined frames) from the binary's pclntab:
+-- stripped binaries and Go versions whose DWARF perf cannot read work
+-- alike. `bin` is a ge.binary handle or a path; {dso = PATH} names the
+-- binary as perf printed it (default: any dso of the binary's base name).
+-- Returns {frames, resolved, samples, samples_resolved, chain_addresses,
+-- ip_addresses}: frames in the binary and those given a Go line, samples
+-- with a frame in it and those whose first such frame got one, and how the
+-- hex columns were read ("offset", "address", "biased", "unknown").
+function methods:symbolize(bin, opts)
+  opts = options(opts, SYMBOLIZE, "perf:symbolize")
+  if opts.dso ~= nil and type(opts.dso) ~= "string" then error("perf:symbolize: dso must be a string", 2) end
+  local binary = require "goescape.binary"
+  local own
+  if type(bin) == "string" then
+    local b, err, code = binary.open(bin)
+    if not b then return nil, err, code end
+    own, bin = b, b
+  elseif not binary.is_binary(bin) then
+    error("perf:symbolize: a binary or a path expected", 2)
+  end
+  local ok, err, code = self:_symbolize(bin, bin.file or "", opts.dso)
+  if own then own:close() end
+  if not ok then return nil, err, code end
+  local info = self:info()
+  local b = info.binary
+  return { frames = b.frames, resolved = b.resolved, samples = b.samples,
+    samples_resolved = b.samples_resolved, chain_addresses = info.chain_addresses,
+    ip_addresses = info.ip_addresses }
+end
+
+--- The samples as a ge.profile: one sample type per event (or the one of
+-- {event = NAME}), each sample worth its period (ns for cpu-clock and
+-- task-clock, counts otherwise), a mapping per dso; Go frames as
+-- p:symbolize made them, other frames with perf's symbols. {data = CLASS}
+-- keeps the samples whose data address is of that class (see p:data): the
+-- instructions whose accesses hit the heap with {data = "heap"}.
+function methods:pprof(opts)
+  opts = options(opts, PPROF, "perf:pprof")
+  local ev, err = event_opt(self, opts, "perf:pprof")
+  if not ev then return nil, err, "notfound" end
+  local dc = 0
+  if opts.data ~= nil then
+    dc = DATA_CLASS[opts.data]
+    if not dc then error("perf:pprof: data must be heap, global, stack, c_heap or other", 2) end
+  end
+  local h, e2, code = self:_pprof(ev, false, dc)
+  if not h then return nil, e2, code end
+  return require("goescape.profile")._attach(h)
+end
+
+--- The samples of an allocation probe as an exact allocation profile
+-- (every allocation, not a sample): alloc_objects/count and
+-- alloc_space/bytes, the bytes read from each sample's "size=" field, the
+-- allocator's runtime frames dropped (cost on the line that allocates). The
+-- probe, set up as doc/perf.md says:
+--   perf probe -x ./prog 'mallocgc=runtime.mallocgc size=%ax:u64'
+--   perf record -g -e probe_prog:mallocgc ./prog; perf script > mallocs.txt
+-- {event = NAME}: the probe's event (default: the first "probe_" event).
+function methods:allocs(opts)
+  opts = options(opts, EACH, "perf:allocs")
+  local ev, err
+  if opts.event == nil then
+    for i, e in ipairs(self:info().events) do
+      if e.name:match("^probe_") then ev = i - 1; break end
+    end
+    if not ev then
+      return nil, ("%s: no probe event (perf probe -x BIN 'mallocgc=runtime.mallocgc size=%%ax:u64'; "
+        .. "see doc/perf.md)"):format(self.name or "perf"), "notfound"
+    end
+  else
+    ev, err = event_opt(self, opts, "perf:allocs")
+    if not ev then return nil, err, "notfound" end
+  end
+  local h, e2, code = self:_pprof(ev, true)
+  if not h then return nil, e2, code end
+  return require("goescape.profile")._attach(h)
+end
+
+--- Where the data addresses of the samples (page-faults -d, mem-loads,
+-- mem-stores) point, by the mapping perf resolved each in: "heap" (Go's
+-- arenas: anonymous memory, the heap and goroutine stacks alike), "global"
+-- (a file's data: the binary's globals, with perf's symbol), "stack" (the
+-- main thread's), "c_heap" (brk: C's malloc), "other". Returns {classes =
+-- {heap = {samples, period}, ...}, globals = {{sym, dso, samples, period}...}
+-- (hottest first)} for all samples or those of {event = NAME}.
+function methods:data(opts)
+  opts = options(opts, EACH, "perf:data")
+  local ev, err = event_opt(self, opts, "perf:data")
+  if not ev then return nil, err, "notfound" end
+  local d = self:_data(ev)
+  local globals = {}
+  for _, g in pairs(d.globals) do globals[#globals + 1] = g end
+  table.sort(globals, function(a, b)
+    if a.period ~= b.period then return a.period > b.period end
+    if a.sym ~= b.sym then return a.sym < b.sym end
+    return a.dso < b.dso
+  end)
+  return { classes = d.classes, globals = globals }
+end
+
+M.Perf = methods
+return M

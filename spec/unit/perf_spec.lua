@@ -1,0 +1,266 @@
+-- ge.perf on committed fixtures (spec/fixtures/perf/data, remade by gen.sh
+-- there): real `perf record -g` runs of spec/fixtures/perf/prog on this kind
+-- of machine (cpu-clock; page-faults -d; both events in one run), printed
+-- by `perf script` with its default fields, with -F lists and with -G, and
+-- perf's own answers on the same perf.data: the samples perf report -D
+-- counts, its "Event count", its percentages by dso and symbol, the data
+-- addresses of `perf script -F addr`. Hardware events come from the
+-- hand-made spec/fixtures/perf/handmade (see its README). spec/perf_spec.lua
+-- records afresh and symbolizes through the binaries.
+local H = require "spec.helpers"
+local ge = require "goescape"
+
+local DIR = H.root .. "/spec/fixtures/perf/data/"
+local HAND = H.root .. "/spec/fixtures/perf/handmade/"
+
+local function count_oracle()
+  local t = {}
+  for k, v in H.read(DIR .. "cpu_count.txt"):gmatch("(%a+) (%d+)") do t[k] = tonumber(v) end
+  return t
+end
+
+-- perf report --sort dso,sym -g none: {["dso\0sym"] = percent}
+local function report_pcts(text)
+  local t = {}
+  for pct, dso, sym in text:gmatch("\n%s+([%d%.]+)%%%s+(%S+)%s+%[.%] ([^\n]-)%s*\n") do
+    t[dso .. "\0" .. sym] = tonumber(pct)
+  end
+  return t
+end
+
+local function leaf_pcts(p, event)
+  local by, total = {}, 0
+  for s in assert(p:each { event = event }) do
+    local f = s.frames[1]
+    if f then
+      local dso = f.dso:match("[^/]*$")
+      local k = dso .. "\0" .. f.sym
+      by[k] = (by[k] or 0) + s.period
+    end
+    total = total + s.period
+  end
+  for k, v in pairs(by) do by[k] = v * 100 / total end
+  return by
+end
+
+describe("ge.perf reads real perf script output", function()
+  local want = count_oracle()
+
+  for _, f in ipairs { "cpu_fp.txt", "cpu_fields.txt", "cpu_ip.txt" } do
+    it(f .. ": samples and the period sum are perf report's", function()
+      local p = assert(ge.perf.open(DIR .. f))
+      local info = p:info()
+      assert.equal(want.samples, info.samples)
+      assert.equal(1, #info.events)
+      assert.equal("cpu-clock", info.events[1].name)
+      assert.equal(want.period, info.events[1].period)
+      assert.equal(f ~= "cpu_ip.txt", info.callchain)
+    end)
+
+    it(f .. ": leaf symbols and dsos weigh what perf report --sort dso,sym says", function()
+      local p = assert(ge.perf.open(DIR .. f))
+      local mine = leaf_pcts(p)
+      local theirs = report_pcts(H.read(DIR .. "cpu_report.txt"))
+      local n = 0
+      for k, pct in pairs(theirs) do
+        n = n + 1
+        assert.is_true(math.abs((mine[k] or 0) - pct) < 0.006, k:gsub("%z", " ") .. ": " ..
+          tostring(mine[k]) .. " vs " .. pct)
+      end
+      assert.is_true(n > 5)
+    end)
+  end
+
+  it("a text longer than a read chunk (8 MiB) reads as it does whole", function()
+    local text = H.read(DIR .. "cpu_fp.txt")
+    local big = text:rep(math.ceil(10e6 / #text))
+    local path = H.tmpdir("perf-unit") .. "/big.txt"
+    H.write(path, big)
+    local a = assert(ge.perf.open(path)):info()
+    local b = assert(ge.perf.parse(big, "big")):info()
+    assert.equal(want.samples * math.ceil(10e6 / #text), a.samples)
+    for _, k in ipairs { "samples", "frames", "lines" } do assert.equal(b[k], a[k]) end
+    assert.equal(b.events[1].period, a.events[1].period)
+    os.remove(path)
+  end)
+
+  it("the same samples in the three forms: comm, tid, times (us and ns), periods", function()
+    local a = assert(ge.perf.open(DIR .. "cpu_fp.txt")):samples()
+    local b = assert(ge.perf.open(DIR .. "cpu_fields.txt")):samples()
+    local c = assert(ge.perf.open(DIR .. "cpu_ip.txt")):samples()
+    assert.equal(#a, #b)
+    assert.equal(#a, #c)
+    for i = 1, #a do
+      assert.equal(a[i].comm, b[i].comm)
+      assert.equal(a[i].tid, b[i].tid)
+      assert.equal(a[i].tid, a[i].pid) -- no pid printed: the tid stands for it
+      assert.is_true(math.abs(a[i].time - b[i].time) < 1000)
+      assert.equal(0, a[i].time % 1000)
+      assert.equal(a[i].period, b[i].period)
+      assert.equal(#a[i].frames, #b[i].frames)
+      assert.equal(a[i].frames[1].sym, c[i].frames[1].sym)
+      assert.equal(1, #c[i].frames)
+    end
+  end)
+
+  it("page-faults -d: every data address is perf script -F addr's, in order", function()
+    local p = assert(ge.perf.open(DIR .. "pf_addr.txt"))
+    local want_addrs = {}
+    for hex in H.read(DIR .. "pf_addr_only.txt"):gmatch("%x+") do want_addrs[#want_addrs + 1] = tonumber(hex, 16) end
+    local got = {}
+    local dsos = {}
+    for s in p:each() do
+      got[#got + 1] = s.addr
+      assert.equal(0x1e05080021, s.data_src) -- perf's "everything N/A" for a software event
+      dsos[s.addr_dso or ""] = true
+      assert.is_true(#s.frames > 0)
+    end
+    assert.same(want_addrs, got)
+    assert.is_true(dsos["//anon"])
+    local ev = p:info().events[1]
+    assert.is_true(ev.addr and ev.data_src and not ev.weight)
+  end)
+
+  it("p:data: classes of the data addresses by perf's mapping, globals by perf's symbol", function()
+    local text = H.read(DIR .. "pf_addr.txt")
+    -- the oracle: perf's own words on each sample line (its data dso)
+    local classes = { heap = 0, stack = 0, global = 0 }
+    local syms = {}
+    for l in text:gmatch("[^\n]+") do
+      if not l:match("^\t") then
+        local rest = l:match("page%-faults:%s+(.*)$")
+        local sym, dso = rest:match("^%x+ (.-) %((.-)%)")
+        if dso == "//anon" then classes.heap = classes.heap + 1
+        elseif dso == "[stack]" then classes.stack = classes.stack + 1
+        elseif dso:sub(1, 1) == "/" then classes.global = classes.global + 1; syms[sym:gsub("%+0x%x+$", "")] = true end
+      end
+    end
+    local p = assert(ge.perf.open(DIR .. "pf_addr.txt"))
+    local d = assert(p:data())
+    for k, n in pairs(classes) do assert.equal(n, d.classes[k] and d.classes[k].samples or 0, k) end
+    local got = {}
+    for _, g in ipairs(d.globals) do got[g.sym] = true end
+    assert.same(syms, got)
+    for i = 2, #d.globals do assert.is_true(d.globals[i - 1].period >= d.globals[i].period) end
+    local heap = assert(p:pprof { data = "heap" })
+    local _, total = heap:top {}
+    assert.equal(d.classes.heap.period, total)
+    assert.has_error(function() p:pprof { data = "rom" } end)
+    for s in p:each() do assert.is_string(s.data) end
+  end)
+
+  it("two events in one input", function()
+    local p = assert(ge.perf.open(DIR .. "two_events.txt"))
+    local names = {}
+    for _, e in ipairs(p:info().events) do names[#names + 1] = e.name end
+    table.sort(names)
+    assert.same({ "cpu-clock", "page-faults" }, names)
+    local n = 0
+    for s in assert(p:each { event = "page-faults" }) do
+      n = n + 1
+      assert.equal("page-faults", s.event)
+    end
+    assert.is_true(n > 0)
+    local prof = assert(p:pprof())
+    assert.equal(2, #prof.sample_types)
+    local one = assert(p:pprof { event = "cpu-clock" })
+    assert.same({ { type = "cpu-clock", unit = "nanoseconds" } }, one.sample_types)
+    local _, err, code = p:each { event = "cycles" }
+    assert.equal("notfound", code)
+    assert.matches("no event cycles", err)
+  end)
+
+  it("a sample line without ip or call graph (-F comm,tid,time,event) has no frames", function()
+    local p = assert(ge.perf.parse("prog 7 1.000001: cpu-clock: \nprog 7 1.000002: cpu-clock: \n", "bare"))
+    local s = p:samples()
+    assert.equal(2, #s)
+    assert.same({}, s[1].frames)
+    assert.equal(1, s[1].period) -- no period printed: each sample counts 1
+    local prof = assert(p:pprof())
+    assert.equal(1, #prof:samples())
+  end)
+
+  it("hand-made hardware events: addr with its symbol, data_src, weight, PIE call graphs, inline frames, tracepoints", function()
+    local p = assert(ge.perf.open(HAND .. "mem_events.txt"))
+    local s = p:samples()
+    assert.equal(5, #s)
+    assert.equal("cpu/mem-loads,ldlat=30/P", s[1].event)
+    assert.equal(3, s[1].cpu)
+    assert.equal(0x14fd13ee8000, s[1].addr)
+    assert.equal("//anon", s[1].addr_dso)
+    assert.equal(0x68100142, s[1].data_src)
+    assert.equal(35, s[1].weight)
+    assert.equal("main.sum", s[1].frames[1].sym)
+    assert.equal(0x2c, s[1].frames[1].off)
+    assert.equal("main.table", s[2].addr_sym)
+    assert.equal(0x10, s[2].addr_off)
+    assert.equal(4243, s[2].tid)
+    assert.equal("cpu/mem-stores/P", s[3].event)
+    assert.equal(0, s[3].weight)
+    assert.equal(4, #s[4].frames)
+    assert.is_true(s[4].frames[1].inlined)
+    assert.equal("main.square", s[4].frames[1].sym)
+    assert.equal("(46b3a0) size=0x18", s[5].trace)
+  end)
+
+  it("p:allocs: a probe's samples as alloc_objects and alloc_space (its size= field)", function()
+    local p = assert(ge.perf.open(HAND .. "mem_events.txt"))
+    local prof = assert(p:allocs())
+    assert.same({ { type = "alloc_objects", unit = "count" }, { type = "alloc_space", unit = "bytes" } },
+      prof.sample_types)
+    local rows, total = prof:top { sample = "alloc_space" }
+    assert.equal(0x18, total)
+    assert.equal("main.newPoint", rows[1].func) -- runtime.mallocgc dropped, as pprof drops it
+    local _, _, code = ge.perf.open(DIR .. "cpu_fp.txt"):allocs()
+    assert.equal("notfound", code)
+  end)
+end)
+
+describe("ge.perf refuses what is not perf script output", function()
+  it("perf report text: says so, with its line", function()
+    local p, err, code = ge.perf.open(DIR .. "report.txt")
+    assert.is_nil(p)
+    assert.equal("format", code)
+    assert.matches("line %d+: `perf report` output, not `perf script`: run perf script", err)
+  end)
+
+  it("a perf.data file: run perf script -i FILE", function()
+    local _, err, code = ge.perf.open(DIR .. "perf_data_head.bin")
+    assert.equal("format", code)
+    assert.matches("a perf.data file, not `perf script` text: run perf script %-i", err)
+  end)
+
+  it("garbage and truncated input", function()
+    local text = H.read(DIR .. "cpu_fp.txt")
+    for _, cut in ipairs { 1, 7, 100, 1001, math.floor(#text / 2), #text - 3 } do
+      local p, err, code = ge.perf.parse(text:sub(1, cut), "cut")
+      if p then assert.is_true(p:info().samples >= 0)
+      else assert.equal("format", code); assert.matches("^cut: line %d+: ", err) end
+    end
+    local _, err, code = ge.perf.parse("hello world\n", "g")
+    assert.equal("format", code)
+    assert.equal("g: line 1: not a `perf script` sample line (no \"pid/tid time:\" fields)", err)
+    _, err = ge.perf.parse("\tffff sym (dso)\n", "g")
+    assert.matches("line 1: a call%-graph line outside a sample", err)
+  end)
+
+  it("limits: max_line_bytes and max_records", function()
+    local _, err, code = ge.perf.open(DIR .. "cpu_fp.txt", { limits = { max_line_bytes = 20 } })
+    assert.equal("limit", code)
+    assert.matches("max_line_bytes = 20", err)
+    _, err, code = ge.perf.open(DIR .. "cpu_fp.txt", { limits = { max_records = 50 } })
+    assert.equal("limit", code)
+    assert.matches("max_records = 50", err)
+  end)
+
+  it("misuse raises", function()
+    assert.has_error(function() ge.perf.open(1) end)
+    assert.has_error(function() ge.perf.open(DIR .. "cpu_fp.txt", { bogus = 1 }) end)
+    local p = assert(ge.perf.open(DIR .. "cpu_fp.txt"))
+    assert.has_error(function() p:each { event = 3 } end)
+    assert.has_error(function() p:symbolize(42) end)
+    p:close()
+    assert.has_error(function() p:info() end)
+    assert.is_true(ge.perf.is_perf(p))
+  end)
+end)

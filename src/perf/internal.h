@@ -1,0 +1,92 @@
+/* ge_perf internals shared by the reader (read.c, line.c), the accessors
+ * (perf.c), the symbolizer (symbolize.c) and the profile writer (pprof.c). */
+#ifndef GE_PERF_INTERNAL_H
+#define GE_PERF_INTERNAL_H
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/intern.h"
+#include "core/vec.h"
+#include "goescape/perf.h"
+
+typedef struct pf_sample {
+  uint64_t time_ns, period, addr, data_src, weight, addr_off;
+  uint32_t comm, event, pid, tid, cpu, flags;
+  uint32_t addr_sym, addr_dso, trace; /* intern ids */
+  uint32_t nframes;
+  uint64_t first_frame;
+  uint8_t dclass; /* ge_perf_data_class of addr */
+} pf_sample;
+
+/* PF_INLINED: perf's own inline frame (--inline), at its caller's ip */
+enum { PF_CHAIN = 1, PF_HAS_OFF = 2, PF_INLINED = 4 };
+
+typedef struct pf_frame {
+  uint64_t ip, off, vaddr;
+  uint32_t sym, dso; /* intern ids */
+  uint32_t first_go, ngo;
+  uint8_t flags;     /* PF_* */
+} pf_frame;
+
+typedef struct pf_event {
+  uint32_t name;
+  uint64_t samples, period;
+  uint32_t flags; /* GE_PERF_HAS_* seen */
+} pf_event;
+
+typedef struct pf_dso {
+  uint64_t frames, samples;
+} pf_dso;
+
+typedef struct pf_go {
+  uint32_t func, file, line;
+  uint8_t inlined;
+} pf_go;
+
+/* One location of a sample line (addr or ip): hex [sym[+0xoff]] [(dso)]. */
+typedef struct pf_loc {
+  uint64_t hex, off;
+  const char *sym, *dso;
+  size_t sym_n, dso_n;
+  int has_off;
+} pf_loc;
+
+struct ge_perf {
+  ge_limits lim;
+  const char *name; /* interned */
+  ge_intern strs;
+  GE_VEC(pf_sample) samples;
+  GE_VEC(pf_frame) frames;
+  GE_VEC(pf_event) events;
+  GE_VEC(uint32_t) dso_ids; /* dso index -> intern id */
+  GE_VEC(pf_dso) dsos;
+  GE_VEC(uint32_t) dso_of;  /* intern id -> dso index + 1 (0: none), grown on demand */
+  GE_VEC(pf_go) gos;
+  uint64_t lines;
+  int has_callchain;
+  int in_sample; /* a sample line was read and no blank line since */
+  ge_perf_addr_form chain_form, ip_form;
+  uint64_t bin_frames, bin_resolved, bin_samples, bin_samples_resolved;
+  uint32_t unknown_id; /* "[unknown]" */
+  uint32_t last_dso;   /* the dso of the frame read last: frames run in dsos */
+};
+
+/* Reads the lines of s[0, n) (read.c); with final = 0, only up to the last
+ * line whose successor has begun (*used: the bytes read), so that the rest
+ * is given again with more input. */
+ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, int final, size_t *used, ge_error *err);
+/* Parses a sample line (line.c): fills *out (frames of the ip excluded) and
+ * the sample-line locations locs[0..*nlocs) for the caller to place; chain:
+ * call-graph lines follow. Returns 0, or -1 when the line is not one. */
+int ge_perf_sample_line(ge_perf *p, const char *s, size_t n, pf_sample *out, pf_loc *locs,
+                        int *nlocs, const char **why);
+/* Parses a call-graph line: 0, or -1 when it is not one. */
+int ge_perf_frame_line(const char *s, size_t n, pf_loc *out, int *inlined);
+/* The dso index of intern id `id`, added when new; UINT32_MAX out of memory. */
+uint32_t ge_perf_dso_index(ge_perf *p, uint32_t id);
+uint32_t ge_perf_str(ge_perf *p, const char *s, size_t n);
+static inline ge_strview ge_perf_sv(const ge_perf *p, uint32_t id) {
+  const ge_intern_entry *e = ge_intern_get(&p->strs, id);
+  return (ge_strview){e->ptr, e->len};
+}
+#endif

@@ -1,0 +1,187 @@
+/* The line loop of a `perf script` text: sample lines, the call-graph lines
+ * under them, blank lines between samples, `#` header lines (perf script
+ * --header). The first line that is none of these is an error that names
+ * it, and says which command makes the right input when it recognises what
+ * it was given instead (perf.data itself, `perf report` text). */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static ge_err fail_line(ge_perf *p, ge_error *err, const char *what) {
+  return ge_fail(err, GE_ERR_FORMAT, "%s: line %llu: %s", p->name,
+                 (unsigned long long)p->lines, what);
+}
+
+static ge_err nomem(ge_error *err) { return ge_fail(err, GE_ERR_NOMEM, "perf: out of memory"); }
+
+static int is_report_line(const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n && s[i] == ' ') i++;
+  size_t d = i;
+  while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+  if (i == d || i >= n || s[i] != '.') return 0;
+  i++;
+  while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+  return i < n && s[i] == '%';
+}
+
+static uint32_t event_index(ge_perf *p, uint32_t name) {
+  for (size_t i = 0; i < p->events.n; i++)
+    if (p->events.v[i].name == name) return (uint32_t)i;
+  pf_event *e = GE_VEC_PUSH_SLOT(p->events);
+  if (!e) return UINT32_MAX;
+  memset(e, 0, sizeof *e);
+  e->name = name;
+  return (uint32_t)p->events.n - 1;
+}
+
+static ge_err check_records(ge_perf *p, ge_error *err) {
+  if (p->samples.n + p->frames.n < p->lim.max_records) return GE_OK;
+  return ge_fail(err, GE_ERR_LIMIT,
+                 "%s: line %llu: more than %llu samples and frames (limit max_records = %llu)",
+                 p->name, (unsigned long long)p->lines, (unsigned long long)p->lim.max_records,
+                 (unsigned long long)p->lim.max_records);
+}
+
+static ge_err push_frame(ge_perf *p, const pf_loc *l, uint8_t flags, ge_error *err) {
+  ge_err e = check_records(p, err);
+  if (e) return e;
+  pf_frame *f = GE_VEC_PUSH_SLOT(p->frames);
+  if (!f) return nomem(err);
+  memset(f, 0, sizeof *f);
+  f->ip = l->hex;
+  f->off = l->off;
+  f->flags = (uint8_t)(flags | (l->has_off ? PF_HAS_OFF : 0));
+  f->sym = l->sym ? ge_perf_str(p, l->sym, l->sym_n) : p->unknown_id;
+  if (!l->dso) {
+    f->dso = p->unknown_id;
+  } else {
+    const ge_intern_entry *last = ge_intern_get(&p->strs, p->last_dso);
+    f->dso = last->len == l->dso_n && memcmp(last->ptr, l->dso, l->dso_n) == 0
+                 ? p->last_dso : ge_perf_str(p, l->dso, l->dso_n);
+    if (f->dso != UINT32_MAX) p->last_dso = f->dso;
+  }
+  if (f->sym == UINT32_MAX || f->dso == UINT32_MAX) return nomem(err);
+  uint32_t d = ge_perf_dso_index(p, f->dso);
+  if (d == UINT32_MAX) return nomem(err);
+  p->dsos.v[d].frames++;
+  p->samples.v[p->samples.n - 1].nframes++;
+  return GE_OK;
+}
+
+static void end_sample(ge_perf *p) {
+  if (!p->samples.n) return;
+  const pf_sample *s = &p->samples.v[p->samples.n - 1];
+  if (s->nframes) p->dsos.v[ge_perf_dso_index(p, p->frames.v[s->first_frame].dso)].samples++;
+}
+
+static ge_perf_data_class data_class(const pf_loc *a) {
+  const char *d = a->dso;
+  size_t n = a->dso_n;
+  if (!d || !n) return GE_PERF_DATA_OTHER;
+  if (n == 6 && memcmp(d, "//anon", 6) == 0) return GE_PERF_DATA_HEAP;
+  if (n == 7 && memcmp(d, "[stack]", 7) == 0) return GE_PERF_DATA_STACK;
+  if (n == 6 && memcmp(d, "[heap]", 6) == 0) return GE_PERF_DATA_CHEAP;
+  if (d[0] == '/') return GE_PERF_DATA_GLOBAL;
+  return GE_PERF_DATA_OTHER;
+}
+
+static ge_err sample(ge_perf *p, const char *s, size_t n, int chain, ge_error *err) {
+  pf_sample o;
+  pf_loc locs[2];
+  int nlocs;
+  const char *why;
+  if (ge_perf_sample_line(p, s, n, &o, locs, &nlocs, &why)) {
+    if (!why) return nomem(err);
+    if (is_report_line(s, n))
+      return fail_line(p, err, "`perf report` output, not `perf script`: run perf script -i perf.data");
+    char msg[160];
+    snprintf(msg, sizeof msg, "not a `perf script` sample line (%s)", why);
+    return fail_line(p, err, msg);
+  }
+  ge_err e = check_records(p, err);
+  if (e) return e;
+  end_sample(p);
+  if (!(o.flags & GE_PERF_HAS_PERIOD)) o.period = 1;
+  const pf_loc *addr = NULL, *ip = NULL;
+  if (chain) addr = nlocs ? &locs[0] : NULL;
+  else if (nlocs == 2) addr = &locs[0], ip = &locs[1];
+  else if (nlocs == 1) ip = &locs[0];
+  o.addr_sym = o.addr_dso = 0;
+  if (addr) {
+    o.flags |= GE_PERF_HAS_ADDR;
+    o.addr = addr->hex, o.addr_off = addr->off;
+    if (addr->sym && (o.addr_sym = ge_perf_str(p, addr->sym, addr->sym_n)) == UINT32_MAX)
+      return nomem(err);
+    if (addr->dso && (o.addr_dso = ge_perf_str(p, addr->dso, addr->dso_n)) == UINT32_MAX)
+      return nomem(err);
+  }
+  if (addr) o.dclass = (uint8_t)data_class(addr);
+  uint32_t ev = event_index(p, o.event);
+  if (ev == UINT32_MAX) return nomem(err);
+  pf_event *pe = &p->events.v[ev];
+  pe->samples++;
+  pe->period += o.period;
+  pe->flags |= o.flags;
+  o.event = ev;
+  o.first_frame = p->frames.n;
+  o.nframes = 0;
+  pf_sample *slot = GE_VEC_PUSH_SLOT(p->samples);
+  if (!slot) return nomem(err);
+  *slot = o;
+  return ip ? push_frame(p, ip, 0, err) : GE_OK;
+}
+
+ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, int final, size_t *used, ge_error *err) {
+  const char *start = s;
+  *used = 0;
+  if (!p->lines && n >= 8 && (memcmp(s, "PERFILE2", 8) == 0 || memcmp(s, "PERFFILE", 8) == 0))
+    return ge_fail(err, GE_ERR_FORMAT,
+                   "%s: a perf.data file, not `perf script` text: run perf script -i %s", p->name,
+                   p->name);
+  const char *end = s + n;
+  while (s < end) {
+    const char *nl = memchr(s, '\n', (size_t)(end - s));
+    size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
+    const char *next = nl ? nl + 1 : end;
+    if (len > p->lim.max_line_bytes)
+      return ge_fail(err, GE_ERR_LIMIT, "%s: line %llu: %zu bytes long (limit max_line_bytes = %llu)",
+                     p->name, (unsigned long long)p->lines + 1, len,
+                     (unsigned long long)p->lim.max_line_bytes);
+    /* a line is read once it and the first byte of the next are in: a
+     * sample line's fields depend on whether a call graph follows */
+    if (!final && (!nl || next == end)) break;
+    p->lines++;
+    size_t l = len;
+    while (l && (s[l - 1] == '\r' || s[l - 1] == ' ')) l--;
+    ge_err e = GE_OK;
+    if (l == 0) {
+      p->in_sample = 0;
+    } else if (s[0] == '#') {
+      if ((l >= 10 && memcmp(s, "# Overhead", 10) == 0) || (l >= 10 && memcmp(s, "# Children", 10) == 0))
+        return fail_line(p, err, "`perf report` output, not `perf script`: run perf script -i perf.data");
+    } else if (s[0] == '\t') {
+      if (!p->in_sample) return fail_line(p, err, "a call-graph line outside a sample");
+      pf_loc loc;
+      int inl;
+      if (ge_perf_frame_line(s, l, &loc, &inl))
+        return fail_line(p, err, "not a call-graph line (\"<hex> sym+0xoff (dso)\")");
+      p->has_callchain = 1;
+      e = push_frame(p, &loc, (uint8_t)(PF_CHAIN | (inl ? PF_INLINED : 0)), err);
+    } else {
+      int chain = next < end && *next == '\t';
+      e = sample(p, s, l, chain, err);
+      if (e == GE_ERR_FORMAT && p->in_sample && l >= 2 && s[0] == ' ' && s[1] == ' ') {
+        e = GE_OK; /* srcline text ("  file.go:12", -F +srcline) under a frame */
+      } else {
+        p->in_sample = 1;
+      }
+    }
+    if (e) return e;
+    s = next;
+    *used = (size_t)(s - start);
+  }
+  if (final) end_sample(p);
+  return GE_OK;
+}
