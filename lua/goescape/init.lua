@@ -5,6 +5,7 @@
 --   ge.binary   Go ELF binaries (goescape.binary)
 --   ge.trace    Go execution traces (goescape.trace)
 --   ge.bench    Go benchmark results and benchstat statistics (goescape.bench)
+--   ge.heapdump Go heap dumps: objects, roots, dominators, paths (goescape.heapdump)
 --   ge.analysis joins and reports built on the three (goescape.analysis)
 --   ge.report   output writers (goescape.report)
 local core = require "goescape.core"
@@ -19,4 +20,4 @@ local ge = {
 function ge.limits(t) return core.limits(t) end
 
 return require("goescape.lazy")(ge, "goescape",
-  { "escape", "profile", "binary", "trace", "bench", "analysis", "report" })
+  { "escape", "profile", "binary", "trace", "bench", "heapdump", "analysis", "report" })

@@ -25,6 +25,7 @@ void ge_lua_push_trace_frames(lua_State *L, const struct ge_trace_frame *fr, siz
 struct ge_trace_model;
 void ge_lua_push_trace_gc(lua_State *L, const struct ge_trace_model *m);
 void ge_lua_open_bench(lua_State *L);
+void ge_lua_open_heapdump(lua_State *L);
 
 /* Field setters for the table on top of the stack: t[k] = v. A string
  * view with no bytes may have a NULL ptr: it is the empty string. */

@@ -334,5 +334,6 @@ GE_API int luaopen_goescape_core(lua_State *L) {
   ge_lua_open_binary(L);
   ge_lua_open_trace(L);
   ge_lua_open_bench(L);
+  ge_lua_open_heapdump(L);
   return 1;
 }

@@ -1,0 +1,176 @@
+--- Go heap dumps (`runtime/debug.WriteHeapDump`): the objects, their
+-- pointers and the roots, the dominator tree, retained sizes and the
+-- shortest path from a root to any object.
+--
+--   local d = assert(ge.heapdump.open("heap.dump", {binary = bin}))
+--   for _, r in ipairs(d:retainers{n = 10}) do
+--     print(r.size, r.retained, ge.heapdump.path_text(r.path))
+--   end
+--
+-- d:info() → {go_version, goarch, ptr_size, objects, pointers, roots,
+--   heap_bytes, records = {kind = count}, memstats = {heap_alloc = ...}}
+-- d:each_object() → {address, size, pointers} in address order
+-- d:object(addr) → {address, size, pointers, reachable, retained, idom,
+--   depth, refs = {{address, field}...}, alloc = {{func, file, line}...}}
+-- d:roots() → {{root = "data"|"bss"|"stack"|..., slot, target, offset,
+--   goroutine, func, name}...}
+-- d:goroutines() → {{id, status, wait_reason, frames = {...}}...}
+-- d:path(addr) → {root step, {address, size}, {address, size, field}...}
+-- d:retainers{n=} → rows {address, size, retained, pointers, path, alloc}
+-- d:dominators(addr|nil, {n=}) → rows immediately dominated, and their count
+-- d:reachable() → {objects, bytes}
+--
+-- With {binary = bin} (a goescape.binary handle or a path), a data or bss
+-- root step gets `name`: the global whose symbol holds the slot, and
+-- `symbol_offset` inside it.
+local core = require "goescape.core"
+local handle = require "goescape.handle"
+local options = require "goescape.options"
+
+local M = {}
+local OPEN = { limits = true, binary = true }
+local RETAINERS = { n = true }
+local DOMINATORS = { n = true }
+
+local class = handle.class("goescape.heapdump", "heap dump")
+local methods = class.methods
+M.is_heapdump = class.is
+
+-- Data symbols sorted by address, for naming data and bss roots.
+local function data_symbols(bin)
+  local syms = {}
+  for _, s in ipairs(bin:symbols()) do
+    if s.type == 1 and s.value > 0 then syms[#syms + 1] = s end
+  end
+  table.sort(syms, function(a, b) return a.value < b.value end)
+  return syms
+end
+
+local function symbol_at(syms, a)
+  local lo, hi = 1, #syms
+  local found
+  while lo <= hi do
+    local mid = math.floor((lo + hi) / 2)
+    if syms[mid].value <= a then found, lo = syms[mid], mid + 1 else hi = mid - 1 end
+  end
+  if found and a < found.value + math.max(found.size, 1) then return found end
+end
+
+local function attach(h, err, code, opts)
+  if not h then return nil, err, code end
+  local a = { symbols = false }
+  local bin = opts.binary
+  if bin ~= nil then
+    local ge_binary = require "goescape.binary"
+    if type(bin) == "string" then
+      local b, berr, bcode = ge_binary.open(bin)
+      if not b then
+        h:close()
+        return nil, berr, bcode
+      end
+      a.symbols = data_symbols(b)
+      b:close()
+    elseif ge_binary.is_binary(bin) then
+      a.symbols = data_symbols(bin)
+    else
+      h:close()
+      error("goescape.heapdump: binary must be a goescape.binary handle or a path", 3)
+    end
+  end
+  return class.attach(h, a)
+end
+
+--- Opens a dump file ("-" is stdin). opts: {limits = {...}, binary = bin}.
+function M.open(path, opts)
+  if type(path) ~= "string" then error("bad argument #1 to 'open' (path expected)", 2) end
+  opts = options(opts, OPEN, "goescape.heapdump.open")
+  local h, err, code = core.heapdump_open(path, opts.limits)
+  return attach(h, err, code, opts)
+end
+
+--- Reads a dump held in a Lua string (`name` stands for it in messages).
+function M.parse(bytes, name, opts)
+  if type(bytes) ~= "string" then error("bad argument #1 to 'parse' (string expected)", 2) end
+  opts = options(opts, OPEN, "goescape.heapdump.parse")
+  local h, err, code = core.heapdump_parse(bytes, name, opts.limits)
+  return attach(h, err, code, opts)
+end
+
+-- Names the root step of a path from the binary's symbols.
+local function name_root(self, step)
+  local syms = class.attributes(self).symbols
+  if syms and (step.root == "data" or step.root == "bss") then
+    local s = symbol_at(syms, step.slot)
+    if s then
+      step.name = s.name
+      step.symbol_offset = step.slot - s.value
+    end
+  end
+  return step
+end
+
+local path_c = methods.path
+--- The shortest path from a root to the object holding addr: the root's
+-- step, then each object ({address, size}, and `field`: the offset of the
+-- pointer in the object before). nil, err, "notfound" when no object
+-- holds addr or no root reaches it.
+function methods:path(addr)
+  local p, err, code = path_c(self, addr)
+  if not p then return nil, err, code end
+  name_root(self, p[1])
+  return p
+end
+
+local roots_c = methods.roots
+function methods:roots()
+  local rs = roots_c(self)
+  for _, r in ipairs(rs) do name_root(self, r) end
+  return rs
+end
+
+--- The objects that retain most, largest first: {address, size, retained,
+-- pointers, path, alloc?}. opts: {n = 20}.
+function methods:retainers(opts)
+  opts = options(opts, RETAINERS, "heapdump:retainers")
+  local rows, err, code = self:_top(opts.n or 20)
+  if not rows then return nil, err, code end
+  for _, r in ipairs(rows) do
+    if r.path then name_root(self, r.path[1]) end
+  end
+  return rows
+end
+
+--- The objects addr immediately dominates (nil: those only roots
+-- dominate), largest retained first, at most opts.n (default 20); and how
+-- many there are in all.
+function methods:dominators(addr, opts)
+  opts = options(opts, DOMINATORS, "heapdump:dominators")
+  return self:_dominated(addr, opts.n or 20)
+end
+
+function methods:reachable() return self:_reachable() end
+
+--- One line for a path: "main.chain → +0 0xc000010000 (32 B) → ...".
+function M.path_text(path)
+  local out = {}
+  for i, s in ipairs(path) do
+    if i == 1 then
+      local what = s.name or s.root
+      if s.root == "stack" or s.root == "goroutine_context" then
+        what = ("%s %s (goroutine %s)"):format(s.root, s.func or "?", tostring(s.goroutine))
+        if s.offset then what = what .. ("+%d"):format(s.offset) end
+      elseif not s.name and s.offset then
+        what = ("%s+%d"):format(s.root, s.offset)
+      elseif s.symbol_offset and s.symbol_offset > 0 then
+        what = ("%s+%d"):format(s.name, s.symbol_offset)
+      end
+      out[#out + 1] = what
+    else
+      out[#out + 1] = ("%s0x%x (%d B)"):format(s.field and ("+%d "):format(s.field) or "",
+        s.address, s.size)
+    end
+  end
+  return table.concat(out, " → ")
+end
+
+return M
