@@ -40,7 +40,7 @@ void ge_heapdump_free(ge_heapdump *d) {
   if (!d) return;
   ge_arena_free(&d->strings);
   free(d->addr); free(d->size); free(d->first); free(d->raw); free(d->rawfield);
-  free(d->edge); free(d->field);
+  free(d->edge); free(d->field); free(d->page);
   GE_VEC_FREE(d->roots); GE_VEC_FREE(d->gs); GE_VEC_FREE(d->frames);
   GE_VEC_FREE(d->buckets); GE_VEC_FREE(d->sites); GE_VEC_FREE(d->samples);
   free(d->retained); free(d->idom);

@@ -43,6 +43,8 @@ struct ge_heapdump {
   uint32_t *edge;     /* target object */
   uint32_t *field;    /* the pointer's offset in its source (saturated) */
   size_t nedge;
+  uint32_t *page; /* graph.c's page table, or NULL */
+  uint64_t page_base, npages;
 
   GE_VEC(hd_root) roots;
   GE_VEC(ge_heapdump_goroutine) gs;
