@@ -20,6 +20,31 @@ local dumps = H.cached("heapdump-retain", function(dir)
   end
 end)
 
+-- The line of retain/main.go that makes each array (found by its text).
+local LINES = {}
+do
+  local n = 0
+  for line in io.lines(PROG .. "/main.go") do
+    n = n + 1
+    for k, text in pairs({ subslice = "make([]byte, 4<<20)", map = "make([]byte, 3<<20)",
+      chain = "make([]byte, 2<<20)", channel = "make([]byte, 5<<20)", goroutine = "make([]byte, 6<<20)" }) do
+      if line:find(text, 1, true) then LINES[k] = n end
+    end
+  end
+end
+
+-- The line the program's allocation is on. The writer takes the line of
+-- each caller's PC less one (the call, not the return address), but not of
+-- the stack's first frame: when the runtime's own frames are left out of the
+-- stack (Go 1.19), the allocating function's frame is first, and its line
+-- is that of the return address, the next statement's where the call ends
+-- its line.
+local function at_line(stack, site, want)
+  if site.line == want then return true end
+  local first = stack[1]
+  return first.func == site.func and first.line == site.line and site.line == want + 1
+end
+
 -- Path steps after the root, for each array: what the program built.
 local STEPS = { subslice = 1, map = 3, chain = 4, channel = 3 }
 
@@ -78,6 +103,11 @@ for _, c in ipairs(H.go_compilers()) do
         end
         assert.is_truthy(found)
         assert.same(p, found.path)
+        -- MemProfileRate = 1: the dump's alloc sample names the line
+        local site = assert(found.site)
+        assert.is_true(at_line(found.alloc, site, LINES[k]), site.line)
+        assert.matches("retain/main%.go$", site.file)
+        assert.equal(k == "goroutine" and "main.main.func1" or "main.main", site.func)
       end)
     end
 
@@ -88,6 +118,24 @@ for _, c in ipairs(H.go_compilers()) do
       for _, r in ipairs(d:roots()) do if r.slot == slot then target = r end end
       assert.equal(kept.subslice.address, target.target)
       assert.equal("main.pinned", target.name)
+    end)
+
+    it("goescape retain --json prints each top retainer with its size, path and allocation site", function()
+      local out = H.must(H.cli_cmd(("retain %s --binary %s --json -n 40"):format(H.q(base .. ".dump"), H.q(base))))
+      local rows = {}
+      for line in out:gmatch("[^\n]+") do
+        local o = cjson.decode(line)
+        rows[o.address] = o
+      end
+      for k, want in pairs(kept) do
+        local o = assert(rows[want.address], k)
+        assert.is_true(o.retained >= want.size and o.size >= want.size)
+        if k ~= "goroutine" then assert.equal(want.holder, o.path[1]) end
+        assert.equal(#o.steps, #o.path)
+        assert.is_true(at_line(d:object(want.address).alloc, o.alloc, LINES[k]))
+      end
+      local text = H.must(H.cli_cmd(("retain %s --binary %s -n 5"):format(H.q(base .. ".dump"), H.q(base))))
+      assert.matches("main%.queue → ", text)
     end)
 
     it("the dominator tree's top level holds every array's holder", function()

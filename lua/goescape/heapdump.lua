@@ -16,7 +16,7 @@
 --   goroutine, func, name}...}
 -- d:goroutines() → {{id, status, wait_reason, frames = {...}}...}
 -- d:path(addr) → {root step, {address, size}, {address, size, field}...}
--- d:retainers{n=} → rows {address, size, retained, pointers, path, alloc}
+-- d:retainers{n=} → rows {address, size, retained, pointers, path, alloc, site}
 -- d:dominators(addr|nil, {n=}) → rows immediately dominated, and their count
 -- d:reachable() → {objects, bytes}
 --
@@ -40,7 +40,8 @@ M.is_heapdump = class.is
 local function data_symbols(bin)
   local syms = {}
   for _, s in ipairs(bin:symbols()) do
-    if s.type == 1 and s.value > 0 then syms[#syms + 1] = s end
+    -- markers (runtime.bss, runtime.edata, ...) have no size: not globals
+    if s.type == 1 and s.value > 0 and s.size > 0 then syms[#syms + 1] = s end
   end
   table.sort(syms, function(a, b) return a.value < b.value end)
   return syms
@@ -53,7 +54,7 @@ local function symbol_at(syms, a)
     local mid = math.floor((lo + hi) / 2)
     if syms[mid].value <= a then found, lo = syms[mid], mid + 1 else hi = mid - 1 end
   end
-  if found and a < found.value + math.max(found.size, 1) then return found end
+  if found and a < found.value + found.size then return found end
 end
 
 local function attach(h, err, code, opts)
@@ -98,7 +99,8 @@ end
 
 -- Names the root step of a path from the binary's symbols.
 local function name_root(self, step)
-  local syms = class.attributes(self).symbols
+  local a = class.attributes(self)
+  local syms = a and a.symbols
   if syms and (step.root == "data" or step.root == "bss") then
     local s = symbol_at(syms, step.slot)
     if s then
@@ -128,14 +130,26 @@ function methods:roots()
   return rs
 end
 
+--- The allocation site in an alloc stack (innermost first): the first
+-- frame outside the runtime's allocator (runtime.mallocgc, makeslice,
+-- newobject, ... as pprof leaves them out), or nil.
+function M.alloc_site(frames)
+  for _, f in ipairs(frames or {}) do
+    if not f.func:match("^runtime%.") then return f end
+  end
+end
+
 --- The objects that retain most, largest first: {address, size, retained,
--- pointers, path, alloc?}. opts: {n = 20}.
+-- pointers, path, alloc?, site?} (alloc: the allocation stack where the
+-- dump has a sample for the object; site: its frame outside the runtime).
+-- opts: {n = 20}.
 function methods:retainers(opts)
   opts = options(opts, RETAINERS, "heapdump:retainers")
   local rows, err, code = self:_top(opts.n or 20)
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
     if r.path then name_root(self, r.path[1]) end
+    r.site = M.alloc_site(r.alloc)
   end
   return rows
 end
@@ -150,26 +164,30 @@ end
 
 function methods:reachable() return self:_reachable() end
 
---- One line for a path: "main.chain → +0 0xc000010000 (32 B) → ...".
+--- Step i of a path as text: the root's name ("main.chain", "stack
+-- main.worker (goroutine 7)+64", "bss+16" without a binary), or an object
+-- ("+16 0xc000012000 (32 B)": the field it is reached by, its address and
+-- size).
+function M.step_text(path, i)
+  local s = path[i]
+  if i > 1 then
+    return ("%s0x%x (%d B)"):format(s.field and ("+%d "):format(s.field) or "", s.address, s.size)
+  end
+  if s.root == "stack" or s.root == "goroutine_context" then
+    local what = ("%s %s (goroutine %s)"):format(s.root, s.func or "?", tostring(s.goroutine))
+    return s.offset and what .. ("+%d"):format(s.offset) or what
+  end
+  if s.name and s.symbol_offset and s.symbol_offset > 0 then
+    return ("%s+%d"):format(s.name, s.symbol_offset)
+  end
+  if s.name then return s.name end
+  return s.offset and ("%s+%d"):format(s.root, s.offset) or s.root
+end
+
+--- One line for a path: "main.chain → 0xc000010000 (32 B) → +8 ...".
 function M.path_text(path)
   local out = {}
-  for i, s in ipairs(path) do
-    if i == 1 then
-      local what = s.name or s.root
-      if s.root == "stack" or s.root == "goroutine_context" then
-        what = ("%s %s (goroutine %s)"):format(s.root, s.func or "?", tostring(s.goroutine))
-        if s.offset then what = what .. ("+%d"):format(s.offset) end
-      elseif not s.name and s.offset then
-        what = ("%s+%d"):format(s.root, s.offset)
-      elseif s.symbol_offset and s.symbol_offset > 0 then
-        what = ("%s+%d"):format(s.name, s.symbol_offset)
-      end
-      out[#out + 1] = what
-    else
-      out[#out + 1] = ("%s0x%x (%d B)"):format(s.field and ("+%d "):format(s.field) or "",
-        s.address, s.size)
-    end
-  end
+  for i in ipairs(path) do out[i] = M.step_text(path, i) end
   return table.concat(out, " → ")
 end
 
