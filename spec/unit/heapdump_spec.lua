@@ -38,6 +38,26 @@ describe("ge.heapdump.open", function()
     d:close()
   end)
 
+  it("reads a plain dump file through its window as it reads the gzipped one and the string", function()
+    local path = H.tmpdir("heapdump") .. "/small.dump"
+    local bytes = raw_dump()
+    H.write(path, bytes)
+    local a, b, c = assert(ge.heapdump.open(path)), assert(ge.heapdump.open(DUMP)),
+      assert(ge.heapdump.parse(bytes, "small.dump"))
+    assert.same(b:info(), a:info())
+    assert.same(b:info(), c:info())
+    assert.same(b:retainers{ n = 5 }, a:retainers{ n = 5 })
+    -- cut files: the error names the file and an offset inside it
+    for _, n in ipairs({ 10, 1000, math.floor(#bytes / 2), #bytes - 1 }) do
+      H.write(path, bytes:sub(1, n))
+      local d, err, code = ge.heapdump.open(path)
+      assert.is_nil(d)
+      assert.equal("format", code)
+      local off = tonumber(err:match("small%.dump: offset (%d+): "))
+      assert.is_truthy(off and off <= n, err)
+    end
+  end)
+
   it("returns nil, a message and a code for a missing file", function()
     local d, err, code = ge.heapdump.open(DIR .. "no-such.dump")
     assert.is_nil(d)

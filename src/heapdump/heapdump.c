@@ -1,13 +1,18 @@
-/* ge_heapdump: opening, freeing and the accessors of the model. The input
- * is read whole (src/core/mapfile.h), its records are read once, and it is
- * released before open returns: what stays is proportional to the objects,
- * pointers and roots, not to the dump's bytes. */
+/* ge_heapdump: opening, freeing and the accessors of the model. A dump
+ * file is read through a window (input.h), other input whole
+ * (src/core/mapfile.h); records are read once, and what stays is
+ * proportional to the objects, pointers and roots, not to the dump's
+ * bytes. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/gzip.h"
 #include "core/mapfile.h"
+#include "input.h"
 #include "internal.h"
 
 static const char *const KINDS[GE_HD_NKINDS] = {
@@ -48,14 +53,14 @@ void ge_heapdump_free(ge_heapdump *d) {
   free(d);
 }
 
-static ge_err load_plain(const char *name, const unsigned char *data, size_t len,
-                         const ge_limits *lim, ge_heapdump **out, ge_error *err) {
+static ge_err load_in(const char *name, hd_in *in, const ge_limits *lim, ge_heapdump **out,
+                      ge_error *err) {
   ge_heapdump *d = calloc(1, sizeof *d);
   if (!d) return ge_fail(err, GE_ERR_NOMEM, "%s: out of memory", name);
   if (lim) d->lim = *lim;
   else ge_limits_default(&d->lim);
   ge_arena_init(&d->strings, 64 * 1024);
-  ge_err e = hd_read(d, name, data, len, err);
+  ge_err e = hd_read(d, name, in, err);
   if (!e) e = hd_build(d, name, err);
   if (e) {
     ge_heapdump_free(d);
@@ -63,6 +68,13 @@ static ge_err load_plain(const char *name, const unsigned char *data, size_t len
   }
   *out = d;
   return GE_OK;
+}
+
+static ge_err load_plain(const char *name, const unsigned char *data, size_t len,
+                         const ge_limits *lim, ge_heapdump **out, ge_error *err) {
+  hd_in in;
+  hd_in_mem(&in, data, len);
+  return load_in(name, &in, lim, out, err);
 }
 
 /* A dump may come gzipped (they compress ten to one): it is inflated whole,
@@ -93,10 +105,29 @@ ge_err ge_heapdump_parse(const char *name, const void *data, size_t len, const g
   return load(name ? name : "<string>", data, len, lim, out, err);
 }
 
+/* A regular file that is not gzip is read through a window (input.h): the
+ * dump's bytes are never all in memory. Anything else (stdin, a pipe, gzip)
+ * is read whole first. */
 ge_err ge_heapdump_open(const char *path, const ge_limits *lim, ge_heapdump **out,
                         ge_error *err) {
-  ge_map m;
   *out = NULL;
+  unsigned char head[2];
+  if (strcmp(path, "-") != 0 && ge_read_head(path, head, sizeof head) == sizeof head &&
+      !ge_is_gzip(head, sizeof head)) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      hd_in in;
+      ge_err e = hd_in_file(&in, fd, (uint64_t)st.st_size)
+                     ? ge_fail(err, GE_ERR_NOMEM, "%s: out of memory", path)
+                     : load_in(path, &in, lim, out, err);
+      hd_in_free(&in);
+      close(fd);
+      return e;
+    }
+    if (fd >= 0) close(fd);
+  }
+  ge_map m;
   ge_err e = ge_map_open_whole(path, &m, lim, err);
   if (e) return e;
   e = load(path, m.data, m.size, lim, out, err);

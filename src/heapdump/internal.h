@@ -63,10 +63,10 @@ struct ge_heapdump {
   uint64_t reachable, reachable_bytes;
 };
 
-/* read.c: reads every record of data[0, len) into d (objects unsorted,
+/* read.c: reads every record of the input into d (objects unsorted,
  * pointers raw); errors name `name` and the byte offset. */
-ge_err hd_read(ge_heapdump *d, const char *name, const unsigned char *data, size_t len,
-               ge_error *err);
+struct hd_in;
+ge_err hd_read(ge_heapdump *d, const char *name, struct hd_in *in, ge_error *err);
 /* graph.c: sorts objects, resolves pointers and roots to objects. */
 ge_err hd_build(ge_heapdump *d, const char *name, ge_error *err);
 /* The object holding addr, or -1. */

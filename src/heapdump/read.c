@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/varint.h"
+#include "input.h"
 #include "internal.h"
 
 static const char HEADER[] = "go1.7 heap dump\n";
@@ -17,65 +18,71 @@ static const char HEADER[] = "go1.7 heap dump\n";
 typedef struct rd {
   ge_heapdump *d;
   const char *name;
-  const unsigned char *base, *p, *end;
+  hd_in *in;
   ge_error *err;
 } rd;
 
-static ge_err fail_at(rd *r, const unsigned char *at, ge_err code, const char *what) {
-  return ge_fail(r->err, code, "%s: offset %zu: %s", r->name, (size_t)(at - r->base), what);
+static ge_err fail_at(rd *r, uint64_t at, ge_err code, const char *what) {
+  return ge_fail(r->err, code, "%s: offset %llu: %s", r->name, (unsigned long long)at, what);
 }
+
+static ge_err nomem(rd *r) { return ge_fail(r->err, GE_ERR_NOMEM, "%s: out of memory", r->name); }
 
 static ge_err uv(rd *r, uint64_t *v) {
-  if (ge_uvarint(&r->p, r->end, v)) return GE_OK;
-  return fail_at(r, r->p, GE_ERR_FORMAT,
-                 r->p >= r->end ? "truncated: a value expected" : "bad varint");
+  hd_in *in = r->in;
+  int64_t avail = hd_in_fill(in, 10);
+  if (avail < 0) return nomem(r);
+  const uint8_t *p = in->win + in->pos, *end = p + avail;
+  if (ge_uvarint(&p, end, v)) {
+    in->pos = (size_t)(p - in->win);
+    return GE_OK;
+  }
+  return fail_at(r, hd_in_off(in), GE_ERR_FORMAT, avail < 10 ? "truncated: a value expected" : "bad varint");
 }
 
-/* A memory range or string: its bytes stay in the input. */
-static ge_err bytes(rd *r, const unsigned char **b, uint64_t *n) {
+/* A memory range: its length, and its offset in the input (its bytes are
+ * read later, only at pointer fields). */
+static ge_err range(rd *r, uint64_t *off, uint64_t *n) {
   ge_err e = uv(r, n);
   if (e) return e;
-  if (*n > (uint64_t)(r->end - r->p))
-    return fail_at(r, r->p, GE_ERR_FORMAT, "truncated: a byte range runs past the end");
-  *b = r->p;
-  r->p += *n;
+  if (*n > hd_in_left(r->in))
+    return fail_at(r, hd_in_off(r->in), GE_ERR_FORMAT, "truncated: a byte range runs past the end");
+  *off = hd_in_off(r->in);
+  hd_in_skip(r->in, *n);
   return GE_OK;
 }
 
 static ge_err str(rd *r, ge_strview *s) {
-  const unsigned char *b = NULL;
   uint64_t n;
-  ge_err e = bytes(r, &b, &n);
+  ge_err e = uv(r, &n);
   if (e) return e;
-  s->ptr = n ? ge_arena_strndup(&r->d->strings, (const char *)b, n) : NULL;
-  s->len = n;
-  if (n && !s->ptr) return ge_fail(r->err, GE_ERR_NOMEM, "%s: out of memory", r->name);
+  hd_in *in = r->in;
+  if (n > hd_in_left(in))
+    return fail_at(r, hd_in_off(in), GE_ERR_FORMAT, "truncated: a string runs past the end");
+  int64_t avail = hd_in_fill(in, (size_t)n);
+  if (avail < 0) return nomem(r);
+  if ((uint64_t)avail < n) return fail_at(r, hd_in_off(in), GE_ERR_IO, "read error");
+  s->ptr = n ? ge_arena_strndup(&r->d->strings, (const char *)in->win + in->pos, (size_t)n) : NULL;
+  s->len = (size_t)n;
+  in->pos += (size_t)n;
+  if (n && !s->ptr) return nomem(r);
   return GE_OK;
 }
 
 #define U(v) do { ge_err e_ = uv(r, &(v)); if (e_) return e_; } while (0)
 #define SKIP(n) do { uint64_t s_; for (int k_ = 0; k_ < (n); k_++) U(s_); } while (0)
 
-/* The pointer-sized word at off of mem (n bytes). */
-static uint64_t word(const ge_heapdump *d, const unsigned char *mem, uint64_t off) {
-  uint64_t v = 0;
-  uint32_t w = d->info.ptr_size;
-  for (uint32_t i = 0; i < w; i++) {
-    unsigned shift = d->info.big_endian ? 8 * (w - 1 - i) : 8 * i;
-    v |= (uint64_t)mem[off + i] << shift;
-  }
-  return v;
-}
-
 /* Calls out(r, ctx, offset, pointer) for each non-nil pointer field of a
- * field list over mem[0, n). An interface field (kinds 2 and 3, written by
- * Go 1.4's format) holds two words, both pointers. */
+ * field list over the contents at input offset base (n bytes). An
+ * interface field (kinds 2 and 3, written by Go 1.4's format) holds two
+ * words, both pointers. Words are read in the params' width and order. */
 typedef ge_err (*field_fn)(rd *r, void *ctx, uint64_t off, uint64_t ptr);
 
-static ge_err fields(rd *r, const unsigned char *mem, uint64_t n, field_fn out, void *ctx) {
-  uint32_t w = r->d->info.ptr_size;
+static ge_err fields(rd *r, uint64_t base, uint64_t n, field_fn out, void *ctx) {
+  const ge_heapdump_info *in = &r->d->info;
+  uint32_t w = in->ptr_size;
   for (;;) {
-    const unsigned char *at = r->p;
+    uint64_t at = hd_in_off(r->in);
     uint64_t kind, off;
     U(kind);
     if (kind == 0) return GE_OK;
@@ -85,7 +92,11 @@ static ge_err fields(rd *r, const unsigned char *mem, uint64_t n, field_fn out, 
     if (off > n || n - off < words * w)
       return fail_at(r, at, GE_ERR_FORMAT, "field offset past its contents");
     for (uint64_t k = 0; k < words; k++) {
-      uint64_t ptr = word(r->d, mem, off + k * w);
+      const unsigned char *m = hd_in_at(r->in, base + off + k * w, w);
+      if (!m) return fail_at(r, base + off + k * w, GE_ERR_IO, "read error");
+      uint64_t ptr = 0;
+      for (uint32_t i = 0; i < w; i++)
+        ptr |= (uint64_t)m[i] << (in->big_endian ? 8 * (w - 1 - i) : 8 * i);
       if (!ptr) continue;
       ge_err e = out(r, ctx, off + k * w, ptr);
       if (e) return e;
@@ -95,11 +106,9 @@ static ge_err fields(rd *r, const unsigned char *mem, uint64_t n, field_fn out, 
 
 static ge_err limit(rd *r, const char *what) {
   return ge_fail(r->err, GE_ERR_LIMIT, "%s: offset %zu: more than %llu %s (limit max_records = %llu)",
-                 r->name, (size_t)(r->p - r->base), (unsigned long long)r->d->lim.max_records,
+                 r->name, (size_t)hd_in_off(r->in), (unsigned long long)r->d->lim.max_records,
                  what, (unsigned long long)r->d->lim.max_records);
 }
-
-static ge_err nomem(rd *r) { return ge_fail(r->err, GE_ERR_NOMEM, "%s: out of memory", r->name); }
 
 static ge_err obj_field(rd *r, void *ctx, uint64_t off, uint64_t ptr) {
   (void)ctx;
@@ -130,10 +139,9 @@ static int grow_objects(ge_heapdump *d) {
 
 static ge_err object(rd *r) {
   ge_heapdump *d = r->d;
-  uint64_t addr, n;
-  const unsigned char *mem = NULL;
+  uint64_t addr, n, base;
   U(addr);
-  ge_err e = bytes(r, &mem, &n);
+  ge_err e = range(r, &base, &n);
   if (e) return e;
   if (d->nobj >= d->lim.max_records) return limit(r, "objects");
   if (grow_objects(d)) return nomem(r);
@@ -142,7 +150,7 @@ static ge_err object(rd *r) {
   d->first[d->nobj] = d->nraw;
   d->nobj++;
   d->info.heap_bytes += n;
-  e = fields(r, mem, n, obj_field, NULL);
+  e = fields(r, base, n, obj_field, NULL);
   d->first[d->nobj] = d->nraw;
   return e;
 }
@@ -169,10 +177,9 @@ static ge_err root_field(rd *r, void *ctx, uint64_t off, uint64_t ptr) {
 }
 
 static ge_err segment(rd *r, int kind) {
-  uint64_t addr, n;
-  const unsigned char *mem = NULL;
+  uint64_t addr, n, base;
   U(addr);
-  ge_err e = bytes(r, &mem, &n);
+  ge_err e = range(r, &base, &n);
   if (e) return e;
   if (kind == GE_HD_ROOT_DATA) {
     r->d->info.data_addr = addr;
@@ -182,7 +189,7 @@ static ge_err segment(rd *r, int kind) {
     r->d->info.bss_size = n;
   }
   root_ctx c = {(uint8_t)kind, addr, -1, -1};
-  return fields(r, mem, n, root_field, &c);
+  return fields(r, base, n, root_field, &c);
 }
 
 static ge_err goroutine(rd *r) {
@@ -209,9 +216,9 @@ static ge_err goroutine(rd *r) {
 static ge_err frame(rd *r) {
   ge_heapdump *d = r->d;
   ge_heapdump_frame f;
-  const unsigned char *mem = NULL;
+  uint64_t base;
   U(f.sp); U(f.depth); U(f.child_sp);
-  ge_err e = bytes(r, &mem, &f.size);
+  ge_err e = range(r, &base, &f.size);
   if (e) return e;
   U(f.entry); U(f.pc); U(f.continpc);
   if ((e = str(r, &f.func))) return e;
@@ -222,7 +229,7 @@ static ge_err frame(rd *r) {
   if (!s) return nomem(r);
   *s = f;
   root_ctx c = {GE_HD_ROOT_STACK, f.sp, (int64_t)d->frames.n - 1, f.goroutine};
-  return fields(r, mem, f.size, root_field, &c);
+  return fields(r, base, f.size, root_field, &c);
 }
 
 static ge_err finalizer(rd *r, int kind) {
@@ -238,7 +245,7 @@ static ge_err finalizer(rd *r, int kind) {
 
 static ge_err params(rd *r) {
   ge_heapdump_info *in = &r->d->info;
-  const unsigned char *at = r->p;
+  uint64_t at = hd_in_off(r->in);
   uint64_t be, ps;
   U(be); U(ps);
   if (ps != 4 && ps != 8) return fail_at(r, at, GE_ERR_FORMAT, "pointer size is neither 4 nor 8");
@@ -333,19 +340,20 @@ static ge_err record(rd *r, uint64_t kind) {
   }
 }
 
-ge_err hd_read(ge_heapdump *d, const char *name, const unsigned char *data, size_t len,
-               ge_error *err) {
-  rd r = {d, name, data, data, data + len, err};
+ge_err hd_read(ge_heapdump *d, const char *name, hd_in *in, ge_error *err) {
+  rd r = {d, name, in, err};
   size_t hl = sizeof HEADER - 1;
-  if (len < hl || memcmp(data, HEADER, hl) != 0)
+  int64_t got = hd_in_fill(in, hl);
+  if (got < 0) return nomem(&r);
+  if ((size_t)got < hl || memcmp(in->win + in->pos, HEADER, hl) != 0)
     return ge_fail(err, GE_ERR_FORMAT, "%s: offset 0: not a Go heap dump (no \"go1.7 heap dump\" header)",
                    name);
-  r.p += hl;
+  in->pos += hl;
   d->info.ptr_size = 8;
   for (;;) {
-    const unsigned char *at = r.p;
+    uint64_t at = hd_in_off(in);
     uint64_t kind;
-    if (r.p >= r.end) return fail_at(&r, at, GE_ERR_FORMAT, "truncated: no EOF record");
+    if (hd_in_left(in) == 0) return fail_at(&r, at, GE_ERR_FORMAT, "truncated: no EOF record");
     ge_err e = uv(&r, &kind);
     if (e) return e;
     if (kind >= GE_HD_NKINDS) return fail_at(&r, at, GE_ERR_FORMAT, "unknown record kind");
