@@ -9,27 +9,35 @@
  * has millions of objects and chains as long (a linked list), far past any
  * C stack. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "internal.h"
 
 #define NONE UINT32_MAX
 
+/* Arrays by preorder number unless said otherwise; each is freed as soon
+ * as it is done with, so that the peak stays near ten words per object
+ * besides the graph. Edge counts fit 32 bits (hd_dominators checks). */
 typedef struct lt {
   uint32_t *dfn;    /* by node: preorder number, NONE if unreached */
-  uint32_t *vertex; /* by number: node (super-root: nobj) */
-  uint32_t *parent, *semi, *ancestor, *best, *idom, *samedom, *bucket, *next;
-  uint64_t *pstart; /* predecessors by number, CSR */
+  uint32_t *vertex; /* node of each number (super-root: nobj) */
+  uint32_t *parent, *semi, *ancestor, *best, *bucket, *next;
+  uint32_t *idom;   /* SAME | y: same dominator as y (Lengauer-Tarjan's samedom) */
+  uint32_t *pstart; /* predecessors, CSR */
   uint32_t *pred;
   uint32_t *stack;
-  uint64_t *spos;
+  uint32_t *spos;   /* DFS: the next successor of each stacked node */
   uint32_t count;
 } lt;
 
+#define SAME 0x80000000u
+
 static void lt_free(lt *t) {
   free(t->dfn); free(t->vertex); free(t->parent); free(t->semi); free(t->ancestor);
-  free(t->best); free(t->idom); free(t->samedom); free(t->bucket); free(t->next);
+  free(t->best); free(t->idom); free(t->bucket); free(t->next);
   free(t->pstart); free(t->pred); free(t->stack); free(t->spos);
+  memset(t, 0, sizeof *t);
 }
 
 /* Successor k of node v (the super-root's are the roots' targets). */
@@ -50,12 +58,12 @@ static void dfs(const ge_heapdump *d, lt *t) {
   t->spos[top++] = 0;
   while (top) {
     uint32_t v = t->stack[top - 1];
-    uint64_t k = t->spos[top - 1];
+    uint32_t k = t->spos[top - 1];
     if (k == nsucc(d, v)) {
       top--;
       continue;
     }
-    t->spos[top - 1] = k + 1;
+    t->spos[top - 1] = k + 1; /* fits: successors of one node <= edges + roots */
     uint32_t w = succ(d, v, k);
     if (t->dfn[w] != NONE) continue;
     t->dfn[w] = num;
@@ -107,12 +115,11 @@ static void lengauer_tarjan(lt *t) {
     t->best[i] = i;
     t->ancestor[i] = NONE;
     t->bucket[i] = NONE;
-    t->samedom[i] = NONE;
     t->idom[i] = NONE;
   }
   for (uint32_t w = n - 1; w >= 1; w--) {
     uint32_t p = t->parent[w], s = p;
-    for (uint64_t k = t->pstart[w]; k < t->pstart[w + 1]; k++) {
+    for (uint32_t k = t->pstart[w]; k < t->pstart[w + 1]; k++) {
       uint32_t v = t->pred[k];
       uint32_t sv = v <= w ? v : t->semi[eval(t, v)];
       if (sv < s) s = sv;
@@ -124,47 +131,43 @@ static void lengauer_tarjan(lt *t) {
     for (uint32_t v = t->bucket[p]; v != NONE; v = t->next[v]) {
       uint32_t y = eval(t, v);
       if (t->semi[y] == t->semi[v]) t->idom[v] = p;
-      else t->samedom[v] = y;
+      else t->idom[v] = SAME | y;
     }
     t->bucket[p] = NONE;
   }
   for (uint32_t w = 1; w < n; w++)
-    if (t->samedom[w] != NONE) t->idom[w] = t->idom[t->samedom[w]];
+    if (t->idom[w] != NONE && (t->idom[w] & SAME)) t->idom[w] = t->idom[t->idom[w] & ~SAME];
 }
+
+#define GET(p, n) (((p) = malloc((size_t)(n) * sizeof *(p))) != NULL)
 
 ge_err hd_dominators(ge_heapdump *d, ge_error *err) {
   size_t n = d->nobj;
-  if (n >= HD_SUPER || d->nedge + d->roots.n >= UINT32_MAX)
+  if (n >= SAME - 1 || d->nedge + d->roots.n >= UINT32_MAX)
     return ge_fail(err, GE_ERR_LIMIT, "heap dump: too many objects or pointers for the dominator tree");
   lt t = {0};
   size_t nn = n + 1;
-  t.dfn = malloc(nn * sizeof *t.dfn);
-  t.vertex = malloc(nn * sizeof *t.vertex);
-  t.parent = malloc(nn * sizeof *t.parent);
-  t.stack = malloc(nn * sizeof *t.stack);
-  t.spos = malloc((nn + 1) * sizeof *t.spos);
-  d->retained = calloc(nn, sizeof *d->retained);
-  d->idom = malloc(nn * sizeof *d->idom);
-  if (!t.dfn || !t.vertex || !t.parent || !t.stack || !t.spos || !d->retained || !d->idom)
+  if (!GET(t.dfn, nn) || !GET(t.vertex, nn) || !GET(t.parent, nn) || !GET(t.stack, nn) ||
+      !GET(t.spos, nn))
     goto nomem;
   for (size_t i = 0; i < nn; i++) t.dfn[i] = NONE;
   dfs(d, &t);
   uint32_t c = t.count;
-  t.pstart = malloc((c + 1) * sizeof *t.pstart);
-  t.pred = malloc((d->nedge + d->roots.n + 1) * sizeof *t.pred);
-  t.semi = malloc(c * sizeof *t.semi);
-  t.ancestor = malloc(c * sizeof *t.ancestor);
-  t.best = malloc(c * sizeof *t.best);
-  t.idom = malloc(c * sizeof *t.idom);
-  t.samedom = malloc(c * sizeof *t.samedom);
-  t.bucket = malloc(c * sizeof *t.bucket);
-  t.next = malloc(c * sizeof *t.next);
-  if (!t.pstart || !t.pred || !t.semi || !t.ancestor || !t.best || !t.idom || !t.samedom ||
-      !t.bucket || !t.next)
-    goto nomem;
+  if (!GET(t.pstart, c + 1) || !GET(t.pred, d->nedge + d->roots.n + 1)) goto nomem;
   preds(d, &t);
+  free(t.dfn);
+  free(t.spos);
+  t.dfn = t.spos = NULL;
+  if (!GET(t.semi, c) || !GET(t.ancestor, c) || !GET(t.best, c) || !GET(t.idom, c) ||
+      !GET(t.bucket, c) || !GET(t.next, c))
+    goto nomem;
   lengauer_tarjan(&t);
+  free(t.semi); free(t.ancestor); free(t.best); free(t.bucket); free(t.next);
+  free(t.pstart); free(t.pred); free(t.stack); free(t.parent);
+  t.semi = t.ancestor = t.best = t.bucket = t.next = t.pstart = t.pred = t.stack = t.parent = NULL;
 
+  d->retained = calloc(nn, sizeof *d->retained);
+  if (!d->retained || !GET(d->idom, nn)) goto nomem;
   for (size_t i = 0; i < n; i++) d->idom[i] = HD_UNREACHED;
   d->reachable = c - 1;
   d->reachable_bytes = 0;

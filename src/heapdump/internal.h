@@ -58,7 +58,7 @@ struct ge_heapdump {
   uint64_t *retained;
   uint32_t *idom;     /* HD_UNREACHED, HD_SUPER (only roots dominate) or an object */
   uint32_t *bfs_parent; /* object or UINT32_MAX for a root's target */
-  uint64_t *bfs_via;    /* field offset in the parent, or the root index */
+  uint32_t *bfs_via;    /* field offset in the parent, or the root index */
   uint32_t *bfs_depth;
   uint64_t reachable, reachable_bytes;
 };

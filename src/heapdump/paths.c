@@ -23,7 +23,7 @@ ge_err hd_bfs(ge_heapdump *d, ge_error *err) {
     if (d->bfs_depth[t] != UINT32_MAX) continue;
     d->bfs_depth[t] = 0;
     d->bfs_parent[t] = UINT32_MAX;
-    d->bfs_via[t] = r;
+    d->bfs_via[t] = (uint32_t)r;
     queue[tail++] = t;
   }
   while (head < tail) {
