@@ -118,6 +118,9 @@ for _, c in ipairs(H.go_compilers()) do
       for _, r in ipairs(d:roots()) do if r.slot == slot then target = r end end
       assert.equal(kept.subslice.address, target.target)
       assert.equal("main.pinned", target.name)
+      assert.equal(100, target.target_offset) -- pinned = big[100:116]
+      assert.equal(kept.subslice.address + 100, target.pointer)
+      assert.equal(100, p[1].target_offset)
     end)
 
     it("goescape retain --json prints each top retainer with its size, path and allocation site", function()

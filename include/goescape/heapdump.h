@@ -86,6 +86,7 @@ typedef struct ge_heapdump_root {
   int kind;
   uint32_t target;   /* the object it points into */
   uint64_t slot;     /* address of the slot (data, bss, stack), else the pointer */
+  uint64_t pointer;  /* the pointer in it: inside target, not always at its start */
   uint64_t offset;   /* offset in its segment or frame */
   int64_t frame;     /* stack: the frame's index, else -1 */
   int64_t goroutine; /* stack, ctxt: the goroutine's index, else -1 */

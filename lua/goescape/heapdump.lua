@@ -13,7 +13,8 @@
 -- d:object(addr) → {address, size, pointers, reachable, retained, idom,
 --   depth, refs = {{address, field}...}, alloc = {{func, file, line}...}}
 -- d:roots() → {{root = "data"|"bss"|"stack"|..., slot, target, offset,
---   goroutine, func, name}...}
+--   goroutine, func, name, target_offset}...} (target_offset: where in the
+--   target the pointer lands, when not at its start: a sub-slice)
 -- d:goroutines() → {{id, status, wait_reason, frames = {...}}...}
 -- d:path(addr) → {root step, {address, size}, {address, size, field}...}
 -- d:retainers{n=} → rows {address, size, retained, pointers, path, alloc, site}
@@ -167,11 +168,13 @@ function methods:reachable() return self:_reachable() end
 --- Step i of a path as text: the root's name ("main.chain", "stack
 -- main.worker (goroutine 7)+64", "bss+16" without a binary), or an object
 -- ("+16 0xc000012000 (32 B)": the field it is reached by, its address and
--- size).
+-- size; "0xc000500000+100 (4194304 B)": the root points 100 bytes in).
 function M.step_text(path, i)
   local s = path[i]
   if i > 1 then
-    return ("%s0x%x (%d B)"):format(s.field and ("+%d "):format(s.field) or "", s.address, s.size)
+    -- the root's pointer may land inside its target (a sub-slice): 0x...+100
+    local inside = i == 2 and path[1].target_offset and ("+%d"):format(path[1].target_offset) or ""
+    return ("%s0x%x%s (%d B)"):format(s.field and ("+%d "):format(s.field) or "", s.address, inside, s.size)
   end
   if s.root == "stack" or s.root == "goroutine_context" then
     local what = ("%s %s (goroutine %s)"):format(s.root, s.func or "?", tostring(s.goroutine))

@@ -160,6 +160,7 @@ void ge_heapdump_root_get(const ge_heapdump *d, size_t i, ge_heapdump_root *out)
   out->kind = r->kind;
   out->target = r->target;
   out->slot = r->slot;
+  out->pointer = r->ptr;
   out->offset = r->offset;
   out->frame = r->frame;
   out->goroutine = r->goroutine;

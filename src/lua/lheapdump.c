@@ -223,7 +223,10 @@ static void push_root(lua_State *L, ge_heapdump *d, size_t i) {
   lua_pushstring(L, ge_heapdump_root_kind_name(r.kind));
   lua_setfield(L, -2, "root");
   ge_setint(L, "slot", (long long)r.slot);
+  ge_setint(L, "pointer", (long long)r.pointer);
   ge_setint(L, "target", (long long)o.addr);
+  /* A small slice of a big array points inside it: say where. */
+  if (r.pointer != o.addr) ge_setint(L, "target_offset", (long long)(r.pointer - o.addr));
   if (r.kind == GE_HD_ROOT_DATA || r.kind == GE_HD_ROOT_BSS || r.kind == GE_HD_ROOT_STACK)
     ge_setint(L, "offset", (long long)r.offset);
   if (r.name.len) ge_setsv(L, "name", r.name);
