@@ -15,7 +15,8 @@ local PROG = H.root .. "/spec/fixtures/heapdump/retain"
 local dumps = H.cached("heapdump-retain", function(dir)
   for _, c in ipairs(H.go_compilers()) do
     local bin = ("%s/retain-%s"):format(dir, c.name)
-    H.must(("cd %s && env -u LD_PRELOAD %s build -o %s ."):format(H.q(PROG), c.go, H.q(bin)))
+    H.must(("cd %s && env -u LD_PRELOAD %s build -gcflags=-m=2 -o %s . 2> %s.m2.log")
+      :format(H.q(PROG), c.go, H.q(bin), H.q(bin)))
     H.must(("env -u LD_PRELOAD %s %s.dump > %s.json"):format(H.q(bin), H.q(bin), H.q(bin)))
   end
 end)
@@ -139,6 +140,17 @@ for _, c in ipairs(H.go_compilers()) do
       end
       local text = H.must(H.cli_cmd(("retain %s --binary %s -n 5"):format(H.q(base .. ".dump"), H.q(base))))
       assert.matches("main%.queue → ", text)
+    end)
+
+    it("examples/heap-pins.lua names each big array's root, allocation line and escape", function()
+      local out = H.must(H.cli_cmd(("run %s/examples/heap-pins.lua %s %s %s"):format(H.root,
+        H.q(base .. ".dump"), H.q(base), H.q(base .. ".m2.log"))))
+      assert.matches("5 objects of 64%.0 KiB or more are alive", out)
+      local block = out:match("4%.0 MiB array, retained by main%.pinned[^\n]*\n[^\n]*\n[^\n]*")
+      assert.is_truthy(block, out)
+      assert.matches("points 100 bytes into it", block)
+      assert.matches("allocated in main%.main at main%.go:4[34]", block)
+      assert.matches("escape: make%(%[%]byte, [^)]+%) escapes to heap", block)
     end)
 
     it("the dominator tree's top level holds every array's holder", function()
