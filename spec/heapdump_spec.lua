@@ -112,6 +112,26 @@ for _, c in ipairs(H.go_compilers()) do
       end)
     end
 
+    it("objects no root reaches have no path, no retained size and no dominator", function()
+      local unreached, first = 0, nil
+      for o in d:each_object() do
+        local x = d:object(o.address)
+        if not x.reachable then
+          unreached = unreached + 1
+          first = first or x
+          assert.is_nil(x.retained)
+          assert.is_nil(x.idom)
+        end
+      end
+      assert.equal(d:info().objects - d:reachable().objects, unreached)
+      if first then
+        local p, err, code = d:path(first.address)
+        assert.is_nil(p)
+        assert.equal("notfound", code)
+        assert.matches("no root reaches", err)
+      end
+    end)
+
     it("the sub-slice's global points inside the array, not at its start", function()
       local p = assert(d:path(kept.subslice.address))
       local slot = p[1].slot
