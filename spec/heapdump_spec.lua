@@ -142,6 +142,12 @@ for _, c in ipairs(H.go_compilers()) do
       assert.equal(100, target.target_offset) -- pinned = big[100:116]
       assert.equal(kept.subslice.address + 100, target.pointer)
       assert.equal(100, p[1].target_offset)
+      -- the global's DWARF type, and its array's
+      assert.equal("[]uint8", p[1].type)
+      assert.equal("[...]uint8", p[2].type)
+      local cp = assert(d:path(kept.chain.address))
+      assert.equal("*main.node", cp[1].type)
+      assert.equal("main.node", cp[2].type)
     end)
 
     it("goescape retain --json prints each top retainer with its size, path and allocation site", function()
@@ -156,6 +162,7 @@ for _, c in ipairs(H.go_compilers()) do
         assert.is_true(o.retained >= want.size and o.size >= want.size)
         if k ~= "goroutine" then assert.equal(want.holder, o.path[1]) end
         assert.equal(#o.steps, #o.path)
+        if k == "subslice" then assert.equal("[...]uint8", o.type) end
         assert.is_true(at_line(d:object(want.address).alloc, o.alloc, LINES[k]))
       end
       local text = H.must(H.cli_cmd(("retain %s --binary %s -n 5"):format(H.q(base .. ".dump"), H.q(base))))

@@ -23,7 +23,9 @@
 --
 -- With {binary = bin} (a goescape.binary handle or a path), a data or bss
 -- root step gets `name`: the global whose symbol holds the slot, and
--- `symbol_offset` inside it.
+-- `symbol_offset` inside it; at offset 0, `type`: the global's DWARF type,
+-- and the object it points to its type where that follows (a pointer's
+-- pointee, a slice's array); a retainer row gets its object's `type`.
 local core = require "goescape.core"
 local handle = require "goescape.handle"
 local options = require "goescape.options"
@@ -58,6 +60,35 @@ local function symbol_at(syms, a)
   if found and a < found.value + found.size then return found end
 end
 
+-- The package of a Go symbol: "net/http.DefaultClient" -> "net/http".
+local function package_of(name)
+  return name:match("^(.*/[^.]*)%.") or name:match("^([^.]*)%.")
+end
+
+-- The DWARF types of the globals the data and bss roots land in, by name
+-- ({["main.pinned"] = "[]uint8"}): the DWARF units of their packages only.
+local function global_types(h, bin, syms)
+  local pkgs, seen = {}, {}
+  for _, r in ipairs(h:roots()) do
+    if r.root == "data" or r.root == "bss" then
+      local s = symbol_at(syms, r.slot)
+      local pkg = s and package_of(s.name)
+      if pkg and not seen[pkg] then
+        seen[pkg] = true
+        pkgs[#pkgs + 1] = pkg
+      end
+    end
+  end
+  local types = {}
+  if #pkgs == 0 or not bin.has_dwarf then return types end
+  local it = bin:each_variable{ units = pkgs }
+  if not it then return types end -- DWARF that does not read: names without types
+  for v in it do
+    if not v.func and v.name and v.type then types[v.name] = v.type end
+  end
+  return types
+end
+
 local function attach(h, err, code, opts)
   if not h then return nil, err, code end
   local a = { symbols = false }
@@ -71,9 +102,11 @@ local function attach(h, err, code, opts)
         return nil, berr, bcode
       end
       a.symbols = data_symbols(b)
+      a.types = global_types(h, b, a.symbols)
       b:close()
     elseif ge_binary.is_binary(bin) then
       a.symbols = data_symbols(bin)
+      a.types = global_types(h, bin, a.symbols)
     else
       h:close()
       error("goescape.heapdump: binary must be a goescape.binary handle or a path", 3)
@@ -107,6 +140,7 @@ local function name_root(self, step)
     if s then
       step.name = s.name
       step.symbol_offset = step.slot - s.value
+      if step.symbol_offset == 0 then step.type = a.types and a.types[s.name] end
     end
   end
   return step
@@ -120,7 +154,7 @@ local path_c = methods.path
 function methods:path(addr)
   local p, err, code = path_c(self, addr)
   if not p then return nil, err, code end
-  name_root(self, p[1])
+  M._type_path(name_root(self, p[1]), p)
   return p
 end
 
@@ -129,6 +163,18 @@ function methods:roots()
   local rs = roots_c(self)
   for _, r in ipairs(rs) do name_root(self, r) end
   return rs
+end
+
+--- Gives the root's target its type where the root's DWARF type says it:
+-- a pointer's pointee, a slice's backing array ("[...]uint8"), a string's
+-- bytes. (Deeper steps need struct layouts: not yet.)
+function M._type_path(root, path)
+  local t, target = root.type, path[2]
+  if not (t and target) then return end
+  if t:match("^%*") then target.type = t:sub(2)
+  elseif t:match("^%[%]") then target.type = "[...]" .. t:sub(3)
+  elseif t == "string" then target.type = "[...]uint8"
+  end
 end
 
 --- The allocation site in an alloc stack (innermost first): the first
@@ -149,7 +195,10 @@ function methods:retainers(opts)
   local rows, err, code = self:_top(opts.n or 20)
   if not rows then return nil, err, code end
   for _, r in ipairs(rows) do
-    if r.path then name_root(self, r.path[1]) end
+    if r.path then
+      M._type_path(name_root(self, r.path[1]), r.path)
+      r.type = r.path[#r.path].type
+    end
     r.site = M.alloc_site(r.alloc)
   end
   return rows

@@ -15,7 +15,7 @@ function M.setup(c)
   c:flag("--json", "One JSON object per retainer")
 end
 
-local ORDER = { "address", "size", "retained", "path", "steps", "alloc", "root", "name", "func",
+local ORDER = { "address", "size", "retained", "type", "path", "steps", "alloc", "root", "name", "func",
   "goroutine", "offset", "slot", "field", "file", "line" }
 
 local function alloc_site(r)
@@ -33,7 +33,7 @@ function M.run(args)
       local labels = {}
       for i in ipairs(r.path) do labels[i] = hd.step_text(r.path, i) end
       local o = { address = r.address, size = r.size, retained = r.retained, path = labels,
-                  steps = r.path, alloc = alloc_site(r) }
+                  steps = r.path, type = r.type, alloc = alloc_site(r) }
       io.stdout:write(json.encode(o, ORDER), "\n")
     end
     return
