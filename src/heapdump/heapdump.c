@@ -196,7 +196,7 @@ int ge_heapdump_alloc_site(const ge_heapdump *d, uint32_t obj, const ge_heapdump
   }
   if (lo == d->samples.n || d->samples.v[lo].obj != a) return 0;
   const hd_memprof *b = bucket(d, d->samples.v[lo].bucket);
-  if (!b || b->first_site + b->nsites > d->sites.n) return 0;
+  if (!b || b->nsites == 0 || b->first_site + b->nsites > d->sites.n) return 0;
   *frames = d->sites.v + b->first_site;
   *n = b->nsites;
   return 1;
