@@ -30,7 +30,7 @@ GE_CFLAGS = -std=c11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
 LIBFLAG ?= -shared
 GE_LIBS := $(GE_EXTRA_LDFLAGS) -lelf -ldwarf -lz -ldeflate -lcurl -lm -pthread
 
-CORE_SRC := $(sort $(wildcard src/core/*.c src/escape/*.c src/profile/*.c src/binary/*.c src/trace/*.c src/bench/*.c src/memory/*.c src/net/*.c src/perf/*.c))
+CORE_SRC := $(sort $(wildcard src/core/*.c src/escape/*.c src/profile/*.c src/binary/*.c src/trace/*.c src/bench/*.c src/memory/*.c src/net/*.c src/perf/*.c src/heapdump/*.c))
 LUA_SRC := $(sort $(wildcard src/lua/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 LUA_OBJ := $(LUA_SRC:%.c=$(BUILD)/obj/%.o)

@@ -66,7 +66,8 @@ end
 -- specs build under build/fixtures when present) and some fuzz seeds.
 function M.inputs(root)
   local I = { logs = {}, profiles = {}, binaries = {}, traces = {}, texts = {}, blobs = {}, trace_blobs = {},
-    benches = {}, bench_texts = {}, gc_texts = {}, perfs = {}, perf_texts = {} }
+    benches = {}, bench_texts = {}, gc_texts = {}, perfs = {}, perf_texts = {}, heapdumps = {},
+    heapdump_blobs = {} }
   local function add(list, paths) for _, p in ipairs(paths) do list[#list + 1] = p end end
   add(I.logs, sh_lines("ls -d " .. root .. "/spec/fixtures/escape/*.log"))
   add(I.logs, sh_lines("ls -d " .. root .. "/spec/fixtures/escape/*.logopt"))
@@ -102,6 +103,11 @@ function M.inputs(root)
   for i = 1, math.min(6, #I.perfs) do
     local s = read(I.perfs[i], 60000)
     if s then I.perf_texts[#I.perf_texts + 1] = s end
+  end
+  add(I.heapdumps, sh_lines("ls -d " .. root .. "/fuzz/corpus/heapdump/* " .. root .. "/spec/fixtures/heapdump/*.gz"))
+  for i = 1, math.min(4, #I.heapdumps) do
+    local s = read(I.heapdumps[i], 200000)
+    if s then I.heapdump_blobs[#I.heapdump_blobs + 1] = s end
   end
   for i = 1, math.min(6, #I.logs) do
     local s = read(I.logs[i], 20000)
@@ -491,6 +497,8 @@ local TRACE_METHODS = { "info", "counts", "gens", "iter", "count", "each", "summ
 local BENCH_METHODS = { "info", "row", "rows", "each", "cells", "unit_meta", "close", "__tostring" }
 local PERF_METHODS = { "info", "each", "samples", "symbolize", "pprof", "allocs", "data", "_sample", "_pprof",
   "_data", "close", "__tostring" }
+local HEAPDUMP_METHODS = { "info", "each_object", "object", "roots", "goroutines", "path", "retainers",
+  "dominators", "reachable", "close", "__tostring" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 
@@ -658,6 +666,28 @@ function call_method(env, o)
     end
     return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 3)) end)
   end
+  if o.kind == "heapdump" then
+    local m = r.pick(HEAPDUMP_METHODS)
+    if m == "__tostring" then return invoke(env, o, m, tostring, v) end
+    -- an address: where Go 1.19 puts its heap, or a hostile value
+    local addr = r.chance(0.8) and 824633720832 + r.int(0, 400000) or value(env)
+    local args = {}
+    if m == "object" or m == "path" then args = { addr }
+    elseif m == "retainers" then args = { r.chance(0.8) and { n = r.int(0, 30) } or value(env) }
+    elseif m == "dominators" then
+      args = { r.chance(0.5) and nil or addr, r.chance(0.8) and { n = r.int(0, 30) } or value(env) }
+    elseif m == "each_object" then
+      local it = invoke(env, o, m, function() return v:each_object() end)
+      if type(it) == "function" then
+        for _ = 1, r.int(0, 20) do
+          if not pcall(it) then break end
+          if r.chance(0.05) then hostile(env) end
+        end
+      end
+      return
+    end
+    return invoke(env, o, m, function() return v[m](v, unpack(args, 1, 2)) end)
+  end
   if o.kind == "bin" or o.kind == "wbin" then
     local m = r.pick(BIN_METHODS)
     if m == "__tostring" then return invoke(env, o, m, tostring, v) end
@@ -698,7 +728,7 @@ end
 ------------------------------------------------------------------ actions
 local function open_something(env)
   local r, core, ge, I = env.r, env.core, env.ge, env.I
-  local k = r.pick { 1, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 10, 11, 12, 13, 14, 15, 16 }
+  local k = r.pick { 1, 2, 3, 4, 4, 5, 5, 6, 7, 7, 8, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18 }
   local function try(kind, f, ...)
     env.calls = env.calls + 1
     local ok, v = pcall(f, ...)
@@ -766,6 +796,15 @@ local function open_something(env)
     if r.chance(0.4) then b = b:sub(1, r.int(0, #b)) end
     return try("perf", function()
       return ge.perf.parse(b, maybe(env, 0.9, function() return "perf.txt" end),
+        r.chance(0.8) and { limits = limits(env) } or value(env))
+    end)
+  elseif k == 17 and #I.heapdumps > 0 then
+    return try("heapdump", function() return ge.heapdump.open(path(env, I.heapdumps), { limits = limits(env) }) end)
+  elseif k == 18 and #I.heapdump_blobs > 0 then
+    local b = r.pick(I.heapdump_blobs)
+    if r.chance(0.4) then b = b:sub(1, r.int(0, #b)) end
+    return try("heapdump", function()
+      return ge.heapdump.parse(b, maybe(env, 0.9, function() return "h.dump" end),
         r.chance(0.8) and { limits = limits(env) } or value(env))
     end)
   elseif k == 8 then
@@ -917,7 +956,7 @@ function M.run(opts)
   local say = opts.say or function(s) io.stderr:write(s, "\n") end
   local I = M.inputs(root)
   I.root = root
-  local _ = { ge.escape, ge.profile, ge.binary, ge.trace, ge.bench, ge.perf } -- the Lua methods, loaded up front
+  local _ = { ge.escape, ge.profile, ge.binary, ge.trace, ge.bench, ge.perf, ge.heapdump } -- the Lua methods, loaded up front
   ge.net.disable() -- no path the fuzzer makes is a URL; were one to be, it fails without a fetch
   local pcs = {}
   for _, p in ipairs(I.binaries) do
@@ -930,7 +969,7 @@ function M.run(opts)
   for _, v in pairs(core) do if type(v) == "function" then own[v] = true end end
   local reg = debug.getregistry()
   for _, name in ipairs { "goescape.log", "goescape.profile", "goescape.binary", "goescape.trace", "goescape.bench",
-      "goescape.perf" } do
+      "goescape.perf", "goescape.heapdump" } do
     add_handle_functions(own, reg[name])
   end
   local t0 = os.time()

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}; shift || true
 out=build/fuzz; mkdir -p "$out"
-src=$(ls src/core/*.c src/escape/*.c src/profile/*.c src/binary/*.c src/trace/*.c src/bench/*.c src/memory/*.c src/perf/*.c 2>/dev/null)
+src=$(ls src/core/*.c src/escape/*.c src/profile/*.c src/binary/*.c src/trace/*.c src/bench/*.c src/memory/*.c src/perf/*.c src/heapdump/*.c 2>/dev/null)
 # GE_LOOKUP_MT_MIN=16: batch lookups of 16+ PCs take the threaded path.
 flags="-g -O1 -std=c11 -D_DEFAULT_SOURCE -DGE_LOOKUP_MT_MIN=16 -Iinclude -Isrc -I/usr/include/libdwarf -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 names=("$@")

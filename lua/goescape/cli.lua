@@ -10,7 +10,7 @@ local M = {}
 M.commands = {
   "escapes", "summary", "top", "folded", "diff", "merge", "info", "symbolize",
   "hotspots", "assert", "growth", "flow", "html", "flame", "trace", "run", "benchstat", "build", "bench",
-  "watch", "gctrace", "memory", "perf",
+  "watch", "gctrace", "memory", "perf", "retain",
 }
 
 --- Errors raised with M.fail carry this marker so that main can tell bad input

@@ -8,6 +8,7 @@
 --   ge.net      HTTP GETs of live services (goescape.net; openers take URLs)
 --   ge.memory   GC traces, MemStats snapshots, why RSS grows (goescape.memory)
 --   ge.perf     `perf script` output of Go programs (goescape.perf)
+--   ge.heapdump Go heap dumps: objects, roots, dominators, paths (goescape.heapdump)
 --   ge.analysis joins and reports built on the three (goescape.analysis)
 --   ge.report   output writers (goescape.report)
 local core = require "goescape.core"
@@ -22,4 +23,5 @@ local ge = {
 function ge.limits(t) return core.limits(t) end
 
 return require("goescape.lazy")(ge, "goescape",
-  { "escape", "profile", "binary", "trace", "bench", "analysis", "report", "memory", "net", "perf" })
+  { "escape", "profile", "binary", "trace", "bench", "heapdump", "analysis", "report", "memory", "net",
+    "perf" })

@@ -340,5 +340,6 @@ GE_API int luaopen_goescape_core(lua_State *L) {
   ge_lua_open_net(L);
   ge_lua_open_memory(L);
   ge_lua_open_perf(L);
+  ge_lua_open_heapdump(L);
   return 1;
 }

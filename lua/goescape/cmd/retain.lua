@@ -1,0 +1,53 @@
+--- goescape retain DUMP [--binary BIN] [--json] [-n N]
+-- The objects of a Go heap dump that retain most memory (their own bytes
+-- and those of every object they dominate), each with the shortest path
+-- from a root: a global (named with --binary), a goroutine's frame, a
+-- finalizer, a runtime root.
+local ge = require "goescape"
+local cli = require "goescape.cli"
+
+local M = { help = "Top retainers of a Go heap dump, with their paths from the roots" }
+
+function M.setup(c)
+  c:argument("dump", "Heap dump written by runtime/debug.WriteHeapDump (gzip too)")
+  c:option("--binary", "The program's binary: names data and bss roots by their global")
+  c:option("-n", "Retainers to print", "20"):convert(cli.count)
+  c:flag("--json", "One JSON object per retainer")
+end
+
+local ORDER = { "address", "size", "retained", "type", "path", "steps", "alloc", "root", "name", "func",
+  "goroutine", "offset", "slot", "field", "file", "line" }
+
+local function alloc_site(r)
+  local f = r.site
+  if f then return { func = f.func, file = f.file, line = f.line } end
+end
+
+function M.run(args)
+  local d = cli.check(ge.heapdump.open(args.dump, { binary = args.binary }))
+  local rows = cli.check(d:retainers{ n = args.n })
+  local hd = ge.heapdump
+  if args.json then
+    local json = require "goescape.report.json"
+    for _, r in ipairs(rows) do
+      local labels = {}
+      for i in ipairs(r.path) do labels[i] = hd.step_text(r.path, i) end
+      local o = { address = r.address, size = r.size, retained = r.retained, path = labels,
+                  steps = r.path, type = r.type, alloc = alloc_site(r) }
+      io.stdout:write(json.encode(o, ORDER), "\n")
+    end
+    return
+  end
+  local info = d:info()
+  local reach = d:reachable()
+  io.stdout:write(("%s: %s, %d objects (%d reachable, %d bytes)\n"):format(args.dump,
+    info.go_version, info.objects, reach.objects, reach.bytes))
+  io.stdout:write(("%12s %12s  %s\n"):format("retained", "size", "path from a root"))
+  for _, r in ipairs(rows) do
+    io.stdout:write(("%12d %12d  %s\n"):format(r.retained, r.size, hd.path_text(r.path)))
+    local a = alloc_site(r)
+    if a then io.stdout:write(("%27s allocated in %s at %s:%d\n"):format("", a.func, a.file, a.line)) end
+  end
+end
+
+return M
