@@ -64,6 +64,11 @@ typedef struct ge_handle_class {
  * this, once every argument is read and before the C object is used. */
 ge_handle *ge_lua_checkhandle(lua_State *L, int idx, const ge_handle_class *k);
 
+/* A new handle of the metatable named mt at the top of the stack, owning
+ * nothing yet: openers make it before they parse, so that nothing can raise
+ * between the parse and storing the object. */
+ge_handle *ge_lua_newhandle(lua_State *L, const char *mt);
+
 /* close and __gc: frees the C object with free_fn, unless a method of the
  * handle is in progress (a callback or a finalizer that closes its own
  * handle gets an error, the method goes on with its object). */

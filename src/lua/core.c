@@ -196,6 +196,15 @@ static int l_utf8_latin1(lua_State *L) { return rewrite(L, ge_find_bad_utf8, fix
 
 /* ------------------------------------------------ handles and protected work */
 
+ge_handle *ge_lua_newhandle(lua_State *L, const char *mt) {
+  ge_handle *h = lua_newuserdata(L, sizeof *h);
+  h->ptr = NULL;
+  h->busy = NULL;
+  luaL_getmetatable(L, mt);
+  lua_setmetatable(L, -2);
+  return h;
+}
+
 ge_handle *ge_lua_checkhandle(lua_State *L, int idx, const ge_handle_class *k) {
   ge_handle *h = luaL_checkudata(L, idx, k->tname);
   /* (an iterator's upvalue index is no argument number to name) */

@@ -29,22 +29,13 @@ static ge_handle *checkset(lua_State *L, int idx) {
 
 static void free_set(void *p) { ge_bench_free(p); }
 
-static ge_handle *newhandle(lua_State *L) {
-  ge_handle *h = lua_newuserdata(L, sizeof *h);
-  h->ptr = NULL;
-  h->busy = NULL;
-  luaL_getmetatable(L, BENCH_MT);
-  lua_setmetatable(L, -2);
-  return h;
-}
-
 /* Makes the set at the top of the stack (its handle owns it at once, so
  * that an error on the way leaves nothing to free). */
 static ge_bench *newset(lua_State *L, int limidx, int strictidx, ge_error *err) {
   ge_limits lim;
   ge_lua_limits(L, limidx, &lim);
   int strict = lua_toboolean(L, strictidx);
-  ge_handle *h = newhandle(L);
+  ge_handle *h = ge_lua_newhandle(L, BENCH_MT);
   ge_bench *b;
   if (ge_bench_new(&lim, strict, &b, err)) return NULL;
   h->ptr = b;

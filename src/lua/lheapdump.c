@@ -32,19 +32,11 @@ static int finish_open(lua_State *L, ge_err rc, ge_heapdump *d, ge_error *err) {
   return 1;
 }
 
-static void newhandle(lua_State *L) {
-  ge_handle *h = lua_newuserdata(L, sizeof *h);
-  h->ptr = NULL;
-  h->busy = NULL;
-  luaL_getmetatable(L, HD_MT);
-  lua_setmetatable(L, -2);
-}
-
 static int l_open(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   ge_limits lim;
   ge_lua_limits(L, 2, &lim);
-  newhandle(L); /* made first: nothing can raise between the parse and h->ptr */
+  ge_lua_newhandle(L, HD_MT); /* made first: nothing can raise between the parse and h->ptr */
   ge_error err;
   ge_heapdump *d;
   ge_err rc = ge_heapdump_open(path, &lim, &d, &err);
@@ -57,7 +49,7 @@ static int l_parse(lua_State *L) {
   const char *name = luaL_optstring(L, 2, "<string>");
   ge_limits lim;
   ge_lua_limits(L, 3, &lim);
-  newhandle(L);
+  ge_lua_newhandle(L, HD_MT);
   ge_error err;
   ge_heapdump *d;
   ge_err rc = ge_heapdump_parse(name, data, len, &lim, &d, &err);

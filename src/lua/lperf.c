@@ -35,20 +35,11 @@ static void set_addr(lua_State *L, const char *k, uint64_t v) {
   lua_setfield(L, -2, k);
 }
 
-static ge_handle *newhandle(lua_State *L) {
-  ge_handle *h = lua_newuserdata(L, sizeof *h);
-  h->ptr = NULL;
-  h->busy = NULL;
-  luaL_getmetatable(L, PERF_MT);
-  lua_setmetatable(L, -2);
-  return h;
-}
-
 static int l_open(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   ge_limits lim;
   ge_lua_limits(L, 2, &lim);
-  ge_handle *h = newhandle(L);
+  ge_handle *h = ge_lua_newhandle(L, PERF_MT);
   ge_error err;
   ge_perf *p;
   if (ge_perf_open(path, &lim, &p, &err)) return ge_pushfail(L, err.msg, ge_err_name(err.code));
@@ -62,7 +53,7 @@ static int l_parse(lua_State *L) {
   const char *name = luaL_optstring(L, 2, "<string>");
   ge_limits lim;
   ge_lua_limits(L, 3, &lim);
-  ge_handle *h = newhandle(L);
+  ge_handle *h = ge_lua_newhandle(L, PERF_MT);
   ge_error err;
   ge_perf *p;
   if (ge_perf_open_mem(data, len, name, &lim, &p, &err))

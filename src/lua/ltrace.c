@@ -35,21 +35,11 @@ static ge_handle *checktrace(lua_State *L, int idx) {
 
 static void free_trace(void *p) { ge_trace_free(p); }
 
-/* A new handle at the top of the stack, owning nothing yet. */
-static ge_handle *newhandle(lua_State *L) {
-  ge_handle *h = lua_newuserdata(L, sizeof *h);
-  h->ptr = NULL;
-  h->busy = NULL;
-  luaL_getmetatable(L, TRACE_MT);
-  lua_setmetatable(L, -2);
-  return h;
-}
-
 static int l_open(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   ge_limits lim;
   ge_lua_limits(L, 2, &lim);
-  ge_handle *h = newhandle(L);
+  ge_handle *h = ge_lua_newhandle(L, TRACE_MT);
   ge_error err;
   ge_trace *t;
   if (ge_trace_open(path, &lim, &t, &err)) return ge_pushfail(L, err.msg, ge_err_name(err.code));
@@ -63,7 +53,7 @@ static int l_parse(lua_State *L) {
   const char *name = luaL_optstring(L, 2, "<string>");
   ge_limits lim;
   ge_lua_limits(L, 3, &lim);
-  ge_handle *h = newhandle(L);
+  ge_handle *h = ge_lua_newhandle(L, TRACE_MT);
   ge_error err;
   ge_trace *t;
   if (ge_trace_parse(name, data, len, &lim, &t, &err))
