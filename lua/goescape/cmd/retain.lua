@@ -48,7 +48,7 @@ function M.run(args)
   for _, r in ipairs(rows) do
     io.stdout:write(("%12d %12d  %s\n"):format(r.retained, r.size, hd.path_text(r.path)))
     local a = alloc_site(r)
-    if a then io.stdout:write(("%27s allocated in %s at %s:%d\n"):format("", a.func, a.file, a.line)) end
+    if a then io.stdout:write(("%27s allocated in %s at %s:%d\n"):format("", a["function"], a.file, a.line)) end
   end
 end
 
