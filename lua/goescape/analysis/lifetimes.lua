@@ -27,6 +27,7 @@
 -- own). Type names are compared as the runtime writes them: qualified by
 -- package name, not import path.
 local inputs = require "goescape.analysis.inputs"
+local lines = require "goescape.analysis.lines"
 
 local M = {}
 
@@ -154,7 +155,6 @@ local function lifetimes(inp, opts)
   if prof then
     local top, e2, c2 = prof:top { by = "line", sample = opts.sample, n = 0 }
     if not top then return nil, e2, c2 end
-    local lines = require "goescape.analysis.lines"
     bytes = {}
     for _, r in ipairs(top) do
       if r.file and r.line and r.flat ~= 0 then
@@ -199,7 +199,6 @@ local function lifetimes(inp, opts)
         if not seen[k] then seen[k] = true; escapes[#escapes + 1] = v end
       end
       if bytes then
-        local lines = require "goescape.analysis.lines"
         for k, v in ipairs(escapes) do
           v.bytes = bytes[lines.unversioned(v.file) .. ":" .. v.line]
           v.order = k
