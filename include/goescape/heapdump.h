@@ -178,6 +178,20 @@ GE_API ge_err ge_heapdump_sites(ge_heapdump *d, ge_heapdump_group **out, size_t 
 GE_API ge_err ge_heapdump_root_retained(ge_heapdump *d, uint64_t *retained, uint64_t *objects,
                                         ge_error *err);
 
+/* The top of the dominator tree, breadth first from the super-root: each
+ * node's `per` children retaining most (largest first), at most `max`
+ * nodes in all, into out (room for max). A node: its object, the index in
+ * out of its parent (-1: a child of the super-root), how many children it
+ * has in all. *ntop: how many children the super-root has. Runs the
+ * analyses first. */
+typedef struct ge_heapdump_domnode {
+  uint32_t obj;
+  int64_t parent;
+  uint64_t nkids;
+} ge_heapdump_domnode;
+GE_API ge_err ge_heapdump_domtree(ge_heapdump *d, size_t per, size_t max, ge_heapdump_domnode *out,
+                                  size_t *nout, uint64_t *ntop, ge_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -90,28 +90,6 @@ static void offer(const ge_heapdump *d, ge_heapdump_group *g, uint32_t v) {
 #undef BEFORE
 }
 
-/* The dominator tree's children in CSR form (the super-root is node n). */
-static int children(const ge_heapdump *d, uint32_t **start, uint32_t **kids) {
-  size_t n = d->nobj;
-  *start = calloc(n + 2, sizeof **start);
-  *kids = malloc((n ? n : 1) * sizeof **kids);
-  if (!*start || !*kids) return -1;
-  uint32_t *st = *start;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t p = d->idom[i];
-    if (p != HD_UNREACHED) st[(p == HD_SUPER ? n : p) + 1]++;
-  }
-  for (size_t i = 0; i <= n; i++) st[i + 1] += st[i];
-  /* st[p] runs from p's first slot to its end, which is where p + 1's begin */
-  for (size_t i = 0; i < n; i++) {
-    uint32_t p = d->idom[i];
-    if (p != HD_UNREACHED) (*kids)[st[p == HD_SUPER ? n : p]++] = (uint32_t)i;
-  }
-  memmove(st + 1, st, (n + 1) * sizeof *st);
-  st[0] = 0;
-  return 0;
-}
-
 /* Walks the dominator tree from the super-root; a member whose group has
  * no open ancestor adds its retained size. */
 static int walk(const ge_heapdump *d, const uint32_t *group, ge_heapdump_group *gs, size_t ngroups) {
@@ -119,7 +97,7 @@ static int walk(const ge_heapdump *d, const uint32_t *group, ge_heapdump_group *
   uint32_t *start, *kids;
   uint32_t *open = calloc(ngroups ? ngroups : 1, sizeof *open);
   uint32_t *stack = malloc((2 * n + 1) * sizeof *stack);
-  int rc = children(d, &start, &kids);
+  int rc = hd_dom_children(d, &start, &kids);
   if (rc || !open || !stack) {
     free(start); free(kids); free(open); free(stack);
     return -1;

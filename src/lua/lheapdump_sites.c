@@ -6,7 +6,11 @@
  *     those with a live object
  *   dump:_root_retained() -> {{root = i, retained, objects}...}: the roots
  *     (d:roots() indexes, from 1) that hold objects alone
- * Both return nil, err, code when the analyses fail. */
+ *   dump:_domtree(per, max) -> {{address, size, retained, parent, children}...},
+ *     ntop: the top of the dominator tree breadth first (parent: the
+ *     index of the parent row, 0 for a child of the super-root; children:
+ *     how many it has in all), ntop: the super-root's children
+ * They return nil, err, code when the analyses fail. */
 #include <stdlib.h>
 
 #include "binding.h"
@@ -98,9 +102,87 @@ static int m_root_retained(lua_State *L) {
   return ge_lua_call(L, h, "root_retained", 2, roots_work, &c);
 }
 
+typedef struct tctx {
+  ge_heapdump *d;
+  ge_heapdump_domnode *nodes;
+  size_t n;
+} tctx;
+
+static int domtree_work(lua_State *L, void *ctx) {
+  tctx *c = ctx;
+  lua_createtable(L, c->n < 100000 ? (int)c->n : 0, 0);
+  for (size_t i = 0; i < c->n; i++) {
+    const ge_heapdump_domnode *x = &c->nodes[i];
+    ge_heapdump_object o;
+    ge_heapdump_retention r;
+    ge_heapdump_object_get(c->d, x->obj, &o);
+    ge_heapdump_retention_get(c->d, x->obj, &r);
+    lua_createtable(L, 0, 5);
+    ge_setint(L, "address", (long long)o.addr);
+    ge_setint(L, "size", (long long)o.size);
+    ge_setint(L, "retained", (long long)r.retained);
+    ge_setint(L, "parent", (long long)(x->parent + 1));
+    ge_setint(L, "children", (long long)x->nkids);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
+static int m_domtree(lua_State *L) {
+  lua_Integer per = luaL_checkinteger(L, 2), max = luaL_checkinteger(L, 3);
+  if (per < 0 || per > 100000) luaL_argerror(L, 2, "a count in [0, 100000] expected");
+  if (max < 0 || max > 1000000) luaL_argerror(L, 3, "a count in [0, 1000000] expected");
+  lua_settop(L, 1);
+  ge_handle *h = ge_lua_checkhandle(L, 1, &HD_CLASS);
+  ge_heapdump_domnode *nodes = lua_newuserdata(L, (max ? (size_t)max : 1) * sizeof *nodes);
+  tctx c = {h->ptr, nodes, 0};
+  uint64_t ntop;
+  ge_error err;
+  if (ge_heapdump_domtree(c.d, (size_t)per, (size_t)max, nodes, &c.n, &ntop, &err))
+    return ge_pushfail(L, err.msg, ge_err_name(err.code));
+  int r = ge_lua_call(L, h, "domtree", 2, domtree_work, &c);
+  ge_pushint(L, (long long)ntop);
+  return r + 1;
+}
+
+typedef struct actx {
+  const ge_heapdump_site *s;
+  size_t n;
+} actx;
+
+static int alloc_work(lua_State *L, void *ctx) {
+  actx *c = ctx;
+  lua_createtable(L, c->n < 1000 ? (int)c->n : 0, 0);
+  for (size_t i = 0; i < c->n; i++) {
+    lua_createtable(L, 0, 3);
+    ge_setsv(L, "func", c->s[i].func);
+    ge_setsv(L, "file", c->s[i].file);
+    ge_setint(L, "line", (long long)c->s[i].line);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
+/* dump:_alloc(addr) -> the alloc stack of the object at addr, or nil:
+ * d:object's `alloc` without the rest (its refs can be many). */
+static int m_alloc(lua_State *L) {
+  lua_Number a = luaL_checknumber(L, 2);
+  if (!(a >= 0 && a < 18446744073709551616.0)) luaL_argerror(L, 2, "an address expected");
+  lua_settop(L, 1);
+  ge_handle *h = ge_lua_checkhandle(L, 1, &HD_CLASS);
+  int64_t obj = ge_heapdump_find(h->ptr, (uint64_t)a);
+  actx c = {NULL, 0};
+  if (obj < 0 || !ge_heapdump_alloc_site(h->ptr, (uint32_t)obj, &c.s, &c.n)) {
+    lua_pushnil(L);
+    return 1;
+  }
+  return ge_lua_call(L, h, "alloc", 1, alloc_work, &c);
+}
+
 void ge_lua_open_heapdump_sites(lua_State *L) {
   static const luaL_Reg methods[] = {
-      {"_sites", m_sites}, {"_root_retained", m_root_retained}, {NULL, NULL}};
+      {"_sites", m_sites}, {"_root_retained", m_root_retained}, {"_domtree", m_domtree},
+      {"_alloc", m_alloc},  {NULL, NULL}};
   luaL_getmetatable(L, HD_MT);
   lua_getfield(L, -1, "__index");
   ge_lua_funcs(L, methods);
