@@ -57,7 +57,8 @@ function M.run(args)
   if prof then cli.check_filters(prof, cli.profile_query(args)) end
   local data, err = html.write(args.output, cli.profile_query(args, {
     escape = log, profile = prof, binary = bin, n = args.n, min = args.min,
-    base_escape = base_log, base_profile = base_prof, source = not args.no_source, trace = trace, heapdump = args.heapdump,
+    base_escape = base_log, base_profile = base_prof, source = not args.no_source, trace = trace,
+    heapdump = args.heapdump,
     source_dirs = flat(args.source_dir), title = args.title,
     names = { escape = #escapes > 0 and table.concat(escapes, ", ") or nil, profile = args.profile,
       binary = args.binary, base = base_name, trace = args.trace, heapdump = args.heapdump },

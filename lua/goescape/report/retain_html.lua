@@ -50,8 +50,9 @@ end
 function M.model(dump, opts)
   opts = options(opts, OPTS, "report.html heapdump")
   local hd = require("goescape").heapdump
-  local d, err, code = dump, nil, nil
+  local d = dump
   if type(dump) == "string" then
+    local err, code
     d, err, code = hd.open(dump, { binary = opts.binary })
     if not d then return nil, err, code end
   elseif not hd.is_heapdump(dump) then
