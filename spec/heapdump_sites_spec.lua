@@ -159,7 +159,7 @@ for _, c in ipairs(H.go_compilers()) do
     end)
 
     it("goescape retain --escape gives each retainer the compiler's message and reason", function()
-      local out = H.must(H.cli_cmd(("retain %s --binary %s --escape %s --json -n 40"):format(
+      local out = H.must(H.cli_cmd(("retain %s --binary %s --escape %s --json -n 30"):format(
         H.q(base .. ".dump"), H.q(base), H.q(base .. ".m2.log"))))
       local found = 0
       for line in out:gmatch("[^\n]+") do
