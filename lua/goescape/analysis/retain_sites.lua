@@ -6,14 +6,16 @@
 --   local rs = require "goescape.analysis.retain_sites"
 --   local rows = rs.sites(d, {escape = log_or_path, n = 20, reachable = true})
 --   local rows = rs.retainers(d, {escape = log_or_path, n = 20})
---   print(rs.text(rows[1]))
---   --> 4.0 MiB array allocated at main.go:43 (make([]byte, 4194304) escapes
---   --  to heap: too large for the stack), retained by main.pinned → ...
+--   rs.text(rows[1])
+--   --> "4.0 MiB in 1 object allocated at main.go:43 in main.main
+--   --   (make([]byte, 4194304) escapes to heap: too large for the stack),
+--   --   retained by main.pinned → 0xc000500000+100 (4194304 B)"
 --
 -- escape = {message, messages, reason, title, why, fix, line}: message is
--- the line's first heap diagnostic (messages: all of them), reason/title/
--- why/fix the line's advice (as `goescape hot` explains a line); line is
--- the line the diagnostics were found at (see at_line below).
+-- the heap diagnostic the advice explains (messages: all the line's heap
+-- diagnostics), reason/title/why/fix the line's advice (as `goescape hot`
+-- explains a line); line is the line the diagnostics were found at (see
+-- M.explainer).
 local hotspots = require "goescape.analysis.hotspots"
 local options = require "goescape.options"
 local human = require("goescape.report.units").bytes
