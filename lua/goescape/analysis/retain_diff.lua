@@ -24,9 +24,13 @@ local M = {}
 
 local OPTS = { binary = true, n = true, escape = true, source = true }
 
-local function open(d, bin)
-  if type(d) ~= "string" then return d end
-  return require("goescape").heapdump.open(d, { binary = bin })
+local function open(d, bin, which)
+  local hd = require("goescape").heapdump
+  if type(d) == "string" then return hd.open(d, { binary = bin }) end
+  if not hd.is_heapdump(d) then
+    error(("goescape.heapdump.diff: %s: a heap dump or a path expected"):format(which), 4)
+  end
+  return d
 end
 
 --- A root's label across dumps: no goroutine ids, no addresses.
@@ -117,10 +121,10 @@ end
 function M.run(old, new, opts)
   opts = options(opts, OPTS, "goescape.heapdump.diff")
   local n = opts.n or 20
-  local a, err, code = open(old, opts.binary)
+  local a, err, code = open(old, opts.binary, "old")
   if not a then return nil, err, code end
   local b
-  b, err, code = open(new, opts.binary)
+  b, err, code = open(new, opts.binary, "new")
   if not b then return nil, err, code end
   local sa, sb, ra, rb
   sa, err, code = a:sites{ n = 0 }
