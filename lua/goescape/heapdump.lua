@@ -243,4 +243,43 @@ function M.path_text(path)
   return table.concat(out, " → ")
 end
 
+
+local SITES = { n = true, reachable = true }
+--- Objects grouped by allocation site (the first frame of their alloc
+-- sample's stack outside the runtime), largest retained first: rows {func,
+-- file, line, first, objects, bytes, live_objects, live_bytes, retained,
+-- top = {address...}}. retained counts the live members no other member
+-- of the site dominates (each byte once); top: those members retaining
+-- most; first: the site is its stack's first frame (Go 1.19 leaves out
+-- the runtime's frames, and its line is then the return address's).
+-- opts: {n = 20 (0: all), reachable = true (false: sites whose objects
+-- are all dead too)}.
+function methods:sites(opts)
+  opts = options(opts, SITES, "heapdump:sites")
+  if opts.n ~= nil and type(opts.n) ~= "number" then error("heapdump:sites: n must be a number", 2) end
+  return self:_sites(opts.n or 20, opts.reachable == false)
+end
+
+--- What each root holds alone: rows {root = step (as d:roots() names it),
+-- retained, objects}, largest first: the objects only roots dominate,
+-- each counted at the root its shortest path starts at, so that the rows
+-- add up to every reachable byte once.
+function methods:root_retained()
+  local rows, err, code = self:_root_retained()
+  if not rows then return nil, err, code end
+  local roots = self:roots()
+  for _, r in ipairs(rows) do r.root = roots[r.root] end
+  table.sort(rows, function(a, b)
+    if a.retained ~= b.retained then return a.retained > b.retained end
+    return a.root.slot < b.root.slot
+  end)
+  return rows
+end
+
+--- What grew between two dumps of one program, by allocation site and by
+-- root: see goescape.analysis.retain_diff.
+function M.diff(old, new, opts)
+  return require("goescape.analysis.retain_diff").run(old, new, opts)
+end
+
 return M

@@ -13,6 +13,7 @@ function M.setup(c)
   c:option("--profile", "pprof profile (allocs/heap; any sample type)")
   c:option("--binary", "Go binary: symbolizes address-only profiles, sizes from DWARF")
   c:option("--trace", "Execution trace (runtime/trace): a timeline of heap, GC, goroutines, regions, logs")
+  c:option("--heapdump", "Heap dump (runtime/debug.WriteHeapDump): the dominator tree, with --binary its globals")
   c:option("-n", "Hotspot rows in the table", "100"):convert(cli.count)
   c:option("--min", "Flame graph: leave out frames under this fraction of the total", "0.001")
     :convert(cli.number)
@@ -33,8 +34,8 @@ end
 
 function M.run(args)
   local escapes, bases = flat(args.escape), flat(args.base_escape)
-  if #escapes == 0 and not args.profile and not args.trace then
-    cli.fail("html: give --escape LOG, --profile PROF and/or --trace TRACE")
+  if #escapes == 0 and not args.profile and not args.trace and not args.heapdump then
+    cli.fail("html: give --escape LOG, --profile PROF, --trace TRACE and/or --heapdump DUMP")
   end
   if #bases > 0 and #escapes == 0 then cli.usage("html: --base-escape needs --escape") end
   if args.base_profile and not args.profile then cli.usage("html: --base-profile needs --profile") end
@@ -57,9 +58,10 @@ function M.run(args)
   local data, err = html.write(args.output, cli.profile_query(args, {
     escape = log, profile = prof, binary = bin, n = args.n, min = args.min,
     base_escape = base_log, base_profile = base_prof, source = not args.no_source, trace = trace,
+    heapdump = args.heapdump,
     source_dirs = flat(args.source_dir), title = args.title,
     names = { escape = #escapes > 0 and table.concat(escapes, ", ") or nil, profile = args.profile,
-      binary = args.binary, base = base_name, trace = args.trace },
+      binary = args.binary, base = base_name, trace = args.trace, heapdump = args.heapdump },
   }))
   if not data then cli.fail("html: %s", tostring(err)) end
   io.stderr:write("goescape: wrote ", args.output, "\n")
