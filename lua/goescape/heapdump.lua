@@ -179,10 +179,11 @@ end
 
 --- The allocation site in an alloc stack (innermost first): the first
 -- frame outside the runtime's allocator (runtime.mallocgc, makeslice,
--- newobject, ... as pprof leaves them out), or nil.
+-- newobject, ... as pprof leaves them out; since Go 1.24 also the maps'
+-- internal/runtime/maps.newarray and its kin), or nil: the rule of d:sites.
 function M.alloc_site(frames)
   for _, f in ipairs(frames or {}) do
-    if not f.func:match("^runtime%.") then return f end
+    if not f.func:match("^runtime%.") and not f.func:match("^internal/runtime/") then return f end
   end
 end
 
