@@ -18,8 +18,8 @@ mb=${MB:-200}
 mkdir -p "$corpus"
 perf record -q -g -e cpu-clock -o /dev/null -- true 2> /dev/null \
   || { echo "bench perf: perf record cannot run here (perf_event_paranoid, container)" >&2; exit 0; }
-dir="$corpus/perf"; mkdir -p "$dir"
-(cd spec/fixtures/perf/prog && env -u LD_PRELOAD GOTOOLCHAIN=local go build -o "$OLDPWD/$dir/prog" .)
+dir="$corpus/perf"; mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
+(cd spec/fixtures/perf/prog && env -u LD_PRELOAD GOTOOLCHAIN=local go build -o "$dir/prog" .)
 # one perf.data of K runs of the program (its memory stays small; a run at a
 # 40 us period prints about 3 MB of text)
 k=$(( mb / 3 + 1 ))

@@ -17,6 +17,7 @@ typedef struct pf_sample {
   uint32_t nframes;
   uint64_t first_frame;
   uint8_t dclass; /* ge_perf_data_class of addr */
+  uint8_t ended;  /* its chain is final: counted, shared */
 } pf_sample;
 
 /* PF_INLINED: perf's own inline frame (--inline), at its caller's ip.
@@ -39,6 +40,15 @@ typedef struct pf_chain {
   uint64_t first;
   uint32_t n, hash;
 } pf_chain;
+
+/* The text of a call-graph block read before (read.c): a block whose text
+ * is equal takes its chain without parsing a line of it. */
+typedef struct pf_block {
+  uint64_t text;      /* offset in block_text */
+  uint64_t first;     /* its chain in frames */
+  uint32_t len, hash; /* text bytes */
+  uint32_t n;         /* frames (= its lines); UINT32_MAX until its sample ends */
+} pf_block;
 
 typedef struct pf_event {
   uint32_t name;
@@ -76,6 +86,10 @@ struct ge_perf {
   GE_VEC(pf_go) gos;
   GE_VEC(pf_chain) chains;
   ge_hashidx chain_ix;
+  GE_VEC(pf_block) blocks;
+  ge_hashidx block_ix;
+  GE_VEC(char) block_text;
+  uint32_t pending_block; /* the block of the sample being read, until it ends; UINT32_MAX none */
   uint64_t lines, frames_read;
   int has_callchain;
   int in_sample; /* a sample line was read and no blank line since */

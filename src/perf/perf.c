@@ -38,6 +38,7 @@ static ge_err make(const char *name, const ge_limits *lim, ge_perf **out, ge_err
   ge_intern_init(&p->strs);
   uint32_t nm = ge_perf_str(p, name, strlen(name));
   p->unknown_id = ge_perf_str(p, "[unknown]", 9);
+  p->pending_block = UINT32_MAX;
   if (nm == UINT32_MAX || p->unknown_id == UINT32_MAX) {
     ge_perf_free(p);
     return ge_fail(err, GE_ERR_NOMEM, "perf: out of memory");
@@ -138,6 +139,9 @@ void ge_perf_free(ge_perf *p) {
   free(p->gos.v);
   free(p->chains.v);
   ge_hashidx_free(&p->chain_ix);
+  free(p->blocks.v);
+  ge_hashidx_free(&p->block_ix);
+  free(p->block_text.v);
   free(p);
 }
 
