@@ -4,7 +4,8 @@
 # MB megabytes (default 200), then, on that perf.data: `perf script` (the
 # text), `perf report --stdio --no-children --sort sym` (perf's own
 # reading), and goescape reading the text, symbolizing it through the
-# binary and building the profile (ge.perf.open + p:symbolize + p:pprof),
+# binary and building the profile (ge.perf.open{aggregate} + p:symbolize
+# + p:pprof, what `goescape perf` does),
 # best of RUNS. Prints seconds, peak RSS, and goescape's time as a share of
 # perf script's (the target: <= 1/10, so that `perf script | goescape perf`
 # is never slowed by goescape).
@@ -32,7 +33,7 @@ size=$(stat -c %s "$dir/perf.txt")
 lua=${GOESCAPE_LUA:-luajit}
 env=("LUA_PATH=lua/?.lua;lua/?/init.lua;;" "LUA_CPATH=build/$lua/?.so;;")
 ours=(env "${env[@]}" "$lua" -e "local ge = require('goescape')
-  local p = assert(ge.perf.open('$dir/perf.txt')); assert(p:symbolize('$dir/prog')); assert(p:pprof())")
+  local p = assert(ge.perf.open('$dir/perf.txt', {aggregate = true})); assert(p:symbolize('$dir/prog')); assert(p:pprof())")
 script=(perf script -i "$dir/perf.data")
 report=(perf report -i "$dir/perf.data" --stdio --no-children --sort sym)
 t_o=$(best_of "$runs" "${ours[@]}"); r_o=$(rss "${ours[@]}")

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lim.max_line_bytes = size && (data[0] & 2) ? 200 : 1 << 20;
   ge_error err;
   ge_perf *p;
-  if (ge_perf_open_mem(data, size, "fuzz", &lim, &p, &err)) return 0;
+  unsigned flags = size && (data[0] & 4) ? GE_PERF_AGGREGATE : 0;
+  if (ge_perf_open_mem(data, size, "fuzz", &lim, flags, &p, &err)) return 0;
   ge_perf_info in;
   ge_perf_info_get(p, &in);
   for (size_t i = 0; i < in.nevents; i++) {
@@ -35,9 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ge_perf_dso d;
     if (ge_perf_dso_get(p, i, &d) == GE_OK) touch(d.name);
   }
-  for (size_t i = 0; i < in.samples; i++) {
+  if (in.records > in.samples) abort();
+  for (size_t i = 0; i < in.records; i++) {
     ge_perf_sample s;
     if (ge_perf_sample_get(p, i, &s)) abort();
+    if (!s.count) abort();
     touch(s.comm), touch(s.addr_sym), touch(s.addr_dso), touch(s.trace);
     if (s.event >= in.nevents) abort();
     for (size_t k = 0; k < s.nframes; k++) {

@@ -30,10 +30,17 @@ struct ge_profile;
 /* Reads a file ("-" is stdin) or bytes in memory (not kept: strings are
  * copied). Input that is not `perf script` text is a GE_ERR_FORMAT error
  * naming the line and, for perf.data or `perf report` text, the command that
- * makes the right input. */
-GE_API ge_err ge_perf_open(const char *path, const ge_limits *lim, ge_perf **out, ge_error *err);
+ * makes the right input. flags: GE_PERF_AGGREGATE or 0. */
+GE_API ge_err ge_perf_open(const char *path, const ge_limits *lim, unsigned flags, ge_perf **out,
+                           ge_error *err);
 GE_API ge_err ge_perf_open_mem(const void *data, size_t len, const char *name,
-                               const ge_limits *lim, ge_perf **out, ge_error *err);
+                               const ge_limits *lim, unsigned flags, ge_perf **out, ge_error *err);
+/* Samples that differ only in what profiles do not use (time, pid, tid,
+ * cpu, the data address itself, data_src, weight) are kept as one record
+ * standing for `count` of them, periods summed: memory then grows with the
+ * distinct stacks (and data symbols, probe texts), not with the samples.
+ * A record's time, tid and address are its first sample's. */
+#define GE_PERF_AGGREGATE 1u
 GE_API void ge_perf_free(ge_perf *p);
 
 /* How frame hex columns were read by the last ge_perf_symbolize. */
@@ -46,6 +53,8 @@ typedef enum ge_perf_addr_form {
 
 typedef struct ge_perf_info {
   uint64_t lines, samples, frames;
+  uint64_t records;             /* samples kept (fewer than samples when aggregated) */
+  int aggregated;
   size_t nevents, ndsos;
   int has_callchain;           /* some sample had call-graph lines */
   ge_perf_addr_form chain_form; /* call-graph frames */
@@ -102,6 +111,7 @@ typedef struct ge_perf_sample {
   ge_strview trace;  /* a tracepoint's text after the event, else empty */
   size_t first_frame, nframes; /* ge_perf_frame_get indices, innermost first */
   ge_perf_data_class data_class;
+  uint64_t count;    /* the samples this record stands for (1 unless aggregated) */
 } ge_perf_sample;
 GE_API ge_err ge_perf_sample_get(const ge_perf *p, size_t i, ge_perf_sample *out);
 

@@ -13,13 +13,17 @@
 -- printed it, vaddr the binary's link address it stands for, go the Go
 -- frames at it (innermost first, inlined ones before their function:
 -- {func, file, line, inlined}), both after p:symbolize. Reading, the
--- symbolization and the profile run in C (src/perf/).
+-- symbolization and the profile run in C (src/perf/). Opened with
+-- {aggregate = true}, samples that differ only in what profiles do not read
+-- (time, pid, tid, cpu, the data address, data_src, weight) are kept as one
+-- record with `count` (periods summed; time, tid and address its first's):
+-- memory grows with the distinct stacks, not the samples.
 local core = require "goescape.core"
 local handle = require "goescape.handle"
 local options = require "goescape.options"
 
 local M = {}
-local OPEN = { limits = true }
+local OPEN = { limits = true, aggregate = true }
 local EACH = { event = true }
 local PPROF = { event = true, data = true }
 local DATA_CLASS = { heap = 1, global = 2, stack = 3, c_heap = 4, other = 5 }
@@ -35,12 +39,16 @@ local function attach(h, err, code, name)
 end
 
 --- Reads a `perf script` text file ("-" is stdin).
--- @param opts optional {limits = {max_line_bytes =, max_records =, max_inflated_bytes =}}
+-- @param opts optional {limits = {max_line_bytes =, max_records =, max_inflated_bytes =},
+--   aggregate = true (see above)}
 -- @return the handle, or nil, message, code
 function M.open(path, opts)
   if type(path) ~= "string" then error("goescape.perf.open: path must be a string", 2) end
   opts = options(opts, OPEN, "goescape.perf.open")
-  local h, err, code = core.perf_open(path, opts.limits)
+  if opts.aggregate ~= nil and type(opts.aggregate) ~= "boolean" then
+    error("goescape.perf.open: aggregate must be a boolean", 2)
+  end
+  local h, err, code = core.perf_open(path, opts.limits, opts.aggregate)
   return attach(h, err, code, path)
 end
 
@@ -49,7 +57,10 @@ function M.parse(text, name, opts)
   if type(text) ~= "string" then error("goescape.perf.parse: text must be a string", 2) end
   if name ~= nil and type(name) ~= "string" then error("goescape.perf.parse: name must be a string", 2) end
   opts = options(opts, OPEN, "goescape.perf.parse")
-  local h, err, code = core.perf_parse(text, name or "<string>", opts.limits)
+  if opts.aggregate ~= nil and type(opts.aggregate) ~= "boolean" then
+    error("goescape.perf.parse: aggregate must be a boolean", 2)
+  end
+  local h, err, code = core.perf_parse(text, name or "<string>", opts.limits, opts.aggregate)
   return attach(h, err, code, name or "<string>")
 end
 

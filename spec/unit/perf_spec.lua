@@ -293,3 +293,38 @@ describe("repeated call graphs", function()
     end)
   end
 end)
+
+describe("ge.perf.open{aggregate = true}", function()
+  -- what every profile, p:data and p:allocs read is the same; only the
+  -- records are fewer
+  local function tops(p)
+    local out = {}
+    local prof = assert(p:pprof())
+    for i, st in ipairs(prof.sample_types) do
+      out[st.type] = assert(prof:top { by = "function", sample = i, n = 0 })
+    end
+    return out
+  end
+  for _, name in ipairs { "cpu_fp.txt", "pf_addr.txt", "two_events.txt" } do
+    it("keeps what profiles read (" .. name .. ")", function()
+      local all = assert(ge.perf.open(DIR .. name))
+      local agg = assert(ge.perf.open(DIR .. name, { aggregate = true }))
+      local a, b = all:info(), agg:info()
+      assert.is_false(a.aggregated)
+      assert.is_true(b.aggregated)
+      assert.equal(a.samples, b.samples)
+      assert.equal(a.samples, a.records)
+      assert.is_true(b.records < a.records)
+      assert.same(a.events, b.events)
+      assert.same(a.dsos, b.dsos)
+      local n = 0
+      for s in agg:each() do n = n + (s.count or 1) end
+      assert.equal(a.samples, n)
+      assert.same(tops(all), tops(agg))
+      assert.same(all:data(), agg:data())
+    end)
+  end
+  it("must be a boolean", function()
+    assert.has_error(function() ge.perf.open(DIR .. "cpu_fp.txt", { aggregate = 1 }) end)
+  end)
+end)

@@ -39,10 +39,11 @@ static int l_open(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   ge_limits lim;
   ge_lua_limits(L, 2, &lim);
+  unsigned flags = lua_toboolean(L, 3) ? GE_PERF_AGGREGATE : 0;
   ge_handle *h = ge_lua_newhandle(L, PERF_MT);
   ge_error err;
   ge_perf *p;
-  if (ge_perf_open(path, &lim, &p, &err)) return ge_pushfail(L, err.msg, ge_err_name(err.code));
+  if (ge_perf_open(path, &lim, flags, &p, &err)) return ge_pushfail(L, err.msg, ge_err_name(err.code));
   h->ptr = p;
   return 1;
 }
@@ -53,10 +54,11 @@ static int l_parse(lua_State *L) {
   const char *name = luaL_optstring(L, 2, "<string>");
   ge_limits lim;
   ge_lua_limits(L, 3, &lim);
+  unsigned flags = lua_toboolean(L, 4) ? GE_PERF_AGGREGATE : 0;
   ge_handle *h = ge_lua_newhandle(L, PERF_MT);
   ge_error err;
   ge_perf *p;
-  if (ge_perf_open_mem(data, len, name, &lim, &p, &err))
+  if (ge_perf_open_mem(data, len, name, &lim, flags, &p, &err))
     return ge_pushfail(L, err.msg, ge_err_name(err.code));
   h->ptr = p;
   return 1;
@@ -84,6 +86,8 @@ static int info_work(lua_State *L, void *ctx) {
   lua_createtable(L, 0, 10);
   ge_setint(L, "lines", (long long)in.lines);
   ge_setint(L, "samples", (long long)in.samples);
+  ge_setint(L, "records", (long long)in.records);
+  ge_setbool(L, "aggregated", in.aggregated);
   ge_setint(L, "frames", (long long)in.frames);
   ge_setbool(L, "callchain", in.has_callchain);
   lua_pushstring(L, form_name(in.chain_form));
@@ -163,11 +167,11 @@ static int sample_work(lua_State *L, void *ctx) {
   ge_perf_info_get(p, &in);
   ge_perf_sample s;
   size_t i = c->i;
-  for (; i < in.samples; i++) {
+  for (; i < in.records; i++) {
     ge_perf_sample_get(p, i, &s);
     if (c->ev < 0 || s.event == (uint32_t)c->ev) break;
   }
-  if (i >= in.samples) return 0;
+  if (i >= in.records) return 0;
   ge_perf_event e;
   ge_perf_event_get(p, s.event, &e);
   lua_createtable(L, 0, 16);
@@ -178,6 +182,7 @@ static int sample_work(lua_State *L, void *ctx) {
   if (s.flags & GE_PERF_HAS_CPU) ge_setint(L, "cpu", s.cpu);
   if (s.flags & GE_PERF_HAS_TIME) ge_setint(L, "time", (long long)s.time_ns);
   ge_setint(L, "period", (long long)s.period);
+  if (s.count != 1) ge_setint(L, "count", (long long)s.count);
   if (s.flags & GE_PERF_HAS_ADDR) {
     set_addr(L, "addr", s.addr);
     if (s.addr_sym.len) ge_setsv(L, "addr_sym", s.addr_sym);
@@ -279,7 +284,7 @@ static int data_work(lua_State *L, void *ctx) {
   lua_createtable(L, 0, 2);
   lua_newtable(L); /* classes */
   lua_newtable(L); /* globals */
-  for (size_t i = 0; i < in.samples; i++) {
+  for (size_t i = 0; i < in.records; i++) {
     ge_perf_sample s;
     ge_perf_sample_get(p, i, &s);
     if (!s.data_class || (c->ev >= 0 && s.event != (uint32_t)c->ev)) continue;
@@ -294,7 +299,7 @@ static int data_work(lua_State *L, void *ctx) {
       lua_setfield(L, -4, name);
     }
     lua_getfield(L, -1, "samples");
-    ge_pushint(L, (long long)lua_tonumber(L, -1) + 1);
+    ge_pushint(L, (long long)lua_tonumber(L, -1) + (long long)s.count);
     lua_setfield(L, -3, "samples");
     lua_getfield(L, -2, "period");
     ge_pushint(L, (long long)lua_tonumber(L, -1) + (long long)s.period);
@@ -319,7 +324,7 @@ static int data_work(lua_State *L, void *ctx) {
       lua_settable(L, -5);
     }
     lua_getfield(L, -1, "samples");
-    ge_pushint(L, (long long)lua_tonumber(L, -1) + 1);
+    ge_pushint(L, (long long)lua_tonumber(L, -1) + (long long)s.count);
     lua_setfield(L, -3, "samples");
     lua_getfield(L, -2, "period");
     ge_pushint(L, (long long)lua_tonumber(L, -1) + (long long)s.period);

@@ -16,6 +16,7 @@ typedef struct pf_sample {
   uint32_t addr_sym, addr_dso, trace; /* intern ids */
   uint32_t nframes;
   uint64_t first_frame;
+  uint64_t count; /* samples this record stands for */
   uint8_t dclass; /* ge_perf_data_class of addr */
   uint8_t ended;  /* its chain is final: counted, shared */
 } pf_sample;
@@ -90,7 +91,9 @@ struct ge_perf {
   ge_hashidx block_ix;
   GE_VEC(char) block_text;
   uint32_t pending_block; /* the block of the sample being read, until it ends; UINT32_MAX none */
-  uint64_t lines, frames_read;
+  uint64_t lines, frames_read, samples_read;
+  unsigned flags;          /* GE_PERF_AGGREGATE */
+  ge_hashidx sample_ix;    /* aggregated records by their key */
   int has_callchain;
   int in_sample; /* a sample line was read and no blank line since */
   ge_perf_addr_form chain_form, ip_form;

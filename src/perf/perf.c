@@ -29,7 +29,7 @@ uint32_t ge_perf_dso_index(ge_perf *p, uint32_t id) {
   return (uint32_t)p->dsos.n - 1;
 }
 
-static ge_err make(const char *name, const ge_limits *lim, ge_perf **out, ge_error *err) {
+static ge_err make(const char *name, const ge_limits *lim, unsigned flags, ge_perf **out, ge_error *err) {
   *out = NULL;
   ge_perf *p = calloc(1, sizeof *p);
   if (!p) return ge_fail(err, GE_ERR_NOMEM, "perf: out of memory");
@@ -39,6 +39,7 @@ static ge_err make(const char *name, const ge_limits *lim, ge_perf **out, ge_err
   uint32_t nm = ge_perf_str(p, name, strlen(name));
   p->unknown_id = ge_perf_str(p, "[unknown]", 9);
   p->pending_block = UINT32_MAX;
+  p->flags = flags;
   if (nm == UINT32_MAX || p->unknown_id == UINT32_MAX) {
     ge_perf_free(p);
     return ge_fail(err, GE_ERR_NOMEM, "perf: out of memory");
@@ -59,9 +60,9 @@ static ge_err finish(ge_perf *p, ge_err e, ge_perf **out) {
 }
 
 ge_err ge_perf_open_mem(const void *data, size_t len, const char *name, const ge_limits *lim,
-                        ge_perf **out, ge_error *err) {
+                        unsigned flags, ge_perf **out, ge_error *err) {
   ge_perf *p;
-  ge_err e = make(name ? name : "<string>", lim, &p, err);
+  ge_err e = make(name ? name : "<string>", lim, flags, &p, err);
   if (e) return e;
   size_t used;
   return finish(p, ge_perf_read(p, data, len, 1, &used, err), out);
@@ -110,10 +111,10 @@ static ge_err read_fd(ge_perf *p, int fd, int is_pipe, ge_error *err) {
   return e;
 }
 
-ge_err ge_perf_open(const char *path, const ge_limits *lim, ge_perf **out, ge_error *err) {
+ge_err ge_perf_open(const char *path, const ge_limits *lim, unsigned flags, ge_perf **out, ge_error *err) {
   ge_perf *p;
   int std = strcmp(path, "-") == 0;
-  ge_err e = make(std ? "<stdin>" : path, lim, &p, err);
+  ge_err e = make(std ? "<stdin>" : path, lim, flags, &p, err);
   if (e) return e;
   int fd = std ? 0 : open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return finish(p, ge_fail(err, GE_ERR_IO, "%s: %s", path, strerror(errno)), out);
@@ -142,13 +143,16 @@ void ge_perf_free(ge_perf *p) {
   free(p->blocks.v);
   ge_hashidx_free(&p->block_ix);
   free(p->block_text.v);
+  ge_hashidx_free(&p->sample_ix);
   free(p);
 }
 
 void ge_perf_info_get(const ge_perf *p, ge_perf_info *out) {
   memset(out, 0, sizeof *out);
   out->lines = p->lines;
-  out->samples = p->samples.n;
+  out->samples = p->samples_read;
+  out->records = p->samples.n;
+  out->aggregated = (p->flags & GE_PERF_AGGREGATE) != 0;
   out->frames = p->frames_read;
   out->nevents = p->events.n;
   out->ndsos = p->dsos.n;
@@ -195,6 +199,7 @@ ge_err ge_perf_sample_get(const ge_perf *p, size_t i, ge_perf_sample *out) {
   out->addr_off = s->addr_off;
   out->trace = ge_perf_sv(p, s->trace);
   out->first_frame = (size_t)s->first_frame;
+  out->count = s->count;
   out->nframes = s->nframes;
   out->data_class = (ge_perf_data_class)s->dclass;
   return GE_OK;

@@ -171,8 +171,10 @@ static int charge(builder *b, const pf_sample *s, size_t col) {
   }
   int64_t *v = &b->vals.v[(size_t)i * b->nst + col];
   if (b->allocs) {
-    v[0] = ge_add64(v[0], 1);
-    v[1] = ge_add64(v[1], size_of(ge_perf_sv(pf, s->trace)));
+    int64_t n = s->count > INT64_MAX ? INT64_MAX : (int64_t)s->count;
+    int64_t sz = size_of(ge_perf_sv(pf, s->trace));
+    v[0] = ge_add64(v[0], n);
+    v[1] = ge_add64(v[1], sz && n > INT64_MAX / sz ? INT64_MAX : sz * n);
   } else {
     *v = ge_add64(*v, (int64_t)(s->period > INT64_MAX ? INT64_MAX : s->period));
   }

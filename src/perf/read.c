@@ -151,6 +151,48 @@ static ge_err insert_caller(ge_perf *p, pf_sample *s, ge_error *err) {
   return GE_OK;
 }
 
+/* What aggregation keeps apart: what the profiles, p:data and p:allocs
+ * read of a sample. */
+static uint32_t sample_key_hash(const pf_sample *s) {
+  uint64_t h = ge_mix64(s->event ^ ((uint64_t)s->nframes << 32));
+  h = ge_mix64(h ^ s->first_frame);
+  h = ge_mix64(h ^ s->dclass ^ ((uint64_t)s->trace << 8));
+  h = ge_mix64(h ^ s->addr_sym ^ ((uint64_t)s->addr_dso << 32));
+  return (uint32_t)h;
+}
+
+static int same_key(const pf_sample *a, const pf_sample *b) {
+  return a->event == b->event && a->nframes == b->nframes && a->first_frame == b->first_frame &&
+         a->dclass == b->dclass && a->trace == b->trace && a->addr_sym == b->addr_sym &&
+         a->addr_dso == b->addr_dso;
+}
+
+static uint32_t sample_hash_at(const void *ctx, uint32_t i) {
+  return sample_key_hash(&((const ge_perf *)ctx)->samples.v[i]);
+}
+
+/* GE_PERF_AGGREGATE: folds the sample just ended into the record of an
+ * equal key, or makes it that key's record. Chains are shared first, so
+ * equal stacks have equal first_frame. */
+static ge_err aggregate(ge_perf *p, ge_error *err) {
+  if (!(p->flags & GE_PERF_AGGREGATE)) return GE_OK;
+  size_t last = p->samples.n - 1;
+  pf_sample *s = &p->samples.v[last];
+  uint32_t h = sample_key_hash(s);
+  if (ge_hashidx_reserve(&p->sample_ix, last, sample_hash_at, p)) return nomem(err);
+  size_t j = ge_hashidx_first(&p->sample_ix, h);
+  for (uint32_t i; (i = ge_hashidx_at(&p->sample_ix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&p->sample_ix, j)) {
+    pf_sample *r = &p->samples.v[i];
+    if (!same_key(r, s)) continue;
+    r->period = r->period + s->period < r->period ? UINT64_MAX : r->period + s->period;
+    r->count += s->count;
+    p->samples.n--;
+    return GE_OK;
+  }
+  ge_hashidx_set(&p->sample_ix, j, (uint32_t)last);
+  return GE_OK;
+}
+
 static ge_err end_sample(ge_perf *p, ge_error *err) {
   if (!p->samples.n) return GE_OK;
   pf_sample *s = &p->samples.v[p->samples.n - 1];
@@ -159,15 +201,17 @@ static ge_err end_sample(ge_perf *p, ge_error *err) {
   s->ended = 1;
   uint32_t pb = p->pending_block;
   p->pending_block = UINT32_MAX;
-  if (!s->nframes) return GE_OK;
-  p->dsos.v[ge_perf_dso_index(p, p->frames.v[s->first_frame].dso)].samples++;
-  ge_err e = insert_caller(p, s, err);
-  if (!e) e = share_chain(p, s, err);
-  if (!e && pb != UINT32_MAX) {
-    p->blocks.v[pb].first = s->first_frame;
-    p->blocks.v[pb].n = s->nframes;
+  ge_err e = GE_OK;
+  if (s->nframes) {
+    p->dsos.v[ge_perf_dso_index(p, p->frames.v[s->first_frame].dso)].samples++;
+    e = insert_caller(p, s, err);
+    if (!e) e = share_chain(p, s, err);
+    if (!e && pb != UINT32_MAX) {
+      p->blocks.v[pb].first = s->first_frame;
+      p->blocks.v[pb].n = s->nframes;
+    }
   }
-  return e;
+  return e ? e : aggregate(p, err);
 }
 
 /* Block texts kept to recognise repeated call graphs: beyond this, blocks
@@ -237,7 +281,8 @@ static int reuse_block(ge_perf *p, const char *b, const char *end, int final, co
     p->has_callchain = 1;
     smp->ended = 1;
     *after = q;
-    return 1;
+    ge_error ignored;
+    return aggregate(p, &ignored) ? -1 : 1;
   }
   if (p->block_text.n + len > BLOCK_TEXT_MAX) return 0;
   if (ge_vec_reserve((void **)&p->block_text.v, &p->block_text.cap, p->block_text.n, len, 1)) return -1;
@@ -302,6 +347,8 @@ static ge_err sample(ge_perf *p, const char *s, size_t n, int chain, ge_error *e
   o.event = ev;
   o.first_frame = p->frames.n;
   o.nframes = 0;
+  o.count = 1;
+  p->samples_read++;
   pf_sample *slot = GE_VEC_PUSH_SLOT(p->samples);
   if (!slot) return nomem(err);
   *slot = o;

@@ -223,12 +223,12 @@ static void count(ge_perf *p, const uint8_t *isbin) {
       const pf_frame *f = &p->frames.v[s->first_frame + k];
       if (!isbin[p->dso_of.v[f->dso] - 1]) continue;
       int ok = f->ngo && p->gos.v[f->first_go + f->ngo - 1].line;
-      p->bin_frames++;
-      p->bin_resolved += ok;
+      p->bin_frames += s->count;
+      p->bin_resolved += ok ? s->count : 0;
       if (!seen) {
         seen = 1;
-        p->bin_samples++;
-        p->bin_samples_resolved += ok;
+        p->bin_samples += s->count;
+        p->bin_samples_resolved += ok ? s->count : 0;
       }
     }
   }

@@ -41,7 +41,7 @@ end
 --- The profile a `perf script` text makes: every allocation when it is a
 -- recording of allocation probes only, else the samples of one event.
 function M.perf_profile(path, bin, event)
-  local p = cli.check(ge.perf.open(path))
+  local p = cli.check(ge.perf.open(path, { aggregate = true }))
   local info = p:info()
   if info.samples == 0 then cli.fail("html: %s: no samples", path) end
   if bin then cli.check(p:symbolize(bin)) end

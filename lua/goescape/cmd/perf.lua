@@ -102,7 +102,9 @@ function M.run(args)
   if args.save and not args.run then cli.usage("perf: --save goes with --run") end
   local rec = args.run and record(args)
   if not args.script then cli.usage("perf: a `perf script` text is needed (or --mallocs --run CMD)") end
-  local p, err, code = ge.perf.open(args.script)
+  -- the command reads profiles of the samples, never one sample: memory
+  -- grows with the distinct stacks, not with the samples
+  local p, err, code = ge.perf.open(args.script, { aggregate = true })
   if rec and rec.dir then require("goescape.gorun").remove_tree(rec.dir) end
   p = cli.check(p, err, code)
   local info = p:info()
