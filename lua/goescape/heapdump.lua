@@ -18,6 +18,7 @@
 -- d:goroutines() → {{id, status, wait_reason, frames = {...}}...}
 -- d:path(addr) → {root step, {address, size}, {address, size, field}...}
 -- d:retainers{n=} → rows {address, size, retained, pointers, path, alloc, site}
+--   and, where a retention pattern fits, pattern, why, evidence
 -- d:dominators(addr|nil, {n=}) → rows immediately dominated, and their count
 -- d:reachable() → {objects, bytes}
 --
@@ -201,6 +202,8 @@ function methods:retainers(opts)
     end
     r.site = M.alloc_site(r.alloc)
   end
+  -- pattern, why, evidence: goescape.analysis.retention
+  require("goescape.analysis.retention").explain(self, rows)
   return rows
 end
 

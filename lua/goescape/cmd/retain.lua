@@ -36,6 +36,7 @@ function M.run(args)
       for i in ipairs(r.path) do labels[i] = hd.step_text(r.path, i) end
       local o = { address = r.address, size = r.size, retained = r.retained, path = labels,
                   steps = r.path, type = r.type, alloc = alloc_site(r) }
+      o.pattern, o.why, o.evidence = r.pattern, r.why, r.evidence -- goescape.analysis.retention
       io.stdout:write(json.encode(o, ORDER), "\n")
     end
     return
@@ -49,6 +50,7 @@ function M.run(args)
     io.stdout:write(("%12d %12d  %s\n"):format(r.retained, r.size, hd.path_text(r.path)))
     local a = alloc_site(r)
     if a then io.stdout:write(("%27s allocated in %s at %s:%d\n"):format("", a["function"], a.file, a.line)) end
+    if r.why then io.stdout:write(("%27s %s: %s\n"):format("", r.pattern, r.why)) end
   end
 end
 
