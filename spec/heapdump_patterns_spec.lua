@@ -18,6 +18,7 @@ local dumps = H.cached("heapdump-patterns", function(dir)
     local bin = ("%s/patterns-%s"):format(dir, c.name)
     H.must(("cd %s && env -u LD_PRELOAD %s build -o %s ."):format(H.q(PROG), c.go, H.q(bin)))
     H.must(("env -u LD_PRELOAD %s %s.dump > %s.json"):format(H.q(bin), H.q(bin), H.q(bin)))
+    H.must(("env -u LD_PRELOAD %s %s.2.dump 2 > %s.2.json"):format(H.q(bin), H.q(bin), H.q(bin)))
   end
 end)
 
@@ -113,6 +114,21 @@ for _, c in ipairs(H.go_compilers()) do
       assert.equal("sync_pool", holder.pattern)
       assert.is_true(holder.retained >= kept.pool.size)
       assert.matches("a sync%.Pool %(main%.pool%+%d+, its victim cache%) holds 7%.0 MiB", holder.why)
+    end)
+
+    it("pool: a second collection empties the victim cache, and the other cases stay", function()
+      local kept2 = cjson.decode(H.read(base .. ".2.json"))
+      local d2 = assert(ge.heapdump.open(base .. ".2.dump", { binary = base }))
+      local o = d2:object(kept2.pool.address)
+      assert.is_true(o == nil or not o.reachable)
+      for _, k in ipairs({ "subslice", "channel", "context", "goroutine", "map", "entry" }) do
+        local x = assert(d2:object(kept2[k].address), k)
+        assert.is_true(x.reachable and x.retained >= kept2[k].size, k)
+      end
+      for _, r in ipairs(assert(d2:retainers{ n = 400 })) do
+        assert.is_true(r.pattern ~= "sync_pool" or r.retained < 1048576)
+      end
+      d2:close()
     end)
 
     it("channel: the channel held by the global, its hchan and buffer", function()

@@ -31,8 +31,9 @@ local bytes = units.bytes
 -- Which structure an object is, by the functions of its allocation stack
 -- (innermost first) up to the first frame of other code: the frames of the
 -- runtime, sync and context allocating for the caller. Go 1.19 leaves the
--- runtime's frames out of the stack: there, channels and maps are known by
--- the root's type only.
+-- allocator's own frames out, and with them a runtime function that calls
+-- it directly (makechan for a channel's buffer): the root's type and the
+-- path through the hchan still place such an object.
 local KINDS = {
   { "pool", "^sync%.%(%*Pool%)%.pinSlow$" },
   { "pool", "^sync%.%(%*poolChain%)%." },
@@ -51,17 +52,14 @@ local function library(func)
     or func:match("^context%.")
 end
 
--- The structure an allocation stack made, or nil; and whether the stack
--- keeps the runtime's frames (then nil means: the program's own object).
+-- The structure an allocation stack made, or nil.
 local function kind_of(alloc)
-  if not alloc or #alloc == 0 then return nil, false end
-  for _, f in ipairs(alloc) do
+  for _, f in ipairs(alloc or {}) do
     for _, k in ipairs(KINDS) do
-      if f.func:match(k[2]) then return k[1], true end
+      if f.func:match(k[2]) then return k[1] end
     end
     if not library(f.func) then break end
   end
-  return nil, alloc[1].func:match("^runtime%.") ~= nil
 end
 
 -- The structure a root's DWARF type names for the object it points to.
@@ -102,15 +100,15 @@ end
 local function walk(ctx, row)
   local p, seen = row.path, {}
   local rootkind = p[1].symbol_offset == 0 and kind_of_type(p[1].type) or nil
-  local own, frames = nil, false
+  local own
   for i = 2, #p do
     local o = object(ctx, p[i].address)
-    local k, full = kind_of(o and o.alloc)
+    local k = kind_of(o and o.alloc)
     if i == 2 and not k then k = rootkind end
     if k and not seen[k] then seen[k] = { index = i, object = o } end
-    if i == #p then own, frames = k, full end
+    if i == #p then own = k end
   end
-  return seen, own, frames
+  return seen, own
 end
 
 local function holder(row)
@@ -203,7 +201,7 @@ end
 function M.classify(ctx, row)
   local p = row.path
   if not p or #p < 2 then return nil end
-  local seen, own, frames = walk(ctx, row)
+  local seen, own = walk(ctx, row)
   local function explain(pattern, at, key)
     local ev, why = EXPLAIN[key or pattern](row, at, ctx)
     return pattern, why, ev
@@ -220,11 +218,10 @@ function M.classify(ctx, row)
   end
   if seen.chan then return explain("chan_buffer", seen.chan) end
   if seen.map then
-    -- the map's own memory: the header itself, or an object its
-    -- allocation stack makes a map's; a value otherwise (where the stacks
-    -- keep the runtime's frames: Go 1.19's do not, and the header's
-    -- objects then read as values)
-    local mine = seen.map.index == #p or own == "map" or (own == nil and not frames and row.alloc == nil)
+    -- the map's own memory: the header itself, an object the map's code
+    -- allocated, or one without a sample (the runtime allocates some of a
+    -- map's tables unsampled); a value the program allocated otherwise
+    local mine = seen.map.index == #p or own == "map" or (own == nil and row.alloc == nil)
     return explain(mine and "map_growth" or "map_entry", seen.map)
   end
   local root = p[1]
