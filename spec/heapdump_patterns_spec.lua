@@ -26,6 +26,7 @@ end)
 -- from the root to it, its pattern, and its root's kind.
 local CASES = {
   subslice = { text = "make([]byte, 9<<20)", steps = 1, pattern = "subslice_pin" },
+  capped = { text = "make([]byte, 1<<20)[:32:32]", steps = 1, pattern = "subslice_pin" },
   pool = { text = "make([]byte, 7<<20)", steps = 3, pattern = "sync_pool" },
   channel = { text = "make([]byte, 5<<20)", steps = 3, pattern = "chan_buffer" },
   context = { text = "make([]byte, 3<<20)", steps = 3, pattern = "context_value" },
@@ -67,7 +68,7 @@ for _, c in ipairs(H.go_compilers()) do
       for _, r in ipairs(rows) do if r.address == addr then return r end end
     end
 
-    for _, k in ipairs({ "subslice", "pool", "channel", "context", "goroutine", "map", "entry" }) do
+    for _, k in ipairs({ "subslice", "capped", "pool", "channel", "context", "goroutine", "map", "entry" }) do
       local case = CASES[k]
       it(k .. ": " .. case.pattern .. ", with its retained size, path, root and allocation line", function()
         local want = kept[k]
@@ -92,13 +93,35 @@ for _, c in ipairs(H.go_compilers()) do
       end)
     end
 
-    it("subslice: the array's size against where the global points into it", function()
+    it("subslice: the array's size against the slice's length, where it points into it", function()
       local r = row_of(kept.subslice.address)
       assert.equal(9 * 1048576, r.evidence.array_bytes)
       assert.equal(64, r.evidence.offset) -- header = big[64:80]
       assert.equal("[]uint8", r.evidence.type)
-      assert.matches("main%.header points 64 bytes into a 9%.0 MiB array", r.why)
+      -- the slice header's len and cap, read after its pointer in bss
+      assert.same({ 16, 9 * 1048576 - 64 }, r.path[1].after)
+      assert.equal(16, r.evidence.len)
+      assert.equal(9 * 1048576 - 64, r.evidence.cap)
+      assert.equal(16, r.evidence.used_bytes)
+      assert.matches("main%.header %(%[%]uint8%) is a 16%-byte sub%-slice, 64 bytes into a 9%.0 MiB array", r.why)
       assert.matches("bytes%.Clone", r.why)
+    end)
+
+    it("capped: a slice at the array's start whose capacity reaches 32 of its bytes", function()
+      local r = row_of(kept.capped.address)
+      assert.is_nil(r.path[1].target_offset) -- it points at the start
+      assert.equal(0, r.evidence.offset)
+      assert.equal(32, r.evidence.len)
+      assert.equal(32, r.evidence.cap)
+      assert.equal(1048576, r.evidence.array_bytes)
+      assert.matches("main%.prefix %(%[%]uint8%) is a 32%-byte sub%-slice, at the start of a 1%.0 MiB array", r.why)
+      -- a whole slice of its array (cap = the array) is not a pin
+      for _, x in ipairs(rows) do
+        local root = x.path[1]
+        if x.pattern == "subslice_pin" and root.after and root.after[2] then
+          assert.is_true((root.target_offset or 0) > 0 or root.after[2] * 2 <= x.size)
+        end
+      end
     end)
 
     it("pool: the buffer sits in the pool's victim cache after one collection", function()
@@ -121,7 +144,7 @@ for _, c in ipairs(H.go_compilers()) do
       local d2 = assert(ge.heapdump.open(base .. ".2.dump", { binary = base }))
       local o = d2:object(kept2.pool.address)
       assert.is_true(o == nil or not o.reachable)
-      for _, k in ipairs({ "subslice", "channel", "context", "goroutine", "map", "entry" }) do
+      for _, k in ipairs({ "subslice", "capped", "channel", "context", "goroutine", "map", "entry" }) do
         local x = assert(d2:object(kept2[k].address), k)
         assert.is_true(x.reachable and x.retained >= kept2[k].size, k)
       end
@@ -212,7 +235,7 @@ for _, c in ipairs(H.go_compilers()) do
         assert.is_table(o.path)
       end
       local text = H.must(H.cli_cmd(("retain %s --binary %s -n 12"):format(H.q(base .. ".dump"), H.q(base))))
-      assert.matches("\n +subslice_pin: main%.header points 64 bytes into a 9%.0 MiB array", text)
+      assert.matches("\n +subslice_pin: main%.header %(%[%]uint8%) is a 16%-byte sub%-slice, 64 bytes into a 9%.0 MiB", text)
       assert.matches("\n +goroutine_closure: goroutine %d+ %(main%.main%.func1%)", text)
     end)
   end)

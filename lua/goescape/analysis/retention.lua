@@ -3,7 +3,8 @@
 -- path from a root), one of:
 --
 --   subslice_pin      a root points inside an array (a sub-slice or a
---                     substring): the whole array stays
+--                     substring), or a slice global's capacity reaches at
+--                     most half of its array: the whole array stays
 --   sync_pool         the path passes through a sync.Pool's per-P array
 --   chan_buffer       ... through a channel (its hchan or buffer)
 --   context_value     ... through a context.WithValue node
@@ -17,8 +18,9 @@
 -- numbers and names it rests on). A heap dump has no object types and
 -- goescape keeps no object contents: a structure is known by the
 -- allocation stacks of the objects on the path (with MemProfileRate = 1)
--- and by the DWARF type of the root's global; counts that live in the
--- objects (a slice's length, a map's or a channel's entries) are not read.
+-- and by the DWARF type of the root's global (a slice global's length and
+-- capacity are the words after its pointer); counts that live in heap
+-- objects (a map's or a channel's entries) are not read.
 --
 -- The work is per row and bounded by the path's length: the caller asks
 -- for n rows.
@@ -182,12 +184,41 @@ function EXPLAIN.goroutine(row, at, ctx)
     ev.wait_reason or "?", bytes(row.retained), root.root == "goroutine_context" and "closure" or "stack")
 end
 
-function EXPLAIN.subslice_pin(row)
+-- The bytes of one element of a root's slice or string type, where the
+-- type's name says it (DWARF gives names here, not layouts).
+local ELEM = { ["[]uint8"] = 1, ["[]int8"] = 1, string = 1 }
+
+-- A slice or string global's header past its pointer: {len, cap} (a
+-- string: {len}), from the words the dump holds after the pointer.
+local function header(root)
+  local t, w = root.type, root.after
+  if not (t and w and root.symbol_offset == 0) then return nil end
+  if t == "string" then return { len = w[1] } end
+  if t:match("^%[%]") and w[2] then return { len = w[1], cap = w[2] } end
+end
+
+function EXPLAIN.subslice_pin(row, h)
   local root = row.path[1]
-  local ev = { holder = holder(row), array_bytes = row.size, offset = root.target_offset, type = root.type }
+  local off = root.target_offset or 0
+  local ev = { holder = holder(row), array_bytes = row.size, offset = off, type = root.type }
   local clone = root.type == "string" and "strings.Clone" or "bytes.Clone or slices.Clone"
-  return ev, ("%s points %d bytes into a %s array and keeps all of it alive: copy the part you keep (%s)"
-    .. " and drop the slice of the big one"):format(ev.holder, root.target_offset, bytes(row.size), clone)
+  local what
+  if h then
+    ev.len, ev.cap, ev.elem_bytes = h.len, h.cap, ELEM[root.type]
+    if ev.elem_bytes then
+      ev.used_bytes = h.len * ev.elem_bytes
+      local n = ev.used_bytes < 1024 and ("%d-byte"):format(ev.used_bytes) or bytes(ev.used_bytes)
+      what = ("a %s %s"):format(n, root.type == "string" and "substring" or "sub-slice")
+    else
+      what = ("a sub-slice of %d elements"):format(h.len)
+    end
+    local at = off > 0 and ("%d bytes into"):format(off) or "at the start of"
+    what = ("%s (%s) is %s, %s"):format(ev.holder, root.type, what, at)
+  else
+    what = ("%s points %d bytes into"):format(ev.holder, off)
+  end
+  return ev, ("%s a %s array and keeps all of it alive: copy the part you keep (%s) and drop the slice of"
+    .. " the big one"):format(what, bytes(row.size), clone)
 end
 
 -- A goroutine parked for good: waiting, not the runtime's, not the one
@@ -233,10 +264,16 @@ function M.classify(ctx, row)
       return explain(closure and "goroutine_closure" or "goroutine_blocked", { func = f }, "goroutine")
     end
   end
-  -- a typed pointer into an object is a field's or an element's address:
-  -- the program means to keep the object
-  if #p == 2 and root.target_offset and root.target_offset > 0 and not (root.type and root.type:match("^%*")) then
-    return explain("subslice_pin")
+  -- A root that points inside its array, or a slice whose capacity
+  -- reaches at most half of it (big[:16:16]). A typed pointer into an
+  -- object is a field's or an element's address: the program means to keep
+  -- the object.
+  if #p == 2 and not (root.type and root.type:match("^%*")) then
+    local h = header(root)
+    local elem = ELEM[root.type or ""]
+    local inside = root.target_offset and root.target_offset > 0
+    local short = h and h.cap and elem and h.cap * elem * 2 <= row.size
+    if inside or short then return explain("subslice_pin", h) end
   end
   return nil
 end
