@@ -31,6 +31,7 @@ local CASES = {
   channel = { text = "make([]byte, 5<<20)", steps = 3, pattern = "chan_buffer" },
   context = { text = "make([]byte, 3<<20)", steps = 3, pattern = "context_value" },
   goroutine = { text = "make([]byte, 6<<20)", steps = 1, pattern = "goroutine_closure" },
+  closure = { text = "make([]byte, 8<<20)", steps = 1, pattern = "goroutine_closure" },
   map = { text = "grown = make(map[int][64]byte)", steps = 1, pattern = "map_growth" },
   entry = { text = "make([]byte, 2<<20)", steps = 3, pattern = "map_entry" },
 }
@@ -68,7 +69,7 @@ for _, c in ipairs(H.go_compilers()) do
       for _, r in ipairs(rows) do if r.address == addr then return r end end
     end
 
-    for _, k in ipairs({ "subslice", "capped", "pool", "channel", "context", "goroutine", "map", "entry" }) do
+    for _, k in ipairs({ "subslice", "capped", "pool", "channel", "context", "goroutine", "closure", "map", "entry" }) do
       local case = CASES[k]
       it(k .. ": " .. case.pattern .. ", with its retained size, path, root and allocation line", function()
         local want = kept[k]
@@ -77,7 +78,7 @@ for _, c in ipairs(H.go_compilers()) do
         assert.equal(case.steps, #r.path - 1)
         assert.equal(want.address, r.path[#r.path].address)
         local root = r.path[1]
-        if k == "goroutine" then
+        if k == "goroutine" or k == "closure" then
           assert.equal("stack", root.root)
           assert.equal(want.holder, root.func)
         else
@@ -144,7 +145,7 @@ for _, c in ipairs(H.go_compilers()) do
       local d2 = assert(ge.heapdump.open(base .. ".2.dump", { binary = base }))
       local o = d2:object(kept2.pool.address)
       assert.is_true(o == nil or not o.reachable)
-      for _, k in ipairs({ "subslice", "capped", "channel", "context", "goroutine", "map", "entry" }) do
+      for _, k in ipairs({ "subslice", "capped", "channel", "context", "goroutine", "closure", "map", "entry" }) do
         local x = assert(d2:object(kept2[k].address), k)
         assert.is_true(x.reachable and x.retained >= kept2[k].size, k)
       end
@@ -192,6 +193,17 @@ for _, c in ipairs(H.go_compilers()) do
       end
       assert.matches(("goroutine %d %%(main%%.main%%.func1%%), blocked in chan receive, keeps 6%%.0 MiB"):format(g.id),
         r.why)
+    end)
+
+    it("closure: a slice main.main made and the blocked goroutine's closure captured", function()
+      local r = row_of(kept.closure.address)
+      assert.equal("main.main", r.site.func) -- made outside the goroutine
+      assert.equal("main.main.func2", r.evidence.func)
+      assert.equal("main.main", r.evidence.captured_from)
+      assert.equal("chan receive", r.evidence.wait_reason)
+      assert.matches("keeps 8%.0 MiB, made in main%.main and captured by the closure, alive from its stack", r.why)
+      -- the goroutine that made its own buffer captured nothing
+      assert.is_nil(row_of(kept.goroutine.address).evidence.captured_from)
     end)
 
     it("map: its buckets stay after all but 16 of 100000 entries are deleted", function()

@@ -179,9 +179,16 @@ function EXPLAIN.goroutine(row, at, ctx)
   local g = goroutine_by_id(ctx, root.goroutine)
   local ev = { holder = holder(row), goroutine = root.goroutine, func = at.func, frame = root.func,
                wait_reason = g and g.wait_reason, status = g and g.status }
-  return ev, ("goroutine %s (%s), blocked in %s, keeps %s alive from its %s: make it return (close or"
+  -- made by the function the closure is a literal of: captured by it
+  local made = row.site and row.site.func
+  local captured = ""
+  if made and at.func and at.func:sub(1, #made + 5) == made .. ".func" then
+    ev.captured_from = made
+    captured = (", made in %s and captured by the closure,"):format(made)
+  end
+  return ev, ("goroutine %s (%s), blocked in %s, keeps %s%s alive from its %s: make it return (close or"
     .. " send on what it waits for, or cancel its context)"):format(tostring(root.goroutine), at.func or "?",
-    ev.wait_reason or "?", bytes(row.retained), root.root == "goroutine_context" and "closure" or "stack")
+    ev.wait_reason or "?", bytes(row.retained), captured, root.root == "goroutine_context" and "closure" or "stack")
 end
 
 -- The bytes of one element of a root's slice or string type, where the
