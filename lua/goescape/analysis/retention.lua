@@ -22,8 +22,10 @@
 -- capacity are the words after its pointer); counts that live in heap
 -- objects (a map's or a channel's entries) are not read.
 --
--- The work is per row and bounded by the path's length: the caller asks
--- for n rows.
+-- The work is per row and bounded by the path's length (each object on a
+-- path is read once per call, with its pointers): the caller asks for n
+-- rows.
+local heapdump = require "goescape.heapdump"
 local units = require "goescape.report.units"
 
 local M = {}
@@ -114,7 +116,7 @@ local function walk(ctx, row)
 end
 
 local function holder(row)
-  return require("goescape.heapdump").step_text(row.path, 1)
+  return heapdump.step_text(row.path, 1)
 end
 
 local EXPLAIN = {}
@@ -123,11 +125,14 @@ function EXPLAIN.sync_pool(row, at, ctx)
   local root = row.path[1]
   local where = ""
   local ev = { holder = holder(row), pool_array = row.path[at.index].address }
-  if at.index == 2 and (root.root == "data" or root.root == "bss") and root.symbol_offset then
-    -- sync.Pool's fields: local, localSize, victim, victimSize
-    local victim = root.symbol_offset == 2 * ctx.ptr_size
-    ev.cache = victim and "victim" or "local"
-    where = victim and ", its victim cache" or ""
+  if at.index == 2 and (root.root == "data" or root.root == "bss") then
+    -- a sync.Pool global's fields: local, localSize, victim, victimSize
+    -- (a pool inside a bigger global is at another offset: not told)
+    if root.symbol_offset == 2 * ctx.ptr_size then
+      ev.cache, where = "victim", ", its victim cache"
+    elseif root.symbol_offset == 0 then
+      ev.cache = "local"
+    end
   end
   return ev, ("a sync.Pool (%s%s) holds %s: pooled objects stay until two collections pass without a Get;"
     .. " put back only buffers of a bounded size"):format(ev.holder, where, bytes(row.retained))
