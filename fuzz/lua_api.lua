@@ -501,6 +501,7 @@ local HEAPDUMP_METHODS = { "info", "each_object", "object", "roots", "goroutines
   "dominators", "reachable", "close", "__tostring" }
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
+BIN_METHODS[#BIN_METHODS + 1] = "struct_members" -- (random arguments: misuse, or a whole load)
 
 local function track_results(env, ...)
   local n = select("#", ...)

@@ -99,3 +99,52 @@ describe("goescape.analysis.retention", function()
     assert.equal("subslice_pin", (retention.classify(retention.context(d), row(d, "string", BSS))))
   end)
 end)
+
+describe("goescape.heapdump_fields", function()
+  local fields = require "goescape.heapdump_fields"
+  -- layouts as bin:struct_members() gives them (sorted by M.members)
+  local members = {
+    ["main.node"] = { { name = "next", offset = 0, type = "*main.node" }, { name = "buf", offset = 8, type = "[]uint8" } },
+    ["[]uint8"] = { { name = "array", offset = 0, type = "*uint8" }, { name = "len", offset = 8, type = "int" },
+                    { name = "cap", offset = 16, type = "int" } },
+    ["sync.Pool"] = { { name = "noCopy", offset = 0, type = "sync.noCopy" }, { name = "local", offset = 0, type = "unsafe.Pointer" },
+                      { name = "victim", offset = 16, type = "unsafe.Pointer" } },
+    ["main.outer"] = { { name = "id", offset = 0, type = "int" }, { name = "in", offset = 8, type = "main.node" },
+                       { name = "m", offset = 40, type = "map[int]int" } },
+    ["runtime.hmap"] = {},
+    ["main.loop"] = { { name = "self", offset = 0, type = "main.loop" } },
+  }
+
+  it("names the member at an offset and types what its pointer points to", function()
+    assert.same({ "next", "main.node" }, { fields.field_at(members, "main.node", 0) })
+    assert.same({ "buf", "[...]uint8" }, { fields.field_at(members, "main.node", 8) })
+    -- a zero-size member shares its offset with the next one
+    assert.same({ "local" }, { fields.field_at(members, "sync.Pool", 0) })
+    assert.same({ "victim" }, { fields.field_at(members, "sync.Pool", 16) })
+    -- a struct field inside a struct: a dotted name
+    assert.same({ "in.buf", "[...]uint8" }, { fields.field_at(members, "main.outer", 16) })
+    assert.same({ "m", "runtime.hmap" }, { fields.field_at(members, "main.outer", 40) })
+    -- a slice's len word is not a pointer: named, not typed
+    assert.same({ "buf" }, { fields.field_at(members, "main.node", 16) })
+    assert.is_nil(fields.field_at(members, "main.unknown", 0))
+    -- a struct that holds itself (crafted DWARF) stops
+    assert.is_string(fields.field_at(members, "main.loop", 0))
+  end)
+
+  it("names a path from a typed global down its pointer fields", function()
+    local path = { { root = "bss", name = "main.chain", symbol_offset = 0, type = "*main.node" },
+                   { address = 1, size = 32, type = "main.node" }, { address = 2, size = 32, field = 0 },
+                   { address = 3, size = 4096, field = 8 } }
+    fields.name_path({}, members, path)
+    assert.equal("next", path[3].member)
+    assert.equal("main.node", path[3].type)
+    assert.equal("buf", path[4].member)
+    assert.equal("[...]uint8", path[4].type)
+    assert.equal("main.chain → 0x1 (32 B) → .next 0x2 (32 B) → .buf 0x3 (4096 B)", ge.heapdump.path_text(path))
+    -- a root inside its global: the member there
+    local p = { { root = "bss", name = "main.pool", symbol_offset = 16 }, { address = 4, size = 256 } }
+    fields.name_path({ ["main.pool"] = "sync.Pool" }, members, p)
+    assert.equal("victim", p[1].member)
+    assert.equal("main.pool.victim", ge.heapdump.step_text(p, 1))
+  end)
+end)

@@ -126,11 +126,13 @@ function EXPLAIN.sync_pool(row, at, ctx)
   local where = ""
   local ev = { holder = holder(row), pool_array = row.path[at.index].address }
   if at.index == 2 and (root.root == "data" or root.root == "bss") then
-    -- a sync.Pool global's fields: local, localSize, victim, victimSize
-    -- (a pool inside a bigger global is at another offset: not told)
-    if root.symbol_offset == 2 * ctx.ptr_size then
+    -- the field the binary's struct layouts name (heapdump_fields), or a
+    -- bare sync.Pool global's: local, localSize, victim, victimSize (a
+    -- pool inside a bigger global without DWARF: not told)
+    local m = root.member and root.member:match("([^.]+)$")
+    if m == "victim" or (not root.member and root.symbol_offset == 2 * ctx.ptr_size) then
       ev.cache, where = "victim", ", its victim cache"
-    elseif root.symbol_offset == 0 then
+    elseif m == "local" or (not root.member and root.symbol_offset == 0) then
       ev.cache = "local"
     end
   end
