@@ -18,32 +18,11 @@ if not (dump_path and bin_path) then
 end
 
 local d = assert(ge.heapdump.open(dump_path, { binary = bin_path }))
-local log = log_path and assert(ge.escape.open(log_path))
-
--- The escape log's heap diagnostics at a line.
-local function at(file, line)
-  local out = {}
-  for _, i in ipairs(log:at_line(file, line)) do
-    local diag = log:get(i)
-    if diag.kind == "escapes_to_heap" or diag.kind == "moved_to_heap" then
-      out[#out + 1] = diag.message
-    end
-  end
-  return out
-end
-
--- ... at an allocation site. When the site is its stack's first frame (Go
--- 1.19 leaves the runtime's frames out), the dump's line is that of the
--- return address: the next statement's when the call ends its line.
-local function reasons(r)
-  if not (log and r.site) then return {} end
-  local out = at(r.site.file, r.site.line)
-  if #out == 0 and r.alloc[1] == r.site then out = at(r.site.file, r.site.line - 1) end
-  return out
-end
+-- the join of each allocation line with the escape log: its heap diagnostics
+local rows = assert(require("goescape.analysis.retain_sites").retainers(d, { n = 200, escape = log_path }))
 
 local big = {}
-for _, r in ipairs(d:retainers{ n = 200 }) do
+for _, r in ipairs(rows) do
   if r.size >= min then big[#big + 1] = r end
 end
 print(("%d objects of %s or more are alive in %s"):format(#big, human(min), dump_path))
@@ -55,5 +34,5 @@ for _, r in ipairs(big) do
   if r.site then
     print(("  allocated in %s at %s:%d"):format(r.site.func, r.site.file:match("[^/]*$"), r.site.line))
   end
-  for _, why in ipairs(reasons(r)) do print("  escape: " .. why) end
+  for _, why in ipairs(r.escape and r.escape.messages or {}) do print("  escape: " .. why) end
 end

@@ -499,6 +499,9 @@ local PERF_METHODS = { "info", "each", "samples", "symbolize", "pprof", "allocs"
   "_data", "close", "__tostring" }
 local HEAPDUMP_METHODS = { "info", "each_object", "object", "roots", "goroutines", "path", "retainers",
   "dominators", "reachable", "close", "__tostring" }
+for _, m in ipairs({ "sites", "root_retained", "_domtree", "_alloc" }) do
+  HEAPDUMP_METHODS[#HEAPDUMP_METHODS + 1] = m
+end
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 BIN_METHODS[#BIN_METHODS + 1] = "struct_members" -- (random arguments: misuse, or a whole load)
@@ -675,6 +678,11 @@ function call_method(env, o)
     local args = {}
     if m == "object" or m == "path" then args = { addr }
     elseif m == "retainers" then args = { r.chance(0.8) and { n = r.int(0, 30) } or value(env) }
+    elseif m == "sites" then
+      args = { r.chance(0.8) and { n = r.int(0, 30), reachable = r.chance(0.5) } or value(env) }
+    elseif m == "_domtree" then
+      args = { r.chance(0.8) and r.int(0, 20) or value(env), r.chance(0.8) and r.int(0, 200) or value(env) }
+    elseif m == "_alloc" then args = { addr }
     elseif m == "dominators" then
       args = { r.chance(0.5) and nil or addr, r.chance(0.8) and { n = r.int(0, 30) } or value(env) }
     elseif m == "each_object" then

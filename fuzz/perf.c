@@ -1,11 +1,12 @@
 /* libFuzzer harness: ge_perf over arbitrary bytes (tiny limits on every
  * other run, from the first byte), then every event, dso, sample, frame
  * and data-address string read, and the pprof profile of all events and of
- * the first one built and encoded.
+ * the first one built and encoded, and the allocation profile of all.
  * Seeds: fuzz/corpus/perf/ (real perf script output of
  * spec/fixtures/perf/data: default fields, -F lists with --ns, -G,
  * page-faults -d with addr and data_src, two events; the hand-made
- * hardware-event lines of spec/fixtures/perf/handmade). */
+ * hardware-event lines of spec/fixtures/perf/handmade; a recording of
+ * goescape's allocation probes, with their caller= return addresses). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (ge_profile_encode(prof, 0, &buf, &len, &err) == GE_OK) free(buf);
       ge_profile_free(prof);
     }
+  }
+  if (in.nevents) {
+    uint8_t *all = malloc(in.nevents);
+    if (!all) abort();
+    memset(all, 1, in.nevents);
+    ge_profile *prof;
+    if (ge_perf_pprof_allocs(p, all, &prof, &err) == GE_OK) ge_profile_free(prof);
+    free(all);
   }
   ge_perf_free(p);
   return 0;

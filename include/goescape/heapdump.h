@@ -150,6 +150,50 @@ GE_API size_t ge_heapdump_path(const ge_heapdump *d, uint32_t obj, size_t *root,
  * there are in all. */
 GE_API size_t ge_heapdump_dominated(const ge_heapdump *d, int64_t obj, uint32_t *out, size_t cap);
 
+
+/* Objects grouped by allocation site: every object with an alloc sample,
+ * by the first frame of its stack outside the runtime's allocator (the
+ * first function not named runtime.*), as ge.heapdump.alloc_site picks it.
+ * Runs the analyses first. */
+#define GE_HD_GROUP_TOP 5
+typedef struct ge_heapdump_group {
+  ge_heapdump_site site;
+  int first; /* the site is its stack's first frame (the runtime's are left out) */
+  uint64_t objects, bytes;           /* the site's objects in the dump, dead slots too */
+  uint64_t live_objects, live_bytes; /* those a root reaches */
+  /* The retained sizes of the live members no other member of the group
+   * dominates: the bytes that would go if the site's objects went, each
+   * byte counted once (a list of the site's nodes retains its tail). */
+  uint64_t retained;
+  uint32_t top[GE_HD_GROUP_TOP]; /* those members retaining most, largest first */
+  size_t ntop;
+} ge_heapdump_group;
+/* The groups, largest retained first (then live bytes, bytes, site);
+ * free *out with free(). */
+GE_API ge_err ge_heapdump_sites(ge_heapdump *d, ge_heapdump_group **out, size_t *n, ge_error *err);
+
+/* What each root holds alone: for each root (ge_heapdump_root_get's index),
+ * the retained bytes and count of the objects only roots dominate whose
+ * shortest path starts at it (retained[i], objects[i]; arrays of
+ * ge_heapdump_nroots). Together they account for every reachable byte
+ * once. Runs the analyses first. */
+GE_API ge_err ge_heapdump_root_retained(ge_heapdump *d, uint64_t *retained, uint64_t *objects,
+                                        ge_error *err);
+
+/* The top of the dominator tree, breadth first from the super-root: each
+ * node's `per` children retaining most (largest first), at most `max`
+ * nodes in all, into out (room for max). A node: its object, the index in
+ * out of its parent (-1: a child of the super-root), how many children it
+ * has in all. *ntop: how many children the super-root has. Runs the
+ * analyses first. */
+typedef struct ge_heapdump_domnode {
+  uint32_t obj;
+  int64_t parent;
+  uint64_t nkids;
+} ge_heapdump_domnode;
+GE_API ge_err ge_heapdump_domtree(ge_heapdump *d, size_t per, size_t max, ge_heapdump_domnode *out,
+                                  size_t *nout, uint64_t *ntop, ge_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -142,12 +142,14 @@ GE_API ge_err ge_perf_pprof(const ge_perf *p, int event, struct ge_profile **out
 GE_API ge_err ge_perf_pprof_data(const ge_perf *p, int event, ge_perf_data_class dclass,
                                  struct ge_profile **out, ge_error *err);
 
-/* The samples of an allocation probe (`perf probe -x BIN 'runtime.mallocgc
+/* The samples of allocation probes (`perf probe -x BIN 'runtime.mallocgc
  * size=%ax:u64'`, recorded with -g) as an exact allocation profile: every
  * allocation, not a sample. Sample types alloc_objects/count and
  * alloc_space/bytes (the "size=" field of each sample's trace text);
- * the allocator's runtime frames dropped, as pprof drops them. */
-GE_API ge_err ge_perf_pprof_allocs(const ge_perf *p, int event, struct ge_profile **out,
+ * the allocator's runtime frames dropped, as pprof drops them. events: one
+ * byte per event (ge_perf_info.nevents), nonzero for the probes to count:
+ * newer runtimes allocate through several entry points, one probe each. */
+GE_API ge_err ge_perf_pprof_allocs(const ge_perf *p, const uint8_t *events, struct ge_profile **out,
                                    ge_error *err);
 
 #ifdef __cplusplus

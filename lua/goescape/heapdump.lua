@@ -190,10 +190,11 @@ end
 
 --- The allocation site in an alloc stack (innermost first): the first
 -- frame outside the runtime's allocator (runtime.mallocgc, makeslice,
--- newobject, ... as pprof leaves them out), or nil.
+-- newobject, ... as pprof leaves them out; since Go 1.24 also the maps'
+-- internal/runtime/maps.newarray and its kin), or nil: the rule of d:sites.
 function M.alloc_site(frames)
   for _, f in ipairs(frames or {}) do
-    if not f.func:match("^runtime%.") then return f end
+    if not f.func:match("^runtime%.") and not f.func:match("^internal/runtime/") then return f end
   end
 end
 
@@ -261,6 +262,45 @@ function M.path_text(path)
   local out = {}
   for i in ipairs(path) do out[i] = M.step_text(path, i) end
   return table.concat(out, " → ")
+end
+
+
+local SITES = { n = true, reachable = true }
+--- Objects grouped by allocation site (the first frame of their alloc
+-- sample's stack outside the runtime), largest retained first: rows {func,
+-- file, line, first, objects, bytes, live_objects, live_bytes, retained,
+-- top = {address...}}. retained counts the live members no other member
+-- of the site dominates (each byte once); top: those members retaining
+-- most; first: the site is its stack's first frame (Go 1.19 leaves out
+-- the runtime's frames, and its line is then the return address's).
+-- opts: {n = 20 (0: all), reachable = true (false: sites whose objects
+-- are all dead too)}.
+function methods:sites(opts)
+  opts = options(opts, SITES, "heapdump:sites")
+  if opts.n ~= nil and type(opts.n) ~= "number" then error("heapdump:sites: n must be a number", 2) end
+  return self:_sites(opts.n or 20, opts.reachable == false)
+end
+
+--- What each root holds alone: rows {root = step (as d:roots() names it),
+-- retained, objects}, largest first: the objects only roots dominate,
+-- each counted at the root its shortest path starts at, so that the rows
+-- add up to every reachable byte once.
+function methods:root_retained()
+  local rows, err, code = self:_root_retained()
+  if not rows then return nil, err, code end
+  local roots = self:roots()
+  for _, r in ipairs(rows) do r.root = roots[r.root] end
+  table.sort(rows, function(a, b)
+    if a.retained ~= b.retained then return a.retained > b.retained end
+    return a.root.slot < b.root.slot
+  end)
+  return rows
+end
+
+--- What grew between two dumps of one program, by allocation site and by
+-- root: see goescape.analysis.retain_diff.
+function M.diff(old, new, opts)
+  return require("goescape.analysis.retain_diff").run(old, new, opts)
 end
 
 return M

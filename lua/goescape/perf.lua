@@ -146,30 +146,35 @@ function methods:pprof(opts)
   return require("goescape.profile")._attach(h)
 end
 
---- The samples of an allocation probe as an exact allocation profile
+--- The samples of allocation probes as an exact allocation profile
 -- (every allocation, not a sample): alloc_objects/count and
 -- alloc_space/bytes, the bytes read from each sample's "size=" field, the
--- allocator's runtime frames dropped (cost on the line that allocates). The
--- probe, set up as doc/perf.md says:
+-- allocator's runtime frames dropped (cost on the line that allocates).
+-- The probes: ge.perf.record_mallocs (or `goescape perf --mallocs --run`)
+-- sets them up; by hand, as doc/perf.md says:
 --   perf probe -x ./prog 'mallocgc=runtime.mallocgc size=%ax:u64'
 --   perf record -g -e probe_prog:mallocgc ./prog; perf script > mallocs.txt
--- {event = NAME}: the probe's event (default: the first "probe_" event).
+-- {event = NAME}: one probe's event, or "GROUP:*" every event of a group
+-- (default: every probe event, "probe_*:" and "goescape_*:": a newer
+-- runtime allocates through several entry points, one probe each).
 function methods:allocs(opts)
   opts = options(opts, EACH, "perf:allocs")
-  local ev, err
-  if opts.event == nil then
-    for i, e in ipairs(self:info().events) do
-      if e.name:match("^probe_") then ev = i - 1; break end
+  if opts.event ~= nil and type(opts.event) ~= "string" then error("perf:allocs: event must be a string", 2) end
+  local evs = {}
+  local group = opts.event and opts.event:match("^(.-):%*$")
+  for i, e in ipairs(self:info().events) do
+    local g = e.name:match("^([^:]*):")
+    if (opts.event == nil and g and (g:match("^probe_") or g:match("^goescape_")))
+        or (group and g == group) or e.name == opts.event then
+      evs[#evs + 1] = i - 1
     end
-    if not ev then
-      return nil, ("%s: no probe event (perf probe -x BIN 'mallocgc=runtime.mallocgc size=%%ax:u64'; "
-        .. "see doc/perf.md)"):format(self.name or "perf"), "notfound"
-    end
-  else
-    ev, err = event_opt(self, opts, "perf:allocs")
-    if not ev then return nil, err, "notfound" end
   end
-  local h, e2, code = self:_pprof(ev, true)
+  if #evs == 0 then
+    if opts.event then return nil, ("%s: no event %s"):format(self.name or "perf", opts.event), "notfound" end
+    return nil, ("%s: no probe event (goescape perf --mallocs --run CMD sets probes up; see doc/perf.md)")
+      :format(self.name or "perf"), "notfound"
+  end
+  local h, e2, code = self:_pprof(evs, true)
   if not h then return nil, e2, code end
   return require("goescape.profile")._attach(h)
 end
@@ -194,6 +199,14 @@ function methods:data(opts)
     return a.dso < b.dso
   end)
   return { classes = d.classes, globals = globals }
+end
+
+--- Records every allocation of a Go program run by the shell command line
+-- cmd, through perf uprobes set up for the recording and removed after it
+-- (goescape.perf_record): {script, binary, probes, group, status, dir} or
+-- nil, err, code. Open the script and call p:allocs() on it.
+function M.record_mallocs(cmd, opts)
+  return require("goescape.perf_record").mallocs(cmd, opts)
 end
 
 M.Perf = methods

@@ -79,4 +79,8 @@ int64_t hd_find(const ge_heapdump *d, uint64_t addr);
 ge_err hd_dominators(ge_heapdump *d, ge_error *err);
 /* paths.c */
 ge_err hd_bfs(ge_heapdump *d, ge_error *err);
+/* domtree.c: the dominator tree's children in CSR form, the super-root
+ * being node nobj (*start: nobj + 2 offsets into *kids); 0, or -1 when out
+ * of memory (the caller frees both either way). */
+int hd_dom_children(const ge_heapdump *d, uint32_t **start, uint32_t **kids);
 #endif

@@ -29,6 +29,7 @@ void ge_lua_open_net(lua_State *L); /* core.net_get */
 void ge_lua_open_memory(lua_State *L); /* core.gctrace_open, core.gctrace_parse */
 void ge_lua_open_perf(lua_State *L);
 void ge_lua_open_heapdump(lua_State *L);
+void ge_lua_open_heapdump_sites(lua_State *L); /* after ge_lua_open_heapdump: adds to its methods */
 
 /* Field setters for the table on top of the stack: t[k] = v. A string
  * view with no bytes may have a NULL ptr: it is the empty string. */

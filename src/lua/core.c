@@ -350,5 +350,6 @@ GE_API int luaopen_goescape_core(lua_State *L) {
   ge_lua_open_memory(L);
   ge_lua_open_perf(L);
   ge_lua_open_heapdump(L);
+  ge_lua_open_heapdump_sites(L);
   return 1;
 }

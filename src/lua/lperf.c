@@ -225,7 +225,33 @@ static int m_symbolize(lua_State *L) {
   return 1;
 }
 
+/* perf:_pprof(events, true): an allocation profile of the events listed
+ * (0-based indices) */
+static int pprof_allocs(lua_State *L) {
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  ge_lprof_box *b = ge_lprof_newbox(L);
+  ge_perf_info in;
+  ge_perf_info_get(checkperf(L, 1)->ptr, &in);
+  uint8_t *mask = lua_newuserdata(L, in.nevents ? in.nevents : 1);
+  ge_handle *h = checkperf(L, 1); /* after the allocation: no pointer into it is held across one */
+  memset(mask, 0, in.nevents ? in.nevents : 1);
+  size_t n = ge_rawlen(L, 2);
+  for (size_t i = 1; i <= n; i++) {
+    lua_rawgeti(L, 2, (int)i);
+    lua_Number e = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (!(e >= 0 && e < (lua_Number)in.nevents)) return luaL_argerror(L, 2, "bad event");
+    mask[(size_t)e] = 1;
+  }
+  ge_error err;
+  if (ge_perf_pprof_allocs(h->ptr, mask, &b->ptr, &err)) return ge_pushfail(L, err.msg, ge_err_name(err.code));
+  lua_pop(L, 1); /* the mask */
+  return ge_lprof_push(L, b);
+}
+
 static int m_pprof(lua_State *L) {
+  if (lua_toboolean(L, 3)) return pprof_allocs(L);
   lua_Number ev = luaL_optnumber(L, 2, -1);
   if (!(ev >= -1 && ev < 1e9)) return luaL_argerror(L, 2, "bad event");
   lua_Number dc = luaL_optnumber(L, 4, 0);
@@ -234,10 +260,8 @@ static int m_pprof(lua_State *L) {
   ge_lprof_box *b = ge_lprof_newbox(L);
   ge_handle *h = checkperf(L, 1);
   ge_error err;
-  int allocs = lua_toboolean(L, 3);
   int dclass = (int)lua_tonumber(L, 4);
-  ge_err rc = allocs ? ge_perf_pprof_allocs(h->ptr, (int)ev, &b->ptr, &err)
-              : dclass > 0 ? ge_perf_pprof_data(h->ptr, (int)ev, (ge_perf_data_class)dclass, &b->ptr, &err)
+  ge_err rc = dclass > 0 ? ge_perf_pprof_data(h->ptr, (int)ev, (ge_perf_data_class)dclass, &b->ptr, &err)
               : ge_perf_pprof(h->ptr, (int)ev, &b->ptr, &err);
   if (rc)
     return ge_pushfail(L, err.msg, ge_err_name(err.code));

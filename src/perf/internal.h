@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/hashidx.h"
 #include "core/intern.h"
 #include "core/vec.h"
 #include "goescape/perf.h"
@@ -18,8 +19,11 @@ typedef struct pf_sample {
   uint8_t dclass; /* ge_perf_data_class of addr */
 } pf_sample;
 
-/* PF_INLINED: perf's own inline frame (--inline), at its caller's ip */
-enum { PF_CHAIN = 1, PF_HAS_OFF = 2, PF_INLINED = 4 };
+/* PF_INLINED: perf's own inline frame (--inline), at its caller's ip.
+ * PF_CALLER: the return address an entry probe read (caller=+0(%sp)), put
+ * after the probe's frame: ip is a run-time address, off the probe's own
+ * run-time address (the "(addr)" of its text), to relate the two. */
+enum { PF_CHAIN = 1, PF_HAS_OFF = 2, PF_INLINED = 4, PF_CALLER = 8 };
 
 typedef struct pf_frame {
   uint64_t ip, off, vaddr;
@@ -27,6 +31,14 @@ typedef struct pf_frame {
   uint32_t first_go, ngo;
   uint8_t flags;     /* PF_* */
 } pf_frame;
+
+/* A distinct call chain: samples with the same frames share one run of
+ * `frames` (the text repeats a few thousand stacks over and over), so what
+ * stays grows with the stacks, not with the frame lines read. */
+typedef struct pf_chain {
+  uint64_t first;
+  uint32_t n, hash;
+} pf_chain;
 
 typedef struct pf_event {
   uint32_t name;
@@ -62,7 +74,9 @@ struct ge_perf {
   GE_VEC(pf_dso) dsos;
   GE_VEC(uint32_t) dso_of;  /* intern id -> dso index + 1 (0: none), grown on demand */
   GE_VEC(pf_go) gos;
-  uint64_t lines;
+  GE_VEC(pf_chain) chains;
+  ge_hashidx chain_ix;
+  uint64_t lines, frames_read;
   int has_callchain;
   int in_sample; /* a sample line was read and no blank line since */
   ge_perf_addr_form chain_form, ip_form;

@@ -136,6 +136,8 @@ void ge_perf_free(ge_perf *p) {
   free(p->dsos.v);
   free(p->dso_of.v);
   free(p->gos.v);
+  free(p->chains.v);
+  ge_hashidx_free(&p->chain_ix);
   free(p);
 }
 
@@ -143,7 +145,7 @@ void ge_perf_info_get(const ge_perf *p, ge_perf_info *out) {
   memset(out, 0, sizeof *out);
   out->lines = p->lines;
   out->samples = p->samples.n;
-  out->frames = p->frames.n;
+  out->frames = p->frames_read;
   out->nevents = p->events.n;
   out->ndsos = p->dsos.n;
   out->has_callchain = p->has_callchain;

@@ -33,6 +33,7 @@ typedef struct builder {
   uint32_t *map_of;     /* dso index -> mapping index */
   int allocs;           /* alloc_objects, alloc_space from the trace's size= */
   int dclass;           /* only samples whose addr is of this class; -1 all */
+  const uint8_t *emask; /* allocs: the events counted */
   size_t nst;
 } builder;
 
@@ -252,6 +253,7 @@ static int build(builder *b, int event) {
   for (size_t i = 0; i < pf->samples.n; i++) {
     const pf_sample *s = &pf->samples.v[i];
     if (s->event < first || s->event >= last) continue;
+    if (b->emask && !b->emask[s->event]) continue;
     if (b->dclass >= 0 && s->dclass != b->dclass) continue;
     if (charge(b, s, b->allocs ? 0 : s->event - first)) return -1;
   }
@@ -270,13 +272,14 @@ static int build(builder *b, int event) {
   return 0;
 }
 
-static ge_err make(const ge_perf *pf, int event, int allocs, int dclass, ge_profile **out,
-                   ge_error *err) {
+static ge_err make(const ge_perf *pf, int event, int allocs, int dclass, const uint8_t *emask,
+                   ge_profile **out, ge_error *err) {
   *out = NULL;
   if (event >= (int)pf->events.n) return ge_fail(err, GE_ERR_ARG, "perf pprof: no event %d", event);
   builder b;
   memset(&b, 0, sizeof b);
   b.perf = pf;
+  b.emask = emask;
   b.allocs = allocs;
   b.dclass = dclass;
   b.p = ge_prof_new(&pf->lim);
@@ -303,15 +306,17 @@ static ge_err make(const ge_perf *pf, int event, int allocs, int dclass, ge_prof
 }
 
 ge_err ge_perf_pprof(const ge_perf *pf, int event, ge_profile **out, ge_error *err) {
-  return make(pf, event, 0, -1, out, err);
+  return make(pf, event, 0, -1, NULL, out, err);
 }
 
 ge_err ge_perf_pprof_data(const ge_perf *pf, int event, ge_perf_data_class dclass, ge_profile **out,
                           ge_error *err) {
-  return make(pf, event, 0, (int)dclass, out, err);
+  return make(pf, event, 0, (int)dclass, NULL, out, err);
 }
 
-ge_err ge_perf_pprof_allocs(const ge_perf *pf, int event, ge_profile **out, ge_error *err) {
-  if (event < 0) return ge_fail(err, GE_ERR_ARG, "perf allocs: an event is needed");
-  return make(pf, event, 1, -1, out, err);
+ge_err ge_perf_pprof_allocs(const ge_perf *pf, const uint8_t *events, ge_profile **out, ge_error *err) {
+  int any = 0;
+  for (size_t e = 0; events && e < pf->events.n; e++) any |= events[e] != 0;
+  if (!any) return ge_fail(err, GE_ERR_ARG, "perf allocs: no probe event chosen");
+  return make(pf, -1, 1, -1, events, out, err);
 }

@@ -66,14 +66,99 @@ static ge_err push_frame(ge_perf *p, const pf_loc *l, uint8_t flags, ge_error *e
   uint32_t d = ge_perf_dso_index(p, f->dso);
   if (d == UINT32_MAX) return nomem(err);
   p->dsos.v[d].frames++;
+  p->frames_read++;
   p->samples.v[p->samples.n - 1].nframes++;
   return GE_OK;
 }
 
-static void end_sample(ge_perf *p) {
-  if (!p->samples.n) return;
-  const pf_sample *s = &p->samples.v[p->samples.n - 1];
-  if (s->nframes) p->dsos.v[ge_perf_dso_index(p, p->frames.v[s->first_frame].dso)].samples++;
+/* Frames are memset when pushed and not touched again before the whole
+ * text is read, so equal chains are equal bytes. */
+static uint32_t chain_hash(const pf_frame *f, uint32_t n) {
+  return ge_hash(f, (size_t)n * sizeof *f);
+}
+
+static uint32_t chain_hash_at(const void *ctx, uint32_t i) {
+  return ((const ge_perf *)ctx)->chains.v[i].hash;
+}
+
+/* Gives the last sample the run of an equal chain read before, dropping
+ * its own copy, or records its chain as a new one. */
+static ge_err share_chain(ge_perf *p, pf_sample *s, ge_error *err) {
+  const pf_frame *mine = &p->frames.v[s->first_frame];
+  uint32_t h = chain_hash(mine, s->nframes);
+  if (ge_hashidx_reserve(&p->chain_ix, p->chains.n, chain_hash_at, p)) return nomem(err);
+  size_t j = ge_hashidx_first(&p->chain_ix, h);
+  for (uint32_t i; (i = ge_hashidx_at(&p->chain_ix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&p->chain_ix, j)) {
+    const pf_chain *c = &p->chains.v[i];
+    if (c->hash == h && c->n == s->nframes &&
+        memcmp(&p->frames.v[c->first], mine, (size_t)c->n * sizeof *mine) == 0) {
+      p->frames.n = (size_t)s->first_frame;
+      s->first_frame = c->first;
+      return GE_OK;
+    }
+  }
+  pf_chain *c = GE_VEC_PUSH_SLOT(p->chains);
+  if (!c) return nomem(err);
+  *c = (pf_chain){s->first_frame, s->nframes, h};
+  ge_hashidx_set(&p->chain_ix, j, (uint32_t)p->chains.n - 1);
+  return GE_OK;
+}
+
+static int hex_at(const char *s, const char *e, uint64_t *v) {
+  if (e - s < 3 || s[0] != '0' || s[1] != 'x') return -1;
+  *v = 0;
+  int n = 0;
+  for (s += 2; s < e && n < 16; s++, n++) {
+    char c = *s;
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) break;
+    *v = *v << 4 | (uint64_t)d;
+  }
+  return n ? 0 : -1;
+}
+
+/* A probe at a function's entry runs before the function saves the frame
+ * pointer, so perf's frame-pointer walk skips the function's caller: the
+ * allocation is charged one call too high. A probe that also read the
+ * return address (`caller=+0(%sp):x64`, goescape's own probes) gets it back
+ * as a frame after the probe's. Its text: "(PROBE_ADDR) size=N caller=0xRET". */
+static ge_err insert_caller(ge_perf *p, pf_sample *s, ge_error *err) {
+  if (!s->trace || !(p->frames.v[s->first_frame].flags & PF_CHAIN)) return GE_OK;
+  ge_strview t = ge_perf_sv(p, s->trace);
+  const char *b = t.ptr, *e = t.ptr + t.len, *c = NULL;
+  for (const char *q = b; q + 7 <= e; q++)
+    if (memcmp(q, "caller=", 7) == 0 && (q == b || q[-1] == ' ')) c = q + 7;
+  uint64_t ret, at = 0;
+  if (!c || hex_at(c, e, &ret) || b == e || *b != '(') return GE_OK;
+  for (b++; b < e && *b != ')'; b++) {
+    int d = *b >= '0' && *b <= '9' ? *b - '0' : *b >= 'a' && *b <= 'f' ? *b - 'a' + 10 : -1;
+    if (d < 0 || at >> 60) return GE_OK;
+    at = at << 4 | (uint64_t)d;
+  }
+  ge_err e2 = check_records(p, err);
+  if (e2) return e2;
+  pf_frame *slot = GE_VEC_PUSH_SLOT(p->frames);
+  if (!slot) return nomem(err);
+  pf_frame *f = &p->frames.v[s->first_frame + 1];
+  memmove(f + 1, f, (p->frames.n - 1 - (size_t)(s->first_frame + 1)) * sizeof *f);
+  memset(f, 0, sizeof *f);
+  f->ip = ret;
+  f->off = at;
+  f->sym = p->unknown_id;
+  f->dso = f[-1].dso;
+  f->flags = PF_CHAIN | PF_CALLER;
+  s->nframes++;
+  return GE_OK;
+}
+
+static ge_err end_sample(ge_perf *p, ge_error *err) {
+  if (!p->samples.n) return GE_OK;
+  pf_sample *s = &p->samples.v[p->samples.n - 1];
+  /* a sample is ended once: by the next sample line, or at the end */
+  if (!s->nframes || s->first_frame + s->nframes != p->frames.n) return GE_OK;
+  p->dsos.v[ge_perf_dso_index(p, p->frames.v[s->first_frame].dso)].samples++;
+  ge_err e = insert_caller(p, s, err);
+  return e ? e : share_chain(p, s, err);
 }
 
 static ge_perf_data_class data_class(const pf_loc *a) {
@@ -101,8 +186,8 @@ static ge_err sample(ge_perf *p, const char *s, size_t n, int chain, ge_error *e
     return fail_line(p, err, msg);
   }
   ge_err e = check_records(p, err);
+  if (!e) e = end_sample(p, err);
   if (e) return e;
-  end_sample(p);
   if (!(o.flags & GE_PERF_HAS_PERIOD)) o.period = 1;
   const pf_loc *addr = NULL, *ip = NULL;
   if (chain) addr = nlocs ? &locs[0] : NULL;
@@ -182,6 +267,5 @@ ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, int final, size_t *used
     s = next;
     *used = (size_t)(s - start);
   }
-  if (final) end_sample(p);
-  return GE_OK;
+  return final ? end_sample(p, err) : GE_OK;
 }

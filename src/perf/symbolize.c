@@ -164,7 +164,8 @@ static ge_err resolve(symctx *c, uint32_t *frame_pc, ge_error *err) {
     for (uint32_t k = 0; k < s->nframes && !rc; k++) {
       size_t i = (size_t)s->first_frame + k;
       const pf_frame *f = &p->frames.v[i];
-      if (!f->vaddr) continue;
+      /* samples share chains: a frame is placed once */
+      if (!f->vaddr || frame_pc[i] != UINT32_MAX) continue;
       /* a caller's frame is a return address: its call is the byte
        * before; the first user frame of a chain (the leaf, or the one
        * under kernel frames) is where the thread was */
@@ -273,9 +274,17 @@ ge_err ge_perf_symbolize(ge_perf *p, ge_binary *b, const char *bin_name, const c
   p->ip_form = form[0], p->chain_form = form[1];
   for (size_t i = 0; i < p->frames.n && !rc; i++) {
     pf_frame *f = &p->frames.v[i];
-    if (!c.isbin[p->dso_of.v[f->dso] - 1]) continue;
+    if (!c.isbin[p->dso_of.v[f->dso] - 1] || (f->flags & PF_CALLER)) continue;
     int k = !!(f->flags & PF_CHAIN);
     f->vaddr = link_of(&c, form[k], delta[k], f->ip);
+  }
+  /* a return address an entry probe read is a run-time address: the
+   * probe's frame before it relates run time to link time (PIE's bias) */
+  for (size_t i = 1; i < p->frames.n && !rc; i++) {
+    pf_frame *f = &p->frames.v[i];
+    if (!(f->flags & PF_CALLER) || !f[-1].vaddr) continue;
+    uint64_t bias = f->off - f[-1].vaddr;
+    f->vaddr = f->ip - bias;
   }
   if (!rc) rc = resolve(&c, frame_pc, err);
   if (!rc) count(p, c.isbin);

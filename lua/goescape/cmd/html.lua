@@ -1,7 +1,10 @@
---- goescape html [--escape LOG...] [--profile PROF] [--binary BIN] [--trace TRACE] [-o report.html] ...
+--- goescape html [--escape LOG...] [--profile PROF | --perf SCRIPT] [--binary BIN] [--trace TRACE] [-o report.html] ...
 -- One self-contained HTML file: summary, hotspots (with diagnostics, -m=2
 -- flows and advice), annotated source, flame graph, a diff against a
--- base log or profile, and an execution trace's timeline.
+-- base log or profile, and an execution trace's timeline. --perf takes
+-- `perf script` text in place of the profile: its samples (or, for a
+-- recording of allocation probes, every allocation) become one, with Go
+-- frames symbolized through --binary.
 local ge = require "goescape"
 local cli = require "goescape.cli"
 local html = require "goescape.report.html"
@@ -11,8 +14,12 @@ local M = { help = "A self-contained HTML report: hotspots, flows, annotated sou
 function M.setup(c)
   c:option("--escape", "Escape log(s): text, logopt dir or .json"):count("*"):args(1)
   c:option("--profile", "pprof profile (allocs/heap; any sample type)")
-  c:option("--binary", "Go binary: symbolizes address-only profiles, sizes from DWARF")
+  c:option("--perf", "`perf script` text in place of --profile (doc/perf.md): CPU samples, or every allocation "
+    .. "of a --mallocs recording")
+  c:option("--perf-event", "With --perf: the event to show (default: the first; probes: all of them)")
+  c:option("--binary", "Go binary: symbolizes address-only profiles and perf's frames, sizes from DWARF")
   c:option("--trace", "Execution trace (runtime/trace): a timeline of heap, GC, goroutines, regions, logs")
+  c:option("--heapdump", "Heap dump (runtime/debug.WriteHeapDump): the dominator tree, with --binary its globals")
   c:option("-n", "Hotspot rows in the table", "100"):convert(cli.count)
   c:option("--min", "Flame graph: leave out frames under this fraction of the total", "0.001")
     :convert(cli.number)
@@ -31,17 +38,36 @@ local function flat(list)
   return out
 end
 
+--- The profile a `perf script` text makes: every allocation when it is a
+-- recording of allocation probes only, else the samples of one event.
+function M.perf_profile(path, bin, event)
+  local p = cli.check(ge.perf.open(path))
+  local info = p:info()
+  if info.samples == 0 then cli.fail("html: %s: no samples", path) end
+  if bin then cli.check(p:symbolize(bin)) end
+  local probes = true
+  for _, e in ipairs(info.events) do
+    local g = e.name:match("^([^:]*):")
+    if not (g and (g:match("^probe_") or g:match("^goescape_"))) then probes = false end
+  end
+  if probes and not event then return cli.check(p:allocs()) end
+  return cli.check(p:pprof { event = event or info.events[1].name })
+end
+
 function M.run(args)
   local escapes, bases = flat(args.escape), flat(args.base_escape)
-  if #escapes == 0 and not args.profile and not args.trace then
-    cli.fail("html: give --escape LOG, --profile PROF and/or --trace TRACE")
+  if #escapes == 0 and not args.profile and not args.perf and not args.trace and not args.heapdump then
+    cli.fail("html: give --escape LOG, --profile PROF (or --perf SCRIPT), --trace TRACE and/or --heapdump DUMP")
   end
+  if args.perf and args.profile then cli.usage("html: --profile or --perf, not both") end
+  if args.perf_event and not args.perf then cli.usage("html: --perf-event goes with --perf") end
   if #bases > 0 and #escapes == 0 then cli.usage("html: --base-escape needs --escape") end
   if args.base_profile and not args.profile then cli.usage("html: --base-profile needs --profile") end
   if args.min and (args.min < 0 or args.min >= 1) then cli.usage("html: --min must be in [0, 1)") end
   local log = #escapes > 0 and cli.check(ge.escape.open(escapes)) or nil
   local prof = args.profile and cli.check(ge.profile.open(args.profile)) or nil
   local bin = args.binary and cli.check(ge.binary.open(args.binary)) or nil
+  if args.perf then prof = M.perf_profile(args.perf, bin, args.perf_event) end
   local base_log = #bases > 0 and cli.check(ge.escape.open(bases)) or nil
   local base_prof = args.base_profile and cli.check(ge.profile.open(args.base_profile)) or nil
   local trace = args.trace and cli.check(ge.trace.open(args.trace)) or nil
@@ -57,9 +83,10 @@ function M.run(args)
   local data, err = html.write(args.output, cli.profile_query(args, {
     escape = log, profile = prof, binary = bin, n = args.n, min = args.min,
     base_escape = base_log, base_profile = base_prof, source = not args.no_source, trace = trace,
+    heapdump = args.heapdump,
     source_dirs = flat(args.source_dir), title = args.title,
-    names = { escape = #escapes > 0 and table.concat(escapes, ", ") or nil, profile = args.profile,
-      binary = args.binary, base = base_name, trace = args.trace },
+    names = { escape = #escapes > 0 and table.concat(escapes, ", ") or nil, profile = args.profile or args.perf,
+      binary = args.binary, base = base_name, trace = args.trace, heapdump = args.heapdump },
   }))
   if not data then cli.fail("html: %s", tostring(err)) end
   io.stderr:write("goescape: wrote ", args.output, "\n")

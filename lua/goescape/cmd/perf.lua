@@ -1,8 +1,11 @@
 --- goescape perf SCRIPT [--binary BIN] [--escape LOG] [--event E] [-n N] [--json] [--data | --mallocs] [--pprof -o OUT]
+--- goescape perf --mallocs --run CMD [--save SCRIPT] [same options]
 -- `perf script` output of a Go program: the top functions and lines by an
 -- event, Go frames re-symbolized through the binary's pclntab (stripped
 -- binaries, DWARF 5, inlined frames); with --escape the hot lines with the
 -- compiler's escape reasons; --pprof writes the samples as a pprof profile.
+-- --mallocs --run records every allocation of the Go program CMD runs,
+-- through perf uprobes set up for the run and removed after it.
 local ge = require "goescape"
 local cli = require "goescape.cli"
 local json = require "goescape.report.json"
@@ -11,7 +14,7 @@ local human = require("goescape.report.units").human
 local M = { help = "Hot Go functions and lines of `perf script` output, with escape reasons" }
 
 function M.setup(c)
-  c:argument("script", "Output of `perf script` (\"-\" for stdin); see doc/perf.md")
+  c:argument("script", "Output of `perf script` (\"-\" for stdin); see doc/perf.md"):args("?")
   c:option("--binary", "The Go binary perf recorded (default: the sampled dso, when it is a file)")
   c:option("--escape", "Escape log(s) of the same build: hot lines joined with the compiler's reasons")
     :count("*"):args(1)
@@ -24,6 +27,19 @@ function M.setup(c)
   c:flag("--mallocs", "SCRIPT records an allocation probe (doc/perf.md): rank by the bytes allocated; "
     .. "--pprof writes the exact allocation profile")
   c:option("-o --output", "Where --pprof writes (gzipped profile.proto)")
+  c:option("--run", "With --mallocs, instead of SCRIPT: a shell command line running a Go program, recorded "
+    .. "with a perf probe on each allocation entry point (root and uprobes needed; the probes are removed after)")
+  c:option("--save", "With --run: keep the `perf script` text of the recording here")
+end
+
+-- --run: the recording, as if its perf script text had been given
+local function record(args)
+  if not args.mallocs then cli.usage("perf: --run records allocations: it goes with --mallocs") end
+  if args.script then cli.usage("perf: SCRIPT or --run, not both") end
+  local r = cli.check(ge.perf.record_mallocs(args.run, { binary = args.binary, script = args.save }))
+  args.script = r.script
+  args.binary = args.binary or r.binary
+  return r
 end
 
 local function pct(v, total) return total ~= 0 and v * 100 / total or 0 end
@@ -83,17 +99,29 @@ function M.run(args)
   if args.pprof and not args.output then cli.usage("perf: --pprof needs -o OUT.pb.gz") end
   if args.output and not args.pprof then cli.usage("perf: -o goes with --pprof") end
   if args.data and args.mallocs then cli.usage("perf: --data or --mallocs, not both") end
-  local p = cli.check(ge.perf.open(args.script))
+  if args.save and not args.run then cli.usage("perf: --save goes with --run") end
+  local rec = args.run and record(args)
+  if not args.script then cli.usage("perf: a `perf script` text is needed (or --mallocs --run CMD)") end
+  local p, err, code = ge.perf.open(args.script)
+  if rec and rec.dir then require("goescape.gorun").remove_tree(rec.dir) end
+  p = cli.check(p, err, code)
   local info = p:info()
   if info.samples == 0 then cli.fail("%s: no samples (is it `perf script` output?)", args.script) end
   local bin, sym = symbolize(p, args, info)
   local ev, prof
   if args.mallocs then
     prof = cli.check(p:allocs { event = args.event })
-    ev = { name = "alloc_space", samples = info.samples }
+    -- the samples of the probes p:allocs counted (one event per entry point)
+    local n = 0
+    local group = args.event and args.event:match("^(.-):%*$")
     for _, e in ipairs(info.events) do
-      if e.name == args.event or (not args.event and e.name:match("^probe_")) then ev.samples = e.samples; break end
+      local g = e.name:match("^([^:]*):")
+      if e.name == args.event or (group and g == group)
+          or (not args.event and g and (g:match("^probe_") or g:match("^goescape_"))) then
+        n = n + e.samples
+      end
     end
+    ev = { name = "alloc_space", samples = n }
     if args.pprof then cli.check(prof:write(args.output)) end
   else
     if args.pprof then

@@ -1,4 +1,5 @@
---- goescape retain DUMP [--binary BIN] [--json] [-n N]
+--- goescape retain DUMP [--binary BIN] [--json] [-n N] [--escape LOG] [--sites]
+-- goescape retain --diff OLD NEW [--binary BIN] [--escape LOG] [--json] [-n N]
 -- The objects of a Go heap dump that retain most memory (their own bytes
 -- and those of every object they dominate), each with the shortest path
 -- from a root: a global (named with --binary), a goroutine's frame, a
@@ -13,6 +14,10 @@ function M.setup(c)
   c:option("--binary", "The program's binary: names data and bss roots by their global")
   c:option("-n", "Retainers to print", "20"):convert(cli.count)
   c:flag("--json", "One JSON object per retainer")
+  c:option("--escape", "Escape log of the build (-gcflags=-m=2): why each allocation line went to the heap")
+  c:flag("--sites", "Objects grouped by allocation site instead of the top retainers")
+  c:flag("--diff", "Two dumps, DUMP then NEW: what grew between them, by allocation site and by root")
+  c:argument("new", "With --diff: the later dump"):args("?")
 end
 
 local ORDER = { "address", "size", "retained", "type", "path", "steps", "alloc", "root", "name", "function", "func",
@@ -26,9 +31,17 @@ local function alloc_site(r)
 end
 
 function M.run(args)
+  local more = require "goescape.report.retain_text"
+  if args.diff then
+    if not args.new then cli.usage("retain --diff: two dumps expected (OLD NEW)") end
+    return more.diff(args)
+  end
+  if args.new then cli.usage("retain: one dump expected (two with --diff)") end
+  if args.sites then return more.sites(args) end
   local d = cli.check(ge.heapdump.open(args.dump, { binary = args.binary }))
   local rows = cli.check(d:retainers{ n = args.n })
   local hd = ge.heapdump
+  if args.escape then cli.check(require("goescape.analysis.retain_sites").add_escape(rows, args.escape)) end
   if args.json then
     local json = require "goescape.report.json"
     for _, r in ipairs(rows) do
@@ -36,6 +49,7 @@ function M.run(args)
       for i in ipairs(r.path) do labels[i] = hd.step_text(r.path, i) end
       local o = { address = r.address, size = r.size, retained = r.retained, path = labels,
                   steps = r.path, type = r.type, alloc = alloc_site(r) }
+      o.escape = more.escape_json(r.escape)
       o.pattern, o.why, o.evidence = r.pattern, r.why, r.evidence -- goescape.analysis.retention
       io.stdout:write(json.encode(o, ORDER), "\n")
     end
@@ -50,6 +64,7 @@ function M.run(args)
     io.stdout:write(("%12d %12d  %s\n"):format(r.retained, r.size, hd.path_text(r.path)))
     local a = alloc_site(r)
     if a then io.stdout:write(("%27s allocated in %s at %s:%d\n"):format("", a["function"], a.file, a.line)) end
+    if r.escape then io.stdout:write(("%27s %s\n"):format("", more.escape_line(r.escape))) end
     if r.why then io.stdout:write(("%27s %s: %s\n"):format("", r.pattern, r.why)) end
   end
 end

@@ -9,6 +9,8 @@
 --   ge.report.html("report.html", {hotspots = hot, escape = log, profile = prof})
 --   ge.report.html("report.html", {trace = t_or_path [, timeline = {buckets =, lanes =, rows =}]})
 --     (a trace alone, or with the others: a timeline section, goescape.report.timeline)
+--   ge.report.html("report.html", {heapdump = d_or_path [, binary = bin]})
+--     (a heap dump alone, or with the others: a retention section, goescape.report.retain_html)
 --   local data = html.data(opts); local text = html.render(data)
 --
 -- Nothing from the inputs is ever markup: all of it travels as JSON in a
@@ -67,6 +69,7 @@ function M.render(data)
       .. "</template>\n"
     js = js .. asset("timeline.js")
   end
+  if data.retain then js = js .. asset("retain.js") end
   local out = {
     '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; ',

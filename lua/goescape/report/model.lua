@@ -114,7 +114,8 @@ end
 -- title, names = {escape=, profile=, binary=, base=, trace=} (shown in the
 -- header), trace (a ge.trace or a path: the timeline section, with or
 -- without the other inputs) and timeline (goescape.report.timeline.model's
--- options).
+-- options), heapdump (a ge.heapdump or a path, opened with opts.binary:
+-- the retention section, goescape.report.retain_html).
 -- Returns the table, or nil, err.
 -- The log's summary: totals, kinds, the 30 packages with most heap moves.
 local function log_summary(log)
@@ -383,8 +384,8 @@ end
 function M.build(opts)
   if type(opts) ~= "table" then error("bad argument #1 to 'data' (options table expected)", 2) end
   local log, prof = opts.escape, opts.profile
-  if not log and not prof and not opts.hotspots and not opts.trace then
-    error("html: an escape log, a profile, a hotspots result or a trace is needed", 2)
+  if not log and not prof and not opts.hotspots and not opts.trace and not opts.heapdump then
+    error("html: an escape log, a profile, a hotspots result, a trace or a heap dump is needed", 2)
   end
   local n = opts.n or 100
   local data = { title = opts.title or "goescape report", version = 1, names = opts.names or {},
@@ -394,6 +395,12 @@ function M.build(opts)
     local tl, err = timeline_part(opts.trace, opts.timeline, log)
     if not tl then return nil, err end
     data.timeline = tl
+  end
+  if opts.heapdump then
+    local rt, err = require("goescape.report.retain_html").model(opts.heapdump, { binary = opts.binary,
+      escape = log, name = data.names.heapdump })
+    if not rt then return nil, err end
+    data.retain = rt
   end
   if not prof and opts.hotspots then
     hotspots_rows(data, opts.hotspots, n)

@@ -251,7 +251,7 @@ function toggle(r, open) {
   if (open && !isOpen) { tr.parentNode.insertBefore(detail(r), next); tr.classList.add("open"); }
   if (!open && isOpen) { next.parentNode.removeChild(next); tr.classList.remove("open"); }
 }
-if (D.rows !== undefined || !D.timeline) (function hot() {
+if (D.rows !== undefined || (!D.timeline && !D.retain)) (function hot() {
   var rows = list(D.rows);
   var costed = !!D.sample;
   var sec = section("hotspots", costed ? "Hotspots" : "Heap diagnostics by line",

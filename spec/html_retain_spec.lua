@@ -1,0 +1,194 @@
+-- The HTML report's retention section (goescape html --heapdump): its
+-- data (goescape.report.retain_html: the dominator tree's top, bounded,
+-- each node with its path and allocation line) on the dump of
+-- spec/fixtures/heapdump/retain written by the machine's Go, and the page
+-- in headless Chromium: the tree opened three levels deep by its own
+-- script (#retain-open=3), the first node's path as breadcrumbs, the
+-- sites table with the compiler's messages, no errors.
+local H = require "spec.helpers"
+local ge = require "goescape"
+local html = require "goescape.report.html"
+local cjson = require "cjson"
+local retain_html = require "goescape.report.retain_html"
+
+local PROG = H.root .. "/spec/fixtures/heapdump/retain"
+local OUT = H.tmproot .. "/spec-out"
+H.mkdir(OUT)
+
+-- the same build as spec/heapdump_spec.lua's (one cache for both)
+local dumps = H.cached("heapdump-retain", function(dir)
+  for _, c in ipairs(H.go_compilers()) do
+    local bin = ("%s/retain-%s"):format(dir, c.name)
+    H.must(("cd %s && env -u LD_PRELOAD %s build -gcflags=-m=2 -o %s . 2> %s.m2.log")
+      :format(H.q(PROG), c.go, H.q(bin), H.q(bin)))
+    H.must(("env -u LD_PRELOAD %s %s.dump > %s.json"):format(H.q(bin), H.q(bin), H.q(bin)))
+  end
+end)
+
+local function compiler()
+  local comps = H.go_compilers()
+  for _, x in ipairs(comps) do if x.go == "GOTOOLCHAIN=local go" then return x end end
+  return comps[1]
+end
+
+local chromium_path
+local function chromium()
+  if chromium_path then return chromium_path end
+  local out, rc = H.sh("command -v chromium")
+  if rc ~= 0 and H.sh("id -u") == "0\n" then
+    H.sh("export DEBIAN_FRONTEND=noninteractive; apt-get update -qq > /dev/null; "
+      .. "apt-get install -y -qq --no-install-recommends chromium > /dev/null")
+    out, rc = H.sh("command -v chromium")
+  end
+  assert(rc == 0, "chromium is not installed (apt-get install chromium)")
+  chromium_path = out:gsub("%s+$", "")
+  return chromium_path
+end
+
+local FLAGS = "--headless --no-sandbox --disable-gpu --disable-background-networking "
+  .. "--disable-component-update --disable-sync --no-first-run --enable-logging=stderr --v=0"
+
+local function browse(args, path, fragment)
+  local ud = H.tmpdir("chromium-retain")
+  local out, rc, err = H.sh(("timeout 90 %s %s --user-data-dir=%s %s %s"):format(chromium(), FLAGS,
+    H.q(ud), args, H.q("file://" .. path .. (fragment or ""))))
+  H.sh("rm -rf " .. H.q(ud))
+  assert(rc == 0, "chromium failed: " .. err)
+  return out, err
+end
+
+local function page_errors(err)
+  local bad = {}
+  for line in err:gmatch("[^\n]+") do
+    if line:find("Uncaught", 1, true) or line:find("Refused to", 1, true)
+      or (line:find("CONSOLE", 1, true) and line:lower():find("error", 1, true)) then
+      bad[#bad + 1] = line
+    end
+  end
+  return bad
+end
+
+local function depth(nodes, i)
+  local k = 0
+  while nodes[i].p ~= 0 do i, k = nodes[i].p, k + 1 end
+  return k
+end
+
+describe("goescape html --heapdump", function()
+  local c = compiler()
+  local base = ("%s/retain-%s"):format(dumps, c.name)
+  local kept = cjson.decode(H.read(base .. ".json"))
+  local log = assert(ge.escape.open(base .. ".m2.log"))
+  local data = assert(html.data { heapdump = base .. ".dump", binary = base, escape = log })
+  local R = data.retain
+
+  it("holds the dominator tree's top: each kept array with its holder's path and its line", function()
+    assert.is_true(#R.nodes > 5 and #R.nodes <= 400)
+    local by = {}
+    for i, n in ipairs(R.nodes) do
+      by[n.a] = n
+      assert.is_true(n.p < i) -- breadth first: a parent comes before
+      if n.p > 0 then assert.is_true(R.nodes[n.p].r >= n.r + R.nodes[n.p].s) end
+    end
+    for k, want in pairs(kept) do
+      local n = assert(by[want.address], k)
+      assert.is_true(n.r >= want.size)
+      if k == "goroutine" then
+        assert.matches("^stack main%.main%.func1 %(goroutine %d+%)", n.path[1])
+      else
+        assert.equal(want.holder, n.path[1])
+      end
+      assert.matches("^main%.go:%d+$", n.at)
+    end
+    -- the sub-slice's array: a first-level node, typed from its global
+    local s = by[kept.subslice.address]
+    assert.equal(0, s.p)
+    assert.equal("[...]uint8", s.t)
+    -- the sites, with the compiler's message for the arrays' lines
+    local msgs = 0
+    for _, r in ipairs(R.sites) do
+      if r.escape and r.escape.message and r.escape.message:match("^make%(%[%]byte, [^)]+%) escapes to heap$") then
+        msgs = msgs + 1
+      end
+    end
+    assert.equal(5, msgs)
+  end)
+
+  it("is bounded: per node and in all, with the counts of what is left out", function()
+    local d = assert(ge.heapdump.open(base .. ".dump", { binary = base }))
+    local m = assert(retain_html.model(d, { per = 2, max = 5, sites = 1 }))
+    -- the same walk through d:dominators: breadth first, two children each
+    local want, queue = {}, { false }
+    local qi = 1
+    while queue[qi] ~= nil and #want < 5 do
+      local v = queue[qi]
+      qi = qi + 1
+      for _, r in ipairs(d:dominators(v or nil, { n = 2 })) do
+        if #want < 5 then
+          want[#want + 1] = r.address
+          queue[#queue + 1] = r.address
+        end
+      end
+    end
+    local got = {}
+    for i, n in ipairs(m.nodes) do got[i] = n.a end
+    assert.same(want, got)
+    assert.is_true(#m.nodes <= 5)
+    local per = {}
+    for _, n in ipairs(m.nodes) do per[n.p] = (per[n.p] or 0) + 1 end
+    for _, k in pairs(per) do assert.is_true(k <= 2) end
+    assert.equal(2, per[0])
+    assert.is_true(m.ntop > 2)
+    assert.equal(1, #m.sites)
+    -- the first level is the largest retainers, largest first
+    local top = d:dominators(nil, { n = 2 })
+    assert.equal(top[1].address, m.nodes[1].a)
+    assert.equal(top[2].address, m.nodes[2].a)
+    -- a node's children in all, as d:dominators counts them
+    local _, all = d:dominators(m.nodes[1].a, { n = 0 })
+    assert.equal(all, m.nodes[1].c)
+    d:close()
+  end)
+
+  it("renders in headless Chromium: the tree opened three levels, breadcrumbs, sites, no errors", function()
+    local report = OUT .. "/retain.html"
+    H.must(H.cli_cmd(("html --heapdump %s --binary %s --escape %s -o %s 2>&1"):format(H.q(base .. ".dump"),
+      H.q(base), H.q(base .. ".m2.log"), H.q(report))))
+    local dom, err = browse("--dump-dom --virtual-time-budget=3000", report, "#retain-open=3")
+    assert.are.same({}, page_errors(err))
+    assert.is_truthy(dom:find('data-ready="1"', 1, true))
+    assert.is_truthy(dom:find('<section id="retention">', 1, true))
+    -- the rows drawn: every node of depth 0 to 3 in the page's data
+    local page = H.read(report)
+    local blob = page:match('<script type="application/json" id="goescape%-data">(.-)</script>')
+    local nodes = cjson.decode((blob:gsub("<\\/", "</"))).retain.nodes
+    local want = 0
+    for i in ipairs(nodes) do if depth(nodes, i) <= 3 then want = want + 1 end end
+    local got = 0
+    for _ in dom:gmatch('<div class="rt%-node[^"]*" data%-node="%d+"') do got = got + 1 end
+    assert.equal(want, got)
+    -- the first node's path as breadcrumbs, its root first
+    local crumbs = dom:match('<div class="rt%-path" id="retain%-path">(.-)</div>')
+    assert.is_truthy(crumbs)
+    local first = nodes[1].path[1]:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
+    assert.is_truthy(crumbs:find('<span class="rt-step rt-root">' .. first .. "</span>", 1, true))
+    -- the sites table, with the escape messages
+    local sites = dom:match('<table class="rt%-sites" id="retain%-sites">(.-)</table>')
+    assert.is_truthy(sites)
+    assert.matches("make%(%[%]byte, [^)]+%) escapes to heap %(too large for the stack%)", sites)
+    -- the sub-slice's array, a first-level row: its type and line
+    assert.is_truthy(dom:find("held by main%.pinned  ·  %[%.%.%.%]uint8  ·  main%.go:%d+ main%.main</span>"))
+    H.sh(("timeout 90 %s %s --user-data-dir=%s --screenshot=%s --window-size=1300,1800 %s > /dev/null 2>&1"):format(
+      chromium(), FLAGS, H.q(H.tmpdir("chromium-retain-shot")), H.q(OUT .. "/retain.png"),
+      H.q("file://" .. report .. "#retain-open=2")))
+  end)
+
+  it("goescape html needs an input; --heapdump alone is one", function()
+    local _, rc = H.sh(H.cli_cmd("html -o /dev/null 2>&1"))
+    assert.are_not.equal(0, rc)
+    local d = assert(html.data { heapdump = base .. ".dump" })
+    assert.is_nil(d.rows)
+    assert.is_truthy(d.retain.nodes[1])
+    assert.has_error(function() html.data { heapdump = 42 } end)
+  end)
+end)
