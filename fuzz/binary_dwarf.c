@@ -13,6 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (ge_binary_dwarf_load(b, &st, &err) == GE_OK) {
     ge_dwarf_var v;
     for (size_t i = 0; i < st.nvariables && i < 1000; i++) ge_binary_dwarf_var(b, i, &v);
+    ge_dwarf_member m;
+    size_t n = ge_binary_dwarf_nmembers(b);
+    for (size_t i = 0; i < n && i < 1000; i++) ge_binary_dwarf_member(b, i, &m);
   }
   ge_binary_free(b);
   return 0;

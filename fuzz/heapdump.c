@@ -41,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ge_heapdump_root r;
     ge_heapdump_root_get(d, i, &r);
     touch(r.name);
+    if (r.nafter > 2) abort(); /* the words after a slot's pointer: 2 at most */
     if (r.frame >= 0) {
       ge_heapdump_frame f;
       ge_heapdump_frame_get(d, (size_t)r.frame, &f);

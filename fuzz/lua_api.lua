@@ -504,6 +504,7 @@ for _, m in ipairs({ "sites", "root_retained", "_domtree", "_alloc" }) do
 end
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
+BIN_METHODS[#BIN_METHODS + 1] = "struct_members" -- (random arguments: misuse, or a whole load)
 
 local function track_results(env, ...)
   local n = select("#", ...)

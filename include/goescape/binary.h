@@ -157,6 +157,13 @@ typedef struct ge_dwarf_inline {
   uint64_t low_pc, high_pc;  /* first range; 0,0 when the unit lists ranges only */
 } ge_dwarf_inline;
 
+/* A field of a named struct type (Go: "main.node"; the runtime's unit
+ * holds every type of the program): its name, byte offset and type name. */
+typedef struct ge_dwarf_member {
+  ge_strview owner, name, type;
+  uint64_t offset;
+} ge_dwarf_member;
+
 typedef struct ge_dwarf_stats {
   size_t ncus, nsubprograms, ninlined, nvariables;
   uint16_t max_version;
@@ -172,6 +179,10 @@ GE_API ge_err ge_binary_dwarf_load_units(ge_binary *b, const char *const *units,
 GE_API ge_err ge_binary_dwarf_cu(const ge_binary *b, size_t i, ge_dwarf_cu *out);
 GE_API ge_err ge_binary_dwarf_var(const ge_binary *b, size_t i, ge_dwarf_var *out);
 GE_API ge_err ge_binary_dwarf_inline(const ge_binary *b, size_t i, ge_dwarf_inline *out);
+/* The struct members of the loaded units, in DWARF order (a struct's
+ * members together); their count. */
+GE_API size_t ge_binary_dwarf_nmembers(const ge_binary *b);
+GE_API ge_err ge_binary_dwarf_member(const ge_binary *b, size_t i, ge_dwarf_member *out);
 
 
 /* PT_LOAD segment i (0-based) of the file: GE_ERR_ARG past the last. flags

@@ -91,6 +91,8 @@ typedef struct ge_heapdump_root {
   int64_t frame;     /* stack: the frame's index, else -1 */
   int64_t goroutine; /* stack, ctxt: the goroutine's index, else -1 */
   ge_strview name;   /* other: the runtime's description */
+  uint32_t nafter;   /* data, bss, stack: the words after the pointer in the */
+  uint64_t after[2]; /* slot's contents (a slice's len and cap), at most 2 */
 } ge_heapdump_root;
 GE_API size_t ge_heapdump_nroots(const ge_heapdump *d);
 GE_API void ge_heapdump_root_get(const ge_heapdump *d, size_t i, ge_heapdump_root *out);

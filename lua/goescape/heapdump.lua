@@ -18,6 +18,7 @@
 -- d:goroutines() → {{id, status, wait_reason, frames = {...}}...}
 -- d:path(addr) → {root step, {address, size}, {address, size, field}...}
 -- d:retainers{n=} → rows {address, size, retained, pointers, path, alloc, site}
+--   and, where a retention pattern fits, pattern, why, evidence
 -- d:dominators(addr|nil, {n=}) → rows immediately dominated, and their count
 -- d:reachable() → {objects, bytes}
 --
@@ -103,10 +104,12 @@ local function attach(h, err, code, opts)
       end
       a.symbols = data_symbols(b)
       a.types = global_types(h, b, a.symbols)
+      a.members = require("goescape.heapdump_fields").members(b)
       b:close()
     elseif ge_binary.is_binary(bin) then
       a.symbols = data_symbols(bin)
       a.types = global_types(h, bin, a.symbols)
+      a.members = require("goescape.heapdump_fields").members(bin)
     else
       h:close()
       error("goescape.heapdump: binary must be a goescape.binary handle or a path", 3)
@@ -155,6 +158,7 @@ function methods:path(addr)
   local p, err, code = path_c(self, addr)
   if not p then return nil, err, code end
   M._type_path(name_root(self, p[1]), p)
+  M._name_fields(self, p)
   return p
 end
 
@@ -175,6 +179,13 @@ function M._type_path(root, path)
   elseif t:match("^%[%]") then target.type = "[...]" .. t:sub(3)
   elseif t == "string" then target.type = "[...]uint8"
   end
+end
+
+--- Field names and types past the first step, from the binary's struct
+-- layouts: goescape.heapdump_fields.
+function M._name_fields(self, path)
+  local a = class.attributes(self)
+  if a and a.members then require("goescape.heapdump_fields").name_path(a.types, a.members, path) end
 end
 
 --- The allocation site in an alloc stack (innermost first): the first
@@ -198,10 +209,13 @@ function methods:retainers(opts)
   for _, r in ipairs(rows) do
     if r.path then
       M._type_path(name_root(self, r.path[1]), r.path)
+      M._name_fields(self, r.path)
       r.type = r.path[#r.path].type
     end
     r.site = M.alloc_site(r.alloc)
   end
+  -- pattern, why, evidence: goescape.analysis.retention
+  require("goescape.analysis.retention").explain(self, rows)
   return rows
 end
 
@@ -221,6 +235,11 @@ function methods:reachable() return self:_reachable() end
 -- size; "0xc000500000+100 (4194304 B)": the root points 100 bytes in).
 function M.step_text(path, i)
   local s = path[i]
+  -- a field named from the binary's struct layouts: ".next 0xc000010000 (32 B)"
+  if i > 1 and s.member then
+    local inside = i == 2 and path[1].target_offset and ("+%d"):format(path[1].target_offset) or ""
+    return (".%s 0x%x%s (%d B)"):format(s.member, s.address, inside, s.size)
+  end
   if i > 1 then
     -- the root's pointer may land inside its target (a sub-slice): 0x...+100
     local inside = i == 2 and path[1].target_offset and ("+%d"):format(path[1].target_offset) or ""
@@ -230,6 +249,7 @@ function M.step_text(path, i)
     local what = ("%s %s (goroutine %s)"):format(s.root, s.func or "?", tostring(s.goroutine))
     return s.offset and what .. ("+%d"):format(s.offset) or what
   end
+  if s.name and s.member then return s.name .. "." .. s.member end
   if s.name and s.symbol_offset and s.symbol_offset > 0 then
     return ("%s+%d"):format(s.name, s.symbol_offset)
   end

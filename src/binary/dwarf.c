@@ -25,6 +25,7 @@ struct ge_dwarf_data {
   GE_VEC(ge_dwarf_cu) cus;
   GE_VEC(ge_dwarf_var) vars;
   GE_VEC(ge_dwarf_inline) inl;
+  GE_VEC(ge_dwarf_member) members;
   uint16_t max_version;
 };
 
@@ -35,6 +36,7 @@ typedef struct walk {
   char **files;
   Dwarf_Signed nfiles;
   int fail;
+  ge_strview owner; /* the named struct whose members the walk is in */
 } walk;
 
 static ge_strview keep(ge_binary *b, const char *s) {
@@ -169,6 +171,23 @@ static void add_var(walk *w, Dwarf_Die d, Dwarf_Half tag, const char *func) {
   w->cu->nvariables++;
 }
 
+static void add_member(walk *w, Dwarf_Die d) {
+  ge_dwarf_member *m = GE_VEC_PUSH_SLOT(w->b->dw->members);
+  if (!m) {
+    w->fail = 1;
+    return;
+  }
+  memset(m, 0, sizeof *m);
+  m->owner = w->owner;
+  m->name = keep(w->b, die_name(w, d));
+  m->offset = udata(w, d, DW_AT_data_member_location, UINT64_MAX);
+  Dwarf_Die t = ref_die(w, d, DW_AT_type);
+  if (t) {
+    m->type = keep(w->b, die_name(w, t));
+    dwarf_dealloc_die(t);
+  }
+}
+
 static void walk_die(walk *w, Dwarf_Die d, int depth, const char *func, const char *caller,
                      uint32_t idepth) {
   if (depth > MAX_DIE_DEPTH || w->fail) return;
@@ -224,12 +243,20 @@ static void walk_die(walk *w, Dwarf_Die d, int depth, const char *func, const ch
   case DW_TAG_formal_parameter:
     add_var(w, d, tag, func);
     break;
+  case DW_TAG_member:
+    if (w->owner.len) add_member(w, d);
+    break;
   default:
     break;
   }
+  /* a struct's members name it as their owner (an unnamed one: none) */
+  ge_strview outer = w->owner;
+  if (tag == DW_TAG_structure_type) w->owner = keep(w->b, die_name(w, d));
+  else if (tag != DW_TAG_member) w->owner.len = 0;
   Dwarf_Die c = NULL;
   if (dwarf_child(d, &c, &e) != DW_DLV_OK) {
     if (e) dwarf_dealloc_error(w->dbg, e);
+    w->owner = outer;
     return;
   }
   while (c && !w->fail) {
@@ -243,6 +270,7 @@ static void walk_die(walk *w, Dwarf_Die d, int depth, const char *func, const ch
     }
     c = s;
   }
+  w->owner = outer;
 }
 
 /* Whether a unit name is in the filter ("a\nb\nc"); every unit without one. */
@@ -275,7 +303,7 @@ static ge_err load(ge_binary *b, int fd, ge_error *err) {
     dwarf_finish(dbg, &e);
     return ge_fail(err, GE_ERR_NOMEM, "out of memory");
   }
-  walk w = {b, dbg, NULL, NULL, 0, 0};
+  walk w = {b, dbg, NULL, NULL, 0, 0, {NULL, 0}};
   for (;;) {
     Dwarf_Unsigned hlen, abbr, next;
     Dwarf_Half ver, asz, osz, xsz, utype;
@@ -416,6 +444,7 @@ void ge_dwarf_free(ge_binary *b) {
   GE_VEC_FREE(b->dw->cus);
   GE_VEC_FREE(b->dw->vars);
   GE_VEC_FREE(b->dw->inl);
+  GE_VEC_FREE(b->dw->members);
   free(b->dw);
   b->dw = NULL;
 }
@@ -435,5 +464,13 @@ ge_err ge_binary_dwarf_var(const ge_binary *b, size_t i, ge_dwarf_var *out) {
 ge_err ge_binary_dwarf_inline(const ge_binary *b, size_t i, ge_dwarf_inline *out) {
   if (!b->dw || i >= b->dw->inl.n) return GE_ERR_ARG;
   *out = b->dw->inl.v[i];
+  return GE_OK;
+}
+
+size_t ge_binary_dwarf_nmembers(const ge_binary *b) { return b->dw ? b->dw->members.n : 0; }
+
+ge_err ge_binary_dwarf_member(const ge_binary *b, size_t i, ge_dwarf_member *out) {
+  if (!b->dw || i >= b->dw->members.n) return GE_ERR_ARG;
+  *out = b->dw->members.v[i];
   return GE_OK;
 }

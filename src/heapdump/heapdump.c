@@ -165,6 +165,9 @@ void ge_heapdump_root_get(const ge_heapdump *d, size_t i, ge_heapdump_root *out)
   out->frame = r->frame;
   out->goroutine = r->goroutine;
   out->name = r->name;
+  out->nafter = r->nafter;
+  out->after[0] = r->after[0];
+  out->after[1] = r->after[1];
 }
 
 size_t ge_heapdump_ngoroutines(const ge_heapdump *d) { return d->gs.n; }

@@ -18,6 +18,10 @@ typedef struct hd_root {
   ge_strview name;
   uint32_t target;
   uint8_t kind;
+  /* The words that follow the pointer in its segment or frame (nafter of
+   * them): a slice's length and capacity, a string's length. */
+  uint8_t nafter;
+  uint64_t after[2];
 } hd_root;
 
 typedef struct hd_memprof {

@@ -159,6 +159,7 @@ typedef struct root_ctx {
   uint8_t kind;
   uint64_t base;
   int64_t frame, goroutine;
+  uint64_t in_base, n; /* the contents' input offset and length */
 } root_ctx;
 
 static ge_err add_root(rd *r, const hd_root *proto) {
@@ -172,7 +173,16 @@ static ge_err add_root(rd *r, const hd_root *proto) {
 
 static ge_err root_field(rd *r, void *ctx, uint64_t off, uint64_t ptr) {
   const root_ctx *c = ctx;
-  hd_root x = {ptr, c->base + off, off, c->frame, c->goroutine, {NULL, 0}, 0, c->kind};
+  hd_root x = {ptr, c->base + off, off, c->frame, c->goroutine, {NULL, 0}, 0, c->kind, 0, {0, 0}};
+  /* A slice's or string's header goes on past its pointer: keep the next
+   * words the contents hold, for the analyses that know the slot's type. */
+  uint32_t w = r->d->info.ptr_size;
+  for (; x.nafter < 2 && off + (x.nafter + 2u) * (uint64_t)w <= c->n; x.nafter++) {
+    const unsigned char *m = hd_in_at(r->in, c->in_base + off + (x.nafter + 1u) * (uint64_t)w, w);
+    if (!m) return fail_at(r, c->in_base + off, GE_ERR_IO, "read error");
+    for (uint32_t i = 0; i < w; i++)
+      x.after[x.nafter] |= (uint64_t)m[i] << (r->d->info.big_endian ? 8 * (w - 1 - i) : 8 * i);
+  }
   return add_root(r, &x);
 }
 
@@ -188,7 +198,7 @@ static ge_err segment(rd *r, int kind) {
     r->d->info.bss_addr = addr;
     r->d->info.bss_size = n;
   }
-  root_ctx c = {(uint8_t)kind, addr, -1, -1};
+  root_ctx c = {(uint8_t)kind, addr, -1, -1, base, n};
   return fields(r, base, n, root_field, &c);
 }
 
@@ -207,7 +217,7 @@ static ge_err goroutine(rd *r) {
   if (!s) return nomem(r);
   *s = g;
   if (g.ctxt) {
-    hd_root x = {g.ctxt, g.ctxt, 0, -1, (int64_t)d->gs.n - 1, {NULL, 0}, 0, GE_HD_ROOT_CTXT};
+    hd_root x = {g.ctxt, g.ctxt, 0, -1, (int64_t)d->gs.n - 1, {NULL, 0}, 0, GE_HD_ROOT_CTXT, 0, {0, 0}};
     return add_root(r, &x);
   }
   return GE_OK;
@@ -228,7 +238,7 @@ static ge_err frame(rd *r) {
   ge_heapdump_frame *s = GE_VEC_PUSH_SLOT(d->frames);
   if (!s) return nomem(r);
   *s = f;
-  root_ctx c = {GE_HD_ROOT_STACK, f.sp, (int64_t)d->frames.n - 1, f.goroutine};
+  root_ctx c = {GE_HD_ROOT_STACK, f.sp, (int64_t)d->frames.n - 1, f.goroutine, base, f.size};
   return fields(r, base, f.size, root_field, &c);
 }
 
@@ -236,7 +246,7 @@ static ge_err finalizer(rd *r, int kind) {
   uint64_t obj, fn;
   U(obj); U(fn);
   SKIP(3); /* fn.fn, fint, ot: code and types, not heap */
-  hd_root x = {obj, obj, 0, -1, -1, {NULL, 0}, 0, (uint8_t)kind};
+  hd_root x = {obj, obj, 0, -1, -1, {NULL, 0}, 0, (uint8_t)kind, 0, {0, 0}};
   ge_err e = obj ? add_root(r, &x) : GE_OK;
   if (e || !fn) return e;
   x.ptr = x.slot = fn;
@@ -299,7 +309,7 @@ static ge_err record(rd *r, uint64_t kind) {
   switch (kind) {
   case GE_HD_OBJECT: return object(r);
   case GE_HD_OTHERROOT: {
-    hd_root x = {0, 0, 0, -1, -1, {NULL, 0}, 0, GE_HD_ROOT_OTHER};
+    hd_root x = {0, 0, 0, -1, -1, {NULL, 0}, 0, GE_HD_ROOT_OTHER, 0, {0, 0}};
     ge_err e = str(r, &x.name);
     if (e) return e;
     U(x.ptr);

@@ -153,6 +153,7 @@ void ge_lua_open_binary(lua_State *L) {
                                      {"symbols", lbin_symbols},
                                      {"dwarf", lbin_dwarf},
                                      {"each_variable", lbin_each_variable},
+                                     {"struct_members", lbin_struct_members},
                                      {"symbolize_text", lbin_symbolize_text},
                                      {"close", l_close},
                                      {NULL, NULL}};

@@ -4,6 +4,8 @@
  *       variables, inlined} | nil (no DWARF) | nil, err, code
  *   binary:each_variable([{units = ...}]) -> iterator over dwarf()'s
  *       variables, one per step | nil, err, code
+ *   binary:struct_members([{units = ...}]) -> {[struct] = {{name, offset,
+ *       type}...}} | nil (no DWARF) | nil, err, code
  * A DWARF load replaces what an earlier one with other units loaded
  * (ge_binary_dwarf_load_units): every table is built with the binary in
  * use, and an iterator loads its units again when another set came
@@ -204,4 +206,49 @@ int lbin_each_variable(lua_State *L) {
   if (rc && rc != GE_ERR_NOTFOUND) return ge_pushfail(L, err.msg, ge_err_name(rc));
   ge_lua_iterator(L, each_var_next, rc ? -1 : 0, 1); /* the units at 3 */
   return 1;
+}
+
+/* b:struct_members([{units = ...}]) -> {[struct name] = {{name, offset,
+ * type}...}} of the loaded units (Go: every type is in the "runtime"
+ * unit); nil when the binary has no DWARF. */
+static int members_work(lua_State *L, void *ctx) {
+  const dwarf_ctx *c = ctx;
+  ge_binary *b = c->b;
+  ge_dwarf_stats st;
+  ge_error err;
+  ge_err rc = ge_binary_dwarf_load_units(b, c->units, c->nunits, &st, &err);
+  if (rc == GE_ERR_NOTFOUND) return 0;
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  size_t n = ge_binary_dwarf_nmembers(b);
+  lua_newtable(L);
+  for (size_t i = 0; i < n; i++) {
+    ge_dwarf_member m;
+    ge_binary_dwarf_member(b, i, &m);
+    lua_pushlstring(L, m.owner.ptr, m.owner.len);
+    lua_rawget(L, -2);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushlstring(L, m.owner.ptr, m.owner.len);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, -4);
+    }
+    lua_createtable(L, 0, 3);
+    ge_setsv(L, "name", m.name);
+    ge_setsv(L, "type", m.type);
+    if (m.offset != UINT64_MAX) ge_setint(L, "offset", (long long)m.offset);
+    lua_rawseti(L, -2, (int)ge_rawlen(L, -2) + 1);
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+int lbin_struct_members(lua_State *L) {
+  lbin_check(L, 1);
+  lua_settop(L, 2);
+  const char *units[MAXUNITS];
+  size_t nunits = read_units(L, 2, units, "struct_members");
+  lbin *u = lbin_check(L, 1);
+  dwarf_ctx c = {u->h.ptr, units, nunits};
+  return ge_lua_call(L, &u->h, "struct_members", 0, members_work, &c);
 }

@@ -35,6 +35,7 @@ int lbin_func(lua_State *L);
 int lbin_symbols(lua_State *L);         /* lbinary_dwarf.c */
 int lbin_dwarf(lua_State *L);
 int lbin_each_variable(lua_State *L);
+int lbin_struct_members(lua_State *L);
 int lbin_symbolize_text(lua_State *L);  /* lbinary_symtext.c */
 
 /* The owners of symbolize_text's memory (lbinary_symtext.c), and their

@@ -222,6 +222,14 @@ static void push_root(lua_State *L, ge_heapdump *d, size_t i) {
   if (r.kind == GE_HD_ROOT_DATA || r.kind == GE_HD_ROOT_BSS || r.kind == GE_HD_ROOT_STACK)
     ge_setint(L, "offset", (long long)r.offset);
   if (r.name.len) ge_setsv(L, "name", r.name);
+  if (r.nafter) { /* the words after the pointer: a slice's len and cap */
+    lua_createtable(L, (int)r.nafter, 0);
+    for (uint32_t k = 0; k < r.nafter; k++) {
+      lua_pushinteger(L, (lua_Integer)r.after[k]);
+      lua_rawseti(L, -2, (int)k + 1);
+    }
+    lua_setfield(L, -2, "after");
+  }
   if (r.goroutine >= 0) {
     ge_heapdump_goroutine g;
     ge_heapdump_goroutine_get(d, (size_t)r.goroutine, &g);

@@ -50,6 +50,7 @@ function M.run(args)
       local o = { address = r.address, size = r.size, retained = r.retained, path = labels,
                   steps = r.path, type = r.type, alloc = alloc_site(r) }
       o.escape = more.escape_json(r.escape)
+      o.pattern, o.why, o.evidence = r.pattern, r.why, r.evidence -- goescape.analysis.retention
       io.stdout:write(json.encode(o, ORDER), "\n")
     end
     return
@@ -64,6 +65,7 @@ function M.run(args)
     local a = alloc_site(r)
     if a then io.stdout:write(("%27s allocated in %s at %s:%d\n"):format("", a["function"], a.file, a.line)) end
     if r.escape then io.stdout:write(("%27s %s\n"):format("", more.escape_line(r.escape))) end
+    if r.why then io.stdout:write(("%27s %s: %s\n"):format("", r.pattern, r.why)) end
   end
 end
 
