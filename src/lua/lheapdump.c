@@ -6,6 +6,8 @@
  *   dump:close()
  * The analyses (dominators, paths) run on the first method that needs
  * them. Addresses are numbers (exact below 2^53, which heap addresses are). */
+#include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
 
 #include "binding.h"
@@ -170,7 +172,9 @@ static int object_work(lua_State *L, void *ctx) {
 }
 
 static int notfound(lua_State *L, uint64_t addr) {
-  lua_pushfstring(L, "no object holds address 0x%p", (void *)(uintptr_t)addr);
+  char msg[64];
+  snprintf(msg, sizeof msg, "no object holds address 0x%" PRIx64, addr);
+  lua_pushstring(L, msg);
   return ge_pushfail(L, lua_tostring(L, -1), "notfound");
 }
 
