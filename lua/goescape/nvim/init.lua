@@ -34,6 +34,7 @@ M.defaults = {
 
 M.ns = vim.api.nvim_create_namespace("goescape")
 M.marks = vim.api.nvim_create_namespace("goescape_marks")
+local SIGNS = "goescape" -- the sign group
 
 -- This plugin's directory (…/lua/goescape/nvim/init.lua -> …).
 local ROOT = (debug.getinfo(1, "S").source:match("^@(.*)/lua/goescape/nvim/init%.lua$"))
@@ -96,6 +97,7 @@ function M.refresh(buf)
   if not vim.api.nvim_buf_is_valid(buf) then return end
   vim.diagnostic.reset(M.ns, buf)
   vim.api.nvim_buf_clear_namespace(buf, M.marks, 0, -1)
+  vim.fn.sign_unplace(SIGNS, { buffer = buf })
   if not S.model or not is_go(buf) then return end
   vim.b[buf].goescape_gen = S.generation
   local rows = M.rows_of(buf)
@@ -104,16 +106,13 @@ function M.refresh(buf)
   for _, r in ipairs(rows) do
     if r.line <= nlines then
       for _, d in ipairs(view.diagnostics(r, S.cfg)) do diags[#diags + 1] = d end
-      local text = S.cfg.virtual_text and r.flat ~= 0 and r.share >= S.cfg.virt_min_share and view.virt_text(r)
-      local sign = S.cfg.signs and view.allocates(r)
-      if text or sign then
+      if S.cfg.virtual_text and r.flat ~= 0 and r.share >= S.cfg.virt_min_share then
         vim.api.nvim_buf_set_extmark(buf, M.marks, r.line - 1, 0, {
-          virt_text = text and { { text, view.hl_of(r, S.cfg) } } or nil,
-          virt_text_pos = text and "eol" or nil,
-          sign_text = sign and S.cfg.sign_text or nil,
-          sign_hl_group = sign and view.hl_of(r, S.cfg) or nil,
-          priority = 100,
-        })
+          virt_text = { { view.virt_text(r), view.hl_of(r, S.cfg) } }, virt_text_pos = "eol", priority = 100 })
+      end
+      -- (signs placed with sign_place: listed by sign_getplaced on every release)
+      if S.cfg.signs and view.allocates(r) then
+        vim.fn.sign_place(0, SIGNS, view.hl_of(r, S.cfg), buf, { lnum = r.line, priority = 10 })
       end
     end
   end
@@ -241,6 +240,7 @@ function M.clear()
     if vim.api.nvim_buf_is_valid(b) then
       vim.diagnostic.reset(M.ns, b)
       vim.api.nvim_buf_clear_namespace(b, M.marks, 0, -1)
+      vim.fn.sign_unplace(SIGNS, { buffer = b })
     end
   end
 end
@@ -396,7 +396,7 @@ end
 function M.setup(opts)
   S.cfg = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts or {})
   M.configured = true
-  view.highlights()
+  view.highlights(S.cfg)
   vim.diagnostic.config({ virtual_text = false, signs = false }, M.ns)
   vim.api.nvim_create_user_command("GoEscape", command, { nargs = "+", complete = complete,
     desc = "goescape: heap cost and escape reasons of Go lines" })

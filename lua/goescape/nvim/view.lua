@@ -62,10 +62,15 @@ function M.qf_type(r, cfg)
   return s == S.ERROR and "E" or s == S.WARN and "W" or s == S.INFO and "I" or "N"
 end
 
-function M.highlights()
+--- Highlight groups (linked to the diagnostic ones unless set) and the
+-- signs of each severity, named as the groups.
+function M.highlights(cfg)
   local links = { GoEscapeHigh = "DiagnosticError", GoEscapeMedium = "DiagnosticWarn",
     GoEscapeLow = "DiagnosticInfo", GoEscapeNoCost = "DiagnosticHint" }
-  for name, to in pairs(links) do vim.api.nvim_set_hl(0, name, { link = to, default = true }) end
+  for name, to in pairs(links) do
+    vim.api.nvim_set_hl(0, name, { link = to, default = true })
+    vim.fn.sign_define(name, { text = cfg.sign_text, texthl = name })
+  end
 end
 
 --- vim.diagnostic entries of a row: one per heap diagnostic (the compiler's
