@@ -292,6 +292,44 @@ describe("goescape.nvim in Neovim", function()
     assert.truthy(line:find("●", 1, true), line)
   end)
 
+  -- As a LuaRocks-based plugin manager sets it up: the rock's directory
+  -- (plugin/) on the runtime path, the tree's share/lua/5.1 on package.path;
+  -- the plugin finds the C module of its tree (built for Lua 5.1's ABI,
+  -- LuaJIT's). One interpreter checks it (it builds the C module again).
+  it("runs from the LuaRocks rock's directory on the runtime path", function()
+    if H.lua ~= "luajit" or H.asan then pending("checked under LuaJIT (the rock for Lua 5.1 is the same)") return end
+    local tree = H.tmpdir("nvim/rock")
+    H.must(("cd %s && luarocks --lua-version=5.1 make --deps-mode=none --tree %s %s")
+      :format(H.q(H.root), H.q(tree), H.q(H.root .. "/rockspec/goescape-0.1.0-1.rockspec")))
+    local rockdir = tree .. "/lib/luarocks/rocks-5.1/goescape/0.1.0-1"
+    local luadir = tree .. "/share/lua/5.1"
+    assert.is_true(H.exists(rockdir .. "/plugin/goescape.lua"))
+    local init = TMP .. "/rock-init.lua"
+    local out = TMP .. "/rock.txt"
+    H.write(init, ([[
+vim.opt.rtp:prepend(%q)
+package.path = %q .. "/?.lua;" .. %q .. "/?/init.lua;" .. package.path
+vim.api.nvim_create_autocmd("VimEnter", { callback = function()
+  local ge = require "goescape.nvim"
+  vim.cmd("GoEscape load %s %s")
+  vim.wait(60000, function() return not ge.status().loading end, 20)
+  local f = io.open(%q, "w")
+  f:write(debug.getinfo(ge.setup, "S").source, "\n")
+  for _, d in ipairs(vim.diagnostic.get(0, { namespace = ge.ns })) do f:write(d.lnum + 1, " ", d.message, "\n") end
+  f:close()
+  vim.cmd("qa!")
+end })
+]]):format(rockdir, luadir, luadir, dir .. "/m2.log", dir .. "/allocs.pb.gz", out))
+    os.remove(out)
+    -- no GOESCAPE_CPATH, no checkout on any path: the rock alone
+    H.must(("cd %s && env -u GOESCAPE_CPATH XDG_CACHE_HOME=%s timeout 120 nvim --headless -u %s %s < /dev/null"):format(
+      H.q(TMP), H.q(TMP .. "/cache"), H.q(init), H.q(main)))
+    local text = H.read(out)
+    assert.truthy(text:find("@" .. luadir .. "/goescape/nvim/init.lua", 1, true), text)
+    local r = top_row()
+    assert.truthy(text:find("\n" .. r.line .. " [^\n]*" .. heap_diag(r).message:gsub("%p", "%%%0")), text)
+  end)
+
   it("keeps JSON of the model plain (strings and numbers only)", function()
     local model = require "goescape.nvim.model"
     local s = assert(model.encode { escape = dir .. "/m2.log", profile = dir .. "/allocs.pb.gz" })

@@ -36,8 +36,10 @@ M.ns = vim.api.nvim_create_namespace("goescape")
 M.marks = vim.api.nvim_create_namespace("goescape_marks")
 local SIGNS = "goescape" -- the sign group
 
--- This plugin's directory (…/lua/goescape/nvim/init.lua -> …).
-local ROOT = (debug.getinfo(1, "S").source:match("^@(.*)/lua/goescape/nvim/init%.lua$"))
+-- Where this module's Lua files are (the directory holding goescape/), and
+-- the checkout or rock directory above a lua/ one.
+local LUADIR = (debug.getinfo(1, "S").source:match("^@(.*)/goescape/nvim/init%.lua$"))
+local ROOT = LUADIR and LUADIR:match("^(.*)/lua$")
 
 local S = {
   cfg = vim.deepcopy(M.defaults),
@@ -50,13 +52,18 @@ local S = {
 }
 
 -- package.path/cpath entries for the module and its C core: this
--- checkout's lua/ and build/luajit/, $GOESCAPE_CPATH, LuaRocks' user tree.
+-- checkout's lua/ and build/luajit/ (or the LuaRocks tree it is installed
+-- in), $GOESCAPE_CPATH, the cpath option, LuaRocks' user tree.
 local function search_paths()
   local lpath, cpath = {}, {}
+  if LUADIR then lpath[#lpath + 1] = LUADIR .. "/?.lua;" .. LUADIR .. "/?/init.lua" end
   if ROOT then
-    lpath[#lpath + 1] = ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua"
     cpath[#cpath + 1] = ROOT .. "/build/luajit/?.so"
+    cpath[#cpath + 1] = ROOT .. "/lib/?.so" -- a rock's directory: lib/goescape/core.so
   end
+  -- a LuaRocks tree: share/lua/5.1/goescape -> lib/lua/5.1/goescape/core.so
+  local tree, ver = (LUADIR or ""):match("^(.*)/share/lua/([%d.]+)$")
+  if tree then cpath[#cpath + 1] = tree .. "/lib/lua/" .. ver .. "/?.so" end
   if S.cfg.cpath then table.insert(cpath, 1, S.cfg.cpath) end
   if os.getenv("GOESCAPE_CPATH") then table.insert(cpath, 1, os.getenv("GOESCAPE_CPATH")) end
   local home = os.getenv("HOME")
