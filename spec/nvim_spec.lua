@@ -330,13 +330,31 @@ end })
     assert.truthy(text:find("\n" .. r.line .. " [^\n]*" .. heap_diag(r).message:gsub("%p", "%%%0")), text)
   end)
 
-  it("keeps JSON of the model plain (strings and numbers only)", function()
+  it("hands the model over as JSON lines: the rows in parts, each explanation once", function()
     local model = require "goescape.nvim.model"
+    local saved = model.CHUNK
+    model.CHUNK = 5
     local s = assert(model.encode { escape = dir .. "/m2.log", profile = dir .. "/allocs.pb.gz" })
-    local m = cjson.decode(s)
+    model.CHUNK = saved
+    local parts = {}
+    for l in s:gmatch("[^\n]+") do parts[#parts + 1] = cjson.decode(l) end
+    local m, rows = parts[1], {}
+    for i = 2, #parts do
+      assert.is_true(#parts[i] <= 5)
+      for _, r in ipairs(parts[i]) do rows[#rows + 1] = r end
+    end
+    assert.is_true(#parts > 3)
     assert.are.equal(hot.total, m.total)
-    assert.is_true(#m.rows > #hot.rows)
-    assert.are.equal(json.encode(m.rows[1].flat), json.encode(hot.rows[1].flat))
+    -- every costed line of hotspots, in its order, then the log's other heap lines
+    for i, r in ipairs(hot.rows) do
+      assert.are.equal(r.file .. ":" .. r.line, rows[i].file .. ":" .. rows[i].line)
+      assert.are.equal(json.encode(r.flat), json.encode(rows[i].flat))
+      if r.advice then assert.are.equal(r.advice.why, m.advices[rows[i].advice].why) end
+    end
+    assert.is_true(#rows > #hot.rows)
+    local n = 0
+    for _, a in ipairs(m.advices) do if a.reason == "returned_address" then n = n + 1 end end
+    assert.are.equal(1, n)
     local _, err = model.build { escape = dir .. "/nonexistent.log" }
     assert.is_string(err)
     _, err = model.build {}

@@ -189,21 +189,50 @@ local function work(lpath, cpath, escape, profile, binary, sample)
   return true, res
 end
 
+-- Decodes the work thread's JSON lines (goescape.nvim.model.encode), one
+-- part per turn of the event loop so that typing goes on, then shows them.
+local function decode_parts(gen, text, done)
+  local pos = 1
+  local function part()
+    local e = text:find("\n", pos, true)
+    local s = text:sub(pos, (e or 0) - 1)
+    pos = e and e + 1 or #text + 1
+    return s
+  end
+  local model = vim.json.decode(part())
+  model.rows = {}
+  local advices = model.advices or {}
+  model.advices = nil
+  local function step()
+    if gen ~= S.generation then return end
+    if pos > #text then return done(model) end
+    for _, r in ipairs(vim.json.decode(part())) do
+      -- each distinct explanation is sent once (model.encode)
+      if type(r.advice) == "number" then r.advice = advices[r.advice] end
+      model.rows[#model.rows + 1] = r
+    end
+    vim.schedule(step)
+  end
+  step()
+end
+
 local function finish(gen, inputs, started, ok, res, on_done)
   if gen ~= S.generation then return end
-  S.loading = false
   if not ok then
-    S.err = res
+    S.loading, S.err = false, res
     notify(res, vim.log.levels.ERROR)
-  else
-    local model = vim.json.decode(res)
+    if on_done then on_done(false, res) end
+    return
+  end
+  decode_parts(gen, res, function(model)
+    S.loading = false
     S.model, S.by_base, S.err = model, index(model), nil
     S.load_ms = (uv.hrtime() - started) / 1e6
     for _, w in ipairs(model.warnings or {}) do notify(w, vim.log.levels.WARN) end
     refresh_all()
     watch(inputs)
-  end
-  if on_done then on_done(ok, res) end
+    if on_done then on_done(true) end
+  end)
 end
 
 --- Loads inputs {escape=, profile=, binary=} (paths; either of escape and

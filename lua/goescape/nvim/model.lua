@@ -14,7 +14,9 @@
 -- each heap line is explained by the same explainer; with a profile alone
 -- the rows are the profile's lines (`top -lines`).
 local ge = require "goescape"
-local hotspots = require "goescape.analysis.hotspots"
+local advice = require "goescape.analysis.advice"
+local lines = require "goescape.analysis.lines"
+local logctx = require "goescape.analysis.logctx"
 local units = require "goescape.report.units"
 
 local M = {}
@@ -104,27 +106,41 @@ local function pick_sample(prof, want)
 end
 
 -- The log's heap lines that no costed row explains (`covered`: keys of
--- package, log path and line), each explained as hotspots explains a row.
+-- package, log path and line), explained by advice.line from their heap
+-- records, following calls into callees: the records are grouped in one
+-- pass, not looked up line by line (a std log has ~20k such lines, each
+-- with dozens of other records).
 local function log_rows(log, covered, resolve)
-  local explain = hotspots.explainer(log, {})
-  local rows, done = {}, {}
+  local read = lines.source_reader()
+  local env = { ctx = logctx.new(log) }
+  local at, order = {}, {}
   for kind in pairs(HEAP) do
     for d in log:each { kind = kind } do
       local key = (d.package or "") .. "\0" .. (d.file or "") .. "\0" .. (d.line or 0)
-      if d.file and d.line and not done[key] and not covered[key] then
-        done[key] = true
-        local recs = {}
-        for _, i in ipairs(log:at_line(d.file, d.line)) do
-          local r = log:get(i)
-          if r.package == d.package then recs[#recs + 1] = r end
-        end
-        local file = resolve(d.file)
-        local fn = d.package and d.func and (d.package .. "." .. d.func) or nil
-        local e = explain({ file = file, line = d.line, func = fn }, recs)
-        rows[#rows + 1] = { file = file, line = d.line, func = fn, flat = 0, cum = 0, share = 0,
-          diags = diag_views(e.diagnostics), advice = advice_view(e.advice), others = others_view(e.others) }
+      if d.file and d.line and not covered[key] then
+        local recs = at[key]
+        if not recs then recs = {}; at[key] = recs; order[#order + 1] = key end
+        recs[#recs + 1] = d
       end
     end
+  end
+  local rows = {}
+  for _, key in ipairs(order) do
+    local recs = at[key]
+    local d = recs[1]
+    local file = resolve(d.file)
+    local fn = d.package and d.func and (d.package .. "." .. d.func) or nil
+    -- source lines at the path the file has on disk (the log's may be relative)
+    env.source = function(f, line) return read(f == d.file and file or f, line) end
+    local l = advice.line(recs, env)
+    local diags = {}
+    for _, v in ipairs(l.folded) do
+      local r = v.rec
+      diags[#diags + 1] = { kind = r.kind, message = r.message, subject = r.subject, col = r.col, flow = r.flow,
+        count = v.count > 1 and v.count or nil, advice = v.advice }
+    end
+    rows[#rows + 1] = { file = file, line = d.line, func = fn, flat = 0, cum = 0, share = 0,
+      diags = diag_views(diags), advice = advice_view(l.best), others = others_view(#l.others > 0 and l.others or nil) }
   end
   -- (the log's order differs across compilers)
   table.sort(rows, function(a, b)
@@ -200,11 +216,38 @@ function M.build(opts)
   return out
 end
 
---- M.build's result as JSON (what a worker thread returns), or nil, err.
+M.CHUNK = 2000
+
+--- M.build's result as JSON lines (what a worker thread returns): the
+-- model without its rows, then the rows in arrays of M.CHUNK; or nil, err.
+-- Explanations repeat (most are a reason's fixed words): each distinct one
+-- is written once in m.advices and rows name it by number (goescape.nvim
+-- puts them back).
 function M.encode(opts)
   local m, err = M.build(opts)
   if not m then return nil, err end
-  return require("goescape.report.json").encode(m)
+  local json = require "goescape.report.json"
+  local advices, index = {}, {}
+  for _, r in ipairs(m.rows) do
+    if r.advice then
+      local key = json.encode(r.advice)
+      local i = index[key]
+      if not i then i = #advices + 1; advices[i] = r.advice; index[key] = i end
+      r.advice = i
+    end
+  end
+  m.advices = advices
+  -- The rows in parts of CHUNK, one JSON text a line (JSON escapes the
+  -- newlines of strings): the editor decodes one part per turn of its loop.
+  local rows = m.rows
+  m.rows = nil
+  local parts = { json.encode(m) }
+  for i = 1, #rows, M.CHUNK do
+    local part = {}
+    for j = i, math.min(i + M.CHUNK - 1, #rows) do part[#part + 1] = rows[j] end
+    parts[#parts + 1] = json.encode(part)
+  end
+  return table.concat(parts, "\n")
 end
 
 return M
