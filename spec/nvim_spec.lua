@@ -227,6 +227,20 @@ describe("goescape.nvim in Neovim", function()
     assert.is_true(#res.qf >= #want)
   end)
 
+  it("reads the log again when it is written again", function()
+    local tmp = H.tmpdir("nvim/watch")
+    local full = H.read(dir .. "/m2.log")
+    -- the log of a package whose first half is all there is
+    local half = full:sub(1, (full:find("\n", math.floor(#full / 2), true)))
+    H.write(tmp .. "/m2.log", half)
+    local res = probe { GE_MODE = "watch", GE_FILE = main, GE_LOG = tmp .. "/m2.log", GE_NEWLOG = dir .. "/m2.log" }
+    local n_half, n_full = select(2, half:gsub("\n[^\n]*main%.go:%d+:%d+: moved to heap", "")),
+      select(2, full:gsub("\n[^\n]*main%.go:%d+:%d+: moved to heap", ""))
+    assert.is_true(n_full > n_half, n_full .. " " .. n_half)
+    assert.is_true(res.reloaded)
+    assert.is_true(#res.after_write.diags > #res.shown.diags)
+  end)
+
   it("shows the profile's costs without a log", function()
     local r = top_row()
     local res = probe { GE_MODE = "prof", GE_FILE = main, GE_PROF = dir .. "/allocs.pb.gz" }
