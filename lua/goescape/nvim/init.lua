@@ -184,7 +184,14 @@ local function work(lpath, cpath, escape, profile, binary, sample)
     local function opt(s) return s ~= "" and s or nil end
     return model.encode { escape = opt(escape), profile = opt(profile), binary = opt(binary), sample = opt(sample) }
   end)
-  if not ok then return false, tostring(res) end
+  if not ok then
+    res = tostring(res)
+    if res:find("module 'goescape.core' not found", 1, true) then
+      res = "the C module goescape/core.so (built for LuaJIT) is not on package.cpath: run make in the "
+        .. "plugin's directory, or set the cpath option or $GOESCAPE_CPATH (doc/nvim.md)\n" .. res
+    end
+    return false, res
+  end
   if not res then return false, tostring(err) end
   return true, res
 end
@@ -353,7 +360,9 @@ function M.build(packages, on_done)
   local cache = vim.fn.stdpath("cache") .. "/goescape"
   vim.fn.mkdir(cache, "p")
   local log = cache .. "/" .. dir:gsub("[^%w]", "_") .. ".m2.log"
-  local out = #packages == 1 and " -o /dev/null " or " "
+  -- one package: its binary (of a main package) goes nowhere; several are
+  -- compiled and discarded by go build itself
+  local out = (#packages == 1 and not packages[1]:find("...", 1, true)) and " -o /dev/null " or " "
   local cmd = S.cfg.go .. " build " .. gobuild.gcflags(packages) .. out
     .. table.concat(vim.tbl_map(function(p) return vim.fn.shellescape(p) end, packages), " ")
   local chunks = {}
@@ -405,7 +414,7 @@ local SUB = {
 }
 
 local function command(o)
-  local a = vim.split(o.args, "%s+", { trimempty = true })
+  local a = vim.deepcopy(o.fargs) -- (paths with spaces escaped as for :edit)
   local sub = table.remove(a, 1)
   local f = sub and SUB[sub]
   if not f then

@@ -216,7 +216,7 @@ function M.build(opts)
   return out
 end
 
-M.CHUNK = 2000
+M.CHUNK = 500
 
 --- M.build's result as JSON lines (what a worker thread returns): the
 -- model without its rows, then the rows in arrays of M.CHUNK; or nil, err.
