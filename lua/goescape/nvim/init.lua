@@ -109,10 +109,15 @@ function M.refresh(buf)
   vim.b[buf].goescape_gen = S.generation
   local rows = M.rows_of(buf)
   local nlines = vim.api.nvim_buf_line_count(buf)
-  local diags = {}
+  local diags, marked = {}, {}
   for _, r in ipairs(rows) do
+    -- A line of several functions (inlined code) has a row for each: the
+    -- costliest (rows come by cost) gets the line's text and sign.
     if r.line <= nlines then
       for _, d in ipairs(view.diagnostics(r, S.cfg)) do diags[#diags + 1] = d end
+    end
+    if r.line <= nlines and not marked[r.line] then
+      marked[r.line] = true
       if S.cfg.virtual_text and r.flat ~= 0 and r.share >= S.cfg.virt_min_share then
         vim.api.nvim_buf_set_extmark(buf, M.marks, r.line - 1, 0, {
           virt_text = { { view.virt_text(r), view.hl_of(r, S.cfg) } }, virt_text_pos = "eol", priority = 100 })
