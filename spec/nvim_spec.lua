@@ -241,6 +241,36 @@ describe("goescape.nvim in Neovim", function()
     assert.is_true(#res.after_write.diags > #res.shown.diags)
   end)
 
+  -- spec/fixtures/explain: a logger whose variadic parameter leaks through a
+  -- second function. The first view explains lines without cost without
+  -- following calls; the float then shows the callee chain.
+  it("replaces the first view of a log by the one that follows calls into callees", function()
+    local edir = H.cached("nvim-explain", function(d)
+      H.must(("cp -r %s/. %s"):format(H.q(H.root .. "/spec/fixtures/explain"), H.q(d)))
+      H.must(("cd %s && GOCACHE=%s/.cache GOFLAGS=-mod=mod GOTOOLCHAIN=local go build -gcflags='example.com/explain/...=-m=2' ./... 2> m2.log")
+        :format(H.q(d), H.q(d)))
+    end)
+    local model = require "goescape.nvim.model"
+    local app = edir .. "/app/app.go"
+    local function row(m)
+      for _, r in ipairs(m.rows) do
+        if r.file == app and r.line == 18 then return r end
+      end
+    end
+    local full = row(assert(model.build { escape = edir .. "/m2.log" }))
+    local quick = row(assert(model.build { escape = edir .. "/m2.log", quick = true }))
+    assert.are.equal("variadic_slice", full.advice.reason)
+    assert.is_string(full.advice.callee)
+    assert.is_true(#full.advice.chain >= 2)
+    assert.is_nil(quick.advice and quick.advice.chain)
+    local res = probe { GE_MODE = "log", GE_FILE = app, GE_LOG = edir .. "/m2.log", GE_LINE = "18" }
+    assert.is_true(res.status.complete)
+    local text = table.concat(res.float.lines, "\n")
+    assert.truthy(text:find("callee: " .. full.advice.callee, 1, true), text)
+    for _, c in ipairs(full.advice.chain) do assert.truthy(text:find(c, 1, true), c) end
+    assert.truthy(text:find("why: " .. full.advice.why, 1, true), text)
+  end)
+
   it("shows the profile's costs without a log", function()
     local r = top_row()
     local res = probe { GE_MODE = "prof", GE_FILE = main, GE_PROF = dir .. "/allocs.pb.gz" }

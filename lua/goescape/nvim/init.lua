@@ -46,7 +46,7 @@ local S = {
   inputs = nil,     -- {escape=, profile=, binary=} of the model shown
   model = nil,      -- {rows=, total=, unit=, sample=, warnings=, ...}
   by_base = {},     -- base name -> rows
-  loading = false, generation = 0, err = nil, load_ms = nil,
+  loading = false, completing = false, generation = 0, err = nil, load_ms = nil, complete_ms = nil,
   watchers = {}, timer = nil,
   build = nil,      -- {dir=, log=, packages=} of the last :GoEscape build
 }
@@ -182,12 +182,13 @@ end
 
 -- The work thread's body: a function without upvalues (luv copies it into
 -- a Lua state of its own), returning ok and JSON or an error.
-local function work(lpath, cpath, escape, profile, binary, sample)
+local function work(lpath, cpath, escape, profile, binary, sample, quick)
   package.path, package.cpath = lpath, cpath
   local ok, res, err = pcall(function()
     local model = require "goescape.nvim.model"
     local function opt(s) return s ~= "" and s or nil end
-    return model.encode { escape = opt(escape), profile = opt(profile), binary = opt(binary), sample = opt(sample) }
+    return model.encode { escape = opt(escape), profile = opt(profile), binary = opt(binary), sample = opt(sample),
+      quick = quick == "quick" }
   end)
   if not ok then
     res = tostring(res)
@@ -228,27 +229,41 @@ local function decode_parts(gen, text, done)
   step()
 end
 
-local function finish(gen, inputs, started, ok, res, on_done)
-  if gen ~= S.generation then return end
+-- Shows a model the work thread made (or its error), if it is still the
+-- one asked for; then, for a quick one, asks for the whole one.
+local function finish(job, ok, res)
+  if job.gen ~= S.generation then return end
   if not ok then
-    S.loading, S.err = false, res
+    S.loading, S.completing, S.err = false, false, res
     notify(res, vim.log.levels.ERROR)
-    if on_done then on_done(false, res) end
+    if job.on_done then job.on_done(false, res) end
     return
   end
-  decode_parts(gen, res, function(model)
+  decode_parts(job.gen, res, function(model)
+    local first = S.loading
     S.loading = false
     S.model, S.by_base, S.err = model, index(model), nil
-    S.load_ms = (uv.hrtime() - started) / 1e6
-    for _, w in ipairs(model.warnings or {}) do notify(w, vim.log.levels.WARN) end
+    S.load_ms = S.load_ms or (uv.hrtime() - job.started) / 1e6
+    if first then
+      for _, w in ipairs(model.warnings or {}) do notify(w, vim.log.levels.WARN) end
+      watch(job.inputs)
+    end
     refresh_all()
-    watch(inputs)
-    if on_done then on_done(true) end
+    if model.quick then
+      S.completing = true
+      job.run("")
+    else
+      S.completing = false
+      S.complete_ms = (uv.hrtime() - job.started) / 1e6
+      if job.on_done then job.on_done(true) end
+    end
   end)
 end
 
 --- Loads inputs {escape=, profile=, binary=} (paths; either of escape and
--- profile may be absent) in the background; on_done(ok, err) when shown.
+-- profile may be absent) in the background; on_done(ok, err) once all is
+-- shown. A log's lines without cost are first shown explained without
+-- following calls into callees (quick on any log), then with.
 function M.load(inputs, on_done)
   local abs = {}
   for _, k in ipairs({ "escape", "profile", "binary" }) do
@@ -261,28 +276,29 @@ function M.load(inputs, on_done)
   end
   S.inputs = abs
   S.generation = S.generation + 1
-  S.loading, S.err = true, nil
-  local gen, started = S.generation, uv.hrtime()
+  S.loading, S.completing, S.err, S.load_ms, S.complete_ms = true, false, nil, nil, nil
   local lpath, cpath = search_paths()
-  local args = { lpath, cpath, abs.escape or "", abs.profile or "", abs.binary or "", S.cfg.sample or "" }
-  if S.cfg.async and uv.new_work then
-    local w = uv.new_work(work, vim.schedule_wrap(function(ok, res)
-      finish(gen, abs, started, ok, res, on_done)
-    end))
-    w:queue(unpack(args))
-  else
-    -- (the work thread's body, in this state: package paths as it sets them)
-    local saved_path, saved_cpath = package.path, package.cpath
-    local ok, res = work(unpack(args))
-    package.path, package.cpath = saved_path, saved_cpath
-    finish(gen, abs, started, ok, res, on_done)
+  local job = { gen = S.generation, started = uv.hrtime(), inputs = abs, on_done = on_done }
+  local async = S.cfg.async and uv.new_work
+  function job.run(quick)
+    local args = { lpath, cpath, abs.escape or "", abs.profile or "", abs.binary or "", S.cfg.sample or "", quick }
+    if async then
+      uv.new_work(work, vim.schedule_wrap(function(ok, res) finish(job, ok, res) end)):queue(unpack(args))
+    else
+      -- (the work thread's body, in this state: package paths as it sets them)
+      local saved_path, saved_cpath = package.path, package.cpath
+      local ok, res = work(unpack(args))
+      package.path, package.cpath = saved_path, saved_cpath
+      finish(job, ok, res)
+    end
   end
+  job.run((async and abs.escape) and "quick" or "")
 end
 
 --- Removes everything goescape shows, and forgets the inputs.
 function M.clear()
   S.generation = S.generation + 1
-  S.model, S.by_base, S.inputs, S.loading, S.err = nil, {}, nil, false, nil
+  S.model, S.by_base, S.inputs, S.loading, S.completing, S.err = nil, {}, nil, false, false, nil
   unwatch()
   for _, b in ipairs(vim.api.nvim_list_bufs()) do
     if vim.api.nvim_buf_is_valid(b) then
@@ -293,12 +309,14 @@ function M.clear()
   end
 end
 
---- {loading=, loaded=, error=, rows=, total=, unit=, sample=, inputs=, load_ms=}
+--- {loading=, loaded=, complete=, error=, rows=, total=, unit=, sample=,
+-- inputs=, load_ms=, complete_ms=}: loaded once rows are shown, complete
+-- once every line is explained in full (load_ms, complete_ms: since the load).
 function M.status()
   local m = S.model
-  return { loading = S.loading, loaded = m ~= nil, error = S.err, rows = m and #m.rows or 0,
-    total = m and m.total, unit = m and m.unit, sample = m and m.sample, inputs = S.inputs,
-    load_ms = S.load_ms }
+  return { loading = S.loading, loaded = m ~= nil, complete = m ~= nil and not S.completing, error = S.err,
+    rows = m and #m.rows or 0, total = m and m.total, unit = m and m.unit, sample = m and m.sample,
+    inputs = S.inputs, load_ms = S.load_ms, complete_ms = S.complete_ms }
 end
 
 --- Fills the quickfix list with the top hotspots (costed lines by cost, or

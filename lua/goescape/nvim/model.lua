@@ -4,11 +4,13 @@
 -- that a worker thread can build it and hand it to the editor's main loop.
 -- Needs no Neovim: `goescape.nvim` calls M.encode in a vim.loop work thread.
 --
---   local m = model.build{escape = LOG?, profile = PROF?, binary = BIN?, sample = S?}
+--   local m = model.build{escape = LOG?, profile = PROF?, binary = BIN?, sample = S?, quick = bool}
 --   m.rows   {file=, line=, func=, flat=, cum=, share=, diags={...}, advice=, others=}
 --            costed lines first (by flat cost, as `goescape hotspots`), then the
 --            log's heap diagnostics on lines without cost
 --   m.total, m.unit, m.sample, m.warnings, m.has_log, m.has_profile
+--   (quick: lines without cost explained without following calls into
+--   callees; m.quick says so)
 --
 -- With both inputs the join is ge.analysis.hotspots itself; with a log alone
 -- each heap line is explained by the same explainer; with a profile alone
@@ -109,10 +111,11 @@ end
 -- package, log path and line), explained by advice.line from their heap
 -- records, following calls into callees: the records are grouped in one
 -- pass, not looked up line by line (a std log has ~20k such lines, each
--- with dozens of other records).
-local function log_rows(log, covered, resolve)
+-- with dozens of other records). quick: without following calls (what the
+-- editor shows first: following them takes seconds on a std log).
+local function log_rows(log, covered, resolve, quick)
   local read = lines.source_reader()
-  local env = { ctx = logctx.new(log) }
+  local env = { ctx = not quick and logctx.new(log) or nil }
   local at, order = {}, {}
   for kind in pairs(HEAP) do
     for d in log:each { kind = kind } do
@@ -205,7 +208,8 @@ function M.build(opts)
     end
   end
   if log then
-    for _, r in ipairs(log_rows(log, covered, resolve)) do out.rows[#out.rows + 1] = r end
+    for _, r in ipairs(log_rows(log, covered, resolve, opts.quick)) do out.rows[#out.rows + 1] = r end
+    out.quick = opts.quick or nil
   end
   for _, r in ipairs(out.rows) do
     r.cost = r.flat ~= 0 and ("%s %d%%"):format(units.human(r.flat, out.unit), math.floor(r.share * 100 + 0.5)) or nil
