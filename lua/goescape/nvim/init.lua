@@ -30,6 +30,7 @@ M.defaults = {
   build_on_save = false,   -- rerun :GoEscape build when a Go file is written
   cpath = nil,             -- where goescape/core.so is (a package.cpath entry)
   go = "go",               -- the go command of :GoEscape build
+  threads = nil,           -- threads for reading inputs (default: the CPUs but one)
 }
 
 M.ns = vim.api.nvim_create_namespace("goescape")
@@ -140,16 +141,6 @@ local function refresh_all()
   end
 end
 
-local function index(model)
-  local by = {}
-  for _, r in ipairs(model.rows) do
-    local b = paths.basename(r.file)
-    local t = by[b]
-    if not t then t = {}; by[b] = t end
-    t[#t + 1] = r
-  end
-  return by
-end
 
 local unwatch
 
@@ -182,13 +173,13 @@ end
 
 -- The work thread's body: a function without upvalues (luv copies it into
 -- a Lua state of its own), returning ok and JSON or an error.
-local function work(lpath, cpath, escape, profile, binary, sample, quick)
+local function work(lpath, cpath, escape, profile, binary, sample, quick, threads)
   package.path, package.cpath = lpath, cpath
   local ok, res, err = pcall(function()
     local model = require "goescape.nvim.model"
     local function opt(s) return s ~= "" and s or nil end
     return model.encode { escape = opt(escape), profile = opt(profile), binary = opt(binary), sample = opt(sample),
-      quick = quick == "quick" }
+      quick = quick == "quick", limits = threads > 0 and { max_threads = threads } or nil }
   end)
   if not ok then
     res = tostring(res)
@@ -200,6 +191,15 @@ local function work(lpath, cpath, escape, profile, binary, sample, quick)
   end
   if not res then return false, tostring(err) end
   return true, res
+end
+
+-- The threads goescape's C core may use to read inputs: the threads option,
+-- else all CPUs but one (big files are read in segments on several
+-- threads, which would leave the editor's loop waiting for a CPU).
+local function threads()
+  if S.cfg.threads then return S.cfg.threads end
+  local ok, cpus = pcall(uv.cpu_info)
+  return math.max(1, (ok and type(cpus) == "table" and #cpus or 1) - 1)
 end
 
 -- Decodes the work thread's JSON lines (goescape.nvim.model.encode), one
@@ -216,15 +216,22 @@ local function decode_parts(gen, text, done)
   model.rows = {}
   local advices = model.advices or {}
   model.advices = nil
+  local by = {} -- rows by file name, indexed as they come
   local function step()
     if gen ~= S.generation then return end
-    if pos > #text then return done(model) end
+    if pos > #text then return done(model, by) end
     for _, r in ipairs(vim.json.decode(part())) do
       -- each distinct explanation is sent once (model.encode)
       if type(r.advice) == "number" then r.advice = advices[r.advice] end
       model.rows[#model.rows + 1] = r
+      local b = paths.basename(r.file)
+      local t = by[b]
+      if not t then t = {}; by[b] = t end
+      t[#t + 1] = r
     end
-    vim.schedule(step)
+    -- (a timer, not vim.schedule: callbacks scheduled while the queue is
+    -- drained run in the same drain, before any key or timer)
+    vim.defer_fn(step, 0)
   end
   step()
 end
@@ -239,10 +246,10 @@ local function finish(job, ok, res)
     if job.on_done then job.on_done(false, res) end
     return
   end
-  decode_parts(job.gen, res, function(model)
+  decode_parts(job.gen, res, function(model, by_base)
     local first = S.loading
     S.loading = false
-    S.model, S.by_base, S.err = model, index(model), nil
+    S.model, S.by_base, S.err = model, by_base, nil
     S.load_ms = S.load_ms or (uv.hrtime() - job.started) / 1e6
     if first then
       for _, w in ipairs(model.warnings or {}) do notify(w, vim.log.levels.WARN) end
@@ -281,7 +288,8 @@ function M.load(inputs, on_done)
   local job = { gen = S.generation, started = uv.hrtime(), inputs = abs, on_done = on_done }
   local async = S.cfg.async and uv.new_work
   function job.run(quick)
-    local args = { lpath, cpath, abs.escape or "", abs.profile or "", abs.binary or "", S.cfg.sample or "", quick }
+    local args = { lpath, cpath, abs.escape or "", abs.profile or "", abs.binary or "", S.cfg.sample or "", quick,
+      threads() }
     if async then
       uv.new_work(work, vim.schedule_wrap(function(ok, res) finish(job, ok, res) end)):queue(unpack(args))
     else

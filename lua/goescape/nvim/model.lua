@@ -4,7 +4,8 @@
 -- that a worker thread can build it and hand it to the editor's main loop.
 -- Needs no Neovim: `goescape.nvim` calls M.encode in a vim.loop work thread.
 --
---   local m = model.build{escape = LOG?, profile = PROF?, binary = BIN?, sample = S?, quick = bool}
+--   local m = model.build{escape = LOG?, profile = PROF?, binary = BIN?, sample = S?, quick = bool,
+--                         limits = {...}?}   (limits: goescape's, for opening the inputs)
 --   m.rows   {file=, line=, func=, flat=, cum=, share=, diags={...}, advice=, others=}
 --            costed lines first (by flat cost, as `goescape hotspots`), then the
 --            log's heap diagnostics on lines without cost
@@ -157,16 +158,17 @@ end
 function M.build(opts)
   local log_paths = opts.escape and (type(opts.escape) == "table" and opts.escape or { opts.escape }) or {}
   local log, prof, bin, err
+  local o = opts.limits and { limits = opts.limits } or nil
   if #log_paths > 0 then
-    log, err = ge.escape.open(#log_paths == 1 and log_paths[1] or log_paths)
+    log, err = ge.escape.open(#log_paths == 1 and log_paths[1] or log_paths, o)
     if not log then return nil, err end
   end
   if opts.profile then
-    prof, err = ge.profile.open(opts.profile)
+    prof, err = ge.profile.open(opts.profile, o)
     if not prof then return nil, err end
   end
   if opts.binary then
-    bin, err = ge.binary.open(opts.binary)
+    bin, err = ge.binary.open(opts.binary, o)
     if not bin then return nil, err end
   end
   if not log and not prof then return nil, "give an escape log, a profile, or both" end
