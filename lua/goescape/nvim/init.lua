@@ -7,8 +7,8 @@
 --
 -- Inputs are read and joined in a vim.loop work thread (goescape's C module
 -- and ge.analysis.hotspots, in a Lua state of its own) that hands back
--- plain rows; the editor indexes them by file name once, and builds a
--- buffer's diagnostics when the buffer is shown.
+-- plain rows; the editor indexes them by file name as they come, and builds
+-- a buffer's diagnostics when the buffer is shown.
 local paths = require "goescape.nvim.paths"
 local view = require "goescape.nvim.view"
 
@@ -52,21 +52,19 @@ local S = {
   build = nil,      -- {dir=, log=, packages=} of the last :GoEscape build
 }
 
--- package.path/cpath entries for the module and its C core: this
--- checkout's lua/ and build/luajit/ (or the LuaRocks tree it is installed
--- in), $GOESCAPE_CPATH, the cpath option, LuaRocks' user tree.
+-- package.path/cpath entries for the module and its C core: the cpath
+-- option, $GOESCAPE_CPATH, this checkout's lua/ and build/luajit/ (or the
+-- LuaRocks tree it is installed in), LuaRocks' user tree.
 local function search_paths()
   local lpath, cpath = {}, {}
   if LUADIR then lpath[#lpath + 1] = LUADIR .. "/?.lua;" .. LUADIR .. "/?/init.lua" end
-  if ROOT then
-    cpath[#cpath + 1] = ROOT .. "/build/luajit/?.so"
-    cpath[#cpath + 1] = ROOT .. "/lib/?.so" -- a rock's directory: lib/goescape/core.so
-  end
+  if ROOT then cpath[#cpath + 1] = ROOT .. "/build/luajit/?.so" end
   -- a LuaRocks tree: share/lua/5.1/goescape -> lib/lua/5.1/goescape/core.so
   local tree, ver = (LUADIR or ""):match("^(.*)/share/lua/([%d.]+)$")
   if tree then cpath[#cpath + 1] = tree .. "/lib/lua/" .. ver .. "/?.so" end
-  if S.cfg.cpath then table.insert(cpath, 1, S.cfg.cpath) end
+  -- the option first, then the environment's
   if os.getenv("GOESCAPE_CPATH") then table.insert(cpath, 1, os.getenv("GOESCAPE_CPATH")) end
+  if S.cfg.cpath then table.insert(cpath, 1, S.cfg.cpath) end
   local home = os.getenv("HOME")
   if home then
     lpath[#lpath + 1] = home .. "/.luarocks/share/lua/5.1/?.lua;" .. home .. "/.luarocks/share/lua/5.1/?/init.lua"
@@ -140,7 +138,6 @@ local function refresh_all()
     if not seen[b] and is_go(b) then seen[b] = true M.refresh(b) end
   end
 end
-
 
 local unwatch
 
