@@ -282,6 +282,32 @@ describe("goescape.nvim in Neovim", function()
     assert.is_nil(g[1].message:find(heap_diag(r).message, 1, true))
   end)
 
+  -- spec/fixtures/net/server: a live service whose heap grows at main.leak.
+  it("reads a live service's profile by its URL", function()
+    local S = require "spec.live_server"
+    local srv = S.start("2m")
+    local ok, err = pcall(function()
+      local url = srv.url .. "/debug/pprof/heap"
+      local src = H.root .. "/spec/fixtures/net/server/main.go"
+      local prof = assert(ge.profile.open(url))
+      local lines = {}
+      for _, r in ipairs(assert(prof:top { by = "line", n = 0, sample = "alloc_space" })) do
+        if r.file and r.file:match("/spec/fixtures/net/server/main%.go$") and r.flat > 0 then lines[r.line] = true end
+      end
+      assert.is_not_nil(next(lines), "no allocating line of main.go in the live profile")
+      local res = probe { GE_MODE = "url", GE_FILE = src, GE_PROF = url }
+      assert.are.equal(url, res.status.inputs.profile)
+      local hit = 0
+      for _, d in ipairs(res.shown.diags) do
+        if lines[d.lnum + 1] then hit = hit + 1 end
+        assert.truthy(d.message:find("^[%d.]+ %a+ %d+%% · "), d.message)
+      end
+      assert.is_true(hit > 0)
+    end)
+    srv.stop()
+    assert(ok, err)
+  end)
+
   it("maps a -trimpath profile's module paths onto the buffer's file", function()
     local tdir = build_demo("trimpath", "-trimpath")
     local prof = assert(ge.profile.open(tdir .. "/allocs.pb.gz"))

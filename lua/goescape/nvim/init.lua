@@ -139,13 +139,13 @@ local function refresh_all()
   end
 end
 
-local unwatch
+local unwatch, is_url
 
 local function watch(inputs)
   unwatch()
   if not S.cfg.watch or not uv.new_fs_event then return end
   for _, p in pairs(inputs) do
-    local w = uv.new_fs_event()
+    local w = not is_url(p) and uv.new_fs_event()
     if w then
       w:start(p, {}, vim.schedule_wrap(function()
         -- writers truncate then write, or write a new file and rename it:
@@ -188,6 +188,13 @@ local function work(lpath, cpath, escape, profile, binary, sample, quick, thread
   end
   if not res then return false, tostring(err) end
   return true, res
+end
+
+-- A live service's address as goescape.remote takes it ("http://h:6060/...",
+-- "h:6060"), not a file: read as given and not watched.
+function is_url(p)
+  if p:match("^%a[%w+.-]*://") then return true end
+  return (p:match("^[%w.-]+:%d+$") or p:match("^[%w.-]+:%d+[/?]")) ~= nil and vim.fn.filereadable(p) == 0
 end
 
 -- The threads goescape's C core may use to read inputs: the threads option,
@@ -272,7 +279,7 @@ function M.load(inputs, on_done)
   local abs = {}
   for _, k in ipairs({ "escape", "profile", "binary" }) do
     local p = inputs[k]
-    if p and p ~= "" and p ~= "-" then abs[k] = vim.fn.fnamemodify(vim.fn.expand(p), ":p") end
+    if p and p ~= "" and p ~= "-" then abs[k] = is_url(p) and p or vim.fn.fnamemodify(vim.fn.expand(p), ":p") end
   end
   if not abs.escape and not abs.profile then
     notify("load: give an escape log, a profile, or both", vim.log.levels.ERROR)
