@@ -204,6 +204,22 @@ describe("goescape.nvim in Neovim", function()
     end)
   end)
 
+  it("takes a binary: variable sizes from its DWARF in the explanation", function()
+    local bhot = assert(ge.analysis.hotspots { escape = dir .. "/m2.log", profile = dir .. "/allocs.pb.gz",
+      binary = dir .. "/demo", sample = "alloc_space" })
+    local r
+    for _, row in ipairs(bhot.rows) do
+      if row.file == main and row.advice and row.advice.size then r = row break end
+    end
+    assert.is_table(r, "no row with a DWARF size")
+    local res = probe { GE_MODE = "binary", GE_FILE = main, GE_LOG = dir .. "/m2.log", GE_PROF = dir .. "/allocs.pb.gz",
+      GE_BIN = dir .. "/demo", GE_LINE = tostring(r.line) }
+    assert.are.equal(dir .. "/demo", res.status.inputs.binary)
+    local text = table.concat(res.float.lines, "\n")
+    assert.truthy(text:find("why: " .. r.advice.why, 1, true), text)
+    assert.truthy(r.advice.why:find("per allocation", 1, true))
+  end)
+
   it("shows the log's reasons without a profile (no cost, no end-of-line text)", function()
     local log = assert(ge.escape.open(dir .. "/m2.log"))
     local want = {}
