@@ -164,6 +164,7 @@ bench:
 lint:
 	@tools/deps.sh --check lint
 	luacheck lua bin/goescape spec examples
+	luacheck plugin
 
 INST_LIBDIR ?= /usr/local/lib/lua/5.1
 INST_LUADIR ?= /usr/local/share/lua/5.1

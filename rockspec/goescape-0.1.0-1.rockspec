@@ -51,4 +51,8 @@ build = {
   install = {
     bin = { goescape = "bin/goescape" },
   },
+  -- the Neovim plugin's plugin/goescape.lua (its Lua modules, goescape.nvim.*,
+  -- are under lua/goescape with the others): in the rock's directory, which
+  -- LuaRocks-based plugin managers put on Neovim's runtime path
+  copy_directories = { "doc", "plugin" },
 }

@@ -5,6 +5,7 @@
 # demo, test, check-asan, fuzz, bench and corpus install).
 #   build  compilers and libraries for the C core and the Lua binding
 #   test   busted, the Lua interpreters and libraries, Go compilers for fixtures
+#          (Neovim and tmux for the editor plugin's specs)
 #   asan   the sanitizer runtimes          fuzz  clang + libFuzzer
 #   bench  peer tools (llvm-symbolizer)    demo  Go for the demo program
 #   lint   luacheck
@@ -18,7 +19,8 @@ for g in "$@"; do
                   libelf-dev libdwarf-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev) ;;
     test)  pkgs+=(luajit lua5.1 lua5.4 lua-busted lua-cjson lua-argparse lua-penlight
                   luarocks golang-1.19-go llvm binutils python3 graphviz chromium
-                  python3-jsonschema linux-perf) ;;
+                  python3-jsonschema linux-perf
+                  neovim tmux) ;;
     asan)  pkgs+=(gcc libclang-rt-14-dev) ;;
     fuzz)  pkgs+=(clang libclang-rt-14-dev) ;;
     bench) pkgs+=(llvm hyperfine gawk) ;;
