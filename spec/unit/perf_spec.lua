@@ -274,7 +274,7 @@ describe("repeated call graphs", function()
     local t = {}
     for s in p:each() do
       local f = {}
-      for i, fr in ipairs(s.frames) do f[i] = ("%x %s %s"):format(fr.ip, fr.sym or "", fr.dso or "") end
+      for i, fr in ipairs(s.frames) do f[i] = ("%s %s %s"):format(tostring(fr.ip), fr.sym or "", fr.dso or "") end
       t[#t + 1] = s.time .. " " .. table.concat(f, "|")
     end
     return t
