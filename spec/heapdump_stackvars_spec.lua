@@ -101,6 +101,19 @@ for _, c in ipairs(H.go_compilers()) do
       b:close()
     end)
 
+    it("b:frame_vars reads the locations even after a load of the same units without them", function()
+      local b = assert(ge.binary.open(base))
+      local plain = assert(b:dwarf{ units = { "main" } })
+      local fv = assert(b:frame_vars{ units = { "main" } })
+      assert.is_table(fv["main.main"]) -- no funcs: every function of the units
+      assert.is_table(fv["main.main.func1"])
+      -- and the plain tables stay as they were
+      assert.equal(#plain.variables, #assert(b:dwarf{ units = { "main" } }).variables)
+      assert.has_error(function() b:frame_vars{ funcs = 3 } end)
+      assert.has_error(function() b:frame_vars{ funcs = { 1 } } end)
+      b:close()
+    end)
+
     it("the dump's frame contents end at the CFA: the slot is frame size + cfa_offset past sp", function()
       local b = assert(ge.binary.open(base))
       local fv = assert(b:frame_vars{ units = { "main" }, funcs = { "main.main.func1" } })
