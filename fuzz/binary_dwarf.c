@@ -17,6 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n = ge_binary_dwarf_nmembers(b);
     for (size_t i = 0; i < n && i < 1000; i++) ge_binary_dwarf_member(b, i, &m);
   }
+  if (ge_binary_dwarf_load_frames(b, NULL, 0, &st, &err) == GE_OK) {
+    ge_dwarf_frameloc f;
+    size_t n = ge_binary_dwarf_nframelocs(b);
+    for (size_t i = 0; i < n && i < 1000; i++) ge_binary_dwarf_frameloc(b, i, &f);
+  }
   ge_binary_free(b);
   return 0;
 }

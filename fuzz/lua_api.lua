@@ -505,6 +505,7 @@ end
 local BIN_METHODS = { "info", "lookup", "call_target", "lookup_many", "funcs", "each_func", "func",
   "symbols", "dwarf", "each_variable", "symbolize_text", "close", "__tostring" }
 BIN_METHODS[#BIN_METHODS + 1] = "struct_members" -- (random arguments: misuse, or a whole load)
+BIN_METHODS[#BIN_METHODS + 1] = "frame_vars" -- (random arguments: misuse, or a load with locations)
 
 local function track_results(env, ...)
   local n = select("#", ...)

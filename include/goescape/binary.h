@@ -164,6 +164,21 @@ typedef struct ge_dwarf_member {
   uint64_t offset;
 } ge_dwarf_member;
 
+/* Where a function's variable lives in its frame, over a range of PCs: the
+ * bytes [offset, offset + size) of variable var (an index for
+ * ge_binary_dwarf_var) sit at cfa_offset from the frame's canonical frame
+ * address. Read from DW_AT_location expressions and location lists that
+ * are frame-relative (DW_OP_call_frame_cfa [+ N], DW_OP_fbreg N with the
+ * CFA as frame base), piece by piece; registers and other forms are left
+ * out. A single expression holds everywhere: low_pc 0, high_pc
+ * UINT64_MAX. */
+typedef struct ge_dwarf_frameloc {
+  uint32_t var;
+  int64_t cfa_offset;
+  uint64_t offset, size;
+  uint64_t low_pc, high_pc;
+} ge_dwarf_frameloc;
+
 typedef struct ge_dwarf_stats {
   size_t ncus, nsubprograms, ninlined, nvariables;
   uint16_t max_version;
@@ -183,6 +198,15 @@ GE_API ge_err ge_binary_dwarf_inline(const ge_binary *b, size_t i, ge_dwarf_inli
  * members together); their count. */
 GE_API size_t ge_binary_dwarf_nmembers(const ge_binary *b);
 GE_API ge_err ge_binary_dwarf_member(const ge_binary *b, size_t i, ge_dwarf_member *out);
+/* ge_binary_dwarf_load_units, reading the frame locations of the
+ * functions' variables too (other loads leave them out: they cost time). */
+GE_API ge_err ge_binary_dwarf_load_frames(ge_binary *b, const char *const *units, size_t nunits,
+                                          ge_dwarf_stats *out, ge_error *err);
+/* The frame locations of the loaded units' variables (none unless the load
+ * was ge_binary_dwarf_load_frames), grouped by variable in
+ * ge_binary_dwarf_var order; their count. */
+GE_API size_t ge_binary_dwarf_nframelocs(const ge_binary *b);
+GE_API ge_err ge_binary_dwarf_frameloc(const ge_binary *b, size_t i, ge_dwarf_frameloc *out);
 
 
 /* PT_LOAD segment i (0-based) of the file: GE_ERR_ARG past the last. flags

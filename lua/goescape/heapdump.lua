@@ -27,6 +27,9 @@
 -- `symbol_offset` inside it; at offset 0, `type`: the global's DWARF type,
 -- and the object it points to its type where that follows (a pointer's
 -- pointee, a slice's array); a retainer row gets its object's `type`.
+-- A stack root gets `var` (the function's local or parameter whose bytes
+-- hold the slot, from the DWARF locations at the frame's PC), `var_type`
+-- and, when the slot is not at the variable's start, `var_offset`.
 local core = require "goescape.core"
 local handle = require "goescape.handle"
 local options = require "goescape.options"
@@ -90,6 +93,59 @@ local function global_types(h, bin, syms)
   return types
 end
 
+-- Where the variables of the functions of the stack roots sit in their
+-- frames ({vars = {[func] = b:frame_vars rows}, sizes = {["goroutine:depth"]
+-- = frame size}}), from the DWARF units of their packages only; nil
+-- without stack roots or DWARF, or off amd64, where the frame's CFA is its
+-- top (the dump's frame contents run from sp to the CFA: checked on Go
+-- 1.19, 1.26 and 1.27).
+local function stack_vars(h, bin)
+  if not bin.has_dwarf or h:info().goarch ~= "amd64" then return nil end
+  local funcs, pkgs, seen = {}, {}, {}
+  for _, r in ipairs(h:roots()) do
+    if r.root == "stack" and r.func and not seen[r.func] then
+      seen[r.func] = true
+      funcs[#funcs + 1] = r.func
+      local pkg = package_of(r.func)
+      if pkg and not seen[pkg] then
+        seen[pkg] = true
+        pkgs[#pkgs + 1] = pkg
+      end
+    end
+  end
+  if #funcs == 0 or #pkgs == 0 then return nil end
+  local vars = {}
+  -- at most 256 units a load: a dump's stacks rarely span more packages
+  for i = 1, #pkgs, 256 do
+    local part = {}
+    for j = i, math.min(i + 255, #pkgs) do part[#part + 1] = pkgs[j] end
+    local fv = bin:frame_vars{ units = part, funcs = funcs }
+    if not fv then return nil end -- DWARF that does not read: frames and offsets
+    for f, rows in pairs(fv) do vars[f] = rows end
+  end
+  local sizes = {}
+  for _, g in ipairs(h:goroutines()) do
+    for _, f in ipairs(g.frames) do sizes[g.id .. ":" .. f.depth] = f.size end
+  end
+  return { vars = vars, sizes = sizes }
+end
+
+--- The variable a stack slot lies in: the row of b:frame_vars whose bytes
+-- hold it at the frame's PC, and the slot's offset in the variable.
+-- `at` is the slot's offset from the frame's CFA; a caller's frame (depth
+-- > 0) stands at its return address, so its call instruction, pc - 1, is
+-- what the location lists' ranges are looked up with.
+function M._frame_var(rows, pc, depth, at)
+  if not rows then return nil end
+  local look = depth and depth > 0 and pc - 1 or pc
+  for _, v in ipairs(rows) do
+    if (not v.low_pc or (v.low_pc <= look and look < v.high_pc))
+        and v.cfa_offset <= at and at < v.cfa_offset + v.bytes then
+      return v, v.offset + (at - v.cfa_offset)
+    end
+  end
+end
+
 local function attach(h, err, code, opts)
   if not h then return nil, err, code end
   local a = { symbols = false }
@@ -105,11 +161,13 @@ local function attach(h, err, code, opts)
       a.symbols = data_symbols(b)
       a.types = global_types(h, b, a.symbols)
       a.members = require("goescape.heapdump_fields").members(b)
+      a.stack = stack_vars(h, b)
       b:close()
     elseif ge_binary.is_binary(bin) then
       a.symbols = data_symbols(bin)
       a.types = global_types(h, bin, a.symbols)
       a.members = require("goescape.heapdump_fields").members(bin)
+      a.stack = stack_vars(h, bin)
     else
       h:close()
       error("goescape.heapdump: binary must be a goescape.binary handle or a path", 3)
@@ -144,6 +202,17 @@ local function name_root(self, step)
       step.name = s.name
       step.symbol_offset = step.slot - s.value
       if step.symbol_offset == 0 then step.type = a.types and a.types[s.name] end
+    end
+  end
+  local sv = a and a.stack
+  if sv and step.root == "stack" and step.offset and step.pc then
+    local size = sv.sizes[tostring(step.goroutine) .. ":" .. tostring(step.frame_depth)]
+    local v, inside = M._frame_var(size and sv.vars[step.func], step.pc, step.frame_depth,
+                                   size and step.offset - size)
+    if v then
+      step.var = v.name
+      step.var_type = v.type
+      if inside ~= 0 then step.var_offset = inside end
     end
   end
   return step
@@ -230,7 +299,8 @@ end
 function methods:reachable() return self:_reachable() end
 
 --- Step i of a path as text: the root's name ("main.chain", "stack
--- main.worker (goroutine 7)+64", "bss+16" without a binary), or an object
+-- main.worker (goroutine 7)+64", "stack main.worker (goroutine 7) var buf"
+-- where the binary names the slot's variable, "bss+16" without a binary), or an object
 -- ("+16 0xc000012000 (32 B)": the field it is reached by, its address and
 -- size; "0xc000500000+100 (4194304 B)": the root points 100 bytes in).
 function M.step_text(path, i)
@@ -244,6 +314,12 @@ function M.step_text(path, i)
     -- the root's pointer may land inside its target (a sub-slice): 0x...+100
     local inside = i == 2 and path[1].target_offset and ("+%d"):format(path[1].target_offset) or ""
     return ("%s0x%x%s (%d B)"):format(s.field and ("+%d "):format(s.field) or "", s.address, inside, s.size)
+  end
+  if s.root == "stack" and s.var then
+    -- named by its variable after the frame, so that the frame's label
+    -- starts it as before: "stack main.worker (goroutine 7) var buf"
+    return ("stack %s (goroutine %s) var %s%s"):format(s.func or "?", tostring(s.goroutine), s.var,
+      s.var_offset and ("+%d"):format(s.var_offset) or "")
   end
   if s.root == "stack" or s.root == "goroutine_context" then
     local what = ("%s %s (goroutine %s)"):format(s.root, s.func or "?", tostring(s.goroutine))

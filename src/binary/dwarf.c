@@ -26,6 +26,7 @@ struct ge_dwarf_data {
   GE_VEC(ge_dwarf_var) vars;
   GE_VEC(ge_dwarf_inline) inl;
   GE_VEC(ge_dwarf_member) members;
+  GE_VEC(ge_dwarf_frameloc) framelocs;
   uint16_t max_version;
 };
 
@@ -37,6 +38,7 @@ typedef struct walk {
   Dwarf_Signed nfiles;
   int fail;
   ge_strview owner; /* the named struct whose members the walk is in */
+  int fb_cfa;       /* the enclosing subprogram's frame base is its CFA */
 } walk;
 
 static ge_strview keep(ge_binary *b, const char *s) {
@@ -134,6 +136,151 @@ static uint64_t type_size(walk *w, Dwarf_Die t) {
   return sz;
 }
 
+#define MAX_LOC_ENTRIES 4096
+#define MAX_PIECE (1u << 30)
+
+static void push_frameloc(walk *w, uint32_t var, int64_t cfa, uint64_t off, uint64_t size,
+                          uint64_t lo, uint64_t hi) {
+  if (size == 0 || size > MAX_PIECE) return;
+  ge_dwarf_frameloc *f = GE_VEC_PUSH_SLOT(w->b->dw->framelocs);
+  if (!f) {
+    w->fail = 1;
+    return;
+  }
+  f->var = var;
+  f->cfa_offset = cfa;
+  f->offset = off;
+  f->size = size;
+  f->low_pc = lo;
+  f->high_pc = hi;
+}
+
+/* One location expression, piece by piece: a piece is kept when its
+ * address is the CFA plus a constant (DW_OP_call_frame_cfa followed by
+ * DW_OP_consts N DW_OP_plus, DW_OP_plus_uconst N, or DW_OP_fbreg N where
+ * the frame base is the CFA); registers, derefs and anything else make the
+ * piece unknown. Without DW_OP_piece the expression is the whole
+ * variable. */
+static void eval_loc(walk *w, Dwarf_Locdesc_c desc, Dwarf_Unsigned nops, uint32_t var,
+                     uint64_t varsize, uint64_t lo, uint64_t hi) {
+  int known = 0, pending = 0, pieces = 0;
+  int64_t loc = 0, cst = 0;
+  uint64_t pos = 0;
+  for (Dwarf_Unsigned j = 0; j < nops && !w->fail; j++) {
+    Dwarf_Small atom = 0;
+    Dwarf_Unsigned op1 = 0, op2 = 0, op3 = 0, br = 0;
+    Dwarf_Error e = NULL;
+    if (dwarf_get_location_op_value_c(desc, j, &atom, &op1, &op2, &op3, &br, &e) != DW_DLV_OK) {
+      if (e) dwarf_dealloc_error(w->dbg, e);
+      return;
+    }
+    switch (atom) {
+    case DW_OP_call_frame_cfa:
+      known = !pending, loc = 0;
+      break;
+    case DW_OP_fbreg:
+      known = w->fb_cfa && !pending, loc = (int64_t)op1;
+      break;
+    case DW_OP_consts:
+    case DW_OP_constu:
+      if (pending) known = 0;
+      pending = 1, cst = (int64_t)op1;
+      break;
+    case DW_OP_plus:
+    case DW_OP_minus:
+      if (!pending) known = 0;
+      else loc = atom == DW_OP_plus ? loc + cst : loc - cst;
+      pending = 0;
+      break;
+    case DW_OP_plus_uconst:
+      if (pending) known = 0;
+      loc += (int64_t)op1;
+      break;
+    case DW_OP_piece:
+      if (known && !pending) push_frameloc(w, var, loc, pos, op1, lo, hi);
+      if (op1 > MAX_PIECE) return;
+      pos += op1;
+      known = pending = 0, pieces = 1;
+      break;
+    default:
+      known = 0;
+      break;
+    }
+  }
+  if (!pieces && known && !pending) push_frameloc(w, var, loc, 0, varsize, lo, hi);
+}
+
+/* The frame locations of variable var from its DW_AT_location: a single
+ * expression or a location list (each entry over its PC range). */
+static void add_framelocs(walk *w, Dwarf_Die d, uint32_t var, uint64_t varsize) {
+  Dwarf_Attribute a;
+  Dwarf_Error e = NULL;
+  if (dwarf_attr(d, DW_AT_location, &a, &e) != DW_DLV_OK) {
+    if (e) dwarf_dealloc_error(w->dbg, e);
+    return;
+  }
+  Dwarf_Loc_Head_c head = NULL;
+  Dwarf_Unsigned count = 0;
+  if (dwarf_get_loclist_c(a, &head, &count, &e) != DW_DLV_OK) {
+    if (e) dwarf_dealloc_error(w->dbg, e);
+    dwarf_dealloc_attribute(a);
+    return;
+  }
+  unsigned int kind = 0;
+  if (dwarf_get_loclist_head_kind(head, &kind, &e) != DW_DLV_OK) kind = DW_LKIND_loclist;
+  if (e) dwarf_dealloc_error(w->dbg, e), e = NULL;
+  for (Dwarf_Unsigned i = 0; i < count && i < MAX_LOC_ENTRIES && !w->fail; i++) {
+    Dwarf_Small lle = 0, src = 0;
+    Dwarf_Unsigned rawlo = 0, rawhi = 0, nops = 0, eoff = 0, doff = 0;
+    Dwarf_Bool unavail = 0;
+    Dwarf_Addr lo = 0, hi = 0;
+    Dwarf_Locdesc_c desc = NULL;
+    if (dwarf_get_locdesc_entry_d(head, i, &lle, &rawlo, &rawhi, &unavail, &lo, &hi, &nops,
+                                  &desc, &src, &eoff, &doff, &e) != DW_DLV_OK) {
+      if (e) dwarf_dealloc_error(w->dbg, e), e = NULL;
+      break;
+    }
+    if (!nops || unavail) continue;
+    if (kind == DW_LKIND_expression) lo = 0, hi = UINT64_MAX;
+    else if (hi <= lo) continue;
+    eval_loc(w, desc, nops, var, varsize, lo, hi);
+  }
+  dwarf_loc_head_c_dealloc(head);
+  dwarf_dealloc_attribute(a);
+}
+
+/* Whether a subprogram's frame base is its CFA (Go: DW_OP_call_frame_cfa). */
+static int frame_base_is_cfa(walk *w, Dwarf_Die d) {
+  Dwarf_Attribute a;
+  Dwarf_Error e = NULL;
+  int yes = 0;
+  if (dwarf_attr(d, DW_AT_frame_base, &a, &e) != DW_DLV_OK) {
+    if (e) dwarf_dealloc_error(w->dbg, e);
+    return 0;
+  }
+  Dwarf_Loc_Head_c head = NULL;
+  Dwarf_Unsigned count = 0;
+  if (dwarf_get_loclist_c(a, &head, &count, &e) == DW_DLV_OK) {
+    Dwarf_Small lle = 0, src = 0, atom = 0;
+    Dwarf_Unsigned rawlo, rawhi, nops = 0, eoff, doff, op1, op2, op3, br;
+    Dwarf_Bool unavail = 0;
+    Dwarf_Addr lo, hi;
+    Dwarf_Locdesc_c desc = NULL;
+    unsigned int kind = 0;
+    if (count == 1 && dwarf_get_loclist_head_kind(head, &kind, &e) == DW_DLV_OK &&
+        kind == DW_LKIND_expression &&
+        dwarf_get_locdesc_entry_d(head, 0, &lle, &rawlo, &rawhi, &unavail, &lo, &hi, &nops, &desc,
+                                  &src, &eoff, &doff, &e) == DW_DLV_OK &&
+        nops == 1 &&
+        dwarf_get_location_op_value_c(desc, 0, &atom, &op1, &op2, &op3, &br, &e) == DW_DLV_OK)
+      yes = atom == DW_OP_call_frame_cfa;
+    dwarf_loc_head_c_dealloc(head);
+  }
+  if (e) dwarf_dealloc_error(w->dbg, e);
+  dwarf_dealloc_attribute(a);
+  return yes;
+}
+
 static void add_var(walk *w, Dwarf_Die d, Dwarf_Half tag, const char *func) {
   ge_dwarf_var *v = GE_VEC_PUSH_SLOT(w->b->dw->vars);
   if (!v) {
@@ -169,6 +316,10 @@ static void add_var(walk *w, Dwarf_Die d, Dwarf_Half tag, const char *func) {
   }
   v->name = keep(w->b, name);
   w->cu->nvariables++;
+  /* a heap-moved variable's location holds its pointer */
+  if (func && w->b->dwarf_want_frames && w->b->dw->vars.n <= UINT32_MAX)
+    add_framelocs(w, d, (uint32_t)(w->b->dw->vars.n - 1),
+                  v->heap ? (w->b->pcln.ptrsize ? w->b->pcln.ptrsize : 8) : v->size);
 }
 
 static void add_member(walk *w, Dwarf_Die d) {
@@ -205,6 +356,7 @@ static void walk_die(walk *w, Dwarf_Die d, int depth, const char *func, const ch
     const char *n = die_name(w, d);
     if (n) here = n, nextcaller = n;
     nextdepth = 0;
+    w->fb_cfa = frame_base_is_cfa(w, d);
     break;
   }
   case DW_TAG_inlined_subroutine: {
@@ -303,7 +455,8 @@ static ge_err load(ge_binary *b, int fd, ge_error *err) {
     dwarf_finish(dbg, &e);
     return ge_fail(err, GE_ERR_NOMEM, "out of memory");
   }
-  walk w = {b, dbg, NULL, NULL, 0, 0, {NULL, 0}};
+  walk w = {b, dbg, NULL, NULL, 0, 0, {NULL, 0}, 0};
+  b->dwarf_frames = b->dwarf_want_frames;
   for (;;) {
     Dwarf_Unsigned hlen, abbr, next;
     Dwarf_Half ver, asz, osz, xsz, utype;
@@ -438,6 +591,21 @@ ge_err ge_binary_dwarf_load_units(ge_binary *b, const char *const *units, size_t
   return GE_OK;
 }
 
+/* Reading the locations costs a load of every unit about half again, so
+ * only the loads that want them read them; a load without them is
+ * replaced. */
+ge_err ge_binary_dwarf_load_frames(ge_binary *b, const char *const *units, size_t nunits,
+                                   ge_dwarf_stats *out, ge_error *err) {
+  if (b->dwarf_loaded && !b->dwarf_rc && !b->dwarf_frames) {
+    ge_dwarf_free(b);
+    b->dwarf_loaded = 0;
+  }
+  b->dwarf_want_frames = 1;
+  ge_err rc = ge_binary_dwarf_load_units(b, units, nunits, out, err);
+  b->dwarf_want_frames = 0;
+  return rc;
+}
+
 void ge_dwarf_free(ge_binary *b) {
   if (!b->dw) return;
   /* (b->dwarf_units is freed with the binary: it names what b->dw holds) */
@@ -445,6 +613,7 @@ void ge_dwarf_free(ge_binary *b) {
   GE_VEC_FREE(b->dw->vars);
   GE_VEC_FREE(b->dw->inl);
   GE_VEC_FREE(b->dw->members);
+  GE_VEC_FREE(b->dw->framelocs);
   free(b->dw);
   b->dw = NULL;
 }
@@ -472,5 +641,13 @@ size_t ge_binary_dwarf_nmembers(const ge_binary *b) { return b->dw ? b->dw->memb
 ge_err ge_binary_dwarf_member(const ge_binary *b, size_t i, ge_dwarf_member *out) {
   if (!b->dw || i >= b->dw->members.n) return GE_ERR_ARG;
   *out = b->dw->members.v[i];
+  return GE_OK;
+}
+
+size_t ge_binary_dwarf_nframelocs(const ge_binary *b) { return b->dw ? b->dw->framelocs.n : 0; }
+
+ge_err ge_binary_dwarf_frameloc(const ge_binary *b, size_t i, ge_dwarf_frameloc *out) {
+  if (!b->dw || i >= b->dw->framelocs.n) return GE_ERR_ARG;
+  *out = b->dw->framelocs.v[i];
   return GE_OK;
 }

@@ -140,6 +140,8 @@ struct ge_binary {
   ge_err dwarf_rc;      /* remembered failure (no DWARF, corrupt) */
   char dwarf_msg[GE_ERRMSG_MAX];
   struct ge_dwarf_data *dw;
+  int dwarf_want_frames; /* the next load reads variables' frame locations */
+  int dwarf_frames;      /* the load held in dw has them */
 };
 
 /* ---- byte readers (the caller has checked bounds) */

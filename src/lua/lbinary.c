@@ -154,6 +154,7 @@ void ge_lua_open_binary(lua_State *L) {
                                      {"dwarf", lbin_dwarf},
                                      {"each_variable", lbin_each_variable},
                                      {"struct_members", lbin_struct_members},
+                                     {"frame_vars", lbin_frame_vars},
                                      {"symbolize_text", lbin_symbolize_text},
                                      {"close", l_close},
                                      {NULL, NULL}};

@@ -252,3 +252,95 @@ int lbin_struct_members(lua_State *L) {
   dwarf_ctx c = {u->h.ptr, units, nunits};
   return ge_lua_call(L, &u->h, "struct_members", 0, members_work, &c);
 }
+
+/* b:frame_vars([{units = ..., funcs = {name...}}]) -> {[func] = {{name,
+ * type, size, param, heap, cfa_offset, offset, bytes, low_pc, high_pc}...}}:
+ * where the variables of the loaded units' functions (only those named in
+ * funcs, when given) sit in their frames: bytes [offset, offset + bytes) of
+ * the variable at cfa_offset from the frame's CFA, for PCs in [low_pc,
+ * high_pc) (no range: everywhere). nil when the binary has no DWARF. The
+ * funcs set is argument 4. */
+static int frame_vars_work(lua_State *L, void *ctx) {
+  const dwarf_ctx *c = ctx;
+  ge_binary *b = c->b;
+  ge_dwarf_stats st;
+  ge_error err;
+  ge_err rc = ge_binary_dwarf_load_frames(b, c->units, c->nunits, &st, &err);
+  if (rc == GE_ERR_NOTFOUND) return 0;
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(rc));
+  int filter = lua_istable(L, 4);
+  size_t n = ge_binary_dwarf_nframelocs(b);
+  lua_newtable(L);
+  for (size_t i = 0; i < n; i++) {
+    ge_dwarf_frameloc f;
+    ge_dwarf_var v;
+    ge_binary_dwarf_frameloc(b, i, &f);
+    if (ge_binary_dwarf_var(b, f.var, &v) || !v.func.len) continue;
+    lua_pushlstring(L, v.func.ptr, v.func.len);
+    if (filter) {
+      lua_pushvalue(L, -1);
+      lua_rawget(L, 4);
+      int want = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+      if (!want) {
+        lua_pop(L, 1);
+        continue;
+      }
+    }
+    lua_pushvalue(L, -1);
+    lua_rawget(L, -3);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushvalue(L, -2);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, -5);
+    }
+    lua_remove(L, -2);
+    lua_createtable(L, 0, 10);
+    ge_setsv(L, "name", v.name);
+    ge_setsv(L, "type", v.type);
+    if (v.size != UINT64_MAX) ge_setint(L, "size", (long long)v.size);
+    if (v.param) ge_setbool(L, "param", 1);
+    if (v.heap) ge_setbool(L, "heap", 1);
+    ge_setint(L, "cfa_offset", (long long)f.cfa_offset);
+    ge_setint(L, "offset", (long long)f.offset);
+    ge_setint(L, "bytes", (long long)f.size);
+    if (!(f.low_pc == 0 && f.high_pc == UINT64_MAX)) {
+      ge_setint(L, "low_pc", (long long)f.low_pc);
+      ge_setint(L, "high_pc", (long long)f.high_pc);
+    }
+    lua_rawseti(L, -2, (int)ge_rawlen(L, -2) + 1);
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+int lbin_frame_vars(lua_State *L) {
+  lbin_check(L, 1);
+  lua_settop(L, 2);
+  const char *units[MAXUNITS];
+  size_t nunits = read_units(L, 2, units, "frame_vars"); /* 3 */
+  lua_pushnil(L);                                        /* 4: the funcs, as a set of ours */
+  if (lua_istable(L, 2)) {
+    lua_pushliteral(L, "funcs");
+    lua_rawget(L, 2);
+    if (!lua_isnil(L, -1)) {
+      luaL_checktype(L, -1, LUA_TTABLE);
+      int list = lua_gettop(L);
+      lua_newtable(L);
+      size_t n = ge_rawlen(L, list);
+      for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, list, (int)i);
+        if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "frame_vars: funcs must be strings");
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -3);
+      }
+      lua_replace(L, 4);
+    }
+    lua_settop(L, 4);
+  }
+  lbin *u = lbin_check(L, 1);
+  dwarf_ctx c = {u->h.ptr, units, nunits};
+  return ge_lua_call(L, &u->h, "frame_vars", 4, frame_vars_work, &c);
+}

@@ -36,6 +36,7 @@ int lbin_symbols(lua_State *L);         /* lbinary_dwarf.c */
 int lbin_dwarf(lua_State *L);
 int lbin_each_variable(lua_State *L);
 int lbin_struct_members(lua_State *L);
+int lbin_frame_vars(lua_State *L);
 int lbin_symbolize_text(lua_State *L);  /* lbinary_symtext.c */
 
 /* The owners of symbolize_text's memory (lbinary_symtext.c), and their

@@ -22,6 +22,10 @@ end
 
 local ORDER = { "address", "size", "retained", "type", "path", "steps", "alloc", "root", "name", "function", "func",
   "goroutine", "offset", "slot", "field", "file", "line" }
+-- a stack root named by its variable (heapdump roots: var, var_type, var_offset)
+ORDER[#ORDER + 1] = "var"
+ORDER[#ORDER + 1] = "var_type"
+ORDER[#ORDER + 1] = "var_offset"
 
 -- The issue's JSON contract names the allocating function `function`
 -- (as `goescape perf --json` does); the Lua rows say `func`.
