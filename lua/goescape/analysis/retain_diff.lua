@@ -35,6 +35,10 @@ end
 
 --- A root's label across dumps: no goroutine ids, no addresses.
 function M.root_label(s)
+  if s.root == "stack" and s.var then
+    -- a variable's name stays when the frame's layout changes between builds
+    return ("stack %s var %s%s"):format(s.func or "?", s.var, s.var_offset and ("+%d"):format(s.var_offset) or "")
+  end
   if s.root == "stack" or s.root == "goroutine_context" then
     return ("%s %s%s"):format(s.root, s.func or "?", s.offset and ("+%d"):format(s.offset) or "")
   end
