@@ -36,6 +36,42 @@ describe("on a real module (" .. ZAP .. ")", function()
     hot = assert(ge.analysis.hotspots { escape = log, profile = prof, sample = "alloc_space", n = 0 })
   end)
 
+  -- goescape perf --mallocs --run on zap's stack-capturing benchmark: the
+  -- allocation runtime.CallersFrames makes for zap lands where the heap
+  -- profile of the same run puts it (zap's stacktrace.Capture, whose
+  -- &runtime.Frames{...} escapes), with the same count, not on the
+  -- runtime's symtab.go.
+  it("perf --mallocs --run charges runtime.CallersFrames' allocation to zap's line, as the heap profile does", function()
+    local args = "-test.run='^$' -test.bench='^BenchmarkStackField$' -test.benchtime=300x"
+    local d = H.tmpdir("realcode-zap-mallocs")
+    H.must(("cd %s && %s/zap.test %s -test.memprofile %s/heap.pb.gz -test.memprofilerate 1 > /dev/null")
+      :format(H.q(dir), H.q(dir), args, H.q(d)))
+    local r, err = ge.perf.record_mallocs(("cd %s && ./zap.test %s"):format(H.q(dir), args),
+      { binary = dir .. "/zap.test", script = d .. "/m.txt" })
+    if not r and err:match("perf") then pending("perf probes unavailable here: " .. err:sub(1, 200)) return end
+    assert(r, err)
+    local p = assert(ge.perf.open(d .. "/m.txt", { aggregate = true }))
+    assert(p:symbolize(r.binary))
+    local log = assert(ge.escape.open(dir .. "/m2.log"))
+    local function frames_line(prof)
+      local h = assert(ge.analysis.hotspots { escape = log, profile = prof, sample = "alloc_objects", n = 0 })
+      for _, row in ipairs(h.rows) do
+        for _, dg in ipairs(row.diagnostics or {}) do
+          if dg.message == "&runtime.Frames{...} escapes to heap" then return row end
+        end
+      end
+    end
+    local mine = assert(frames_line(assert(p:allocs())))
+    local theirs = assert(frames_line(assert(ge.profile.open(d .. "/heap.pb.gz"))))
+    assert.are.equal(theirs.file, mine.file)
+    assert.are.equal(theirs.line, mine.line)
+    assert.matches("stacktrace%.Capture$", mine.func)
+    assert.are.equal(theirs.flat, mine.flat)
+    for _, row in ipairs(assert(p:allocs():top { by = "line", n = 10, sample = "alloc_space" })) do
+      assert.is_nil(row.file:match("runtime/symtab%.go$"), row.file)
+    end
+  end)
+
   it("costs every line as go tool pprof -top -lines", function()
     local out = H.must(("cd %s && go tool pprof -top -lines -nodefraction=0 -nodecount=1000000 "
       .. "-sample_index=alloc_space -unit=B mem.pb.gz 2>/dev/null"):format(H.q(dir)))

@@ -156,7 +156,8 @@ GE_API ge_err ge_perf_pprof_data(const ge_perf *p, int event, ge_perf_data_class
  * size=%ax:u64'`, recorded with -g) as an exact allocation profile: every
  * allocation, not a sample. Sample types alloc_objects/count and
  * alloc_space/bytes (the "size=" field of each sample's trace text);
- * the allocator's runtime frames dropped, as pprof drops them. events: one
+ * a stack's leading runtime frames left out, as Go's heap profiles leave
+ * them out. events: one
  * byte per event (ge_perf_info.nevents), nonzero for the probes to count:
  * newer runtimes allocate through several entry points, one probe each. */
 GE_API ge_err ge_perf_pprof_allocs(const ge_perf *p, const uint8_t *events, struct ge_profile **out,

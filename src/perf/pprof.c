@@ -13,6 +13,7 @@
 typedef struct lkey {
   uint64_t addr;
   uint32_t dso, sym, hash;
+  uint32_t trim; /* innermost Go frames left out (allocs: the runtime's) */
 } lkey;
 
 typedef struct srec {
@@ -71,15 +72,16 @@ static int add_line(builder *b, ge_strview func, ge_strview file, uint32_t line)
 
 /* The location of frame f (its Go address when it has one), made on first
  * sight; UINT32_MAX when out of memory. */
-static uint32_t location(builder *b, const pf_frame *f) {
+static uint32_t location(builder *b, const pf_frame *f, uint32_t trim) {
   const ge_perf *pf = b->perf;
-  lkey k = {f->ngo ? f->vaddr : f->ip, f->dso, f->ngo ? 0 : f->sym, 0};
-  k.hash = (uint32_t)ge_mix64(ge_mix64(k.addr) ^ ((uint64_t)k.dso << 32 | k.sym));
+  if (trim >= f->ngo) trim = 0;
+  lkey k = {f->ngo ? f->vaddr : f->ip, f->dso, f->ngo ? 0 : f->sym, 0, trim};
+  k.hash = (uint32_t)ge_mix64(ge_mix64(k.addr ^ trim) ^ ((uint64_t)k.dso << 32 | k.sym));
   if (ge_hashidx_reserve(&b->lix, b->keys.n, lkey_hash, b)) return UINT32_MAX;
   size_t j = ge_hashidx_first(&b->lix, k.hash);
   for (uint32_t i; (i = ge_hashidx_at(&b->lix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&b->lix, j)) {
     const lkey *o = &b->keys.v[i];
-    if (o->addr == k.addr && o->dso == k.dso && o->sym == k.sym) return i;
+    if (o->addr == k.addr && o->dso == k.dso && o->sym == k.sym && o->trim == k.trim) return i;
   }
   lkey *slot = GE_VEC_PUSH_SLOT(b->keys);
   if (!slot) return UINT32_MAX;
@@ -88,11 +90,11 @@ static uint32_t location(builder *b, const pf_frame *f) {
   ge_profile *p = b->p;
   uint32_t off = (uint32_t)p->lines.n, n = 0;
   if (f->ngo) {
-    for (uint32_t q = 0; q < f->ngo; q++) {
+    for (uint32_t q = trim; q < f->ngo; q++) {
       const pf_go *g = &pf->gos.v[f->first_go + q];
       if (add_line(b, ge_perf_sv(pf, g->func), ge_perf_sv(pf, g->file), g->line)) return UINT32_MAX;
     }
-    n = f->ngo;
+    n = f->ngo - trim;
   } else {
     ge_strview none = {"", 0};
     if (add_line(b, ge_perf_sv(pf, f->sym), none, 0)) return UINT32_MAX;
@@ -132,6 +134,37 @@ static int64_t size_of(ge_strview t) {
   return 0;
 }
 
+static int is_runtime_name(ge_strview f) {
+  return (f.len >= 8 && memcmp(f.ptr, "runtime.", 8) == 0) ||
+         (f.len >= 17 && memcmp(f.ptr, "internal/runtime/", 17) == 0);
+}
+
+/* Where sample s's stack leaves the runtime: the first frame (*k) with a
+ * function outside it, and how many of that frame's innermost inlined Go
+ * frames are still the runtime's (*trim). A Go heap profile hides a stack's
+ * leading runtime frames (unless every frame is the runtime's), so that an
+ * allocation made inside runtime.CallersFrames, inlined into the caller or
+ * not, lands on the line that called it; an allocation profile of probes
+ * does the same. Without Go frames, perf's symbol names the function. */
+static void leading_runtime(const ge_perf *pf, const pf_sample *s, uint32_t *k, uint32_t *trim) {
+  for (uint32_t i = 0; i < s->nframes; i++) {
+    const pf_frame *f = &pf->frames.v[s->first_frame + i];
+    if ((f->flags & PF_INLINED) && f->vaddr) continue;
+    if (!f->ngo) {
+      if (is_runtime_name(ge_perf_sv(pf, f->sym))) continue;
+      *k = i, *trim = 0;
+      return;
+    }
+    for (uint32_t q = 0; q < f->ngo; q++) {
+      if (!is_runtime_name(ge_perf_sv(pf, pf->gos.v[f->first_go + q].func))) {
+        *k = i, *trim = q;
+        return;
+      }
+    }
+  }
+  *k = 0, *trim = 0;
+}
+
 /* Charges sample s's period to its stack's record, column col (allocs: one
  * object and its size to columns 0 and 1). */
 static int charge(builder *b, const pf_sample *s, size_t col) {
@@ -139,10 +172,12 @@ static int charge(builder *b, const pf_sample *s, size_t col) {
   size_t base = b->stk.n;
   if (ge_vec_reserve((void **)&b->stk.v, &b->stk.cap, b->stk.n, s->nframes, sizeof(uint32_t))) return -1;
   uint32_t n = 0;
-  for (uint32_t k = 0; k < s->nframes; k++) {
+  uint32_t k0 = 0, trim = 0;
+  if (b->allocs) leading_runtime(pf, s, &k0, &trim);
+  for (uint32_t k = k0; k < s->nframes; k++) {
     const pf_frame *f = &pf->frames.v[s->first_frame + k];
     if ((f->flags & PF_INLINED) && f->vaddr) continue; /* expanded from the binary instead */
-    uint32_t li = location(b, f);
+    uint32_t li = location(b, f, k == k0 ? trim : 0);
     if (li == UINT32_MAX) return -1;
     b->stk.v[b->stk.n++] = li;
     n++;
