@@ -15,9 +15,11 @@ local FLIGHT = H.root .. "/spec/fixtures/trace/src/flightrec"
 
 local function minor(c) return tonumber(c.version:match("^1%.(%d+)")) end
 
--- The oracle is built once, by the machine's Go (it reads every version).
+-- The oracle is built once, by the machine's Go (it reads every version);
+-- its golang.org/x/exp is pinned in go.mod/go.sum and fetched through the
+-- module proxy when the module cache lacks it (a fresh machine).
 local oracle = H.cached("trace-allocfree-oracle", function(dir)
-  H.must(("cd %s && env -u LD_PRELOAD GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod go build -o %s/oracle .")
+  H.must(("cd %s && env -u LD_PRELOAD GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -o %s/oracle .")
     :format(H.q(ORACLE), H.q(dir)))
 end) .. "/oracle"
 
