@@ -11,16 +11,9 @@ local H = require "spec.helpers"
 local ge = require "goescape"
 local cjson = require "cjson"
 
-local PROG = H.root .. "/spec/fixtures/heapdump/patterns"
-
-local dumps = H.cached("heapdump-patterns", function(dir)
-  for _, c in ipairs(H.go_compilers()) do
-    local bin = ("%s/patterns-%s"):format(dir, c.name)
-    H.must(("cd %s && env -u LD_PRELOAD %s build -o %s ."):format(H.q(PROG), c.go, H.q(bin)))
-    H.must(("env -u LD_PRELOAD %s %s.dump > %s.json"):format(H.q(bin), H.q(bin), H.q(bin)))
-    H.must(("env -u LD_PRELOAD %s %s.2.dump 2 > %s.2.json"):format(H.q(bin), H.q(bin), H.q(bin)))
-  end
-end)
+local F = require "spec.heapdump_fixtures"
+local PROG = F.PATTERNS
+local dumps = F.patterns()
 
 -- Each case: the text of the line that allocates its object, the steps
 -- from the root to it, its pattern, and its root's kind.
@@ -48,14 +41,7 @@ do
   end
 end
 
--- The line of an allocation (see spec/heapdump_spec.lua): Go 1.19 leaves
--- the runtime's frames out, and its first frame's line is then that of the
--- return address, the next line's where the call ends its line.
-local function at_line(stack, site, want)
-  if site.line == want then return true end
-  local first = stack[1]
-  return first.func == site.func and first.line == site.line and site.line == want + 1
-end
+local at_line = F.at_line
 
 for _, c in ipairs(H.go_compilers()) do
   describe("retention patterns in dumps written by " .. c.name, function()

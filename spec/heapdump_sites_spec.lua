@@ -10,29 +10,10 @@ local ge = require "goescape"
 local cjson = require "cjson"
 local rs = require "goescape.analysis.retain_sites"
 
-local PROG = H.root .. "/spec/fixtures/heapdump/retain"
+local F = require "spec.heapdump_fixtures"
+local dumps = F.retain()
 
--- the same build as spec/heapdump_spec.lua's (one cache for both)
-local dumps = H.cached("heapdump-retain", function(dir)
-  for _, c in ipairs(H.go_compilers()) do
-    local bin = ("%s/retain-%s"):format(dir, c.name)
-    H.must(("cd %s && env -u LD_PRELOAD %s build -gcflags=-m=2 -o %s . 2> %s.m2.log")
-      :format(H.q(PROG), c.go, H.q(bin), H.q(bin)))
-    H.must(("env -u LD_PRELOAD %s %s.dump > %s.json"):format(H.q(bin), H.q(bin), H.q(bin)))
-  end
-end)
-
-local LINES = {}
-do
-  local n = 0
-  for line in io.lines(PROG .. "/main.go") do
-    n = n + 1
-    for k, text in pairs({ subslice = "make([]byte, 4<<20)", map = "make([]byte, 3<<20)",
-      chain = "make([]byte, 2<<20)", channel = "make([]byte, 5<<20)", goroutine = "make([]byte, 6<<20)" }) do
-      if line:find(text, 1, true) then LINES[k] = n end
-    end
-  end
-end
+local LINES = F.retain_lines()
 
 -- The site of an alloc stack as the grouping picks it: the first frame
 -- outside the runtime's allocator (internal/runtime/maps' too).

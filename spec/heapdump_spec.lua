@@ -10,41 +10,13 @@ local H = require "spec.helpers"
 local ge = require "goescape"
 local cjson = require "cjson"
 
-local PROG = H.root .. "/spec/fixtures/heapdump/retain"
+local F = require "spec.heapdump_fixtures"
+local dumps = F.retain()
 
-local dumps = H.cached("heapdump-retain", function(dir)
-  for _, c in ipairs(H.go_compilers()) do
-    local bin = ("%s/retain-%s"):format(dir, c.name)
-    H.must(("cd %s && env -u LD_PRELOAD %s build -gcflags=-m=2 -o %s . 2> %s.m2.log")
-      :format(H.q(PROG), c.go, H.q(bin), H.q(bin)))
-    H.must(("env -u LD_PRELOAD %s %s.dump > %s.json"):format(H.q(bin), H.q(bin), H.q(bin)))
-  end
-end)
+-- The line of retain/main.go that makes each array.
+local LINES = F.retain_lines()
 
--- The line of retain/main.go that makes each array (found by its text).
-local LINES = {}
-do
-  local n = 0
-  for line in io.lines(PROG .. "/main.go") do
-    n = n + 1
-    for k, text in pairs({ subslice = "make([]byte, 4<<20)", map = "make([]byte, 3<<20)",
-      chain = "make([]byte, 2<<20)", channel = "make([]byte, 5<<20)", goroutine = "make([]byte, 6<<20)" }) do
-      if line:find(text, 1, true) then LINES[k] = n end
-    end
-  end
-end
-
--- The line the program's allocation is on. The writer takes the line of
--- each caller's PC less one (the call, not the return address), but not of
--- the stack's first frame: when the runtime's own frames are left out of the
--- stack (Go 1.19), the allocating function's frame is first, and its line
--- is that of the return address, the next statement's where the call ends
--- its line.
-local function at_line(stack, site, want)
-  if site.line == want then return true end
-  local first = stack[1]
-  return first.func == site.func and first.line == site.line and site.line == want + 1
-end
+local at_line = F.at_line
 
 -- Path steps after the root, for each array: what the program built.
 local STEPS = { subslice = 1, map = 3, chain = 4, channel = 3 }

@@ -57,18 +57,7 @@ describe("step_text of a named stack root", function()
   end)
 end)
 
-local PROG = H.root .. "/spec/fixtures/heapdump/patterns"
-
--- spec/heapdump_patterns_spec.lua's build, under its cache name: whichever
--- spec runs first builds it for both.
-local dumps = H.cached("heapdump-patterns", function(dir)
-  for _, c in ipairs(H.go_compilers()) do
-    local bin = ("%s/patterns-%s"):format(dir, c.name)
-    H.must(("cd %s && env -u LD_PRELOAD %s build -o %s ."):format(H.q(PROG), c.go, H.q(bin)))
-    H.must(("env -u LD_PRELOAD %s %s.dump > %s.json"):format(H.q(bin), H.q(bin), H.q(bin)))
-    H.must(("env -u LD_PRELOAD %s %s.2.dump 2 > %s.2.json"):format(H.q(bin), H.q(bin), H.q(bin)))
-  end
-end)
+local dumps = require("spec.heapdump_fixtures").patterns()
 
 for _, c in ipairs(H.go_compilers()) do
   describe("stack roots named by variable in dumps written by " .. c.name, function()

@@ -11,19 +11,11 @@ local html = require "goescape.report.html"
 local cjson = require "cjson"
 local retain_html = require "goescape.report.retain_html"
 
-local PROG = H.root .. "/spec/fixtures/heapdump/retain"
+local F = require "spec.heapdump_fixtures"
 local OUT = H.tmproot .. "/spec-out"
 H.mkdir(OUT)
 
--- the same build as spec/heapdump_spec.lua's (one cache for both)
-local dumps = H.cached("heapdump-retain", function(dir)
-  for _, c in ipairs(H.go_compilers()) do
-    local bin = ("%s/retain-%s"):format(dir, c.name)
-    H.must(("cd %s && env -u LD_PRELOAD %s build -gcflags=-m=2 -o %s . 2> %s.m2.log")
-      :format(H.q(PROG), c.go, H.q(bin), H.q(bin)))
-    H.must(("env -u LD_PRELOAD %s %s.dump > %s.json"):format(H.q(bin), H.q(bin), H.q(bin)))
-  end
-end)
+local dumps = F.retain()
 
 local function compiler()
   local comps = H.go_compilers()
