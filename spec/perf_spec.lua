@@ -281,6 +281,25 @@ describe("perf -G and page-faults -d", function()
   end)
 end)
 
+-- What an allocation profile of spec/fixtures/perf/prog N must hold: at
+-- least every point at main.go:14 (a few more: what the runtime allocates
+-- inside those calls when a GC starts is charged to the line that called
+-- it, as a heap profile charges it), and 6 slices of N pointers at :43.
+-- Returns line(sample, n): that line's flat value.
+local function check_prog_allocs(prof, N)
+  local function line(sample, n)
+    for _, r in ipairs(assert(prof:top { by = "line", sample = sample, n = 0 })) do
+      if r.file:match("perf/prog/main%.go$") and r.line == n then return r.flat end
+    end
+  end
+  local objs, bytes = line("alloc_objects", 14), line("alloc_space", 14)
+  assert.is_true(objs >= 6 * N and objs <= 6 * N * 1.01, tostring(objs))
+  assert.is_true(bytes >= 6 * N * 24 and bytes <= 6 * N * 24 * 1.05, tostring(bytes))
+  assert.equal(6, line("alloc_objects", 43))
+  assert.equal(6 * N * 8, line("alloc_space", 43))
+  return line
+end
+
 -- The machine's Go: Go 1.27's size-specialized allocation paths reach the
 -- heap without calling runtime.mallocgc for small objects (a probe there
 -- sees only the runtime's own allocations; doc/perf.md).
@@ -308,19 +327,7 @@ describe("goescape perf --mallocs: every allocation through a uprobe on runtime.
     assert(p:symbolize(dir .. "/mprog"))
     local prof = assert(p:allocs())
     assert.same({ { type = "alloc_objects", unit = "count" }, { type = "alloc_space", unit = "bytes" } }, prof.sample_types)
-    local function line(sample, n)
-      for _, r in ipairs(assert(prof:top { by = "line", sample = sample, n = 0 })) do
-        if r.file:match("perf/prog/main%.go$") and r.line == n then return r.flat end
-      end
-    end
-    -- at least every point; a few more: what the runtime allocates inside
-    -- those mallocgc calls (a GC start) is charged to the line that called
-    -- it, as pprof's drop_frames pruning charges it
-    local objs, bytes = line("alloc_objects", 14), line("alloc_space", 14)
-    assert.is_true(objs >= 6 * N and objs <= 6 * N * 1.01, tostring(objs))
-    assert.is_true(bytes >= 6 * N * 24 and bytes <= 6 * N * 24 * 1.05, tostring(bytes))
-    assert.equal(6, line("alloc_objects", 43))
-    assert.equal(6 * N * 8, line("alloc_space", 43))
+    check_prog_allocs(prof, N)
     local out, rc, err = H.cli(("perf %s --mallocs --binary %s --escape %s -n 3 --pprof -o %s"):format(
       H.q(dir .. "/m.txt"), H.q(dir .. "/mprog"), H.q(dir .. "/escape.log"), H.q(dir .. "/allocs.pb.gz")))
     assert.equal(0, rc, err)
@@ -361,18 +368,9 @@ describe("goescape perf --mallocs --run: every allocation, probes set up and rem
         local p = assert(ge.perf.open(dir .. "/m.txt"))
         assert(p:symbolize(r.binary))
         local prof = assert(p:allocs())
-        local function line(sample, n)
-          for _, x in ipairs(assert(prof:top { by = "line", sample = sample, n = 0 })) do
-            if x.file:match("perf/prog/main%.go$") and x.line == n then return x.flat end
-          end
-        end
         -- the line that allocates, not its caller: the probe's caller is put
         -- back (an entry probe's frame-pointer walk skips it)
-        local objs, bytes = line("alloc_objects", 14), line("alloc_space", 14)
-        assert.is_true(objs >= 6 * N and objs <= 6 * N * 1.01, tostring(objs))
-        assert.is_true(bytes >= 6 * N * 24 and bytes <= 6 * N * 24 * 1.05, tostring(bytes))
-        assert.equal(6, line("alloc_objects", 43))
-        assert.equal(6 * N * 8, line("alloc_space", 43))
+        local line = check_prog_allocs(prof, N)
         assert.equal(0, line("alloc_objects", 45) or 0) -- newPoint's call site allocates nothing itself
       end)
     end
