@@ -96,6 +96,17 @@ describe("goescape html --heapdump", function()
     local s = by[kept.subslice.address]
     assert.equal(0, s.p)
     assert.equal("[...]uint8", s.t)
+    -- and the retention pattern goescape retain gives the same object
+    local d = assert(ge.heapdump.open(base .. ".dump", { binary = base }))
+    local want
+    for _, r in ipairs(assert(d:retainers { n = 20 })) do
+      if r.address == kept.subslice.address then want = r end
+    end
+    d:close()
+    assert.equal("subslice_pin", s.pattern)
+    assert.equal(assert(want).pattern, s.pattern)
+    assert.equal(want.why, s.why)
+    assert.matches("bytes%.Clone", s.why)
     -- the sites, with the compiler's message for the arrays' lines
     local msgs = 0
     for _, r in ipairs(R.sites) do
@@ -169,7 +180,12 @@ describe("goescape html --heapdump", function()
     assert.is_truthy(sites)
     assert.matches("make%(%[%]byte, [^)]+%) escapes to heap %(too large for the stack%)", sites)
     -- the sub-slice's array, a first-level row: its type and line
-    assert.is_truthy(dom:find("held by main%.pinned  ·  %[%.%.%.%]uint8  ·  main%.go:%d+ main%.main</span>"))
+    assert.is_truthy(dom:find("held by main%.pinned  ·  %[%.%.%.%]uint8  ·  main%.go:%d+ main%.main  ·  subslice pin</span>"))
+    -- the first node's retention pattern, under its path
+    if nodes[1].why then
+      assert.is_truthy(dom:find('<div class="rt-why" id="retain-why">' .. nodes[1].why:gsub("&", "&amp;")
+        :gsub("<", "&lt;"):gsub(">", "&gt;") .. "</div>", 1, true))
+    end
     H.sh(("timeout 90 %s %s --user-data-dir=%s --screenshot=%s --window-size=1300,1800 %s > /dev/null 2>&1"):format(
       chromium(), FLAGS, H.q(H.tmpdir("chromium-retain-shot")), H.q(OUT .. "/retain.png"),
       H.q("file://" .. report .. "#retain-open=2")))

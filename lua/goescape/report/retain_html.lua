@@ -9,7 +9,8 @@
 --     ntop,   -- objects only the roots dominate (the tree's first level)
 --     nodes = {{a = address, s = size, r = retained, p = parent index (0: a
 --       first-level node), c = children in all, t = type?, at = "file:line"?,
---       fn = allocating function?, path = {step label...}}...},
+--       fn = allocating function?, path = {step label...}, pattern?, why?
+--       (a retention pattern that fits, goescape.analysis.retention)}...},
 --     sites = {{func, file, line, live_objects, live_bytes, retained,
 --       escape = {message, title}?}...},
 --   }
@@ -63,13 +64,21 @@ function M.model(dump, opts)
     if not nodes then return nil, ntop end
     local info, reach = d:info(), d:reachable()
     local out = setmetatable({}, array_mt)
+    local retention = require "goescape.analysis.retention"
+    local ctx = retention.context(d)
     for i, x in ipairs(nodes) do
       local p = d:path(x.address)
-      local site, first = site_of(d:_alloc(x.address))
+      local alloc = d:_alloc(x.address)
+      local site, first = site_of(alloc)
+      local pattern, why
+      if p then
+        pattern, why = retention.classify(ctx, { address = x.address, size = x.size, retained = x.retained,
+          path = p, alloc = alloc })
+      end
       out[i] = { a = x.address, s = x.size, r = x.retained, p = x.parent, c = x.children,
         t = p and p[#p].type or nil, path = p and labels(hd, p) or nil,
         at = site and ("%s:%d"):format(site.file:match("[^/\\]*$"), site.line) or nil,
-        fn = site and site.func or nil, first = first or nil }
+        fn = site and site.func or nil, first = first or nil, pattern = pattern, why = why }
     end
     local rs = require "goescape.analysis.retain_sites"
     local rows, serr, scode = rs.sites(d, { n = opts.sites or 20, escape = opts.escape, source = opts.source,

@@ -56,6 +56,11 @@ function showPath(n) {
     if (i) crumbs.appendChild(el("span", "rt-sep", " \u2192 "));
     crumbs.appendChild(el("span", i === 0 ? "rt-step rt-root" : "rt-step", label));
   });
+  if (n.why) {
+    var w = el("div", "rt-why", n.why);
+    w.id = "retain-why";
+    crumbs.appendChild(w);
+  }
 }
 
 var tree = el("div", "rt-tree");
@@ -67,6 +72,7 @@ function label(n) {
   if (n.p === 0 && n.path && n.path.length) parts.push("held by " + n.path[0]);
   if (n.t) parts.push(n.t);
   if (n.at) parts.push(n.at + (n.fn ? " " + n.fn : ""));
+  if (n.pattern) parts.push(n.pattern.replace(/_/g, " "));
   return parts.join("  \u00b7  ");
 }
 function more(count, depth) {
