@@ -37,6 +37,9 @@ local function record(args)
   if not args.mallocs then cli.usage("perf: --run records allocations: it goes with --mallocs") end
   if args.script then cli.usage("perf: SCRIPT or --run, not both") end
   local r = cli.check(ge.perf.record_mallocs(args.run, { binary = args.binary, script = args.save }))
+  if r.status ~= 0 then
+    io.stderr:write(("goescape: warning: perf record of %s exited with status %d\n"):format(args.run, r.status))
+  end
   args.script = r.script
   args.binary = args.binary or r.binary
   return r
