@@ -76,11 +76,35 @@ function M.probes(b)
   return { funcs = funcs, arg = ret and (arg .. " " .. ret) or arg }
 end
 
--- The program cmd runs: its first word as sh reads it (quotes and all).
+-- The program cmd runs: its first word as sh reads it (quotes and
+-- backslashes; the word ends at unquoted blanks or ; & | < > ( )), read
+-- here rather than by a shell, which would run what follows the word.
+-- Leading VAR=value assignments are skipped.
 local function first_word(cmd)
-  local out, rc = gorun.read("eval " .. q("set -- " .. cmd) .. " && printf '%s\\n' \"$1\"")
-  return rc == 0 and out:match("^([^\n]+)") or cmd:match("^%s*(%S+)")
+  local i, n = 1, #cmd
+  while true do
+    while i <= n and cmd:sub(i, i):match("%s") do i = i + 1 end
+    local out, quote = {}, nil
+    while i <= n do
+      local ch = cmd:sub(i, i)
+      if quote == "'" then
+        if ch == "'" then quote = nil else out[#out + 1] = ch end
+      elseif quote == '"' then
+        if ch == '"' then quote = nil
+        elseif ch == "\\" and i < n then i = i + 1; out[#out + 1] = cmd:sub(i, i)
+        else out[#out + 1] = ch end
+      elseif ch == "'" or ch == '"' then quote = ch
+      elseif ch == "\\" and i < n then i = i + 1; out[#out + 1] = cmd:sub(i, i)
+      elseif ch:match("[%s;&|<>()]") then break
+      else out[#out + 1] = ch end
+      i = i + 1
+    end
+    local w = table.concat(out)
+    if not w:match("^[%a_][%w_]*=") then return w end
+  end
 end
+
+M._first_word = first_word
 
 local function fail(msg, out)
   local detail = (out or ""):gsub("%s+$", ""):match("[^\n]*$")
