@@ -139,9 +139,11 @@ describe("on a real module (" .. ZAP .. ")", function()
     end)
     local hg = assert(ge.analysis.heapgrowth { trace = tdir .. "/trace.out",
       escape = dir .. "/m2.log", profile = dir .. "/mem.pb.gz", n = 0, lines = 20 })
-    local prof_pool = {}
-    for _, r in ipairs(hot.rows) do
-      if r.advice and r.advice.pool then prof_pool[r.file .. ":" .. r.line] = true end
+    -- the lines the heap profile shows allocating under sync.(*Pool).Get
+    local under_get = {}
+    for _, r in ipairs(assert(assert(ge.profile.open(dir .. "/mem.pb.gz")):top { by = "line", n = 0,
+      sample = "alloc_space", focus = "^sync\\.\\(\\*Pool\\)\\.Get$" })) do
+      if r.flat ~= 0 and r.file then under_get[r.file .. ":" .. r.line] = true end
     end
     local seen, pooled = 0, 0
     for _, row in ipairs(hg.rows) do
@@ -152,8 +154,11 @@ describe("on a real module (" .. ZAP .. ")", function()
         -- caught it allocating, its advice is the pool's
         if l.file:match("/buffer/pool%.go$") then assert.is_number(l.advice.pool, l.file .. ":" .. l.line) end
         if l.advice.pool then
+          -- a refill in the trace's stacks is one in the profile's too (the
+          -- two runs sample apart: a line near half its bytes under Get may
+          -- fall either side of the 50% that names it a refill)
           pooled = pooled + 1
-          assert.is_true(prof_pool[l.file .. ":" .. l.line], l.file .. ":" .. l.line)
+          assert.is_true(under_get[l.file .. ":" .. l.line], l.file .. ":" .. l.line)
         end
       end
     end
