@@ -121,9 +121,10 @@ asan-build:
 
 # Every spec but those whose time goes to programs the sanitizers do not
 # see (the rock's LuaRocks build, Go benchmarks, Neovim's own LuaJIT build
-# of the module, the recipes' and watch's timed runs): they run the same C
-# paths as the specs kept. BUSTED_ARGS=spec runs them all.
-ASAN_SKIP = install bench gobench nvim examples watch realcode
+# of the module, the recipes' and watch's timed runs, perf's recordings):
+# they run the same C paths as the specs kept (spec/unit/perf_spec.lua reads
+# perf's text). BUSTED_ARGS=spec runs them all.
+ASAN_SKIP = install bench gobench nvim examples watch realcode perf
 ASAN_SPECS = $(filter-out $(ASAN_SKIP:%=spec/%_spec.lua),$(wildcard spec/*_spec.lua)) spec/unit
 
 check-asan:
