@@ -125,7 +125,7 @@ asan-build:
 # the sanitizers do not see (Go benchmarks, LuaRocks, Neovim, Chromium,
 # perf), are left to make test, so that CI keeps to its 30 minutes.
 # BUSTED_ARGS=spec runs them all.
-ASAN_KEEP = hostile robustness binary escape profile hotspots outputs memory net \
+ASAN_KEEP = hostile robustness binary escape profile memory net \
 	trace trace_allocfree trace_annot trace_clock trace_export \
 	heapdump heapdump_sites heapdump_diff heapdump_patterns heapdump_stackvars
 ASAN_SPECS = spec/unit $(ASAN_KEEP:%=spec/%_spec.lua)
