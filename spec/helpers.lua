@@ -201,4 +201,24 @@ function H.folded_trie(folded)
   return root
 end
 
+local chromium_path
+--- The headless browser of the HTML specs: Debian's chromium, installed
+-- here when missing and running as root; raises when there is none.
+function H.chromium()
+  if chromium_path then return chromium_path end
+  local out, rc = H.sh("command -v chromium")
+  if rc ~= 0 and H.sh("id -u") == "0\n" then
+    H.sh("export DEBIAN_FRONTEND=noninteractive; apt-get update -qq > /dev/null; "
+      .. "apt-get install -y -qq --no-install-recommends chromium > /dev/null")
+    out, rc = H.sh("command -v chromium")
+  end
+  assert(rc == 0, "chromium is not installed (apt-get install chromium)")
+  chromium_path = out:gsub("%s+$", "")
+  return chromium_path
+end
+
+--- The flags every headless run of the HTML specs uses.
+H.CHROMIUM_FLAGS = "--headless --no-sandbox --disable-gpu --disable-background-networking "
+  .. "--disable-component-update --disable-sync --no-first-run --enable-logging=stderr --v=0"
+
 return H

@@ -29,22 +29,7 @@ local function demo()
   end), c
 end
 
-local chromium_path
-local function chromium()
-  if chromium_path then return chromium_path end
-  local out, rc = H.sh("command -v chromium")
-  if rc ~= 0 and H.sh("id -u") == "0\n" then
-    H.sh("export DEBIAN_FRONTEND=noninteractive; apt-get update -qq > /dev/null; "
-      .. "apt-get install -y -qq --no-install-recommends chromium > /dev/null")
-    out, rc = H.sh("command -v chromium")
-  end
-  assert(rc == 0, "chromium is not installed (apt-get install chromium)")
-  chromium_path = out:gsub("%s+$", "")
-  return chromium_path
-end
-
-local FLAGS = "--headless --no-sandbox --disable-gpu --disable-background-networking "
-  .. "--disable-component-update --disable-sync --no-first-run --enable-logging=stderr --v=0"
+local chromium, FLAGS = H.chromium, H.CHROMIUM_FLAGS
 local runs = 0
 
 -- Runs headless Chromium on a file URL; returns stdout, stderr.
