@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/goname.h"
 #include "internal.h"
 
 #define NONE UINT32_MAX
@@ -28,13 +29,6 @@ static int site_cmp(const ge_heapdump_site *a, const ge_heapdump_site *b) {
   if (!c) c = sv_cmp(a->file, b->file);
   if (!c) c = a->line < b->line ? -1 : a->line > b->line;
   return c;
-}
-
-/* The runtime's allocator: runtime.mallocgc, makeslice, ... and, since Go
- * 1.24, the maps' internal/runtime/maps.newarray and its kin. */
-static int is_runtime(ge_strview f) {
-  return (f.len >= 8 && memcmp(f.ptr, "runtime.", 8) == 0) ||
-         (f.len >= 17 && memcmp(f.ptr, "internal/runtime/", 17) == 0);
 }
 
 /* A bucket with a site: its address, its site, then its group. */
@@ -140,7 +134,7 @@ ge_err ge_heapdump_sites(ge_heapdump *d, ge_heapdump_group **out, size_t *nout, 
     if (m->first_site > d->sites.n || m->nsites > d->sites.n - m->first_site) continue;
     for (size_t k = 0; k < m->nsites; k++) {
       const ge_heapdump_site *s = &d->sites.v[m->first_site + k];
-      if (is_runtime(s->func)) continue;
+      if (ge_is_runtime_func(s->func)) continue;
       b[nb++] = (bsite){m->addr, s, 0, k == 0};
       break;
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/goname.h"
 #include "core/hashidx.h"
 #include "internal.h"
 #include "profile/model.h"
@@ -134,11 +135,6 @@ static int64_t size_of(ge_strview t) {
   return 0;
 }
 
-static int is_runtime_name(ge_strview f) {
-  return (f.len >= 8 && memcmp(f.ptr, "runtime.", 8) == 0) ||
-         (f.len >= 17 && memcmp(f.ptr, "internal/runtime/", 17) == 0);
-}
-
 /* Where sample s's stack leaves the runtime: the first frame (*k) with a
  * function outside it, and how many of that frame's innermost inlined Go
  * frames are still the runtime's (*trim). A Go heap profile hides a stack's
@@ -151,12 +147,12 @@ static void leading_runtime(const ge_perf *pf, const pf_sample *s, uint32_t *k, 
     const pf_frame *f = &pf->frames.v[s->first_frame + i];
     if ((f->flags & PF_INLINED) && f->vaddr) continue;
     if (!f->ngo) {
-      if (is_runtime_name(ge_perf_sv(pf, f->sym))) continue;
+      if (ge_is_runtime_func(ge_perf_sv(pf, f->sym))) continue;
       *k = i, *trim = 0;
       return;
     }
     for (uint32_t q = 0; q < f->ngo; q++) {
-      if (!is_runtime_name(ge_perf_sv(pf, pf->gos.v[f->first_go + q].func))) {
+      if (!ge_is_runtime_func(ge_perf_sv(pf, pf->gos.v[f->first_go + q].func))) {
         *k = i, *trim = q;
         return;
       }

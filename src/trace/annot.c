@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/goname.h"
 #include "trace/annot.h"
 
 #define VPUSH(vec) ge_vec_reserve((void **)&(vec).v, &(vec).cap, (vec).n, 1, sizeof *(vec).v)
@@ -151,11 +152,6 @@ typedef struct walk {
   int have_prev;
 } walk;
 
-static int is_runtime(ge_strview f) {
-  return (f.len >= 8 && memcmp(f.ptr, "runtime.", 8) == 0) ||
-         (f.len >= 17 && memcmp(f.ptr, "internal/runtime/", 17) == 0);
-}
-
 /* A mark assist's or CPU sample's stack, when it is inside mallocgc: an
  * allocation (ge_trace_alloc); -1 when out of memory. */
 static int alloc_site(ge_trace_annot *a, const ge_trace_iter *it, const ge_trace_event *ev,
@@ -168,7 +164,7 @@ static int alloc_site(ge_trace_annot *a, const ge_trace_iter *it, const ge_trace
     m++;
   if (m + 1 >= n) return 0;
   size_t site = m + 1;
-  while (site < n && is_runtime(fr[site].func)) site++;
+  while (site < n && ge_is_runtime_func(fr[site].func)) site++;
   if (site == n) site = m + 1; /* the runtime's own allocation */
   uint32_t s = astack(a, it, stack);
   ge_tr_agor *g = agor(a, ev->g);
