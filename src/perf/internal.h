@@ -116,6 +116,24 @@ int ge_perf_frame_line(const char *s, size_t n, pf_loc *out, int *inlined);
 /* The dso index of intern id `id`, added when new; UINT32_MAX out of memory. */
 uint32_t ge_perf_dso_index(ge_perf *p, uint32_t id);
 uint32_t ge_perf_str(ge_perf *p, const char *s, size_t n);
+
+static inline int pf_is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+static inline int pf_hexval(char c) {
+  return c <= '9' ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : c - 'A' + 10;
+}
+/* A hex number of 1..16 digits filling [s, e): 0, or -1 when it is not. */
+static inline int ge_perf_parse_hex(const char *s, const char *e, uint64_t *out) {
+  if (s == e || e - s > 16) return -1;
+  uint64_t v = 0;
+  for (; s < e; s++) {
+    if (!pf_is_hex(*s)) return -1;
+    v = v << 4 | (uint64_t)pf_hexval(*s);
+  }
+  *out = v;
+  return 0;
+}
 static inline ge_strview ge_perf_sv(const ge_perf *p, uint32_t id) {
   const ge_intern_entry *e = ge_intern_get(&p->strs, id);
   return (ge_strview){e->ptr, e->len};

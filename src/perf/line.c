@@ -10,10 +10,6 @@
 #include "internal.h"
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
-static int is_hexc(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-static int hexval(char c) {
-  return is_digit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : c - 'A' + 10;
-}
 
 static const char *skip_sp(const char *s, const char *e) {
   while (s < e && (*s == ' ' || *s == '\t')) s++;
@@ -23,18 +19,6 @@ static const char *skip_sp(const char *s, const char *e) {
 static const char *tok_end(const char *s, const char *e) {
   while (s < e && *s != ' ' && *s != '\t') s++;
   return s;
-}
-
-/* A hex number of 1..16 digits filling [s, e). */
-static int parse_hex(const char *s, const char *e, uint64_t *out) {
-  if (s == e || e - s > 16) return -1;
-  uint64_t v = 0;
-  for (; s < e; s++) {
-    if (!is_hexc(*s)) return -1;
-    v = v << 4 | (uint64_t)hexval(*s);
-  }
-  *out = v;
-  return 0;
 }
 
 static int parse_dec(const char *s, const char *e, uint64_t *out) {
@@ -51,7 +35,7 @@ static int parse_dec(const char *s, const char *e, uint64_t *out) {
 static int all_hex(const char *s, const char *e) {
   if (s == e) return 0;
   for (; s < e; s++)
-    if (!is_hexc(*s)) return 0;
+    if (!pf_is_hex(*s)) return 0;
   return 1;
 }
 
@@ -62,12 +46,12 @@ static void split_symoff(const char *s, const char *e, pf_loc *l) {
   for (const char *q = e; q - s >= 3; q--) {
     if (q[-3] == '+' && q[-2] == '0' && q[-1] == 'x') {
       uint64_t v;
-      if (q < e && parse_hex(q, e, &v) == 0) {
+      if (q < e && ge_perf_parse_hex(q, e, &v) == 0) {
         l->off = v, l->has_off = 1, l->sym_n = (size_t)(q - 3 - s);
       }
       break;
     }
-    if (!is_hexc(q[-1])) break;
+    if (!pf_is_hex(q[-1])) break;
   }
 }
 
@@ -76,7 +60,7 @@ int ge_perf_frame_line(const char *s, size_t n, pf_loc *out, int *inlined) {
   memset(out, 0, sizeof *out);
   *inlined = 0;
   const char *t = tok_end(p, e);
-  if (parse_hex(p, t, &out->hex)) return -1;
+  if (ge_perf_parse_hex(p, t, &out->hex)) return -1;
   while (e > t && (e[-1] == ' ' || e[-1] == '\r')) e--;
   if (e - t >= 10 && memcmp(e - 10, " (inlined)", 10) == 0) *inlined = 1, e -= 10;
   p = skip_sp(t, e);
@@ -239,7 +223,7 @@ int ge_perf_sample_line(ge_perf *p, const char *s, size_t n, pf_sample *o, pf_lo
     if (r == e) break;
     t = tok_end(r, e);
     const char *nx = skip_sp(t, e);
-    if (parse_hex(r, t, &v) == 0 && nx < e && *nx == '|') {
+    if (ge_perf_parse_hex(r, t, &v) == 0 && nx < e && *nx == '|') {
       o->data_src = v, o->flags |= GE_PERF_HAS_DATA_SRC;
       r = skip_data_src(nx, e);
       weight_ok = 1;
@@ -255,7 +239,7 @@ int ge_perf_sample_line(ge_perf *p, const char *s, size_t n, pf_sample *o, pf_lo
         }
       }
     }
-    if (parse_hex(r, t, &v) == 0 && *nlocs < 2) {
+    if (ge_perf_parse_hex(r, t, &v) == 0 && *nlocs < 2) {
       sample_loc(&r, e, v, t, &locs[(*nlocs)++]);
       continue;
     }

@@ -104,19 +104,6 @@ static ge_err share_chain(ge_perf *p, pf_sample *s, ge_error *err) {
   return GE_OK;
 }
 
-static int hex_at(const char *s, const char *e, uint64_t *v) {
-  if (e - s < 3 || s[0] != '0' || s[1] != 'x') return -1;
-  *v = 0;
-  int n = 0;
-  for (s += 2; s < e && n < 16; s++, n++) {
-    char c = *s;
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (d < 0) break;
-    *v = *v << 4 | (uint64_t)d;
-  }
-  return n ? 0 : -1;
-}
-
 /* A probe at a function's entry runs before the function saves the frame
  * pointer, so perf's frame-pointer walk skips the function's caller: the
  * allocation is charged one call too high. A probe that also read the
@@ -128,13 +115,10 @@ static ge_err insert_caller(ge_perf *p, pf_sample *s, ge_error *err) {
   const char *b = t.ptr, *e = t.ptr + t.len, *c = NULL;
   for (const char *q = b; q + 7 <= e; q++)
     if (memcmp(q, "caller=", 7) == 0 && (q == b || q[-1] == ' ')) c = q + 7;
-  uint64_t ret, at = 0;
-  if (!c || hex_at(c, e, &ret) || b == e || *b != '(') return GE_OK;
-  for (b++; b < e && *b != ')'; b++) {
-    int d = *b >= '0' && *b <= '9' ? *b - '0' : *b >= 'a' && *b <= 'f' ? *b - 'a' + 10 : -1;
-    if (d < 0 || at >> 60) return GE_OK;
-    at = at << 4 | (uint64_t)d;
-  }
+  if (!c || e - c < 3 || c[0] != '0' || c[1] != 'x' || b == e || *b != '(') return GE_OK;
+  const char *ce = memchr(c, ' ', (size_t)(e - c)), *be = memchr(b, ')', (size_t)(e - b));
+  uint64_t ret, at;
+  if (!be || ge_perf_parse_hex(c + 2, ce ? ce : e, &ret) || ge_perf_parse_hex(b + 1, be, &at)) return GE_OK;
   ge_err e2 = check_records(p, err);
   if (e2) return e2;
   pf_frame *slot = GE_VEC_PUSH_SLOT(p->frames);
