@@ -495,7 +495,7 @@ local TRACE_METHODS = { "info", "counts", "gens", "iter", "count", "each", "summ
   "__tostring", "tasks", "regions", "logs", "growth", "timeline", "heap", "gc", "each_goroutine",
   "lifetimes", "pprof", "allocs", "_growth_allocs" }
 local BENCH_METHODS = { "info", "row", "rows", "each", "cells", "unit_meta", "close", "__tostring" }
-local PERF_METHODS = { "info", "each", "samples", "symbolize", "pprof", "allocs", "data", "_sample", "_pprof",
+local PERF_METHODS = { "info", "each", "samples", "symbolize", "pprof", "allocs", "probe_events", "data", "_sample", "_pprof",
   "_data", "close", "__tostring" }
 local HEAPDUMP_METHODS = { "info", "each_object", "object", "roots", "goroutines", "path", "retainers",
   "dominators", "reachable", "close", "__tostring" }
@@ -660,6 +660,7 @@ function call_method(env, o)
     elseif m == "pprof" then
       args = { r.chance(0.7) and { event = r.chance(0.5) and ev or nil,
         data = r.chance(0.5) and r.pick { "heap", "global", "stack", "rom" } or nil } or value(env) }
+    elseif m == "probe_events" then args = { r.chance(0.7) and r.pick { ev, "probe_x:*", "goescape_y:*" } or value(env) }
     elseif m == "_data" then args = { r.chance(0.7) and r.int(-2, 3) or value(env) }
     elseif m == "_sample" then args = { r.chance(0.8) and r.int(-2, 300) or value(env), r.chance(0.7) and r.int(-2, 3) or value(env) }
     elseif m == "_pprof" then

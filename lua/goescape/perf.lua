@@ -157,10 +157,29 @@ function methods:pprof(opts)
   return require("goescape.profile")._attach(h)
 end
 
+--- The events p:allocs counts for {event = E}: E itself, every event of
+-- group G for "G:*", and for nil every probe event ("probe_*:" as perf
+-- probe names them, "goescape_*:" as ge.perf.record_mallocs does).
+-- Returns {{index = 0-based, event = info's event}...}.
+function methods:probe_events(event)
+  if event ~= nil and type(event) ~= "string" then error("perf:probe_events: event must be a string", 2) end
+  local out = {}
+  local group = event and event:match("^(.-):%*$")
+  for i, e in ipairs(self:info().events) do
+    local g = e.name:match("^([^:]*):")
+    if (event == nil and g and (g:match("^probe_") or g:match("^goescape_")))
+        or (group and g == group) or e.name == event then
+      out[#out + 1] = { index = i - 1, event = e }
+    end
+  end
+  return out
+end
+
 --- The samples of allocation probes as an exact allocation profile
 -- (every allocation, not a sample): alloc_objects/count and
--- alloc_space/bytes, the bytes read from each sample's "size=" field, the
--- allocator's runtime frames dropped (cost on the line that allocates).
+-- alloc_space/bytes, the bytes read from each sample's "size=" field, a
+-- stack's leading runtime frames left out (cost on the line that
+-- allocates, as in Go's heap profiles).
 -- The probes: ge.perf.record_mallocs (or `goescape perf --mallocs --run`)
 -- sets them up; by hand, as doc/perf.md says:
 --   perf probe -x ./prog 'mallocgc=runtime.mallocgc size=%ax:u64'
@@ -172,14 +191,7 @@ function methods:allocs(opts)
   opts = options(opts, EACH, "perf:allocs")
   if opts.event ~= nil and type(opts.event) ~= "string" then error("perf:allocs: event must be a string", 2) end
   local evs = {}
-  local group = opts.event and opts.event:match("^(.-):%*$")
-  for i, e in ipairs(self:info().events) do
-    local g = e.name:match("^([^:]*):")
-    if (opts.event == nil and g and (g:match("^probe_") or g:match("^goescape_")))
-        or (group and g == group) or e.name == opts.event then
-      evs[#evs + 1] = i - 1
-    end
-  end
+  for k, pe in ipairs(self:probe_events(opts.event)) do evs[k] = pe.index end
   if #evs == 0 then
     if opts.event then return nil, ("%s: no event %s"):format(self.name or "perf", opts.event), "notfound" end
     return nil, ("%s: no probe event (goescape perf --mallocs --run CMD sets probes up; see doc/perf.md)")

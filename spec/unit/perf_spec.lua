@@ -341,3 +341,22 @@ describe("the program of a --run command line", function()
     assert.equal("", first("  "))
   end)
 end)
+
+describe("p:probe_events", function()
+  it("lists the events p:allocs counts: probes by default, one group, one event", function()
+    local p = assert(ge.perf.open(H.root .. "/fuzz/corpus/perf/mallocs_caller.seed"))
+    local all = p:probe_events()
+    assert.is_true(#all > 0)
+    for _, pe in ipairs(all) do assert.matches("^goescape_%w+:m%d+$", pe.event.name) end
+    local group = all[1].event.name:match("^([^:]*):")
+    assert.same(all, p:probe_events(group .. ":*"))
+    assert.same({ all[1] }, p:probe_events(all[1].event.name))
+    assert.same({}, p:probe_events("cpu-clock"))
+    local n = 0
+    for _, pe in ipairs(all) do n = n + pe.event.samples end
+    local _, total = assert(p:allocs()):top { by = "function", n = 0, sample = "alloc_objects" }
+    assert.equal(n, total) -- one object a sample of the probes listed
+    assert.has_error(function() p:probe_events(1) end)
+    assert.same({}, assert(ge.perf.open(DIR .. "cpu_fp.txt")):probe_events())
+  end)
+end)

@@ -45,12 +45,7 @@ function M.perf_profile(path, bin, event)
   local info = p:info()
   if info.samples == 0 then cli.fail("html: %s: no samples", path) end
   if bin then cli.check(p:symbolize(bin)) end
-  local probes = true
-  for _, e in ipairs(info.events) do
-    local g = e.name:match("^([^:]*):")
-    if not (g and (g:match("^probe_") or g:match("^goescape_"))) then probes = false end
-  end
-  if probes and not event then return cli.check(p:allocs()) end
+  if not event and #p:probe_events() == #info.events then return cli.check(p:allocs()) end
   return cli.check(p:pprof { event = event or info.events[1].name })
 end
 

@@ -118,14 +118,7 @@ function M.run(args)
     prof = cli.check(p:allocs { event = args.event })
     -- the samples of the probes p:allocs counted (one event per entry point)
     local n = 0
-    local group = args.event and args.event:match("^(.-):%*$")
-    for _, e in ipairs(info.events) do
-      local g = e.name:match("^([^:]*):")
-      if e.name == args.event or (group and g == group)
-          or (not args.event and g and (g:match("^probe_") or g:match("^goescape_"))) then
-        n = n + e.samples
-      end
-    end
+    for _, pe in ipairs(p:probe_events(args.event)) do n = n + pe.event.samples end
     ev = { name = "alloc_space", samples = n }
     if args.pprof then cli.check(prof:write(args.output)) end
   else
