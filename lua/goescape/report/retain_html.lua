@@ -25,12 +25,6 @@ local M = {}
 
 local OPTS = { binary = true, per = true, max = true, sites = true, escape = true, source = true, name = true }
 
-local function site_of(alloc)
-  for i, f in ipairs(alloc or {}) do
-    if not (f.func:match("^runtime%.") or f.func:match("^internal/runtime/")) then return f, i == 1 end
-  end
-end
-
 local function labels(hd, p)
   local out, n = {}, #p
   for i = 1, n do
@@ -69,7 +63,7 @@ function M.model(dump, opts)
     for i, x in ipairs(nodes) do
       local p = d:path(x.address)
       local alloc = d:_alloc(x.address)
-      local site, first = site_of(alloc)
+      local site = hd.alloc_site(alloc)
       local pattern, why
       if p then
         pattern, why = retention.classify(ctx, { address = x.address, size = x.size, retained = x.retained,
@@ -78,7 +72,7 @@ function M.model(dump, opts)
       out[i] = { a = x.address, s = x.size, r = x.retained, p = x.parent, c = x.children,
         t = p and p[#p].type or nil, path = p and labels(hd, p) or nil,
         at = site and ("%s:%d"):format(site.file:match("[^/\\]*$"), site.line) or nil,
-        fn = site and site.func or nil, first = first or nil, pattern = pattern, why = why }
+        fn = site and site.func or nil, pattern = pattern, why = why }
     end
     local rs = require "goescape.analysis.retain_sites"
     local rows, serr, scode = rs.sites(d, { n = opts.sites or 20, escape = opts.escape, source = opts.source,
