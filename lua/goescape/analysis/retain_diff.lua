@@ -65,6 +65,22 @@ end
 
 local ZERO = { objects = 0, bytes = 0, retained = 0 }
 
+-- The rows whose fields changed from old to new (each row gets field =
+-- new - old), largest growth of `by` first.
+local function grown(rows, fields, by)
+  local out = {}
+  for _, row in ipairs(rows) do
+    local changed = false
+    for _, f in ipairs(fields) do
+      row[f] = row.new[f] - row.old[f]
+      changed = changed or row[f] ~= 0
+    end
+    if changed then out[#out + 1] = row end
+  end
+  table.sort(out, by_growth(by))
+  return out
+end
+
 local function site_rows(old, new)
   local at, rows = {}, {}
   local function add(r, which)
@@ -80,15 +96,7 @@ local function site_rows(old, new)
   end
   for _, r in ipairs(old) do add(r, "old") end
   for _, r in ipairs(new) do add(r, "new") end
-  local out = {}
-  for _, row in ipairs(rows) do
-    row.objects = row.new.objects - row.old.objects
-    row.bytes = row.new.bytes - row.old.bytes
-    row.retained = row.new.retained - row.old.retained
-    if row.objects ~= 0 or row.bytes ~= 0 or row.retained ~= 0 then out[#out + 1] = row end
-  end
-  table.sort(out, by_growth("bytes"))
-  return out
+  return grown(rows, { "objects", "bytes", "retained" }, "bytes")
 end
 
 local function root_rows(old, new)
@@ -109,14 +117,7 @@ local function root_rows(old, new)
   end
   for _, r in ipairs(old) do add(r, "old") end
   for _, r in ipairs(new) do add(r, "new") end
-  local out = {}
-  for _, row in ipairs(rows) do
-    row.objects = row.new.objects - row.old.objects
-    row.retained = row.new.retained - row.old.retained
-    if row.objects ~= 0 or row.retained ~= 0 then out[#out + 1] = row end
-  end
-  table.sort(out, by_growth("retained"))
-  return out
+  return grown(rows, { "objects", "retained" }, "retained")
 end
 
 --- The growth from dump old to dump new (see the top of this file).
