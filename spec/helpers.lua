@@ -221,4 +221,29 @@ end
 H.CHROMIUM_FLAGS = "--headless --no-sandbox --disable-gpu --disable-background-networking "
   .. "--disable-component-update --disable-sync --no-first-run --enable-logging=stderr --v=0"
 
+local browser_runs = 0
+--- Runs headless Chromium on a file URL (a profile directory of its own
+-- each time); returns stdout, stderr.
+function H.browse(args, path, fragment)
+  browser_runs = browser_runs + 1
+  local ud = H.tmpdir("chromium-" .. browser_runs)
+  local out, rc, err = H.sh(("timeout 90 %s %s --user-data-dir=%s %s %s"):format(H.chromium(),
+    H.CHROMIUM_FLAGS, H.q(ud), args, H.q("file://" .. path .. (fragment or ""))))
+  H.sh("rm -rf " .. H.q(ud))
+  assert(rc == 0, "chromium failed: " .. err)
+  return out, err
+end
+
+--- Console errors, uncaught exceptions and CSP refusals in Chromium's log.
+function H.page_errors(err)
+  local bad = {}
+  for line in err:gmatch("[^\n]+") do
+    if line:find("Uncaught", 1, true) or line:find("Refused to", 1, true)
+      or (line:find("CONSOLE", 1, true) and line:lower():find("error", 1, true)) then
+      bad[#bad + 1] = line
+    end
+  end
+  return bad
+end
+
 return H

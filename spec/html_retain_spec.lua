@@ -24,26 +24,7 @@ local function compiler()
 end
 
 local chromium, FLAGS = H.chromium, H.CHROMIUM_FLAGS
-
-local function browse(args, path, fragment)
-  local ud = H.tmpdir("chromium-retain")
-  local out, rc, err = H.sh(("timeout 90 %s %s --user-data-dir=%s %s %s"):format(chromium(), FLAGS,
-    H.q(ud), args, H.q("file://" .. path .. (fragment or ""))))
-  H.sh("rm -rf " .. H.q(ud))
-  assert(rc == 0, "chromium failed: " .. err)
-  return out, err
-end
-
-local function page_errors(err)
-  local bad = {}
-  for line in err:gmatch("[^\n]+") do
-    if line:find("Uncaught", 1, true) or line:find("Refused to", 1, true)
-      or (line:find("CONSOLE", 1, true) and line:lower():find("error", 1, true)) then
-      bad[#bad + 1] = line
-    end
-  end
-  return bad
-end
+local browse, page_errors = H.browse, H.page_errors
 
 local function depth(nodes, i)
   local k = 0

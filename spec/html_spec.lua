@@ -29,31 +29,7 @@ local function demo()
   end), c
 end
 
-local chromium, FLAGS = H.chromium, H.CHROMIUM_FLAGS
-local runs = 0
-
--- Runs headless Chromium on a file URL; returns stdout, stderr.
-local function browse(args, path, fragment)
-  runs = runs + 1
-  local ud = H.tmpdir("chromium-" .. runs)
-  local out, rc, err = H.sh(("timeout 90 %s %s --user-data-dir=%s %s %s"):format(chromium(), FLAGS,
-    H.q(ud), args, H.q("file://" .. path .. (fragment or ""))))
-  H.sh("rm -rf " .. H.q(ud))
-  assert(rc == 0, "chromium failed: " .. err)
-  return out, err
-end
-
--- Console errors, uncaught exceptions and CSP refusals in Chromium's log.
-local function page_errors(err)
-  local bad = {}
-  for line in err:gmatch("[^\n]+") do
-    if line:find("Uncaught", 1, true) or line:find("Refused to", 1, true)
-      or (line:find("CONSOLE", 1, true) and line:lower():find("error", 1, true)) then
-      bad[#bad + 1] = line
-    end
-  end
-  return bad
-end
+local browse, page_errors = H.browse, H.page_errors
 
 local function count(s, pat)
   local n = 0
