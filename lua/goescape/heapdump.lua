@@ -71,9 +71,9 @@ end
 
 -- The DWARF types of the globals the data and bss roots land in, by name
 -- ({["main.pinned"] = "[]uint8"}): the DWARF units of their packages only.
-local function global_types(h, bin, syms)
+local function global_types(roots, bin, syms)
   local pkgs, seen = {}, {}
-  for _, r in ipairs(h:roots()) do
+  for _, r in ipairs(roots) do
     if r.root == "data" or r.root == "bss" then
       local s = symbol_at(syms, r.slot)
       local pkg = s and package_of(s.name)
@@ -99,10 +99,10 @@ end
 -- without stack roots or DWARF, or off amd64, where the frame's CFA is its
 -- top (the dump's frame contents run from sp to the CFA: checked on Go
 -- 1.19, 1.26 and 1.27).
-local function stack_vars(h, bin)
+local function stack_vars(h, roots, bin)
   if not bin.has_dwarf or h:info().goarch ~= "amd64" then return nil end
   local funcs, pkgs, seen = {}, {}, {}
-  for _, r in ipairs(h:roots()) do
+  for _, r in ipairs(roots) do
     if r.root == "stack" and r.func and not seen[r.func] then
       seen[r.func] = true
       funcs[#funcs + 1] = r.func
@@ -146,6 +146,16 @@ function M._frame_var(rows, pc, depth, at)
   end
 end
 
+-- What the binary names in the dump: the globals' symbols and DWARF types,
+-- struct layouts, the stack slots' variables (one walk of the roots).
+local function from_binary(a, h, b)
+  local roots = h:roots()
+  a.symbols = data_symbols(b)
+  a.types = global_types(roots, b, a.symbols)
+  a.members = require("goescape.heapdump_fields").members(b)
+  a.stack = stack_vars(h, roots, b)
+end
+
 local function attach(h, err, code, opts)
   if not h then return nil, err, code end
   local a = { symbols = false }
@@ -158,16 +168,10 @@ local function attach(h, err, code, opts)
         h:close()
         return nil, berr, bcode
       end
-      a.symbols = data_symbols(b)
-      a.types = global_types(h, b, a.symbols)
-      a.members = require("goescape.heapdump_fields").members(b)
-      a.stack = stack_vars(h, b)
+      from_binary(a, h, b)
       b:close()
     elseif ge_binary.is_binary(bin) then
-      a.symbols = data_symbols(bin)
-      a.types = global_types(h, bin, a.symbols)
-      a.members = require("goescape.heapdump_fields").members(bin)
-      a.stack = stack_vars(h, bin)
+      from_binary(a, h, bin)
     else
       h:close()
       error("goescape.heapdump: binary must be a goescape.binary handle or a path", 3)
