@@ -28,11 +28,7 @@ local HEAP = ge.escape.HEAP
 
 local function dirname(p) return p:match("^(.*)/[^/]*$") or "." end
 
-local function exists(p)
-  local f = io.open(p, "rb")
-  if f then f:close() return true end
-  return false
-end
+local exists = require("goescape.nvim.paths").exists
 
 -- The compiler's path of a log record made absolute when the log sits in
 -- the directory the build ran in ("./main.go" next to the log), else as is.

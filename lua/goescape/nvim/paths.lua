@@ -48,11 +48,13 @@ function M.matcher(abs)
   end
 end
 
-local function exists(p)
+--- Whether a file can be opened for reading.
+function M.exists(p)
   local f = io.open(p, "rb")
   if f then f:close() return true end
   return false
 end
+local exists = M.exists
 
 --- A file on disk for a row's path (for the quickfix list): the path when
 -- it exists, else the path's ends joined to each of `dirs` (the working
