@@ -81,7 +81,7 @@ function M.inputs(root)
   add(I.binaries, sh_lines("ls -d " .. fx .. "/binary2-go1.26/go1.26.* " .. fx .. "/profile-gen/profgen"))
   I.good_binaries = first(I.binaries, #I.binaries)
   add(I.binaries, first(sh_lines("ls -d " .. root .. "/fuzz/corpus/binary_elf/*"), 8))
-  add(I.traces, sh_lines("ls -d " .. root .. "/spec/fixtures/trace/data/*.trace"))
+  add(I.traces, sh_lines("ls -d " .. root .. "/spec/fixtures/trace/data/*.trace " .. root .. "/spec/fixtures/perf/data/*.trace"))
   I.good_traces = first(I.traces, #I.traces)
   add(I.traces, first(sh_lines("ls -d " .. root .. "/fuzz/corpus/trace/*"), 12))
   for i = 1, math.min(6, #I.traces) do
@@ -801,7 +801,11 @@ local function open_something(env)
       end
     end)
   elseif k == 15 and #I.perfs > 0 then
-    return try("perf", function() return ge.perf.open(path(env, I.perfs), { limits = limits(env) }) end)
+    return try("perf", function()
+      -- sometimes through a trace's heap map (spec/fixtures/perf/data/stacks.trace has one)
+      local tr = #I.traces > 0 and r.chance(0.3) and path(env, I.traces) or nil
+      return ge.perf.open(path(env, I.perfs), { limits = limits(env), trace = tr })
+    end)
   elseif k == 16 and #I.perf_texts > 0 then
     local b = r.pick(I.perf_texts)
     if r.chance(0.4) then b = b:sub(1, r.int(0, #b)) end

@@ -6,10 +6,13 @@
  * spec/fixtures/perf/data: default fields, -F lists with --ns, -G,
  * page-faults -d with addr and data_src, two events; the hand-made
  * hardware-event lines of spec/fixtures/perf/handmade; a recording of
- * goescape's allocation probes, with their caller= return addresses). */
+ * goescape's allocation probes, with their caller= return addresses; the
+ * first 16000 bytes of stacks.txt: page faults on goroutine stacks and heap
+ * slices). Every other run reads through a heap map. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "goescape/heapmap.h"
 #include "goescape/perf.h"
 #include "goescape/profile.h"
 
@@ -25,7 +28,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ge_error err;
   ge_perf *p;
   unsigned flags = size && (data[0] & 4) ? GE_PERF_AGGREGATE : 0;
-  if (ge_perf_open_mem(data, size, "fuzz", &lim, flags, &p, &err)) return 0;
+  /* a heap map over the seeds' Go arenas (0xc000000000 before Go 1.26) */
+  ge_heapmap *m = NULL;
+  if (size && (data[0] & 8)) {
+    static const ge_heapmap_region r[] = {
+        {0xc000000000ull, 0xc000400000ull, INT64_MIN, INT64_MAX, GE_HEAPMAP_HEAP},
+        {0xc000010000ull, 0xc000018000ull, 0, 2000000000000000ll, GE_HEAPMAP_STACK},
+        {0xc000400000ull, 0xc000800000ull, 1000, INT64_MAX, GE_HEAPMAP_MANUAL},
+        {0x1000, 0x7fffffffffffull, 1000000000000ll, 1000000000001ll, GE_HEAPMAP_HEAP}};
+    /* the fourth region is over the map's limit: refused */
+    if (ge_heapmap_new(r, 3 + (data[0] >> 7), 0, INT64_MAX / 2, 8192, 2048, &m, &err) != (data[0] >> 7 ? GE_ERR_LIMIT : GE_OK))
+      abort();
+  }
+  ge_err rc = ge_perf_open_mem(data, size, "fuzz", &lim, flags, m, &p, &err);
+  ge_heapmap_free(m);
+  if (rc) return 0;
   ge_perf_info in;
   ge_perf_info_get(p, &in);
   for (size_t i = 0; i < in.nevents; i++) {

@@ -146,14 +146,36 @@ static void timeline(const ge_trace *t, int64_t from, int64_t to, size_t buckets
   ge_trace_timeline_free(tl);
 }
 
-/* Heap lifetimes: every row's name read. */
-static void lifetimes(const ge_trace *t) {
+/* Heap lifetimes: every row's name read; the regions as a heap map, asked
+ * at each region's ends in time order. */
+static void lifetimes(const ge_trace *t, const ge_trace_info *in) {
   ge_trace_lifetimes *l;
   ge_error err;
   if (ge_trace_lifetimes_new(t, &l, &err)) return;
   const ge_trace_lt_type *rows;
   size_t n = ge_trace_lifetimes_types(l, &rows);
   for (size_t i = 0; i < n; i++) touch(rows[i].name);
+  const ge_heapmap_region *r;
+  size_t nr = ge_trace_lifetimes_regions(l, &r);
+  ge_trace_lt_totals tot;
+  ge_trace_lifetimes_totals(l, &tot);
+  ge_heapmap *m;
+  ge_heapmap_cursor *c;
+  if (tot.has_info &&
+      !ge_heapmap_new(r, nr, in->start_ns, in->end_ns, tot.page_size, tot.fixed_stack, &m, &err)) {
+    if (!ge_heapmap_cursor_new(m, &c, &err)) {
+      unsigned f;
+      for (size_t i = 0; i < nr && i < 4096; i++) {
+        if (r[i].kind < GE_HEAPMAP_HEAP || r[i].kind > GE_HEAPMAP_MANUAL || r[i].hi <= r[i].lo) abort();
+        int64_t at = r[i].from == INT64_MIN ? in->start_ns : r[i].from;
+        ge_heapmap_kind k = ge_heapmap_cursor_at(c, r[i].lo, at, &f);
+        if (k > GE_HEAPMAP_MANUAL) abort();
+        (void)ge_heapmap_cursor_at(c, r[i].hi - 1, at, &f);
+      }
+      ge_heapmap_cursor_free(c);
+    }
+    ge_heapmap_free(m);
+  }
   ge_trace_lifetimes_free(l);
 }
 
@@ -191,7 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   annot(t, 1);
   timeline(t, in.start_ns, in.end_ns, 1 + size % 97);
   timeline(t, f.from, f.to, 1 + (size > 21 ? data[21] : 3));
-  lifetimes(t);
+  lifetimes(t, &in);
   pprof(t, (unsigned)(size % 5));
   ge_trace_free(t);
   return 0;

@@ -281,6 +281,34 @@ describe("perf -G and page-faults -d", function()
   end)
 end)
 
+-- Data addresses told apart through an AllocFree trace of the same run
+-- (Go 1.23+): spec/fixtures/perf/stacks recorded here with perf -k mono
+-- while it writes its trace; its printout of where its memory was is the
+-- oracle (spec/perf_heapmap_checks.lua).
+describe("perf --data with a trace of the same run", function()
+  local C = require "spec.perf_heapmap_checks"
+  for _, c in ipairs(H.go_compilers()) do
+    if tonumber(c.version:match("^1%.(%d+)")) >= 23 then
+      it(("classes heap and goroutine stacks of a %s program"):format(c.name), function()
+        local dir = H.cached("perf-heapmap-" .. c.name, function(d)
+          H.must(("cd %s && env -u LD_PRELOAD %s build -o %s/stacks ."):format(H.q(PROG .. "/../stacks"), c.go, H.q(d)))
+          H.must(("cd %s && env -u LD_PRELOAD GODEBUG=traceallocfree=1 perf record -q -k mono -g -e page-faults -d " ..
+            "-o pf.data ./stacks 4 stacks.trace > stacks.out && perf script -i pf.data " ..
+            "-F comm,tid,time,period,event,addr,ip,sym,symoff,dso --ns > stacks.txt"):format(H.q(d)))
+        end)
+        local out = H.read(dir .. "/stacks.out")
+        C.check_oracle(out, dir .. "/stacks.trace")
+        C.check_leaves(dir .. "/stacks.txt", dir .. "/stacks.trace", out, dir .. "/stacks")
+        local text, rc, err = H.cli(("perf %s/stacks.txt --binary %s/stacks --data --trace %s/stacks.trace -n 5")
+          :format(H.q(dir), H.q(dir), H.q(dir)))
+        assert.equal(0, rc, err)
+        assert.matches("%d+%s+[%d%.]+%%  goroutine_stack\n", text)
+        assert.matches("main%.go:%d+ main%.fill", text)
+      end)
+    end
+  end
+end)
+
 -- What an allocation profile of spec/fixtures/perf/prog N must hold: at
 -- least every point at main.go:14 (a few more: what the runtime allocates
 -- inside those calls when a GC starts is charged to the line that called

@@ -31,10 +31,16 @@ struct ge_profile;
  * copied). Input that is not `perf script` text is a GE_ERR_FORMAT error
  * naming the line and, for perf.data or `perf report` text, the command that
  * makes the right input. flags: GE_PERF_AGGREGATE or 0. */
-GE_API ge_err ge_perf_open(const char *path, const ge_limits *lim, unsigned flags, ge_perf **out,
-                           ge_error *err);
+struct ge_heapmap;
+/* heap: NULL, or the spans and goroutine stacks of the same run
+ * (include/goescape/heapmap.h, from an AllocFree trace): the data addresses
+ * perf puts in Go's anonymous arenas are then classed as heap, goroutine
+ * stack or off-heap by what they were at the sample's time. */
+GE_API ge_err ge_perf_open(const char *path, const ge_limits *lim, unsigned flags,
+                           const struct ge_heapmap *heap, ge_perf **out, ge_error *err);
 GE_API ge_err ge_perf_open_mem(const void *data, size_t len, const char *name,
-                               const ge_limits *lim, unsigned flags, ge_perf **out, ge_error *err);
+                               const ge_limits *lim, unsigned flags, const struct ge_heapmap *heap,
+                               ge_perf **out, ge_error *err);
 /* Samples that differ only in what profiles do not use (time, pid, tid,
  * cpu, the data address itself, data_src, weight) are kept as one record
  * standing for `count` of them, periods summed: memory then grows with the
@@ -51,6 +57,13 @@ typedef enum ge_perf_addr_form {
   GE_PERF_ADDR_BIASED       /* addresses a constant away from them (PIE) */
 } ge_perf_addr_form;
 
+/* How the anonymous-memory data addresses fared against a heap map. */
+typedef struct ge_perf_heap_stats {
+  uint64_t samples;  /* samples classed through the map */
+  uint64_t outside;  /* of them, timed outside the trace (or untimed): the state at its start or end */
+  uint64_t behind;   /* timed before a sample read earlier: classed at that later time */
+  uint64_t full;     /* classed while the map was over its memory cap */
+} ge_perf_heap_stats;
 typedef struct ge_perf_info {
   uint64_t lines, samples, frames;
   uint64_t records;             /* samples kept (fewer than samples when aggregated) */
@@ -62,6 +75,7 @@ typedef struct ge_perf_info {
   uint64_t bin_frames;          /* frames in the symbolized binary */
   uint64_t bin_resolved;        /* of them, given a Go function and line */
   uint64_t bin_samples, bin_samples_resolved; /* samples whose leaf is in it */
+  ge_perf_heap_stats heap;      /* all zero when opened without a heap map */
 } ge_perf_info;
 GE_API void ge_perf_info_get(const ge_perf *p, ge_perf_info *out);
 
@@ -88,14 +102,20 @@ enum {
 /* What a sample's data address (addr) points at, from the mapping perf
  * resolved it in: the binary's data (a global, with perf's symbol), Go's
  * heap (anonymous memory: Go's arenas hold the heap and the goroutine
- * stacks alike), the main thread's stack, C's brk heap, or else. */
+ * stacks alike), the main thread's stack, C's brk heap, or else. Opened
+ * with a heap map, anonymous memory is told apart: a heap span's
+ * (GE_PERF_DATA_HEAP), a goroutine stack's (GE_PERF_DATA_GSTACK) or
+ * neither (GE_PERF_DATA_OFFHEAP: the runtime's own memory outside the
+ * heap's spans, GC work buffers, idle stack spans, cgo's mmap). */
 typedef enum ge_perf_data_class {
   GE_PERF_DATA_NONE = 0, /* no addr */
   GE_PERF_DATA_HEAP,     /* "//anon" */
   GE_PERF_DATA_GLOBAL,   /* a file: the binary's (or a library's) data */
   GE_PERF_DATA_STACK,    /* "[stack]" */
   GE_PERF_DATA_CHEAP,    /* "[heap]": C's malloc (cgo) */
-  GE_PERF_DATA_OTHER     /* [vdso], [vvar], [unknown], ... */
+  GE_PERF_DATA_OTHER,    /* [vdso], [vvar], [unknown], ... */
+  GE_PERF_DATA_GSTACK,   /* a goroutine's stack (with a heap map) */
+  GE_PERF_DATA_OFFHEAP   /* anonymous memory outside heap spans and stacks (with a heap map) */
 } ge_perf_data_class;
 GE_API const char *ge_perf_data_class_name(ge_perf_data_class c);
 

@@ -13,6 +13,7 @@
  */
 #ifndef GOESCAPE_TRACE_ALLOCFREE_H
 #define GOESCAPE_TRACE_ALLOCFREE_H
+#include "heapmap.h"
 #include "trace.h"
 
 #ifdef __cplusplus
@@ -64,6 +65,12 @@ GE_API void ge_trace_lifetimes_free(ge_trace_lifetimes *l);
 /* The rows, by bytes allocated (then allocations, then name), largest first. */
 GE_API size_t ge_trace_lifetimes_types(const ge_trace_lifetimes *l, const ge_trace_lt_type **out);
 GE_API void ge_trace_lifetimes_totals(const ge_trace_lifetimes *l, ge_trace_lt_totals *out);
+/* The spans and goroutine stacks the trace showed, as regions of Go memory
+ * over time for ge_heapmap_new (units: totals' page_size and fixed_stack):
+ * spans of heap objects are GE_HEAPMAP_HEAP, the runtime's other spans
+ * (stack spans, GC work buffers) GE_HEAPMAP_MANUAL. None without the info
+ * batch that places them (a flight recorder's capture lacks it). */
+GE_API size_t ge_trace_lifetimes_regions(const ge_trace_lifetimes *l, const ge_heapmap_region **out);
 
 #ifdef __cplusplus
 }

@@ -17,16 +17,20 @@
 -- {aggregate = true}, samples that differ only in what profiles do not read
 -- (time, pid, tid, cpu, the data address, data_src, weight) are kept as one
 -- record with `count` (periods summed; time, tid and address its first's):
--- memory grows with the distinct stacks, not the samples.
+-- memory grows with the distinct stacks, not the samples. Opened with
+-- {trace = T} (a ge.trace or a path: an execution trace of the same run
+-- recorded with GODEBUG=traceallocfree=1), the data addresses in Go's
+-- anonymous memory are told apart as heap, goroutine_stack or off_heap by
+-- what they were at the sample's time (see p:data).
 local core = require "goescape.core"
 local handle = require "goescape.handle"
 local options = require "goescape.options"
 
 local M = {}
-local OPEN = { limits = true, aggregate = true }
+local OPEN = { limits = true, aggregate = true, trace = true }
 local EACH = { event = true }
 local PPROF = { event = true, data = true }
-local DATA_CLASS = { heap = 1, global = 2, stack = 3, c_heap = 4, other = 5 }
+local DATA_CLASS = { heap = 1, global = 2, stack = 3, c_heap = 4, other = 5, goroutine_stack = 6, off_heap = 7 }
 local SYMBOLIZE = { dso = true }
 
 local class = handle.class("goescape.perf", "perf script")
@@ -38,30 +42,58 @@ local function attach(h, err, code, name)
   return class.attach(h, { name = name })
 end
 
+-- The options of open and parse checked; the heap map of opts.trace (a
+-- trace handle or a path), or nil, err, code when the trace cannot give one.
+local function open_opts(opts, fname)
+  opts = options(opts, OPEN, fname)
+  if opts.aggregate ~= nil and type(opts.aggregate) ~= "boolean" then
+    error(fname .. ": aggregate must be a boolean", 3)
+  end
+  local tr = opts.trace
+  if tr == nil then return opts end
+  local trace = require "goescape.trace"
+  if type(tr) ~= "string" and not trace.is_trace(tr) then
+    error(fname .. ": trace must be a ge.trace or a path", 3)
+  end
+  local t = tr
+  if type(tr) == "string" then
+    local err, code
+    t, err, code = trace.open(tr)
+    if not t then return nil, err, code end
+  end
+  local hm, err, code = t:_heapmap()
+  if t ~= tr then t:close() end
+  if not hm then
+    return nil, ("%s: %s"):format(type(tr) == "string" and tr or "trace", err), code
+  end
+  return opts, hm
+end
+
+local function opened(h, err, code, name, hm)
+  if hm then hm:close() end
+  return attach(h, err, code, name)
+end
+
 --- Reads a `perf script` text file ("-" is stdin).
 -- @param opts optional {limits = {max_line_bytes =, max_records =, max_inflated_bytes =},
---   aggregate = true (see above)}
+--   aggregate = true (see above), trace = T (see above)}
 -- @return the handle, or nil, message, code
 function M.open(path, opts)
   if type(path) ~= "string" then error("goescape.perf.open: path must be a string", 2) end
-  opts = options(opts, OPEN, "goescape.perf.open")
-  if opts.aggregate ~= nil and type(opts.aggregate) ~= "boolean" then
-    error("goescape.perf.open: aggregate must be a boolean", 2)
-  end
-  local h, err, code = core.perf_open(path, opts.limits, opts.aggregate)
-  return attach(h, err, code, path)
+  local o, hm, code = open_opts(opts, "goescape.perf.open")
+  if not o then return nil, hm, code end
+  local h, err, c2 = core.perf_open(path, o.limits, o.aggregate, hm)
+  return opened(h, err, c2, path, hm)
 end
 
 --- Reads `perf script` text held in a Lua string (`name` stands for it).
 function M.parse(text, name, opts)
   if type(text) ~= "string" then error("goescape.perf.parse: text must be a string", 2) end
   if name ~= nil and type(name) ~= "string" then error("goescape.perf.parse: name must be a string", 2) end
-  opts = options(opts, OPEN, "goescape.perf.parse")
-  if opts.aggregate ~= nil and type(opts.aggregate) ~= "boolean" then
-    error("goescape.perf.parse: aggregate must be a boolean", 2)
-  end
-  local h, err, code = core.perf_parse(text, name or "<string>", opts.limits, opts.aggregate)
-  return attach(h, err, code, name or "<string>")
+  local o, hm, code = open_opts(opts, "goescape.perf.parse")
+  if not o then return nil, hm, code end
+  local h, err, c2 = core.perf_parse(text, name or "<string>", o.limits, o.aggregate, hm)
+  return opened(h, err, c2, name or "<string>", hm)
 end
 
 --- The 0-based index of event `name` (as perf prints it, or without its
@@ -150,7 +182,9 @@ function methods:pprof(opts)
   local dc = 0
   if opts.data ~= nil then
     dc = DATA_CLASS[opts.data]
-    if not dc then error("perf:pprof: data must be heap, global, stack, c_heap or other", 2) end
+    if not dc then
+      error("perf:pprof: data must be heap, goroutine_stack, off_heap, global, stack, c_heap or other", 2)
+    end
   end
   local h, e2, code = self:_pprof(ev, false, dc)
   if not h then return nil, e2, code end
@@ -206,9 +240,14 @@ end
 -- mem-stores) point, by the mapping perf resolved each in: "heap" (Go's
 -- arenas: anonymous memory, the heap and goroutine stacks alike), "global"
 -- (a file's data: the binary's globals, with perf's symbol), "stack" (the
--- main thread's), "c_heap" (brk: C's malloc), "other". Returns {classes =
--- {heap = {samples, period}, ...}, globals = {{sym, dso, samples, period}...}
--- (hottest first)} for all samples or those of {event = NAME}.
+-- main thread's), "c_heap" (brk: C's malloc), "other". Opened with {trace
+-- = T}, Go's anonymous memory is "heap" (a span of heap objects),
+-- "goroutine_stack" or "off_heap" (neither: the runtime's own memory, GC
+-- work buffers, idle stack spans, cgo's mmap), and heap_map says how the
+-- samples met the trace ({samples, outside (timed outside the trace: the
+-- state at its start or end), behind, full}). Returns {classes = {heap =
+-- {samples, period}, ...}, globals = {{sym, dso, samples, period}...}
+-- (hottest first), heap_map?} for all samples or those of {event = NAME}.
 function methods:data(opts)
   opts = options(opts, EACH, "perf:data")
   local ev, err = event_opt(self, opts, "perf:data")
@@ -221,7 +260,7 @@ function methods:data(opts)
     if a.sym ~= b.sym then return a.sym < b.sym end
     return a.dso < b.dso
   end)
-  return { classes = d.classes, globals = globals }
+  return { classes = d.classes, globals = globals, heap_map = self:info().heap_map }
 end
 
 --- Records every allocation of a Go program run by the shell command line

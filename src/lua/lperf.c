@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "binding.h"
+#include "goescape/heapmap.h"
 #include "goescape/perf.h"
 #include "goescape/profile.h"
 #include "lbinary.h"
@@ -20,6 +21,15 @@ static const ge_handle_class PERF_CLASS = {PERF_MT, "perf script",
                                            "goescape: the perf script is closed"};
 
 static ge_handle *checkperf(lua_State *L, int idx) { return ge_lua_checkhandle(L, idx, &PERF_CLASS); }
+
+#define HEAPMAP_MT "goescape.heapmap"
+static const ge_handle_class HEAPMAP_CLASS = {HEAPMAP_MT, "heap map", "goescape: the heap map is closed"};
+
+/* The heap map argument at idx (a handle t:_heapmap() made), or NULL for nil. */
+static const ge_heapmap *optheapmap(lua_State *L, int idx) {
+  if (lua_isnoneornil(L, idx)) return NULL;
+  return ge_lua_checkhandle(L, idx, &HEAPMAP_CLASS)->ptr;
+}
 
 static void free_perf(void *p) { ge_perf_free(p); }
 
@@ -40,10 +50,11 @@ static int l_open(lua_State *L) {
   ge_limits lim;
   ge_lua_limits(L, 2, &lim);
   unsigned flags = lua_toboolean(L, 3) ? GE_PERF_AGGREGATE : 0;
+  const ge_heapmap *heap = optheapmap(L, 4);
   ge_handle *h = ge_lua_newhandle(L, PERF_MT);
   ge_error err;
   ge_perf *p;
-  if (ge_perf_open(path, &lim, flags, &p, &err)) return ge_pushfail(L, err.msg, ge_err_name(err.code));
+  if (ge_perf_open(path, &lim, flags, heap, &p, &err)) return ge_pushfail(L, err.msg, ge_err_name(err.code));
   h->ptr = p;
   return 1;
 }
@@ -55,10 +66,11 @@ static int l_parse(lua_State *L) {
   ge_limits lim;
   ge_lua_limits(L, 3, &lim);
   unsigned flags = lua_toboolean(L, 4) ? GE_PERF_AGGREGATE : 0;
+  const ge_heapmap *heap = optheapmap(L, 5);
   ge_handle *h = ge_lua_newhandle(L, PERF_MT);
   ge_error err;
   ge_perf *p;
-  if (ge_perf_open_mem(data, len, name, &lim, flags, &p, &err))
+  if (ge_perf_open_mem(data, len, name, &lim, flags, heap, &p, &err))
     return ge_pushfail(L, err.msg, ge_err_name(err.code));
   h->ptr = p;
   return 1;
@@ -125,6 +137,14 @@ static int info_work(lua_State *L, void *ctx) {
   ge_setint(L, "samples", (long long)in.bin_samples);
   ge_setint(L, "samples_resolved", (long long)in.bin_samples_resolved);
   lua_setfield(L, -2, "binary");
+  if (in.heap.samples) {
+    lua_createtable(L, 0, 4);
+    ge_setint(L, "samples", (long long)in.heap.samples);
+    ge_setint(L, "outside", (long long)in.heap.outside);
+    ge_setint(L, "behind", (long long)in.heap.behind);
+    ge_setint(L, "full", (long long)in.heap.full);
+    lua_setfield(L, -2, "heap_map");
+  }
   return 1;
 }
 
@@ -260,7 +280,7 @@ static int m_pprof(lua_State *L) {
   lua_Number ev = luaL_optnumber(L, 2, -1);
   if (!(ev >= -1 && ev < 1e9)) return luaL_argerror(L, 2, "bad event");
   lua_Number dc = luaL_optnumber(L, 4, 0);
-  if (!(dc >= 0 && dc <= GE_PERF_DATA_OTHER)) return luaL_argerror(L, 4, "bad data class");
+  if (!(dc >= 0 && dc <= GE_PERF_DATA_OFFHEAP)) return luaL_argerror(L, 4, "bad data class");
   lua_settop(L, 4);
   ge_lprof_box *b = ge_lprof_newbox(L);
   ge_handle *h = checkperf(L, 1);
@@ -347,6 +367,22 @@ static int m_data(lua_State *L) {
 
 static int m_close(lua_State *L) { return ge_lua_closehandle(L, &PERF_CLASS, free_perf); }
 
+static void free_heapmap(void *m) { ge_heapmap_free(m); }
+static int m_heapmap_close(lua_State *L) { return ge_lua_closehandle(L, &HEAPMAP_CLASS, free_heapmap); }
+
+/* heapmap:regions() -> {heap = n, stack = n, manual = n}: what the map holds. */
+static int m_heapmap_regions(lua_State *L) {
+  ge_handle *h = ge_lua_checkhandle(L, 1, &HEAPMAP_CLASS);
+  const ge_heapmap_region *r;
+  size_t n = ge_heapmap_regions(h->ptr, &r), by[4] = {0};
+  for (size_t i = 0; i < n; i++) by[r[i].kind & 3]++;
+  lua_createtable(L, 0, 3);
+  ge_setint(L, "heap", (long long)by[GE_HEAPMAP_HEAP]);
+  ge_setint(L, "stack", (long long)by[GE_HEAPMAP_STACK]);
+  ge_setint(L, "manual", (long long)by[GE_HEAPMAP_MANUAL]);
+  return 1;
+}
+
 static int m_tostring(lua_State *L) {
   ge_handle *u = luaL_checkudata(L, 1, PERF_MT);
   if (!u->ptr) {
@@ -366,6 +402,9 @@ void ge_lua_open_perf(lua_State *L) {
   static const luaL_Reg meta[] = {
       {"__gc", m_close}, {"__close", m_close}, {"__tostring", m_tostring}, {NULL, NULL}};
   ge_lua_class(L, PERF_MT, methods, meta);
+  static const luaL_Reg hm_methods[] = {{"regions", m_heapmap_regions}, {"close", m_heapmap_close}, {NULL, NULL}};
+  static const luaL_Reg hm_meta[] = {{"__gc", m_heapmap_close}, {"__close", m_heapmap_close}, {NULL, NULL}};
+  ge_lua_class(L, HEAPMAP_MT, hm_methods, hm_meta);
   static const luaL_Reg fns[] = {{"perf_open", l_open}, {"perf_parse", l_parse}, {NULL, NULL}};
   ge_lua_funcs(L, fns);
 }

@@ -8,8 +8,11 @@
  *                   | nil, err, code ("notfound": not recorded with
  *                     GODEBUG=traceallocfree=1)
  * median_ns and p90_ns are absent for a type none of whose objects were
- * seen both allocated and freed. */
+ * seen both allocated and freed.
+ *   t:_heapmap() -> heap map handle (goescape.heapmap, lperf.c) of the
+ *                   trace's spans and goroutine stacks | nil, err, code */
 #include "binding.h"
+#include "goescape/heapmap.h"
 #include "goescape/trace_allocfree.h"
 
 static const ge_handle_class TRACE_CLASS = {"goescape.trace", "trace",
@@ -92,11 +95,36 @@ static int m_lifetimes(lua_State *L) {
   return 1;
 }
 
-/* Adds t:lifetimes() to the trace's method table. */
+static int m_heapmap(lua_State *L) {
+  lua_settop(L, 1);
+  ge_handle *h = ge_lua_checkhandle(L, 1, &TRACE_CLASS);
+  ge_handle *m = ge_lua_newhandle(L, "goescape.heapmap");
+  ge_trace_lifetimes *l;
+  ge_error err;
+  if (ge_trace_lifetimes_new(h->ptr, &l, &err)) return ge_pushfail(L, err.msg, ge_err_name(err.code));
+  const ge_heapmap_region *r;
+  size_t n = ge_trace_lifetimes_regions(l, &r);
+  ge_trace_lt_totals tot;
+  ge_trace_lifetimes_totals(l, &tot);
+  ge_trace_info in;
+  ge_trace_info_get(h->ptr, &in);
+  if (!tot.has_info) {
+    ge_trace_lifetimes_free(l);
+    return ge_pushfail(L, "no AllocFree info batch (it is in a trace's first generation; a flight "
+                          "recorder's capture lacks it): the spans cannot be placed", "notfound");
+  }
+  ge_err rc = ge_heapmap_new(r, n, in.start_ns, in.end_ns, tot.page_size, tot.fixed_stack,
+                             (ge_heapmap **)&m->ptr, &err);
+  ge_trace_lifetimes_free(l);
+  if (rc) return ge_pushfail(L, err.msg, ge_err_name(err.code));
+  return 1;
+}
+
+/* Adds t:lifetimes() and t:_heapmap() to the trace's method table. */
 void ge_lua_open_trace_allocfree(lua_State *L) {
   luaL_getmetatable(L, TRACE_CLASS.tname);
   lua_getfield(L, -1, "__index");
-  static const luaL_Reg methods[] = {{"lifetimes", m_lifetimes}, {NULL, NULL}};
+  static const luaL_Reg methods[] = {{"lifetimes", m_lifetimes}, {"_heapmap", m_heapmap}, {NULL, NULL}};
   ge_lua_funcs(L, methods);
   lua_pop(L, 2);
 }

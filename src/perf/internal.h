@@ -8,6 +8,7 @@
 #include "core/hashidx.h"
 #include "core/intern.h"
 #include "core/vec.h"
+#include "goescape/heapmap.h"
 #include "goescape/perf.h"
 
 typedef struct pf_sample {
@@ -100,6 +101,8 @@ struct ge_perf {
   uint64_t bin_frames, bin_resolved, bin_samples, bin_samples_resolved;
   uint32_t unknown_id; /* "[unknown]" */
   uint32_t last_dso;   /* the dso of the frame read last: frames run in dsos */
+  ge_heapmap_cursor *heap; /* while reading with a heap map: classes Go's arena addresses */
+  ge_perf_heap_stats heap_stats;
 };
 
 /* Reads the lines of s[0, n) (read.c); with final = 0, only up to the last

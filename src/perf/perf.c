@@ -29,10 +29,15 @@ uint32_t ge_perf_dso_index(ge_perf *p, uint32_t id) {
   return (uint32_t)p->dsos.n - 1;
 }
 
-static ge_err make(const char *name, const ge_limits *lim, unsigned flags, ge_perf **out, ge_error *err) {
+static ge_err make(const char *name, const ge_limits *lim, unsigned flags, const ge_heapmap *heap,
+                   ge_perf **out, ge_error *err) {
   *out = NULL;
   ge_perf *p = calloc(1, sizeof *p);
   if (!p) return ge_fail(err, GE_ERR_NOMEM, "perf: out of memory");
+  if (heap && ge_heapmap_cursor_new(heap, &p->heap, err)) {
+    free(p);
+    return err->code;
+  }
   if (lim) p->lim = *lim;
   else ge_limits_default(&p->lim);
   ge_intern_init(&p->strs);
@@ -50,6 +55,9 @@ static ge_err make(const char *name, const ge_limits *lim, unsigned flags, ge_pe
 }
 
 static ge_err finish(ge_perf *p, ge_err e, ge_perf **out) {
+  /* the samples are classed as they are read: the cursor's maps go */
+  ge_heapmap_cursor_free(p->heap);
+  p->heap = NULL;
   if (e) {
     ge_perf_free(p);
     *out = NULL;
@@ -60,9 +68,9 @@ static ge_err finish(ge_perf *p, ge_err e, ge_perf **out) {
 }
 
 ge_err ge_perf_open_mem(const void *data, size_t len, const char *name, const ge_limits *lim,
-                        unsigned flags, ge_perf **out, ge_error *err) {
+                        unsigned flags, const ge_heapmap *heap, ge_perf **out, ge_error *err) {
   ge_perf *p;
-  ge_err e = make(name ? name : "<string>", lim, flags, &p, err);
+  ge_err e = make(name ? name : "<string>", lim, flags, heap, &p, err);
   if (e) return e;
   size_t used;
   return finish(p, ge_perf_read(p, data, len, 1, &used, err), out);
@@ -111,10 +119,11 @@ static ge_err read_fd(ge_perf *p, int fd, int is_pipe, ge_error *err) {
   return e;
 }
 
-ge_err ge_perf_open(const char *path, const ge_limits *lim, unsigned flags, ge_perf **out, ge_error *err) {
+ge_err ge_perf_open(const char *path, const ge_limits *lim, unsigned flags, const ge_heapmap *heap,
+                    ge_perf **out, ge_error *err) {
   ge_perf *p;
   int std = strcmp(path, "-") == 0;
-  ge_err e = make(std ? "<stdin>" : path, lim, flags, &p, err);
+  ge_err e = make(std ? "<stdin>" : path, lim, flags, heap, &p, err);
   if (e) return e;
   int fd = std ? 0 : open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return finish(p, ge_fail(err, GE_ERR_IO, "%s: %s", path, strerror(errno)), out);
@@ -144,6 +153,7 @@ void ge_perf_free(ge_perf *p) {
   ge_hashidx_free(&p->block_ix);
   free(p->block_text.v);
   ge_hashidx_free(&p->sample_ix);
+  ge_heapmap_cursor_free(p->heap);
   free(p);
 }
 
@@ -163,6 +173,7 @@ void ge_perf_info_get(const ge_perf *p, ge_perf_info *out) {
   out->bin_resolved = p->bin_resolved;
   out->bin_samples = p->bin_samples;
   out->bin_samples_resolved = p->bin_samples_resolved;
+  out->heap = p->heap_stats;
 }
 
 ge_err ge_perf_event_get(const ge_perf *p, size_t i, ge_perf_event *out) {
@@ -231,6 +242,7 @@ ge_err ge_perf_goframe_get(const ge_perf *p, size_t i, ge_perf_goframe *out) {
 }
 
 const char *ge_perf_data_class_name(ge_perf_data_class c) {
-  static const char *const names[] = {"none", "heap", "global", "stack", "c_heap", "other"};
+  static const char *const names[] = {"none",  "heap",  "global",          "stack",
+                                      "c_heap", "other", "goroutine_stack", "off_heap"};
   return (unsigned)c < sizeof names / sizeof *names ? names[c] : "other";
 }

@@ -291,6 +291,24 @@ static ge_perf_data_class data_class(const pf_loc *a) {
   return GE_PERF_DATA_OTHER;
 }
 
+/* Anonymous memory through the heap map: what the address was at the
+ * sample's time (untimed: at the trace's end). */
+static ge_perf_data_class heap_class(ge_perf *p, const pf_sample *o, const pf_loc *addr) {
+  ge_perf_data_class c = data_class(addr);
+  if (c != GE_PERF_DATA_HEAP) return c;
+  int64_t t = INT64_MAX;
+  if ((o->flags & GE_PERF_HAS_TIME) && o->time_ns <= (uint64_t)INT64_MAX) t = (int64_t)o->time_ns;
+  unsigned f;
+  ge_heapmap_kind k = ge_heapmap_cursor_at(p->heap, o->addr, t, &f);
+  ge_perf_heap_stats *st = &p->heap_stats;
+  st->samples++;
+  if (f & GE_HEAPMAP_OUTSIDE || t == INT64_MAX) st->outside++;
+  if (f & GE_HEAPMAP_BEHIND) st->behind++;
+  if (f & GE_HEAPMAP_FULL) st->full++;
+  return k == GE_HEAPMAP_HEAP ? GE_PERF_DATA_HEAP : k == GE_HEAPMAP_STACK ? GE_PERF_DATA_GSTACK
+                                                                          : GE_PERF_DATA_OFFHEAP;
+}
+
 static ge_err sample(ge_perf *p, const char *s, size_t n, int chain, ge_error *err) {
   pf_sample o;
   pf_loc locs[2];
@@ -321,7 +339,7 @@ static ge_err sample(ge_perf *p, const char *s, size_t n, int chain, ge_error *e
     if (addr->dso && (o.addr_dso = ge_perf_str(p, addr->dso, addr->dso_n)) == UINT32_MAX)
       return nomem(err);
   }
-  if (addr) o.dclass = (uint8_t)data_class(addr);
+  if (addr) o.dclass = (uint8_t)(p->heap ? heap_class(p, &o, addr) : data_class(addr));
   uint32_t ev = event_index(p, o.event);
   if (ev == UINT32_MAX) return nomem(err);
   pf_event *pe = &p->events.v[ev];

@@ -30,6 +30,7 @@
 #include "core/error.h"
 #include "core/vec.h"
 #include "goescape/trace_allocfree.h"
+#include "trace/afregions.h"
 #include "trace/afspans.h"
 #include "trace/internal.h"
 
@@ -78,6 +79,7 @@ struct ge_trace_lifetimes {
   size_t nobjs, capobjs;
   ge_hashidx live;
   ge_afspans spans;
+  ge_afregions regions;
   uint64_t cycles;
   ge_trace_lt_totals tot;
   unsigned char *buf;
@@ -368,6 +370,40 @@ static int finish(ge_trace_lifetimes *l) {
   return 0;
 }
 
+/* [*lo, *hi): `size` bytes at unit `id` of `unit` bytes above the heap's
+ * lowest page (the info batch). -1 without the info or past the address
+ * space: a damaged event places no region. */
+static int place(const ge_trace_lifetimes *l, uint64_t id, uint64_t unit, uint64_t size, uint64_t *lo,
+                 uint64_t *hi) {
+  uint64_t base = l->tot.min_heap_addr;
+  if (!l->tot.has_info || !unit || id > (UINT64_MAX - base) / unit) return -1;
+  *lo = base + id * unit;
+  if (!size || size > UINT64_MAX - *lo) return -1;
+  *hi = *lo + size;
+  return 0;
+}
+
+/* Span(id, npages, kindclass): kindclass is even for a span of heap
+ * objects (spanclass << 1), 1 for the runtime's others (stacks, GC work
+ * buffers). Returns -1 only when out of memory. */
+static int span_region(ge_trace_lifetimes *l, const ge_trace_event *ev) {
+  uint64_t lo, hi, ps = page_size(l);
+  if (ev->args[1] > UINT64_MAX / ps || place(l, ev->args[0], ps, ev->args[1] * ps, &lo, &hi)) return 0;
+  uint32_t kind = ev->args[2] & 1 ? GE_HEAPMAP_MANUAL : GE_HEAPMAP_HEAP;
+  return ge_afregions_alloc(&l->regions, GE_AF_SPANS, ev->args[0], lo, hi, kind,
+                            ev->type == EV_SPAN ? INT64_MIN : ev->time);
+}
+
+/* GoroutineStack(id, order): id in units of the fixed stack size, the size
+ * 2^(order-1) bytes (the runtime writes its bit length). */
+static int stack_region(ge_trace_lifetimes *l, const ge_trace_event *ev) {
+  uint64_t lo, hi, order = ev->args[1];
+  if (order < 1 || order > 48 || place(l, ev->args[0], l->tot.fixed_stack, (uint64_t)1 << (order - 1), &lo, &hi))
+    return 0;
+  return ge_afregions_alloc(&l->regions, GE_AF_STACKS, ev->args[0], lo, hi, GE_HEAPMAP_STACK,
+                            ev->type == EV_GSTACK ? INT64_MIN : ev->time);
+}
+
 static int walk(ge_trace_lifetimes *l) {
   const ge_trace *t = l->t;
   static const uint8_t wanted[] = {EV_GCBEGIN_, EV_SPAN, EV_SPANALLOC, EV_SPANFREE, EV_HEAPOBJ,
@@ -400,15 +436,24 @@ static int walk(ge_trace_lifetimes *l) {
     case EV_SPAN: case EV_SPANALLOC:
       if (ev.type == EV_SPAN) l->tot.spans++;
       else l->tot.span_allocs++;
-      if (ge_afspans_add(&l->spans, ev.args[0], ev.args[1], ev.args[2], page_size(l))) err = nomem(l);
+      if (ge_afspans_add(&l->spans, ev.args[0], ev.args[1], ev.args[2], page_size(l)) ||
+          span_region(l, &ev))
+        err = nomem(l);
       break;
     case EV_SPANFREE:
       l->tot.span_frees++;
       ge_afspans_remove(&l->spans, ev.args[0]);
+      ge_afregions_end(&l->regions, GE_AF_SPANS, ev.args[0], ev.time);
       break;
-    case EV_GSTACK: l->tot.stacks++; break;
-    case EV_GSTACKALLOC: l->tot.stack_allocs++; break;
-    case EV_GSTACKFREE: l->tot.stack_frees++; break;
+    case EV_GSTACK: case EV_GSTACKALLOC:
+      if (ev.type == EV_GSTACK) l->tot.stacks++;
+      else l->tot.stack_allocs++;
+      if (stack_region(l, &ev)) err = nomem(l);
+      break;
+    case EV_GSTACKFREE:
+      l->tot.stack_frees++;
+      ge_afregions_end(&l->regions, GE_AF_STACKS, ev.args[0], ev.time);
+      break;
     }
   }
   ge_trace_iter_free(it);
@@ -440,6 +485,7 @@ ge_err ge_trace_lifetimes_new(const ge_trace *t, ge_trace_lifetimes **out, ge_er
   /* what only the walk needs */
   ge_hashidx_free(&l->live);
   ge_afspans_free(&l->spans);
+  ge_afregions_finish(&l->regions);
   free(l->buf);
   l->buf = NULL;
   if (rc) {
@@ -462,6 +508,7 @@ void ge_trace_lifetimes_free(ge_trace_lifetimes *l) {
   free(l->buf);
   ge_hashidx_free(&l->live);
   ge_afspans_free(&l->spans);
+  ge_afregions_free(&l->regions);
   ge_tr_map_free(&l->byaddr);
   ge_tr_map_free(&l->bygen);
   free(l);
@@ -474,4 +521,9 @@ size_t ge_trace_lifetimes_types(const ge_trace_lifetimes *l, const ge_trace_lt_t
 
 void ge_trace_lifetimes_totals(const ge_trace_lifetimes *l, ge_trace_lt_totals *out) {
   *out = l->tot;
+}
+
+size_t ge_trace_lifetimes_regions(const ge_trace_lifetimes *l, const ge_heapmap_region **out) {
+  *out = l->regions.r.v;
+  return l->regions.r.n;
 }

@@ -1,4 +1,5 @@
---- goescape perf SCRIPT [--binary BIN] [--escape LOG] [--event E] [-n N] [--json] [--data | --mallocs] [--pprof -o OUT]
+--- goescape perf SCRIPT [--binary BIN] [--escape LOG] [--event E] [-n N] [--json]
+---   [--data [--trace T] | --mallocs] [--pprof -o OUT]
 --- goescape perf --mallocs --run CMD [--save SCRIPT] [same options]
 -- `perf script` output of a Go program: the top functions and lines by an
 -- event, Go frames re-symbolized through the binary's pclntab (stripped
@@ -24,6 +25,8 @@ function M.setup(c)
   c:flag("--pprof", "Write the samples as a pprof profile (every event) to -o")
   c:flag("--data", "Where the samples' data addresses point (page-faults -d, mem-loads): heap, globals, "
     .. "stack; the lines ranked are those whose accesses hit the heap")
+  c:option("--trace", "With --data: an execution trace of the same run, recorded with GODEBUG=traceallocfree=1 "
+    .. "(Go 1.23+): tells heap objects from goroutine stacks in Go's memory (record perf with -k mono)")
   c:flag("--mallocs", "SCRIPT records an allocation probe (doc/perf.md): rank by the bytes allocated; "
     .. "--pprof writes the exact allocation profile")
   c:option("-o --output", "Where --pprof writes (gzipped profile.proto)")
@@ -103,11 +106,12 @@ function M.run(args)
   if args.output and not args.pprof then cli.usage("perf: -o goes with --pprof") end
   if args.data and args.mallocs then cli.usage("perf: --data or --mallocs, not both") end
   if args.save and not args.run then cli.usage("perf: --save goes with --run") end
+  if args.trace and not args.data then cli.usage("perf: --trace goes with --data") end
   local rec = args.run and record(args)
   if not args.script then cli.usage("perf: a `perf script` text is needed (or --mallocs --run CMD)") end
   -- the command reads profiles of the samples, never one sample: memory
   -- grows with the distinct stacks, not with the samples
-  local p, err, code = ge.perf.open(args.script, { aggregate = true })
+  local p, err, code = ge.perf.open(args.script, { aggregate = true, trace = args.trace })
   if rec and rec.dir then require("goescape.gorun").remove_tree(rec.dir) end
   p = cli.check(p, err, code)
   local info = p:info()
@@ -171,9 +175,24 @@ function M.run(args)
       cli.fail("%s: no sample of %s has a data address (record with -d; doc/perf.md)", args.script, ev.name)
     end
     out:write(("%s: data addresses\n"):format(ev.name))
-    for _, k in ipairs { "heap", "global", "stack", "c_heap", "other" } do
+    for _, k in ipairs { "heap", "goroutine_stack", "off_heap", "global", "stack", "c_heap", "other" } do
       local c = d.classes[k]
       if c then out:write(("%10d %5.1f%%  %s\n"):format(c.period, pct(c.period, sum), k)) end
+    end
+    local hm = d.heap_map
+    if hm then
+      out:write(("%s: %d samples in Go's memory placed by the trace's spans and stacks")
+        :format(args.trace, hm.samples))
+      if hm.outside > 0 then
+        out:write((", %d of them outside its time (the state at its start or end)"):format(hm.outside))
+      end
+      out:write("\n")
+      if hm.outside * 2 > hm.samples then
+        io.stderr:write(("goescape: warning: most samples fall outside %s's time: was it recorded in the same run, "
+          .. "and perf with -k mono (doc/perf.md)?\n"):format(args.trace))
+      end
+    elseif args.trace then
+      out:write(("%s: no sample's data address is in Go's anonymous memory\n"):format(args.trace))
     end
     out:write("hot globals:\n")
     for i, g in ipairs(d.globals) do
