@@ -294,6 +294,47 @@ describe("repeated call graphs", function()
   end
 end)
 
+describe("reading a file in chunks", function()
+  -- A file is read in 8 MiB chunks, the next one read and its blocks found
+  -- on a second thread while the parser reads the one before (with
+  -- max_threads = 1, in turn). Texts of 20+ MiB cross chunk boundaries at
+  -- places a prefix of k samples moves: each must read as the same text
+  -- parsed whole in memory.
+  local function summary(p)
+    local n, frames, period = 0, 0, 0
+    for s in p:each() do
+      n = n + 1
+      frames = frames + #s.frames
+      period = period + s.period
+    end
+    local i = p:info()
+    return { n = n, frames = frames, period = period, lines = i.lines, samples = i.samples,
+      dsos = i.dsos, events = i.events, records = i.records }
+  end
+  local body = H.read(DIR .. "cpu_fp.txt")
+  local first = body:match("^(.-\n\n)")
+  for _, k in ipairs { 0, 1, 7 } do
+    it(("reads as the whole text does (%d samples before)"):format(k), function()
+      local text = first:rep(k) .. body:rep(math.ceil(21e6 / #body))
+      local path = os.tmpname()
+      H.write(path, text)
+      local whole = summary(assert(ge.perf.parse(text, path)))
+      for _, threads in ipairs { 2, 1 } do
+        local p = assert(ge.perf.open(path, { limits = { max_threads = threads } }))
+        assert.same(whole, summary(p))
+        local a = assert(ge.perf.open(path, { limits = { max_threads = threads }, aggregate = true }))
+        assert.equal(whole.samples, a:info().samples)
+        assert.equal(whole.lines, a:info().lines)
+      end
+      -- from a pipe
+      local out = H.must(("cat %s | %s"):format(H.q(path), H.lua_cmd(H.root .. "/bin/goescape",
+        "perf - -n 1 --json")))
+      assert.matches('"by":"function"', out)
+      os.remove(path)
+    end)
+  end
+end)
+
 describe("ge.perf.open{aggregate = true}", function()
   -- what every profile, p:data and p:allocs read is the same; only the
   -- records are fewer

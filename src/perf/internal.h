@@ -10,6 +10,7 @@
 #include "core/vec.h"
 #include "goescape/heapmap.h"
 #include "goescape/perf.h"
+#include "perf/scan.h"
 
 typedef struct pf_sample {
   uint64_t time_ns, period, addr, data_src, weight, addr_off;
@@ -43,14 +44,12 @@ typedef struct pf_chain {
   uint32_t n, hash;
 } pf_chain;
 
-/* The text of a call-graph block read before (read.c): a block whose text
- * is equal takes its chain without parsing a line of it. */
-typedef struct pf_block {
-  uint64_t text;      /* offset in block_text */
-  uint64_t first;     /* its chain in frames */
-  uint32_t len, hash; /* text bytes */
-  uint32_t n;         /* frames (= its lines); UINT32_MAX until its sample ends */
-} pf_block;
+/* The chain of a call-graph block id (scan.h) once a sample with that
+ * block has ended: the next sample with an equal block takes it. */
+typedef struct pf_bchain {
+  uint64_t first;
+  uint32_t n; /* frames (= its lines); UINT32_MAX until then */
+} pf_bchain;
 
 typedef struct pf_event {
   uint32_t name;
@@ -88,10 +87,8 @@ struct ge_perf {
   GE_VEC(pf_go) gos;
   GE_VEC(pf_chain) chains;
   ge_hashidx chain_ix;
-  GE_VEC(pf_block) blocks;
-  ge_hashidx block_ix;
-  GE_VEC(char) block_text;
-  uint32_t pending_block; /* the block of the sample being read, until it ends; UINT32_MAX none */
+  GE_VEC(pf_bchain) bchains; /* by block id */
+  uint32_t pending_block; /* the block id of the sample being read, until it ends; UINT32_MAX none */
   uint64_t lines, frames_read, samples_read;
   unsigned flags;          /* GE_PERF_AGGREGATE */
   ge_hashidx sample_ix;    /* aggregated records by their key */
@@ -107,8 +104,14 @@ struct ge_perf {
 
 /* Reads the lines of s[0, n) (read.c); with final = 0, only up to the last
  * line whose successor has begun (*used: the bytes read), so that the rest
- * is given again with more input. */
-ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, int final, size_t *used, ge_error *err);
+ * is given again with more input. hints: pf_scan_chunk's for the same
+ * bytes and final (NULL: every block read line by line). */
+ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, int final, const pf_hints *hints, size_t *used,
+                    ge_error *err);
+/* Reads the text of descriptor fd (feed.c): in chunks, the next read and
+ * scanned on a second thread when lim.max_threads allows. is_pipe: not a
+ * regular file (max_inflated_bytes bounds it). */
+ge_err ge_perf_feed(ge_perf *p, int fd, int is_pipe, ge_error *err);
 /* Parses a sample line (line.c): fills *out (frames of the ip excluded) and
  * the sample-line locations locs[0..*nlocs) for the caller to place; chain:
  * call-graph lines follow. Returns 0, or -1 when the line is not one. */

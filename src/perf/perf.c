@@ -55,9 +55,10 @@ static ge_err make(const char *name, const ge_limits *lim, unsigned flags, const
 }
 
 static ge_err finish(ge_perf *p, ge_err e, ge_perf **out) {
-  /* the samples are classed as they are read: the cursor's maps go */
+  /* what only reading needs: the cursor's maps, the blocks' chains */
   ge_heapmap_cursor_free(p->heap);
   p->heap = NULL;
+  GE_VEC_FREE(p->bchains);
   if (e) {
     ge_perf_free(p);
     *out = NULL;
@@ -73,50 +74,13 @@ ge_err ge_perf_open_mem(const void *data, size_t len, const char *name, const ge
   ge_err e = make(name ? name : "<string>", lim, flags, heap, &p, err);
   if (e) return e;
   size_t used;
-  return finish(p, ge_perf_read(p, data, len, 1, &used, err), out);
-}
-
-/* The text is read in chunks, each parsed before the next is read, so that
- * memory holds the records and one chunk, not the whole text (perf script
- * output runs to gigabytes). */
-enum { CHUNK = 8 << 20 };
-
-static ge_err read_fd(ge_perf *p, int fd, int is_pipe, ge_error *err) {
-  size_t cap = CHUNK, have = 0;
-  char *buf = malloc(cap);
-  if (!buf) return ge_fail(err, GE_ERR_NOMEM, "perf: out of memory");
-  uint64_t total = 0;
-  ge_err e = GE_OK;
-  for (;;) {
-    if (have == cap) { /* one line longer than the buffer */
-      char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-      if (!nb) {
-        e = ge_fail(err, GE_ERR_NOMEM, "perf: out of memory");
-        break;
-      }
-      buf = nb, cap *= 2;
-    }
-    ssize_t r = read(fd, buf + have, cap - have);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      e = ge_fail(err, GE_ERR_IO, "%s: %s", p->name, strerror(errno));
-      break;
-    }
-    total += (uint64_t)r;
-    if (is_pipe && p->lim.max_inflated_bytes && total > p->lim.max_inflated_bytes) {
-      e = ge_fail(err, GE_ERR_LIMIT, "%s: more than %llu bytes read (limit max_inflated_bytes = %llu)",
-                  p->name, (unsigned long long)p->lim.max_inflated_bytes,
-                  (unsigned long long)p->lim.max_inflated_bytes);
-      break;
-    }
-    have += (size_t)r;
-    size_t used;
-    if ((e = ge_perf_read(p, buf, have, r == 0, &used, err)) || r == 0) break;
-    memmove(buf, buf + used, have - used);
-    have -= used;
-  }
-  free(buf);
-  return e;
+  pf_scan sc = {.max_line_bytes = p->lim.max_line_bytes};
+  pf_hints h = {0};
+  e = pf_scan_chunk(&sc, data, len, 1, &h) ? ge_fail(err, GE_ERR_NOMEM, "perf: out of memory")
+                                           : ge_perf_read(p, data, len, 1, &h, &used, err);
+  pf_scan_free(&sc);
+  GE_VEC_FREE(h);
+  return finish(p, e, out);
 }
 
 ge_err ge_perf_open(const char *path, const ge_limits *lim, unsigned flags, const ge_heapmap *heap,
@@ -132,7 +96,7 @@ ge_err ge_perf_open(const char *path, const ge_limits *lim, unsigned flags, cons
     if (!std) close(fd);
     return finish(p, ge_fail(err, GE_ERR_IO, "%s: is a directory", path), out);
   }
-  e = read_fd(p, fd, fstat(fd, &st) != 0 || !S_ISREG(st.st_mode), err);
+  e = ge_perf_feed(p, fd, fstat(fd, &st) != 0 || !S_ISREG(st.st_mode), err);
   if (!std) close(fd);
   return finish(p, e, out);
 }
@@ -149,9 +113,7 @@ void ge_perf_free(ge_perf *p) {
   free(p->gos.v);
   free(p->chains.v);
   ge_hashidx_free(&p->chain_ix);
-  free(p->blocks.v);
-  ge_hashidx_free(&p->block_ix);
-  free(p->block_text.v);
+  free(p->bchains.v);
   ge_hashidx_free(&p->sample_ix);
   ge_heapmap_cursor_free(p->heap);
   free(p);

@@ -191,93 +191,50 @@ static ge_err end_sample(ge_perf *p, ge_error *err) {
     e = insert_caller(p, s, err);
     if (!e) e = share_chain(p, s, err);
     if (!e && pb != UINT32_MAX) {
-      p->blocks.v[pb].first = s->first_frame;
-      p->blocks.v[pb].n = s->nframes;
+      p->bchains.v[pb].first = s->first_frame;
+      p->bchains.v[pb].n = s->nframes;
     }
   }
   return e ? e : aggregate(p, err);
 }
 
-/* Block texts kept to recognise repeated call graphs: beyond this, blocks
- * are parsed line by line (a text of all-distinct stacks gains nothing). */
-#define BLOCK_TEXT_MAX ((size_t)64 << 20)
-
-/* A block's hash: four independent lanes of ge_hash's step, so that the
- * multiplications overlap (a block is hashed on every sample; a hit is
- * confirmed by comparing the text). */
-static uint32_t block_hash(const char *s, size_t len) {
-  uint64_t h[4] = {0x9e3779b97f4a7c15ull ^ len, 0xbf58476d1ce4e5b9ull, 0x94d049bb133111ebull,
-                   0xff51afd7ed558ccdull};
-  size_t i = 0;
-  for (; i + 32 <= len; i += 32) {
-    for (int k = 0; k < 4; k++) {
-      uint64_t w;
-      memcpy(&w, s + i + 8 * k, 8);
-      h[k] = (h[k] ^ w) * 0xbf58476d1ce4e5b9ull;
-      h[k] ^= h[k] >> 31;
-    }
-  }
-  uint64_t r = ge_hash(s + i, len - i);
-  for (int k = 0; k < 4; k++) r = ge_mix64(r ^ h[k]);
-  return (uint32_t)(r ^ (r >> 32));
-}
-
-static uint32_t block_hash_at(const void *ctx, uint32_t i) {
-  return ((const ge_perf *)ctx)->blocks.v[i].hash;
-}
-
-/* The call-graph block at b (the lines under the sample just read, up to
- * a blank line): when its text was read before, the sample takes that
- * block's chain, and *after is the blank line (1); else the text is kept
- * for the blocks to come and the lines are parsed as usual (0); -1 out of
- * memory. Only blocks ended by a blank line within the input are taken
- * (srcline text, a chunk's end: parsed as usual), and only for samples
- * without a tracepoint text (an entry probe's return address changes the
- * chain). */
-static int reuse_block(ge_perf *p, const char *b, const char *end, int final, const char **after) {
+/* The sample just read, whose call graph starts at b, and the scanner's
+ * hint for that block: when a sample with an equal block has ended, this
+ * one takes its chain without parsing a line, and *after is the blank line
+ * after the block (1); else the lines are parsed as usual and the chain
+ * recorded for the block's id when the sample ends (0); -1 out of memory.
+ * Only for samples without a tracepoint text (an entry probe's return
+ * address changes the chain). */
+static int reuse_block(ge_perf *p, const pf_hint *h, const char *b, const char **after) {
   pf_sample *smp = &p->samples.v[p->samples.n - 1];
   if (smp->trace || smp->nframes) return 0;
-  const char *q = b;
-  while (q < end && *q == '\t') {
-    const char *nl = memchr(q, '\n', (size_t)(end - q));
-    if (!nl || (size_t)(nl - q) > p->lim.max_line_bytes) return 0;
-    q = nl + 1;
+  if (h->id >= p->bchains.n) {
+    size_t need = (size_t)h->id + 1 - p->bchains.n;
+    if (ge_vec_reserve((void **)&p->bchains.v, &p->bchains.cap, p->bchains.n, need, sizeof *p->bchains.v))
+      return -1;
+    for (size_t i = 0; i < need; i++) p->bchains.v[p->bchains.n + i] = (pf_bchain){0, UINT32_MAX};
+    p->bchains.n += need;
   }
-  if (q == end ? !final : *q != '\n') return 0;
-  size_t len = (size_t)(q - b);
-  if (len > UINT32_MAX) return 0;
-  uint32_t h = block_hash(b, len);
-  if (ge_hashidx_reserve(&p->block_ix, p->blocks.n, block_hash_at, p)) return -1;
-  size_t j = ge_hashidx_first(&p->block_ix, h);
-  for (uint32_t i; (i = ge_hashidx_at(&p->block_ix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&p->block_ix, j)) {
-    const pf_block *k = &p->blocks.v[i];
-    if (k->hash != h || k->len != len || k->n == UINT32_MAX || memcmp(p->block_text.v + k->text, b, len)) continue;
-    smp->first_frame = k->first;
-    smp->nframes = k->n;
-    for (uint32_t f = 0; f < k->n; f++) {
-      uint32_t d = ge_perf_dso_index(p, p->frames.v[k->first + f].dso);
-      if (d == UINT32_MAX) return -1;
-      p->dsos.v[d].frames++;
-    }
-    p->dsos.v[ge_perf_dso_index(p, p->frames.v[k->first].dso)].samples++;
-    p->frames_read += k->n;
-    p->lines += k->n;
-    p->has_callchain = 1;
-    smp->ended = 1;
-    *after = q;
-    ge_error ignored;
-    return aggregate(p, &ignored) ? -1 : 1;
+  const pf_bchain *k = &p->bchains.v[h->id];
+  if (k->n == UINT32_MAX) {
+    p->pending_block = h->id;
+    return 0;
   }
-  if (p->block_text.n + len > BLOCK_TEXT_MAX) return 0;
-  if (ge_vec_reserve((void **)&p->block_text.v, &p->block_text.cap, p->block_text.n, len, 1)) return -1;
-  pf_block *k = GE_VEC_PUSH_SLOT(p->blocks);
-  if (!k) return -1;
-  *k = (pf_block){p->block_text.n, 0, (uint32_t)len, h, UINT32_MAX};
-  memcpy(p->block_text.v + p->block_text.n, b, len);
-  p->block_text.n += len;
-  ge_hashidx_set(&p->block_ix, j, (uint32_t)p->blocks.n - 1);
-  p->pending_block = (uint32_t)p->blocks.n - 1;
-  return 0;
+  smp->first_frame = k->first;
+  smp->nframes = k->n;
+  for (uint32_t f = 0; f < k->n; f++) {
+    uint32_t d = ge_perf_dso_index(p, p->frames.v[k->first + f].dso);
+    if (d == UINT32_MAX) return -1;
+    p->dsos.v[d].frames++;
+  }
+  p->dsos.v[ge_perf_dso_index(p, p->frames.v[k->first].dso)].samples++;
+  p->frames_read += k->n;
+  p->lines += k->n;
+  p->has_callchain = 1;
+  smp->ended = 1;
+  *after = b + h->len;
+  ge_error ignored;
+  return aggregate(p, &ignored) ? -1 : 1;
 }
 
 static ge_perf_data_class data_class(const pf_loc *a) {
@@ -357,8 +314,10 @@ static ge_err sample(ge_perf *p, const char *s, size_t n, int chain, ge_error *e
   return ip ? push_frame(p, ip, 0, err) : GE_OK;
 }
 
-ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, int final, size_t *used, ge_error *err) {
+ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, int final, const pf_hints *hints, size_t *used,
+                    ge_error *err) {
   const char *start = s;
+  size_t hi = 0; /* the next hint */
   *used = 0;
   if (!p->lines && n >= 8 && (memcmp(s, "PERFILE2", 8) == 0 || memcmp(s, "PERFFILE", 8) == 0))
     return ge_fail(err, GE_ERR_FORMAT,
@@ -400,9 +359,11 @@ ge_err ge_perf_read(ge_perf *p, const char *s, size_t n, int final, size_t *used
         e = GE_OK; /* srcline text ("  file.go:12", -F +srcline) under a frame */
       } else {
         p->in_sample = 1;
-        if (!e && chain) {
+        if (!e && chain && hints) {
+          uint64_t off = (uint64_t)(next - start);
+          while (hi < hints->n && hints->v[hi].off < off) hi++;
           const char *after;
-          int r = reuse_block(p, next, end, final, &after);
+          int r = hi < hints->n && hints->v[hi].off == off ? reuse_block(p, &hints->v[hi], next, &after) : 0;
           if (r < 0) return nomem(err);
           if (r) next = after;
         }
