@@ -438,6 +438,25 @@ describe("goescape html --perf: perf samples as the report's profile", function(
     assert.equal(2, rc2)
     assert.matches("not both", err2)
   end)
+
+  it("finds the binary by the path perf recorded, as goescape perf does", function()
+    local c = H.go_compilers()[#H.go_compilers()]
+    local bin = runs .. "/" .. c.name .. "-stripped"
+    local p = assert(ge.perf.open(bin .. ".txt"))
+    local b, dso = p:find_binary()
+    assert.truthy(b, "no binary found")
+    assert.equal(H.must("realpath " .. H.q(bin)):gsub("\n$", ""), dso)
+    assert.equal(dso, b.file)
+    b:close()
+    local out = H.tmpdir("perf-html") .. "/found.html"
+    local _, rc, err = H.cli(("html --perf %s -o %s"):format(H.q(bin .. ".txt"), H.q(out)))
+    assert.equal(0, rc, err)
+    local page = H.read(out)
+    for _, f in ipairs { "main.spin", "main.sum", "main.newPoint" } do assert.truthy(page:find(f, 1, true), f) end
+    -- a recording whose binary is gone: none
+    local q = assert(ge.perf.open(H.root .. "/spec/fixtures/perf/data/cpu_fp.txt"))
+    assert.is_nil(q:find_binary())
+  end)
 end)
 
 -- Hardware memory events need a PMU, which these VMs do not have: the spec

@@ -169,6 +169,32 @@ function methods:symbolize(bin, opts)
     ip_addresses = info.ip_addresses }
 end
 
+--- The Go binary the samples ran in, found by the path perf printed for
+-- it: of the file-backed dsos with samples, most samples first, the first
+-- that still opens as a Go binary. Returns a ge.binary handle (the
+-- caller's to close) and the dso's name, or nil when none does.
+function methods:find_binary()
+  local dsos = {}
+  for _, d in ipairs(self:info().dsos) do
+    if d.name:sub(1, 1) == "/" and d.samples > 0 then dsos[#dsos + 1] = d end
+  end
+  table.sort(dsos, function(a, b)
+    if a.samples ~= b.samples then return a.samples > b.samples end
+    return a.name < b.name
+  end)
+  local binary = require "goescape.binary"
+  for _, d in ipairs(dsos) do
+    local f = io.open(d.name, "rb")
+    if f then
+      f:close()
+      local b = binary.open(d.name)
+      if b and b.go_version then return b, d.name end
+      if b then b:close() end
+    end
+  end
+  return nil
+end
+
 --- The samples as a ge.profile: one sample type per event (or the one of
 -- {event = NAME}), each sample worth its period (ns for cpu-clock and
 -- task-clock, counts otherwise), a mapping per dso; Go frames as

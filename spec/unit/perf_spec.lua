@@ -383,6 +383,17 @@ describe("the program of a --run command line", function()
   end)
 end)
 
+describe("p:find_binary", function()
+  it("is nil when no dso perf recorded opens as a Go binary", function()
+    -- the fixtures' binaries were built in a temporary directory, gone since
+    assert.is_nil(assert(ge.perf.open(DIR .. "cpu_fp.txt")):find_binary())
+    -- a dso path that opens but is no Go binary: the interpreter running us
+    local exe = H.must("readlink -f /proc/self/exe"):gsub("\n$", "")
+    local text = ("x 1 10.000001: 1 cpu-clock:\n\t1000 main+0x0 (%s)\n\n"):format(exe)
+    assert.is_nil(assert(ge.perf.parse(text, "x")):find_binary())
+  end)
+end)
+
 describe("p:probe_events", function()
   it("lists the events p:allocs counts: probes by default, one group, one event", function()
     local p = assert(ge.perf.open(H.root .. "/fuzz/corpus/perf/mallocs_caller.seed"))

@@ -39,14 +39,18 @@ local function flat(list)
 end
 
 --- The profile a `perf script` text makes: every allocation when it is a
--- recording of allocation probes only, else the samples of one event.
+-- recording of allocation probes only, else the samples of one event;
+-- Go frames symbolized through bin, or the Go binary perf recorded when
+-- it still opens (as `goescape perf` does). Returns it and the binary.
 function M.perf_profile(path, bin, event)
   local p = cli.check(ge.perf.open(path, { aggregate = true }))
   local info = p:info()
   if info.samples == 0 then cli.fail("html: %s: no samples", path) end
-  if bin then cli.check(p:symbolize(bin)) end
-  if not event and #p:probe_events() == #info.events then return cli.check(p:allocs()) end
-  return cli.check(p:pprof { event = event or info.events[1].name })
+  local dso
+  if not bin then bin, dso = p:find_binary() end
+  if bin then cli.check(p:symbolize(bin, { dso = dso })) end
+  if not event and #p:probe_events() == #info.events then return cli.check(p:allocs()), bin end
+  return cli.check(p:pprof { event = event or info.events[1].name }), bin
 end
 
 function M.run(args)
@@ -62,7 +66,7 @@ function M.run(args)
   local log = #escapes > 0 and cli.check(ge.escape.open(escapes)) or nil
   local prof = args.profile and cli.check(ge.profile.open(args.profile)) or nil
   local bin = args.binary and cli.check(ge.binary.open(args.binary)) or nil
-  if args.perf then prof = M.perf_profile(args.perf, bin, args.perf_event) end
+  if args.perf then prof, bin = M.perf_profile(args.perf, bin, args.perf_event) end
   local base_log = #bases > 0 and cli.check(ge.escape.open(bases)) or nil
   local base_prof = args.base_profile and cli.check(ge.profile.open(args.base_profile)) or nil
   local trace = args.trace and cli.check(ge.trace.open(args.trace)) or nil

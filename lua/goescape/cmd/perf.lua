@@ -50,31 +50,12 @@ end
 
 local function pct(v, total) return total ~= 0 and v * 100 / total or 0 end
 
--- The Go binary of the samples when none is given: the file-backed dso with
--- the most samples that opens as a Go binary.
-local function find_binary(info)
-  local dsos = {}
-  for _, d in ipairs(info.dsos) do
-    if d.name:sub(1, 1) == "/" and d.samples > 0 then dsos[#dsos + 1] = d end
-  end
-  table.sort(dsos, function(a, b) return a.samples > b.samples end)
-  for _, d in ipairs(dsos) do
-    local f = io.open(d.name, "rb")
-    if f then
-      f:close()
-      local b = ge.binary.open(d.name)
-      if b and b.go_version then return b, d.name end
-      if b then b:close() end
-    end
-  end
-end
-
 local function symbolize(p, args, info)
   local bin, dso
   if args.binary then
     bin = cli.check(ge.binary.open(args.binary))
   else
-    bin, dso = find_binary(info)
+    bin, dso = p:find_binary()
     if not bin then return nil end
   end
   local s = cli.check(p:symbolize(bin, { dso = dso }))
