@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "binding.h"
+#include "core/goname.h"
 #include "goescape/trace_annot.h"
 
 static const ge_handle_class TRACE_CLASS = {"goescape.trace", "trace",
@@ -145,7 +146,7 @@ static int allocs_work(lua_State *L, void *ctx) {
       ge_setsv(L, "func", f->func);
       ge_setsv(L, "file", f->file);
       ge_setint(L, "line", (long long)f->line);
-      if (al[i].site > 0 && !(f->func.len >= 8 && memcmp(f->func.ptr, "runtime.", 8) == 0))
+      if (al[i].site > 0 && !ge_is_runtime_func(f->func))
         ge_setsv(L, "allocator", fr[al[i].site - 1].func);
     }
     setstack(L, a, "stack", al[i].stack);
