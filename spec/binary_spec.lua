@@ -95,10 +95,14 @@ local function write_pcs(pcs)
   return tmp
 end
 
--- go tool addr2line: physical function and innermost file:line per PC.
+-- go tool addr2line: physical function and innermost file:line per PC
+-- (run once per build: H.oracle_output).
 local function addr2line(path, pcs)
   local tmp = write_pcs(pcs)
-  local out = H.must(ORACLE_GO .. " tool addr2line " .. H.q(path) .. " < " .. tmp)
+  local digest = 0
+  for i, pc in ipairs(pcs) do digest = (digest * 31 + pc % 1000003 + i) % 4294967291 end
+  local out = H.oracle_output(("addr2line %s %d %d"):format(path, #pcs, digest),
+    ORACLE_GO .. " tool addr2line " .. H.q(path) .. " < " .. tmp, { path })
   os.remove(tmp)
   local res, i = {}, 0
   for fn, pos in out:gmatch("([^\n]*)\n([^\n]*)\n") do
@@ -316,18 +320,22 @@ describe("binary:lookup", function()
     assert.are.equal(#pcs, #want, label)
     local frames = b:lookup_many(pcs)
     for k, fr in ipairs(frames) do assert.is_nil(fr.error, label .. " " .. hex(pcs[k])) end
-    local inl = 0
+    -- compared in plain Lua, the first differences asserted: an assertion
+    -- per PC costs more than the lookups (tens of thousands of PCs)
+    local inl, bad = 0, {}
     for i, pc in ipairs(pcs) do
       local fr, w = frames[i], want[i]
       local line = w.pos:match(":(%-?%d+)$")
       if tonumber(line) and tonumber(line) > 0 then
-        assert.is_true(#fr >= 1, label .. " " .. hex(pc))
-        local got = fr[#fr].func .. " " .. fr[1].file .. ":" .. fr[1].line
-        assert.are.equal(w.fn .. " " .. w.pos, got, label .. " " .. hex(pc))
-        assert.is_false(fr[#fr].inlined)
+        local got = #fr >= 1 and fr[#fr].func .. " " .. fr[1].file .. ":" .. fr[1].line
+          .. (fr[#fr].inlined and " (physical frame marked inlined)" or "") or "no frame"
+        if got ~= w.fn .. " " .. w.pos and #bad < 5 then
+          bad[#bad + 1] = ("%s %s: want %s, got %s"):format(label, hex(pc), w.fn .. " " .. w.pos, got)
+        end
         if #fr > 1 then inl = inl + 1 end
       end
     end
+    assert.are.same({}, bad)
     assert.is_true(inl > 10, label .. ": no inlined frames seen")
     b:close()
   end

@@ -20,8 +20,11 @@ function H.abs(path) return path:sub(1, 1) == "/" and path or H.root .. "/" .. p
 --- Quotes a string for the shell.
 function H.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
+local seed_gocaches -- below: H.sh needs it, it needs H.must
+
 --- Runs a shell command; returns stdout, exit status, stderr.
 function H.sh(cmd)
+  seed_gocaches(cmd)
   local errf = os.tmpname()
   local p = io.popen("unset LD_PRELOAD; (" .. cmd .. ") 2>" .. errf .. "; echo \"__rc=$?\"")
   local out = p:read("*a"); p:close()
@@ -145,6 +148,93 @@ function H.cached(name, fn)
     end)
   end
   return dir
+end
+
+-- The fixtures' Go builds each use a GOCACHE of their own (DIR/.cache), so
+-- that -m=2 prints for their packages however often the same source is
+-- built. A new one starts as a copy (hard links: Go never rewrites a cache
+-- entry in place) of one cache where every Go of the machine has built the
+-- standard library packages the fixtures import: what each build then
+-- compiles is the fixture's own packages and its modules.
+local WARM_IMPORTS = { "bufio", "bytes", "context", "encoding/binary", "encoding/json", "errors",
+  "expvar", "flag", "fmt", "io", "log", "math", "net", "net/http", "net/http/httptest",
+  "net/http/pprof", "os", "path/filepath", "reflect", "runtime", "runtime/debug", "runtime/metrics",
+  "runtime/pprof", "runtime/trace", "sort", "strconv", "strings", "sync", "sync/atomic", "syscall",
+  "time", "unsafe" }
+
+local function warm_gocache()
+  return H.cached("gocache-warm", function(d)
+    local src = {}
+    for i, p in ipairs(WARM_IMPORTS) do src[i] = ("\t_ %q"):format(p) end
+    H.write(d .. "/go.mod", "module goescape.example/warm\n\ngo 1.19\n")
+    H.write(d .. "/main.go", "package main\n\nimport (\n" .. table.concat(src, "\n") .. "\n)\n\nfunc main() {}\n")
+    H.write(d .. "/main_test.go", "package main\n\nimport \"testing\"\n\nfunc TestWarm(t *testing.T) {}\n")
+    for _, c in ipairs(H.go_compilers()) do
+      H.must(("cd %s && GOCACHE=%s/cache GOFLAGS=-mod=mod %s build -o /dev/null . && "
+        .. "GOCACHE=%s/cache GOFLAGS=-mod=mod %s test -c -o /dev/null ."):format(H.q(d), H.q(d), c.go,
+        H.q(d), c.go))
+    end
+  end) .. "/cache"
+end
+
+-- A fixture's DIR/.cache, new: the warm cache's entries linked in.
+local seeding = false
+local function seed_at(path)
+  if not path:match("/%.cache$") or H.exists(path .. "/README") then return end
+  seeding = true
+  local ok, err = pcall(function()
+    local warm = warm_gocache()
+    H.must(("mkdir -p %s && cp -al %s/. %s/"):format(H.q(path), H.q(warm), H.q(path)))
+  end)
+  seeding = false
+  if not ok then error(err, 0) end
+end
+
+-- The value of each GOCACHE=WORD in a shell command (WORD of quoted and
+-- bare parts, as H.q writes them).
+seed_gocaches = function(cmd)
+  if seeding then return end
+  local i = 1
+  while true do
+    local _, e = cmd:find("GOCACHE=", i, true)
+    if not e then return end
+    local j, word = e + 1, {}
+    while j <= #cmd do
+      local ch = cmd:sub(j, j)
+      if ch == "'" then
+        local k = cmd:find("'", j + 1, true)
+        if not k then break end
+        word[#word + 1] = cmd:sub(j + 1, k - 1)
+        j = k + 1
+      elseif ch:match("[%s;&|)]") then
+        break
+      else
+        word[#word + 1] = ch
+        j = j + 1
+      end
+    end
+    seed_at(table.concat(word))
+    i = j
+  end
+end
+
+--- The stdout of an oracle command, run once per build directory: the
+-- first interpreter's run of the specs runs it, the others (and reruns)
+-- read its output. key names what the output depends on (the command's
+-- inputs); the size of each file in `files` is added to it, so that a
+-- rebuilt input runs the oracle again.
+function H.oracle_output(key, cmd, files)
+  for _, f in ipairs(files or {}) do
+    local h = io.open(f, "rb")
+    key = key .. "\0" .. f .. "\0" .. tostring(h and h:seek("end") or -1)
+    if h then h:close() end
+  end
+  local sum = 5381
+  for i = 1, #key do sum = (sum * 33 + key:byte(i)) % 4294967296 end
+  local dir = H.cached(("oracle-%08x-%d"):format(sum, #key), function(d)
+    H.write(d .. "/out", H.must(cmd))
+  end)
+  return H.read(dir .. "/out")
 end
 
 --- profile.proto bytes, for specs that craft profiles: a varint, a

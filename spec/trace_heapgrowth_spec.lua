@@ -17,7 +17,7 @@ local function is_runtime(f) return f:match("^runtime%.") or f:match("^internal/
 
 -- -d=parsed's allocations with a stack: "region source func file:line" -> count
 local function oracle(path)
-  local out = H.must("go tool trace -d=parsed " .. H.q(path))
+  local out = H.oracle_output("trace-parsed\0" .. path, "go tool trace -d=parsed " .. H.q(path), { path })
   local open = {} -- goroutine -> list of open region names
   local counts = {}
   local cur -- the event whose stack is being read
