@@ -184,13 +184,9 @@ function methods:find_binary()
   end)
   local binary = require "goescape.binary"
   for _, d in ipairs(dsos) do
-    local f = io.open(d.name, "rb")
-    if f then
-      f:close()
-      local b = binary.open(d.name)
-      if b and b.go_version then return b, d.name end
-      if b then b:close() end
-    end
+    local b = binary.open(d.name) -- nil for a path gone since the recording
+    if b and b.go_version then return b, d.name end
+    if b then b:close() end
   end
   return nil
 end

@@ -124,13 +124,19 @@ static uint32_t block_hash(const void *ctx, uint32_t i) {
   return (uint32_t)ge_mix64(((const radix *)ctx)->keys.v[i]);
 }
 
-/* The slots of block b, or NULL: absent (create = 0), over the cap (the
- * map is marked full) or out of memory (-1 through *oom). */
-static uint32_t *block(radix *x, uint64_t b, int create, int *oom) {
+/* The slots of block b, or NULL when it has none yet. */
+static uint32_t *find_block(const radix *x, uint64_t b) {
   size_t j = ge_hashidx_first(&x->ix, (uint32_t)ge_mix64(b));
   for (uint32_t i; (i = ge_hashidx_at(&x->ix, j)) != GE_HASHIDX_NONE; j = ge_hashidx_next(&x->ix, j))
     if (x->keys.v[i] == b) return x->slots.v + (size_t)i * BLOCK;
-  if (!create) return NULL;
+  return NULL;
+}
+
+/* The slots of block b, made when new; NULL over the cap (the map is
+ * marked full) or out of memory (*oom set). */
+static uint32_t *block(radix *x, uint64_t b, int *oom) {
+  uint32_t *s = find_block(x, b);
+  if (s) return s;
   if (x->keys.n >= MAX_BLOCKS) {
     x->full = 1;
     return NULL;
@@ -142,7 +148,7 @@ static uint32_t *block(radix *x, uint64_t b, int create, int *oom) {
     *oom = 1;
     return NULL;
   }
-  j = ge_hashidx_first(&x->ix, (uint32_t)ge_mix64(b));
+  size_t j = ge_hashidx_first(&x->ix, (uint32_t)ge_mix64(b));
   while (ge_hashidx_at(&x->ix, j) != GE_HASHIDX_NONE) j = ge_hashidx_next(&x->ix, j);
   x->keys.v[k] = b;
   x->keys.n++;
@@ -161,7 +167,7 @@ static int mark(radix *x, uint64_t lo, uint64_t hi, uint32_t region, int alloc) 
     uint64_t b = u >> BLOCK_SHIFT;
     uint64_t end = ((b + 1) << BLOCK_SHIFT) - 1;
     if (end > e) end = e;
-    uint32_t *s = block(x, b, alloc, &oom);
+    uint32_t *s = alloc ? block(x, b, &oom) : find_block(x, b);
     if (oom) return -1;
     if (s) {
       for (uint64_t k = u; k <= end; k++) {
@@ -202,8 +208,7 @@ void ge_heapmap_cursor_free(ge_heapmap_cursor *c) {
 
 static uint32_t lookup(const radix *x, uint64_t addr) {
   uint64_t u = addr >> x->shift;
-  int oom = 0;
-  uint32_t *s = block((radix *)x, u >> BLOCK_SHIFT, 0, &oom);
+  const uint32_t *s = find_block(x, u >> BLOCK_SHIFT);
   return s ? s[u & (BLOCK - 1)] : 0;
 }
 

@@ -45,8 +45,8 @@ typedef struct feed {
 } feed;
 
 static size_t stop_of(const char *s, size_t n, int final) {
-  if (final || !n) return final ? n : 0;
-  const char *z = memrchr(s, '\n', n);
+  if (final) return n;
+  const char *z = n ? memrchr(s, '\n', n) : NULL;
   if (!z) return 0;
   if ((size_t)(z - s) + 1 < n) return (size_t)(z - s) + 1;
   const char *z2 = z > s ? memrchr(s, '\n', (size_t)(z - s)) : NULL;

@@ -250,9 +250,7 @@ static ge_perf_data_class data_class(const pf_loc *a) {
 
 /* Anonymous memory through the heap map: what the address was at the
  * sample's time (untimed: at the trace's end). */
-static ge_perf_data_class heap_class(ge_perf *p, const pf_sample *o, const pf_loc *addr) {
-  ge_perf_data_class c = data_class(addr);
-  if (c != GE_PERF_DATA_HEAP) return c;
+static ge_perf_data_class heap_class(ge_perf *p, const pf_sample *o) {
   int64_t t = INT64_MAX;
   if ((o->flags & GE_PERF_HAS_TIME) && o->time_ns <= (uint64_t)INT64_MAX) t = (int64_t)o->time_ns;
   unsigned f;
@@ -296,7 +294,10 @@ static ge_err sample(ge_perf *p, const char *s, size_t n, int chain, ge_error *e
     if (addr->dso && (o.addr_dso = ge_perf_str(p, addr->dso, addr->dso_n)) == UINT32_MAX)
       return nomem(err);
   }
-  if (addr) o.dclass = (uint8_t)(p->heap ? heap_class(p, &o, addr) : data_class(addr));
+  if (addr) {
+    ge_perf_data_class c = data_class(addr);
+    o.dclass = (uint8_t)(p->heap && c == GE_PERF_DATA_HEAP ? heap_class(p, &o) : c);
+  }
   uint32_t ev = event_index(p, o.event);
   if (ev == UINT32_MAX) return nomem(err);
   pf_event *pe = &p->events.v[ev];
